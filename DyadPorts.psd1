@@ -1,0 +1,30 @@
+# The module manifest's source of truth. build.ps1 copies it into out/DyadPorts/ beside the built assemblies.
+@{
+    RootModule           = 'DyadPorts.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f93cf89-0989-4853-8088-8fe53b66c738'
+    Author               = 'DyadPorts contributors'
+    CompanyName          = 'DyadPorts'
+    Copyright            = '(c) DyadPorts contributors. MIT License.'
+    Description          = 'Reliable host ports for app previews: allocations validated against the container engine (Docker or Podman) and the host''s listening sockets, with fallback, cross-process locking and race-safe preview start.'
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Core', 'Desktop')
+    FormatsToProcess     = @('DyadPorts.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-DyadPortAllocation'
+        'Request-DyadPort'
+        'Remove-DyadPortAllocation'
+        'Start-DyadPreview'
+        'Stop-DyadPreview'
+        'Test-DyadPortAvailable'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Docker', 'Podman', 'Ports', 'Containers', 'Dyad', 'Linux', 'PSEdition_Core', 'PSEdition_Desktop')
+            ProjectUri = 'https://github.com/dyadports/DyadPorts'
+        }
+    }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks DyadPorts.
+.DESCRIPTION
+    Tasks:
+      Build  - compiles and lays out an importable module in out/DyadPorts
+      Test   - Build, start the real engines (root on Debian), run xunit then Pester; prints 'N passed, N failed'
+      Demo   - Build, then three previews with 32100 already taken: allocation with fallback, URLs that answer HTTP
+      Bench  - Build, then the benchmarks of docs/BENCHMARKS.md
+      Clean  - removes out/ and the bin/obj folders
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Demo
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'DyadPorts'
+
+# What PowerShell itself ships and the module must never carry.
+$NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll', 'Microsoft.Management.Infrastructure*.dll')
+
+function Invoke-Native {
+    param([string] $FilePath, [string[]] $ArgumentList)
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "$FilePath $($ArgumentList -join ' ') exited with $LASTEXITCODE" }
+}
+
+function Invoke-Build {
+    Invoke-Native dotnet @('build', (Join-Path $Root 'DyadPorts.sln'), '-c', $Configuration, '-nologo', '-v', 'q', '-clp:NoSummary')
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    New-Item -ItemType Directory -Path $ModuleOut | Out-Null
+    $bin = Join-Path $Root "src/DyadPorts/bin/$Configuration/netstandard2.0"
+    Get-ChildItem $bin -Filter *.dll | Where-Object { $n = $_.Name; -not ($NeverShip | Where-Object { $n -like $_ }) } |
+        Copy-Item -Destination $ModuleOut
+    Copy-Item (Join-Path $Root 'DyadPorts.psd1') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/DyadPorts/DyadPorts.Format.ps1xml') $ModuleOut -ErrorAction SilentlyContinue
+    $help = Join-Path $Root 'src/DyadPorts/en-US'
+    if (Test-Path $help) { Copy-Item $help -Destination $ModuleOut -Recurse }
+    Write-Host "Built module: $ModuleOut ($((Get-ChildItem $ModuleOut -Recurse -File).Count) files)"
+}
+
+function Get-PesterModulePath {
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $psd1 = Join-Path $packages 'pester/6.2.0/tools/Pester.psd1'
+    if (-not (Test-Path $psd1)) { throw "Pester 6.2.0 was not restored to $psd1; run 'dotnet restore DyadPorts.sln'." }
+    $psd1
+}
+
+function Invoke-Test {
+    if ($IsLinux -and (Get-Command bash -ErrorAction SilentlyContinue)) {
+        Invoke-Native bash @((Join-Path $Root 'tools/setup-engines.sh'))
+    }
+    $env:DYADPORTS_TEST_PODMAN = if ($env:DYADPORTS_TEST_PODMAN) { $env:DYADPORTS_TEST_PODMAN } else { 'unix:///run/podman/podman.sock' }
+    $env:DYADPORTS_TEST_DOCKER = if ($env:DYADPORTS_TEST_DOCKER) { $env:DYADPORTS_TEST_DOCKER } else { 'unix:///run/docker.sock' }
+    $env:DYADPORTS_MODULE = $ModuleOut
+
+    $results = Join-Path $Out 'test-results'
+    New-Item -ItemType Directory -Force -Path $results | Out-Null
+
+    # xunit, with a trx file so the counts come from the runner, not from parsing console text.
+    $trx = Join-Path $results 'xunit.trx'
+    Remove-Item $trx -ErrorAction SilentlyContinue
+    & dotnet test (Join-Path $Root 'tests/DyadPorts.Tests/DyadPorts.Tests.csproj') -c $Configuration --no-build -nologo `
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal'
+    $xunit = [xml](Get-Content $trx -Raw)
+    $counters = $xunit.TestRun.ResultSummary.Counters
+    $xunitPassed = [int]$counters.passed
+    $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    if ($xunitPassed + $xunitFailed -eq 0) { $xunitFailed = 1 }
+
+    # Pester in a separate pwsh against the built module.
+    $pesterJson = Join-Path $results 'pester.json'
+    Remove-Item $pesterJson -ErrorAction SilentlyContinue
+    $pwsh = (Get-Process -Id $PID).Path
+    $runner = Join-Path $Root 'tests/pester/Invoke-PesterRun.ps1'
+    $pwshArgs = @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ResultPath', $pesterJson)
+    if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { $pwshArgs = @('pwsh') + $pwshArgs }
+    & $pwsh @pwshArgs
+    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+
+    $passed = $xunitPassed + [int]$pester.Passed
+    $failed = $xunitFailed + [int]$pester.Failed
+    Write-Host ''
+    Write-Host "Summary: xunit $xunitPassed passed, $xunitFailed failed; Pester $($pester.Passed) passed, $($pester.Failed) failed"
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    & (Join-Path $Root 'tools/Demo.ps1') -ModulePath $ModuleOut
+}
+
+function Invoke-Bench {
+    & (Join-Path $Root 'bench/Invoke-Bench.ps1') -ModulePath $ModuleOut
+}
+
+function Invoke-Clean {
+    foreach ($path in @($Out) + (Get-ChildItem $Root -Recurse -Directory -Include bin, obj | ForEach-Object FullName)) {
+        if (Test-Path $path) { Remove-Item $path -Recurse -Force }
+    }
+}
+
+foreach ($t in $Task) {
+    switch ($t) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Build; Invoke-Test }
+        'Demo' { Invoke-Build; Invoke-Demo }
+        'Bench' { Invoke-Build; Invoke-Bench }
+        'Clean' { Invoke-Clean }
+    }
+}

@@ -1,0 +1,22 @@
+namespace DyadPorts.Core.Diagnostics
+{
+    /// <summary>
+    /// Where the core reports its decisions. The cmdlets forward to WriteVerbose/WriteWarning/WriteProgress;
+    /// calls always arrive on the thread that called into the core.
+    /// </summary>
+    public interface IOperationLog
+    {
+        void Verbose(string message);
+        void Warning(string message);
+        /// <param name="percent">0-100, or -1 when unknown; null status completes the activity.</param>
+        void Progress(string activity, string status, int percent);
+    }
+
+    public sealed class NullOperationLog : IOperationLog
+    {
+        public static readonly NullOperationLog Instance = new NullOperationLog();
+        public void Verbose(string message) { }
+        public void Warning(string message) { }
+        public void Progress(string activity, string status, int percent) { }
+    }
+}

@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Concurrent;
+using System.IO;
+using System.Threading;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Core.Session
+{
+    /// <summary>
+    /// The module's one session, shared by every cmdlet, runspace and thread of the process:
+    /// one Docker.DotNet client per engine endpoint, reused across calls. Configuration is read
+    /// from the environment at each call, so a changed $env:DYAD_PORTS_STATE takes effect at once.
+    /// </summary>
+    public sealed class DyadSession
+    {
+        public static readonly DyadSession Current = new DyadSession(System.Environment.GetEnvironmentVariable);
+
+        private readonly ConcurrentDictionary<string, ContainerEngine> _engines = new ConcurrentDictionary<string, ContainerEngine>(StringComparer.Ordinal);
+
+        public DyadSession(Func<string, string> environment)
+        {
+            Environment = environment;
+        }
+
+        public Func<string, string> Environment { get; }
+
+        public StateStore Store() => new StateStore(StateStore.ResolvePath(Environment));
+
+        public EngineTarget Resolve(EngineKind engine, string endpoint) =>
+            EngineResolver.Resolve(engine, endpoint, Environment, SocketAnswers);
+
+        /// <summary>An allocator over the resolved engine. Explicitly chosen engines must answer; Auto falls back to the process engine with a warning.</summary>
+        public PortAllocator Allocator(EngineKind engine, string endpoint, IOperationLog log, CancellationToken cancellationToken)
+        {
+            var target = Resolve(engine, endpoint);
+            if (!target.IsContainerEngine)
+            {
+                if (!target.IsExplicit)
+                {
+                    log.Warning("No container engine answered on the default sockets; using the process engine, which checks host sockets and allocations only. " +
+                                "Set CONTAINERIZATION_ENGINE, DOCKER_HOST or -EngineEndpoint to use a container engine.");
+                }
+                log.Verbose($"Engine: Process ({target.Reason}).");
+                return new PortAllocator(Store(), null, EngineKind.Process);
+            }
+            var client = Engine(target);
+            var kind = client.Kind(cancellationToken);
+            log.Verbose($"Engine: {kind} at {client.Endpoint} ({target.Reason}).");
+            return new PortAllocator(Store(), client, kind);
+        }
+
+        public ContainerEngine Engine(EngineTarget target) =>
+            _engines.GetOrAdd(target.Endpoint, endpoint => new ContainerEngine(endpoint, target.Kind));
+
+        /// <summary>Drops a client whose engine stopped answering, so the next call reconnects afresh.</summary>
+        public void Forget(string endpoint)
+        {
+            if (endpoint != null && _engines.TryRemove(endpoint, out var engine)) engine.Dispose();
+        }
+
+        private bool SocketAnswers(string endpoint)
+        {
+            if (endpoint.StartsWith("unix://", StringComparison.Ordinal) && !File.Exists(endpoint.Substring("unix://".Length))) return false;
+            var engine = _engines.GetOrAdd(endpoint, e => new ContainerEngine(e, EngineKind.Auto));
+            return engine.Answers(CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Threading;
+using DyadPorts.Core.Session;
+
+namespace DyadPorts.Completion
+{
+    /// <summary>Completes AppIds from the allocations and from dyad-app-* / labelled containers.</summary>
+    public sealed class AppIdCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
+            return KnownAppIds(DyadSession.Current)
+                .Where(id => id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(id => id, StringComparer.OrdinalIgnoreCase)
+                .Select(id => new CompletionResult(id, id, CompletionResultType.ParameterValue, $"app {id}"));
+        }
+
+        internal static IEnumerable<string> KnownAppIds(DyadSession session)
+        {
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var allocation in CompletionSources.Allocations(session)) ids.Add(allocation.AppId);
+            foreach (var container in CompletionSources.Containers(session))
+            {
+                if (container.AppId != null) ids.Add(container.AppId);
+            }
+            return ids;
+        }
+    }
+
+    /// <summary>Completes ports from the current allocations.</summary>
+    public sealed class PortCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var prefix = wordToComplete ?? string.Empty;
+            return CompletionSources.Allocations(DyadSession.Current)
+                .Where(a => a.Port.ToString().StartsWith(prefix, StringComparison.Ordinal))
+                .OrderBy(a => a.Port)
+                .Select(a => new CompletionResult(a.Port.ToString(), a.Port.ToString(), CompletionResultType.ParameterValue, $"port {a.Port} of app {a.AppId}"));
+        }
+    }
+
+    /// <summary>What completers read. Completion must never fail or hang a prompt: every failure yields nothing.</summary>
+    internal static class CompletionSources
+    {
+        private static readonly TimeSpan Budget = TimeSpan.FromSeconds(2);
+
+        public static IEnumerable<Core.State.AllocationRecord> Allocations(DyadSession session)
+        {
+            return session.Store().Peek()?.Allocations.Values.ToList() ?? Enumerable.Empty<Core.State.AllocationRecord>();
+        }
+
+        public static IEnumerable<Core.Engines.ContainerSummary> Containers(DyadSession session)
+        {
+            try
+            {
+                var target = session.Resolve(EngineKind.Auto, null);
+                if (!target.IsContainerEngine) return Enumerable.Empty<Core.Engines.ContainerSummary>();
+                using (var timeout = new CancellationTokenSource(Budget))
+                {
+                    return session.Engine(target).Snapshot(timeout.Token).Containers;
+                }
+            }
+            catch (Exception)
+            {
+                return Enumerable.Empty<Core.Engines.ContainerSummary>();
+            }
+        }
+    }
+}

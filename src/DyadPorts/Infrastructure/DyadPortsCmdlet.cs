@@ -1,0 +1,71 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Session;
+
+namespace DyadPorts.Infrastructure
+{
+    /// <summary>
+    /// Base of every DyadPorts cmdlet: resolves the module's session, cancels engine calls on Ctrl+C,
+    /// forwards the core's decisions to the verbose, warning and progress streams, and turns core
+    /// failures into ErrorRecords with their own id, category and target.
+    /// </summary>
+    public abstract class DyadPortsCmdlet : PSCmdlet, IOperationLog
+    {
+        private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
+
+        protected DyadSession Session => DyadSession.Current;
+        protected CancellationToken CancellationToken => _cancellation.Token;
+
+        protected override void StopProcessing() => _cancellation.Cancel();
+
+        protected sealed override void BeginProcessing() => Run(Begin);
+        protected sealed override void ProcessRecord() => Run(Process);
+        protected sealed override void EndProcessing() => Run(End);
+
+        protected virtual void Begin() { }
+        protected virtual void Process() { }
+        protected virtual void End() { }
+
+        private void Run(Action step)
+        {
+            try
+            {
+                step();
+            }
+            catch (DyadPortsException e)
+            {
+                if (e.ErrorId == ErrorIds.EngineUnreachable) Session.Forget(e.Target as string);
+                ThrowTerminatingError(ToErrorRecord(e));
+            }
+            catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+
+        /// <summary>Reports a failure for one input and goes on with the next.</summary>
+        protected void WriteError(DyadPortsException e) => WriteError(ToErrorRecord(e));
+
+        protected static ErrorRecord ToErrorRecord(DyadPortsException e)
+        {
+            var category = (ErrorCategory)Enum.Parse(typeof(ErrorCategory), e.Category.ToString());
+            return new ErrorRecord(e, e.ErrorId, category, e.Target);
+        }
+
+        void IOperationLog.Verbose(string message) => WriteVerbose(message);
+        void IOperationLog.Warning(string message) => WriteWarning(message);
+
+        void IOperationLog.Progress(string activity, string status, int percent)
+        {
+            var record = new ProgressRecord(Math.Abs(GetType().Name.GetHashCode() % 10000), activity, status ?? "Done");
+            if (status == null) record.RecordType = ProgressRecordType.Completed;
+            else record.PercentComplete = Math.Max(-1, Math.Min(100, percent));
+            WriteProgress(record);
+        }
+
+        protected IOperationLog Log => this;
+
+    }
+}

@@ -1,0 +1,23 @@
+using System.Management.Automation;
+using DyadPorts.Core.Allocation;
+
+namespace DyadPorts.Infrastructure
+{
+    /// <summary>A cmdlet that checks ports against an engine: adds -Engine and -EngineEndpoint.</summary>
+    public abstract class EngineCmdlet : DyadPortsCmdlet
+    {
+        private PortAllocator _allocator;
+
+        /// <summary>Auto (default) follows the environment and then whichever default socket answers.</summary>
+        [Parameter]
+        public EngineKind Engine { get; set; } = EngineKind.Auto;
+
+        /// <summary>The engine's API endpoint, e.g. unix:///run/podman/podman.sock. Wins over the environment.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string EngineEndpoint { get; set; }
+
+        /// <summary>Resolved once per command invocation, on first use: importing the module calls no engine.</summary>
+        protected PortAllocator Allocator => _allocator ?? (_allocator = Session.Allocator(Engine, EngineEndpoint, Log, CancellationToken));
+    }
+}
