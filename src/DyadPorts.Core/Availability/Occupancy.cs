@@ -12,7 +12,7 @@ namespace DyadPorts.Core.Availability
     /// </summary>
     public sealed class Occupancy
     {
-        private readonly EngineSnapshot _engine;
+        private EngineSnapshot _engine;
         private readonly StateDocument _state;
         private readonly HostPortProbe _host;
         private readonly Func<AllocationRecord, bool> _previewProcessAlive;
@@ -27,6 +27,12 @@ namespace DyadPorts.Core.Availability
         }
 
         public EngineSnapshot Engine => _engine;
+
+        /// <summary>Leaves out a container removed after the snapshot was taken.</summary>
+        public void Forget(string containerId)
+        {
+            if (_engine != null) _engine = new EngineSnapshot(_engine.Containers.Where(c => c.Id != containerId).ToList());
+        }
 
         /// <summary>Who keeps <paramref name="port"/> from <paramref name="appId"/>; null when it is free for it. A null app asks for anyone.</summary>
         public PortHolder HolderOf(int port, string appId)

@@ -1,0 +1,82 @@
+using System;
+using System.Management.Automation;
+using DyadPorts.Completion;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Previews;
+using DyadPorts.Infrastructure;
+
+namespace DyadPorts.Commands
+{
+    /// <summary>Starts an app's preview on a port that really is free, and waits until it answers HTTP.</summary>
+    [Cmdlet(VerbsLifecycle.Start, "DyadPreview", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(Preview))]
+    public sealed class StartDyadPreviewCommand : EngineCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ValidateAppId]
+        [ArgumentCompleter(typeof(AppIdCompleter))]
+        public string AppId { get; set; }
+
+        /// <summary>The app folder, mounted at /app (container) or used as working directory (process). Default: the current location.</summary>
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; }
+
+        /// <summary>Container image. Default: DYAD_PREVIEW_IMAGE, else node:22-alpine.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Image { get; set; }
+
+        /// <summary>One string runs through sh -c; several elements run as program and arguments. PORT is in the environment.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] Command { get; set; }
+
+        [Parameter]
+        public string PortRange { get; set; }
+
+        /// <summary>How many ports to try when the engine refuses one that was taken after the check.</summary>
+        [Parameter]
+        [ValidateRange(1, 100)]
+        public int MaxRetries { get; set; } = 5;
+
+        /// <summary>Remove stale DyadPorts containers that hold the wanted port. Default: AUTO_KILL_PORT.</summary>
+        [Parameter]
+        public SwitchParameter AutoKillPort { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int TimeoutSec { get; set; } = 60;
+
+        /// <summary>Return once the preview is started, without waiting for it to answer.</summary>
+        [Parameter]
+        public SwitchParameter NoWait { get; set; }
+
+        protected override void Process()
+        {
+            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? SessionState.Path.CurrentFileSystemLocation.Path : Path);
+            var env = Session.Environment;
+            var request = new PreviewRequest
+            {
+                AppId = AppId,
+                Path = path,
+                Image = Image ?? NonEmpty(env(PreviewRequest.ImageVariable)) ?? PreviewRequest.DefaultImage,
+                Command = Command,
+                Range = Core.Allocation.PortRange.Resolve(PortRange, env),
+                MaxRetries = MaxRetries,
+                AutoKillPort = MyInvocation.BoundParameters.ContainsKey(nameof(AutoKillPort)) ? AutoKillPort.IsPresent : IsTrue(env("AUTO_KILL_PORT")),
+                Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                NoWait = NoWait,
+                Limits = ResourceLimits.Parse(env(ResourceLimits.CpuVariable), env(ResourceLimits.MemoryVariable)),
+            };
+            if (!ShouldProcess($"app {AppId}", $"Start a preview of '{path}' on a free port in {request.Range}")) return;
+            WriteObject(new PreviewLauncher(Allocator).Start(request, Log, CancellationToken));
+        }
+
+        private static string NonEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+        private static bool IsTrue(string value) =>
+            value != null && (value.Trim().Equals("true", StringComparison.OrdinalIgnoreCase) || value.Trim() == "1" || value.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase));
+    }
+}
