@@ -36,7 +36,7 @@ namespace DyadPorts.Core.State
                     try
                     {
                         var file = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
-                        UnixFileMode.RestrictToOwner(lockPath);
+                        OwnerOnlyPermissions.Apply(lockPath);
                         return new CrossProcessLock(gate, file);
                     }
                     catch (IOException) when (DateTime.UtcNow < deadline)

@@ -175,7 +175,7 @@ namespace DyadPorts.Core.State
             {
                 using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
-                    UnixFileMode.RestrictToOwner(temp);
+                    OwnerOnlyPermissions.Apply(temp);
                     var bytes = new UTF8Encoding(false).GetBytes(json);
                     stream.Write(bytes, 0, bytes.Length);
                     stream.Flush(true);
@@ -196,7 +196,7 @@ namespace DyadPorts.Core.State
             var directory = System.IO.Path.GetDirectoryName(Path);
             if (string.IsNullOrEmpty(directory) || Directory.Exists(directory)) return;
             Directory.CreateDirectory(directory);
-            UnixFileMode.RestrictToOwner(directory, directory: true);
+            OwnerOnlyPermissions.Apply(directory, directory: true);
         }
 
         private static void TryDelete(string path)

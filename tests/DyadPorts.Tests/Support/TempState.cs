@@ -1,0 +1,27 @@
+using System;
+using System.IO;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Tests.Support
+{
+    /// <summary>A private state file for one test.</summary>
+    public sealed class TempState : IDisposable
+    {
+        public TempState()
+        {
+            Directory = Path.Combine(Path.GetTempPath(), "dyadports-tests", Guid.NewGuid().ToString("N"));
+            System.IO.Directory.CreateDirectory(Directory);
+            StatePath = Path.Combine(Directory, "state.json");
+            Store = new StateStore(StatePath);
+        }
+
+        public string Directory { get; }
+        public string StatePath { get; }
+        public StateStore Store { get; }
+
+        public void Dispose()
+        {
+            try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
+        }
+    }
+}
