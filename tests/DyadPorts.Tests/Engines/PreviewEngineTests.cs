@@ -1,0 +1,230 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Sockets;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Previews;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>Start-DyadPreview's flow against real dockerd, real podman and the process engine.</summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class PreviewEngineTests : IDisposable
+    {
+        private const string Httpd = "httpd -f -p \"$PORT\" -h /app";
+        private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        private readonly TempState _temp = new TempState();
+        private readonly string _app;
+
+        public PreviewEngineTests()
+        {
+            _app = Path.Combine(_temp.Directory, "app");
+            Directory.CreateDirectory(_app);
+            File.WriteAllText(Path.Combine(_app, "index.html"), "hello from the preview");
+        }
+
+        public void Dispose()
+        {
+            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
+            _temp.Dispose();
+        }
+
+        private PreviewLauncher Launcher(TestEngine engine) => new PreviewLauncher(new PortAllocator(_temp.Store, engine?.Engine, engine?.Kind ?? EngineKind.Process));
+
+        private PreviewRequest Request(string appId, TestEngine engine, PortRange? range = null, string command = Httpd) => new PreviewRequest
+        {
+            AppId = appId,
+            Path = _app,
+            Image = engine?.Image,
+            Command = new[] { command },
+            Range = range ?? PortRange.Default,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+
+        private static string Get(int port) => Http.GetStringAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult();
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void The_seeds_after_fix_56_57_58_answer_on_32100_32101_32102(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            var previews = new[] { "56", "57", "58" }.Select(id => Launcher(engine).Start(Request(id, engine), NullOperationLog.Instance, default)).ToList();
+            Assert.Equal(new[] { 32100, 32101, 32102 }, previews.Select(p => p.Port));
+            foreach (var p in previews)
+            {
+                Assert.Equal("hello from the preview", Get(p.Port).Trim());
+                Assert.Equal($"http://localhost:{p.Port}", p.Url);
+                Assert.Equal("running", p.State);
+                Assert.Equal(engine.Kind, p.Engine);
+            }
+            // What `ps` shows: exactly those bindings.
+            var bindings = engine.All().Where(c => c.Names.Any(n => n.StartsWith("/dyad-app-")))
+                .ToDictionary(c => c.Names[0].TrimStart('/'), c => c.Ports.Where(x => x.PublicPort > 0).Select(x => (int)x.PublicPort).Distinct().Single());
+            Assert.Equal(32100, bindings["dyad-app-56"]);
+            Assert.Equal(32101, bindings["dyad-app-57"]);
+            Assert.Equal(32102, bindings["dyad-app-58"]);
+            Assert.Equal(3, bindings.Count);
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_second_start_is_idempotent_and_a_stopped_container_is_replaced(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            var first = Launcher(engine).Start(Request("61", engine), NullOperationLog.Instance, default);
+            var again = Launcher(engine).Start(Request("61", engine), NullOperationLog.Instance, default);
+            Assert.Equal(first.ContainerId, again.ContainerId);
+            Assert.Equal(first.Port, again.Port);
+
+            engine.Stop(first.ContainerId);
+            var replaced = Launcher(engine).Start(Request("61", engine), NullOperationLog.Instance, default);
+            Assert.NotEqual(first.ContainerId, replaced.ContainerId);
+            Assert.Equal(first.Port, replaced.Port); // released, then reused: it is the lowest free port again
+            Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-61"));
+            Assert.Equal("hello from the preview", Get(replaced.Port).Trim());
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Losing_the_race_between_check_and_start_lands_on_the_next_port(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            var launcher = Launcher(engine);
+            var grabbed = false;
+            launcher.BeforeStart = port =>
+            {
+                if (grabbed) return;
+                grabbed = true;
+                engine.Run("dyadtest-thief", port); // another container takes the port after our check
+            };
+            var log = new RecordingLog();
+            var preview = launcher.Start(Request("62", engine, new PortRange(32200, 32210)), log, default);
+            Assert.Equal(32201, preview.Port);
+            Assert.Equal(new[] { 32200 }, preview.PortsLostToRaces);
+            Assert.Contains(log.Verbose, v => v.Contains("refused port 32200"));
+            Assert.Equal("hello from the preview", Get(32201).Trim());
+            Assert.Single(engine.All(), c => c.Names.Any(n => n.StartsWith("/dyad-app-62")));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Auto_kill_removes_only_stale_labelled_containers_an_unlabelled_one_survives(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            var unlabelled = engine.Run("dyadtest-unlabelled", 32220, start: false);
+            var stale = engine.RunManaged("old", 32221, start: false);
+            var request = Request("63", engine, new PortRange(32220, 32225));
+            request.AutoKillPort = true;
+            var log = new RecordingLog();
+            var preview = Launcher(engine).Start(request, log, default);
+            Assert.Equal(32221, preview.Port);
+            Assert.NotNull(engine.Find("dyadtest-unlabelled"));
+            Assert.Null(engine.Find("dyad-app-old"));
+            Assert.Contains(log.Verbose, v => v.Contains("no dyadports.managed label"));
+            Assert.Contains(log.Verbose, v => v.Contains("removing it"));
+            Assert.Equal(unlabelled, engine.Find("dyadtest-unlabelled").ID);
+            Assert.NotEqual(stale, preview.ContainerId);
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_host_listener_on_the_wanted_port_is_passed_over(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            var listener = new TcpListener(IPAddress.Any, 32230);
+            listener.Start();
+            try
+            {
+                var preview = Launcher(engine).Start(Request("64", engine, new PortRange(32230, 32235)), NullOperationLog.Instance, default);
+                Assert.Equal(32231, preview.Port);
+                Assert.Equal("hello from the preview", Get(32231).Trim());
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_preview_that_exits_at_once_fails_with_its_logs_and_leaves_nothing_behind(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            var request = Request("65", engine, new PortRange(32240, 32245), "echo boom-$PORT; exit 3");
+            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
+            Assert.Contains("boom-32240", e.Message);
+            Assert.Equal("65", e.Target);
+            Assert.Null(engine.Find("dyad-app-65"));
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey("65"));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_missing_image_that_cannot_be_pulled_is_ImageNotFound(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var request = Request("66", engine, new PortRange(32250, 32255));
+            request.Image = "localhost:1/dyadports/no-such-image:1";
+            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.ImageNotFound, e.ErrorId);
+            Assert.Equal(request.Image, e.Target);
+            Assert.Contains("import", e.Message);
+            Assert.Null(engine.Find("dyad-app-66"));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Stop_with_remove_removes_only_our_container_and_releases_the_port(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            var preview = Launcher(engine).Start(Request("67", engine, new PortRange(32260, 32265)), NullOperationLog.Instance, default);
+            var stopped = Launcher(engine).Stop("67", remove: true, keepAllocation: false, NullOperationLog.Instance, default);
+            Assert.Equal("removed", stopped.State);
+            Assert.Null(engine.Find("dyad-app-67"));
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey("67"));
+            Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(preview.Port));
+            Assert.Null(Launcher(engine).Stop("67", true, false, NullOperationLog.Instance, default));
+        }
+
+        [Fact]
+        public void The_process_engine_starts_answers_stops_and_releases_its_port()
+        {
+            var listener = new TcpListener(IPAddress.Any, 32270);
+            listener.Start();
+            try
+            {
+                var request = Request("68", null, new PortRange(32270, 32275), "exec busybox httpd -f -p \"$PORT\" -h .");
+                var preview = Launcher(null).Start(request, NullOperationLog.Instance, default);
+                Assert.Equal(32271, preview.Port);
+                Assert.Equal(EngineKind.Process, preview.Engine);
+                Assert.NotNull(preview.ProcessId);
+                Assert.Equal("hello from the preview", Get(32271).Trim());
+
+                var allocation = new PortAllocator(_temp.Store, null, EngineKind.Process).Get(id => id == "68", NullOperationLog.Instance, default).Single();
+                Assert.Equal(AllocationStatus.Active, allocation.Status);
+                Assert.Equal(preview.Port, Launcher(null).Start(request, NullOperationLog.Instance, default).Port); // idempotent
+
+                Launcher(null).Stop("68", remove: false, keepAllocation: false, NullOperationLog.Instance, default);
+                Assert.False(_temp.Store.Peek().Allocations.ContainsKey("68"));
+                Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(32271));
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+    }
+}
