@@ -38,7 +38,7 @@ namespace DyadPorts.Core.Allocation
                 throw Invalid(text, "a port range is empty; write it as FIRST-LAST, for example 32100-32200.");
             }
             var parts = text.Trim().Split('-');
-            if (parts.Length > 2 || !TryParsePort(parts[0], out var first) || !TryParsePort(parts[parts.Length - 1], out var last))
+            if (parts.Length > 2 || !TryParsePort(parts[0], text, out var first) || !TryParsePort(parts[parts.Length - 1], text, out var last))
             {
                 throw Invalid(text, $"'{text}' is not a port range; write it as FIRST-LAST with ports 1-65535, for example 32100-32200.");
             }
@@ -65,14 +65,14 @@ namespace DyadPorts.Core.Allocation
             }
         }
 
-        private static bool TryParsePort(string text, out int port)
+        private static bool TryParsePort(string part, string range, out int port)
         {
             // Parse as long first so "70000" is reported as out of range, not as garbage.
-            if (long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            if (long.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
             {
                 if (value < 1 || value > 65535)
                 {
-                    throw Invalid(text, $"port {value} is outside 1-65535.");
+                    throw Invalid(range, $"port {value} in '{range}' is outside 1-65535.");
                 }
                 port = (int)value;
                 return true;

@@ -1,0 +1,87 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $ModulePath -Force
+}
+
+Describe 'The built module' {
+    It 'passes Test-ModuleManifest with explicit exports, editions and formats' {
+        $manifest = Test-ModuleManifest (Join-Path $ModulePath 'DyadPorts.psd1')
+        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Get-DyadPortAllocation', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
+        $manifest.CompatiblePSEditions | Should -Contain 'Core'
+        $manifest.CompatiblePSEditions | Should -Contain 'Desktop'
+        $manifest.PowerShellVersion | Should -Be ([version]'5.1')
+        $data = Import-PowerShellDataFile (Join-Path $ModulePath 'DyadPorts.psd1')
+        $data.FormatsToProcess | Should -Be @('DyadPorts.Format.ps1xml')
+    }
+
+    It 'exports exactly the six cmdlets' {
+        (Get-Command -Module DyadPorts).Name | Sort-Object | Should -Be @('Get-DyadPortAllocation', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
+    }
+
+    It 'never ships System.Management.Automation or other PowerShell assemblies' {
+        $files = (Get-ChildItem $ModulePath -Filter *.dll).Name
+        $files | Should -Not -Contain 'System.Management.Automation.dll'
+        $files | Where-Object { $_ -like 'Microsoft.PowerShell.*' } | Should -BeNullOrEmpty
+        $files | Should -Contain 'DyadPorts.dll'
+        $files | Should -Contain 'Docker.DotNet.dll'
+    }
+
+    It 'uses the Newtonsoft.Json that pwsh already loaded, not a second copy' {
+        $loaded = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Newtonsoft.Json' }
+        @($loaded).Count | Should -Be 1
+        $loaded.Location | Should -Not -BeLike "$ModulePath*"
+    }
+
+    It 'declares [OutputType] on every cmdlet' {
+        foreach ($command in Get-Command -Module DyadPorts) {
+            $command.OutputType.Count | Should -BeGreaterThan 0 -Because "$($command.Name) needs [OutputType]"
+        }
+        (Get-Command Test-DyadPortAvailable).OutputType.Name | Should -Contain 'System.Boolean'
+        (Get-Command Test-DyadPortAvailable).OutputType.Name | Should -Contain 'DyadPorts.PortStatus'
+    }
+
+    It 'supports ShouldProcess on every cmdlet that changes state' -ForEach @(
+        @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' }, @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' }
+    ) {
+        (Get-Command $Name).Parameters.Keys | Should -Contain 'WhatIf'
+        (Get-Command $Name).Parameters.Keys | Should -Contain 'Confirm'
+    }
+
+    It 'makes no engine call at import: importing with a dead DOCKER_HOST is silent and quick' {
+        $out = Invoke-ChildPwsh "`$env:DOCKER_HOST='unix:///tmp/dyadports-dead.sock'; 'imported'"
+        $out | Should -Be 'imported'
+    }
+}
+
+Describe 'Views' {
+    BeforeAll {
+        $allocation = [DyadPorts.PortAllocation]@{ AppId = 'view1'; Port = 32199; Status = 'Reserved'; ContainerName = 'dyad-app-view1'; Engine = 'Docker' }
+        $status = [DyadPorts.PortStatus]@{ Port = 32199; Available = $false; HeldBy = 'container x'; Source = 'Container' }
+        $preview = [DyadPorts.Preview]@{ AppId = 'view1'; Port = 32199; Url = 'http://localhost:32199'; State = 'running'; Engine = 'Podman'; ContainerName = 'dyad-app-view1' }
+    }
+    It 'shows <Type> as a table with its columns' -ForEach @(
+        @{ Type = 'PortAllocation'; Headers = 'AppId', 'Port', 'Status', 'Engine', 'ContainerName', 'HeldBy' }
+        @{ Type = 'PortStatus'; Headers = 'Port', 'Available', 'Source', 'HeldBy' }
+        @{ Type = 'Preview'; Headers = 'AppId', 'Port', 'State', 'Engine', 'ContainerName', 'Url' }
+    ) {
+        $object = switch ($Type) { 'PortAllocation' { $allocation } 'PortStatus' { $status } 'Preview' { $preview } }
+        $text = $object | Format-Table | Out-String -Width 200
+        $headerLine = ($text -split "`n" | Where-Object { $_.Trim() } | Select-Object -First 1)
+        foreach ($h in $Headers) { $headerLine | Should -Match "\b$h\b" }
+        $text | Should -Match '32199'
+    }
+}
+
+Describe 'Argument completion' {
+    BeforeAll { $null = New-TestState }
+    It 'completes AppIds from the allocations' {
+        Request-DyadPort compl-alpha -Engine Process -PortRange 33500-33510 | Out-Null
+        Request-DyadPort compl-beta -Engine Process -PortRange 33500-33510 | Out-Null
+        $completion = TabExpansion2 -inputScript 'Remove-DyadPortAllocation -AppId compl-' -cursorColumn 'Remove-DyadPortAllocation -AppId compl-'.Length
+        $completion.CompletionMatches.CompletionText | Should -Be @('compl-alpha', 'compl-beta')
+    }
+    It 'completes ports from the allocations' {
+        $completion = TabExpansion2 -inputScript 'Test-DyadPortAvailable -Port 3350' -cursorColumn 'Test-DyadPortAvailable -Port 3350'.Length
+        $completion.CompletionMatches.CompletionText | Should -Be @('33500', '33501')
+    }
+}
