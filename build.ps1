@@ -45,9 +45,15 @@ function Invoke-Build {
     Get-ChildItem $bin -Filter *.dll | Where-Object { $n = $_.Name; -not ($NeverShip | Where-Object { $n -like $_ }) } |
         Copy-Item -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'DyadPorts.psd1') $ModuleOut
-    Copy-Item (Join-Path $Root 'src/DyadPorts/DyadPorts.Format.ps1xml') $ModuleOut -ErrorAction SilentlyContinue
-    $help = Join-Path $Root 'src/DyadPorts/en-US'
-    if (Test-Path $help) { Copy-Item $help -Destination $ModuleOut -Recurse }
+    Copy-Item (Join-Path $Root 'src/DyadPorts/DyadPorts.Format.ps1xml') $ModuleOut
+    # Help: MAML generated from the help source and the built cmdlets (in a child pwsh, so this one loads nothing).
+    $enUs = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US')
+    Copy-Item (Join-Path $Root 'src/DyadPorts/help/about_DyadPorts.help.txt') $enUs
+    $pwsh = (Get-Process -Id $PID).Path
+    $pwshArgs = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') }) +
+        @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut,
+          '-Source', (Join-Path $Root 'src/DyadPorts/help/DyadPorts.Help.psd1'), '-Destination', (Join-Path $enUs 'DyadPorts.dll-Help.xml'))
+    Invoke-Native $pwsh $pwshArgs
     Write-Host "Built module: $ModuleOut ($((Get-ChildItem $ModuleOut -Recurse -File).Count) files)"
 }
 
@@ -85,8 +91,8 @@ function Invoke-Test {
     Remove-Item $pesterJson -ErrorAction SilentlyContinue
     $pwsh = (Get-Process -Id $PID).Path
     $runner = Join-Path $Root 'tests/pester/Invoke-PesterRun.ps1'
-    $pwshArgs = @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ResultPath', $pesterJson)
-    if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { $pwshArgs = @('pwsh') + $pwshArgs }
+    $pwshArgs = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') }) +
+        @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ResultPath', $pesterJson)
     & $pwsh @pwshArgs
     $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 

@@ -85,3 +85,51 @@ Describe 'Argument completion' {
         $completion.CompletionMatches.CompletionText | Should -Be @('33500', '33501')
     }
 }
+
+Describe 'Help for <Name>' -ForEach @(
+    @{ Name = 'Get-DyadPortAllocation' }, @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' },
+    @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' }, @{ Name = 'Test-DyadPortAvailable' }
+) {
+    BeforeAll {
+        $help = Get-Help $Name -Full
+        $command = Get-Command $Name
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+    }
+    It 'has a synopsis and a description' {
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -BeLike "*$Name*[[]*"   # not the auto-generated syntax stub
+        ($help.description.Text -join '') | Should -Not -BeNullOrEmpty
+    }
+    It 'describes every parameter the cmdlet has' {
+        foreach ($parameter in $command.Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $entry = $help.parameters.parameter | Where-Object name -eq $parameter
+            ($entry.description.Text -join '') | Should -Not -BeNullOrEmpty -Because "-$parameter of $Name needs help"
+        }
+    }
+    It 'has at least two examples, one a pipeline, and every example parses' {
+        $examples = @($help.examples.example)
+        $examples.Count | Should -BeGreaterOrEqual 2
+        ($examples.code | Where-Object { $_ -match '\|' }) | Should -Not -BeNullOrEmpty
+        foreach ($code in $examples.code) {
+            $errors = $null
+            [System.Management.Automation.Language.Parser]::ParseInput($code, [ref]$null, [ref]$errors) | Out-Null
+            $errors | Should -BeNullOrEmpty -Because "example '$code' must parse"
+        }
+    }
+    It 'names its inputs and outputs' {
+        ($help.inputTypes.inputType.type.name -join '') | Should -Not -BeNullOrEmpty
+        ($help.returnValues.returnValue.type.name -join '') | Should -Match 'DyadPorts|System'
+    }
+}
+
+Describe 'about_DyadPorts' {
+    It 'covers the problem, the rules, the configuration, the state file and the engines' {
+        $text = Get-Help about_DyadPorts | Out-String
+        foreach ($section in 'THE PROBLEM', 'THE AVAILABILITY RULES', 'CONFIGURATION AND PRECEDENCE', 'THE STATE FILE', 'THE ENGINES') {
+            $text | Should -Match $section
+        }
+        foreach ($variable in 'CONTAINERIZATION_ENGINE', 'CONTAINERIZATION_ENABLED', 'AUTO_KILL_PORT', 'DOCKER_HOST', 'CONTAINER_HOST', 'DYAD_PORT_RANGE', 'DYAD_PORTS_STATE') {
+            $text | Should -Match $variable
+        }
+    }
+}

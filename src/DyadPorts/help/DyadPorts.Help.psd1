@@ -1,0 +1,115 @@
+# The source of the cmdlets' help. tools/New-MamlHelp.ps1 turns it into en-US/DyadPorts.dll-Help.xml at Build,
+# taking syntax, types and pipeline input from the cmdlets themselves; tests fail when a parameter has no text here.
+@{
+    CommonParameters = @{
+        Engine         = 'The engine to check against and run previews in: Auto (default), Docker, Podman or Process. Auto follows -EngineEndpoint, DOCKER_HOST / CONTAINER_HOST, CONTAINERIZATION_ENGINE and CONTAINERIZATION_ENABLED, then the first default socket that answers, and falls back to Process with a warning. Process checks host sockets and allocations only.'
+        EngineEndpoint = 'The engine API endpoint, for example unix:///run/podman/podman.sock or unix:///run/docker.sock. It wins over the environment. If it does not answer, the command fails with EngineUnreachable.'
+        PortRange      = 'The inclusive range to allocate from, as FIRST-LAST (for example 32100-32200). Default: DYAD_PORT_RANGE, else 32100-32200. A malformed or inverted range, or a port outside 1-65535, is an InvalidPortRange error.'
+        WhatIf         = 'Shows what would happen without changing the state file or the engine.'
+        Confirm        = 'Asks for confirmation before changing anything.'
+    }
+
+    'Request-DyadPort' = @{
+        Synopsis    = 'Allocates a host port to an app, validated against the engine, the host and the other apps.'
+        Description = 'Request-DyadPort is the seed''s allocatePort(appId, forceNew) done right. If the app already has a port that is still free on the system, it keeps it. If that port is now held by a container, a host process or another app, it writes a warning naming the holder and moves the app to the first free port of the range. A port published by the app''s own running container (labelled with its AppId or named dyad-app-<AppId>) stays the app''s. Each call lists the engine''s containers once (running, stopped and created), probes host sockets for the candidate ports only, and reads and writes the state file under a cross-process lock. When no port is free it fails with PortRangeExhausted.'
+        Parameters  = @{
+            AppId = 'The app to allocate for: 1-63 characters, a letter or digit followed by letters, digits, ''_'', ''.'' or ''-''. Accepted from the pipeline by value and by property name.'
+            Force = 'Chooses again from the start of the range instead of keeping a current port that is still free (the seed''s forceNew). A port the app''s own running container publishes is still kept.'
+        }
+        Examples    = @(
+            @{ Code = 'Request-DyadPort 57'; Remarks = 'Allocates a port to app 57. If 32100 is held by app 56''s container, app 57 gets 32101 with a warning.' }
+            @{ Code = '''56'', ''57'', ''58'' | Request-DyadPort -PortRange 40000-40100'; Remarks = 'Allocates ports to three apps from another range through the pipeline.' }
+            @{ Code = 'Get-DyadPortAllocation | Where-Object Status -eq Conflict | Request-DyadPort'; Remarks = 'Moves every app whose port was taken by something else to a free port.' }
+        )
+        Inputs      = @(@{ Type = 'System.String'; Description = 'An AppId, or any object with an AppId property such as DyadPorts.PortAllocation.' })
+        Outputs     = @(@{ Type = 'DyadPorts.PortAllocation'; Description = 'The app''s allocation: AppId, Port, Status, ContainerName, Engine, AllocatedAt.' })
+    }
+
+    'Test-DyadPortAvailable' = @{
+        Synopsis    = 'Tells whether host ports are free of containers, host listeners and allocations.'
+        Description = 'Test-DyadPortAvailable returns $true for a port that no container publishes or is configured to publish (running, stopped or created, any address), no host process listens on (IPv4 or IPv6, wildcard or specific address), and no app has allocated. Ports are compared as integers: a container on 3210 does not hold 32100. Piped ports are gathered and checked against one engine snapshot. With -Detailed it returns a DyadPorts.PortStatus naming the holder. A port outside 1-65535 is a non-terminating InvalidPort error; the other ports are still checked.'
+        Parameters  = @{
+            Port     = 'The TCP ports to check. Accepted from the pipeline by value and by property name Port.'
+            Detailed = 'Returns a DyadPorts.PortStatus (Port, Available, HeldBy, Source) instead of a bool.'
+        }
+        Examples    = @(
+            @{ Code = 'if (Test-DyadPortAvailable 32100) { ''free'' }'; Remarks = 'Uses the bool result in a condition.' }
+            @{ Code = '32100..32110 | Test-DyadPortAvailable -Detailed | Where-Object { -not $_.Available }'; Remarks = 'Lists the held ports of a block and who holds each, with one engine call.' }
+            @{ Code = 'Get-DyadPortAllocation | Test-DyadPortAvailable -Detailed'; Remarks = 'Binds Port by property name from allocations.' }
+        )
+        Inputs      = @(@{ Type = 'System.Int32'; Description = 'A port, or any object with a Port property.' })
+        Outputs     = @(
+            @{ Type = 'System.Boolean'; Description = 'By default, one bool per valid port.' }
+            @{ Type = 'DyadPorts.PortStatus'; Description = 'With -Detailed: Port, Available, HeldBy and Source (Container, Host or Allocation).' }
+        )
+    }
+
+    'Get-DyadPortAllocation' = @{
+        Synopsis    = 'Lists port allocations, each reconciled with what runs now.'
+        Description = 'Get-DyadPortAllocation reads the state file and the engine once, and reports each allocation with a Status: Active (the app''s container or process runs on the port), Reserved (allocated, no preview yet, nothing else holds it), Stale (the app''s preview is gone or stopped) or Conflict (something else now holds the port; HeldBy says what). An AppId without wildcards that has no allocation is a non-terminating AppIdNotFound error. A corrupt state file is backed up and rebuilt from DyadPorts-labelled containers, with a StateFileCorrupt warning.'
+        Parameters  = @{
+            AppId = 'The apps to show; wildcards are allowed. All apps when omitted. Accepted from the pipeline by value and by property name.'
+        }
+        Examples    = @(
+            @{ Code = 'Get-DyadPortAllocation'; Remarks = 'Lists every allocation with its reconciled status.' }
+            @{ Code = 'Get-DyadPortAllocation | Where-Object Status -eq Stale | Remove-DyadPortAllocation'; Remarks = 'Releases the ports of apps whose previews are gone.' }
+            @{ Code = 'Get-DyadPortAllocation dyad-5*'; Remarks = 'Shows the apps whose ids start with dyad-5.' }
+        )
+        Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds or patterns, or objects with an AppId property.' })
+        Outputs     = @(@{ Type = 'DyadPorts.PortAllocation'; Description = 'One per matching allocation, ordered by port.' })
+    }
+
+    'Remove-DyadPortAllocation' = @{
+        Synopsis    = 'Releases apps'' port allocations.'
+        Description = 'Remove-DyadPortAllocation deletes apps'' allocations from the state file, under its lock, so their ports can be given to other apps. It does not touch containers: Stop-DyadPreview stops or removes those. It needs no engine. An AppId with no allocation is a non-terminating AppIdNotFound error (ObjectNotFound).'
+        Parameters  = @{
+            AppId    = 'The apps whose allocations to release. Accepted from the pipeline by value and by property name, so allocations pipe straight in.'
+            PassThru = 'Writes each released allocation, with Status Released, to the pipeline.'
+        }
+        Examples    = @(
+            @{ Code = 'Remove-DyadPortAllocation 57 -PassThru'; Remarks = 'Releases app 57''s port and shows what was released.' }
+            @{ Code = 'Get-DyadPortAllocation | Where-Object Status -eq Stale | Remove-DyadPortAllocation -WhatIf'; Remarks = 'Shows which stale allocations would be released, changing nothing.' }
+        )
+        Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds, or objects with an AppId property such as DyadPorts.PortAllocation.' })
+        Outputs     = @(@{ Type = 'DyadPorts.PortAllocation'; Description = 'With -PassThru, each released allocation. Otherwise nothing.' })
+    }
+
+    'Start-DyadPreview' = @{
+        Synopsis    = 'Starts an app''s preview on a port that is really free, and waits until it answers HTTP.'
+        Description = 'Start-DyadPreview runs the seed''s preview flow without its races. If the app''s container (dyad-app-<AppId>) runs, it is returned with the port the engine reports, and nothing is started. If it exists but is stopped, it is removed and its allocation released. Then a port is allocated with -Force semantics and the container is created and started through the engine API: -p P:P, PORT and VITE_PORT set to P, the app folder mounted at /app as the working directory, labels dyadports.app-id and dyadports.managed=true, and CONTAINER_CPU_LIMIT / CONTAINER_MEMORY_LIMIT applied. If the engine refuses the port because something took it after the check, the port is marked and the next one tried, up to -MaxRetries times (PortConflictRetriesExhausted after that); nothing is left behind. With -AutoKillPort (or AUTO_KILL_PORT=true), stopped containers that DyadPorts created and that hold a wanted port are removed; unlabelled containers and host processes are never touched. The command then waits for an HTTP answer on 127.0.0.1:P with a progress bar; a preview that exits first fails with PreviewExitedEarly and its last log lines. With the process engine the command runs as a host child process with PORT set.'
+        Parameters  = @{
+            AppId        = 'The app to preview. Accepted from the pipeline by value and by property name.'
+            Path         = 'The app folder: mounted at /app in a container, the working directory of a process. Default: the current location.'
+            Image        = 'The container image. Default: DYAD_PREVIEW_IMAGE, else node:22-alpine. A missing image is pulled with a progress bar; if that fails, ImageNotFound says how to build or import one.'
+            Command      = 'The preview command. One string runs through sh -c; several strings run as a program and its arguments. The port is in $PORT. Default: npm install && npm run dev -- --host 0.0.0.0 --port "$PORT".'
+            MaxRetries   = 'How many ports to try when the engine refuses one that was taken after the check. Default 5.'
+            AutoKillPort = 'Removes stopped DyadPorts-labelled containers that hold a wanted port. Default: AUTO_KILL_PORT. Never removes unlabelled containers, never kills host processes.'
+            TimeoutSec   = 'How long to wait for the preview to answer HTTP, in seconds. Default 60. On timeout the preview is removed and its port released.'
+            NoWait       = 'Returns as soon as the preview is started, without waiting for it to answer.'
+        }
+        Examples    = @(
+            @{ Code = 'Start-DyadPreview 57 -Path ./apps/57'; Remarks = 'Starts app 57''s dev server in node:22-alpine on the first free port and returns its Url once it answers.' }
+            @{ Code = '''56'', ''57'', ''58'' | Start-DyadPreview -Path ./site -Image busybox:local -Command ''httpd -f -p "$PORT" -h /app'' | Select-Object AppId, Url'; Remarks = 'Starts three static previews from the pipeline and lists their URLs.' }
+            @{ Code = '$env:CONTAINERIZATION_ENABLED = ''false''; Start-DyadPreview 57 -Command ''npm run dev -- --port "$PORT"'''; Remarks = 'Runs the preview as a host process, as dyad desktop does.' }
+        )
+        Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds, or objects with AppId (and Path or FullName) properties.' })
+        Outputs     = @(@{ Type = 'DyadPorts.Preview'; Description = 'AppId, Port, Url, ContainerName, ContainerId, ProcessId, Engine, Image, State, StartedAt and the ports lost to races.' })
+    }
+
+    'Stop-DyadPreview' = @{
+        Synopsis    = 'Stops an app''s preview and releases its port.'
+        Description = 'Stop-DyadPreview stops the app''s DyadPorts container (or removes it with -Remove) or its preview process, then releases its allocation unless -KeepAllocation is given. Only containers labelled dyadports.managed=true are touched. An app with neither a preview nor an allocation is a non-terminating AppIdNotFound error.'
+        Parameters  = @{
+            AppId          = 'The apps whose previews to stop. Accepted from the pipeline by value and by property name.'
+            Remove         = 'Removes the container instead of only stopping it.'
+            KeepAllocation = 'Keeps the port allocated to the app; Get-DyadPortAllocation then shows it as Stale.'
+            PassThru       = 'Writes what was stopped to the pipeline.'
+        }
+        Examples    = @(
+            @{ Code = 'Stop-DyadPreview 57 -Remove'; Remarks = 'Removes app 57''s container and releases its port.' }
+            @{ Code = 'Get-DyadPortAllocation | Where-Object Status -eq Active | Stop-DyadPreview -KeepAllocation'; Remarks = 'Stops every running preview but keeps their ports reserved.' }
+        )
+        Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds, or objects with an AppId property.' })
+        Outputs     = @(@{ Type = 'DyadPorts.Preview'; Description = 'With -PassThru, what was stopped (State exited or removed). Otherwise nothing.' })
+    }
+}
