@@ -10,6 +10,7 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath -Force
+Add-Type -Path (Join-Path $ModulePath 'Docker.DotNet.dll')   # the floor: one bare ListContainers call
 $results = [System.Collections.Generic.List[object]]::new()
 $pwsh = (Get-Process -Id $PID).Path
 $pwshPrefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') })

@@ -47,10 +47,10 @@ namespace DyadPorts.Core.Engines
                 var variable = requested == EngineKind.Docker ? "DOCKER_HOST" : "CONTAINER_HOST";
                 var fromVariable = environment(variable);
                 if (!string.IsNullOrWhiteSpace(fromVariable)) return new EngineTarget(requested, Normalize(fromVariable), true, $"-Engine {requested} with {variable}");
-                return FirstAnswering(requested, DefaultSockets(requested, environment), answers, $"-Engine {requested}") ;
+                return FirstAnswering(requested, DefaultSockets(requested, environment), answers, $"-Engine {requested}");
             }
 
-            if (IsFalse(environment("CONTAINERIZATION_ENABLED")))
+            if (Session.EnvironmentFlags.Parse(environment("CONTAINERIZATION_ENABLED")) == false)
             {
                 return new EngineTarget(EngineKind.Process, null, true, "CONTAINERIZATION_ENABLED=false");
             }
@@ -124,8 +124,5 @@ namespace DyadPorts.Core.Engines
         }
 
         private static string Combine(string root, string relative) => string.IsNullOrEmpty(root) ? null : Path.Combine(root, relative);
-
-        private static bool IsFalse(string value) =>
-            value != null && (value.Trim().Equals("false", StringComparison.OrdinalIgnoreCase) || value.Trim() == "0" || value.Trim().Equals("no", StringComparison.OrdinalIgnoreCase));
     }
 }

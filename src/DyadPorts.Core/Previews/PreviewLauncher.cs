@@ -141,10 +141,7 @@ namespace DyadPorts.Core.Previews
                 return preview;
             }
 
-            _allocator.Release(appId, log, CancellationToken.None);
-            throw new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, appId,
-                $"App {appId}: the engine refused {request.MaxRetries} port(s) in a row ({string.Join(", ", lost.OrderBy(p => p))}), each taken between the check and the start. " +
-                "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange.");
+            throw RetriesExhausted(request, lost, log);
         }
 
         private int RecordRunning(StateDocument state, string appId, ContainerSummary running, ContainerInspectResponse inspected)
@@ -337,9 +334,7 @@ namespace DyadPorts.Core.Previews
                 preview.PortsLostToRaces = lost.OrderBy(p => p).ToArray();
                 return preview;
             }
-            _allocator.Release(appId, log, CancellationToken.None);
-            throw new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, appId,
-                $"App {appId}: {request.MaxRetries} port(s) in a row were taken between the check and the start ({string.Join(", ", lost.OrderBy(p => p))}).");
+            throw RetriesExhausted(request, lost, log);
         }
 
         private static Preview ProcessPreview(AllocationRecord record) => new Preview
@@ -352,6 +347,15 @@ namespace DyadPorts.Core.Previews
             State = "running",
             StartedAt = record.ProcessStartedAt,
         };
+
+        /// <summary>Every attempt lost its port to someone faster: release the app's allocation and say so.</summary>
+        private DyadPortsException RetriesExhausted(PreviewRequest request, ISet<int> lost, IOperationLog log)
+        {
+            _allocator.Release(request.AppId, log, CancellationToken.None);
+            return new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, request.AppId,
+                $"App {request.AppId}: {request.MaxRetries} port(s) in a row ({string.Join(", ", lost.OrderBy(p => p))}) were taken between the check and the start. " +
+                "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange.");
+        }
 
         // ---- stop -------------------------------------------------------------------------------------
 

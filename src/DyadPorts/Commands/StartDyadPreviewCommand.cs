@@ -3,6 +3,7 @@ using System.Management.Automation;
 using DyadPorts.Completion;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Previews;
+using DyadPorts.Core.Session;
 using DyadPorts.Infrastructure;
 
 namespace DyadPorts.Commands
@@ -65,7 +66,7 @@ namespace DyadPorts.Commands
                 Command = Command,
                 Range = Core.Allocation.PortRange.Resolve(PortRange, env),
                 MaxRetries = MaxRetries,
-                AutoKillPort = MyInvocation.BoundParameters.ContainsKey(nameof(AutoKillPort)) ? AutoKillPort.IsPresent : IsTrue(env("AUTO_KILL_PORT")),
+                AutoKillPort = MyInvocation.BoundParameters.ContainsKey(nameof(AutoKillPort)) ? AutoKillPort.IsPresent : EnvironmentFlags.Parse(env("AUTO_KILL_PORT")) == true,
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
                 NoWait = NoWait,
                 Limits = ResourceLimits.Parse(env(ResourceLimits.CpuVariable), env(ResourceLimits.MemoryVariable)),
@@ -75,8 +76,5 @@ namespace DyadPorts.Commands
         }
 
         private static string NonEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
-
-        private static bool IsTrue(string value) =>
-            value != null && (value.Trim().Equals("true", StringComparison.OrdinalIgnoreCase) || value.Trim() == "1" || value.Trim().Equals("yes", StringComparison.OrdinalIgnoreCase));
     }
 }

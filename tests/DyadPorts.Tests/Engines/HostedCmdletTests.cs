@@ -1,0 +1,87 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Previews;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>The cmdlets in PowerShell hosted in-process (Microsoft.PowerShell.SDK), against real engines.</summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class HostedCmdletTests : IDisposable
+    {
+        private readonly TempState _temp = new TempState();
+        private readonly HostedPowerShell _ps = new HostedPowerShell();
+
+        public HostedCmdletTests() => Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _temp.StatePath);
+
+        public void Dispose()
+        {
+            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", null);
+            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
+            _ps.Dispose();
+            _temp.Dispose();
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Request_and_test_emit_typed_objects_and_bools_through_the_pipeline(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            engine.Run("dyadtest-hosted", 32400);
+            var vars = new Dictionary<string, object> { ["endpoint"] = engine.Endpoint, ["engine"] = engine.Name };
+            var result = _ps.Run("Request-DyadPort h1 -PortRange 32400-32405 -EngineEndpoint $endpoint -Engine $engine", vars);
+            Assert.Null(result.AnyError);
+            var allocation = Assert.IsType<PortAllocation>(Assert.Single(result.Output).BaseObject);
+            Assert.Equal(32401, allocation.Port);
+            Assert.Equal(engine.Kind, allocation.Engine);
+
+            var bools = _ps.Run("32400, 32401, 32402 | Test-DyadPortAvailable -EngineEndpoint $endpoint -Engine $engine", vars);
+            Assert.Equal(new object[] { false, false, true }, bools.Output.Select(o => o.BaseObject));
+        }
+
+        [Fact]
+        public void Core_failures_become_error_records_with_their_own_id_category_and_target()
+        {
+            var range = _ps.Run("Request-DyadPort r -PortRange 32200-32100 -Engine Process");
+            Assert.Equal("InvalidPortRange,DyadPorts.Commands.RequestDyadPortCommand", range.AnyError.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, range.AnyError.CategoryInfo.Category);
+            Assert.Equal("32200-32100", range.AnyError.TargetObject);
+
+            var unreachable = _ps.Run("Get-DyadPortAllocation -EngineEndpoint unix:///tmp/dyadports-hosted-none.sock");
+            Assert.StartsWith("EngineUnreachable,", unreachable.AnyError.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.ConnectionError, unreachable.AnyError.CategoryInfo.Category);
+
+            var bad = _ps.Run("Request-DyadPort '$(id)' -Engine Process");
+            Assert.Equal(ErrorCategory.InvalidData, bad.AnyError.CategoryInfo.Category);
+            Assert.StartsWith("ParameterArgumentValidationError", bad.AnyError.FullyQualifiedErrorId);
+            Assert.Null(_temp.Store.Peek());
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Losing_every_race_fails_with_PortConflictRetriesExhausted_and_leaves_nothing(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, engine.Engine, engine.Kind));
+            launcher.BeforeStart = port => engine.Run($"dyadtest-thief-{port}", port);
+            var request = new PreviewRequest
+            {
+                AppId = "69", Path = _temp.Directory, Image = engine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
+                Range = new PortRange(32410, 32420), MaxRetries = 2,
+            };
+            var e = Assert.Throws<DyadPortsException>(() => launcher.Start(request, NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.PortConflictRetriesExhausted, e.ErrorId);
+            Assert.Equal(FailureCategory.ResourceUnavailable, e.Category);
+            Assert.Contains("32410, 32411", e.Message);
+            Assert.Null(engine.Find("dyad-app-69"));
+            Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey("69") ?? false);
+        }
+    }
+}
