@@ -19,7 +19,7 @@ $env:DYAD_PORTS_STATE = Join-Path $work 'state.json'
 $candidates = @(
     @{ Engine = 'Podman'; Image = 'localhost/busybox:local' }
     @{ Engine = 'Docker'; Image = 'busybox:local' }
-) | Where-Object { $Engine -in 'Auto', $_.Engine }
+) | Where-Object { $Engine -in 'Auto', $_.Engine -and $env:CONTAINERIZATION_ENABLED -notin 'false', '0', 'no' }
 $choice = $null
 foreach ($c in $candidates) {
     try { $null = Test-DyadPortAvailable 1 -Engine $c.Engine; $choice = $c; break } catch { Write-Host "  ($($c.Engine): $($_.Exception.Message.Split('.')[0]))" }
@@ -42,7 +42,7 @@ try {
     Test-DyadPortAvailable 32100, 32101 -Detailed -Engine $choice.Engine | Format-Table | Out-Host
 
     $start = @{ Path = $site.FullName; Command = $choice.Command; Engine = $choice.Engine }
-    if ($choice.Image) { $start.Image = $choice.Image }
+    if ($choice.ContainsKey('Image')) { $start.Image = $choice.Image }
     $previews = '56', '57', '58' | Start-DyadPreview @start
     $previews | Format-Table | Out-Host
 
