@@ -56,7 +56,7 @@ namespace DyadPorts.Core.Allocation
             request.AppId = appId;
             request.CurrentPort = existing?.Port;
             request.OwnLivePort = occupancy.OwnContainerPort(appId, p => p == existing?.Port);
-            var choice = PortChooser.Choose(request, holderOf, log.Verbose);
+            var choice = PortChooser.Choose(request, holderOf, log.VerboseEnabled ? log.Verbose : (Action<string>)null);
             if (choice.Dropped != null)
             {
                 log.Warning($"App {appId}: {choice.Dropped}; it now has port {choice.Port}.");

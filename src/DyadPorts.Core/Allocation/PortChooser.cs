@@ -39,18 +39,19 @@ namespace DyadPorts.Core.Allocation
     /// <summary>
     /// Where a port is chosen. Pure: it only asks <c>holderOf(port)</c>, which returns who keeps a port
     /// from the app (a container, a host socket, another app's allocation) or null when the port is free.
+    /// Trace messages are built only when <c>trace</c> is given, so holders are not described for nothing.
     /// </summary>
     public static class PortChooser
     {
         public static PortChoice Choose(PortRequest request, Func<int, PortHolder> holderOf, Action<string> trace = null)
         {
-            trace = trace ?? (_ => { });
+            void Trace(Func<string> message) => trace?.Invoke(message());
             var app = request.AppId;
 
             // 1. The app's own running container is the truth: never move a live preview.
             if (request.OwnLivePort is int live && !request.Excluded.Contains(live))
             {
-                trace($"App {app}: its own running container publishes {live}; keeping it.");
+                Trace(() => $"App {app}: its own running container publishes {live}; keeping it.");
                 return new PortChoice { Port = live, Reason = ChoiceReason.OwnContainer };
             }
 
@@ -58,7 +59,7 @@ namespace DyadPorts.Core.Allocation
             string dropped = null;
             if (request.CurrentPort is int current)
             {
-                if (request.Force) trace($"App {app}: -Force, re-choosing instead of keeping {current}.");
+                if (request.Force) Trace(() => $"App {app}: -Force, re-choosing instead of keeping {current}.");
                 else if (request.Excluded.Contains(current)) dropped = $"port {current} was lost to another claimant when the preview started";
                 else if (!request.Range.Contains(current)) dropped = $"port {current} is outside the range {request.Range}";
                 else
@@ -66,12 +67,12 @@ namespace DyadPorts.Core.Allocation
                     var holder = holderOf(current);
                     if (holder == null)
                     {
-                        trace($"App {app}: port {current} is still free; reusing it.");
+                        Trace(() => $"App {app}: port {current} is still free; reusing it.");
                         return new PortChoice { Port = current, Reason = ChoiceReason.Reused };
                     }
                     dropped = $"port {current} is held by {holder.Description}";
                 }
-                if (dropped != null) trace($"App {app}: {dropped}; reallocating.");
+                if (dropped != null) Trace(() => $"App {app}: {dropped}; reallocating.");
             }
 
             // 3. First free port of the range, in order.
@@ -82,17 +83,17 @@ namespace DyadPorts.Core.Allocation
                 if (request.Excluded.Contains(port))
                 {
                     excluded++;
-                    trace($"Port {port}: skipped, lost to a race earlier in this start.");
+                    Trace(() => $"Port {port}: skipped, lost to a race earlier in this start.");
                     continue;
                 }
                 var holder = holderOf(port);
                 if (holder == null)
                 {
-                    trace($"Port {port}: free; allocating it to app {app}.");
+                    Trace(() => $"Port {port}: free; allocating it to app {app}.");
                     return new PortChoice { Port = port, Reason = ChoiceReason.Scanned, Dropped = dropped };
                 }
                 held[holder.Source] = held.TryGetValue(holder.Source, out var n) ? n + 1 : 1;
-                trace($"Port {port}: held by {holder.Description}.");
+                Trace(() => $"Port {port}: held by {holder.Description}.");
             }
 
             throw Exhausted(request.Range, held, excluded);

@@ -47,7 +47,7 @@ namespace DyadPorts.Core.Availability
             // The app's own running container or preview process listens here itself.
             if (appId != null && (containers.Any(c => c.IsRunning) || OwnProcessListens(port, appId))) return null;
 
-            return _host.IsFree(port) ? null : PortHolder.ForHost(_host.DescribeHolder(port));
+            return _host.IsFree(port) ? null : PortHolder.ForHost(() => _host.DescribeHolder(port));
         }
 
         /// <summary>A host port the app's own running container publishes, if any.</summary>

@@ -54,6 +54,15 @@ namespace DyadPorts.Infrastructure
             return new ErrorRecord(e, e.ErrorId, category, e.Target);
         }
 
+        bool IOperationLog.VerboseEnabled
+        {
+            get
+            {
+                if (MyInvocation.BoundParameters.TryGetValue("Verbose", out var bound)) return ((SwitchParameter)bound).IsPresent;
+                return GetVariableValue("VerbosePreference") is ActionPreference preference && preference != ActionPreference.SilentlyContinue;
+            }
+        }
+
         void IOperationLog.Verbose(string message) => WriteVerbose(message);
         void IOperationLog.Warning(string message) => WriteWarning(message);
 

@@ -14,7 +14,7 @@ namespace DyadPorts.Tests.Unit
         private static readonly PortRange Range = new PortRange(32100, 32104);
 
         private static Func<int, PortHolder> Held(params int[] ports) =>
-            p => ports.Contains(p) ? PortHolder.ForHost($"host process on {p}") : null;
+            p => ports.Contains(p) ? PortHolder.ForHost(() => $"host process on {p}") : null;
 
         [Fact]
         public void Takes_the_first_free_port_of_the_range_in_order()
@@ -77,7 +77,7 @@ namespace DyadPorts.Tests.Unit
         {
             Func<int, PortHolder> holder = p => p == 32100 ? PortHolder.ForAllocation("1")
                 : p == 32101 ? PortHolder.ForContainer(new ContainerSummary { Name = "x", State = "exited" })
-                : PortHolder.ForHost("host");
+                : PortHolder.ForHost(() => "host");
             var e = Assert.Throws<DyadPortsException>(() => PortChooser.Choose(new PortRequest { AppId = "9", Range = Range }, holder));
             Assert.Equal(ErrorIds.PortRangeExhausted, e.ErrorId);
             Assert.Equal(FailureCategory.ResourceUnavailable, e.Category);
@@ -89,10 +89,24 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
+        public void Without_a_trace_held_ports_are_passed_over_without_describing_their_holders()
+        {
+            var described = 0;
+            var choice = PortChooser.Choose(new PortRequest { AppId = "1", Range = Range },
+                p => p < 32102 ? PortHolder.ForHost(() => { described++; return "h"; }) : null);
+            Assert.Equal(32102, choice.Port);
+            Assert.Equal(0, described);
+            var traced = new List<string>();
+            PortChooser.Choose(new PortRequest { AppId = "1", Range = Range }, p => p < 32102 ? PortHolder.ForHost(() => { described++; return "h"; }) : null, traced.Add);
+            Assert.Equal(2, described);
+            Assert.Contains("Port 32100: held by h.", traced);
+        }
+
+        [Fact]
         public void Asks_about_each_port_at_most_once_and_stops_at_the_first_free_one()
         {
             var asked = new List<int>();
-            PortChooser.Choose(new PortRequest { AppId = "1", Range = new PortRange(32100, 32200) }, p => { asked.Add(p); return p < 32103 ? PortHolder.ForHost("h") : null; });
+            PortChooser.Choose(new PortRequest { AppId = "1", Range = new PortRange(32100, 32200) }, p => { asked.Add(p); return p < 32103 ? PortHolder.ForHost(() => "h") : null; });
             Assert.Equal(new[] { 32100, 32101, 32102, 32103 }, asked);
         }
     }
