@@ -32,12 +32,15 @@ namespace DyadPorts.Commands
         {
             foreach (var port in Port)
             {
-                if (port < 1 || port > 65535)
+                try
                 {
-                    WriteError(new DyadPortsException(ErrorIds.InvalidPort, FailureCategory.InvalidArgument, port, $"Port {port} is outside 1-65535."));
-                    continue;
+                    PortRange.EnsurePort(port, port);
+                    _ports.Add(port);
                 }
-                _ports.Add(port);
+                catch (DyadPortsException e)
+                {
+                    WriteError(e); // one bad port does not stop the others
+                }
             }
         }
 
