@@ -37,6 +37,15 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$FilePath $($ArgumentList -join ' ') exited with $LASTEXITCODE" }
 }
 
+# Runs this same pwsh in a child process. Under the dotnet local tool the process is dotnet itself,
+# so pwsh.dll is run with 'dotnet exec' (in-process, no extra muxer child).
+function Invoke-ChildPwsh {
+    param([string[]] $ArgumentList, [switch] $AllowFailure)
+    $pwsh = (Get-Process -Id $PID).Path
+    $prefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') })
+    if ($AllowFailure) { & $pwsh @prefix @ArgumentList } else { Invoke-Native $pwsh ($prefix + $ArgumentList) }
+}
+
 function Invoke-Build {
     Invoke-Native dotnet @('build', (Join-Path $Root 'DyadPorts.sln'), '-c', $Configuration, '-nologo', '-v', 'q', '-clp:NoSummary')
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
@@ -49,11 +58,8 @@ function Invoke-Build {
     # Help: MAML generated from the help source and the built cmdlets (in a child pwsh, so this one loads nothing).
     $enUs = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US')
     Copy-Item (Join-Path $Root 'src/DyadPorts/help/about_DyadPorts.help.txt') $enUs
-    $pwsh = (Get-Process -Id $PID).Path
-    $pwshArgs = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') }) +
-        @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut,
-          '-Source', (Join-Path $Root 'src/DyadPorts/help/DyadPorts.Help.psd1'), '-Destination', (Join-Path $enUs 'DyadPorts.dll-Help.xml'))
-    Invoke-Native $pwsh $pwshArgs
+    Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut,
+        '-Source', (Join-Path $Root 'src/DyadPorts/help/DyadPorts.Help.psd1'), '-Destination', (Join-Path $enUs 'DyadPorts.dll-Help.xml'))
     Write-Host "Built module: $ModuleOut ($((Get-ChildItem $ModuleOut -Recurse -File).Count) files)"
 }
 
@@ -89,11 +95,8 @@ function Invoke-Test {
     # Pester in a separate pwsh against the built module.
     $pesterJson = Join-Path $results 'pester.json'
     Remove-Item $pesterJson -ErrorAction SilentlyContinue
-    $pwsh = (Get-Process -Id $PID).Path
     $runner = Join-Path $Root 'tests/pester/Invoke-PesterRun.ps1'
-    $pwshArgs = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') }) +
-        @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ResultPath', $pesterJson)
-    & $pwsh @pwshArgs
+    Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ResultPath', $pesterJson) -AllowFailure
     $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
 
     $passed = $xunitPassed + [int]$pester.Passed
