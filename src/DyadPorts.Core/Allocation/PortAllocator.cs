@@ -12,27 +12,34 @@ namespace DyadPorts.Core.Allocation
     /// <summary>
     /// Allocations validated against the real system. Every operation takes one engine snapshot
     /// (one list call, whatever the range size), then reads and writes the state under the
-    /// cross-process lock. The port itself is chosen by <see cref="PortChooser"/>.
+    /// cross-process lock. The port itself is chosen by <see cref="PortChooser"/>. Callers never edit
+    /// records: they ask for operations, and each one checks that what it changes is still theirs.
     /// </summary>
     public sealed class PortAllocator
     {
         private readonly StateStore _store;
         private readonly ContainerEngine _engine;
-        private readonly HostPortProbe _host;
+        private readonly IHostPortProbe _host;
+        private readonly Func<CancellationToken, PortAllocator> _recoveryEngine;
 
         /// <param name="engine">Null for the process engine: only host sockets and allocations are checked.</param>
-        public PortAllocator(StateStore store, ContainerEngine engine, EngineKind kind, HostPortProbe host = null)
+        /// <param name="recoveryEngine">
+        /// For an allocator without an engine (Remove-DyadPortAllocation): the engine to rebuild a corrupt or
+        /// missing state from, resolved only when that is needed.
+        /// </param>
+        public PortAllocator(StateStore store, ContainerEngine engine, EngineKind kind, IHostPortProbe host = null, Func<CancellationToken, PortAllocator> recoveryEngine = null)
         {
             _store = store;
             _engine = engine;
             Kind = kind;
             _host = host ?? HostPortProbe.Instance;
+            _recoveryEngine = recoveryEngine;
         }
 
         public EngineKind Kind { get; }
         public string Endpoint => _engine?.Endpoint;
         public StateStore Store => _store;
-        public ContainerEngine Engine => _engine;
+        internal ContainerEngine Engine => _engine;
 
         /// <summary>The seed's allocatePort(appId, forceNew), validated against the engine, the host and the state.</summary>
         public PortAllocation Request(string appId, PortRange range, bool force, IOperationLog log, CancellationToken cancellationToken)
@@ -41,22 +48,19 @@ namespace DyadPorts.Core.Allocation
             return _store.Update(state =>
             {
                 var occupancy = Occupy(snapshot, state);
-                var record = Reserve(appId, new PortRequest { Range = range, Force = force }, occupancy, state, p => occupancy.HolderOf(p, appId), log);
+                var record = Reserve(appId, new PortRequest { Range = range, Force = force }, occupancy, state, log);
                 return Reconcile(record, occupancy);
-            }, () => Rebuild(snapshot), log, cancellationToken);
+            }, id => Rebuild(snapshot, id), log, cancellationToken);
         }
 
-        /// <summary>
-        /// Chooses and records a port for the app inside an open state update. <paramref name="holderOf"/>
-        /// lets the preview launcher reclaim stale DyadPorts containers (AUTO_KILL_PORT) while scanning.
-        /// </summary>
-        internal AllocationRecord Reserve(string appId, PortRequest request, Occupancy occupancy, StateDocument state, Func<int, PortHolder> holderOf, IOperationLog log)
+        /// <summary>Chooses and records a port for the app inside an open state update.</summary>
+        private AllocationRecord Reserve(string appId, PortRequest request, Occupancy occupancy, StateDocument state, IOperationLog log)
         {
             state.Allocations.TryGetValue(appId, out var existing);
             request.AppId = appId;
             request.CurrentPort = existing?.Port;
             request.OwnLivePort = occupancy.OwnContainerPort(appId, p => p == existing?.Port);
-            var choice = PortChooser.Choose(request, holderOf, log.VerboseEnabled ? log.Verbose : (Action<string>)null);
+            var choice = PortChooser.Choose(request, p => occupancy.HolderOf(p, appId), log.VerboseEnabled ? log.Verbose : (Action<string>)null);
             if (choice.Dropped != null)
             {
                 log.Warning($"App {appId}: {choice.Dropped}; it now has port {choice.Port}.");
@@ -70,12 +74,110 @@ namespace DyadPorts.Core.Allocation
             return record;
         }
 
+        /// <summary>
+        /// Reserves a port for a preview start (-Force semantics, ports in <paramref name="lost"/> excluded) and
+        /// forgets the app's previous preview, whose containers the launcher has removed. Returns the port.
+        /// </summary>
+        internal int ReserveForStart(string appId, PortRange range, ISet<int> lost, EngineSnapshot snapshot, IOperationLog log, CancellationToken cancellationToken)
+        {
+            snapshot = snapshot ?? TakeSnapshot(log, cancellationToken);
+            return _store.Update(state =>
+            {
+                var record = Reserve(appId, new PortRequest { Range = range, Force = true, Excluded = lost }, Occupy(snapshot, state), state, log);
+                record.ContainerId = null;
+                record.ProcessId = null;
+                record.ProcessStartedAt = null;
+                return record.Port;
+            }, id => Rebuild(snapshot, id), log, cancellationToken);
+        }
+
+        /// <summary>
+        /// AUTO_KILL_PORT's candidates, chosen under the lock from one snapshot: the orphans (see
+        /// <see cref="AutoKillPolicy"/>) a scan for <paramref name="appId"/> meets before the first free port.
+        /// The caller removes them without the lock; the next reservation re-checks everything.
+        /// </summary>
+        internal IReadOnlyList<(int Port, ContainerSummary Container)> Orphans(string appId, PortRange range, ISet<int> lost, EngineSnapshot snapshot, IOperationLog log, CancellationToken cancellationToken)
+        {
+            var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
+            var ports = Enumerable.Range(range.First, range.Count).Where(p => !lost.Contains(p));
+            return Occupy(snapshot, state).OrphansBeforeFirstFree(appId, ports);
+        }
+
+        /// <summary>
+        /// Records the container that now runs the app's preview on <paramref name="port"/>. When the allocation
+        /// vanished meanwhile (Remove-DyadPortAllocation during the start), it is recorded again, unless another
+        /// app took the port: then false, and the launcher treats the port as lost.
+        /// </summary>
+        internal bool RecordPreview(string appId, int port, string containerId, string image, int? processId, DateTimeOffset? processStartedAt, IOperationLog log, CancellationToken cancellationToken)
+        {
+            return _store.Update(state =>
+            {
+                if (!state.Allocations.TryGetValue(appId, out var record) || record.Port != port)
+                {
+                    var other = state.Allocations.Values.FirstOrDefault(r => r.Port == port && r.AppId != appId);
+                    if (other != null)
+                    {
+                        log.Verbose($"App {appId}: while its preview started on port {port}, its allocation was removed and app {other.AppId} took the port.");
+                        return false;
+                    }
+                    log.Verbose($"App {appId}: its allocation changed while its preview started; recording port {port} again, where the preview runs.");
+                    record = new AllocationRecord { AppId = appId, Port = port, AllocatedAt = DateTimeOffset.UtcNow };
+                    state.Allocations[appId] = record;
+                }
+                record.Engine = Kind;
+                record.EngineEndpoint = Endpoint;
+                record.ContainerId = containerId;
+                record.Image = image;
+                record.ProcessId = processId;
+                record.ProcessStartedAt = processStartedAt;
+                return true;
+            }, id => Rebuild(null, id), log, cancellationToken);
+        }
+
+        /// <summary>The app's allocation, as the idempotent start path found it running (container id and port from the engine).</summary>
+        internal int RecordRunning(string appId, ContainerSummary running, IOperationLog log, CancellationToken cancellationToken)
+        {
+            return _store.Update(state =>
+            {
+                state.Allocations.TryGetValue(appId, out var record);
+                var port = running.TcpHostPorts.Contains(record?.Port ?? 0) ? record.Port : running.TcpHostPorts.First();
+                if (record == null || record.Port != port)
+                {
+                    record = new AllocationRecord { AppId = appId, Port = port, AllocatedAt = DateTimeOffset.UtcNow };
+                    state.Allocations[appId] = record;
+                }
+                record.Engine = Kind;
+                record.EngineEndpoint = Endpoint;
+                record.ContainerId = running.Id;
+                record.Image = running.Image;
+                return port;
+            }, id => Rebuild(null, id), log, cancellationToken);
+        }
+
+        /// <summary>
+        /// Releases the app's allocation only if it is still the one this start made: same port, and no preview
+        /// recorded but <paramref name="containerId"/> / <paramref name="processId"/>. Another start's allocation is never touched.
+        /// </summary>
+        internal bool ReleaseIfOwned(string appId, int port, string containerId, int? processId, IOperationLog log)
+        {
+            var released = _store.Update(state =>
+            {
+                if (!state.Allocations.TryGetValue(appId, out var record) || record.Port != port) return false;
+                if (record.ContainerId != null && !string.Equals(record.ContainerId, containerId, StringComparison.Ordinal)) return false;
+                if (record.ProcessId.HasValue && record.ProcessId != processId) return false;
+                state.Allocations.Remove(appId);
+                return true;
+            }, id => Rebuild(null, id), log, CancellationToken.None);
+            log.Verbose(released ? $"App {appId}: released port {port}." : $"App {appId}: its allocation is no longer the one this start made; it was left alone.");
+            return released;
+        }
+
         /// <summary>Whether each port is free for a new app, and who holds it if not.</summary>
         public IReadOnlyList<PortStatus> Test(IReadOnlyList<int> ports, IOperationLog log, CancellationToken cancellationToken)
         {
             foreach (var port in ports) PortRange.EnsurePort(port, port);
             var snapshot = TakeSnapshot(log, cancellationToken);
-            var state = _store.Read(() => Rebuild(snapshot), log, cancellationToken);
+            var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
             var occupancy = Occupy(snapshot, state);
             return ports.Select(port =>
             {
@@ -89,12 +191,16 @@ namespace DyadPorts.Core.Allocation
         public IReadOnlyList<PortAllocation> Get(Func<string, bool> appIdMatches, IOperationLog log, CancellationToken cancellationToken)
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
-            var state = _store.Read(() => Rebuild(snapshot), log, cancellationToken);
+            var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
             var occupancy = Occupy(snapshot, state);
             return state.Allocations.Values.Where(r => appIdMatches(r.AppId)).Select(r => Reconcile(r, occupancy)).ToList();
         }
 
-        /// <summary>Removes the app's allocation; null when it had none. Needs no engine.</summary>
+        /// <summary>The state as it is now (read under the lock), with its containers' snapshot.</summary>
+        internal StateDocument ReadState(EngineSnapshot snapshot, IOperationLog log, CancellationToken cancellationToken) =>
+            _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
+
+        /// <summary>Removes the app's allocation; null when it had none. Needs no engine unless the state must be rebuilt.</summary>
         public PortAllocation Release(string appId, IOperationLog log, CancellationToken cancellationToken)
         {
             var removed = _store.Update(state =>
@@ -102,7 +208,7 @@ namespace DyadPorts.Core.Allocation
                 if (!state.Allocations.TryGetValue(appId, out var record)) return null;
                 state.Allocations.Remove(appId);
                 return record;
-            }, () => Rebuild(TakeSnapshot(log, cancellationToken)), log, cancellationToken);
+            }, id => RebuildForRecovery(id, log, cancellationToken), log, cancellationToken);
             if (removed == null) return null;
             log.Verbose($"App {appId}: released port {removed.Port}.");
             var allocation = ToAllocation(removed);
@@ -112,7 +218,7 @@ namespace DyadPorts.Core.Allocation
 
         internal EngineSnapshot TakeSnapshot(IOperationLog log, CancellationToken cancellationToken)
         {
-            if (_engine == null) return null;
+            if (_engine == null) return EngineSnapshot.None;
             var snapshot = _engine.Snapshot(cancellationToken);
             log.Verbose($"Engine {Kind} at {_engine.Endpoint}: {snapshot.Containers.Count} container(s) listed.");
             return snapshot;
@@ -121,12 +227,23 @@ namespace DyadPorts.Core.Allocation
         internal Occupancy Occupy(EngineSnapshot snapshot, StateDocument state) =>
             new Occupancy(snapshot, state, _host, PreviewProcesses.IsAlive);
 
-        /// <summary>A state rebuilt from DyadPorts-labelled containers, for when the file is unreadable.</summary>
-        internal StateDocument Rebuild(EngineSnapshot snapshot)
+        /// <summary>A rebuild from this allocator's engine (a fresh snapshot), or from the recovery engine when it has none.</summary>
+        private StateDocument RebuildForRecovery(string stateId, IOperationLog log, CancellationToken cancellationToken)
         {
-            var document = new StateDocument();
-            if (snapshot == null) return document;
-            foreach (var container in snapshot.Containers.Where(c => c.IsManaged && c.AppId != null).OrderByDescending(c => c.IsRunning))
+            if (_engine != null) return Rebuild(TakeSnapshot(log, cancellationToken), stateId);
+            var recovery = _recoveryEngine?.Invoke(cancellationToken);
+            return recovery?._engine != null ? recovery.Rebuild(recovery.TakeSnapshot(log, cancellationToken), stateId) : new StateDocument { StateId = stateId };
+        }
+
+        /// <summary>
+        /// A state rebuilt from this state's DyadPorts-labelled containers (label dyadports.state=<paramref name="stateId"/>),
+        /// for a missing or unreadable file. A null snapshot means "take one now". Other states' containers are never taken.
+        /// </summary>
+        internal StateDocument Rebuild(EngineSnapshot snapshot, string stateId)
+        {
+            var document = new StateDocument { StateId = stateId };
+            snapshot = snapshot ?? (_engine != null ? _engine.Snapshot(CancellationToken.None) : EngineSnapshot.None);
+            foreach (var container in snapshot.Containers.Where(c => c.AppId != null && c.StateId == stateId).OrderByDescending(c => c.IsRunning))
             {
                 var port = container.TcpHostPorts.Cast<int?>().FirstOrDefault();
                 if (port == null || document.Allocations.ContainsKey(container.AppId) || AppIds.Problem(container.AppId) != null) continue;
@@ -149,7 +266,7 @@ namespace DyadPorts.Core.Allocation
         internal PortAllocation Reconcile(AllocationRecord record, Occupancy occupancy)
         {
             var allocation = ToAllocation(record);
-            var own = occupancy.Engine?.ForApp(record.AppId).ToList() ?? new List<ContainerSummary>();
+            var own = occupancy.Engine.ForApp(record.AppId, occupancy.State).ToList();
             var live = own.FirstOrDefault(c => c.IsRunning && c.TcpHostPorts.Contains(record.Port));
             if (live != null || occupancy.OwnProcessListens(record.Port, record.AppId))
             {

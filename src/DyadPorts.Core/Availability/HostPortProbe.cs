@@ -9,11 +9,18 @@ using System.Runtime.InteropServices;
 
 namespace DyadPorts.Core.Availability
 {
+    /// <summary>How host sockets are seen: whether a port is free, and who holds it when it is not.</summary>
+    public interface IHostPortProbe
+    {
+        bool IsFree(int port);
+        string DescribeHolder(int port);
+    }
+
     /// <summary>
     /// Sees host sockets no engine knows about. A bind probe (about 20 µs a port) answers "free?";
     /// only when a port is taken is the listener table read to say who holds it.
     /// </summary>
-    public sealed class HostPortProbe
+    public sealed class HostPortProbe : IHostPortProbe
     {
         public static readonly HostPortProbe Instance = new HostPortProbe();
 

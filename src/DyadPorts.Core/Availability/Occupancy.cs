@@ -12,33 +12,30 @@ namespace DyadPorts.Core.Availability
     /// </summary>
     public sealed class Occupancy
     {
-        private EngineSnapshot _engine;
         private readonly StateDocument _state;
-        private readonly HostPortProbe _host;
+        private readonly IHostPortProbe _host;
         private readonly Func<AllocationRecord, bool> _previewProcessAlive;
 
-        /// <param name="engine">Null for the process engine: only host sockets and allocations count.</param>
-        public Occupancy(EngineSnapshot engine, StateDocument state, HostPortProbe host, Func<AllocationRecord, bool> previewProcessAlive)
+        /// <param name="engine">The engine's containers; <see cref="EngineSnapshot.None"/> for the process engine.</param>
+        public Occupancy(EngineSnapshot engine, StateDocument state, IHostPortProbe host, Func<AllocationRecord, bool> previewProcessAlive)
         {
-            _engine = engine;
+            Engine = engine ?? EngineSnapshot.None;
             _state = state;
             _host = host;
             _previewProcessAlive = previewProcessAlive;
         }
 
-        public EngineSnapshot Engine => _engine;
-
-        /// <summary>Leaves out a container removed after the snapshot was taken.</summary>
-        public void Forget(string containerId)
-        {
-            if (_engine != null) _engine = new EngineSnapshot(_engine.Containers.Where(c => c.Id != containerId).ToList());
-        }
+        public EngineSnapshot Engine { get; }
+        public StateDocument State => _state;
 
         /// <summary>Who keeps <paramref name="port"/> from <paramref name="appId"/>; null when it is free for it. A null app asks for anyone.</summary>
-        public PortHolder HolderOf(int port, string appId)
+        public PortHolder HolderOf(int port, string appId) => HolderOf(port, appId, null);
+
+        /// <summary>As <see cref="HolderOf(int,string)"/>, as if the containers <paramref name="ignore"/> selects were gone.</summary>
+        public PortHolder HolderOf(int port, string appId, Func<ContainerSummary, bool> ignore)
         {
-            var containers = _engine?.OnHostPort(port) ?? Array.Empty<ContainerSummary>();
-            var foreign = containers.Where(c => !IsOwn(c, appId)).OrderByDescending(c => c.IsRunning).FirstOrDefault();
+            var containers = Engine.OnHostPort(port).Where(c => ignore == null || !ignore(c)).ToList();
+            var foreign = containers.Where(c => !Ownership.IsAppsOwn(c, appId, _state)).OrderByDescending(c => c.IsRunning).FirstOrDefault();
             if (foreign != null) return PortHolder.ForContainer(foreign);
 
             var allocation = _state.Allocations.Values.FirstOrDefault(a => a.Port == port && !string.Equals(a.AppId, appId, StringComparison.Ordinal));
@@ -53,15 +50,33 @@ namespace DyadPorts.Core.Availability
         /// <summary>A host port the app's own running container publishes, if any.</summary>
         public int? OwnContainerPort(string appId, Predicate<int> prefer = null)
         {
-            var running = _engine?.ForApp(appId).Where(c => c.IsRunning).SelectMany(c => c.TcpHostPorts).ToList();
-            if (running == null || running.Count == 0) return null;
+            var running = Engine.ForApp(appId, _state).Where(c => c.IsRunning).SelectMany(c => c.TcpHostPorts).ToList();
+            if (running.Count == 0) return null;
             return prefer == null ? running[0] : running.Cast<int?>().FirstOrDefault(p => prefer(p.Value)) ?? running[0];
         }
 
         public bool OwnProcessListens(int port, string appId) =>
             _state.Allocations.TryGetValue(appId, out var record) && record.Port == port && record.ProcessId.HasValue && _previewProcessAlive(record);
 
-        private static bool IsOwn(ContainerSummary container, string appId) =>
-            appId != null && string.Equals(container.AppId, appId, StringComparison.Ordinal);
+        /// <summary>
+        /// AUTO_KILL_PORT's candidates for <paramref name="appId"/>: the orphans on the ports of <paramref name="ports"/>
+        /// that the scan meets before the first free port, where removing them would free the port.
+        /// </summary>
+        public IReadOnlyList<(int Port, ContainerSummary Container)> OrphansBeforeFirstFree(string appId, IEnumerable<int> ports)
+        {
+            var found = new List<(int, ContainerSummary)>();
+            foreach (var port in ports)
+            {
+                var holder = HolderOf(port, appId);
+                if (holder == null) break;
+                if (holder.Source != PortHolderSource.Container) continue;
+                var orphans = Engine.OnHostPort(port).Where(c => Allocation.AutoKillPolicy.IsOrphan(c, port, _state)).ToList();
+                if (orphans.Count == 0) continue;
+                var gone = new HashSet<string>(orphans.Select(c => c.Id), StringComparer.Ordinal);
+                if (HolderOf(port, appId, c => gone.Contains(c.Id)) != null) continue;
+                found.AddRange(orphans.Select(c => (port, c)));
+            }
+            return found;
+        }
     }
 }

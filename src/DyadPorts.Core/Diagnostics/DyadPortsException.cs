@@ -1,4 +1,8 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Reflection;
 
 namespace DyadPorts.Core.Diagnostics
 {
@@ -19,10 +23,12 @@ namespace DyadPorts.Core.Diagnostics
         ReadError,
         WriteError,
         OperationStopped,
+        SecurityError,
+        PermissionDenied,
     }
 
     /// <summary>A failure with its own error id, category and the value that caused it.</summary>
-    public sealed class DyadPortsException : Exception
+    public class DyadPortsException : Exception
     {
         public DyadPortsException(string errorId, FailureCategory category, object target, string message, Exception inner = null)
             : base(message, inner)
@@ -35,21 +41,48 @@ namespace DyadPorts.Core.Diagnostics
         public string ErrorId { get; }
         public FailureCategory Category { get; }
         public object Target { get; }
+        /// <summary>Whether this failure dooms every input of the command (see <see cref="ErrorIds.IsTerminating"/>).</summary>
+        public bool IsTerminating => ErrorIds.IsTerminating(ErrorId);
     }
 
-    /// <summary>Every error id the module raises, in one place.</summary>
+    /// <summary>
+    /// The engine answered, and said no: an API error (HTTP status and the engine's own words). Raised by
+    /// <c>ContainerEngine</c> so that no Docker.DotNet exception leaves it; callers read <see cref="EngineMessage"/>
+    /// to recognise a port or name conflict.
+    /// </summary>
+    public sealed class EngineRefusedException : DyadPortsException
+    {
+        public EngineRefusedException(string endpoint, string operation, HttpStatusCode status, string engineMessage, Exception inner)
+            : base(ErrorIds.EngineRequestFailed, FailureCategory.InvalidOperation, endpoint,
+                $"The engine at '{endpoint}' refused to {operation}: {FirstLine(engineMessage)} (HTTP {(int)status}).", inner)
+        {
+            StatusCode = status;
+            EngineMessage = engineMessage ?? string.Empty;
+        }
+
+        public HttpStatusCode StatusCode { get; }
+        public string EngineMessage { get; }
+
+        /// <summary>The engines' words for "someone else has this host port": docker and podman, Linux and macOS.</summary>
+        public bool IsPortConflict =>
+            new[] { "port is already allocated", "address already in use", "proxy already running" }
+                .Any(text => EngineMessage.IndexOf(text, StringComparison.OrdinalIgnoreCase) >= 0);
+
+        /// <summary>docker: 'Conflict. The container name "/x" is already in use'; podman: 'container name "x" is already in use'.</summary>
+        public bool IsNameConflict =>
+            StatusCode == HttpStatusCode.Conflict || EngineMessage.IndexOf("is already in use", StringComparison.OrdinalIgnoreCase) >= 0;
+
+        internal static string FirstLine(string text) => (text ?? string.Empty).Split('\n')[0].Trim();
+    }
+
+    /// <summary>Every error id the module raises, in one place, with whether it stops the whole command.</summary>
     public static class ErrorIds
     {
+        // ---- tied to one input: non-terminating, the pipeline goes on ----
         public const string PortRangeExhausted = nameof(PortRangeExhausted);
-        public const string InvalidPortRange = nameof(InvalidPortRange);
         public const string InvalidPort = nameof(InvalidPort);
         public const string InvalidAppId = nameof(InvalidAppId);
-        public const string EngineUnreachable = nameof(EngineUnreachable);
-        public const string InvalidEngineEndpoint = nameof(InvalidEngineEndpoint);
         public const string AppIdNotFound = nameof(AppIdNotFound);
-        public const string StateFileCorrupt = nameof(StateFileCorrupt);
-        public const string StateLockTimeout = nameof(StateLockTimeout);
-        public const string StateWriteFailed = nameof(StateWriteFailed);
         public const string PortConflictRetriesExhausted = nameof(PortConflictRetriesExhausted);
         public const string PreviewExitedEarly = nameof(PreviewExitedEarly);
         public const string PreviewTimeout = nameof(PreviewTimeout);
@@ -59,5 +92,33 @@ namespace DyadPorts.Core.Diagnostics
         public const string PreviewCommandFailed = nameof(PreviewCommandFailed);
         public const string PreviewCommandMissing = nameof(PreviewCommandMissing);
         public const string PreviewPathNotFound = nameof(PreviewPathNotFound);
+        public const string PreviewStartInProgress = nameof(PreviewStartInProgress);
+        public const string EngineRequestFailed = nameof(EngineRequestFailed);
+
+        // ---- doom every input: terminating ----
+        public const string InvalidPortRange = nameof(InvalidPortRange);
+        public const string EngineUnreachable = nameof(EngineUnreachable);
+        public const string InvalidEngineEndpoint = nameof(InvalidEngineEndpoint);
+        public const string StateFileCorrupt = nameof(StateFileCorrupt);
+        public const string StateLockTimeout = nameof(StateLockTimeout);
+        public const string StateWriteFailed = nameof(StateWriteFailed);
+        public const string StateFileNewerVersion = nameof(StateFileNewerVersion);
+        public const string StateFileUnsafe = nameof(StateFileUnsafe);
+
+        private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
+        {
+            InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
+            StateWriteFailed, StateFileNewerVersion, StateFileUnsafe,
+        };
+
+        /// <summary>Every id above, for the documentation table and its test.</summary>
+        public static IReadOnlyList<string> All { get; } = typeof(ErrorIds).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string)).Select(f => (string)f.GetRawConstantValue()).ToList();
+
+        /// <summary>
+        /// True for failures that doom every input of a command (the engine, the state file, a bad range
+        /// parameter); false for failures tied to one input, which are reported and the pipeline goes on.
+        /// </summary>
+        public static bool IsTerminating(string errorId) => Terminating.Contains(errorId);
     }
 }

@@ -37,7 +37,7 @@ namespace DyadPorts.Core.Engines
         {
             if (_kind == EngineKind.Auto)
             {
-                var version = Call(ct => _client.System.GetVersionAsync(ct), cancellationToken);
+                var version = Call("report its version", ct => _client.System.GetVersionAsync(ct), cancellationToken);
                 var isPodman = version.Components?.Any(c => c.Name != null && c.Name.IndexOf("Podman", StringComparison.OrdinalIgnoreCase) >= 0) == true;
                 _kind = isPodman ? EngineKind.Podman : EngineKind.Docker;
             }
@@ -53,7 +53,7 @@ namespace DyadPorts.Core.Engines
             }
             catch (DyadPortsException)
             {
-                return false;
+                return false; // unreachable, or it answered with an error: either way not an engine to use
             }
         }
 
@@ -62,7 +62,7 @@ namespace DyadPorts.Core.Engines
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 timeout.CancelAfter(PingTimeout);
-                Call(async ct => { await _client.System.PingAsync(ct).ConfigureAwait(false); return true; }, timeout.Token, cancellationToken);
+                Call("answer a ping", async ct => { await _client.System.PingAsync(ct).ConfigureAwait(false); return true; }, timeout.Token, cancellationToken);
             }
         }
 
@@ -72,31 +72,33 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public EngineSnapshot Snapshot(CancellationToken cancellationToken)
         {
-            var listed = Call(ct => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
+            var listed = Call("list its containers", ct => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
             var live = new HashSet<string>(listed.Select(c => c.ID));
             foreach (var gone in _configuredPorts.Keys.Where(id => !live.Contains(id)).ToList()) _configuredPorts.TryRemove(gone, out _);
 
             var containers = new List<ContainerSummary>(listed.Count);
-            foreach (var c in listed)
-            {
-                var summary = new ContainerSummary
-                {
-                    Id = c.ID,
-                    Name = c.Names?.FirstOrDefault()?.TrimStart('/') ?? c.ID,
-                    State = c.State,
-                    Image = c.Image,
-                    Labels = c.Labels != null ? new Dictionary<string, string>(c.Labels) : new Dictionary<string, string>(),
-                    Created = c.Created == default ? (DateTimeOffset?)null : new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
-                };
-                var ports = PortBindingParser.FromList(c.Ports);
-                if (ports.Count == 0 && !summary.IsRunning)
-                {
-                    ports = _configuredPorts.GetOrAdd(c.ID, id => ConfiguredPorts(id, cancellationToken));
-                }
-                summary.Ports = ports;
-                containers.Add(summary);
-            }
+            foreach (var c in listed) containers.Add(Summarize(c, cancellationToken));
             return new EngineSnapshot(containers);
+        }
+
+        private ContainerSummary Summarize(ContainerListResponse c, CancellationToken cancellationToken)
+        {
+            var summary = new ContainerSummary
+            {
+                Id = c.ID,
+                Name = c.Names?.FirstOrDefault()?.TrimStart('/') ?? c.ID,
+                State = c.State,
+                Image = c.Image,
+                Labels = c.Labels != null ? new Dictionary<string, string>(c.Labels) : new Dictionary<string, string>(),
+                Created = c.Created == default ? (DateTimeOffset?)null : new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
+            };
+            var ports = PortBindingParser.FromList(c.Ports);
+            if (ports.Count == 0 && !summary.IsRunning)
+            {
+                ports = _configuredPorts.GetOrAdd(c.ID, id => ConfiguredPorts(id, cancellationToken));
+            }
+            summary.Ports = ports;
+            return summary;
         }
 
         private IReadOnlyList<PublishedPort> ConfiguredPorts(string id, CancellationToken cancellationToken)
@@ -109,29 +111,38 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                return Call(ct => _client.Containers.InspectContainerAsync(id, ct), cancellationToken);
+                return Call($"inspect container {id}", ct => _client.Containers.InspectContainerAsync(id, ct), cancellationToken);
             }
-            catch (DockerContainerNotFoundException)
+            catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
                 return null;
             }
+        }
+
+        /// <summary>The container with exactly this name, running or not; null when there is none.</summary>
+        public ContainerSummary FindByName(string name, CancellationToken cancellationToken)
+        {
+            var filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { ["^/?" + name + "$"] = true } };
+            var listed = Call($"find container {name}", ct => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct), cancellationToken);
+            var match = listed.FirstOrDefault(c => c.Names != null && c.Names.Any(n => n.TrimStart('/') == name));
+            return match == null ? null : Summarize(match, cancellationToken);
         }
 
         public bool ImageExists(string image, CancellationToken cancellationToken)
         {
             try
             {
-                Call(ct => _client.Images.InspectImageAsync(image, ct), cancellationToken);
+                Call($"inspect image {image}", ct => _client.Images.InspectImageAsync(image, ct), cancellationToken);
                 return true;
             }
-            catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
                 return false;
             }
         }
 
         /// <summary>
-        /// Pulls like docker run does when the image is missing; throws DockerApiException on failure.
+        /// Pulls like docker run does when the image is missing; throws <see cref="EngineRefusedException"/> on failure.
         /// Progress is reported on the calling thread, so a cmdlet may forward it to WriteProgress.
         /// </summary>
         public void Pull(string image, Action<JSONMessage> progress, CancellationToken cancellationToken)
@@ -150,33 +161,34 @@ namespace DyadPorts.Core.Engines
                 }
             });
             string failure = null;
-            foreach (var message in messages.GetConsumingEnumerable())
+            foreach (var message in messages.GetConsumingEnumerable(cancellationToken))
             {
                 if (!string.IsNullOrEmpty(message.ErrorMessage)) failure = message.ErrorMessage;
                 progress?.Invoke(message);
             }
-            Call(async _ => { await pull.ConfigureAwait(false); return true; }, cancellationToken);
-            if (failure != null) throw new DockerApiException(HttpStatusCode.NotFound, failure);
+            Call($"pull {image}", async _ => { await pull.ConfigureAwait(false); return true; }, cancellationToken);
+            if (failure != null) throw new EngineRefusedException(Endpoint, $"pull {image}", HttpStatusCode.NotFound, failure, null);
         }
 
         public string Create(CreateContainerParameters parameters, CancellationToken cancellationToken) =>
-            Call(ct => _client.Containers.CreateContainerAsync(parameters, ct), cancellationToken).ID;
+            Call($"create container {parameters.Name}", ct => _client.Containers.CreateContainerAsync(parameters, ct), cancellationToken).ID;
 
         public void Start(string id, CancellationToken cancellationToken) =>
-            Call(ct => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
+            Call($"start container {id}", ct => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
 
         public void Stop(string id, TimeSpan grace, CancellationToken cancellationToken) =>
-            Call(ct => _client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
+            Call($"stop container {id}", ct => _client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
 
         /// <summary>Force-removes a container; gone already counts as done.</summary>
         public void Remove(string id, CancellationToken cancellationToken)
         {
             try
             {
-                Call(async ct => { await _client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
+                Call($"remove container {id}", async ct => { await _client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
             }
-            catch (DockerContainerNotFoundException)
+            catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
+                // gone already
             }
             _configuredPorts.TryRemove(id, out _);
         }
@@ -185,7 +197,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                return Call(async ct =>
+                return Call($"give the logs of container {id}", async ct =>
                 {
                     using (var stream = await _client.Containers.GetContainerLogsAsync(id, false, new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = lines.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct).ConfigureAwait(false))
                     {
@@ -194,37 +206,53 @@ namespace DyadPorts.Core.Engines
                     }
                 }, cancellationToken);
             }
-            catch (DockerApiException e)
+            catch (DyadPortsException e)
             {
                 return $"(logs unavailable: {e.Message})";
             }
         }
 
         /// <summary>
-        /// Runs one API call to completion on the calling thread. Failures to reach the engine become
-        /// EngineUnreachable naming the endpoint; API answers (DockerApiException) pass through for callers to read.
+        /// Runs one API call to completion on the calling thread. Nothing from Docker.DotNet leaves here:
+        /// failures to reach the engine become EngineUnreachable naming the endpoint, and the engine's own
+        /// refusals become <see cref="EngineRefusedException"/> with its status and words, for callers to read.
         /// </summary>
         /// <param name="userToken">The caller's own token when <paramref name="token"/> also carries a timeout.</param>
-        private T Call<T>(Func<CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
+        private T Call<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
         {
             try
             {
                 return call(token).ConfigureAwait(false).GetAwaiter().GetResult();
             }
-            catch (DockerApiException)
+            catch (DockerApiException e)
             {
-                throw;
+                throw new EngineRefusedException(Endpoint, operation, e.StatusCode, EngineWords(e), e);
             }
             catch (OperationCanceledException) when ((userToken ?? token).IsCancellationRequested)
             {
                 throw;
             }
-            catch (Exception e)
+            catch (Exception e) when (!(e is DyadPortsException))
             {
                 throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
                     $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}. Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
                     "point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at a running one, or use -Engine Process to check host sockets only.", e);
             }
+        }
+
+        /// <summary>The engine's own message from its JSON error body, else the client's text.</summary>
+        private static string EngineWords(DockerApiException e)
+        {
+            try
+            {
+                if (!string.IsNullOrEmpty(e.ResponseBody) && Newtonsoft.Json.Linq.JToken.Parse(e.ResponseBody) is Newtonsoft.Json.Linq.JObject body &&
+                    body.Value<string>("message") is string message) return message;
+            }
+            catch (Newtonsoft.Json.JsonException)
+            {
+                // not JSON: fall through to the raw body
+            }
+            return string.IsNullOrEmpty(e.ResponseBody) ? e.Message : e.ResponseBody.Trim();
         }
 
         private static Exception Innermost(Exception e)

@@ -30,6 +30,8 @@ namespace DyadPorts.Core.Engines
     {
         public const string AppIdLabel = "dyadports.app-id";
         public const string ManagedLabel = "dyadports.managed";
+        /// <summary>The id of the state file whose DyadPorts created the container.</summary>
+        public const string StateLabel = "dyadports.state";
 
         public string Id { get; set; }
         public string Name { get; set; }
@@ -45,8 +47,24 @@ namespace DyadPorts.Core.Engines
         /// <summary>Created by DyadPorts: the only containers it may ever remove.</summary>
         public bool IsManaged => Labels.TryGetValue(ManagedLabel, out var v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase);
 
-        /// <summary>The app this container serves: its label, else its dyad-app-&lt;id&gt; name.</summary>
-        public string AppId => Labels.TryGetValue(AppIdLabel, out var id) && !string.IsNullOrEmpty(id) ? id : Allocation.AppIds.FromContainerName(Name);
+        /// <summary>
+        /// The app a DyadPorts container serves, from its label; null for any container DyadPorts did not create,
+        /// whatever its name: a container merely named dyad-app-X is nobody's preview.
+        /// </summary>
+        public string AppId => IsManaged && Labels.TryGetValue(AppIdLabel, out var id) && !string.IsNullOrEmpty(id) ? id : null;
+
+        /// <summary>The AppId its label or its dyad-app-&lt;id&gt; name suggests: for tab completion only, never for ownership.</summary>
+        public string SuggestedAppId => AppId ?? Allocation.AppIds.FromContainerName(Name);
+
+        /// <summary>The dyadports.state label; null on containers from before it existed, and on foreign ones.</summary>
+        public string StateId => Labels.TryGetValue(StateLabel, out var id) && !string.IsNullOrEmpty(id) ? id : null;
+
+        /// <summary>created, exited or dead: it holds its ports but serves nothing. Paused and restarting ones are not.</summary>
+        public bool IsDormant => State != null && (State.Equals("created", StringComparison.OrdinalIgnoreCase) ||
+                                                   State.Equals("exited", StringComparison.OrdinalIgnoreCase) ||
+                                                   State.Equals("dead", StringComparison.OrdinalIgnoreCase) ||
+                                                   State.Equals("stopped", StringComparison.OrdinalIgnoreCase) ||
+                                                   State.Equals("configured", StringComparison.OrdinalIgnoreCase));
 
         public IEnumerable<int> TcpHostPorts => Ports.Where(p => p.IsTcp && p.HostPort > 0).Select(p => p.HostPort).Distinct();
 
@@ -57,6 +75,8 @@ namespace DyadPorts.Core.Engines
     /// <summary>All containers of one engine at one moment, indexed by host port.</summary>
     public sealed class EngineSnapshot
     {
+        /// <summary>No containers: what the process engine sees.</summary>
+        public static readonly EngineSnapshot None = new EngineSnapshot(Array.Empty<ContainerSummary>());
         private readonly Dictionary<int, List<ContainerSummary>> _byHostPort = new Dictionary<int, List<ContainerSummary>>();
 
         public EngineSnapshot(IReadOnlyList<ContainerSummary> containers)
@@ -74,11 +94,15 @@ namespace DyadPorts.Core.Engines
 
         public IReadOnlyList<ContainerSummary> Containers { get; }
 
+        /// <summary>The same snapshot without the given containers, e.g. after they were removed.</summary>
+        public EngineSnapshot Without(ICollection<string> containerIds) =>
+            new EngineSnapshot(Containers.Where(c => !containerIds.Contains(c.Id)).ToList());
+
         public IReadOnlyList<ContainerSummary> OnHostPort(int port) =>
             _byHostPort.TryGetValue(port, out var list) ? list : (IReadOnlyList<ContainerSummary>)Array.Empty<ContainerSummary>();
 
-        /// <summary>The app's containers, running ones first.</summary>
-        public IEnumerable<ContainerSummary> ForApp(string appId) =>
-            Containers.Where(c => string.Equals(c.AppId, appId, StringComparison.Ordinal)).OrderByDescending(c => c.IsRunning);
+        /// <summary>The app's own containers in <paramref name="state"/>, running ones first (see <see cref="Ownership"/>).</summary>
+        public IEnumerable<ContainerSummary> ForApp(string appId, State.StateDocument state) =>
+            Containers.Where(c => Ownership.IsAppsOwn(c, appId, state)).OrderByDescending(c => c.IsRunning);
     }
 }

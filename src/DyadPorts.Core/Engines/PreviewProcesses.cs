@@ -7,7 +7,10 @@ namespace DyadPorts.Core.Engines
     /// <summary>Tells whether a process-engine preview recorded in the state still runs.</summary>
     public static class PreviewProcesses
     {
-        /// <summary>True when the recorded pid runs and started when recorded (a reused pid does not count).</summary>
+        /// <summary>
+        /// True when the recorded pid runs and started when recorded. A reused pid does not count, and neither
+        /// does a record without a start time: nothing proves that process is ours.
+        /// </summary>
         public static bool IsAlive(AllocationRecord record)
         {
             if (!record.ProcessId.HasValue) return false;
@@ -15,7 +18,7 @@ namespace DyadPorts.Core.Engines
             if (process == null) return false;
             using (process)
             {
-                if (!record.ProcessStartedAt.HasValue) return true;
+                if (!record.ProcessStartedAt.HasValue) return false;
                 var started = StartedAt(process);
                 return started.HasValue && Math.Abs((started.Value - record.ProcessStartedAt.Value).TotalSeconds) < 2;
             }

@@ -5,7 +5,8 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Text;
+using System.Threading;
+using DyadPorts.Core.Availability;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using DyadPorts.Core.State;
@@ -15,24 +16,154 @@ namespace DyadPorts.Core.Previews
     /// <summary>
     /// The process engine, dyad desktop's own mode: the preview runs as a host child process with PORT set.
     /// Its output goes to a log file beside the state, so it outlives the PowerShell session that started it.
+    /// A recorded pid is killed only when the process with that pid started at the recorded time.
     /// </summary>
-    public static class ProcessPreviewHost
+    internal sealed class ProcessPreviewHost : IPreviewHost
     {
+        private const int LogLines = 20;
         // The user's command travels in the environment, never pasted into the script text.
         private const string ShellScript = "exec >>\"$DYADPORTS_LOG\" 2>&1 </dev/null; eval \"$DYADPORTS_COMMAND\"";
         private const string ExecScript = "exec >>\"$DYADPORTS_LOG\" 2>&1 </dev/null; exec \"$@\"";
         private static readonly MethodInfo KillTree = typeof(Process).GetMethod("Kill", new[] { typeof(bool) });
+        private readonly StateStore _store;
+        private readonly IHostPortProbe _host;
 
-        public static string LogPath(StateStore store, string appId) =>
-            Path.Combine(Path.GetDirectoryName(store.Path) ?? ".", "logs", appId + ".log");
+        public ProcessPreviewHost(StateStore store, IHostPortProbe host = null)
+        {
+            _store = store;
+            _host = host ?? HostPortProbe.Instance;
+        }
 
-        public static Process Start(PreviewRequest request, int port, string logPath)
+        public EngineKind Kind => EngineKind.Process;
+
+        public EngineSnapshot Snapshot(IOperationLog log, CancellationToken ct) => EngineSnapshot.None;
+
+        public Preview ReuseOrClear(string appId, StateDocument state, EngineSnapshot snapshot, IOperationLog log, CancellationToken ct, out bool cleared)
+        {
+            cleared = false;
+            if (state.Allocations.TryGetValue(appId, out var existing) && PreviewProcesses.IsAlive(existing))
+            {
+                return Describe(existing);
+            }
+            return null;
+        }
+
+        public void Prepare(PreviewRequest request, IOperationLog log, CancellationToken ct)
         {
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
             {
                 throw new DyadPortsException(ErrorIds.PreviewCommandFailed, FailureCategory.InvalidOperation, request.AppId,
                     "The process engine runs previews through /bin/sh and is available on Linux and macOS; on Windows use -Engine Docker or Podman.");
             }
+        }
+
+        public LaunchedPreview Launch(PreviewRequest request, int port, string stateId, IOperationLog log, CancellationToken ct)
+        {
+            // No engine arbitrates here: the last-moment probe plays its part.
+            if (!_host.IsFree(port)) throw new PortTakenException(port, "a host process listens on it now");
+            var logPath = LogPath(_store, request.AppId);
+            log.Verbose($"App {request.AppId}: starting the preview process on port {port} in {request.Path}; output goes to {logPath}.");
+            var process = StartProcess(request, port, logPath);
+            var startedAt = PreviewProcesses.StartedAt(process);
+            if (startedAt == null)
+            {
+                // It exited before its start time could be read: nothing can prove a later process with that pid is ours.
+                var tail = LogTail(logPath, LogLines);
+                process.Dispose();
+                throw new DyadPortsException(ErrorIds.PreviewExitedEarly, FailureCategory.InvalidOperation, request.AppId,
+                    $"The preview process of app {request.AppId} exited at once, before it could be recorded. Nothing was left running and its port was released. Last log lines:{Environment.NewLine}{tail}");
+            }
+            return new LaunchedPreview { AppId = request.AppId, Port = port, Process = process, ProcessId = process.Id, ProcessStartedAt = startedAt, LogPath = logPath };
+        }
+
+        public bool StillRunning(LaunchedPreview preview, CancellationToken ct) => !preview.Process.HasExited;
+
+        public string Logs(LaunchedPreview preview, CancellationToken ct) => LogTail(preview.LogPath, LogLines);
+
+        public void Discard(LaunchedPreview preview, string stateId, IOperationLog log)
+        {
+            // The Process object is the one this start created: it is ours without any guess.
+            if (preview.Process == null) return;
+            using (preview.Process)
+            {
+                try
+                {
+                    if (!preview.Process.HasExited) Kill(preview.Process);
+                }
+                catch (InvalidOperationException)
+                {
+                    // exited meanwhile
+                }
+            }
+        }
+
+        public Preview Describe(LaunchedPreview preview, CancellationToken ct) => new Preview
+        {
+            AppId = preview.AppId,
+            Port = preview.Port,
+            Url = ReadinessWaiter.Url(preview.Port),
+            ProcessId = preview.ProcessId,
+            Engine = EngineKind.Process,
+            State = "running",
+            StartedAt = preview.ProcessStartedAt,
+        };
+
+        private static Preview Describe(AllocationRecord record) => new Preview
+        {
+            AppId = record.AppId,
+            Port = record.Port,
+            Url = ReadinessWaiter.Url(record.Port),
+            ProcessId = record.ProcessId,
+            Engine = EngineKind.Process,
+            State = "running",
+            StartedAt = record.ProcessStartedAt,
+        };
+
+        public Preview Stop(string appId, AllocationRecord record, StateDocument state, bool remove, IOperationLog log, CancellationToken ct) =>
+            StopRecorded(record, log);
+
+        /// <summary>
+        /// Stops the preview process a record names, if it provably is the one DyadPorts started: same pid and
+        /// same start time. An unknown start time proves nothing: warn, kill nothing. Null when there is no pid.
+        /// </summary>
+        public static Preview StopRecorded(AllocationRecord record, IOperationLog log)
+        {
+            if (record?.ProcessId == null) return null;
+            var result = new Preview { AppId = record.AppId, Port = record.Port, ProcessId = record.ProcessId, Engine = EngineKind.Process, State = "exited" };
+            if (!record.ProcessStartedAt.HasValue)
+            {
+                log.Warning($"App {record.AppId}: the state names process {record.ProcessId} but not its start time, so nothing proves that process is the preview DyadPorts started. It was not touched.");
+                result.State = "unknown";
+                return result;
+            }
+            if (!PreviewProcesses.IsAlive(record))
+            {
+                log.Verbose($"App {record.AppId}: its preview process {record.ProcessId} no longer runs (or the pid now belongs to another process, which is left alone).");
+                return result;
+            }
+            using (var process = PreviewProcesses.TryGet(record.ProcessId.Value))
+            {
+                if (process == null) return result;
+                try
+                {
+                    Kill(process);
+                    log.Verbose($"App {record.AppId}: stopped its preview process {record.ProcessId}.");
+                }
+                catch (Exception e) when (e is InvalidOperationException || e is TargetInvocationException || e is System.ComponentModel.Win32Exception)
+                {
+                    // It exited by itself meanwhile.
+                }
+            }
+            return result;
+        }
+
+        public ICollection<string> Reclaim(IReadOnlyList<(int Port, ContainerSummary Container)> orphans, IOperationLog log, CancellationToken ct) => Array.Empty<string>();
+
+        public static string LogPath(StateStore store, string appId) =>
+            Path.Combine(Path.GetDirectoryName(store.Path) ?? ".", "logs", appId + ".log");
+
+        private static Process StartProcess(PreviewRequest request, int port, string logPath)
+        {
             Directory.CreateDirectory(Path.GetDirectoryName(logPath));
             File.WriteAllText(logPath, string.Empty);
             var info = new ProcessStartInfo("/bin/sh")
@@ -59,32 +190,18 @@ namespace DyadPorts.Core.Previews
             }
         }
 
-        /// <summary>Stops a preview process and its children, if it is still the one recorded.</summary>
-        public static bool Stop(AllocationRecord record)
+        private static void Kill(Process process)
         {
-            if (!PreviewProcesses.IsAlive(record)) return false;
-            using (var process = PreviewProcesses.TryGet(record.ProcessId.Value))
-            {
-                if (process == null) return false;
-                try
-                {
-                    if (KillTree != null) KillTree.Invoke(process, new object[] { true });
-                    else process.Kill();
-                    process.WaitForExit(5000);
-                }
-                catch (Exception e) when (e is InvalidOperationException || e is TargetInvocationException || e is System.ComponentModel.Win32Exception)
-                {
-                    // It exited by itself meanwhile.
-                }
-                return true;
-            }
+            if (KillTree != null) KillTree.Invoke(process, new object[] { true });
+            else process.Kill();
+            process.WaitForExit(5000);
         }
 
         public static string LogTail(string logPath, int lines)
         {
             try
             {
-                return string.Join(Environment.NewLine, File.ReadAllLines(logPath).Reverse().Take(lines).Reverse());
+                return string.Join(Environment.NewLine, File.ReadAllLines(logPath).TakeLast(lines));
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
@@ -95,7 +212,7 @@ namespace DyadPorts.Core.Previews
         /// <summary>Quotes arguments so that .NET splits them back exactly (the MSVC rules it uses on every platform).</summary>
         public static string JoinArguments(IEnumerable<string> arguments)
         {
-            var builder = new StringBuilder();
+            var builder = new System.Text.StringBuilder();
             foreach (var argument in arguments)
             {
                 if (builder.Length > 0) builder.Append(' ');

@@ -1,23 +1,31 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Threading;
 using DyadPorts.Core.Diagnostics;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Converters;
+using Newtonsoft.Json.Linq;
 
 namespace DyadPorts.Core.State
 {
     /// <summary>
     /// The JSON state file shared by every runspace and process. Each update runs under the cross-process
-    /// lock and lands atomically (write a temp file, flush, rename), so a reader never sees half a file.
+    /// lock and lands atomically (an O_EXCL temp file, fsync, rename), so a reader never sees half a file.
+    /// A corrupt file is backed up and rebuilt from the engine's labelled containers; a file of a newer
+    /// version, a symlink or another user's file is refused and left exactly as it is.
     /// </summary>
     public sealed class StateStore
     {
         public const string PathVariable = "DYAD_PORTS_STATE";
         private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+        private static readonly Regex SalvageStateId = new Regex("\"stateId\"\\s*:\\s*\"([0-9a-f]{8,64})\"", RegexOptions.CultureInvariant);
         private static readonly JsonSerializerSettings Json = new JsonSerializerSettings
         {
             Formatting = Formatting.Indented,
@@ -29,10 +37,15 @@ namespace DyadPorts.Core.State
         public StateStore(string path)
         {
             Path = System.IO.Path.GetFullPath(path);
+            DerivedStateId = Derive(Path);
         }
 
         public string Path { get; }
         private string LockPath => Path + ".lock";
+        private string Folder => System.IO.Path.GetDirectoryName(Path);
+
+        /// <summary>The id a new state file at this path gets, and the one recovery falls back to.</summary>
+        public string DerivedStateId { get; }
 
         /// <summary>DYAD_PORTS_STATE, else $XDG_STATE_HOME/dyadports/state.json (~/.local/state), else %LOCALAPPDATA%\DyadPorts\state.json.</summary>
         public static string ResolvePath(Func<string, string> environment)
@@ -51,105 +64,213 @@ namespace DyadPorts.Core.State
             return System.IO.Path.Combine(stateHome, "dyadports", "state.json");
         }
 
+        /// <summary>A lock file beside the state, e.g. for one app's start: same folder, same safety rules.</summary>
+        internal IDisposable LockBeside(string name, TimeSpan timeout, CancellationToken cancellationToken, Func<string, TimeSpan, DyadPortsException> timedOut)
+        {
+            SafeFiles.EnsureFolder(Folder);
+            return CrossProcessLock.Acquire($"{Path}.{name}.lock", timeout, cancellationToken, timedOut);
+        }
+
         /// <summary>
         /// Reads, lets <paramref name="change"/> edit, and writes back only if the document changed.
-        /// A corrupt file is backed up and replaced by <paramref name="rebuild"/>'s document, with a warning.
+        /// A missing or corrupt file is replaced by <paramref name="rebuild"/>'s document (given the state id),
+        /// which is asked for before anything is moved: if it fails, the file stays where it is.
         /// </summary>
-        public T Update<T>(Func<StateDocument, T> change, Func<StateDocument> rebuild, IOperationLog log, CancellationToken cancellationToken)
+        public T Update<T>(Func<StateDocument, T> change, Func<string, StateDocument> rebuild, IOperationLog log, CancellationToken cancellationToken)
         {
-            EnsureDirectory();
+            SafeFiles.EnsureFolder(Folder);
             using (CrossProcessLock.Acquire(LockPath, LockTimeout, cancellationToken))
             {
-                var document = ReadOrRecover(rebuild, log, out var recovered);
+                var document = ReadOrRecover(rebuild, log, out var mustWrite);
                 var before = JsonConvert.SerializeObject(document, Json);
                 var result = change(document);
                 var after = JsonConvert.SerializeObject(document, Json);
-                if (recovered || !string.Equals(before, after, StringComparison.Ordinal)) WriteAtomically(after);
+                if (mustWrite || !string.Equals(before, after, StringComparison.Ordinal)) WriteAtomically(after);
                 return result;
             }
         }
 
         /// <summary>A consistent copy of the state; takes the lock so it never reads between two writers.</summary>
-        public StateDocument Read(Func<StateDocument> rebuild, IOperationLog log, CancellationToken cancellationToken) =>
+        public StateDocument Read(Func<string, StateDocument> rebuild, IOperationLog log, CancellationToken cancellationToken) =>
             Update(document => document, rebuild, log, cancellationToken);
 
         /// <summary>
         /// The state as it is on disk, without the lock and without repairing anything: for completers and
         /// views that must never write. An atomic rename means a reader sees a whole old or a whole new file.
-        /// Null when the file is missing or unreadable.
+        /// Null when the file is missing, unreadable, unsafe or of a newer version.
         /// </summary>
         public StateDocument Peek()
         {
             try
             {
-                return File.Exists(Path) && Validate(File.ReadAllText(Path, Encoding.UTF8), out var document) == null ? document : null;
+                var text = ReadText(out var isFolder);
+                if (text == null || isFolder) return null;
+                var document = Parse(text, out _, out _);
+                return document?.Version > StateDocument.CurrentVersion ? null : document;
             }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is DyadPortsException)
             {
                 return null;
             }
         }
 
-        private StateDocument ReadOrRecover(Func<StateDocument> rebuild, IOperationLog log, out bool recovered)
+        private StateDocument ReadOrRecover(Func<string, StateDocument> rebuild, IOperationLog log, out bool mustWrite)
         {
-            recovered = false;
+            mustWrite = false;
+            string text;
+            bool isFolder;
+            try
+            {
+                text = ReadText(out isFolder);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.ReadError, Path,
+                    $"Cannot read the DyadPorts state file '{Path}': {e.Message}. It was left as it is.", e);
+            }
+
+            if (text == null && !isFolder)
+            {
+                // No state yet: the engine's containers labelled with this state's id are all there is to know.
+                var fresh = rebuild(DerivedStateId);
+                fresh.StateId = DerivedStateId;
+                if (fresh.Allocations.Count > 0)
+                {
+                    log.Warning($"{ErrorIds.StateFileCorrupt}: the state file '{Path}' was missing; {fresh.Allocations.Count} allocation(s) were rebuilt from this state's labelled containers.");
+                    mustWrite = true;
+                }
+                return fresh;
+            }
+
             string problem;
-            if (Directory.Exists(Path))
+            StateDocument document = null;
+            var dropped = new List<string>();
+            if (isFolder)
             {
                 problem = "it is a directory";
             }
-            else if (!File.Exists(Path))
-            {
-                return new StateDocument();
-            }
             else
             {
-                string text;
-                try
+                document = Parse(text, out problem, out dropped);
+                if (document != null && document.Version > StateDocument.CurrentVersion)
                 {
-                    text = File.ReadAllText(Path, Encoding.UTF8);
+                    throw new DyadPortsException(ErrorIds.StateFileNewerVersion, FailureCategory.InvalidData, Path,
+                        $"The DyadPorts state file '{Path}' has version {document.Version}, but this module understands version {StateDocument.CurrentVersion} at most. " +
+                        "It was written by a newer DyadPorts and was left exactly as it is. Update the module (Update-PSResource DyadPorts), or point DYAD_PORTS_STATE elsewhere.");
                 }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-                {
-                    throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.ReadError, Path,
-                        $"Cannot read the DyadPorts state file '{Path}': {e.Message}", e);
-                }
-                problem = Validate(text, out var document);
-                if (problem == null) return document;
             }
 
+            if (document != null && dropped.Count == 0)
+            {
+                if (document.Version < StateDocument.CurrentVersion || string.IsNullOrEmpty(document.StateId))
+                {
+                    // Version 1 had no state id: the file migrates forward with the id its path gives it.
+                    document.Version = StateDocument.CurrentVersion;
+                    document.StateId = string.IsNullOrEmpty(document.StateId) ? DerivedStateId : document.StateId;
+                    mustWrite = true;
+                }
+                return document;
+            }
+
+            if (document != null)
+            {
+                // Some records were malformed: keep the rest, back up the original, and name what was dropped.
+                document.Version = StateDocument.CurrentVersion;
+                document.StateId = string.IsNullOrEmpty(document.StateId) ? DerivedStateId : document.StateId;
+                var keptBackup = BackUp();
+                foreach (var why in dropped)
+                {
+                    log.Warning($"{ErrorIds.StateFileCorrupt}: {why} in '{Path}'; that record was dropped and the other {document.Allocations.Count} kept. The original file is at '{keptBackup}'.");
+                }
+                mustWrite = true;
+                return document;
+            }
+
+            // Unreadable: rebuild first (it may need the engine, and may fail), then move the bad file aside.
+            var stateId = (text != null ? SalvageStateId.Match(text) : Match.Empty) is Match m && m.Success ? m.Groups[1].Value : DerivedStateId;
+            var rebuilt = rebuild(stateId);
+            rebuilt.StateId = stateId;
             var backup = BackUp();
-            var rebuilt = rebuild();
             log.Warning($"{ErrorIds.StateFileCorrupt}: the state file '{Path}' was unreadable ({problem}). " +
-                        $"It was moved to '{backup}' and {rebuilt.Allocations.Count} allocation(s) were rebuilt from DyadPorts-labelled containers.");
-            recovered = true;
+                        $"It was moved to '{backup}' and {rebuilt.Allocations.Count} allocation(s) were rebuilt from this state's DyadPorts-labelled containers.");
+            mustWrite = true;
             return rebuilt;
         }
 
-        /// <summary>Null when the text is a usable state document, else what is wrong with it.</summary>
-        internal static string Validate(string text, out StateDocument document)
+        /// <summary>The file's text; null when it does not exist. Never follows a symlink, never reads another user's file.</summary>
+        private string ReadText(out bool isFolder)
         {
-            document = null;
-            if (string.IsNullOrWhiteSpace(text)) return "it is empty";
+            isFolder = false;
+            if (!UnixFiles.Supported)
+            {
+                if (Directory.Exists(Path)) { isFolder = true; return null; }
+                return File.Exists(Path) ? File.ReadAllText(Path, Encoding.UTF8) : null;
+            }
+            using (var handle = SafeFiles.OpenOwned(Path, UnixFiles.ReadOnly, "state file", allowFolder: true))
+            {
+                if (handle == null) return null;
+                if (UnixFiles.Stat(handle) is UnixFileInfo info && info.IsDirectory) { isFolder = true; return null; }
+                using (var stream = new FileStream(handle, FileAccess.Read, 4096))
+                using (var reader = new StreamReader(stream, new UTF8Encoding(false)))
+                {
+                    return reader.ReadToEnd();
+                }
+            }
+        }
+
+        /// <summary>
+        /// The document, or null with <paramref name="problem"/> when the text is not one. Malformed records are
+        /// left out and described in <paramref name="dropped"/>; the rest of the file is kept.
+        /// </summary>
+        internal static StateDocument Parse(string text, out string problem, out List<string> dropped)
+        {
+            problem = null;
+            dropped = new List<string>();
+            if (string.IsNullOrWhiteSpace(text)) { problem = "it is empty"; return null; }
+            JObject root;
             try
             {
-                document = JsonConvert.DeserializeObject<StateDocument>(text, Json);
+                root = JsonConvert.DeserializeObject<JToken>(text, Json) as JObject;
             }
             catch (JsonException e)
             {
-                return "it is not valid JSON: " + e.Message;
+                problem = "it is not valid JSON: " + e.Message;
+                return null;
             }
-            if (document?.Allocations == null) return "it has no allocations object";
-            if (document.Version > StateDocument.CurrentVersion) return $"it has version {document.Version}, newer than this module understands ({StateDocument.CurrentVersion})";
-            foreach (var entry in document.Allocations)
+            if (root == null) { problem = "it is not a JSON object"; return null; }
+            var serializer = JsonSerializer.Create(Json);
+            var document = new StateDocument
             {
-                var record = entry.Value;
-                if (record == null || record.Port < 1 || record.Port > 65535 || !string.Equals(record.AppId, entry.Key, StringComparison.Ordinal))
+                Version = root["version"]?.Type == JTokenType.Integer ? root.Value<int>("version") : 1,
+                StateId = root["stateId"]?.Type == JTokenType.String ? root.Value<string>("stateId") : null,
+            };
+            if (document.Version > StateDocument.CurrentVersion) return document; // the caller refuses it, untouched
+            if (!(root["allocations"] is JObject allocations)) { problem = "it has no allocations object"; return null; }
+            foreach (var entry in allocations.Properties())
+            {
+                AllocationRecord record = null;
+                try
                 {
-                    return $"the allocation '{entry.Key}' is malformed";
+                    record = entry.Value.Type == JTokenType.Object ? entry.Value.ToObject<AllocationRecord>(serializer) : null;
                 }
+                catch (Exception e) when (e is JsonException || e is FormatException || e is ArgumentException || e is InvalidCastException)
+                {
+                    // reported below as malformed
+                }
+                if (record == null || record.Port < 1 || record.Port > 65535 || !string.Equals(record.AppId, entry.Name, StringComparison.Ordinal))
+                {
+                    dropped.Add($"the allocation '{entry.Name}' is malformed ({Describe(entry.Value)})");
+                    continue;
+                }
+                document.Allocations[entry.Name] = record;
             }
-            return null;
+            return document;
+        }
+
+        private static string Describe(JToken value)
+        {
+            var compact = value.ToString(Formatting.None);
+            return compact.Length > 120 ? compact.Substring(0, 117) + "..." : compact;
         }
 
         private string BackUp()
@@ -171,32 +292,51 @@ namespace DyadPorts.Core.State
         private void WriteAtomically(string json)
         {
             var temp = $"{Path}.{Guid.NewGuid():N}.tmp";
+            var bytes = new UTF8Encoding(false).GetBytes(json);
             try
             {
+                if (UnixFiles.Supported)
+                {
+                    // O_EXCL|O_NOFOLLOW: a file or link planted at the temp name is never written through.
+                    using (var handle = SafeFiles.OpenOwned(temp, 1 /* O_WRONLY */ | UnixFiles.Create | UnixFiles.Exclusive, "temporary state file"))
+                    using (var stream = new FileStream(handle, FileAccess.Write, 1))
+                    {
+                        UnixFiles.SetMode(handle, SafeFiles.OwnerOnly);
+                        stream.Write(bytes, 0, bytes.Length);
+                        stream.Flush();
+                        UnixFiles.Sync(handle);
+                    }
+                    UnixFiles.Rename(temp, Path);
+                    return;
+                }
                 using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
-                    OwnerOnlyPermissions.Apply(temp);
-                    var bytes = new UTF8Encoding(false).GetBytes(json);
                     stream.Write(bytes, 0, bytes.Length);
                     stream.Flush(true);
                 }
                 if (File.Exists(Path)) File.Replace(temp, Path, null);
                 else File.Move(temp, Path);
             }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is DyadPortsException)
             {
                 TryDelete(temp);
+                if (e is DyadPortsException d && d.ErrorId == ErrorIds.StateFileUnsafe) throw;
                 throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, Path,
-                    $"Could not write the DyadPorts state file '{Path}': {e.Message}", e);
+                    $"Could not write the DyadPorts state file '{Path}': {e.Message} The previous file was left as it was.", e);
             }
         }
 
-        private void EnsureDirectory()
+        /// <summary>sha256 of the machine and the full path: stable for one file, different for every other state.</summary>
+        private static string Derive(string path)
         {
-            var directory = System.IO.Path.GetDirectoryName(Path);
-            if (string.IsNullOrEmpty(directory) || Directory.Exists(directory)) return;
-            Directory.CreateDirectory(directory);
-            OwnerOnlyPermissions.Apply(directory, directory: true);
+            string machine;
+            try { machine = File.Exists("/etc/machine-id") ? File.ReadAllText("/etc/machine-id").Trim() : Environment.MachineName; }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { machine = Environment.MachineName; }
+            using (var sha = SHA256.Create())
+            {
+                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(machine + "\n" + path));
+                return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+            }
         }
 
         private static void TryDelete(string path)

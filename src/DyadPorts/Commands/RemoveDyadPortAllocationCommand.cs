@@ -8,9 +8,9 @@ namespace DyadPorts.Commands
     /// <summary>Releases apps' allocations. Containers are left alone: Stop-DyadPreview removes those.</summary>
     [Cmdlet(VerbsCommon.Remove, "DyadPortAllocation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(PortAllocation))]
-    public sealed class RemoveDyadPortAllocationCommand : DyadPortsCmdlet
+    public sealed class RemoveDyadPortAllocationCommand : EngineCmdlet
     {
-        private Core.Allocation.PortAllocator _allocator;
+        private Core.Allocation.PortAllocator _releaser;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateAppId]
@@ -23,20 +23,21 @@ namespace DyadPorts.Commands
 
         protected override void Process()
         {
-            // Releasing reads and writes only the state file: no engine is needed.
-            var allocator = _allocator ?? (_allocator = new Core.Allocation.PortAllocator(Session.Store(), null, EngineKind.Process));
-            foreach (var appId in AppId)
+            // Releasing reads and writes only the state file. The engine is resolved only if the state must be
+            // rebuilt (a corrupt or missing file): then from its labelled containers, never from nothing.
+            var allocator = _releaser ?? (_releaser = new Core.Allocation.PortAllocator(Session.Store(), null, EngineKind.Process,
+                recoveryEngine: ct => Session.Allocator(Engine, EngineEndpoint, Log, ct)));
+            ForEachInput(AppId, appId =>
             {
-                if (!ShouldProcess($"app {appId}", "Release its port allocation")) continue;
+                if (!ShouldProcess($"app {appId}", "Release its port allocation")) return;
                 var released = allocator.Release(appId, Log, CancellationToken);
                 if (released == null)
                 {
-                    WriteError(new DyadPortsException(ErrorIds.AppIdNotFound, FailureCategory.ObjectNotFound, appId,
-                        $"No port is allocated to app '{appId}', so there is nothing to remove."));
-                    continue;
+                    throw new DyadPortsException(ErrorIds.AppIdNotFound, FailureCategory.ObjectNotFound, appId,
+                        $"No port is allocated to app '{appId}', so there is nothing to remove.");
                 }
                 if (PassThru) WriteObject(released);
-            }
+            });
         }
     }
 }

@@ -30,19 +30,18 @@ namespace DyadPorts.Commands
 
         protected override void Process()
         {
-            foreach (var appId in AppId)
+            ForEachInput(AppId, appId =>
             {
                 var action = (Remove ? "Remove its preview" : "Stop its preview") + (KeepAllocation ? "" : " and release its port");
-                if (!ShouldProcess($"app {appId}", action)) continue;
+                if (!ShouldProcess($"app {appId}", action)) return;
                 var stopped = new PreviewLauncher(Allocator).Stop(appId, Remove, KeepAllocation, Log, CancellationToken);
                 if (stopped == null)
                 {
-                    WriteError(new DyadPortsException(ErrorIds.AppIdNotFound, FailureCategory.ObjectNotFound, appId,
-                        $"App '{appId}' has no preview and no allocation to stop."));
-                    continue;
+                    throw new DyadPortsException(ErrorIds.AppIdNotFound, FailureCategory.ObjectNotFound, appId,
+                        $"App '{appId}' has no preview and no allocation to stop.");
                 }
                 if (PassThru) WriteObject(stopped);
-            }
+            });
         }
     }
 }

@@ -27,7 +27,7 @@ namespace DyadPorts.Completion
             foreach (var allocation in CompletionSources.Allocations(session)) ids.Add(allocation.AppId);
             foreach (var container in CompletionSources.Containers(session))
             {
-                if (container.AppId != null) ids.Add(container.AppId);
+                if (container.SuggestedAppId != null) ids.Add(container.SuggestedAppId);
             }
             return ids;
         }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using DyadPorts.Core.Diagnostics;
@@ -36,12 +37,39 @@ namespace DyadPorts.Infrastructure
             }
             catch (DyadPortsException e)
             {
-                if (e.ErrorId == ErrorIds.EngineUnreachable) Session.Forget(e.Target as string);
-                ThrowTerminatingError(ToErrorRecord(e));
+                Report(e);
             }
             catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
+            }
+        }
+
+        /// <summary>
+        /// A failure tied to one input is written as a non-terminating error and the pipeline goes on with the
+        /// next input; a failure that dooms every input (the engine, the state file, a bad range) stops the command.
+        /// -ErrorAction Stop still stops at the first error of either kind.
+        /// </summary>
+        protected void Report(DyadPortsException e)
+        {
+            if (e.ErrorId == ErrorIds.EngineUnreachable) Session.Forget(e.Target as string);
+            if (e.IsTerminating) ThrowTerminatingError(ToErrorRecord(e));
+            WriteError(ToErrorRecord(e));
+        }
+
+        /// <summary>Runs <paramref name="action"/> for each input; one input's failure is reported and the others go on.</summary>
+        protected void ForEachInput<T>(IEnumerable<T> inputs, Action<T> action)
+        {
+            foreach (var input in inputs)
+            {
+                try
+                {
+                    action(input);
+                }
+                catch (DyadPortsException e) when (!e.IsTerminating)
+                {
+                    Report(e);
+                }
             }
         }
 

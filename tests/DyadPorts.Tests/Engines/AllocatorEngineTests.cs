@@ -45,7 +45,7 @@ namespace DyadPorts.Tests.Engines
             engine.CleanUp();
             engine.RunManaged("56", 32100);
             // The naive service's memory: app 57 "has" 32100.
-            _temp.Store.Update(s => { s.Allocations["57"] = new AllocationRecord { AppId = "57", Port = 32100, Engine = engine.Kind }; return 0; }, () => new StateDocument(), NullOperationLog.Instance, default);
+            _temp.Store.Update(s => { s.Allocations["57"] = new AllocationRecord { AppId = "57", Port = 32100, Engine = engine.Kind }; return 0; }, id => new StateDocument(), NullOperationLog.Instance, default);
 
             var log = new RecordingLog();
             var allocator = Allocator(engine);

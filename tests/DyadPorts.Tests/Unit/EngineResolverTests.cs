@@ -65,7 +65,7 @@ namespace DyadPorts.Tests.Unit
         [InlineData("Error starting userland proxy: listen tcp4 0.0.0.0:32102: bind: address already in use", true)]
         [InlineData("no such image", false)]
         public void Recognises_both_engines_port_conflict_texts(string message, bool conflict) =>
-            Assert.Equal(conflict, PreviewLauncher.IsPortConflict(message));
+            Assert.Equal(conflict, new EngineRefusedException("unix:///x.sock", "start container x", System.Net.HttpStatusCode.InternalServerError, message, null).IsPortConflict);
     }
 
     public class ResourceLimitTests

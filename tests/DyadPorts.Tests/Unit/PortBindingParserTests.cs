@@ -86,14 +86,18 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
-        public void App_id_comes_from_the_label_else_from_the_name()
+        public void App_id_comes_only_from_the_DyadPorts_label_a_name_only_suggests_one()
         {
-            var labelled = new ContainerSummary { Name = "whatever", Labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = "42", [ContainerSummary.ManagedLabel] = "true" } };
+            var labelled = new ContainerSummary { Name = "whatever", Labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = "42", [ContainerSummary.ManagedLabel] = "true", [ContainerSummary.StateLabel] = "s1" } };
             Assert.Equal("42", labelled.AppId);
+            Assert.Equal("s1", labelled.StateId);
             Assert.True(labelled.IsManaged);
             var named = new ContainerSummary { Name = "dyad-app-43" };
-            Assert.Equal("43", named.AppId);
+            Assert.Null(named.AppId);
+            Assert.Equal("43", named.SuggestedAppId);
             Assert.False(named.IsManaged);
+            var labelOnly = new ContainerSummary { Name = "x", Labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = "44" } };
+            Assert.Null(labelOnly.AppId); // an app-id label without dyadports.managed=true is not DyadPorts'
         }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Threading;
@@ -19,16 +20,23 @@ namespace DyadPorts.Tests.Unit
             return d;
         }
 
+        private static StateDocument NotCorrupt(string stateId) => throw new InvalidOperationException("the state is not corrupt");
+
         [Fact]
-        public void Writes_round_trip_and_the_file_is_private()
+        public void Writes_round_trip_and_the_file_is_private_with_a_state_id()
         {
             using var temp = new TempState();
-            temp.Store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 32100 }; return 0; }, () => new StateDocument(), NullOperationLog.Instance, default);
-            var read = temp.Store.Read(() => throw new InvalidOperationException("not corrupt"), NullOperationLog.Instance, default);
+            temp.Store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 32100 }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            var read = temp.Store.Read(NotCorrupt, NullOperationLog.Instance, default);
             Assert.Equal(32100, read.Allocations["a"].Port);
+            Assert.Equal(StateDocument.CurrentVersion, read.Version);
+            Assert.Equal(temp.Store.DerivedStateId, read.StateId);
+            Assert.Matches("^[0-9a-f]{16}$", read.StateId);
+            Assert.NotEqual(new StateStore(temp.StatePath + "2").DerivedStateId, read.StateId);
             if (!OperatingSystem.IsWindows())
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temp.StatePath));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temp.StatePath + ".lock"));
             }
             Assert.Empty(Directory.GetFiles(temp.Directory, "*.tmp"));
         }
@@ -37,19 +45,117 @@ namespace DyadPorts.Tests.Unit
         [InlineData("garbage{{{")]
         [InlineData("{\"version\":1,\"allocations\":{\"a\":{\"appId\":\"a\",\"po")]
         [InlineData("")]
-        [InlineData("{\"version\":1,\"allocations\":{\"a\":{\"appId\":\"b\",\"port\":1}}}")]
+        [InlineData("[1,2]")]
         public void A_corrupt_file_is_backed_up_rebuilt_and_warned_about(string content)
         {
             using var temp = new TempState();
             File.WriteAllText(temp.StatePath, content);
             var log = new RecordingLog();
-            var state = temp.Store.Read(() => Rebuilt(("56", 32100)), log, default);
+            string askedFor = null;
+            var state = temp.Store.Read(id => { askedFor = id; return Rebuilt(("56", 32100)); }, log, default);
+            Assert.Equal(temp.Store.DerivedStateId, askedFor);
             Assert.Equal(32100, state.Allocations["56"].Port);
             var warning = Assert.Single(log.Warnings);
             Assert.Contains(ErrorIds.StateFileCorrupt, warning);
             var backup = Assert.Single(Directory.GetFileSystemEntries(temp.Directory, "state.json.corrupt-*"));
             Assert.Equal(content, File.ReadAllText(backup));
-            Assert.Null(StateStore.Validate(File.ReadAllText(temp.StatePath), out _));
+            Assert.NotNull(StateStore.Parse(File.ReadAllText(temp.StatePath), out var problem, out _));
+            Assert.Null(problem);
+        }
+
+        [Fact]
+        public void A_truncated_file_keeps_its_state_id_for_the_rebuild()
+        {
+            using var temp = new TempState();
+            File.WriteAllText(temp.StatePath, "{\"version\":2,\"stateId\":\"0123456789abcdef\",\"allocations\":{\"a\":{\"appId\":\"a\",\"po");
+            string askedFor = null;
+            var state = temp.Store.Read(id => { askedFor = id; return new StateDocument(); }, new RecordingLog(), default);
+            Assert.Equal("0123456789abcdef", askedFor);
+            Assert.Equal("0123456789abcdef", state.StateId);
+        }
+
+        [Fact]
+        public void A_failing_rebuild_leaves_the_corrupt_file_where_it_is()
+        {
+            using var temp = new TempState();
+            File.WriteAllText(temp.StatePath, "garbage");
+            var unreachable = new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, "unix:///x", "down");
+            var e = Assert.Throws<DyadPortsException>(() => temp.Store.Read(_ => throw unreachable, new RecordingLog(), default));
+            Assert.Equal(ErrorIds.EngineUnreachable, e.ErrorId);
+            Assert.Equal("garbage", File.ReadAllText(temp.StatePath));
+            Assert.Empty(Directory.GetFileSystemEntries(temp.Directory, "state.json.corrupt-*"));
+        }
+
+        [Theory]
+        [InlineData("{\"appId\":\"b\",\"port\":41001}", "key")]
+        [InlineData("{\"appId\":\"bad\",\"port\":0}", "port 0")]
+        [InlineData("{\"appId\":\"bad\",\"port\":\"x\"}", "not a number")]
+        [InlineData("17", "not an object")]
+        public void One_malformed_record_is_dropped_by_name_and_the_others_are_kept(string bad, string what)
+        {
+            using var temp = new TempState();
+            var content = "{\"version\":2,\"stateId\":\"00000000000000aa\",\"allocations\":{" +
+                          "\"good1\":{\"appId\":\"good1\",\"port\":41000,\"engine\":\"Docker\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}," +
+                          "\"bad\":" + bad + "," +
+                          "\"good2\":{\"appId\":\"good2\",\"port\":41002,\"engine\":\"Podman\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}}}";
+            File.WriteAllText(temp.StatePath, content);
+            var log = new RecordingLog();
+            var state = temp.Store.Read(NotCorrupt, log, default);
+            Assert.Equal(new[] { "good1", "good2" }, state.Allocations.Keys);
+            Assert.Equal("00000000000000aa", state.StateId);
+            var warning = Assert.Single(log.Warnings);
+            Assert.Contains("'bad'", warning);
+            Assert.Contains(ErrorIds.StateFileCorrupt, warning);
+            Assert.Equal(content, File.ReadAllText(Assert.Single(Directory.GetFiles(temp.Directory, "state.json.corrupt-*"))));
+            Assert.Equal(new[] { "good1", "good2" }, temp.Store.Peek().Allocations.Keys);
+            _ = what;
+        }
+
+        [Fact]
+        public void A_newer_version_is_refused_and_left_byte_for_byte_with_no_backup()
+        {
+            using var temp = new TempState();
+            var content = "{\"version\":99,\"stateId\":\"x\",\"allocations\":{\"a\":{\"appId\":\"a\",\"port\":41000,\"future\":true}}}";
+            File.WriteAllText(temp.StatePath, content);
+            var before = Directory.GetFileSystemEntries(temp.Directory).OrderBy(f => f).ToArray();
+            var e = Assert.Throws<DyadPortsException>(() => temp.Store.Update(s => { s.Allocations.Clear(); return 0; }, NotCorrupt, new RecordingLog(), default));
+            Assert.Equal(ErrorIds.StateFileNewerVersion, e.ErrorId);
+            Assert.True(e.IsTerminating);
+            Assert.Equal(temp.StatePath, e.Target);
+            Assert.Contains("version 99", e.Message);
+            Assert.Contains($"version {StateDocument.CurrentVersion}", e.Message);
+            Assert.Contains(temp.StatePath, e.Message);
+            Assert.Equal(content, File.ReadAllText(temp.StatePath));
+            Assert.Equal(before.Concat(new[] { temp.StatePath + ".lock" }).Distinct().OrderBy(f => f), Directory.GetFileSystemEntries(temp.Directory).OrderBy(f => f));
+            Assert.Null(temp.Store.Peek());
+        }
+
+        [Fact]
+        public void A_version_1_file_migrates_forward_and_keeps_its_records()
+        {
+            using var temp = new TempState();
+            File.WriteAllText(temp.StatePath, "{\"version\":1,\"allocations\":{\"a\":{\"appId\":\"a\",\"port\":41000,\"engine\":\"Docker\",\"containerId\":\"abc\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}}}");
+            var log = new RecordingLog();
+            var state = temp.Store.Read(NotCorrupt, log, default);
+            Assert.Empty(log.Warnings);
+            Assert.Equal("abc", state.Allocations["a"].ContainerId);
+            var onDisk = temp.Store.Peek();
+            Assert.Equal(StateDocument.CurrentVersion, onDisk.Version);
+            Assert.Equal(temp.Store.DerivedStateId, onDisk.StateId);
+            Assert.Empty(Directory.GetFiles(temp.Directory, "state.json.corrupt-*"));
+        }
+
+        [Fact]
+        public void A_missing_file_is_rebuilt_from_this_states_containers_when_there_are_any()
+        {
+            using var temp = new TempState();
+            var state = temp.Store.Read(id => Rebuilt(("56", 41056)), new RecordingLog(), default);
+            Assert.Equal(41056, state.Allocations["56"].Port);
+            Assert.Equal(41056, temp.Store.Peek().Allocations["56"].Port);
+
+            using var empty = new TempState();
+            empty.Store.Read(id => new StateDocument(), new RecordingLog(), default);
+            Assert.False(File.Exists(empty.StatePath)); // nothing to keep: no file is written by a read
         }
 
         [Fact]
@@ -59,7 +165,7 @@ namespace DyadPorts.Tests.Unit
             Directory.CreateDirectory(temp.StatePath);
             File.WriteAllText(Path.Combine(temp.StatePath, "keep.txt"), "x");
             var log = new RecordingLog();
-            var state = temp.Store.Read(() => Rebuilt(("7", 32107)), log, default);
+            var state = temp.Store.Read(_ => Rebuilt(("7", 32107)), log, default);
             Assert.Equal(32107, state.Allocations["7"].Port);
             Assert.Contains("directory", Assert.Single(log.Warnings));
             var backup = Assert.Single(Directory.GetDirectories(temp.Directory, "state.json.corrupt-*"));
@@ -74,25 +180,25 @@ namespace DyadPorts.Tests.Unit
             Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
             {
                 var store = new StateStore(temp.StatePath); // separate instances, as separate runspaces would have
-                store.Update(s => { s.Allocations["app" + i] = new AllocationRecord { AppId = "app" + i, Port = 1000 + s.Allocations.Count }; return 0; }, () => new StateDocument(), NullOperationLog.Instance, default);
+                store.Update(s => { s.Allocations["app" + i] = new AllocationRecord { AppId = "app" + i, Port = 1000 + s.Allocations.Count }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
             });
-            var state = temp.Store.Read(() => new StateDocument(), NullOperationLog.Instance, default);
+            var state = temp.Store.Read(_ => new StateDocument(), NullOperationLog.Instance, default);
             Assert.Equal(64, state.Allocations.Count);
             Assert.Equal(64, state.Allocations.Values.Select(a => a.Port).Distinct().Count());
         }
 
         [Fact]
-        public void A_held_lock_makes_others_wait_and_cancellation_is_honoured()
+        public async Task A_held_lock_makes_others_wait_and_cancellation_is_honoured()
         {
             using var temp = new TempState();
             using var release = new ManualResetEventSlim();
             using var entered = new ManualResetEventSlim();
-            var holder = Task.Run(() => temp.Store.Update(s => { entered.Set(); release.Wait(); return 0; }, () => new StateDocument(), NullOperationLog.Instance, default));
+            var holder = Task.Run(() => temp.Store.Update(s => { entered.Set(); release.Wait(); return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default));
             entered.Wait();
             using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-            Assert.ThrowsAny<OperationCanceledException>(() => new StateStore(temp.StatePath).Update(s => 0, () => new StateDocument(), NullOperationLog.Instance, cts.Token));
+            Assert.ThrowsAny<OperationCanceledException>(() => new StateStore(temp.StatePath).Update(s => 0, _ => new StateDocument(), NullOperationLog.Instance, cts.Token));
             release.Set();
-            holder.Wait();
+            await holder;
         }
 
         [Fact]

@@ -1,0 +1,80 @@
+using System.IO;
+using DyadPorts.Core.Diagnostics;
+using Microsoft.Win32.SafeHandles;
+
+namespace DyadPorts.Core.State
+{
+    /// <summary>
+    /// The rules for every file DyadPorts keeps beside its state, wherever DYAD_PORTS_STATE points (a shared
+    /// /tmp included): never follow a symlink, never touch a file of another user, never trust a folder others
+    /// can write unless it has the sticky bit, and set permissions on the open descriptor, not on the path.
+    /// </summary>
+    internal static class SafeFiles
+    {
+        public const int OwnerOnly = 0x180;       // 0600
+        public const int OwnerOnlyFolder = 0x1C0; // 0700
+
+        /// <summary>
+        /// Opens <paramref name="path"/> (Unix only) and checks what was opened. Null when it does not exist and
+        /// <paramref name="flags"/> does not create it. A folder is returned only when <paramref name="allowFolder"/>.
+        /// </summary>
+        public static SafeFileHandle OpenOwned(string path, int flags, string what, bool allowFolder = false)
+        {
+            var handle = UnixFiles.Open(path, flags, OwnerOnly, out var errno);
+            if (handle == null)
+            {
+                if (errno == UnixFiles.ErrorNotFound && (flags & UnixFiles.Create) == 0) return null;
+                if (errno == UnixFiles.ErrorLoop) throw Unsafe(path, $"the {what} '{path}' is a symbolic link. DyadPorts never opens its files through links, which could make it change another file");
+                throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, path, $"Could not open the {what} '{path}': {UnixFiles.Describe(errno)}.");
+            }
+            try
+            {
+                var info = UnixFiles.Stat(handle);
+                if (info is UnixFileInfo i)
+                {
+                    if (i.IsDirectory && allowFolder) return handle;
+                    if (!i.IsRegularFile) throw Unsafe(path, $"the {what} '{path}' is not a regular file");
+                    if (i.OwnerId != UnixFiles.EffectiveUserId)
+                        throw Unsafe(path, $"the {what} '{path}' belongs to user id {i.OwnerId}, not to you (user id {UnixFiles.EffectiveUserId})");
+                    if ((i.Mode & 0x1FF) != OwnerOnly && (flags & (UnixFiles.ReadWrite | 1)) != 0) UnixFiles.SetMode(handle, OwnerOnly);
+                }
+                return handle;
+            }
+            catch (IOException e)
+            {
+                handle.Dispose();
+                throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, path, $"Could not secure the {what} '{path}': {e.Message}", e);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Creates the state folder 0700 when missing; refuses one that others can write without the sticky bit.</summary>
+        public static void EnsureFolder(string folder)
+        {
+            if (string.IsNullOrEmpty(folder)) return;
+            if (!Directory.Exists(folder))
+            {
+                Directory.CreateDirectory(folder);
+                if (UnixFiles.Supported)
+                {
+                    try { UnixFiles.SetMode(folder, OwnerOnlyFolder); }
+                    catch (IOException e) { throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, folder, $"Could not make the state folder '{folder}' private: {e.Message}", e); }
+                }
+                return;
+            }
+            if (!UnixFiles.Supported) return;
+            if (UnixFiles.StatDirectory(folder) is UnixFileInfo info && info.OthersCanWrite && !info.IsSticky)
+            {
+                throw Unsafe(folder, $"the state folder '{folder}' (mode {info.Octal}) can be written by other users and lacks the sticky bit, so they could swap DyadPorts' files. " +
+                                     "Point DYAD_PORTS_STATE at a folder of your own, or add the sticky bit (chmod +t)");
+            }
+        }
+
+        public static DyadPortsException Unsafe(string path, string why) =>
+            new DyadPortsException(ErrorIds.StateFileUnsafe, FailureCategory.SecurityError, path, $"{why}. Nothing was read or changed.");
+    }
+}

@@ -1,0 +1,181 @@
+using System;
+using System.ComponentModel;
+using System.IO;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace DyadPorts.Core.State
+{
+    /// <summary>What fstat says about an open file or a directory: its type, mode bits and owner.</summary>
+    internal readonly struct UnixFileInfo
+    {
+        public UnixFileInfo(int mode, int ownerId)
+        {
+            Mode = mode;
+            OwnerId = ownerId;
+        }
+
+        public int Mode { get; }
+        public int OwnerId { get; }
+        public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
+        public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+        public bool OthersCanWrite => (Mode & 0x12) != 0; // group or other write
+        public bool IsSticky => (Mode & 0x200) != 0;
+        public string Octal => Convert.ToString(Mode & 0xFFF, 8).PadLeft(4, '0');
+    }
+
+    /// <summary>
+    /// The few libc calls the state files need on Linux and macOS: open without following symlinks
+    /// (O_NOFOLLOW itself, not an lstat before the open, which would race), exclusive creation, fchmod and
+    /// fstat on the open descriptor, and flock. .NET takes its own advisory lock only when it opens a file
+    /// by path, so a descriptor from <see cref="Open"/> is locked with <see cref="TryLock"/> explicitly.
+    /// </summary>
+    internal static class UnixFiles
+    {
+        private static readonly bool IsMac = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);
+        private static readonly bool IsArm = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm;
+
+        public static bool Supported => !RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+        public static int ReadWrite => 2;
+        public static int ReadOnly => 0;
+        public static int Create => IsMac ? 0x200 : 0x40;
+        public static int Exclusive => IsMac ? 0x800 : 0x80;
+        private static int NoFollow => IsMac ? 0x100 : IsArm ? 0x8000 : 0x20000;
+        private static int CloseOnExec => IsMac ? 0x1000000 : 0x80000;
+        public static int ErrorLoop => IsMac ? 62 : 40;
+        public static int ErrorWouldBlock => IsMac ? 35 : 11;
+        public const int ErrorNotFound = 2;
+        public const int ErrorExists = 17;
+        private const int ErrorInterrupted = 4;
+        private const int LockExclusive = 2;
+        private const int LockNonBlocking = 4;
+
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        private static extern int SysOpen([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
+
+        [DllImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+        private static extern int SysFchmod(SafeFileHandle fd, int mode);
+
+        [DllImport("libc", EntryPoint = "chmod", SetLastError = true)]
+        private static extern int SysChmod([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
+
+        [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
+        private static extern int SysFlock(SafeFileHandle fd, int operation);
+
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        private static extern int SysFsync(SafeFileHandle fd);
+
+        [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+        private static extern int SysRename([MarshalAs(UnmanagedType.LPUTF8Str)] string from, [MarshalAs(UnmanagedType.LPUTF8Str)] string to);
+
+        [DllImport("libc", EntryPoint = "geteuid")]
+        private static extern int SysGeteuid();
+
+        [DllImport("libc", EntryPoint = "fstat", SetLastError = true)]
+        private static extern int SysFstat(SafeFileHandle fd, byte[] buffer);
+
+        [DllImport("libc", EntryPoint = "__fxstat", SetLastError = true)]
+        private static extern int SysFxstat(int version, SafeFileHandle fd, byte[] buffer);
+
+        [DllImport("libc", EntryPoint = "fstat$INODE64", SetLastError = true)]
+        private static extern int SysFstatMacX64(SafeFileHandle fd, byte[] buffer);
+
+        public static int EffectiveUserId => SysGeteuid();
+
+        /// <summary>Opens without following a symlink at the last component; -1 and the errno on failure.</summary>
+        public static SafeFileHandle Open(string path, int flags, int mode, out int errno)
+        {
+            while (true)
+            {
+                var fd = SysOpen(path, flags | NoFollow | CloseOnExec, mode);
+                if (fd >= 0)
+                {
+                    errno = 0;
+                    return new SafeFileHandle((IntPtr)fd, ownsHandle: true);
+                }
+                errno = Marshal.GetLastWin32Error();
+                if (errno != ErrorInterrupted) return null;
+            }
+        }
+
+        /// <summary>An exclusive flock that does not wait; false when another open file description holds it.</summary>
+        public static bool TryLock(SafeFileHandle handle)
+        {
+            while (true)
+            {
+                if (SysFlock(handle, LockExclusive | LockNonBlocking) == 0) return true;
+                var errno = Marshal.GetLastWin32Error();
+                if (errno == ErrorWouldBlock) return false;
+                if (errno != ErrorInterrupted) throw new IOException($"flock failed: {new Win32Exception(errno).Message}", errno);
+            }
+        }
+
+        public static void SetMode(SafeFileHandle handle, int mode)
+        {
+            if (SysFchmod(handle, mode) != 0) throw new IOException($"fchmod {Convert.ToString(mode, 8)} failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+        }
+
+        public static void SetMode(string path, int mode)
+        {
+            if (SysChmod(path, mode) != 0) throw new IOException($"chmod {Convert.ToString(mode, 8)} '{path}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+        }
+
+        public static void Sync(SafeFileHandle handle)
+        {
+            if (SysFsync(handle) != 0) throw new IOException($"fsync failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+        }
+
+        /// <summary>rename(2): atomic, and it replaces a symlink at <paramref name="to"/> rather than writing through it.</summary>
+        public static void Rename(string from, string to)
+        {
+            if (SysRename(from, to) != 0) throw new IOException($"rename '{from}' to '{to}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+        }
+
+        /// <summary>Type, mode and owner of an open descriptor; null on a platform whose stat layout is not known here.</summary>
+        public static UnixFileInfo? Stat(SafeFileHandle handle)
+        {
+            var buffer = new byte[512];
+            int result;
+            if (IsMac)
+            {
+                result = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? SysFstatMacX64(handle, buffer) : SysFstat(handle, buffer);
+                if (result != 0) throw new IOException($"fstat failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+                // struct stat (64-bit inodes): dev_t(4) mode_t(2) nlink_t(2) ino_t(8) uid_t(4)
+                return new UnixFileInfo(BitConverter.ToUInt16(buffer, 4), BitConverter.ToInt32(buffer, 16));
+            }
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return null;
+            var arch = RuntimeInformation.ProcessArchitecture;
+            if (arch != Architecture.X64 && arch != Architecture.Arm64) return null;
+            try
+            {
+                result = SysFstat(handle, buffer);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                // glibc before 2.33 exports only the versioned wrapper.
+                result = SysFxstat(arch == Architecture.X64 ? 1 : 0, handle, buffer);
+            }
+            if (result != 0) throw new IOException($"fstat failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+            // x86_64: dev(8) ino(8) nlink(8) mode(4) uid(4); arm64 (generic): dev(8) ino(8) mode(4) nlink(4) uid(4)
+            return arch == Architecture.X64
+                ? new UnixFileInfo(BitConverter.ToInt32(buffer, 24), BitConverter.ToInt32(buffer, 28))
+                : new UnixFileInfo(BitConverter.ToInt32(buffer, 16), BitConverter.ToInt32(buffer, 24));
+        }
+
+        /// <summary>Stat of a directory (following symlinks: a parent may well be a link, like /var/run).</summary>
+        public static UnixFileInfo? StatDirectory(string path)
+        {
+            const int directoryFlag = 0x10000; // O_DIRECTORY on x86_64; only used to open for fstat
+            var flags = IsMac ? 0x100000 : IsArm ? 0x4000 : directoryFlag;
+            var fd = SysOpen(path, flags | CloseOnExec, 0);
+            if (fd < 0) return null;
+            using (var handle = new SafeFileHandle((IntPtr)fd, ownsHandle: true))
+            {
+                return Stat(handle);
+            }
+        }
+
+        public static string Describe(int errno) => new Win32Exception(errno).Message;
+    }
+}
