@@ -73,7 +73,7 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
     It 'fails with PortRangeExhausted on a full range, naming the range' {
         Request-DyadPort x1 -PortRange 32330-32331 | Out-Null
         Request-DyadPort x2 -PortRange 32330-32331 | Out-Null
-        $err = { Request-DyadPort x3 -PortRange 32330-32331 } | Should -Throw -PassThru
+        $err = { Request-DyadPort x3 -PortRange 32330-32331 -ErrorAction Stop } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'PortRangeExhausted,*'
         $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
         "$($err.TargetObject)" | Should -Be '32330-32331'
@@ -81,7 +81,7 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
     }
 
     It 'starts a preview that exits at once with PreviewExitedEarly, carrying its logs, leaving nothing' {
-        $err = { Start-DyadPreview dies -Path $app -Image $Image -Command 'echo dying-now; exit 4' -PortRange 32340-32345 } | Should -Throw -PassThru
+        $err = { Start-DyadPreview dies -Path $app -Image $Image -Command 'echo dying-now; exit 4' -PortRange 32340-32345 -ErrorAction Stop } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'PreviewExitedEarly,*'
         $err.Exception.Message | Should -BeLike '*dying-now*'
         $err.TargetObject | Should -Be 'dies'

@@ -96,15 +96,15 @@ namespace DyadPorts.Core.Allocation
                 Trace(() => $"Port {port}: held by {holder.Description}.");
             }
 
-            throw Exhausted(request.Range, held, excluded);
+            throw Exhausted(request.AppId, request.Range, held, excluded);
         }
 
-        internal static DyadPortsException Exhausted(PortRange range, IReadOnlyDictionary<PortHolderSource, int> held, int excluded)
+        internal static DyadPortsException Exhausted(string appId, PortRange range, IReadOnlyDictionary<PortHolderSource, int> held, int excluded)
         {
             int Count(PortHolderSource s) => held.TryGetValue(s, out var n) ? n : 0;
             var total = held.Values.Sum() + excluded;
             var message =
-                $"No free port in {range}: checked {range.Count} port(s) and all {total} are held " +
+                $"App {appId}: no free port in {range}: checked {range.Count} port(s) and all {total} are held " +
                 $"({Count(PortHolderSource.Allocation)} by other apps' allocations, {Count(PortHolderSource.Container)} by containers, " +
                 $"{Count(PortHolderSource.Host)} by host processes{(excluded > 0 ? $", {excluded} lost to races" : "")}). " +
                 "Widen the range with -PortRange or DYAD_PORT_RANGE, or remove stale allocations: " +

@@ -82,6 +82,7 @@ namespace DyadPorts.Core.Previews
 
             var lost = new HashSet<int>();
             var fresh = cleared;
+            var lastPort = 0;
             for (var attempt = 1; attempt <= request.MaxRetries; attempt++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -89,7 +90,7 @@ namespace DyadPorts.Core.Previews
                 fresh = false;
                 if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, log, ct);
 
-                var port = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, log, ct);
+                var port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, log, ct);
                 BeforeStart?.Invoke(port);
                 log.Verbose($"App {appId}: attempt {attempt} of {request.MaxRetries}: starting on port {port}.");
                 LaunchedPreview launched;
@@ -137,6 +138,7 @@ namespace DyadPorts.Core.Previews
                 }
             }
 
+            if (lastPort > 0) _allocator.ReleaseIfOwned(appId, lastPort, null, null, log);
             throw new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, request.AppId,
                 $"App {request.AppId}: {request.MaxRetries} port(s) in a row ({string.Join(", ", lost.OrderBy(p => p))}) were taken between the check and the start. " +
                 "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange. The app holds no allocation from this start.");

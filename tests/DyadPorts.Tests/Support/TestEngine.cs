@@ -27,7 +27,7 @@ namespace DyadPorts.Tests.Support
             Kind = name == "docker" ? EngineKind.Docker : EngineKind.Podman;
             Endpoint = Environment.GetEnvironmentVariable(name == "docker" ? "DYADPORTS_TEST_DOCKER" : "DYADPORTS_TEST_PODMAN")
                        ?? (name == "docker" ? "unix:///run/docker.sock" : "unix:///run/podman/podman.sock");
-            Image = name == "docker" ? "busybox:local" : "localhost/busybox:local";
+            Image = Environment.GetEnvironmentVariable("DYADPORTS_TEST_IMAGE") is string image && image.Length > 0 ? image : (name == "docker" ? "busybox:local" : "localhost/busybox:local");
             Client = new DockerClientConfiguration(new Uri(Endpoint)).CreateClient();
             Engine = new ContainerEngine(Endpoint, Kind);
         }
@@ -58,7 +58,7 @@ namespace DyadPorts.Tests.Support
         {
             Remove(name);
             var key = $"{hostPort}/tcp";
-            var allLabels = new Dictionary<string, string> { [TestLabel] = "true" };
+            var allLabels = new Dictionary<string, string> { [TestLabel] = "true", [TestRun.Label] = TestRun.Id };
             if (labels != null) foreach (var l in labels) allLabels[l.Key] = l.Value;
             var created = Client.Containers.CreateContainerAsync(new CreateContainerParameters
             {
@@ -77,8 +77,12 @@ namespace DyadPorts.Tests.Support
         }
 
         /// <summary>A container labelled as DyadPorts would label app <paramref name="appId"/>'s preview.</summary>
-        public string RunManaged(string appId, int hostPort, bool start = true) =>
-            Run("dyad-app-" + appId, hostPort, start, labels: new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = appId, [ContainerSummary.ManagedLabel] = "true" });
+        public string RunManaged(string appId, int hostPort, bool start = true, string stateId = null)
+        {
+            var labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = appId, [ContainerSummary.ManagedLabel] = "true" };
+            if (stateId != null) labels[ContainerSummary.StateLabel] = stateId;
+            return Run("dyad-app-" + appId, hostPort, start, labels: labels);
+        }
 
         public void Stop(string id) =>
             Client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = 0 }).GetAwaiter().GetResult();
@@ -96,13 +100,19 @@ namespace DyadPorts.Tests.Support
         public IList<ContainerListResponse> All() =>
             Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }).GetAwaiter().GetResult();
 
-        /// <summary>Removes what tests create: test-labelled containers and DyadPorts previews.</summary>
+        /// <summary>
+        /// Removes only what this run created: containers with its run label, and DyadPorts previews of its
+        /// prefixed AppIds. Anyone else's container, DyadPorts-labelled or not, survives.
+        /// </summary>
         public void CleanUp()
         {
-            foreach (var c in All().Where(c => c.Labels != null && (c.Labels.ContainsKey(TestLabel) || c.Labels.ContainsKey(ContainerSummary.ManagedLabel))))
-            {
-                Remove(c.ID);
-            }
+            foreach (var c in All().Where(IsThisRuns)) Remove(c.ID);
         }
+
+        public static bool IsThisRuns(ContainerListResponse c) =>
+            c.Labels != null &&
+            ((c.Labels.TryGetValue(TestRun.Label, out var run) && run == TestRun.Id) ||
+             (c.Labels.TryGetValue(ContainerSummary.ManagedLabel, out var managed) && managed == "true" &&
+              c.Labels.TryGetValue(ContainerSummary.AppIdLabel, out var app) && app.StartsWith(TestRun.Prefix, StringComparison.Ordinal)));
     }
 }

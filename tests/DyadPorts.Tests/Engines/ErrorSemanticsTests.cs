@@ -1,0 +1,166 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Text.RegularExpressions;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Previews;
+using DyadPorts.Core.State;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>
+    /// PowerShell error semantics, hosted in-process: a failure tied to one input is non-terminating and the
+    /// pipeline goes on; one that dooms every input stops the command. Process engine, ports 41650-41699.
+    /// </summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class ErrorSemanticsTests : IDisposable
+    {
+        private readonly TempState _temp = new TempState();
+        private readonly HostedPowerShell _ps = new HostedPowerShell();
+
+        public ErrorSemanticsTests() => Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _temp.StatePath);
+
+        public void Dispose()
+        {
+            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", null);
+            _ps.Dispose();
+            _temp.Dispose();
+        }
+
+        [Fact]
+        public void A_full_range_fails_each_input_alone_and_the_earlier_output_arrives()
+        {
+            // try/catch sees only terminating errors: none may come, and both later inputs are tried.
+            var quiet = _ps.Run("try { 'a','b','c' | Request-DyadPort -PortRange 41650-41650 -Engine Process -ErrorAction SilentlyContinue -ErrorVariable ev } catch { 'caught' }; $ev.Count");
+            Assert.Equal(new object[] { "a", 2 }, quiet.Output.Select(o => o.BaseObject is PortAllocation a ? a.AppId : o.BaseObject));
+            Assert.Empty(quiet.Errors); // SilentlyContinue really is silent
+            Assert.Equal(new[] { "a" }, _temp.Store.Peek().Allocations.Keys);
+
+            var loud = _ps.Run("'c','b' | Request-DyadPort -PortRange 41650-41650 -Engine Process");
+            Assert.Empty(loud.Output);
+            Assert.Equal(new[] { "App c:", "App b:" }, loud.Errors.Select(e => e.Exception.Message.Substring(0, 6)));
+            Assert.Equal(2, loud.Errors.Count);
+            Assert.All(loud.Errors, e => Assert.StartsWith("PortRangeExhausted,", e.FullyQualifiedErrorId));
+            Assert.All(loud.Errors, e => Assert.Equal(ErrorCategory.ResourceUnavailable, e.CategoryInfo.Category));
+        }
+
+        [Fact]
+        public void ErrorAction_Stop_still_stops_at_the_first_error()
+        {
+            var result = _ps.Run("try { 'a','b','c' | Request-DyadPort -PortRange 41651-41651 -Engine Process -ErrorAction Stop | ForEach-Object AppId } catch { 'caught ' + $_.FullyQualifiedErrorId }");
+            Assert.Equal(new object[] { "a", "caught PortRangeExhausted,DyadPorts.Commands.RequestDyadPortCommand" }, result.Output.Select(o => o.BaseObject.ToString()));
+            Assert.Equal(new[] { "a" }, _temp.Store.Peek().Allocations.Keys);
+        }
+
+        [Fact]
+        public void Unknown_apps_are_reported_one_by_one_by_stop_and_remove()
+        {
+            _ps.Run("Request-DyadPort known -PortRange 41652-41660 -Engine Process");
+            var stop = _ps.Run("Stop-DyadPreview nope1, known, nope2 -Engine Process -PassThru");
+            Assert.Null(stop.Terminating);
+            Assert.Equal(new object[] { "nope1", "nope2" }, stop.Errors.Select(e => e.TargetObject));
+            Assert.All(stop.Errors, e => Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category));
+            Assert.Equal("known", ((Preview)Assert.Single(stop.Output).BaseObject).AppId);
+
+            var remove = _ps.Run("Remove-DyadPortAllocation gone1, gone2");
+            Assert.Null(remove.Terminating);
+            Assert.Equal(2, remove.Errors.Count);
+        }
+
+        [Fact]
+        public void A_newer_state_file_stops_the_command_and_is_left_byte_for_byte()
+        {
+            var content = "{\"version\":7,\"allocations\":{}}";
+            File.WriteAllText(_temp.StatePath, content);
+            var result = _ps.Run("try { 'a','b' | Request-DyadPort -PortRange 41661-41670 -Engine Process -ErrorAction SilentlyContinue } catch { $_ }");
+            var error = Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject); // terminating: caught despite SilentlyContinue
+            Assert.StartsWith("StateFileNewerVersion,", error.FullyQualifiedErrorId);
+            Assert.Equal(_temp.StatePath, error.TargetObject);
+            Assert.Equal(ErrorCategory.InvalidData, error.CategoryInfo.Category);
+            Assert.Equal(content, File.ReadAllText(_temp.StatePath));
+            Assert.Empty(Directory.GetFiles(_temp.Directory, "state.json.corrupt-*"));
+        }
+
+        [Fact]
+        public void An_invalid_range_parameter_stops_the_command()
+        {
+            var result = _ps.Run("try { 'a','b' | Request-DyadPort -PortRange 41670-41660 -Engine Process -ErrorAction SilentlyContinue } catch { $_.FullyQualifiedErrorId }");
+            Assert.StartsWith("InvalidPortRange,", (string)Assert.Single(result.Output).BaseObject);
+            Assert.Null(_temp.Store.Peek());
+        }
+
+        [Fact]
+        public void A_recorded_process_without_its_start_time_is_never_killed()
+        {
+            using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60"));
+            try
+            {
+                _temp.Store.Update(s => { s.Allocations["p"] = new AllocationRecord { AppId = "p", Port = 41671, Engine = EngineKind.Process, ProcessId = sleeper.Id }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                var result = _ps.Run("Stop-DyadPreview p -Engine Process -PassThru");
+                Assert.Null(result.AnyError);
+                Assert.Contains(result.Warnings, w => w.Contains($"process {sleeper.Id}") && w.Contains("not touched"));
+                Assert.False(sleeper.HasExited);
+                Assert.False(_temp.Store.Peek().Allocations.ContainsKey("p"));
+                Assert.Equal("unknown", ((Preview)Assert.Single(result.Output).BaseObject).State);
+            }
+            finally
+            {
+                sleeper.Kill();
+            }
+        }
+
+        [Fact]
+        public void A_recorded_process_whose_start_time_differs_is_a_reused_pid_and_never_killed()
+        {
+            using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60"));
+            try
+            {
+                var wrong = new DateTimeOffset(sleeper.StartTime).AddMinutes(-5);
+                _temp.Store.Update(s => { s.Allocations["q"] = new AllocationRecord { AppId = "q", Port = 41672, Engine = EngineKind.Process, ProcessId = sleeper.Id, ProcessStartedAt = wrong }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                var allocation = Assert.IsType<PortAllocation>(Assert.Single(_ps.Run("Get-DyadPortAllocation q -Engine Process").Output).BaseObject);
+                Assert.NotEqual(AllocationStatus.Active, allocation.Status);
+                Assert.Null(_ps.Run("Stop-DyadPreview q -Engine Process").AnyError);
+                Assert.False(sleeper.HasExited);
+            }
+            finally
+            {
+                sleeper.Kill();
+            }
+        }
+
+        [Fact]
+        public void A_process_preview_that_exits_at_once_is_PreviewExitedEarly_and_leaves_nothing()
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(_temp.Directory, "app")).FullName;
+            var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, null, EngineKind.Process));
+            var request = new PreviewRequest { AppId = "early", Path = folder, Command = new[] { "echo gone-$PORT; exit 3" }, Range = new PortRange(41673, 41680), Timeout = TimeSpan.FromSeconds(20) };
+            var e = Assert.Throws<DyadPortsException>(() => launcher.Start(request, NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
+            Assert.False(e.IsTerminating);
+            Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey("early") ?? false);
+        }
+
+        [Fact]
+        public void About_DyadPorts_classes_every_error_id_as_the_code_does()
+        {
+            var help = File.ReadAllText(Path.Combine(RepoRoot(), "src", "DyadPorts", "help", "about_DyadPorts.help.txt"));
+            var rows = Regex.Matches(help, @"^\s{4}(\w+)\s+(terminating|non-terminating)\b", RegexOptions.Multiline)
+                .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value == "terminating");
+            Assert.Equal(ErrorIds.All.OrderBy(x => x), rows.Keys.OrderBy(x => x));
+            foreach (var id in ErrorIds.All) Assert.True(rows[id] == ErrorIds.IsTerminating(id), $"{id}: the help says {(rows[id] ? "terminating" : "non-terminating")}");
+        }
+
+        private static string RepoRoot()
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "DyadPorts.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("DyadPorts.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.Previews;
+using DyadPorts.Core.State;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>
+    /// Nothing any user owns is lost or killed (issue 9), against real dockerd and real podman: AUTO_KILL_PORT
+    /// reclaims orphans only, one start per app, lossless recovery, owned-only releases. Ports 41500-41699.
+    /// </summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class SafetyEngineTests : IDisposable
+    {
+        private const string Httpd = "httpd -f -p \"$PORT\" -h /app";
+        private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        private readonly TempState _temp = new TempState();
+        private readonly string _app;
+
+        public SafetyEngineTests()
+        {
+            _app = Path.Combine(_temp.Directory, "app");
+            Directory.CreateDirectory(_app);
+            File.WriteAllText(Path.Combine(_app, "index.html"), "safe preview");
+        }
+
+        public void Dispose()
+        {
+            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
+            _temp.Dispose();
+        }
+
+        private string StateId => _temp.Store.DerivedStateId;
+
+        private PortAllocator Allocator(TestEngine engine, StateStore store = null) => new PortAllocator(store ?? _temp.Store, engine.Engine, engine.Kind);
+
+        private PreviewLauncher Launcher(TestEngine engine, StateStore store = null) => new PreviewLauncher(Allocator(engine, store));
+
+        private PreviewRequest Request(string appId, TestEngine engine, int first, int last, bool autoKill = false) => new PreviewRequest
+        {
+            AppId = appId,
+            Path = _app,
+            Image = engine.Image,
+            Command = new[] { Httpd },
+            Range = new PortRange(first, last),
+            Timeout = TimeSpan.FromSeconds(30),
+            AutoKillPort = autoKill,
+        };
+
+        private static string Get(int port) => Http.GetStringAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult().Trim();
+
+        // ---- 1. AUTO_KILL_PORT -------------------------------------------------------------------------
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Auto_kill_passes_over_a_stopped_preview_that_kept_its_allocation(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var a = TestRun.App("keep-a");
+            var b = TestRun.App("keep-b");
+            var first = Launcher(engine).Start(Request(a, engine, 41500, 41500), NullOperationLog.Instance, default);
+            Launcher(engine).Stop(a, remove: false, keepAllocation: true, NullOperationLog.Instance, default);
+            Assert.Equal("exited", engine.Find("dyad-app-" + a).State);
+
+            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(Request(b, engine, 41500, 41500, autoKill: true), new RecordingLog(), default));
+            Assert.Equal(ErrorIds.PortRangeExhausted, e.ErrorId);
+            Assert.Equal(first.ContainerId, engine.Find("dyad-app-" + a).ID);
+            Assert.Equal(41500, _temp.Store.Peek().Allocations[a].Port);
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(b));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Auto_kill_still_reclaims_the_seeds_zombie_an_orphan_of_this_state(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var zombie = TestRun.App("zombie");
+            // The state exists and gives the zombie's app nothing (say, Remove-DyadPortAllocation released it).
+            Allocator(engine).Request(TestRun.App("z-other"), new PortRange(41515, 41515), false, NullOperationLog.Instance, default);
+            var orphan = engine.RunManaged(zombie, 41510, start: false, stateId: StateId);
+            var log = new RecordingLog();
+            var preview = Launcher(engine).Start(Request(TestRun.App("z-new"), engine, 41510, 41512, autoKill: true), log, default);
+            Assert.Equal(41510, preview.Port);
+            Assert.Null(engine.Find("dyad-app-" + zombie));
+            Assert.Contains(log.Verbose, v => v.Contains("orphaned") && v.Contains("removing it"));
+            Assert.Equal("safe preview", Get(41510));
+            Assert.NotEqual(orphan, preview.ContainerId);
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Auto_kill_never_touches_another_states_or_a_legacy_or_an_unlabelled_container(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var otherState = engine.RunManaged(TestRun.App("other"), 41520, start: false, stateId: "00000000deadbeef");
+            var legacy = engine.RunManaged(TestRun.App("legacy"), 41521, start: false);
+            var unlabelled = engine.Run("dyadtest-plain-" + TestRun.Id.Substring(0, 6), 41522, start: false);
+            var preview = Launcher(engine).Start(Request(TestRun.App("o-new"), engine, 41520, 41523, autoKill: true), new RecordingLog(), default);
+            Assert.Equal(41523, preview.Port);
+            Assert.Equal(otherState, engine.Find("dyad-app-" + TestRun.App("other")).ID);
+            Assert.Equal(legacy, engine.Find("dyad-app-" + TestRun.App("legacy")).ID);
+            Assert.NotNull(engine.All().FirstOrDefault(c => c.ID == unlabelled));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Starts_label_containers_with_this_states_id(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var preview = Launcher(engine).Start(Request(TestRun.App("labelled"), engine, 41530, 41531), NullOperationLog.Instance, default);
+            var listed = engine.All().Single(c => c.ID == preview.ContainerId);
+            Assert.Equal(_temp.Store.Peek().StateId, listed.Labels[ContainerSummary.StateLabel]);
+            Assert.Equal(StateId, listed.Labels[ContainerSummary.StateLabel]);
+            Assert.Equal("true", listed.Labels[ContainerSummary.ManagedLabel]);
+        }
+
+        // ---- 2. One start per app ------------------------------------------------------------------------
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Two_simultaneous_starts_of_one_app_end_with_one_preview_and_its_allocation(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var app = TestRun.App("twice");
+            using var go = new ManualResetEventSlim();
+            var starts = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+            {
+                go.Wait();
+                // Separate stores and launchers, as two runspaces would have; the same file and engine.
+                return Launcher(engine, new StateStore(_temp.StatePath)).Start(Request(app, engine, 41540, 41545), NullOperationLog.Instance, default);
+            })).ToArray();
+            go.Set();
+            var previews = starts.Select(t => t.GetAwaiter().GetResult()).ToList();
+            Assert.Equal(previews[0].ContainerId, previews[1].ContainerId);
+            Assert.Equal(previews[0].Port, previews[1].Port);
+            Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-" + app));
+            var record = _temp.Store.Peek().Allocations[app];
+            Assert.Equal(previews[0].Port, record.Port);
+            Assert.Equal(previews[0].ContainerId, record.ContainerId);
+            Assert.Equal("safe preview", Get(record.Port));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_container_that_merely_has_the_name_is_never_the_apps_own(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var app = TestRun.App("squat");
+            var squatter = engine.Run("dyad-app-" + app, 41550); // running, no DyadPorts label
+            var allocation = Allocator(engine).Request(app, new PortRange(41550, 41555), false, NullOperationLog.Instance, default);
+            Assert.Equal(41551, allocation.Port);
+            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(Request(app, engine, 41550, 41555), NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.ContainerNameInUse, e.ErrorId);
+            Assert.False(e.IsTerminating);
+            Assert.Equal("dyad-app-" + app, e.Target);
+            Assert.Equal(squatter, engine.Find("dyad-app-" + app).ID);
+            Assert.Equal("running", engine.Find("dyad-app-" + app).State);
+            Assert.Equal(41551, _temp.Store.Peek().Allocations[app].Port); // its reservation is untouched
+        }
+
+        // ---- 3. Recovery ---------------------------------------------------------------------------------
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Removing_one_app_from_a_corrupt_state_keeps_every_other_app(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var keep = TestRun.App("r-keep");
+            var drop = TestRun.App("r-drop");
+            Launcher(engine).Start(Request(keep, engine, 41560, 41565), NullOperationLog.Instance, default);
+            Launcher(engine).Start(Request(drop, engine, 41560, 41565), NullOperationLog.Instance, default);
+            var foreign = engine.RunManaged(TestRun.App("r-foreign"), 41566, stateId: "00000000deadbeef");
+            File.WriteAllText(_temp.StatePath, "{ truncated");
+
+            // Remove-DyadPortAllocation's allocator: no engine of its own, the engine resolved only to recover.
+            var releaser = new PortAllocator(_temp.Store, null, EngineKind.Process, recoveryEngine: _ => Allocator(engine));
+            var log = new RecordingLog();
+            Assert.Equal(41561, releaser.Release(drop, log, default).Port);
+            var state = _temp.Store.Peek();
+            Assert.Equal(new[] { keep }, state.Allocations.Keys);
+            Assert.Equal(41560, state.Allocations[keep].Port);
+            Assert.Contains(ErrorIds.StateFileCorrupt, Assert.Single(log.Warnings));
+            Assert.Equal(foreign, engine.Find("dyad-app-" + TestRun.App("r-foreign")).ID);
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_rebuild_takes_only_this_states_containers(string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.RunManaged(TestRun.App("mine"), 41570, stateId: StateId);
+            engine.RunManaged(TestRun.App("theirs"), 41571, stateId: "00000000deadbeef");
+            engine.RunManaged(TestRun.App("old"), 41572);
+            File.WriteAllText(_temp.StatePath, "garbage");
+            var all = Allocator(engine).Get(id => id.StartsWith(TestRun.Prefix, StringComparison.Ordinal), new RecordingLog(), default);
+            var only = Assert.Single(all);
+            Assert.Equal((TestRun.App("mine"), 41570, AllocationStatus.Active), (only.AppId, only.Port, only.Status));
+            // The other state's container still holds its port for everyone.
+            Assert.False(Allocator(engine).Test(new[] { 41571, 41572 }, NullOperationLog.Instance, default).Any(s => s.Available));
+        }
+
+        // ---- 6. Failure paths clean up and never release what they do not own ---------------------------
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void An_allocation_removed_mid_start_is_recorded_again_where_the_preview_runs(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var app = TestRun.App("vanish");
+            var launcher = Launcher(engine);
+            launcher.AfterLaunch = _ => Allocator(engine).Release(app, NullOperationLog.Instance, default);
+            var preview = launcher.Start(Request(app, engine, 41580, 41585), new RecordingLog(), default);
+            var record = _temp.Store.Peek().Allocations[app];
+            Assert.Equal((preview.Port, preview.ContainerId), (record.Port, record.ContainerId));
+            Assert.Equal("safe preview", Get(preview.Port));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_port_taken_in_the_state_mid_start_is_given_up_and_the_other_apps_allocation_kept(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var app = TestRun.App("steal");
+            var other = TestRun.App("stealer");
+            var launcher = Launcher(engine);
+            var stolen = false;
+            launcher.AfterLaunch = port =>
+            {
+                if (stolen) return;
+                stolen = true;
+                _temp.Store.Update(s => { s.Allocations.Remove(app); s.Allocations[other] = new AllocationRecord { AppId = other, Port = port, Engine = engine.Kind }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            };
+            var preview = launcher.Start(Request(app, engine, 41590, 41595), new RecordingLog(), default);
+            Assert.Equal(41591, preview.Port);
+            Assert.Equal(new[] { 41590 }, preview.PortsLostToRaces);
+            Assert.Equal(41590, _temp.Store.Peek().Allocations[other].Port);
+            Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-" + app));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Cancelling_after_the_container_was_created_removes_it_and_releases_only_this_starts_port(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var app = TestRun.App("cancel");
+            using var cts = new CancellationTokenSource();
+            var launcher = Launcher(engine);
+            launcher.AfterLaunch = _ => cts.Cancel();
+            var request = Request(app, engine, 41600, 41605);
+            request.Command = new[] { "sleep 30" }; // never answers: the wait would run until cancelled
+            Assert.ThrowsAny<OperationCanceledException>(() => launcher.Start(request, new RecordingLog(), cts.Token));
+            Assert.Null(engine.Find("dyad-app-" + app));
+            Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey(app) ?? false);
+        }
+
+        [Fact]
+        public void A_failure_path_releases_only_the_allocation_its_own_start_made()
+        {
+            var app = TestRun.App("owned");
+            _temp.Store.Update(s => { s.Allocations[app] = new AllocationRecord { AppId = app, Port = 41620, ContainerId = "theirs" }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            var allocator = new PortAllocator(_temp.Store, null, EngineKind.Process);
+            Assert.False(allocator.ReleaseIfOwned(app, 41620, "mine", null, NullOperationLog.Instance));
+            Assert.False(allocator.ReleaseIfOwned(app, 41621, null, null, NullOperationLog.Instance));
+            Assert.False(allocator.ReleaseIfOwned(app, 41620, null, 4242, NullOperationLog.Instance));
+            Assert.Equal("theirs", _temp.Store.Peek().Allocations[app].ContainerId);
+            Assert.True(allocator.ReleaseIfOwned(app, 41620, "theirs", null, NullOperationLog.Instance));
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(app));
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void No_docker_dotnet_exception_leaves_the_engine_client(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var stop = Assert.Throws<EngineRefusedException>(() => engine.Engine.Stop("dyadports-no-such-container", TimeSpan.Zero, default));
+            Assert.Equal(HttpStatusCode.NotFound, stop.StatusCode);
+            Assert.Equal(ErrorIds.EngineRequestFailed, stop.ErrorId);
+            Assert.Equal(engine.Endpoint, stop.Target);
+            Assert.Throws<EngineRefusedException>(() => engine.Engine.Start("dyadports-no-such-container", default));
+            var create = Assert.Throws<EngineRefusedException>(() => engine.Engine.Create(new Docker.DotNet.Models.CreateContainerParameters { Name = "bad name!", Image = engine.Image }, default));
+            Assert.Contains("bad name!", create.Message);
+            Assert.Null(engine.Engine.InspectOrNull("dyadports-no-such-container", default));
+        }
+    }
+}
