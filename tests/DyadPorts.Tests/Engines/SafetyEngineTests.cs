@@ -265,6 +265,34 @@ namespace DyadPorts.Tests.Engines
             Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey(app) ?? false);
         }
 
+        public static IEnumerable<object[]> FaultsAfterLaunch()
+        {
+            foreach (var engine in new[] { "docker", "podman" })
+            {
+                yield return new object[] { engine, "engine", ErrorIds.EngineRequestFailed };
+                yield return new object[] { engine, "io", ErrorIds.ContainerStartFailed };
+                yield return new object[] { engine, "key", ErrorIds.ContainerStartFailed };
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(FaultsAfterLaunch))]
+        public void A_fault_after_the_container_started_is_mapped_and_cleans_up(string name, string fault, string errorId)
+        {
+            var engine = TestEngine.Get(name);
+            var app = TestRun.App("fault-" + fault);
+            var launcher = Launcher(engine);
+            launcher.AfterLaunch = port => throw (fault == "engine"
+                ? new EngineRefusedException(engine.Endpoint, "inspect container x", HttpStatusCode.InternalServerError, "simulated engine failure", null)
+                : fault == "io" ? new IOException("simulated I/O failure") : (Exception)new KeyNotFoundException("simulated missing key"));
+            var e = Assert.IsAssignableFrom<DyadPortsException>(Record.Exception(() => launcher.Start(Request(app, engine, 41625, 41630), new RecordingLog(), default)));
+            Assert.Equal(errorId, e.ErrorId);
+            Assert.False(e.IsTerminating);
+            Assert.Contains("simulated", e.Message);
+            Assert.Null(engine.Find("dyad-app-" + app));
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(app));
+        }
+
         [Fact]
         public void A_failure_path_releases_only_the_allocation_its_own_start_made()
         {
