@@ -11,7 +11,10 @@
     CompatiblePSEditions = @('Core', 'Desktop')
     FormatsToProcess     = @('DyadPorts.Format.ps1xml')
     CmdletsToExport      = @(
+        'Export-DyadPortMetrics'
         'Get-DyadPortAllocation'
+        'Get-DyadPortHistory'
+        'Get-DyadPortUsage'
         'Request-DyadPort'
         'Remove-DyadPortAllocation'
         'Start-DyadPreview'

@@ -6,7 +6,7 @@ BeforeAll {
 Describe 'The built module' {
     It 'passes Test-ModuleManifest with explicit exports, editions and formats' {
         $manifest = Test-ModuleManifest (Join-Path $ModulePath 'DyadPorts.psd1')
-        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Get-DyadPortAllocation', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
+        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
         $manifest.CompatiblePSEditions | Should -Contain 'Core'
         $manifest.CompatiblePSEditions | Should -Contain 'Desktop'
         $manifest.PowerShellVersion | Should -Be ([version]'5.1')
@@ -14,8 +14,8 @@ Describe 'The built module' {
         $data.FormatsToProcess | Should -Be @('DyadPorts.Format.ps1xml')
     }
 
-    It 'exports exactly the six cmdlets' {
-        (Get-Command -Module DyadPorts).Name | Sort-Object | Should -Be @('Get-DyadPortAllocation', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
+    It 'exports exactly the nine cmdlets' {
+        (Get-Command -Module DyadPorts).Name | Sort-Object | Should -Be @('Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
     }
 
     It 'never ships System.Management.Automation or other PowerShell assemblies' {
@@ -88,7 +88,8 @@ Describe 'Argument completion' {
 
 Describe 'Help for <Name>' -ForEach @(
     @{ Name = 'Get-DyadPortAllocation' }, @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' },
-    @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' }, @{ Name = 'Test-DyadPortAvailable' }
+    @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' }, @{ Name = 'Test-DyadPortAvailable' },
+    @{ Name = 'Get-DyadPortHistory' }, @{ Name = 'Get-DyadPortUsage' }, @{ Name = 'Export-DyadPortMetrics' }
 ) {
     BeforeAll {
         $help = Get-Help $Name -Full

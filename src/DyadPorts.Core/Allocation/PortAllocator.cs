@@ -71,7 +71,23 @@ namespace DyadPorts.Core.Allocation
             record.Engine = Kind;
             record.EngineEndpoint = Endpoint;
             state.Allocations[appId] = record;
+            state.Record(existing == null
+                ? Event(PortEventKind.Allocated, appId, choice.Port)
+                : existing.Port == choice.Port
+                    ? Event(PortEventKind.Reused, appId, choice.Port, reason: choice.Reason == ChoiceReason.OwnContainer ? "its own running container publishes it" : null)
+                    : Event(PortEventKind.Moved, appId, choice.Port, previousPort: existing.Port, heldBy: choice.Dropped,
+                        reason: choice.Dropped == null ? (choice.Reason == ChoiceReason.OwnContainer ? "its own running container publishes this port" : "-Force") : null));
             return record;
+        }
+
+        private PortEvent Event(PortEventKind kind, string appId, int? port, int? previousPort = null, string heldBy = null, string reason = null, string containerId = null, int? processId = null) =>
+            new PortEvent { Kind = kind, AppId = appId, Port = port, Endpoint = Endpoint, PreviousPort = previousPort, HeldBy = heldBy, Reason = reason, ContainerId = containerId, ProcessId = processId };
+
+        /// <summary>Journals decisions that change no allocation (a race lost, an orphan removed, a preview stopped or failed).</summary>
+        internal void Journal(IOperationLog log, params PortEvent[] events)
+        {
+            foreach (var e in events) e.Endpoint = e.Endpoint ?? Endpoint;
+            _store.Update(state => { foreach (var e in events) state.Record(e); return 0; }, id => Rebuild(null, id), log, CancellationToken.None);
         }
 
         /// <summary>
@@ -130,6 +146,7 @@ namespace DyadPorts.Core.Allocation
                 record.Image = image;
                 record.ProcessId = processId;
                 record.ProcessStartedAt = processStartedAt;
+                state.Record(Event(PortEventKind.PreviewStarted, appId, port, containerId: containerId, processId: processId));
                 return true;
             }, id => Rebuild(null, id), log, cancellationToken);
         }
@@ -150,6 +167,7 @@ namespace DyadPorts.Core.Allocation
                 record.EngineEndpoint = Endpoint;
                 record.ContainerId = running.Id;
                 record.Image = running.Image;
+                state.Record(Event(PortEventKind.Reused, appId, port, containerId: running.Id, reason: "its preview already runs"));
                 return port;
             }, id => Rebuild(null, id), log, cancellationToken);
         }
@@ -166,6 +184,7 @@ namespace DyadPorts.Core.Allocation
                 if (record.ContainerId != null && !string.Equals(record.ContainerId, containerId, StringComparison.Ordinal)) return false;
                 if (record.ProcessId.HasValue && record.ProcessId != processId) return false;
                 state.Allocations.Remove(appId);
+                state.Record(Event(PortEventKind.Released, appId, port, containerId: containerId, processId: processId, reason: "its preview start failed"));
                 return true;
             }, id => Rebuild(null, id), log, CancellationToken.None);
             log.Verbose(released ? $"App {appId}: released port {port}." : $"App {appId}: its allocation is no longer the one this start made; it was left alone.");
@@ -196,17 +215,56 @@ namespace DyadPorts.Core.Allocation
             return state.Allocations.Values.Where(r => appIdMatches(r.AppId)).Select(r => Reconcile(r, occupancy)).ToList();
         }
 
+        /// <summary>
+        /// The range at a glance, from one snapshot: each port's holder as <see cref="Test"/> sees it, allocation
+        /// counts by status as <see cref="Get"/> reconciles them, and the last 24 hours of the journal.
+        /// </summary>
+        public PortUsage Usage(PortRange range, IOperationLog log, CancellationToken cancellationToken)
+        {
+            var snapshot = TakeSnapshot(log, cancellationToken);
+            var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
+            var occupancy = Occupy(snapshot, state);
+            var usage = new PortUsage { At = DateTimeOffset.UtcNow, Range = range.ToString(), First = range.First, Last = range.Last, Total = range.Count };
+            var map = new char[range.Count];
+            for (var port = range.First; port <= range.Last; port++)
+            {
+                var holder = occupancy.HolderOf(port, null);
+                map[port - range.First] = holder == null ? PortUsage.FreeCell
+                    : holder.Source == PortHolderSource.Allocation ? PortUsage.AllocationCell
+                    : holder.Source == PortHolderSource.Container ? PortUsage.ContainerCell : PortUsage.HostCell;
+            }
+            usage.Map = new string(map);
+            usage.Free = map.Count(c => c == PortUsage.FreeCell);
+            usage.HeldByAllocation = map.Count(c => c == PortUsage.AllocationCell);
+            usage.HeldByContainer = map.Count(c => c == PortUsage.ContainerCell);
+            usage.HeldByHost = map.Count(c => c == PortUsage.HostCell);
+            foreach (var status in state.Allocations.Values.Select(r => Reconcile(r, occupancy).Status.ToString()))
+            {
+                usage.AllocationsByStatus[status] = (usage.AllocationsByStatus.TryGetValue(status, out var n) ? n : 0) + 1;
+            }
+            var since = usage.At.AddHours(-24);
+            var recent = _store.Journal.Read(log.Warning).Where(e => e.Time >= since).ToList();
+            usage.MovesLast24Hours = recent.Count(e => e.Kind == PortEventKind.Moved);
+            usage.RacesLostLast24Hours = recent.Count(e => e.Kind == PortEventKind.RaceLost);
+            usage.TopMovers = recent.Where(e => e.Kind == PortEventKind.Moved && e.AppId != null).GroupBy(e => e.AppId)
+                .Select(g => new AppMoves { AppId = g.Key, Moves = g.Count() }).OrderByDescending(m => m.Moves).ThenBy(m => m.AppId, StringComparer.Ordinal).Take(5).ToArray();
+            usage.EventCounts = new SortedDictionary<string, long>(state.Counters, StringComparer.Ordinal);
+            return usage;
+        }
+
         /// <summary>The state as it is now (read under the lock), with its containers' snapshot.</summary>
         internal StateDocument ReadState(EngineSnapshot snapshot, IOperationLog log, CancellationToken cancellationToken) =>
             _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
 
         /// <summary>Removes the app's allocation; null when it had none. Needs no engine unless the state must be rebuilt.</summary>
-        public PortAllocation Release(string appId, IOperationLog log, CancellationToken cancellationToken)
+        public PortAllocation Release(string appId, IOperationLog log, CancellationToken cancellationToken, string reason = null)
         {
             var removed = _store.Update(state =>
             {
                 if (!state.Allocations.TryGetValue(appId, out var record)) return null;
                 state.Allocations.Remove(appId);
+                state.Activity.Remove(appId);
+                state.Record(Event(PortEventKind.Released, appId, record.Port, containerId: record.ContainerId, processId: record.ProcessId, reason: reason));
                 return record;
             }, id => RebuildForRecovery(id, log, cancellationToken), log, cancellationToken);
             if (removed == null) return null;

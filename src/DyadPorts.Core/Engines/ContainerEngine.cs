@@ -128,6 +128,43 @@ namespace DyadPorts.Core.Engines
             return match == null ? null : Summarize(match, cancellationToken);
         }
 
+        /// <summary>
+        /// Bytes a container has received and transmitted, from one one-shot stats sample (without OneShot dockerd
+        /// waits about 2 s per container). Podman before 4.4 swaps rx and tx in its compat stats; that is corrected here.
+        /// </summary>
+        public (long Received, long Transmitted) NetworkBytes(string id, CancellationToken cancellationToken)
+        {
+            ContainerStatsResponse stats = null;
+            Call($"report the stats of container {id}", async ct =>
+            {
+                await _client.Containers.GetContainerStatsAsync(id, new ContainerStatsParameters { Stream = false, OneShot = true }, new StatsProgress(s => stats = s), ct).ConfigureAwait(false);
+                return true;
+            }, cancellationToken);
+            var networks = stats?.Networks?.Values ?? Enumerable.Empty<NetworkStats>();
+            long rx = 0, tx = 0;
+            foreach (var n in networks) { rx += (long)n.RxBytes; tx += (long)n.TxBytes; }
+            return SwapsNetworkCounters(cancellationToken) ? (tx, rx) : (rx, tx);
+        }
+
+        private bool? _swapsNetworkCounters;
+
+        /// <summary>podman's compat stats reported rx as tx and tx as rx until 4.4.0 (containers/podman#17257).</summary>
+        internal bool SwapsNetworkCounters(CancellationToken cancellationToken)
+        {
+            if (_swapsNetworkCounters is bool known) return known;
+            var version = Call("report its version", ct => _client.System.GetVersionAsync(ct), cancellationToken);
+            var podman = version.Components?.FirstOrDefault(c => c.Name != null && c.Name.IndexOf("Podman", StringComparison.OrdinalIgnoreCase) >= 0);
+            var swaps = podman != null && PodmanSwapsNetworkCounters(podman.Version ?? version.Version);
+            _swapsNetworkCounters = swaps;
+            return swaps;
+        }
+
+        internal static bool PodmanSwapsNetworkCounters(string podmanVersion)
+        {
+            var text = (podmanVersion ?? string.Empty).Split('-', '+', ' ')[0];
+            return System.Version.TryParse(text.Split('.').Length == 2 ? text + ".0" : text, out var v) && v < new System.Version(4, 4, 0);
+        }
+
         public bool ImageExists(string image, CancellationToken cancellationToken)
         {
             try
@@ -272,6 +309,13 @@ namespace DyadPorts.Core.Engines
         }
 
         public void Dispose() => _client.Dispose();
+
+        private sealed class StatsProgress : IProgress<ContainerStatsResponse>
+        {
+            private readonly Action<ContainerStatsResponse> _report;
+            public StatsProgress(Action<ContainerStatsResponse> report) => _report = report;
+            public void Report(ContainerStatsResponse value) => _report(value);
+        }
 
         private sealed class Progress : IProgress<JSONMessage>
         {

@@ -70,6 +70,12 @@ namespace DyadPorts.Core.Previews
             var state = _allocator.ReadState(snapshot, log, ct);
 
             var running = _host.ReuseOrClear(appId, state, snapshot, log, ct, out var cleared);
+            if (cleared)
+            {
+                // Every container of the app in the snapshot was removed (stopped, or running but unhealthy).
+                _allocator.Journal(log, snapshot.ForApp(appId, state)
+                    .Select(c => new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = c.TcpHostPorts.Cast<int?>().FirstOrDefault(), ContainerId = c.Id, Reason = c.IsRunning ? "unhealthy" : c.State }).ToArray());
+            }
             if (running != null)
             {
                 running.Port = _allocator.RecordRunning(appId, FindContainer(snapshot, running.ContainerId) ?? Summary(running), log, ct);
@@ -101,13 +107,14 @@ namespace DyadPorts.Core.Previews
                 catch (PortTakenException e)
                 {
                     lost.Add(port);
+                    _allocator.Journal(log, new PortEvent { Kind = PortEventKind.RaceLost, AppId = appId, Port = port, HeldBy = e.Message });
                     log.Verbose($"App {appId}: port {port} was refused ({e.Message}); it was taken after the check. Trying the next port.");
                     continue;
                 }
                 catch (Exception e)
                 {
                     _allocator.ReleaseIfOwned(appId, port, null, null, log);
-                    throw Mapped(e, request, port);
+                    throw Failed(Mapped(e, request, port), appId, port, null, null, log);
                 }
 
                 try
@@ -134,14 +141,27 @@ namespace DyadPorts.Core.Previews
                 {
                     _host.Discard(launched, state.StateId, log);
                     _allocator.ReleaseIfOwned(appId, port, launched.ContainerId, launched.ProcessId, log);
-                    throw Mapped(e, request, port);
+                    throw Failed(Mapped(e, request, port), appId, port, launched.ContainerId, launched.ProcessId, log);
                 }
             }
 
             if (lastPort > 0) _allocator.ReleaseIfOwned(appId, lastPort, null, null, log);
-            throw new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, request.AppId,
+            throw Failed(new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, request.AppId,
                 $"App {request.AppId}: {request.MaxRetries} port(s) in a row ({string.Join(", ", lost.OrderBy(p => p))}) were taken between the check and the start. " +
-                "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange. The app holds no allocation from this start.");
+                "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange. The app holds no allocation from this start."),
+                appId, lastPort, null, null, log);
+        }
+
+        /// <summary>Journals a failed start (best effort: a state that cannot be written must not hide the start's own error).</summary>
+        private Exception Failed(Exception e, string appId, int port, string containerId, int? processId, IOperationLog log)
+        {
+            if (e is OperationCanceledException || (e is DyadPortsException d && d.IsTerminating)) return e;
+            try
+            {
+                _allocator.Journal(log, new PortEvent { Kind = PortEventKind.PreviewFailed, AppId = appId, Port = port, ContainerId = containerId, ProcessId = processId, Reason = (e as DyadPortsException)?.ErrorId ?? e.GetType().Name });
+            }
+            catch (DyadPortsException) { /* the start's own error is what the user needs */ }
+            return e;
         }
 
         /// <summary>AUTO_KILL_PORT: orphans chosen under the lock, removed without it; the reservation that follows re-checks.</summary>
@@ -150,7 +170,10 @@ namespace DyadPorts.Core.Previews
             var orphans = _allocator.Orphans(request.AppId, request.Range, lost, snapshot, log, ct);
             if (orphans.Count == 0) return snapshot;
             var gone = _host.Reclaim(orphans, log, ct);
-            return gone.Count == 0 ? snapshot : snapshot.Without(gone);
+            if (gone.Count == 0) return snapshot;
+            _allocator.Journal(log, orphans.Where(o => gone.Contains(o.Container.Id))
+                .Select(o => new PortEvent { Kind = PortEventKind.OrphanRemoved, AppId = o.Container.AppId, Port = o.Port, ContainerId = o.Container.Id, Reason = $"AUTO_KILL_PORT for app {request.AppId}" }).ToArray());
+            return snapshot.Without(gone);
         }
 
         /// <summary>Every failure of a start as an error of its own: cancellation passes, DyadPorts errors pass, anything else is named.</summary>
@@ -179,9 +202,16 @@ namespace DyadPorts.Core.Previews
         /// Stops (or with <paramref name="remove"/> removes) the app's own previews of this state, then releases
         /// the allocation unless <paramref name="keepAllocation"/>. Null when the app has nothing to stop.
         /// </summary>
-        public Preview Stop(string appId, bool remove, bool keepAllocation, IOperationLog log, CancellationToken ct)
+        public Preview Stop(string appId, bool remove, bool keepAllocation, IOperationLog log, CancellationToken ct, string reason = null)
         {
             using (LockApp(appId, TimeSpan.FromSeconds(30), log, ct))
+            {
+                return StopLocked(appId, remove, keepAllocation, log, ct, reason);
+            }
+        }
+
+        internal Preview StopLocked(string appId, bool remove, bool keepAllocation, IOperationLog log, CancellationToken ct, string reason)
+        {
             {
                 var snapshot = _host.Snapshot(log, ct);
                 var state = _allocator.ReadState(snapshot, log, ct);
@@ -195,7 +225,8 @@ namespace DyadPorts.Core.Previews
                 result = result ?? new Preview { AppId = appId, Port = record.Port, Engine = record.Engine, State = "stopped" };
                 result.EngineEndpoint = result.EngineEndpoint ?? _allocator.Endpoint;
                 result.Url = result.Port > 0 ? ReadinessWaiter.Url(result.Port) : null;
-                if (!keepAllocation && record != null) _allocator.Release(appId, log, ct);
+                _allocator.Journal(log, new PortEvent { Kind = PortEventKind.PreviewStopped, AppId = appId, Port = result.Port, ContainerId = result.ContainerId, ProcessId = result.ProcessId, Reason = reason ?? (remove ? "removed" : result.State) });
+                if (!keepAllocation && record != null) _allocator.Release(appId, log, ct, reason ?? "preview stopped");
                 return result;
             }
         }

@@ -38,5 +38,42 @@ namespace DyadPorts.Core.State
 
         [JsonProperty("allocations")]
         public SortedDictionary<string, AllocationRecord> Allocations { get; set; } = new SortedDictionary<string, AllocationRecord>(StringComparer.Ordinal);
+
+        /// <summary>
+        /// Journaled decisions by kind since this state began. Kept here, not recounted from the journal, so
+        /// that rotating the journal never makes a counter go down (Prometheus rate() would spike).
+        /// </summary>
+        [JsonProperty("counters")]
+        public SortedDictionary<string, long> Counters { get; set; } = new SortedDictionary<string, long>(StringComparer.Ordinal);
+
+        /// <summary>The idle reaper's evidence: per app, the first sample of its current run of unchanged traffic.</summary>
+        [JsonProperty("activity")]
+        public SortedDictionary<string, ActivitySample> Activity { get; set; } = new SortedDictionary<string, ActivitySample>(StringComparer.Ordinal);
+
+        /// <summary>Decisions made in this update, appended to the journal under the same lock once the state is written.</summary>
+        [JsonIgnore]
+        internal List<PortEvent> Pending { get; } = new List<PortEvent>();
+
+        /// <summary>Journals a decision of this update and counts it.</summary>
+        public void Record(PortEvent e)
+        {
+            if (e.Time == default) e.Time = DateTimeOffset.UtcNow;
+            Pending.Add(e);
+            var key = e.Kind.ToString();
+            Counters[key] = (Counters.TryGetValue(key, out var n) ? n : 0) + 1;
+        }
+    }
+
+    /// <summary>One look at a preview's traffic: transmitted bytes for a container, the connections to its port for a process.</summary>
+    public sealed class ActivitySample
+    {
+        [JsonProperty("at")] public DateTimeOffset At { get; set; }
+        /// <summary>Which preview was sampled: a new container or process starts a new series.</summary>
+        [JsonProperty("preview")] public string Preview { get; set; }
+        /// <summary>Transmitted bytes (containers), or a fingerprint of the connections to the port (processes).</summary>
+        [JsonProperty("value")] public string Value { get; set; }
+
+        public bool SameTraffic(ActivitySample other) =>
+            other != null && string.Equals(Preview, other.Preview, StringComparison.Ordinal) && string.Equals(Value, other.Value, StringComparison.Ordinal);
     }
 }

@@ -38,9 +38,13 @@ namespace DyadPorts.Core.State
         {
             Path = System.IO.Path.GetFullPath(path);
             DerivedStateId = Derive(Path);
+            Journal = new Journal(Path);
         }
 
         public string Path { get; }
+
+        /// <summary>The history beside the state; <see cref="StateDocument.Record"/> appends to it within an update.</summary>
+        public Journal Journal { get; }
         private string LockPath => Path + ".lock";
         private string Folder => System.IO.Path.GetDirectoryName(Path);
 
@@ -82,10 +86,13 @@ namespace DyadPorts.Core.State
             using (CrossProcessLock.Acquire(LockPath, LockTimeout, cancellationToken))
             {
                 var document = ReadOrRecover(rebuild, log, out var mustWrite);
-                var before = JsonConvert.SerializeObject(document, Json);
+                var before = mustWrite ? null : JsonConvert.SerializeObject(document, Json);
                 var result = change(document);
                 var after = JsonConvert.SerializeObject(document, Json);
                 if (mustWrite || !string.Equals(before, after, StringComparison.Ordinal)) WriteAtomically(after);
+                // Still under the lock: the journal's order is the state's order.
+                Journal.Append(document.Pending);
+                document.Pending.Clear();
                 return result;
             }
         }
@@ -136,6 +143,7 @@ namespace DyadPorts.Core.State
                 fresh.StateId = DerivedStateId;
                 if (fresh.Allocations.Count > 0)
                 {
+                    fresh.Record(new PortEvent { Kind = PortEventKind.StateRecovered, Reason = $"missing file; {fresh.Allocations.Count} allocation(s) rebuilt from labelled containers" });
                     log.Warning($"{ErrorIds.StateFileCorrupt}: the state file '{Path}' was missing; {fresh.Allocations.Count} allocation(s) were rebuilt from this state's labelled containers.");
                     mustWrite = true;
                 }
@@ -178,6 +186,7 @@ namespace DyadPorts.Core.State
                 document.Version = StateDocument.CurrentVersion;
                 document.StateId = string.IsNullOrEmpty(document.StateId) ? DerivedStateId : document.StateId;
                 var keptBackup = BackUp();
+                document.Record(new PortEvent { Kind = PortEventKind.StateRecovered, Reason = $"{dropped.Count} malformed record(s) dropped; original at {keptBackup}" });
                 foreach (var why in dropped)
                 {
                     log.Warning($"{ErrorIds.StateFileCorrupt}: {why} in '{Path}'; that record was dropped and the other {document.Allocations.Count} kept. The original file is at '{keptBackup}'.");
@@ -191,6 +200,7 @@ namespace DyadPorts.Core.State
             var rebuilt = rebuild(stateId);
             rebuilt.StateId = stateId;
             var backup = BackUp();
+            rebuilt.Record(new PortEvent { Kind = PortEventKind.StateRecovered, Reason = $"unreadable file ({problem}); {rebuilt.Allocations.Count} allocation(s) rebuilt; original at {backup}" });
             log.Warning($"{ErrorIds.StateFileCorrupt}: the state file '{Path}' was unreadable ({problem}). " +
                         $"It was moved to '{backup}' and {rebuilt.Allocations.Count} allocation(s) were rebuilt from this state's DyadPorts-labelled containers.");
             mustWrite = true;
@@ -246,6 +256,15 @@ namespace DyadPorts.Core.State
             };
             if (document.Version > StateDocument.CurrentVersion) return document; // the caller refuses it, untouched
             if (!(root["allocations"] is JObject allocations)) { problem = "it has no allocations object"; return null; }
+            try
+            {
+                if (root["counters"] is JObject counters) document.Counters = counters.ToObject<SortedDictionary<string, long>>(serializer);
+                if (root["activity"] is JObject activity) document.Activity = activity.ToObject<SortedDictionary<string, ActivitySample>>(serializer);
+            }
+            catch (Exception e) when (e is JsonException || e is FormatException || e is ArgumentException || e is InvalidCastException)
+            {
+                dropped.Add($"the counters or activity samples are malformed ({e.Message})");
+            }
             foreach (var entry in allocations.Properties())
             {
                 AllocationRecord record = null;

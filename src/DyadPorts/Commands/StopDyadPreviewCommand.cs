@@ -7,14 +7,24 @@ using DyadPorts.Infrastructure;
 namespace DyadPorts.Commands
 {
     /// <summary>Stops an app's preview (only containers DyadPorts created) and releases its port.</summary>
-    [Cmdlet(VerbsLifecycle.Stop, "DyadPreview", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [Cmdlet(VerbsLifecycle.Stop, "DyadPreview", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = AppSet)]
     [OutputType(typeof(Preview))]
     public sealed class StopDyadPreviewCommand : EngineCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        private const string AppSet = "AppId";
+        private const string IdleSet = "Idle";
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = AppSet)]
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdleSet)]
         [ValidateAppId]
         [ArgumentCompleter(typeof(AppIdCompleter))]
         public string[] AppId { get; set; }
+
+        /// <summary>The idle reaper: stop only previews whose traffic has not changed for at least this long.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = IdleSet)]
+        public System.TimeSpan IdleFor { get; set; }
+
+        private readonly System.Collections.Generic.List<string> _idleApps = new System.Collections.Generic.List<string>();
 
         /// <summary>Remove the container instead of only stopping it.</summary>
         [Parameter]
@@ -30,6 +40,11 @@ namespace DyadPorts.Commands
 
         protected override void Process()
         {
+            if (ParameterSetName == IdleSet)
+            {
+                if (AppId != null) _idleApps.AddRange(AppId);
+                return;
+            }
             ForEachInput(AppId, appId =>
             {
                 var action = (Remove ? "Remove its preview" : "Stop its preview") + (KeepAllocation ? "" : " and release its port");
@@ -42,6 +57,25 @@ namespace DyadPorts.Commands
                 }
                 if (PassThru) WriteObject(stopped);
             });
+        }
+
+        // The reaper looks at every preview once per run, so piped AppIds are gathered first.
+        protected override void End()
+        {
+            if (ParameterSetName != IdleSet) return;
+            if (IdleFor < System.TimeSpan.Zero)
+            {
+                ThrowTerminatingError(new ErrorRecord(new PSArgumentOutOfRangeException(nameof(IdleFor), IdleFor, "-IdleFor must not be negative."), "InvalidIdleFor", ErrorCategory.InvalidArgument, IdleFor));
+            }
+            // Under -WhatIf the samples are not recorded either: nothing at all changes.
+            var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)
+                ? ((SwitchParameter)w).IsPresent
+                : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+            var record = !whatIf;
+            var reaper = new IdleReaper(Allocator);
+            var stopped = reaper.Reap(IdleFor, id => _idleApps.Count == 0 || _idleApps.Contains(id), (appId, action) => ShouldProcess($"app {appId}", action),
+                Remove, KeepAllocation, recordSamples: record, Log, CancellationToken);
+            if (PassThru) foreach (var preview in stopped) WriteObject(preview);
         }
     }
 }

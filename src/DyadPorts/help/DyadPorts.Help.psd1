@@ -104,12 +104,58 @@
             Remove         = 'Removes the container instead of only stopping it.'
             KeepAllocation = 'Keeps the port allocated to the app; Get-DyadPortAllocation then shows it as Stale.'
             PassThru       = 'Writes what was stopped to the pipeline.'
+            IdleFor        = 'The idle reaper: stops only the previews whose traffic has not changed for at least this long (for example 00:10:00, dyad''s own rule). Each run takes one sample per preview (transmitted bytes of a container, from one one-shot stats call; the TCP connections to a process preview''s port) and stores it in the state; a preview is idle when its traffic equals a sample at least this old, so the first run only records. Run it every minute from cron, a systemd timer or Task Scheduler. With -WhatIf it stops nothing and records nothing. A preview being started (its app lock is held) is skipped; unlabelled containers and processes DyadPorts did not start are never looked at.'
         }
         Examples    = @(
             @{ Code = 'Stop-DyadPreview 57 -Remove'; Remarks = 'Removes app 57''s container and releases its port.' }
+            @{ Code = 'Stop-DyadPreview -IdleFor 00:10:00 -Remove -PassThru'; Remarks = 'The idle reaper: removes the previews that served nothing for 10 minutes and releases their ports. Run it every minute, for example from cron: * * * * * pwsh -NoProfile -c "Stop-DyadPreview -IdleFor 00:10:00 -Remove"' }
             @{ Code = 'Get-DyadPortAllocation | Where-Object Status -eq Active | Stop-DyadPreview -KeepAllocation'; Remarks = 'Stops every running preview but keeps their ports reserved.' }
         )
         Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds, or objects with an AppId property.' })
         Outputs     = @(@{ Type = 'DyadPorts.Preview'; Description = 'With -PassThru, what was stopped (State exited or removed). Otherwise nothing.' })
+    }
+
+    'Get-DyadPortHistory' = @{
+        Synopsis    = 'Reads the journal of DyadPorts'' decisions.'
+        Description = 'Every decision DyadPorts makes is journaled as one JSON line beside the state file (state.json.history.jsonl, 0600, rotated at 4 MB with one old file kept): an app Allocated, Reused, Moved (with the holder that forced the move and the previous port), Released; a RaceLost at start; an OrphanRemoved by AUTO_KILL_PORT; a PreviewStarted, PreviewReplaced, PreviewStopped or PreviewFailed; a StateRecovered. Get-DyadPortHistory emits them oldest first as DyadPorts.PortEvent objects. A line torn by a crash is skipped with a warning.'
+        Parameters  = @{
+            AppId = 'Only events of these apps. Wildcards are allowed.'
+            Since = 'Only events at or after this time.'
+            Kind  = 'Only events of these kinds: Allocated, Reused, Moved, Released, RaceLost, OrphanRemoved, PreviewStarted, PreviewReplaced, PreviewStopped, PreviewFailed, StateRecovered.'
+            Last  = 'Only the newest N events, still written oldest first.'
+        }
+        Examples    = @(
+            @{ Code = 'Get-DyadPortHistory 57'; Remarks = 'What happened to app 57''s port, and when.' }
+            @{ Code = 'Get-DyadPortHistory -Kind Moved, RaceLost -Since (Get-Date).AddHours(-1)'; Remarks = 'The moves and lost races of the last hour, with the holders that caused them.' }
+        )
+        Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds, or objects with an AppId property.' })
+        Outputs     = @(@{ Type = 'DyadPorts.PortEvent'; Description = 'Time, Kind, AppId, Port, Endpoint, PreviousPort, HeldBy, ContainerId, ProcessId and Reason.' })
+    }
+
+    'Get-DyadPortUsage' = @{
+        Synopsis    = 'Shows the port range at a glance.'
+        Description = 'Get-DyadPortUsage takes one engine snapshot and returns one DyadPorts.PortUsage: the range, the free count, the ports held by containers, allocations and host processes (decided exactly as Test-DyadPortAvailable decides), the allocations by status, and the moves and lost races of the last 24 hours with the apps moved most. Its default view draws the range as a map, one cell per port: C container, A allocation, H host process, . free, coloured from $PSStyle where the host shows colour (pwsh drops colour under NO_COLOR and when output is redirected; the letters carry the meaning then), wrapped to the console width, with a legend.'
+        Parameters  = @{ PortRange = 'The range to show, as FIRST-LAST. Default: DYAD_PORT_RANGE, else 32100-32200.' }
+        Examples    = @(
+            @{ Code = 'Get-DyadPortUsage'; Remarks = 'Draws the default range as a map of its holders.' }
+            @{ Code = '(Get-DyadPortUsage).Free'; Remarks = 'How many ports are left, for a script.' }
+        )
+        Inputs      = @(@{ Type = 'None'; Description = 'Nothing is taken from the pipeline.' })
+        Outputs     = @(@{ Type = 'DyadPorts.PortUsage'; Description = 'Range, Total, Free, HeldByContainer, HeldByAllocation, HeldByHost, AllocationsByStatus, MovesLast24Hours, RacesLostLast24Hours, TopMovers, EventCounts and Map.' })
+    }
+
+    'Export-DyadPortMetrics' = @{
+        Synopsis    = 'Writes DyadPorts metrics for Prometheus.'
+        Description = 'Export-DyadPortMetrics writes the Prometheus text exposition format to a .prom file for node_exporter''s textfile collector, atomically (a temp file beside it, then a rename): gauges dyadports_ports, dyadports_ports_free, dyadports_ports_held{source}, dyadports_allocations{status}, and the counter dyadports_events_total{kind}. The counters are kept in the state file, not recounted from the journal, so rotating the journal never makes them go down. Refresh it every minute, for example from cron.'
+        Parameters  = @{
+            Path     = 'The .prom file to write, for example /var/lib/node_exporter/textfile_collector/dyadports.prom.'
+            PortRange = 'The range the gauges describe. Default: DYAD_PORT_RANGE, else 32100-32200.'
+            PassThru = 'Writes the file''s FileInfo to the pipeline.'
+        }
+        Examples    = @(
+            @{ Code = 'Export-DyadPortMetrics -Path /var/lib/node_exporter/textfile_collector/dyadports.prom'; Remarks = 'One refresh. From cron: * * * * * pwsh -NoProfile -c "Export-DyadPortMetrics -Path /var/lib/node_exporter/textfile_collector/dyadports.prom"' }
+        )
+        Inputs      = @(@{ Type = 'None'; Description = 'Nothing is taken from the pipeline.' })
+        Outputs     = @(@{ Type = 'System.IO.FileInfo'; Description = 'With -PassThru, the file written. Otherwise nothing.' })
     }
 }

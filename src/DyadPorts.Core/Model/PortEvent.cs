@@ -1,0 +1,51 @@
+using System;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Converters;
+
+namespace DyadPorts
+{
+    /// <summary>What kind of decision a journal line records.</summary>
+    [JsonConverter(typeof(StringEnumConverter))]
+    public enum PortEventKind
+    {
+        /// <summary>An app got a port it did not have.</summary>
+        Allocated,
+        /// <summary>An app kept the port it had: still free, or its own preview runs there.</summary>
+        Reused,
+        /// <summary>An app's port was held by something else, so it moved; HeldBy names the holder.</summary>
+        Moved,
+        /// <summary>An allocation was given up.</summary>
+        Released,
+        /// <summary>The engine refused a port at start: something took it after the check.</summary>
+        RaceLost,
+        /// <summary>AUTO_KILL_PORT removed an orphaned DyadPorts container.</summary>
+        OrphanRemoved,
+        PreviewStarted,
+        /// <summary>A stopped or unhealthy preview was removed to start a new one.</summary>
+        PreviewReplaced,
+        PreviewStopped,
+        PreviewFailed,
+        /// <summary>A corrupt or missing state file was rebuilt from labelled containers.</summary>
+        StateRecovered,
+    }
+
+    /// <summary>One journaled decision: when, which app, which port, where, and the fields of its kind.</summary>
+    public sealed class PortEvent
+    {
+        [JsonProperty("time")] public DateTimeOffset Time { get; set; }
+        [JsonProperty("kind")] public PortEventKind Kind { get; set; }
+        [JsonProperty("appId", NullValueHandling = NullValueHandling.Ignore)] public string AppId { get; set; }
+        [JsonProperty("port", NullValueHandling = NullValueHandling.Ignore)] public int? Port { get; set; }
+        [JsonProperty("endpoint", NullValueHandling = NullValueHandling.Ignore)] public string Endpoint { get; set; }
+        /// <summary>Moved: the port the app had before.</summary>
+        [JsonProperty("previousPort", NullValueHandling = NullValueHandling.Ignore)] public int? PreviousPort { get; set; }
+        /// <summary>Moved, RaceLost: who held the port.</summary>
+        [JsonProperty("heldBy", NullValueHandling = NullValueHandling.Ignore)] public string HeldBy { get; set; }
+        [JsonProperty("containerId", NullValueHandling = NullValueHandling.Ignore)] public string ContainerId { get; set; }
+        [JsonProperty("processId", NullValueHandling = NullValueHandling.Ignore)] public int? ProcessId { get; set; }
+        /// <summary>Why, in words: an error id, "idle for 00:10:00", "-Force", ...</summary>
+        [JsonProperty("reason", NullValueHandling = NullValueHandling.Ignore)] public string Reason { get; set; }
+
+        public override string ToString() => $"{Time:u} {Kind} {AppId}:{Port}";
+    }
+}

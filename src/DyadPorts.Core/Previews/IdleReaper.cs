@@ -1,0 +1,152 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net.NetworkInformation;
+using System.Threading;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Core.Previews
+{
+    /// <summary>
+    /// Stops previews whose traffic has not changed for a while, like the dyad backend does after 10 minutes,
+    /// which frees their ports. Meant to run every minute (cron, a systemd timer, Task Scheduler). Each run takes
+    /// one sample per preview and keeps, per app, the first sample of its current run of unchanged traffic: a
+    /// preview is idle when its traffic equals a sample at least the idle time old. Containers are judged by
+    /// transmitted bytes (a preview that serves requests answers them; a neighbour's ARP or multicast raises
+    /// every container's received bytes). Processes are judged by the TCP connections to their port,
+    /// established and TIME_WAIT. Only the app's own previews of this state are ever looked at, and each one
+    /// under its app's start lock, so a preview being started is never stopped.
+    /// </summary>
+    public sealed class IdleReaper
+    {
+        private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
+        private readonly PortAllocator _allocator;
+        private readonly PreviewLauncher _launcher;
+
+        public IdleReaper(PortAllocator allocator)
+        {
+            _allocator = allocator;
+            _launcher = new PreviewLauncher(allocator);
+        }
+
+        /// <param name="shouldStop">Asked before each stop (ShouldProcess); false skips it.</param>
+        /// <param name="recordSamples">False under -WhatIf: then nothing at all is written.</param>
+        public IReadOnlyList<Preview> Reap(TimeSpan idleFor, Func<string, bool> appMatches, Func<string, string, bool> shouldStop, bool remove, bool keepAllocation,
+            bool recordSamples, IOperationLog log, CancellationToken ct)
+        {
+            var snapshot = _allocator.TakeSnapshot(log, ct);
+            var state = _allocator.ReadState(snapshot, log, ct);
+            var stopped = new List<Preview>();
+            foreach (var record in state.Allocations.Values.Where(r => appMatches(r.AppId)).ToList())
+            {
+                var preview = PreviewOf(record, snapshot, state);
+                if (preview == null) continue;
+                IDisposable appLock;
+                try
+                {
+                    appLock = _launcher.LockApp(record.AppId, LockWait, NullOperationLog.Instance, ct);
+                }
+                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.PreviewStartInProgress)
+                {
+                    log.Verbose($"App {record.AppId}: its preview is being started or stopped right now; skipped.");
+                    continue;
+                }
+                using (appLock)
+                {
+                    var sample = Sample(record, preview, log, ct);
+                    if (sample == null) continue;
+                    state.Activity.TryGetValue(record.AppId, out var previous);
+                    var unchanged = sample.SameTraffic(previous);
+                    var quiet = unchanged && (record.ContainerId != null || sample.Value.Length == 0);
+                    var idleSpan = unchanged ? sample.At - previous.At : TimeSpan.Zero;
+                    var kept = unchanged ? previous : sample;
+                    if (quiet && idleSpan >= idleFor)
+                    {
+                        var reason = $"idle for {Format(idleSpan)} (no traffic since {previous.At:u})";
+                        log.Verbose($"App {record.AppId}: {reason}.");
+                        var action = (remove ? "Remove its idle preview" : "Stop its idle preview") + (keepAllocation ? "" : " and release its port") + $" ({reason})";
+                        if (shouldStop(record.AppId, action))
+                        {
+                            var result = _launcher.StopLocked(record.AppId, remove, keepAllocation, log, ct, reason);
+                            if (result != null) stopped.Add(result);
+                            kept = null;
+                        }
+                    }
+                    else
+                    {
+                        log.Verbose(unchanged
+                            ? $"App {record.AppId}: {(quiet ? "no traffic" : "open connections, unchanged")} for {Format(idleSpan)}, less than {Format(idleFor)}{(quiet ? "" : ", so it counts as busy")}."
+                            : $"App {record.AppId}: traffic since the last sample ({previous?.Value ?? "none"} -> {sample.Value}); it is busy.");
+                    }
+                    if (recordSamples) Remember(record.AppId, kept, log);
+                }
+            }
+            return stopped;
+        }
+
+        /// <summary>"container &lt;id&gt;" or "process &lt;pid&gt;@&lt;start&gt;" when the app's own preview of this state runs; else null.</summary>
+        private string PreviewOf(AllocationRecord record, EngineSnapshot snapshot, StateDocument state)
+        {
+            if (record.ContainerId != null)
+            {
+                var container = snapshot.Containers.FirstOrDefault(c => c.Id == record.ContainerId);
+                return container != null && container.IsRunning && Ownership.IsAppsOwn(container, record.AppId, state) ? "container " + container.Id : null;
+            }
+            if (record.ProcessId.HasValue && PreviewProcesses.IsAlive(record))
+            {
+                return $"process {record.ProcessId}@{record.ProcessStartedAt.Value.ToUnixTimeMilliseconds()}";
+            }
+            return null;
+        }
+
+        private ActivitySample Sample(AllocationRecord record, string preview, IOperationLog log, CancellationToken ct)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (record.ContainerId != null)
+            {
+                try
+                {
+                    var (_, transmitted) = _allocator.Engine.NetworkBytes(record.ContainerId, ct);
+                    return new ActivitySample { At = now, Preview = preview, Value = transmitted.ToString(CultureInfo.InvariantCulture) };
+                }
+                catch (EngineRefusedException e)
+                {
+                    log.Verbose($"App {record.AppId}: no stats for its container ({e.Message}); skipped.");
+                    return null;
+                }
+            }
+            return new ActivitySample { At = now, Preview = preview, Value = ConnectionsTo(record.Port) };
+        }
+
+        /// <summary>The TCP connections to the port other than its listener (established, TIME_WAIT, ...), as one sorted text.</summary>
+        internal static string ConnectionsTo(int port)
+        {
+            try
+            {
+                return string.Join(" ", IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpConnections()
+                    .Where(c => c.LocalEndPoint.Port == port && c.State != TcpState.Listen)
+                    .Select(c => $"{c.RemoteEndPoint}/{c.State}").OrderBy(x => x, StringComparer.Ordinal));
+            }
+            catch (NetworkInformationException)
+            {
+                return "unknown"; // never idle on a guess
+            }
+        }
+
+        private void Remember(string appId, ActivitySample sample, IOperationLog log)
+        {
+            _allocator.Store.Update(state =>
+            {
+                if (sample == null) state.Activity.Remove(appId);
+                else if (state.Allocations.ContainsKey(appId)) state.Activity[appId] = sample;
+                return 0;
+            }, id => _allocator.Rebuild(null, id), log, CancellationToken.None);
+        }
+
+        private static string Format(TimeSpan span) => span.ToString(span.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,54 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using DyadPorts.Completion;
+using DyadPorts.Infrastructure;
+
+namespace DyadPorts.Commands
+{
+    /// <summary>Reads the journal of DyadPorts' decisions, oldest first: allocations, moves, races, previews, recoveries.</summary>
+    [Cmdlet(VerbsCommon.Get, "DyadPortHistory")]
+    [OutputType(typeof(PortEvent))]
+    public sealed class GetDyadPortHistoryCommand : DyadPortsCmdlet
+    {
+        /// <summary>Only events of these apps; wildcards allowed.</summary>
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(AppIdCompleter))]
+        public string[] AppId { get; set; }
+
+        /// <summary>Only events at or after this time.</summary>
+        [Parameter]
+        public DateTime Since { get; set; }
+
+        /// <summary>Only events of these kinds.</summary>
+        [Parameter]
+        public PortEventKind[] Kind { get; set; }
+
+        /// <summary>Only the newest N events (still written oldest first).</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int Last { get; set; }
+
+        private readonly System.Collections.Generic.List<string> _appIds = new System.Collections.Generic.List<string>();
+
+        protected override void Process()
+        {
+            if (AppId != null) _appIds.AddRange(AppId);
+        }
+
+        protected override void End()
+        {
+            var patterns = _appIds.Select(id => new WildcardPattern(id, WildcardOptions.IgnoreCase)).ToList();
+            var since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? new DateTimeOffset(Since.ToUniversalTime()) : (DateTimeOffset?)null;
+            var events = Session.Store().Journal.Read(message => WriteWarning(message))
+                .Where(e => patterns.Count == 0 || (e.AppId != null && patterns.Any(p => p.IsMatch(e.AppId))))
+                .Where(e => since == null || e.Time >= since)
+                .Where(e => Kind == null || Kind.Contains(e.Kind))
+                .ToList();
+            if (Last > 0 && events.Count > Last) events = events.Skip(events.Count - Last).ToList();
+            foreach (var e in events) WriteObject(e);
+        }
+    }
+}
