@@ -17,8 +17,9 @@ namespace DyadPorts.Core.Previews
     /// one sample per preview and keeps, per app, the first sample of its current run of unchanged traffic: a
     /// preview is idle when its traffic equals a sample at least the idle time old. Containers are judged by
     /// transmitted bytes (a preview that serves requests answers them; a neighbour's ARP or multicast raises
-    /// every container's received bytes). Processes are judged by the TCP connections to their port,
-    /// established and TIME_WAIT. Only the app's own previews of this state are ever looked at, and each one
+    /// every container's received bytes). Processes are judged by the TCP connections to their port: every
+    /// request leaves a new connection, established or in TIME_WAIT for a minute, so an unchanged set means no
+    /// new request; an established connection means a client is attached, which counts as busy. Only the app's own previews of this state are ever looked at, and each one
     /// under its app's start lock, so a preview being started is never stopped.
     /// </summary>
     public sealed class IdleReaper
@@ -61,7 +62,8 @@ namespace DyadPorts.Core.Previews
                     if (sample == null) continue;
                     state.Activity.TryGetValue(record.AppId, out var previous);
                     var unchanged = sample.SameTraffic(previous);
-                    var quiet = unchanged && (record.ContainerId != null || sample.Value.Length == 0);
+                    // A process preview with an established connection has a client attached (a browser tab's HMR socket): busy.
+                    var quiet = unchanged && (record.ContainerId != null || sample.Value.IndexOf("/" + TcpState.Established, StringComparison.Ordinal) < 0);
                     var idleSpan = unchanged ? sample.At - previous.At : TimeSpan.Zero;
                     var kept = unchanged ? previous : sample;
                     if (quiet && idleSpan >= idleFor)

@@ -54,7 +54,7 @@ namespace DyadPorts.Tests.Support
         }
 
         /// <summary>Creates (and unless <paramref name="start"/> is false, starts) a container publishing <paramref name="hostPort"/>.</summary>
-        public string Run(string name, int hostPort, bool start = true, string hostIp = null, IDictionary<string, string> labels = null, IList<string> cmd = null)
+        public string Run(string name, int hostPort, bool start = true, string hostIp = null, IDictionary<string, string> labels = null, IList<string> cmd = null, IList<string> capAdd = null)
         {
             Remove(name);
             var key = $"{hostPort}/tcp";
@@ -70,6 +70,7 @@ namespace DyadPorts.Tests.Support
                 HostConfig = new HostConfig
                 {
                     PortBindings = new Dictionary<string, IList<PortBinding>> { [key] = new List<PortBinding> { new PortBinding { HostPort = hostPort.ToString(), HostIP = hostIp ?? "" } } },
+                    CapAdd = capAdd,
                 },
             }).GetAwaiter().GetResult();
             if (start) Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters()).GetAwaiter().GetResult();

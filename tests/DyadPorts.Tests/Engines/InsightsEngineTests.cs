@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Threading;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.Insights;
+using DyadPorts.Core.Previews;
+using DyadPorts.Core.State;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>History, usage, metrics and the idle reaper against real dockerd and podman (issue 13). Ports 41700-41799.</summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class InsightsEngineTests : IDisposable
+    {
+        private const string Httpd = "httpd -f -p \"$PORT\" -h /app";
+        private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        private readonly TempState _temp = new TempState();
+        private readonly TempState _other = new TempState();
+        private readonly string _app;
+
+        public InsightsEngineTests()
+        {
+            _app = Path.Combine(_temp.Directory, "app");
+            Directory.CreateDirectory(_app);
+            File.WriteAllText(Path.Combine(_app, "index.html"), "insight");
+        }
+
+        public void Dispose()
+        {
+            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
+            _temp.Dispose();
+            _other.Dispose();
+        }
+
+        private PortAllocator Allocator(TestEngine engine, StateStore store = null) => new PortAllocator(store ?? _temp.Store, engine?.Engine, engine?.Kind ?? EngineKind.Process);
+
+        private PreviewRequest Request(string appId, TestEngine engine, int first, int last) => new PreviewRequest
+        {
+            AppId = appId, Path = _app, Image = engine?.Image, Command = new[] { engine == null ? "exec busybox httpd -f -p \"$PORT\" -h ." : Httpd },
+            Range = new PortRange(first, last), Timeout = TimeSpan.FromSeconds(30),
+        };
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void The_seed_scenario_journals_an_allocation_then_a_move_naming_the_holder(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var a57 = TestRun.App("57");
+            var a56 = TestRun.App("56");
+            var range = new PortRange(41700, 41705);
+            Assert.Equal(41700, Allocator(engine).Request(a57, range, false, NullOperationLog.Instance, default).Port);
+            // App 56's preview appears on 41700, started by a DyadPorts that does not know 57's state (the seed's stale memory).
+            var p56 = new PreviewLauncher(Allocator(engine, _other.Store)).Start(Request(a56, engine, 41700, 41700), NullOperationLog.Instance, default);
+            Assert.Equal(41701, Allocator(engine).Request(a57, range, false, new RecordingLog(), default).Port);
+
+            var history = _temp.Store.Journal.Read(w => throw new InvalidOperationException(w)).Where(e => e.AppId == a57).ToList();
+            Assert.Equal(new[] { PortEventKind.Allocated, PortEventKind.Moved }, history.Select(e => e.Kind));
+            Assert.Equal((41700, (int?)null), (history[0].Port.Value, history[0].PreviousPort));
+            Assert.Equal((41701, (int?)41700), (history[1].Port.Value, history[1].PreviousPort));
+            Assert.Contains($"container dyad-app-{a56}", history[1].HeldBy);
+            Assert.Equal(engine.Endpoint, history[1].Endpoint);
+            Assert.True(history[0].Time <= history[1].Time);
+            Assert.Equal(1, _temp.Store.Peek().Counters["Moved"]);
+            Assert.Contains(_other.Store.Journal.Read(_ => { }), e => e.Kind == PortEventKind.PreviewStarted && e.ContainerId == p56.ContainerId);
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Usage_counts_match_Test_over_the_same_range_and_the_metrics_pass_promtool(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var range = new PortRange(41710, 41719);
+            engine.Run($"{TestRun.Prefix}usage-c", 41710);
+            engine.Run($"{TestRun.Prefix}usage-s", 41713, start: false);
+            Allocator(engine).Request(TestRun.App("usage-a"), new PortRange(41711, 41711), false, NullOperationLog.Instance, default);
+            var listener = new TcpListener(IPAddress.Loopback, 41712);
+            listener.Start();
+            try
+            {
+                var usage = Allocator(engine).Usage(range, NullOperationLog.Instance, default);
+                var tested = Allocator(engine).Test(Enumerable.Range(range.First, range.Count).ToList(), NullOperationLog.Instance, default);
+                Assert.Equal(tested.Count(s => s.Available), usage.Free);
+                Assert.Equal(tested.Count(s => s.Source == PortHolderSource.Container), usage.HeldByContainer);
+                Assert.Equal(tested.Count(s => s.Source == PortHolderSource.Allocation), usage.HeldByAllocation);
+                Assert.Equal(tested.Count(s => s.Source == PortHolderSource.Host), usage.HeldByHost);
+                Assert.Equal("CAHC......", usage.Map);
+                Assert.Equal((6, 2, 1, 1), (usage.Free, usage.HeldByContainer, usage.HeldByAllocation, usage.HeldByHost));
+                Assert.Equal(1, usage.AllocationsByStatus["Reserved"]);
+
+                var prom = Path.Combine(_temp.Directory, "dyadports.prom");
+                PrometheusText.WriteAtomically(prom, PrometheusText.Build(usage));
+                Assert.Contains("dyadports_ports_free{range=\"41710-41719\"} 6", File.ReadAllText(prom));
+                var (code, output) = Promtool(prom);
+                Assert.True(code == 0, "promtool check metrics: " + output);
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+
+        private static (int, string) Promtool(string file)
+        {
+            var promtool = new[] { "/usr/bin/promtool", "/usr/local/bin/promtool" }.FirstOrDefault(File.Exists);
+            Assert.True(promtool != null, "promtool is missing: install Debian's prometheus package (tools/setup-engines.sh does)");
+            var info = new ProcessStartInfo(promtool) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add("check");
+            info.ArgumentList.Add("metrics");
+            using var process = Process.Start(info);
+            process.StandardInput.Write(File.ReadAllText(file));
+            process.StandardInput.Close();
+            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, output);
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void The_reaper_stops_the_idle_preview_spares_the_busy_one_and_WhatIf_changes_nothing(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var busy = TestRun.App("busy");
+            var idle = TestRun.App("idle");
+            var pBusy = new PreviewLauncher(Allocator(engine)).Start(Request(busy, engine, 41720, 41725), NullOperationLog.Instance, default);
+            var pIdle = new PreviewLauncher(Allocator(engine)).Start(Request(idle, engine, 41720, 41725), NullOperationLog.Instance, default);
+            // A neighbour on the same bridge broadcasts an ARP request every second for an address nobody has: every
+            // container's received bytes rise, and podman 4.3 reports them as transmitted unless that is corrected.
+            var neighbour = engine.Run($"{TestRun.Prefix}neighbour", 41729, cmd: new List<string> { "sh", "-c", "while true; do busybox arping -I eth0 -c 1 -w 1 10.254.254.254; done" }, capAdd: new List<string> { "NET_RAW" });
+            bool Mine(string id) => id == busy || id == idle;
+            var reaper = new IdleReaper(Allocator(engine));
+
+            reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, remove: true, keepAllocation: false, recordSamples: true, new RecordingLog(), default); // first run: samples only
+            Assert.NotNull(engine.Find("dyad-app-" + idle));
+
+            // -WhatIf: even with an idle preview, nothing changes, not even the samples.
+            Thread.Sleep(1500);
+            var before = File.ReadAllText(_temp.StatePath);
+            var asked = new List<string>();
+            Assert.Empty(reaper.Reap(TimeSpan.FromSeconds(1), Mine, (app, _) => { asked.Add(app); return false; }, true, false, recordSamples: false, new RecordingLog(), default));
+            Assert.Equal(before, File.ReadAllText(_temp.StatePath));
+            Assert.Equal("running", engine.Find("dyad-app-" + idle).State);
+
+            // Runs a second apart; the busy preview gets requests between every two. The idle one must go, the busy one never.
+            var stopped = new List<Preview>();
+            for (var round = 0; round < 20 && stopped.All(p => p.AppId != idle); round++)
+            {
+                for (var i = 0; i < 3; i++) { Assert.Equal("insight", Http.GetStringAsync($"http://127.0.0.1:{pBusy.Port}/").GetAwaiter().GetResult().Trim()); Thread.Sleep(500); }
+                stopped.AddRange(reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, true, new RecordingLog(), default));
+                Assert.DoesNotContain(stopped, p => p.AppId == busy);
+            }
+            Assert.Contains(stopped, p => p.AppId == idle);
+            Assert.Null(engine.Find("dyad-app-" + idle));
+            Assert.Equal("running", engine.Find("dyad-app-" + busy).State);
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(idle));
+            Assert.Contains(_temp.Store.Journal.Read(_ => { }), e => e.Kind == PortEventKind.PreviewStopped && e.AppId == idle && e.Reason.StartsWith("idle for", StringComparison.Ordinal));
+            Assert.NotNull(engine.All().FirstOrDefault(c => c.ID == neighbour));
+            Assert.NotEqual(pIdle.ContainerId, pBusy.ContainerId);
+        }
+
+        [Fact]
+        public void The_reaper_judges_process_previews_by_the_connections_to_their_port()
+        {
+            var busy = TestRun.App("pbusy");
+            var idle = TestRun.App("pidle");
+            var pBusy = new PreviewLauncher(Allocator(null)).Start(Request(busy, null, 41730, 41735), NullOperationLog.Instance, default);
+            var pIdle = new PreviewLauncher(Allocator(null)).Start(Request(idle, null, 41730, 41735), NullOperationLog.Instance, default);
+            try
+            {
+                bool Mine(string id) => id == busy || id == idle;
+                var reaper = new IdleReaper(Allocator(null));
+                reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
+                for (var i = 0; i < 3; i++) { Http.GetStringAsync($"http://127.0.0.1:{pBusy.Port}/").GetAwaiter().GetResult(); Thread.Sleep(500); }
+                var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
+                Assert.Equal(new[] { idle }, stopped.Select(p => p.AppId));
+                Assert.False(PreviewProcesses.IsAlive(new AllocationRecord { ProcessId = pIdle.ProcessId, ProcessStartedAt = pIdle.StartedAt }));
+                Assert.True(PreviewProcesses.IsAlive(_temp.Store.Peek().Allocations[busy]));
+            }
+            finally
+            {
+                new PreviewLauncher(Allocator(null)).Stop(busy, false, false, NullOperationLog.Instance, default);
+                new PreviewLauncher(Allocator(null)).Stop(idle, false, false, NullOperationLog.Instance, default);
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.Insights;
+using DyadPorts.Core.State;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    public class JournalTests
+    {
+        private static void Journal(StateStore store, params PortEvent[] events) =>
+            store.Update(s => { foreach (var e in events) s.Record(e); return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+
+        private static PortEvent Moved(string app, int from, int to) => new PortEvent { Kind = PortEventKind.Moved, AppId = app, Port = to, PreviousPort = from, HeldBy = "container x" };
+
+        [Fact]
+        public void Events_are_appended_under_the_lock_as_json_lines_counted_in_the_state_and_private()
+        {
+            using var temp = new TempState();
+            Journal(temp.Store, Moved("a", 41000, 41001), new PortEvent { Kind = PortEventKind.Released, AppId = "a", Port = 41001 });
+            Journal(temp.Store, Moved("b", 41002, 41003));
+            var lines = File.ReadAllLines(temp.Store.Journal.Path);
+            Assert.Equal(3, lines.Length);
+            Assert.Contains("\"kind\":\"Moved\"", lines[0]);
+            Assert.Contains("\"previousPort\":41000", lines[0]);
+            var read = temp.Store.Journal.Read(w => throw new InvalidOperationException(w));
+            Assert.Equal(new[] { PortEventKind.Moved, PortEventKind.Released, PortEventKind.Moved }, read.Select(e => e.Kind));
+            Assert.All(read, e => Assert.NotEqual(default, e.Time));
+            Assert.Equal(2, temp.Store.Peek().Counters["Moved"]);
+            Assert.Equal(1, temp.Store.Peek().Counters["Released"]);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temp.Store.Journal.Path));
+        }
+
+        [Fact]
+        public void A_torn_last_line_is_skipped_with_a_warning_and_cut_off_by_the_next_writer()
+        {
+            using var temp = new TempState();
+            Journal(temp.Store, Moved("a", 41000, 41001));
+            File.AppendAllText(temp.Store.Journal.Path, "{\"time\":\"2026-11-27T00:00:00+00:00\",\"kind\":\"Allo"); // a crash mid-append
+            var warnings = new List<string>();
+            Assert.Single(temp.Store.Journal.Read(warnings.Add));
+            Assert.Contains("incomplete", Assert.Single(warnings));
+
+            Journal(temp.Store, Moved("b", 41002, 41003));
+            warnings.Clear();
+            var read = temp.Store.Journal.Read(warnings.Add);
+            Assert.Empty(warnings);
+            Assert.Equal(new[] { "a", "b" }, read.Select(e => e.AppId));
+        }
+
+        [Fact]
+        public void Rotation_keeps_one_old_file_and_never_lowers_a_counter()
+        {
+            using var temp = new TempState();
+            var journal = temp.Store.Journal;
+            for (var i = 0; i < 5; i++) Journal(temp.Store, Moved("a" + i, 41000, 41001));
+            var counted = temp.Store.Peek().Counters["Moved"];
+            // Rotate at a tiny size: the current file becomes .1, and a second rotation replaces it.
+            journal.Append(new[] { Moved("r1", 1, 2) }, rotateAt: 10);
+            Assert.True(File.Exists(journal.OldPath));
+            journal.Append(new[] { Moved("r2", 1, 2) }, rotateAt: 10);
+            Assert.Equal(new[] { "r1", "r2" }, journal.Read(_ => { }).Select(e => e.AppId));
+            Assert.Empty(Directory.GetFiles(temp.Directory, "*.history.jsonl.2"));
+            Journal(temp.Store, Moved("after", 41000, 41001));
+            Assert.Equal(counted + 1, temp.Store.Peek().Counters["Moved"]);
+        }
+
+        [Fact]
+        public void A_symlinked_journal_is_refused_and_its_target_untouched()
+        {
+            using var temp = new TempState();
+            var victim = Path.Combine(temp.Directory, "victim.txt");
+            File.WriteAllText(victim, "precious");
+            File.CreateSymbolicLink(temp.Store.Journal.Path, victim);
+            var e = Assert.Throws<DyadPortsException>(() => Journal(temp.Store, Moved("a", 1, 2)));
+            Assert.Equal(ErrorIds.StateFileUnsafe, e.ErrorId);
+            Assert.Equal("precious", File.ReadAllText(victim));
+        }
+
+        [Fact]
+        public void The_metrics_text_has_help_type_and_escaped_labels()
+        {
+            var usage = new PortUsage { Range = "41000-41009", First = 41000, Last = 41009, Total = 10, Free = 7, HeldByAllocation = 1, HeldByContainer = 1, HeldByHost = 1, At = DateTimeOffset.FromUnixTimeSeconds(1800000000) };
+            usage.AllocationsByStatus["Active"] = 2;
+            usage.EventCounts["Moved"] = 5;
+            var text = PrometheusText.Build(usage);
+            Assert.Contains("# HELP dyadports_ports_free ", text);
+            Assert.Contains("# TYPE dyadports_events_total counter\n", text);
+            Assert.Contains("dyadports_ports_held{range=\"41000-41009\",source=\"host\"} 1\n", text);
+            Assert.Contains("dyadports_allocations{status=\"active\"} 2\n", text);
+            Assert.Contains("dyadports_allocations{status=\"conflict\"} 0\n", text);
+            Assert.Contains("dyadports_events_total{kind=\"moved\"} 5\n", text);
+            Assert.Contains("dyadports_events_total{kind=\"race_lost\"} 0\n", text);
+            Assert.Contains("dyadports_last_export_timestamp_seconds 1800000000\n", text);
+            Assert.Equal("a\\\\b\\\"c\\nd", PrometheusText.Escape("a\\b\"c\nd"));
+        }
+
+        [Fact]
+        public void The_map_wraps_to_the_width_in_groups_of_ten_with_colour_only_when_given()
+        {
+            var usage = new PortUsage { First = 41000, Last = 41034, Map = new string('.', 10) + "CCAAH" + new string('.', 20) };
+            var narrow = usage.Render(30).Split('\n');
+            Assert.Equal(new[] { "41000 .......... CCAAH.....", "41020 .......... .....", }, narrow);
+            Assert.All(narrow, line => Assert.True(line.Length <= 30));
+            Assert.Equal(new[] { "41000 .......... CCAAH..... .......... ....." }, usage.Render(80).Split('\n'));
+            var colored = usage.Render(80, new System.Collections.Hashtable { ["C"] = "<c>", ["H"] = "<h>" }, "</>");
+            Assert.Contains("<c>C</><c>C</>AA<h>H</>", colored);
+            Assert.Contains("container", PortUsage.Legend);
+        }
+
+        [Theory]
+        [InlineData("4.3.1", true)]
+        [InlineData("4.3", true)]
+        [InlineData("4.4.0", false)]
+        [InlineData("5.0.2-dev", false)]
+        [InlineData("", false)]
+        public void Podman_before_4_4_swaps_rx_and_tx(string version, bool swaps) =>
+            Assert.Equal(swaps, ContainerEngine.PodmanSwapsNetworkCounters(version));
+    }
+}
