@@ -46,11 +46,14 @@ function Invoke-ChildPwsh {
     if ($AllowFailure) { & $pwsh @prefix @ArgumentList } else { Invoke-Native $pwsh ($prefix + $ArgumentList) }
 }
 
+# The one version source: the manifest's ModuleVersion, passed to the assemblies at build time.
+$ModuleVersion = (Import-PowerShellDataFile (Join-Path $Root 'DyadPorts.psd1')).ModuleVersion
+
 function Invoke-Build {
-    Invoke-Native dotnet @('build', (Join-Path $Root 'DyadPorts.sln'), '-c', $Configuration, '-nologo', '-v', 'q', '-clp:NoSummary')
+    Invoke-Native dotnet @('build', (Join-Path $Root 'DyadPorts.sln'), '-c', $Configuration, "-p:Version=$ModuleVersion", '-nologo', '-v', 'q', '-clp:NoSummary')
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut | Out-Null
-    $bin = Join-Path $Root "src/DyadPorts/bin/$Configuration/netstandard2.0"
+    $bin = Join-Path $Root "src/DyadPorts/bin/$Configuration/net8.0"
     Get-ChildItem $bin -Filter *.dll | Where-Object { $n = $_.Name; -not ($NeverShip | Where-Object { $n -like $_ }) } |
         Copy-Item -Destination $ModuleOut
     Copy-Item (Join-Path $Root 'DyadPorts.psd1') $ModuleOut

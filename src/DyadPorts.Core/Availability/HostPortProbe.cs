@@ -4,7 +4,6 @@ using System.Linq;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace DyadPorts.Core.Availability
@@ -79,12 +78,9 @@ namespace DyadPorts.Core.Availability
     /// <summary>Finds the process that owns a listening socket through /proc; null where that is not visible.</summary>
     internal static class LinuxSocketOwner
     {
-        // FileSystemInfo.LinkTarget exists on .NET 6+, which is what pwsh 7 runs; Windows PowerShell never reaches /proc.
-        private static readonly PropertyInfo LinkTarget = typeof(FileSystemInfo).GetProperty("LinkTarget");
-
         public static string Find(int port)
         {
-            if (LinkTarget == null || !File.Exists("/proc/net/tcp")) return null;
+            if (!File.Exists("/proc/net/tcp")) return null;
             try
             {
                 var inodes = new[] { "/proc/net/tcp", "/proc/net/tcp6" }
@@ -105,7 +101,7 @@ namespace DyadPorts.Core.Availability
                     foreach (var fd in fds)
                     {
                         string target;
-                        try { target = LinkTarget.GetValue(new FileInfo(fd)) as string; }
+                        try { target = new FileInfo(fd).LinkTarget; }
                         catch (Exception) { continue; }
                         if (target != null && inodes.Contains(target))
                         {

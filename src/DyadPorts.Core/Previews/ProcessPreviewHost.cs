@@ -3,9 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Text;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using DyadPorts.Core.State;
@@ -21,7 +19,6 @@ namespace DyadPorts.Core.Previews
         // The user's command travels in the environment, never pasted into the script text.
         private const string ShellScript = "exec >>\"$DYADPORTS_LOG\" 2>&1 </dev/null; eval \"$DYADPORTS_COMMAND\"";
         private const string ExecScript = "exec >>\"$DYADPORTS_LOG\" 2>&1 </dev/null; exec \"$@\"";
-        private static readonly MethodInfo KillTree = typeof(Process).GetMethod("Kill", new[] { typeof(bool) });
 
         public static string LogPath(StateStore store, string appId) =>
             Path.Combine(Path.GetDirectoryName(store.Path) ?? ".", "logs", appId + ".log");
@@ -35,14 +32,11 @@ namespace DyadPorts.Core.Previews
             }
             Directory.CreateDirectory(Path.GetDirectoryName(logPath));
             File.WriteAllText(logPath, string.Empty);
-            var info = new ProcessStartInfo("/bin/sh")
-            {
-                UseShellExecute = false,
-                WorkingDirectory = request.Path,
-                Arguments = request.IsShellCommand
-                    ? JoinArguments(new[] { "-c", ShellScript })
-                    : JoinArguments(new[] { "-c", ExecScript, "dyadports-preview" }.Concat(request.Command)),
-            };
+            var arguments = request.IsShellCommand
+                ? new[] { "-c", ShellScript }
+                : new[] { "-c", ExecScript, "dyadports-preview" }.Concat(request.Command);
+            var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = request.Path };
+            foreach (var argument in arguments) info.ArgumentList.Add(argument);
             info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
             info.Environment["VITE_PORT"] = info.Environment["PORT"];
             info.Environment["DYADPORTS_LOG"] = logPath;
@@ -68,11 +62,10 @@ namespace DyadPorts.Core.Previews
                 if (process == null) return false;
                 try
                 {
-                    if (KillTree != null) KillTree.Invoke(process, new object[] { true });
-                    else process.Kill();
+                    process.Kill(entireProcessTree: true);
                     process.WaitForExit(5000);
                 }
-                catch (Exception e) when (e is InvalidOperationException || e is TargetInvocationException || e is System.ComponentModel.Win32Exception)
+                catch (Exception e) when (e is InvalidOperationException || e is System.ComponentModel.Win32Exception)
                 {
                     // It exited by itself meanwhile.
                 }
@@ -84,40 +77,12 @@ namespace DyadPorts.Core.Previews
         {
             try
             {
-                return string.Join(Environment.NewLine, File.ReadAllLines(logPath).Reverse().Take(lines).Reverse());
+                return string.Join(Environment.NewLine, File.ReadAllLines(logPath).TakeLast(lines));
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 return "(no log)";
             }
-        }
-
-        /// <summary>Quotes arguments so that .NET splits them back exactly (the MSVC rules it uses on every platform).</summary>
-        public static string JoinArguments(IEnumerable<string> arguments)
-        {
-            var builder = new StringBuilder();
-            foreach (var argument in arguments)
-            {
-                if (builder.Length > 0) builder.Append(' ');
-                if (argument.Length > 0 && argument.IndexOfAny(new[] { ' ', '\t', '\n', '"', '\\', '\'' }) < 0)
-                {
-                    builder.Append(argument);
-                    continue;
-                }
-                builder.Append('"');
-                var backslashes = 0;
-                foreach (var c in argument)
-                {
-                    if (c == '\\') { backslashes++; continue; }
-                    if (c == '"') builder.Append('\\', backslashes * 2 + 1);
-                    else builder.Append('\\', backslashes);
-                    backslashes = 0;
-                    builder.Append(c);
-                }
-                builder.Append('\\', backslashes * 2);
-                builder.Append('"');
-            }
-            return builder.ToString();
         }
     }
 }
