@@ -12,6 +12,7 @@ namespace DyadPorts.Core.Availability
     /// Sees host sockets no engine knows about. A bind probe (about 20 µs a port) answers "free?";
     /// only when a port is taken is the listener table read to say who holds it.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Instance members on purpose: the seam for IHostPortProbe (docs design notes).")]
     public sealed class HostPortProbe
     {
         public static readonly HostPortProbe Instance = new HostPortProbe();
@@ -78,16 +79,18 @@ namespace DyadPorts.Core.Availability
     /// <summary>Finds the process that owns a listening socket through /proc; null where that is not visible.</summary>
     internal static class LinuxSocketOwner
     {
+        private static readonly string[] ProcNetTcp = { "/proc/net/tcp", "/proc/net/tcp6" };
+
         public static string Find(int port)
         {
             if (!File.Exists("/proc/net/tcp")) return null;
             try
             {
-                var inodes = new[] { "/proc/net/tcp", "/proc/net/tcp6" }
+                var inodes = ProcNetTcp
                     .Where(File.Exists)
                     .SelectMany(File.ReadLines)
-                    .Select(line => line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
-                    .Where(f => f.Length > 9 && f[3] == "0A" && f[1].Contains(":") && Convert.ToInt32(f[1].Substring(f[1].LastIndexOf(':') + 1), 16) == port)
+                    .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    .Where(f => f.Length > 9 && f[3] == "0A" && f[1].Contains(':') && Convert.ToInt32(f[1].Substring(f[1].LastIndexOf(':') + 1), 16) == port)
                     .Select(f => "socket:[" + f[9] + "]")
                     .ToList();
                 if (inodes.Count == 0) return null;

@@ -38,7 +38,7 @@ namespace DyadPorts.Core.Engines
             if (_kind == EngineKind.Auto)
             {
                 var version = Call(ct => _client.System.GetVersionAsync(ct), cancellationToken);
-                var isPodman = version.Components?.Any(c => c.Name != null && c.Name.IndexOf("Podman", StringComparison.OrdinalIgnoreCase) >= 0) == true;
+                var isPodman = version.Components?.Any(c => c.Name != null && c.Name.Contains("Podman", StringComparison.OrdinalIgnoreCase)) == true;
                 _kind = isPodman ? EngineKind.Podman : EngineKind.Docker;
             }
             return _kind;
@@ -148,9 +148,9 @@ namespace DyadPorts.Core.Engines
                 {
                     messages.CompleteAdding();
                 }
-            });
+            }, cancellationToken);
             string failure = null;
-            foreach (var message in messages.GetConsumingEnumerable())
+            foreach (var message in messages.GetConsumingEnumerable(cancellationToken))
             {
                 if (!string.IsNullOrEmpty(message.ErrorMessage)) failure = message.ErrorMessage;
                 progress?.Invoke(message);

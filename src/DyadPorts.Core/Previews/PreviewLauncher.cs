@@ -264,8 +264,9 @@ namespace DyadPorts.Core.Previews
 
         /// <summary>The engines' words for "someone else has this host port": docker and podman, Linux and macOS.</summary>
         public static bool IsPortConflict(string message) =>
-            message != null && new[] { "port is already allocated", "address already in use", "proxy already running" }
-                .Any(text => message.IndexOf(text, StringComparison.OrdinalIgnoreCase) >= 0);
+            message != null && PortConflictTexts.Any(text => message.Contains(text, StringComparison.OrdinalIgnoreCase));
+
+        private static readonly string[] PortConflictTexts = { "port is already allocated", "address already in use", "proxy already running" };
 
         private Preview ContainerPreview(string appId, int port, string id, string name, string image, ContainerInspectResponse inspected) => new Preview
         {
@@ -403,6 +404,7 @@ namespace DyadPorts.Core.Previews
         // ---- shared ------------------------------------------------------------------------------------
 
         /// <summary>Polls for an HTTP answer on 127.0.0.1:port with progress; fails with the preview's last log lines if it dies first.</summary>
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068", Justification = "Private; the callbacks read better last at both call sites.")]
         private static void WaitUntilAnswering(PreviewRequest request, int port, IOperationLog log, CancellationToken ct,
             Func<bool> stillRunning, Func<string> logs, Action cleanUp)
         {
