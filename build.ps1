@@ -56,7 +56,8 @@ function Invoke-Build {
     $bin = Join-Path $Root "src/DyadPorts/bin/$Configuration/net8.0"
     Get-ChildItem $bin -Filter *.dll | Where-Object { $n = $_.Name; -not ($NeverShip | Where-Object { $n -like $_ }) } |
         Copy-Item -Destination $ModuleOut
-    Copy-Item (Join-Path $Root 'DyadPorts.psd1') $ModuleOut
+    Copy-ModuleManifest (Join-Path $ModuleOut 'DyadPorts.psd1')
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
     Copy-Item (Join-Path $Root 'src/DyadPorts/DyadPorts.Format.ps1xml') $ModuleOut
     # Help: MAML generated from the help source and the built cmdlets (in a child pwsh, so this one loads nothing).
     $enUs = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US')
@@ -64,6 +65,23 @@ function Invoke-Build {
     Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut,
         '-Source', (Join-Path $Root 'src/DyadPorts/help/DyadPorts.Help.psd1'), '-Destination', (Join-Path $enUs 'DyadPorts.dll-Help.xml'))
     Write-Host "Built module: $ModuleOut ($((Get-ChildItem $ModuleOut -Recurse -File).Count) files)"
+}
+
+# The manifest as shipped: the source manifest with ReleaseNotes taken from CHANGELOG.md's section for ModuleVersion.
+function Copy-ModuleManifest {
+    param([string] $Destination)
+    $changelog = Get-Content (Join-Path $Root 'CHANGELOG.md') -Raw
+    $pattern = '(?ms)^## \[' + [regex]::Escape($ModuleVersion) + '\][^\n]*\n(.*?)(?=^## |\z)'
+    $section = [regex]::Match($changelog, $pattern)
+    if (-not $section.Success -or -not $section.Groups[1].Value.Trim()) {
+        throw "CHANGELOG.md has no section '## [$ModuleVersion]' for the manifest's ModuleVersion; add one before building."
+    }
+    $notes = $section.Groups[1].Value.Trim() -replace "'", "''"
+    $manifest = Get-Content (Join-Path $Root 'DyadPorts.psd1') -Raw
+    $line = '(?m)^(\s*)ReleaseNotes\s*=.*$'
+    if ($manifest -notmatch $line) { throw "DyadPorts.psd1 has no 'ReleaseNotes = ...' line in PSData to fill." }
+    $manifest = [regex]::Replace($manifest, $line, { param($m) "$($m.Groups[1].Value)ReleaseNotes = '$notes'" })
+    [IO.File]::WriteAllText($Destination, $manifest, [Text.UTF8Encoding]::new($false))
 }
 
 function Get-PesterModulePath {

@@ -7,9 +7,8 @@ Describe 'The built module' {
     It 'passes Test-ModuleManifest with explicit exports, editions and formats' {
         $manifest = Test-ModuleManifest (Join-Path $ModulePath 'DyadPorts.psd1')
         $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Get-DyadPortAllocation', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
-        $manifest.CompatiblePSEditions | Should -Contain 'Core'
-        $manifest.CompatiblePSEditions | Should -Contain 'Desktop'
-        $manifest.PowerShellVersion | Should -Be ([version]'5.1')
+        $manifest.CompatiblePSEditions | Should -Be @('Core')
+        $manifest.PowerShellVersion | Should -Be ([version]'7.4')
         $data = Import-PowerShellDataFile (Join-Path $ModulePath 'DyadPorts.psd1')
         $data.FormatsToProcess | Should -Be @('DyadPorts.Format.ps1xml')
     }
