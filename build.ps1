@@ -5,7 +5,8 @@
 .DESCRIPTION
     Tasks:
       Build  - compiles and lays out an importable module in out/DyadPorts
-      Test   - Build, start the real engines (root on Debian), run xunit then Pester; prints 'N passed, N failed'
+      Package - Build (Release), then out/packages/DyadPorts.<version>.nupkg with Compress-PSResource, for Install-PSResource
+      Test   - Build, Package, start the real engines (root on Debian), run xunit then Pester; prints 'N passed, N failed'
       Demo   - Build, then three previews with 32100 already taken: allocation with fallback, URLs that answer HTTP
       Bench  - Build, then the benchmarks of docs/BENCHMARKS.md
       Clean  - removes out/ and the bin/obj folders
@@ -15,7 +16,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Demo', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -84,6 +85,29 @@ function Copy-ModuleManifest {
     [IO.File]::WriteAllText($Destination, $manifest, [Text.UTF8Encoding]::new($false))
 }
 
+# out/packages/DyadPorts.<version>.nupkg from the module folder, exactly as users get it. Compress-PSResource runs in
+# a child pwsh with a private XDG_DATA_HOME: PSResourceGet writes its repository list there on first use.
+function Invoke-Package {
+    $packages = Join-Path $Out 'packages'
+    if (Test-Path $packages) { Remove-Item $packages -Recurse -Force }
+    New-Item -ItemType Directory -Path $packages | Out-Null
+    # It must exist: .NET resolves a missing XDG_DATA_HOME to '', and PSResourceGet would then write into the current folder.
+    $data = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ('dyadports-package-' + [guid]::NewGuid().ToString('N')))
+    $saved = $env:XDG_DATA_HOME
+    try {
+        $env:XDG_DATA_HOME = $data
+        Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-Command',
+            "`$ErrorActionPreference = 'Stop'; Compress-PSResource -Path '$ModuleOut' -DestinationPath '$packages'")
+    }
+    finally {
+        $env:XDG_DATA_HOME = $saved
+        Remove-Item $data -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    $nupkg = Join-Path $packages "DyadPorts.$ModuleVersion.nupkg"
+    if (-not (Test-Path $nupkg)) { throw "Compress-PSResource did not write $nupkg" }
+    Write-Host "Package: $nupkg"
+}
+
 function Get-PesterModulePath {
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
     $psd1 = Join-Path $packages 'pester/6.2.0/tools/Pester.psd1'
@@ -145,7 +169,11 @@ function Invoke-Clean {
 foreach ($t in $Task) {
     switch ($t) {
         'Build' { Invoke-Build }
-        'Test' { Invoke-Build; Invoke-Test }
+        'Package' {
+            if ($Configuration -ne 'Release') { throw 'Package builds Release only: run it without -Configuration Debug.' }
+            Invoke-Build; Invoke-Package
+        }
+        'Test' { Invoke-Build; Invoke-Package; Invoke-Test }
         'Demo' { Invoke-Build; Invoke-Demo }
         'Bench' { Invoke-Build; Invoke-Bench }
         'Clean' { Invoke-Clean }
