@@ -59,9 +59,9 @@ Describe 'Views' {
         $preview = [DyadPorts.Preview]@{ AppId = 'view1'; Port = 32199; Url = 'http://localhost:32199'; State = 'running'; Engine = 'Podman'; ContainerName = 'dyad-app-view1' }
     }
     It 'shows <Type> as a table with its columns' -ForEach @(
-        @{ Type = 'PortAllocation'; Headers = 'AppId', 'Port', 'Status', 'Engine', 'ContainerName', 'HeldBy' }
+        @{ Type = 'PortAllocation'; Headers = 'AppId', 'Port', 'Status', 'Engine', 'HeldBy' }
         @{ Type = 'PortStatus'; Headers = 'Port', 'Available', 'Source', 'HeldBy' }
-        @{ Type = 'Preview'; Headers = 'AppId', 'Port', 'State', 'Engine', 'ContainerName', 'Url' }
+        @{ Type = 'Preview'; Headers = 'AppId', 'Port', 'State', 'Engine', 'Url' }
     ) {
         $object = switch ($Type) { 'PortAllocation' { $allocation } 'PortStatus' { $status } 'Preview' { $preview } }
         $text = $object | Format-Table | Out-String -Width 200

@@ -14,6 +14,7 @@ namespace DyadPorts.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateAppId]
         [ArgumentCompleter(typeof(AppIdCompleter))]
+        [Alias("Name")]
         public string[] AppId { get; set; }
 
         /// <summary>Remove the container instead of only stopping it.</summary>
