@@ -29,8 +29,9 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'DyadPorts'
 
-# What PowerShell itself ships and the module must never carry.
-$NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll', 'Microsoft.Management.Infrastructure*.dll')
+# What PowerShell itself ships and the module must never carry. Newtonsoft.Json too: every pwsh 7.4+ has 13.x in
+# $PSHOME and resolves it for Docker.DotNet, so a copy beside the module would never be loaded (Module.Tests.ps1).
+$NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll', 'Microsoft.Management.Infrastructure*.dll', 'Newtonsoft.Json.dll')
 
 function Invoke-Native {
     param([string] $FilePath, [string[]] $ArgumentList)
