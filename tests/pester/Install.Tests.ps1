@@ -35,7 +35,7 @@ Describe 'Installing the package by name' {
             DYAD_PORTS_STATE = Join-Path $TempHome 'state/state.json'
         }
         foreach ($name in 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME') { New-Item -ItemType Directory -Force $XdgVariables[$name] | Out-Null }
-        $AppId = 'inst' + [guid]::NewGuid().ToString('N').Substring(0, 8) + '-app'
+        $AppId = [guid]::NewGuid().ToString('N').Substring(0, 8) + '-install'   # a random prefix: never an id someone else uses
         $Result = Join-Path $TempHome 'result.json'
         $script = @"
 `$ErrorActionPreference = 'Stop'
