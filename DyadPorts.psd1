@@ -1,4 +1,5 @@
-# The module manifest's source of truth. build.ps1 copies it into out/DyadPorts/ beside the built assemblies.
+# The module manifest's source of truth, and the one version source: build.ps1 passes ModuleVersion to the assemblies,
+# copies this file into out/DyadPorts/ and writes ReleaseNotes there from CHANGELOG.md's section for ModuleVersion.
 @{
     RootModule           = 'DyadPorts.dll'
     ModuleVersion        = '0.1.0'
@@ -7,8 +8,8 @@
     CompanyName          = 'DyadPorts'
     Copyright            = '(c) DyadPorts contributors. MIT License.'
     Description          = 'Reliable host ports for app previews: allocations validated against the container engine (Docker or Podman) and the host''s listening sockets, with fallback, cross-process locking and race-safe preview start.'
-    PowerShellVersion    = '5.1'
-    CompatiblePSEditions = @('Core', 'Desktop')
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('DyadPorts.Format.ps1xml')
     CmdletsToExport      = @(
         'Export-DyadPortMetrics'
@@ -26,8 +27,8 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Docker', 'Podman', 'Ports', 'Containers', 'Dyad', 'Linux', 'PSEdition_Core', 'PSEdition_Desktop')
-            ProjectUri = 'https://github.com/dyadports/DyadPorts'
+            Tags         = @('Docker', 'Podman', 'Ports', 'Containers', 'Dyad', 'Linux', 'PSEdition_Core')
+            ReleaseNotes = ''   # filled in the built manifest from CHANGELOG.md by build.ps1
         }
     }
 }

@@ -5,7 +5,8 @@
 .DESCRIPTION
     Tasks:
       Build  - compiles and lays out an importable module in out/DyadPorts
-      Test   - Build, start the real engines (root on Debian), run xunit then Pester; prints 'N passed, N failed'
+      Package - Build (Release), then out/packages/DyadPorts.<version>.nupkg with Compress-PSResource, for Install-PSResource
+      Test   - Build, Package, start the real engines (root on Debian), run xunit then Pester; prints 'N passed, N failed'
       Demo   - Build, then three previews with 32100 already taken: allocation with fallback, URLs that answer HTTP
       Bench  - Build, then the benchmarks of docs/BENCHMARKS.md
       Clean  - removes out/ and the bin/obj folders
@@ -15,7 +16,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Demo', 'Bench', 'Clean')]
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -28,8 +29,9 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'DyadPorts'
 
-# What PowerShell itself ships and the module must never carry.
-$NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll', 'Microsoft.Management.Infrastructure*.dll')
+# What PowerShell itself ships and the module must never carry. Newtonsoft.Json too: every pwsh 7.4+ has 13.x in
+# $PSHOME and resolves it for Docker.DotNet, so a copy beside the module would never be loaded (Module.Tests.ps1).
+$NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll', 'Microsoft.Management.Infrastructure*.dll', 'Newtonsoft.Json.dll')
 
 function Invoke-Native {
     param([string] $FilePath, [string[]] $ArgumentList)
@@ -46,14 +48,18 @@ function Invoke-ChildPwsh {
     if ($AllowFailure) { & $pwsh @prefix @ArgumentList } else { Invoke-Native $pwsh ($prefix + $ArgumentList) }
 }
 
+# The one version source: the manifest's ModuleVersion, passed to the assemblies at build time.
+$ModuleVersion = (Import-PowerShellDataFile (Join-Path $Root 'DyadPorts.psd1')).ModuleVersion
+
 function Invoke-Build {
-    Invoke-Native dotnet @('build', (Join-Path $Root 'DyadPorts.sln'), '-c', $Configuration, '-nologo', '-v', 'q', '-clp:NoSummary')
+    Invoke-Native dotnet @('build', (Join-Path $Root 'DyadPorts.sln'), '-c', $Configuration, "-p:Version=$ModuleVersion", '-nologo', '-v', 'q', '-clp:NoSummary')
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut | Out-Null
     $bin = Join-Path $Root "src/DyadPorts/bin/$Configuration/net8.0"
     Get-ChildItem $bin -Filter *.dll | Where-Object { $n = $_.Name; -not ($NeverShip | Where-Object { $n -like $_ }) } |
         Copy-Item -Destination $ModuleOut
-    Copy-Item (Join-Path $Root 'DyadPorts.psd1') $ModuleOut
+    Copy-ModuleManifest (Join-Path $ModuleOut 'DyadPorts.psd1')
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
     Copy-Item (Join-Path $Root 'src/DyadPorts/DyadPorts.Format.ps1xml') $ModuleOut
     # Help: MAML generated from the help source and the built cmdlets (in a child pwsh, so this one loads nothing).
     $enUs = New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US')
@@ -61,6 +67,46 @@ function Invoke-Build {
     Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut,
         '-Source', (Join-Path $Root 'src/DyadPorts/help/DyadPorts.Help.psd1'), '-Destination', (Join-Path $enUs 'DyadPorts.dll-Help.xml'))
     Write-Host "Built module: $ModuleOut ($((Get-ChildItem $ModuleOut -Recurse -File).Count) files)"
+}
+
+# The manifest as shipped: the source manifest with ReleaseNotes taken from CHANGELOG.md's section for ModuleVersion.
+function Copy-ModuleManifest {
+    param([string] $Destination)
+    $changelog = Get-Content (Join-Path $Root 'CHANGELOG.md') -Raw
+    $pattern = '(?ms)^## \[' + [regex]::Escape($ModuleVersion) + '\][^\n]*\n(.*?)(?=^## |\z)'
+    $section = [regex]::Match($changelog, $pattern)
+    if (-not $section.Success -or -not $section.Groups[1].Value.Trim()) {
+        throw "CHANGELOG.md has no section '## [$ModuleVersion]' for the manifest's ModuleVersion; add one before building."
+    }
+    $notes = $section.Groups[1].Value.Trim() -replace "'", "''"
+    $manifest = Get-Content (Join-Path $Root 'DyadPorts.psd1') -Raw
+    $line = '(?m)^(\s*)ReleaseNotes\s*=.*$'
+    if ($manifest -notmatch $line) { throw "DyadPorts.psd1 has no 'ReleaseNotes = ...' line in PSData to fill." }
+    $manifest = [regex]::Replace($manifest, $line, { param($m) "$($m.Groups[1].Value)ReleaseNotes = '$notes'" })
+    [IO.File]::WriteAllText($Destination, $manifest, [Text.UTF8Encoding]::new($false))
+}
+
+# out/packages/DyadPorts.<version>.nupkg from the module folder, exactly as users get it. Compress-PSResource runs in
+# a child pwsh with a private XDG_DATA_HOME: PSResourceGet writes its repository list there on first use.
+function Invoke-Package {
+    $packages = Join-Path $Out 'packages'
+    if (Test-Path $packages) { Remove-Item $packages -Recurse -Force }
+    New-Item -ItemType Directory -Path $packages | Out-Null
+    # It must exist: .NET resolves a missing XDG_DATA_HOME to '', and PSResourceGet would then write into the current folder.
+    $data = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ('dyadports-package-' + [guid]::NewGuid().ToString('N')))
+    $saved = $env:XDG_DATA_HOME
+    try {
+        $env:XDG_DATA_HOME = $data
+        Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-Command',
+            "`$ErrorActionPreference = 'Stop'; Compress-PSResource -Path '$ModuleOut' -DestinationPath '$packages'")
+    }
+    finally {
+        $env:XDG_DATA_HOME = $saved
+        Remove-Item $data -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    $nupkg = Join-Path $packages "DyadPorts.$ModuleVersion.nupkg"
+    if (-not (Test-Path $nupkg)) { throw "Compress-PSResource did not write $nupkg" }
+    Write-Host "Package: $nupkg"
 }
 
 function Get-PesterModulePath {
@@ -124,7 +170,11 @@ function Invoke-Clean {
 foreach ($t in $Task) {
     switch ($t) {
         'Build' { Invoke-Build }
-        'Test' { Invoke-Build; Invoke-Test }
+        'Package' {
+            if ($Configuration -ne 'Release') { throw 'Package builds Release only: run it without -Configuration Debug.' }
+            Invoke-Build; Invoke-Package
+        }
+        'Test' { Invoke-Build; Invoke-Package; Invoke-Test }
         'Demo' { Invoke-Build; Invoke-Demo }
         'Bench' { Invoke-Build; Invoke-Bench }
         'Clean' { Invoke-Clean }

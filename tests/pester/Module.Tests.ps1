@@ -7,9 +7,8 @@ Describe 'The built module' {
     It 'passes Test-ModuleManifest with explicit exports, editions and formats' {
         $manifest = Test-ModuleManifest (Join-Path $ModulePath 'DyadPorts.psd1')
         $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
-        $manifest.CompatiblePSEditions | Should -Contain 'Core'
-        $manifest.CompatiblePSEditions | Should -Contain 'Desktop'
-        $manifest.PowerShellVersion | Should -Be ([version]'5.1')
+        $manifest.CompatiblePSEditions | Should -Be @('Core')
+        $manifest.PowerShellVersion | Should -Be ([version]'7.4')
         $data = Import-PowerShellDataFile (Join-Path $ModulePath 'DyadPorts.psd1')
         $data.FormatsToProcess | Should -Be @('DyadPorts.Format.ps1xml')
     }
@@ -60,9 +59,9 @@ Describe 'Views' {
         $preview = [DyadPorts.Preview]@{ AppId = 'view1'; Port = 32199; Url = 'http://localhost:32199'; State = 'running'; Engine = 'Podman'; ContainerName = 'dyad-app-view1' }
     }
     It 'shows <Type> as a table with its columns' -ForEach @(
-        @{ Type = 'PortAllocation'; Headers = 'AppId', 'Port', 'Status', 'Engine', 'ContainerName', 'HeldBy' }
+        @{ Type = 'PortAllocation'; Headers = 'AppId', 'Port', 'Status', 'Engine', 'HeldBy' }
         @{ Type = 'PortStatus'; Headers = 'Port', 'Available', 'Source', 'HeldBy' }
-        @{ Type = 'Preview'; Headers = 'AppId', 'Port', 'State', 'Engine', 'ContainerName', 'Url' }
+        @{ Type = 'Preview'; Headers = 'AppId', 'Port', 'State', 'Engine', 'Url' }
     ) {
         $object = switch ($Type) { 'PortAllocation' { $allocation } 'PortStatus' { $status } 'Preview' { $preview } }
         $text = $object | Format-Table | Out-String -Width 200

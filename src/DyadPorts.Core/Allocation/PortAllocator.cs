@@ -321,7 +321,7 @@ namespace DyadPorts.Core.Allocation
         }
 
         /// <summary>Active, Reserved, Stale or Conflict: the allocation compared with what runs now.</summary>
-        internal PortAllocation Reconcile(AllocationRecord record, Occupancy occupancy)
+        internal static PortAllocation Reconcile(AllocationRecord record, Occupancy occupancy)
         {
             var allocation = ToAllocation(record);
             var own = occupancy.Engine.ForApp(record.AppId, occupancy.State).ToList();

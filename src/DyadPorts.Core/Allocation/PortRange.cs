@@ -30,6 +30,9 @@ namespace DyadPorts.Core.Allocation
 
         public bool Contains(int port) => port >= First && port <= Last;
 
+        public static bool operator ==(PortRange left, PortRange right) => left.Equals(right);
+        public static bool operator !=(PortRange left, PortRange right) => !left.Equals(right);
+
         /// <summary>Parses "32100-32200" or a single port "32100".</summary>
         public static PortRange Parse(string text)
         {

@@ -4,7 +4,6 @@ using System.Linq;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace DyadPorts.Core.Availability
@@ -20,6 +19,7 @@ namespace DyadPorts.Core.Availability
     /// Sees host sockets no engine knows about. A bind probe (about 20 µs a port) answers "free?";
     /// only when a port is taken is the listener table read to say who holds it.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Instance members on purpose: the seam for IHostPortProbe (docs design notes).")]
     public sealed class HostPortProbe : IHostPortProbe
     {
         public static readonly HostPortProbe Instance = new HostPortProbe();
@@ -86,19 +86,18 @@ namespace DyadPorts.Core.Availability
     /// <summary>Finds the process that owns a listening socket through /proc; null where that is not visible.</summary>
     internal static class LinuxSocketOwner
     {
-        // FileSystemInfo.LinkTarget exists on .NET 6+, which is what pwsh 7 runs; Windows PowerShell never reaches /proc.
-        private static readonly PropertyInfo LinkTarget = typeof(FileSystemInfo).GetProperty("LinkTarget");
+        private static readonly string[] ProcNetTcp = { "/proc/net/tcp", "/proc/net/tcp6" };
 
         public static string Find(int port)
         {
-            if (LinkTarget == null || !File.Exists("/proc/net/tcp")) return null;
+            if (!File.Exists("/proc/net/tcp")) return null;
             try
             {
-                var inodes = new[] { "/proc/net/tcp", "/proc/net/tcp6" }
+                var inodes = ProcNetTcp
                     .Where(File.Exists)
                     .SelectMany(File.ReadLines)
-                    .Select(line => line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
-                    .Where(f => f.Length > 9 && f[3] == "0A" && f[1].Contains(":") && Convert.ToInt32(f[1].Substring(f[1].LastIndexOf(':') + 1), 16) == port)
+                    .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    .Where(f => f.Length > 9 && f[3] == "0A" && f[1].Contains(':') && Convert.ToInt32(f[1].Substring(f[1].LastIndexOf(':') + 1), 16) == port)
                     .Select(f => "socket:[" + f[9] + "]")
                     .ToList();
                 if (inodes.Count == 0) return null;
@@ -112,7 +111,7 @@ namespace DyadPorts.Core.Availability
                     foreach (var fd in fds)
                     {
                         string target;
-                        try { target = LinkTarget.GetValue(new FileInfo(fd)) as string; }
+                        try { target = new FileInfo(fd).LinkTarget; }
                         catch (Exception) { continue; }
                         if (target != null && inodes.Contains(target))
                         {

@@ -64,13 +64,13 @@ namespace DyadPorts.Core.Diagnostics
         public string EngineMessage { get; }
 
         /// <summary>The engines' words for "someone else has this host port": docker and podman, Linux and macOS.</summary>
-        public bool IsPortConflict =>
-            new[] { "port is already allocated", "address already in use", "proxy already running" }
-                .Any(text => EngineMessage.IndexOf(text, StringComparison.OrdinalIgnoreCase) >= 0);
+        public bool IsPortConflict => PortConflictTexts.Any(text => EngineMessage.Contains(text, StringComparison.OrdinalIgnoreCase));
+
+        private static readonly string[] PortConflictTexts = { "port is already allocated", "address already in use", "proxy already running" };
 
         /// <summary>docker: 'Conflict. The container name "/x" is already in use'; podman: 'container name "x" is already in use'.</summary>
         public bool IsNameConflict =>
-            StatusCode == HttpStatusCode.Conflict || EngineMessage.IndexOf("is already in use", StringComparison.OrdinalIgnoreCase) >= 0;
+            StatusCode == HttpStatusCode.Conflict || EngineMessage.Contains("is already in use", StringComparison.OrdinalIgnoreCase);
 
         internal static string FirstLine(string text) => (text ?? string.Empty).Split('\n')[0].Trim();
     }

@@ -38,7 +38,7 @@ namespace DyadPorts.Core.Engines
             if (_kind == EngineKind.Auto)
             {
                 var version = Call("report its version", ct => _client.System.GetVersionAsync(ct), cancellationToken);
-                var isPodman = version.Components?.Any(c => c.Name != null && c.Name.IndexOf("Podman", StringComparison.OrdinalIgnoreCase) >= 0) == true;
+                var isPodman = version.Components?.Any(c => c.Name != null && c.Name.Contains("Podman", StringComparison.OrdinalIgnoreCase)) == true;
                 _kind = isPodman ? EngineKind.Podman : EngineKind.Docker;
             }
             return _kind;
@@ -153,7 +153,7 @@ namespace DyadPorts.Core.Engines
         {
             if (_swapsNetworkCounters is bool known) return known;
             var version = Call("report its version", ct => _client.System.GetVersionAsync(ct), cancellationToken);
-            var podman = version.Components?.FirstOrDefault(c => c.Name != null && c.Name.IndexOf("Podman", StringComparison.OrdinalIgnoreCase) >= 0);
+            var podman = version.Components?.FirstOrDefault(c => c.Name != null && c.Name.Contains("Podman", StringComparison.OrdinalIgnoreCase));
             var swaps = podman != null && PodmanSwapsNetworkCounters(podman.Version ?? version.Version);
             _swapsNetworkCounters = swaps;
             return swaps;
@@ -196,7 +196,7 @@ namespace DyadPorts.Core.Engines
                 {
                     messages.CompleteAdding();
                 }
-            });
+            }, cancellationToken);
             string failure = null;
             foreach (var message in messages.GetConsumingEnumerable(cancellationToken))
             {

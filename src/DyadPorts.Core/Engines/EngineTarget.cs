@@ -107,7 +107,7 @@ namespace DyadPorts.Core.Engines
         public static string Normalize(string endpoint)
         {
             endpoint = endpoint.Trim();
-            if (endpoint.StartsWith("/", StringComparison.Ordinal)) return "unix://" + endpoint;
+            if (endpoint.StartsWith('/')) return "unix://" + endpoint;
             if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ||
                 !new[] { "unix", "npipe", "tcp", "http", "https" }.Contains(uri.Scheme))
             {
@@ -119,7 +119,7 @@ namespace DyadPorts.Core.Engines
 
         private static EngineTarget FirstAnswering(EngineKind kind, IReadOnlyList<string> sockets, Func<string, bool> answers, string reason)
         {
-            var socket = sockets.FirstOrDefault(answers) ?? sockets.First();
+            var socket = sockets.FirstOrDefault(answers) ?? sockets[0];
             return new EngineTarget(kind, socket, true, reason);
         }
 

@@ -26,11 +26,11 @@ namespace DyadPorts.Core.Insights
                 (With(range, ("source", "container")), (double)usage.HeldByContainer),
                 (With(range, ("source", "host")), (double)usage.HeldByHost),
             });
-            var statuses = Enum.GetNames(typeof(AllocationStatus)).Where(s => s != nameof(AllocationStatus.Released));
+            var statuses = Enum.GetNames<AllocationStatus>().Where(s => s != nameof(AllocationStatus.Released));
             Family(text, "dyadports_allocations", "gauge", "Allocations of the state, by status.",
                 statuses.Select(s => (new[] { ("status", s.ToLowerInvariant()) }, (double)(usage.AllocationsByStatus.TryGetValue(s, out var n) ? n : 0))));
             Family(text, "dyadports_events_total", "counter", "Decisions journaled since the state began, by kind. Kept in the state file, so journal rotation never lowers them.",
-                Enum.GetNames(typeof(PortEventKind)).Select(k => (new[] { ("kind", Snake(k)) }, (double)(usage.EventCounts.TryGetValue(k, out var n) ? n : 0))));
+                Enum.GetNames<PortEventKind>().Select(k => (new[] { ("kind", Snake(k)) }, (double)(usage.EventCounts.TryGetValue(k, out var n) ? n : 0))));
             Family(text, "dyadports_last_export_timestamp_seconds", "gauge", "When this file was written, as a Unix time.",
                 new[] { (Array.Empty<(string, string)>(), (double)usage.At.ToUnixTimeMilliseconds() / 1000) });
             return text.ToString();

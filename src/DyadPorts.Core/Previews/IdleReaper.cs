@@ -73,7 +73,7 @@ namespace DyadPorts.Core.Previews
                         var action = (remove ? "Remove its idle preview" : "Stop its idle preview") + (keepAllocation ? "" : " and release its port") + $" ({reason})";
                         if (shouldStop(record.AppId, action))
                         {
-                            var result = _launcher.StopLocked(record.AppId, remove, keepAllocation, log, ct, reason);
+                            var result = _launcher.StopLocked(record.AppId, remove, keepAllocation, reason, log, ct);
                             if (result != null) stopped.Add(result);
                             kept = null;
                         }
@@ -91,7 +91,7 @@ namespace DyadPorts.Core.Previews
         }
 
         /// <summary>"container &lt;id&gt;" or "process &lt;pid&gt;@&lt;start&gt;" when the app's own preview of this state runs; else null.</summary>
-        private string PreviewOf(AllocationRecord record, EngineSnapshot snapshot, StateDocument state)
+        private static string PreviewOf(AllocationRecord record, EngineSnapshot snapshot, StateDocument state)
         {
             if (record.ContainerId != null)
             {

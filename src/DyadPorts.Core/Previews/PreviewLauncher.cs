@@ -58,9 +58,9 @@ namespace DyadPorts.Core.Previews
         internal IDisposable LockApp(string appId, TimeSpan timeout, IOperationLog log, CancellationToken ct)
         {
             log.Verbose($"App {appId}: taking its start lock.");
-            return _allocator.Store.LockBeside("app-" + appId, timeout, ct, (path, t) =>
+            return _allocator.Store.LockBeside("app-" + appId, timeout, (path, t) =>
                 new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, appId,
-                    $"Another start or stop of app {appId} has held its lock ('{path}') for {t.TotalSeconds:0} s. Try again when it has finished; the lock goes away when that process ends."));
+                    $"Another start or stop of app {appId} has held its lock ('{path}') for {t.TotalSeconds:0} s. Try again when it has finished; the lock goes away when that process ends."), ct);
         }
 
         private Preview StartLocked(PreviewRequest request, IOperationLog log, CancellationToken ct)
@@ -128,9 +128,9 @@ namespace DyadPorts.Core.Previews
                     }
                     if (!request.NoWait)
                     {
-                        ReadinessWaiter.Wait(request, port, log, ct,
+                        ReadinessWaiter.Wait(request, port,
                             stillRunning: () => _host.StillRunning(launched, ct),
-                            logs: () => _host.Logs(launched, ct));
+                            logs: () => _host.Logs(launched, ct), log, ct);
                     }
                     var preview = _host.Describe(launched, ct);
                     preview.Url = ReadinessWaiter.Url(port);
@@ -206,11 +206,11 @@ namespace DyadPorts.Core.Previews
         {
             using (LockApp(appId, TimeSpan.FromSeconds(30), log, ct))
             {
-                return StopLocked(appId, remove, keepAllocation, log, ct, reason);
+                return StopLocked(appId, remove, keepAllocation, reason, log, ct);
             }
         }
 
-        internal Preview StopLocked(string appId, bool remove, bool keepAllocation, IOperationLog log, CancellationToken ct, string reason)
+        internal Preview StopLocked(string appId, bool remove, bool keepAllocation, string reason, IOperationLog log, CancellationToken ct)
         {
             {
                 var snapshot = _host.Snapshot(log, ct);

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Threading;
 using DyadPorts.Core.Availability;
@@ -24,7 +23,6 @@ namespace DyadPorts.Core.Previews
         // The user's command travels in the environment, never pasted into the script text.
         private const string ShellScript = "exec >>\"$DYADPORTS_LOG\" 2>&1 </dev/null; eval \"$DYADPORTS_COMMAND\"";
         private const string ExecScript = "exec >>\"$DYADPORTS_LOG\" 2>&1 </dev/null; exec \"$@\"";
-        private static readonly MethodInfo KillTree = typeof(Process).GetMethod("Kill", new[] { typeof(bool) });
         private readonly StateStore _store;
         private readonly IHostPortProbe _host;
 
@@ -63,7 +61,7 @@ namespace DyadPorts.Core.Previews
             if (!_host.IsFree(port)) throw new PortTakenException(port, "a host process listens on it now");
             var logPath = LogPath(_store, request.AppId);
             log.Verbose($"App {request.AppId}: starting the preview process on port {port} in {request.Path}; output goes to {logPath}.");
-            var process = StartProcess(request, port, logPath);
+            var process = Start(request, port, logPath);
             var startedAt = PreviewProcesses.StartedAt(process);
             if (startedAt == null)
             {
@@ -149,7 +147,7 @@ namespace DyadPorts.Core.Previews
                     Kill(process);
                     log.Verbose($"App {record.AppId}: stopped its preview process {record.ProcessId}.");
                 }
-                catch (Exception e) when (e is InvalidOperationException || e is TargetInvocationException || e is System.ComponentModel.Win32Exception)
+                catch (Exception e) when (e is InvalidOperationException || e is System.ComponentModel.Win32Exception)
                 {
                     // It exited by itself meanwhile.
                 }
@@ -162,18 +160,16 @@ namespace DyadPorts.Core.Previews
         public static string LogPath(StateStore store, string appId) =>
             Path.Combine(Path.GetDirectoryName(store.Path) ?? ".", "logs", appId + ".log");
 
-        private static Process StartProcess(PreviewRequest request, int port, string logPath)
+        /// <summary>Starts /bin/sh with the command, PORT set and output to the log; the arguments travel as an ArgumentList, never quoted by us.</summary>
+        internal static Process Start(PreviewRequest request, int port, string logPath)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(logPath));
             File.WriteAllText(logPath, string.Empty);
-            var info = new ProcessStartInfo("/bin/sh")
-            {
-                UseShellExecute = false,
-                WorkingDirectory = request.Path,
-                Arguments = request.IsShellCommand
-                    ? JoinArguments(new[] { "-c", ShellScript })
-                    : JoinArguments(new[] { "-c", ExecScript, "dyadports-preview" }.Concat(request.Command)),
-            };
+            var arguments = request.IsShellCommand
+                ? new[] { "-c", ShellScript }
+                : new[] { "-c", ExecScript, "dyadports-preview" }.Concat(request.Command);
+            var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = request.Path };
+            foreach (var argument in arguments) info.ArgumentList.Add(argument);
             info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
             info.Environment["VITE_PORT"] = info.Environment["PORT"];
             info.Environment["DYADPORTS_LOG"] = logPath;
@@ -192,8 +188,7 @@ namespace DyadPorts.Core.Previews
 
         private static void Kill(Process process)
         {
-            if (KillTree != null) KillTree.Invoke(process, new object[] { true });
-            else process.Kill();
+            process.Kill(entireProcessTree: true);
             process.WaitForExit(5000);
         }
 
@@ -207,34 +202,6 @@ namespace DyadPorts.Core.Previews
             {
                 return "(no log)";
             }
-        }
-
-        /// <summary>Quotes arguments so that .NET splits them back exactly (the MSVC rules it uses on every platform).</summary>
-        public static string JoinArguments(IEnumerable<string> arguments)
-        {
-            var builder = new System.Text.StringBuilder();
-            foreach (var argument in arguments)
-            {
-                if (builder.Length > 0) builder.Append(' ');
-                if (argument.Length > 0 && argument.IndexOfAny(new[] { ' ', '\t', '\n', '"', '\\', '\'' }) < 0)
-                {
-                    builder.Append(argument);
-                    continue;
-                }
-                builder.Append('"');
-                var backslashes = 0;
-                foreach (var c in argument)
-                {
-                    if (c == '\\') { backslashes++; continue; }
-                    if (c == '"') builder.Append('\\', backslashes * 2 + 1);
-                    else builder.Append('\\', backslashes);
-                    backslashes = 0;
-                    builder.Append(c);
-                }
-                builder.Append('\\', backslashes * 2);
-                builder.Append('"');
-            }
-            return builder.ToString();
         }
     }
 }

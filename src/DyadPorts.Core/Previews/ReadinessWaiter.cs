@@ -12,7 +12,7 @@ namespace DyadPorts.Core.Previews
         private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
         /// <summary>Returns when the preview answers; throws PreviewExitedEarly or PreviewTimeout otherwise. Cleans up nothing itself.</summary>
-        public static void Wait(PreviewRequest request, int port, IOperationLog log, CancellationToken ct, Func<bool> stillRunning, Func<string> logs)
+        public static void Wait(PreviewRequest request, int port, Func<bool> stillRunning, Func<string> logs, IOperationLog log, CancellationToken ct)
         {
             var activity = $"Starting preview of app {request.AppId}";
             var watch = Stopwatch.StartNew();

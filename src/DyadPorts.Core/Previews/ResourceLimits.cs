@@ -34,7 +34,7 @@ namespace DyadPorts.Core.Previews
         {
             if (string.IsNullOrWhiteSpace(text)) return 0;
             var t = text.Trim().ToLowerInvariant();
-            if (t.EndsWith("b", StringComparison.Ordinal) && t.Length > 1 && !char.IsDigit(t[t.Length - 2])) t = t.Substring(0, t.Length - 1);
+            if (t.EndsWith('b') && t.Length > 1 && !char.IsDigit(t[t.Length - 2])) t = t.Substring(0, t.Length - 1);
             long unit = 1;
             switch (t[t.Length - 1])
             {

@@ -69,7 +69,7 @@ namespace DyadPorts.Core.State
         }
 
         /// <summary>A lock file beside the state, e.g. for one app's start: same folder, same safety rules.</summary>
-        internal IDisposable LockBeside(string name, TimeSpan timeout, CancellationToken cancellationToken, Func<string, TimeSpan, DyadPortsException> timedOut)
+        internal IDisposable LockBeside(string name, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
         {
             SafeFiles.EnsureFolder(Folder);
             return CrossProcessLock.Acquire($"{Path}.{name}.lock", timeout, cancellationToken, timedOut);
@@ -289,7 +289,7 @@ namespace DyadPorts.Core.State
         private static string Describe(JToken value)
         {
             var compact = value.ToString(Formatting.None);
-            return compact.Length > 120 ? compact.Substring(0, 117) + "..." : compact;
+            return compact.Length > 120 ? string.Concat(compact.AsSpan(0, 117), "...") : compact;
         }
 
         private string BackUp()
@@ -351,11 +351,8 @@ namespace DyadPorts.Core.State
             string machine;
             try { machine = File.Exists("/etc/machine-id") ? File.ReadAllText("/etc/machine-id").Trim() : Environment.MachineName; }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { machine = Environment.MachineName; }
-            using (var sha = SHA256.Create())
-            {
-                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(machine + "\n" + path));
-                return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
-            }
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(machine + "\n" + path));
+            return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
         }
 
         private static void TryDelete(string path)

@@ -30,6 +30,7 @@ namespace DyadPorts.Core.State
     /// fstat on the open descriptor, and flock. .NET takes its own advisory lock only when it opens a file
     /// by path, so a descriptor from <see cref="Open"/> is locked with <see cref="TryLock"/> explicitly.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Globalization", "CA2101", Justification = "Paths are marshalled explicitly as UTF-8 (LPUTF8Str), which is what libc takes on Linux and macOS.")]
     internal static class UnixFiles
     {
         private static readonly bool IsMac = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);

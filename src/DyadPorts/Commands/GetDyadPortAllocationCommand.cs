@@ -19,6 +19,7 @@ namespace DyadPorts.Commands
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(AppIdCompleter))]
+        [Alias("Name")]
         public string[] AppId { get; set; }
 
         protected override void Process()

@@ -15,6 +15,7 @@ namespace DyadPorts.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateAppId]
         [ArgumentCompleter(typeof(AppIdCompleter))]
+        [Alias("Name")]
         public string[] AppId { get; set; }
 
         /// <summary>Write each released allocation (Status Released) to the pipeline.</summary>

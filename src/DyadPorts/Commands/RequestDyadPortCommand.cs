@@ -13,6 +13,7 @@ namespace DyadPorts.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateAppId]
         [ArgumentCompleter(typeof(AppIdCompleter))]
+        [Alias("Name")]
         public string AppId { get; set; }
 
         /// <summary>Re-choose from the start of the range instead of keeping the app's still-free port (the seed's forceNew).</summary>

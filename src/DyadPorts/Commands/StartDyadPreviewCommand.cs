@@ -16,6 +16,7 @@ namespace DyadPorts.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateAppId]
         [ArgumentCompleter(typeof(AppIdCompleter))]
+        [Alias("Name")]
         public string AppId { get; set; }
 
         /// <summary>The app folder, mounted at /app (container) or used as working directory (process). Default: the current location.</summary>

@@ -18,6 +18,7 @@ namespace DyadPorts.Commands
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdleSet)]
         [ValidateAppId]
         [ArgumentCompleter(typeof(AppIdCompleter))]
+        [Alias("Name")]
         public string[] AppId { get; set; }
 
         /// <summary>The idle reaper: stop only previews whose traffic has not changed for at least this long.</summary>

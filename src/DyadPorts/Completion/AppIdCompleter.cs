@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
@@ -40,9 +41,10 @@ namespace DyadPorts.Completion
         {
             var prefix = wordToComplete ?? string.Empty;
             return CompletionSources.Allocations(DyadSession.Current)
-                .Where(a => a.Port.ToString().StartsWith(prefix, StringComparison.Ordinal))
+                .Select(a => (a.Port, a.AppId, Text: a.Port.ToString(CultureInfo.InvariantCulture)))
+                .Where(a => a.Text.StartsWith(prefix, StringComparison.Ordinal))
                 .OrderBy(a => a.Port)
-                .Select(a => new CompletionResult(a.Port.ToString(), a.Port.ToString(), CompletionResultType.ParameterValue, $"port {a.Port} of app {a.AppId}"));
+                .Select(a => new CompletionResult(a.Text, a.Text, CompletionResultType.ParameterValue, $"port {a.Port} of app {a.AppId}"));
         }
     }
 

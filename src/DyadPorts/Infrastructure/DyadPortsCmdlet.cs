@@ -12,14 +12,14 @@ namespace DyadPorts.Infrastructure
     /// forwards the core's decisions to the verbose, warning and progress streams, and turns core
     /// failures into ErrorRecords with their own id, category and target.
     /// </summary>
-    public abstract class DyadPortsCmdlet : PSCmdlet, IOperationLog
+    public abstract partial class DyadPortsCmdlet : PSCmdlet, IOperationLog
     {
         private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
 
-        protected DyadSession Session => DyadSession.Current;
+        protected static DyadSession Session => DyadSession.Current;
         protected CancellationToken CancellationToken => _cancellation.Token;
 
-        protected override void StopProcessing() => _cancellation.Cancel();
+        protected override void StopProcessing() => CancelUnlessDisposed();
 
         protected sealed override void BeginProcessing() => Run(Begin);
         protected sealed override void ProcessRecord() => Run(Process);
@@ -78,7 +78,7 @@ namespace DyadPorts.Infrastructure
 
         protected static ErrorRecord ToErrorRecord(DyadPortsException e)
         {
-            var category = (ErrorCategory)Enum.Parse(typeof(ErrorCategory), e.Category.ToString());
+            var category = Enum.Parse<ErrorCategory>(e.Category.ToString());
             return new ErrorRecord(e, e.ErrorId, category, e.Target);
         }
 

@@ -13,7 +13,7 @@
         Synopsis    = 'Allocates a host port to an app, validated against the engine, the host and the other apps.'
         Description = 'Request-DyadPort is the seed''s allocatePort(appId, forceNew) done right. If the app already has a port that is still free on the system, it keeps it. If that port is now held by a container, a host process or another app, it writes a warning naming the holder and moves the app to the first free port of the range. A port published by the app''s own running container (created by DyadPorts for it in this state: labels dyadports.managed, dyadports.app-id and dyadports.state) stays the app''s; a container merely named dyad-app-<AppId> does not count. Each call lists the engine''s containers once (running, stopped and created), probes host sockets for the candidate ports only, and reads and writes the state file under a cross-process lock. When no port is free it writes a non-terminating PortRangeExhausted error for that AppId and goes on with the next piped AppId.'
         Parameters  = @{
-            AppId = 'The app to allocate for: 1-63 characters, a letter or digit followed by letters, digits, ''_'', ''.'' or ''-''. Accepted from the pipeline by value and by property name.'
+            AppId = 'The app to allocate for: 1-63 characters, a letter or digit followed by letters, digits, ''_'', ''.'' or ''-''. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have).'
             Force = 'Chooses again from the start of the range instead of keeping a current port that is still free (the seed''s forceNew). A port the app''s own running container publishes is still kept.'
         }
         Examples    = @(
@@ -48,7 +48,7 @@
         Synopsis    = 'Lists port allocations, each reconciled with what runs now.'
         Description = 'Get-DyadPortAllocation reads the state file and the engine once, and reports each allocation with a Status: Active (the app''s container or process runs on the port), Reserved (allocated, no preview yet, nothing else holds it), Stale (the app''s preview is gone or stopped) or Conflict (something else now holds the port; HeldBy says what). An AppId without wildcards that has no allocation is a non-terminating AppIdNotFound error. A corrupt state file is rebuilt from this state''s DyadPorts-labelled containers, then backed up, with a StateFileCorrupt warning; a file of a newer version is refused (StateFileNewerVersion) and left as it is.'
         Parameters  = @{
-            AppId = 'The apps to show; wildcards are allowed. All apps when omitted. Accepted from the pipeline by value and by property name.'
+            AppId = 'The apps to show; wildcards are allowed. All apps when omitted. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have).'
         }
         Examples    = @(
             @{ Code = 'Get-DyadPortAllocation'; Remarks = 'Lists every allocation with its reconciled status.' }
@@ -63,7 +63,7 @@
         Synopsis    = 'Releases apps'' port allocations.'
         Description = 'Remove-DyadPortAllocation deletes apps'' allocations from the state file, under its lock, so their ports can be given to other apps. It does not touch containers: Stop-DyadPreview stops or removes those. It needs no engine. An AppId with no allocation is a non-terminating AppIdNotFound error (ObjectNotFound).'
         Parameters  = @{
-            AppId    = 'The apps whose allocations to release. Accepted from the pipeline by value and by property name, so allocations pipe straight in.'
+            AppId    = 'The apps whose allocations to release. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have), so allocations pipe straight in.'
             PassThru = 'Writes each released allocation, with Status Released, to the pipeline.'
         }
         Examples    = @(
@@ -78,7 +78,7 @@
         Synopsis    = 'Starts an app''s preview on a port that is really free, and waits until it answers HTTP.'
         Description = 'Start-DyadPreview runs the seed''s preview flow without its races. Starts and stops of one AppId are serialised by a per-app lock across runspaces and processes, so a second start waits and returns the first one''s preview. If the app''s own container (dyad-app-<AppId>, created by DyadPorts in this state) runs, it is returned with the port the engine reports, and nothing is started. If it exists but is stopped, it is removed and its allocation released. Then a port is allocated with -Force semantics and the container is created and started through the engine API: -p P:P, PORT and VITE_PORT set to P, the app folder mounted at /app as the working directory, labels dyadports.app-id, dyadports.managed=true and dyadports.state=<state id>, and CONTAINER_CPU_LIMIT / CONTAINER_MEMORY_LIMIT applied. If the engine refuses the port because something took it after the check, the port is marked and the next one tried, up to -MaxRetries times (PortConflictRetriesExhausted after that); nothing is left behind. With -AutoKillPort (or AUTO_KILL_PORT=true), orphans that hold a wanted port are removed: DyadPorts containers of this state, created, exited or dead, whose app has no allocation on that port. A stopped preview whose app kept its allocation is passed over, and unlabelled containers, other states'' containers and host processes are never touched. A container name that belongs to anything but the app''s own container is a ContainerNameInUse error. The command then waits for an HTTP answer on 127.0.0.1:P with a progress bar; a preview that exits first fails with PreviewExitedEarly and its last log lines. With the process engine the command runs as a host child process with PORT set.'
         Parameters  = @{
-            AppId        = 'The app to preview. Accepted from the pipeline by value and by property name.'
+            AppId        = 'The app to preview. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have).'
             Path         = 'The app folder: mounted at /app in a container, the working directory of a process. Default: the current location.'
             Image        = 'The container image. Default: DYAD_PREVIEW_IMAGE, else node:22-alpine. A missing image is pulled with a progress bar; if that fails, ImageNotFound says how to build or import one.'
             Command      = 'The preview command. One string runs through sh -c; several strings run as a program and its arguments. The port is in $PORT. Default: npm install && npm run dev -- --host 0.0.0.0 --port "$PORT".'
@@ -91,8 +91,9 @@
             @{ Code = 'Start-DyadPreview 57 -Path ./apps/57'; Remarks = 'Starts app 57''s dev server in node:22-alpine on the first free port and returns its Url once it answers.' }
             @{ Code = '''56'', ''57'', ''58'' | Start-DyadPreview -Path ./site -Image busybox:local -Command ''httpd -f -p "$PORT" -h /app'' | Select-Object AppId, Url'; Remarks = 'Starts three static previews from the pipeline and lists their URLs.' }
             @{ Code = '$env:CONTAINERIZATION_ENABLED = ''false''; Start-DyadPreview 57 -Command ''npm run dev -- --port "$PORT"'''; Remarks = 'Runs the preview as a host process, as dyad desktop does.' }
+            @{ Code = 'Get-ChildItem ~/apps -Directory | Start-DyadPreview'; Remarks = 'Starts a preview for every app folder: a folder''s Name becomes the AppId (alias Name) and its FullName the Path (alias FullName).' }
         )
-        Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds, or objects with AppId (and Path or FullName) properties.' })
+        Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds, or objects with AppId or Name (and Path or FullName) properties, such as folders from Get-ChildItem -Directory.' })
         Outputs     = @(@{ Type = 'DyadPorts.Preview'; Description = 'AppId, Port, Url, ContainerName, ContainerId, ProcessId, Engine, Image, State, StartedAt and the ports lost to races.' })
     }
 
@@ -100,7 +101,7 @@
         Synopsis    = 'Stops an app''s preview and releases its port.'
         Description = 'Stop-DyadPreview stops the app''s DyadPorts container (or removes it with -Remove) or its preview process, then releases its allocation unless -KeepAllocation is given. Only the app''s own containers (labelled dyadports.managed=true and dyadports.state of this state) are touched, and a preview process is killed only when its pid and recorded start time match; otherwise a warning says it was left alone. An app with neither a preview nor an allocation is a non-terminating AppIdNotFound error.'
         Parameters  = @{
-            AppId          = 'The apps whose previews to stop. Accepted from the pipeline by value and by property name.'
+            AppId          = 'The apps whose previews to stop. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have).'
             Remove         = 'Removes the container instead of only stopping it.'
             KeepAllocation = 'Keeps the port allocated to the app; Get-DyadPortAllocation then shows it as Stale.'
             PassThru       = 'Writes what was stopped to the pipeline.'

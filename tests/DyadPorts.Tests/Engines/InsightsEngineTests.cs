@@ -126,7 +126,7 @@ namespace DyadPorts.Tests.Engines
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void The_reaper_stops_the_idle_preview_spares_the_busy_one_and_WhatIf_changes_nothing(string name)
+        public async System.Threading.Tasks.Task The_reaper_stops_the_idle_preview_spares_the_busy_one_and_WhatIf_changes_nothing(string name)
         {
             var engine = TestEngine.Get(name);
             var busy = TestRun.App("busy");
@@ -154,7 +154,7 @@ namespace DyadPorts.Tests.Engines
             var stopped = new List<Preview>();
             for (var round = 0; round < 20 && stopped.All(p => p.AppId != idle); round++)
             {
-                for (var i = 0; i < 3; i++) { Assert.Equal("insight", Http.GetStringAsync($"http://127.0.0.1:{pBusy.Port}/").GetAwaiter().GetResult().Trim()); Thread.Sleep(500); }
+                for (var i = 0; i < 3; i++) { Assert.Equal("insight", (await Http.GetStringAsync($"http://127.0.0.1:{pBusy.Port}/")).Trim()); Thread.Sleep(500); }
                 stopped.AddRange(reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, true, new RecordingLog(), default));
                 Assert.DoesNotContain(stopped, p => p.AppId == busy);
             }
@@ -168,7 +168,7 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
-        public void The_reaper_judges_process_previews_by_the_connections_to_their_port()
+        public async System.Threading.Tasks.Task The_reaper_judges_process_previews_by_the_connections_to_their_port()
         {
             var busy = TestRun.App("pbusy");
             var idle = TestRun.App("pidle");
@@ -179,7 +179,7 @@ namespace DyadPorts.Tests.Engines
                 bool Mine(string id) => id == busy || id == idle;
                 var reaper = new IdleReaper(Allocator(null));
                 reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
-                for (var i = 0; i < 3; i++) { Http.GetStringAsync($"http://127.0.0.1:{pBusy.Port}/").GetAwaiter().GetResult(); Thread.Sleep(500); }
+                for (var i = 0; i < 3; i++) { await Http.GetStringAsync($"http://127.0.0.1:{pBusy.Port}/"); Thread.Sleep(500); }
                 var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
                 Assert.Equal(new[] { idle }, stopped.Select(p => p.AppId));
                 Assert.False(PreviewProcesses.IsAlive(new AllocationRecord { ProcessId = pIdle.ProcessId, ProcessStartedAt = pIdle.StartedAt }));

@@ -64,7 +64,7 @@ namespace DyadPorts.Tests.Engines
                 Assert.Equal(engine.Kind, p.Engine);
             }
             // What `ps` shows: exactly those bindings.
-            var bindings = engine.All().Where(c => c.Names.Any(n => n.StartsWith("/dyad-app-")))
+            var bindings = engine.All().Where(c => c.Names.Any(n => n.StartsWith("/dyad-app-", StringComparison.Ordinal)))
                 .ToDictionary(c => c.Names[0].TrimStart('/'), c => c.Ports.Where(x => x.PublicPort > 0).Select(x => (int)x.PublicPort).Distinct().Single());
             Assert.Equal(32100, bindings["dyad-app-56"]);
             Assert.Equal(32101, bindings["dyad-app-57"]);
@@ -111,7 +111,7 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(new[] { 32200 }, preview.PortsLostToRaces);
             Assert.Contains(log.Verbose, v => v.Contains("refused port 32200"));
             Assert.Equal("hello from the preview", Get(32201).Trim());
-            Assert.Single(engine.All(), c => c.Names.Any(n => n.StartsWith("/dyad-app-62")));
+            Assert.Single(engine.All(), c => c.Names.Any(n => n.StartsWith("/dyad-app-62", StringComparison.Ordinal)));
         }
 
         [Theory]

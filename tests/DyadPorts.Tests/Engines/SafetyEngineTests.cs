@@ -106,7 +106,7 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var otherState = engine.RunManaged(TestRun.App("other"), 41520, start: false, stateId: "00000000deadbeef");
             var legacy = engine.RunManaged(TestRun.App("legacy"), 41521, start: false);
-            var unlabelled = engine.Run("dyadtest-plain-" + TestRun.Id.Substring(0, 6), 41522, start: false);
+            var unlabelled = engine.Run(TestRun.Prefix + "plain", 41522, start: false);
             var preview = Launcher(engine).Start(Request(TestRun.App("o-new"), engine, 41520, 41523, autoKill: true), new RecordingLog(), default);
             Assert.Equal(41523, preview.Port);
             Assert.Equal(otherState, engine.Find("dyad-app-" + TestRun.App("other")).ID);
@@ -208,7 +208,7 @@ namespace DyadPorts.Tests.Engines
             var only = Assert.Single(all);
             Assert.Equal((TestRun.App("mine"), 41570, AllocationStatus.Active), (only.AppId, only.Port, only.Status));
             // The other state's container still holds its port for everyone.
-            Assert.False(Allocator(engine).Test(new[] { 41571, 41572 }, NullOperationLog.Instance, default).Any(s => s.Available));
+            Assert.DoesNotContain(Allocator(engine).Test(new[] { 41571, 41572 }, NullOperationLog.Instance, default), s => s.Available);
         }
 
         // ---- 6. Failure paths clean up and never release what they do not own ---------------------------

@@ -64,12 +64,12 @@ namespace DyadPorts.Tests.Support
             {
                 Name = name,
                 Image = Image,
-                Cmd = cmd ?? new List<string> { "httpd", "-f", "-p", hostPort.ToString(), "-h", "/www" },
+                Cmd = cmd ?? new List<string> { "httpd", "-f", "-p", hostPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-h", "/www" },
                 ExposedPorts = new Dictionary<string, EmptyStruct> { [key] = default },
                 Labels = allLabels,
                 HostConfig = new HostConfig
                 {
-                    PortBindings = new Dictionary<string, IList<PortBinding>> { [key] = new List<PortBinding> { new PortBinding { HostPort = hostPort.ToString(), HostIP = hostIp ?? "" } } },
+                    PortBindings = new Dictionary<string, IList<PortBinding>> { [key] = new List<PortBinding> { new PortBinding { HostPort = hostPort.ToString(System.Globalization.CultureInfo.InvariantCulture), HostIP = hostIp ?? "" } } },
                     CapAdd = capAdd,
                 },
             }).GetAwaiter().GetResult();

@@ -7,7 +7,7 @@ namespace DyadPorts.Tests.Support
     {
         public const string Label = "dyadports.test-run";
         public static readonly string Id = Environment.GetEnvironmentVariable("DYADPORTS_TEST_RUN") is string id && id.Length > 0 ? id : Guid.NewGuid().ToString("N");
-        public static readonly string Prefix = "t" + Id.Replace("-", "").Substring(0, 6) + "-";
+        public static readonly string Prefix = string.Concat("t", Id.Replace("-", "", StringComparison.Ordinal).AsSpan(0, 6), "-");
         public static string App(string name) => Prefix + name;
     }
 }

@@ -92,13 +92,5 @@ namespace DyadPorts.Tests.Unit
             var e = Assert.Throws<DyadPortsException>(() => ResourceLimits.ParseMemory(text));
             Assert.Equal(FailureCategory.InvalidArgument, e.Category);
         }
-
-        [Fact]
-        public void Quoted_arguments_split_back_exactly()
-        {
-            var args = new[] { "-c", "exec \"$@\"", "a b", "back\\slash\"quote", "" };
-            var joined = DyadPorts.Core.Previews.ProcessPreviewHost.JoinArguments(args);
-            Assert.Equal("-c \"exec \\\"$@\\\"\" \"a b\" \"back\\slash\\\"quote\" \"\"", joined);
-        }
     }
 }

@@ -34,7 +34,7 @@ namespace DyadPorts.Tests.Unit
                 Assert.False(probe.IsFree(port));
                 var who = probe.DescribeHolder(port);
                 Assert.StartsWith("host process", who);
-                Assert.Contains(port.ToString(), who);
+                Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), who);
                 Assert.Contains("(pid " + System.Environment.ProcessId + ")", who);
             }
             finally

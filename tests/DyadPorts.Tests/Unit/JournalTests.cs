@@ -11,6 +11,7 @@ using Xunit;
 
 namespace DyadPorts.Tests.Unit
 {
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public class JournalTests
     {
         private static void Journal(StateStore store, params PortEvent[] events) =>

@@ -9,6 +9,7 @@ using Xunit;
 namespace DyadPorts.Tests.Unit
 {
     /// <summary>State files in shared folders: no symlink is followed, no other user's file is touched, no open folder is trusted.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public class StateFileSafetyTests
     {
         private const string OtherUser = "dyadports-other";

@@ -11,6 +11,7 @@ using Xunit;
 
 namespace DyadPorts.Tests.Unit
 {
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public class StateStoreTests
     {
         private static StateDocument Rebuilt(params (string app, int port)[] records)
@@ -37,6 +38,9 @@ namespace DyadPorts.Tests.Unit
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temp.StatePath));
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temp.StatePath + ".lock"));
+                var nested = new StateStore(Path.Combine(temp.Directory, "new-folder", "state.json"));
+                nested.Update(s => { s.Allocations["b"] = new AllocationRecord { AppId = "b", Port = 41001 }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(temp.Directory, "new-folder")));
             }
             Assert.Empty(Directory.GetFiles(temp.Directory, "*.tmp"));
         }

@@ -1,0 +1,38 @@
+using System;
+using System.IO;
+using DyadPorts.Core.Previews;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    /// <summary>The process engine hands program and arguments over as ProcessStartInfo.ArgumentList: no quoting of ours.</summary>
+    public class ProcessArgumentTests
+    {
+        [Fact]
+        public void Arguments_reach_the_program_exactly_without_a_shell_expanding_them()
+        {
+            if (OperatingSystem.IsWindows()) return;
+            var dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "dyadports-args-" + Guid.NewGuid().ToString("N")));
+            try
+            {
+                var log = Path.Combine(dir.FullName, "logs", "args.log");
+                var request = new PreviewRequest
+                {
+                    AppId = "args",
+                    Path = dir.FullName,
+                    Command = new[] { "printf", "[%s]\\n", "a b", "back\\slash\"quote", "", "$PORT", "it's" },
+                };
+                using (var process = ProcessPreviewHost.Start(request, 32299, log))
+                {
+                    Assert.True(process.WaitForExit(10000));
+                    Assert.Equal(0, process.ExitCode);
+                }
+                Assert.Equal(new[] { "[a b]", "[back\\slash\"quote]", "[]", "[$PORT]", "[it's]" }, File.ReadAllLines(log));
+            }
+            finally
+            {
+                dir.Delete(true);
+            }
+        }
+    }
+}

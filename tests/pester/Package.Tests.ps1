@@ -1,0 +1,104 @@
+# The module as shipped: a truthful manifest, one version, a minimal set of assemblies, and a package of exactly that folder.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $Manifest = Join-Path $ModulePath 'DyadPorts.psd1'
+    $Data = Import-PowerShellDataFile $Manifest
+    $Version = $Data.ModuleVersion
+    $PackageDir = if ($env:DYADPORTS_PACKAGES) { $env:DYADPORTS_PACKAGES } else { Join-Path (Split-Path $ModulePath) 'packages' }
+    $Nupkg = Join-Path $PackageDir "DyadPorts.$Version.nupkg"
+}
+
+Describe 'The built manifest' {
+    It 'passes Test-ModuleManifest and declares what is proven: Core edition, PowerShell 7.4+' {
+        $m = Test-ModuleManifest $Manifest
+        $m.PowerShellVersion | Should -Be ([version]'7.4')
+        $m.CompatiblePSEditions | Should -Be @('Core')
+        $Data.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Core'
+        $Data.PrivateData.PSData.Tags | Should -Not -Contain 'PSEdition_Desktop'
+    }
+
+    It 'links to nothing that does not exist' {
+        $Data.PrivateData.PSData.Keys | Should -Not -Contain 'ProjectUri'
+        $Data.PrivateData.PSData.Keys | Should -Not -Contain 'LicenseUri'
+        $Data.PrivateData.PSData.Keys | Should -Not -Contain 'IconUri'
+    }
+
+    It 'takes ReleaseNotes from the CHANGELOG.md section of its ModuleVersion' {
+        $changelog = Get-Content (Join-Path $RepoRoot 'CHANGELOG.md') -Raw
+        $changelog | Should -Match '(?m)^## \[Unreleased\]'
+        $section = [regex]::Match($changelog, '(?ms)^## \[' + [regex]::Escape($Version) + '\] - \d{4}-\d{2}-\d{2}\n(.*?)(?=^## |\z)')
+        $section.Success | Should -BeTrue -Because "CHANGELOG.md needs a '## [$Version] - YYYY-MM-DD' section"
+        $Data.PrivateData.PSData.ReleaseNotes | Should -Be $section.Groups[1].Value.Trim()
+    }
+
+    It 'agrees with LICENSE: MIT, and the license ships in the module' {
+        $Data.Copyright | Should -Match 'MIT'
+        Get-Content (Join-Path $RepoRoot 'LICENSE') -TotalCount 1 | Should -Be 'MIT License'
+        Get-Content (Join-Path $ModulePath 'LICENSE') -Raw | Should -Be (Get-Content (Join-Path $RepoRoot 'LICENSE') -Raw)
+    }
+
+    It 'is the one version source: both assemblies carry ModuleVersion, Directory.Build.props carries none' {
+        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Core.dll') {
+            $path = Join-Path $ModulePath $dll
+            [Reflection.AssemblyName]::GetAssemblyName($path).Version | Should -Be ([version]"$Version.0")
+            (Get-Item $path).VersionInfo.ProductVersion | Should -BeLike "$Version*"
+        }
+        Get-Content (Join-Path $RepoRoot 'Directory.Build.props') -Raw | Should -Not -Match '<(Version|VersionPrefix|AssemblyVersion|FileVersion)>'
+    }
+}
+
+Describe 'The shipped assemblies' {
+    It 'are the module''s own two and Docker.DotNet, and nothing pwsh already has (Newtonsoft.Json, System.*)' {
+        (Get-ChildItem $ModulePath -Filter *.dll).Name | Sort-Object |
+            Should -Be @('Docker.DotNet.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll')
+    }
+
+    It 'target net8.0, what pwsh 7.4 runs on' {
+        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Core.dll') {
+            $bytes = [IO.File]::ReadAllBytes((Join-Path $ModulePath $dll))
+            [Text.Encoding]::UTF8.GetString($bytes) | Should -Match '\.NETCoreApp,Version=v8\.0'
+        }
+    }
+}
+
+Describe 'The package' {
+    BeforeAll {
+        if (-not (Test-Path $Nupkg)) { throw "No package at ${Nupkg}: run './build.ps1 Package' (build.ps1 Test runs it before Pester)." }
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [IO.Compression.ZipFile]::OpenRead($Nupkg)
+        try { $Entries = @($zip.Entries.FullName | ForEach-Object { [Uri]::UnescapeDataString($_) }) } finally { $zip.Dispose() }
+        $Content = @($Entries | Where-Object { $_ -notmatch '^(_rels/|package/|\[Content_Types\]\.xml$|DyadPorts\.nuspec$)' })
+    }
+
+    It 'is named DyadPorts.{ModuleVersion}.nupkg under out/packages' {
+        Split-Path $Nupkg -Leaf | Should -Be "DyadPorts.$Version.nupkg"
+    }
+
+    It 'holds exactly the module folder: manifest, assemblies, format file, LICENSE and en-US help' {
+        $Content | Sort-Object | Should -Be @(
+            'Docker.DotNet.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll', 'DyadPorts.Format.ps1xml', 'DyadPorts.psd1',
+            'en-US/about_DyadPorts.help.txt', 'en-US/DyadPorts.dll-Help.xml', 'LICENSE'
+        ) -Because 'the package is the module as users get it'
+        $built = Get-ChildItem $ModulePath -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($ModulePath, $_.FullName) -replace '\\', '/' }
+        $Content | Sort-Object | Should -Be ($built | Sort-Object)
+    }
+
+    It 'carries no test or build leftovers' {
+        $Entries | Where-Object { $_ -match '\.(pdb|deps\.json|runtimeconfig\.json|trx|cs|csproj|sln|Tests\.ps1)$|(^|/)(obj|bin|tests?|TestResults)/|System\.Management\.Automation|Microsoft\.PowerShell\.' } |
+            Should -BeNullOrEmpty
+    }
+
+    It 'describes itself from the manifest: id, version, release notes, no project link' {
+        $zip = [IO.Compression.ZipFile]::OpenRead($Nupkg)
+        try {
+            $reader = [IO.StreamReader]::new($zip.GetEntry('DyadPorts.nuspec').Open())
+            try { $nuspec = [xml]$reader.ReadToEnd() } finally { $reader.Dispose() }
+        } finally { $zip.Dispose() }
+        $nuspec.package.metadata.id | Should -Be 'DyadPorts'
+        $nuspec.package.metadata.version | Should -Be $Version
+        $nuspec.package.metadata.releaseNotes | Should -Be $Data.PrivateData.PSData.ReleaseNotes
+        $nuspec.package.metadata.tags | Should -Not -Match 'PSEdition_Desktop'
+        $nuspec.package.metadata.PSObject.Properties.Name | Should -Not -Contain 'projectUrl'
+    }
+}

@@ -1,0 +1,77 @@
+# Table views that keep a 63-character AppId whole, and app folders that pipe straight into the cmdlets.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $ModulePath -Force
+    $LongId = 'a' * 41 + '-0123456789-0123456789'   # 63 characters, the longest valid AppId
+}
+
+Describe 'Views with a 63-character AppId at 120 columns' {
+    It 'shows the whole AppId of <Type> in the default table' -ForEach @(
+        @{ Type = 'PortAllocation'; Headers = 'AppId', 'Port', 'Status', 'Engine', 'HeldBy' }
+        @{ Type = 'Preview'; Headers = 'AppId', 'Port', 'State', 'Engine', 'Url' }
+    ) {
+        $LongId.Length | Should -Be 63
+        $objects = switch ($Type) {
+            'PortAllocation' {
+                [DyadPorts.PortAllocation]@{ AppId = $LongId; Port = 32199; Status = 'Conflict'; Engine = 'Docker'; ContainerName = "dyad-app-$LongId"; HeldBy = 'host process python3 (pid 4242) listening on 0.0.0.0:32199' }
+                [DyadPorts.PortAllocation]@{ AppId = '57'; Port = 32101; Status = 'Reserved'; Engine = 'Podman'; ContainerName = 'dyad-app-57' }
+            }
+            'Preview' {
+                [DyadPorts.Preview]@{ AppId = $LongId; Port = 32199; Url = 'http://localhost:32199'; State = 'running'; Engine = 'Podman'; ContainerName = "dyad-app-$LongId" }
+                [DyadPorts.Preview]@{ AppId = '57'; Port = 32101; Url = 'http://localhost:32101'; State = 'running'; Engine = 'Podman'; ContainerName = 'dyad-app-57' }
+            }
+        }
+        foreach ($text in ($objects | Out-String -Width 120), ($objects | Format-Table | Out-String -Width 120)) {
+            $lines = $text -split "`n" | Where-Object { $_.Trim() }
+            ($lines[0] -split '\s+' | Where-Object { $_ }) | Should -Be $Headers
+            $text | Should -Match ([regex]::Escape($LongId)) -Because 'the AppId must not be cut'
+            $text | Should -Match 'http://localhost:32199|32199 Conflict'
+            $text | Should -Not -Match '…[ ]+\S' -Because 'no column but the last may be cut'
+            $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 120 }
+        }
+    }
+
+    It 'keeps a short AppId on one narrow line' {
+        $text = [DyadPorts.PortAllocation]@{ AppId = '57'; Port = 32101; Status = 'Reserved'; Engine = 'Podman' } | Out-String -Width 120
+        ($text -split "`n" | Where-Object { $_ -match '32101' }) | Should -Match '^57\s+32101 Reserved'
+    }
+
+    It 'leaves ContainerName to the list view of <Type>' -ForEach @(@{ Type = 'PortAllocation' }, @{ Type = 'Preview' }) {
+        $object = New-Object "DyadPorts.$Type" -Property @{ AppId = $LongId; Port = 32199; ContainerName = "dyad-app-$LongId" }
+        $object | Format-List | Out-String -Width 120 | Should -Match ("ContainerName\s*: " + [regex]::Escape("dyad-app-$LongId"))
+    }
+}
+
+Describe 'App folders piped by property name' {
+    BeforeAll {
+        $apps = Join-Path ([IO.Path]::GetTempPath()) ('dyadports-apps-' + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory (Join-Path $apps 'app-one'), (Join-Path $apps 'app2') | Out-Null
+        $state = Join-Path $apps 'state.json'
+    }
+    AfterAll { Remove-Item $apps -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'gives AppId the alias Name on <Name>' -ForEach @(
+        @{ Name = 'Start-DyadPreview' }, @{ Name = 'Request-DyadPort' }, @{ Name = 'Stop-DyadPreview' },
+        @{ Name = 'Get-DyadPortAllocation' }, @{ Name = 'Remove-DyadPortAllocation' }
+    ) {
+        $parameter = (Get-Command $Name).Parameters['AppId']
+        $parameter.Aliases | Should -Contain 'Name'
+        $parameter.Attributes.Where({ $_ -is [Parameter] }).ValueFromPipelineByPropertyName | Should -Contain $true
+    }
+
+    It 'binds Get-ChildItem -Directory | Start-DyadPreview: Name to AppId, FullName to Path; -WhatIf starts nothing' {
+        $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$state'; Get-ChildItem '$apps' -Directory | Sort-Object Name | Start-DyadPreview -Engine Process -PortRange 41980-41989 -WhatIf"
+        $whatIf = @($out | Where-Object { "$_" -like 'What if:*' })
+        $whatIf.Count | Should -Be 2 -Because ($out -join "`n")
+        $whatIf[0] | Should -BeLike "*Start a preview of '$(Join-Path $apps 'app-one')'*app app-one*"
+        $whatIf[1] | Should -BeLike "*Start a preview of '$(Join-Path $apps 'app2')'*app app2*"
+        Test-Path $state | Should -BeFalse -Because '-WhatIf allocates nothing'
+    }
+
+    It 'binds Get-ChildItem -Directory | Request-DyadPort the same way' {
+        $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$state'; Get-ChildItem '$apps' -Directory | Sort-Object Name | Request-DyadPort -Engine Process -PortRange 41980-41989 -WhatIf"
+        @($out | Where-Object { "$_" -like 'What if:*app-one*' }).Count | Should -Be 1 -Because ($out -join "`n")
+        @($out | Where-Object { "$_" -like 'What if:*app2*' }).Count | Should -Be 1
+        Test-Path $state | Should -BeFalse
+    }
+}
