@@ -128,6 +128,7 @@
         Examples    = @(
             @{ Code = 'Get-DyadPortHistory 57'; Remarks = 'What happened to app 57''s port, and when.' }
             @{ Code = 'Get-DyadPortHistory -Kind Moved, RaceLost -Since (Get-Date).AddHours(-1)'; Remarks = 'The moves and lost races of the last hour, with the holders that caused them.' }
+            @{ Code = 'Get-DyadPortAllocation | Where-Object Status -eq Conflict | Get-DyadPortHistory -Last 5'; Remarks = 'The latest events of the apps whose ports are now taken by something else.' }
         )
         Inputs      = @(@{ Type = 'System.String'; Description = 'AppIds, or objects with an AppId property.' })
         Outputs     = @(@{ Type = 'DyadPorts.PortEvent'; Description = 'Time, Kind, AppId, Port, Endpoint, PreviousPort, HeldBy, ContainerId, ProcessId and Reason.' })
@@ -140,6 +141,7 @@
         Examples    = @(
             @{ Code = 'Get-DyadPortUsage'; Remarks = 'Draws the default range as a map of its holders.' }
             @{ Code = '(Get-DyadPortUsage).Free'; Remarks = 'How many ports are left, for a script.' }
+            @{ Code = 'Get-DyadPortUsage 32100-32200 | Select-Object Free, HeldByContainer, HeldByHost, MovesLast24Hours'; Remarks = 'The counts without the map, for a report.' }
         )
         Inputs      = @(@{ Type = 'None'; Description = 'Nothing is taken from the pipeline.' })
         Outputs     = @(@{ Type = 'DyadPorts.PortUsage'; Description = 'Range, Total, Free, HeldByContainer, HeldByAllocation, HeldByHost, AllocationsByStatus, MovesLast24Hours, RacesLostLast24Hours, TopMovers, EventCounts and Map.' })
@@ -155,6 +157,7 @@
         }
         Examples    = @(
             @{ Code = 'Export-DyadPortMetrics -Path /var/lib/node_exporter/textfile_collector/dyadports.prom'; Remarks = 'One refresh. From cron: * * * * * pwsh -NoProfile -c "Export-DyadPortMetrics -Path /var/lib/node_exporter/textfile_collector/dyadports.prom"' }
+            @{ Code = 'Export-DyadPortMetrics -Path ./dyadports.prom -PassThru | Get-Content | Select-String dyadports_ports_free'; Remarks = 'Writes the file and shows the free-ports gauge.' }
         )
         Inputs      = @(@{ Type = 'None'; Description = 'Nothing is taken from the pipeline.' })
         Outputs     = @(@{ Type = 'System.IO.FileInfo'; Description = 'With -PassThru, the file written. Otherwise nothing.' })
