@@ -19,10 +19,14 @@ namespace DyadPorts.Core.Allocation
     {
         private readonly StateStore _store;
         private readonly ContainerEngine _engine;
-        private readonly IHostPortProbe _host;
+        private readonly Func<IHostPortProbe> _hostProbe;
         private readonly Func<CancellationToken, PortAllocator> _recoveryEngine;
 
         /// <param name="engine">Null for the process engine: only host sockets and allocations are checked.</param>
+        /// <param name="host">
+        /// The host probe to use for every operation; null chooses one per operation (per allocation) by OS and
+        /// DYAD_PORTS_HOST_PROBE, or the none probe when the engine is on another host (see <see cref="HostProbes"/>).
+        /// </param>
         /// <param name="recoveryEngine">
         /// For an allocator without an engine (Remove-DyadPortAllocation): the engine to rebuild a corrupt or
         /// missing state from, resolved only when that is needed.
@@ -32,7 +36,9 @@ namespace DyadPorts.Core.Allocation
             _store = store;
             _engine = engine;
             Kind = kind;
-            _host = host ?? HostPortProbe.Instance;
+            _hostProbe = host != null
+                ? () => host
+                : HostProbes.Factory(EngineHost.IsLocal(engine?.Endpoint), System.Environment.GetEnvironmentVariable, HostProbes.CurrentOs);
             _recoveryEngine = recoveryEngine;
         }
 
@@ -225,7 +231,7 @@ namespace DyadPorts.Core.Allocation
         }
 
         internal Occupancy Occupy(EngineSnapshot snapshot, StateDocument state) =>
-            new Occupancy(snapshot, state, _host, PreviewProcesses.IsAlive);
+            new Occupancy(snapshot, state, _hostProbe(), PreviewProcesses.IsAlive);
 
         /// <summary>A rebuild from this allocator's engine (a fresh snapshot), or from the recovery engine when it has none.</summary>
         private StateDocument RebuildForRecovery(string stateId, IOperationLog log, CancellationToken cancellationToken)

@@ -104,11 +104,12 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateWriteFailed = nameof(StateWriteFailed);
         public const string StateFileNewerVersion = nameof(StateFileNewerVersion);
         public const string StateFileUnsafe = nameof(StateFileUnsafe);
+        public const string InvalidHostProbe = nameof(InvalidHostProbe);
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
             InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
-            StateWriteFailed, StateFileNewerVersion, StateFileUnsafe,
+            StateWriteFailed, StateFileNewerVersion, StateFileUnsafe, InvalidHostProbe,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>
