@@ -23,14 +23,17 @@ namespace DyadPorts.Core.Engines
         private readonly ConcurrentDictionary<string, IReadOnlyList<PublishedPort>> _configuredPorts = new ConcurrentDictionary<string, IReadOnlyList<PublishedPort>>();
         private EngineKind _kind;
 
-        public ContainerEngine(string endpoint, EngineKind kind)
+        public ContainerEngine(string endpoint, EngineKind kind, EngineTls tls = null)
         {
             Endpoint = endpoint;
+            Tls = tls;
             _kind = kind;
-            _client = new DockerClientConfiguration(new Uri(endpoint), null, TimeSpan.FromMinutes(5)).CreateClient();
+            _client = new DockerClientConfiguration(new Uri(endpoint), tls == null ? null : EngineTlsCredentials.Create(endpoint, tls), TimeSpan.FromMinutes(5)).CreateClient();
         }
 
         public string Endpoint { get; }
+        /// <summary>The TLS files this client uses; null for none.</summary>
+        public EngineTls Tls { get; }
 
         /// <summary>Docker or Podman; asks the engine once when the endpoint alone does not say.</summary>
         public EngineKind Kind(CancellationToken cancellationToken)
@@ -234,8 +237,9 @@ namespace DyadPorts.Core.Engines
             }
             catch (Exception e) when (!(e is DyadPortsException))
             {
+                var tls = Tls == null ? "" : $" TLS files used: {Tls}; the server is verified against that ca.pem only.";
                 throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
-                    $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}. Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
+                    $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}.{tls} Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
                     "point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at a running one, or use -Engine Process to check host sockets only.", e);
             }
         }
