@@ -227,6 +227,12 @@ namespace DyadPorts.Core.Engines
             {
                 return call(token).ConfigureAwait(false).GetAwaiter().GetResult();
             }
+            catch (DockerApiException e) when (Tls == null && (e.ResponseBody ?? "").IndexOf("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
+                    $"The container engine at '{Endpoint}' serves TLS, and no TLS files were given. Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH " +
+                    "to a folder with ca.pem, cert.pem and key.pem, or use a docker context that has them (DOCKER_CONTEXT).", e);
+            }
             catch (DockerApiException e)
             {
                 throw new EngineRefusedException(Endpoint, operation, e.StatusCode, EngineWords(e), e);

@@ -44,13 +44,17 @@ namespace DyadPorts.Core.Session
                                 "Set CONTAINERIZATION_ENGINE, DOCKER_HOST or -EngineEndpoint to use a container engine.");
                 }
                 log.Verbose($"Engine: Process ({target.Reason}).");
-                return new PortAllocator(Store(), null, EngineKind.Process);
+                return new PortAllocator(Store(), null, EngineKind.Process) { EngineFor = RecordEngine };
             }
             var client = Engine(target);
             var kind = client.Kind(cancellationToken);
             log.Verbose($"Engine: {kind} at {client.Endpoint} ({target.Reason}){(target.Tls == null ? "" : $", TLS files {target.Tls}")}.");
-            return new PortAllocator(Store(), client, kind);
+            return new PortAllocator(Store(), client, kind) { EngineFor = RecordEngine };
         }
+
+        /// <summary>The client for an endpoint a record names (another host's), with the TLS files the environment or a context has for it.</summary>
+        public ContainerEngine RecordEngine(string endpoint) =>
+            Engine(new EngineTarget(EngineKind.Auto, endpoint, true, "an allocation's endpoint", EngineResolver.TlsFor(endpoint, Environment)));
 
         /// <summary>One client per endpoint and TLS files, reused for the life of the session.</summary>
         public ContainerEngine Engine(EngineTarget target) =>

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
@@ -41,19 +40,9 @@ namespace DyadPorts.Tests.Engines
 
         private static string Hash(string path) => File.Exists(path) ? Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))) : "absent";
 
-        private static void Podman(Dictionary<string, string> env, params string[] args)
-        {
-            var start = new ProcessStartInfo("podman") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = "/" };
-            foreach (var a in args) start.ArgumentList.Add(a);
-            start.Environment.Remove("CONTAINER_HOST"); // with it, podman runs as a remote client
-            start.Environment.Remove("CONTAINER_CONNECTION");
-            foreach (var kv in env) start.Environment[kv.Key] = kv.Value;
-            using var p = Process.Start(start);
-            var err = p.StandardError.ReadToEndAsync();
-            p.StandardOutput.ReadToEnd();
-            Assert.True(p.WaitForExit(60000), "podman did not finish");
-            Assert.True(p.ExitCode == 0, $"podman {string.Join(" ", args)} failed: {err.Result}");
-        }
+        /// <summary>The real podman CLI, without CONTAINER_HOST (with it, podman runs as a remote client).</summary>
+        private static void Podman(Dictionary<string, string> env, params string[] args) =>
+            Tools.Run(new Dictionary<string, string>(env) { ["CONTAINER_HOST"] = null, ["CONTAINER_CONNECTION"] = null }, false, new[] { "podman" }.Concat(args).ToArray());
 
         [Fact]
         public void A_connection_added_by_the_real_podman_is_the_engine_dyadports_finds_and_Verbose_names_the_rule()
