@@ -200,7 +200,7 @@ namespace DyadPorts.Core.Allocation
 
         /// <summary>Allocations whose AppId matches, each reconciled with what runs now on its own host.</summary>
         public IReadOnlyList<PortAllocation> Get(Func<string, bool> appIdMatches, IOperationLog log, CancellationToken cancellationToken) =>
-            Get(appIdMatches, log, cancellationToken, null);
+            Get(appIdMatches, log, null, cancellationToken);
 
         /// <summary>
         /// As <see cref="Get(Func{string,bool},IOperationLog,CancellationToken)"/>, across hosts: records on this allocator's host
@@ -208,7 +208,7 @@ namespace DyadPorts.Core.Allocation
         /// When another host cannot be reached, its records come back <see cref="AllocationStatus.Unknown"/> and
         /// <paramref name="hostUnreachable"/> gets one EngineUnreachable for that host; this allocator's own engine stays terminating.
         /// </summary>
-        public IReadOnlyList<PortAllocation> Get(Func<string, bool> appIdMatches, IOperationLog log, CancellationToken cancellationToken, Action<DyadPortsException> hostUnreachable)
+        public IReadOnlyList<PortAllocation> Get(Func<string, bool> appIdMatches, IOperationLog log, Action<DyadPortsException> hostUnreachable, CancellationToken cancellationToken)
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
             var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
@@ -221,7 +221,7 @@ namespace DyadPorts.Core.Allocation
                     result.AddRange(group.Select(r => Reconcile(r, occupancy)));
                     continue;
                 }
-                result.AddRange(OtherHost(group.Key, group.ToList(), state, log, cancellationToken, hostUnreachable));
+                result.AddRange(OtherHost(group.Key, group.ToList(), state, log, hostUnreachable, cancellationToken));
             }
             return result;
         }
@@ -229,7 +229,7 @@ namespace DyadPorts.Core.Allocation
         /// <summary>The engine client for an endpoint that records name (another host's); set by the session, which knows the TLS files.</summary>
         public Func<string, ContainerEngine> EngineFor { get; set; }
 
-        private IEnumerable<PortAllocation> OtherHost(string host, IReadOnlyList<AllocationRecord> records, StateDocument state, IOperationLog log, CancellationToken cancellationToken, Action<DyadPortsException> hostUnreachable)
+        private IEnumerable<PortAllocation> OtherHost(string host, IReadOnlyList<AllocationRecord> records, StateDocument state, IOperationLog log, Action<DyadPortsException> hostUnreachable, CancellationToken cancellationToken)
         {
             var reported = false;
             foreach (var byEndpoint in records.GroupBy(r => r.EngineEndpoint))

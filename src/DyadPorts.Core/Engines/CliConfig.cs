@@ -109,10 +109,7 @@ namespace DyadPorts.Core.Engines
         /// <summary>The lower-case hex SHA-256 of a context name: the folder name docker uses.</summary>
         public static string Sha256(string name)
         {
-            using (var sha = SHA256.Create())
-            {
-                return string.Concat(sha.ComputeHash(Encoding.UTF8.GetBytes(name)).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
-            }
+            return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name))).ToLowerInvariant();
         }
 
         internal static string Home(Func<string, string> environment)
@@ -218,7 +215,7 @@ namespace DyadPorts.Core.Engines
             {
                 var line = StripComment(raw).Trim();
                 if (line.Length == 0) continue;
-                if (line.StartsWith("[", StringComparison.Ordinal))
+                if (line.StartsWith('['))
                 {
                     section = line.Trim('[', ']').Trim();
                     current = null;

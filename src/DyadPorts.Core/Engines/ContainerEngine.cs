@@ -227,7 +227,7 @@ namespace DyadPorts.Core.Engines
             {
                 return call(token).ConfigureAwait(false).GetAwaiter().GetResult();
             }
-            catch (DockerApiException e) when (Tls == null && (e.ResponseBody ?? "").IndexOf("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase) >= 0)
+            catch (DockerApiException e) when (Tls == null && (e.ResponseBody ?? "").Contains("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase))
             {
                 throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
                     $"The container engine at '{Endpoint}' serves TLS, and no TLS files were given. Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH " +

@@ -125,9 +125,9 @@ namespace DyadPorts.Core.Previews
                     }
                     if (!request.NoWait)
                     {
-                        ReadinessWaiter.Wait(request, UrlHost, port, log, ct,
+                        ReadinessWaiter.Wait(request, UrlHost, port, log,
                             stillRunning: () => _host.StillRunning(launched, ct),
-                            logs: () => _host.Logs(launched, ct));
+                            logs: () => _host.Logs(launched, ct), ct: ct);
                     }
                     var preview = _host.Describe(launched, ct);
                     preview.Url = ReadinessWaiter.Url(UrlHost, port);

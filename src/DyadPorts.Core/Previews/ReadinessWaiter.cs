@@ -13,10 +13,10 @@ namespace DyadPorts.Core.Previews
 
         /// <summary>Returns when the preview answers; throws PreviewExitedEarly or PreviewTimeout otherwise. Cleans up nothing itself.</summary>
         public static void Wait(PreviewRequest request, int port, IOperationLog log, CancellationToken ct, Func<bool> stillRunning, Func<string> logs) =>
-            Wait(request, null, port, log, ct, stillRunning, logs);
+            Wait(request, null, port, log, stillRunning, logs, ct);
 
         /// <param name="host">Where the preview's port is published: null (this host) or a remote engine's host name.</param>
-        public static void Wait(PreviewRequest request, string host, int port, IOperationLog log, CancellationToken ct, Func<bool> stillRunning, Func<string> logs)
+        public static void Wait(PreviewRequest request, string host, int port, IOperationLog log, Func<bool> stillRunning, Func<string> logs, CancellationToken ct)
         {
             string Url(int p) => ReadinessWaiter.Url(host, p);
             var activity = $"Starting preview of app {request.AppId}";

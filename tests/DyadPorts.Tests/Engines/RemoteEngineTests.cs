@@ -56,7 +56,7 @@ namespace DyadPorts.Tests.Engines
                 Assert.True(status.Available, status.HeldBy);
                 var allocation = Remote().Request(TestRun.App("r1"), new PortRange(41900, 41900), false, NullOperationLog.Instance, default);
                 Assert.Equal(41900, allocation.Port);
-                Assert.Equal(_remote.Endpoint, allocation.EngineEndpoint);
+                Assert.Equal(RemoteDockerHost.Endpoint, allocation.EngineEndpoint);
                 Assert.Equal(RemoteDockerHost.Address, allocation.Host);
             }
             finally
@@ -79,7 +79,7 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
-        public void A_preview_started_on_the_remote_answers_at_its_url()
+        public async System.Threading.Tasks.Task A_preview_started_on_the_remote_answers_at_its_url()
         {
             var app = Directory.CreateDirectory(Path.Combine(_temp.Directory, "app")).FullName; // a path on the engine's host (the same disk here)
             File.WriteAllText(Path.Combine(app, "index.html"), "hello from host b");
@@ -95,8 +95,8 @@ namespace DyadPorts.Tests.Engines
             };
             var preview = launcher.Start(request, NullOperationLog.Instance, default);
             Assert.Equal($"http://{RemoteDockerHost.Address}:41910", preview.Url);
-            Assert.Equal(_remote.Endpoint, preview.EngineEndpoint);
-            Assert.Equal("hello from host b", Http.GetStringAsync(preview.Url + "/").GetAwaiter().GetResult());
+            Assert.Equal(RemoteDockerHost.Endpoint, preview.EngineEndpoint);
+            Assert.Equal("hello from host b", await Http.GetStringAsync(preview.Url + "/"));
             Assert.True(HostPortProbe.Instance.IsFree(41910)); // nothing listens on this host
 
             var listed = Assert.Single(Remote().Get(id => id == request.AppId, NullOperationLog.Instance, default));
@@ -122,7 +122,7 @@ namespace DyadPorts.Tests.Engines
 
             // One state, keyed by AppId, each record carrying its endpoint; listed across both hosts.
             var state = _temp.Store.Peek();
-            Assert.Equal(_remote.Endpoint, state.Allocations[TestRun.App("b")].EngineEndpoint);
+            Assert.Equal(RemoteDockerHost.Endpoint, state.Allocations[TestRun.App("b")].EngineEndpoint);
             Assert.Equal(docker.Endpoint, state.Allocations[TestRun.App("a")].EngineEndpoint);
             var listed = local.Get(_ => true, NullOperationLog.Instance, default).ToDictionary(x => x.AppId);
             Assert.Equal(EngineHost.Local, listed[TestRun.App("a")].Host);
@@ -144,17 +144,17 @@ namespace DyadPorts.Tests.Engines
             {
                 s.Allocations["x"] = new AllocationRecord { AppId = "x", Port = 41930, Engine = EngineKind.Docker, EngineEndpoint = gone };
                 s.Allocations["y"] = new AllocationRecord { AppId = "y", Port = 41931, Engine = EngineKind.Docker, EngineEndpoint = gone };
-                s.Allocations["z"] = new AllocationRecord { AppId = "z", Port = 41932, Engine = EngineKind.Docker, EngineEndpoint = _remote.Endpoint };
+                s.Allocations["z"] = new AllocationRecord { AppId = "z", Port = 41932, Engine = EngineKind.Docker, EngineEndpoint = RemoteDockerHost.Endpoint };
                 s.Allocations["here"] = new AllocationRecord { AppId = "here", Port = 41933, Engine = EngineKind.Process };
                 return 0;
             }, id => new StateDocument { StateId = id }, NullOperationLog.Instance, default);
 
             var local = new PortAllocator(_temp.Store, null, EngineKind.Process)
             {
-                EngineFor = e => e == _remote.Endpoint ? _remote.Engine : new ContainerEngine(e, EngineKind.Auto),
+                EngineFor = e => e == RemoteDockerHost.Endpoint ? _remote.Engine : new ContainerEngine(e, EngineKind.Auto),
             };
             var errors = new List<DyadPortsException>();
-            var listed = local.Get(_ => true, NullOperationLog.Instance, default, errors.Add).ToDictionary(x => x.AppId);
+            var listed = local.Get(_ => true, NullOperationLog.Instance, errors.Add, default).ToDictionary(x => x.AppId);
             Assert.Equal(AllocationStatus.Unknown, listed["x"].Status);
             Assert.Equal(AllocationStatus.Unknown, listed["y"].Status);
             Assert.Equal(AllocationStatus.Reserved, listed["z"].Status);
@@ -176,7 +176,7 @@ namespace DyadPorts.Tests.Engines
             var config = Directory.CreateDirectory(Path.Combine(_temp.Directory, ".docker")).FullName;
             Tools.Run(new Dictionary<string, string> { ["DOCKER_CONFIG"] = config, ["DOCKER_HOST"] = null, ["DOCKER_CONTEXT"] = null }, false,
                 "docker", "context", "create", "dpt12-hostb", "--docker",
-                $"host={_remote.Endpoint},ca={_remote.CertDir}/ca.pem,cert={_remote.CertDir}/cert.pem,key={_remote.CertDir}/key.pem");
+                $"host={RemoteDockerHost.Endpoint},ca={_remote.CertDir}/ca.pem,cert={_remote.CertDir}/cert.pem,key={_remote.CertDir}/key.pem");
             var tlsDir = Path.Combine(config, "contexts", "tls", DockerCliConfig.Sha256("dpt12-hostb"), "docker");
             Assert.True(File.Exists(Path.Combine(tlsDir, "key.pem")), "docker keeps the context's TLS files under contexts/tls/<sha256>/docker");
 
@@ -192,7 +192,7 @@ namespace DyadPorts.Tests.Engines
             var session = new DyadSession(v => env.TryGetValue(v, out var x) ? x : null);
             var log = new RecordingLog();
             var allocator = session.Allocator(EngineKind.Auto, null, log, default);
-            Assert.Equal(_remote.Endpoint, allocator.Endpoint);
+            Assert.Equal(RemoteDockerHost.Endpoint, allocator.Endpoint);
             Assert.Equal(EngineKind.Docker, allocator.Kind);
             Assert.Contains(log.Verbose, v => v.Contains("docker context 'dpt12-hostb' (DOCKER_CONTEXT=dpt12-hostb)") && v.Contains(Path.Combine(tlsDir, "ca.pem")));
 
@@ -205,14 +205,14 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void A_server_that_does_not_chain_to_ca_pem_is_refused_and_so_is_plain_http()
         {
-            using var wrong = new ContainerEngine(_remote.Endpoint, EngineKind.Docker, new EngineTls(_remote.WrongCaDir, "DOCKER_CERT_PATH"));
+            using var wrong = new ContainerEngine(RemoteDockerHost.Endpoint, EngineKind.Docker, new EngineTls(_remote.WrongCaDir, "DOCKER_CERT_PATH"));
             var e = Assert.Throws<DyadPortsException>(() => wrong.Ping(default));
             Assert.Equal(ErrorIds.EngineUnreachable, e.ErrorId);
-            Assert.Contains(_remote.Endpoint, e.Message);
+            Assert.Contains(RemoteDockerHost.Endpoint, e.Message);
             Assert.Contains(Path.Combine(_remote.WrongCaDir, "ca.pem"), e.Message);
             Assert.Contains(Path.Combine(_remote.WrongCaDir, "key.pem"), e.Message);
 
-            using var plain = new ContainerEngine(_remote.Endpoint, EngineKind.Docker);
+            using var plain = new ContainerEngine(RemoteDockerHost.Endpoint, EngineKind.Docker);
             var p = Assert.Throws<DyadPortsException>(() => plain.Ping(default));
             Assert.Equal(ErrorIds.EngineUnreachable, p.ErrorId);
             Assert.Contains("DOCKER_TLS_VERIFY", p.Message);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading;
@@ -31,7 +32,7 @@ namespace DyadPorts.Tests.Support
 
         public RemoteDockerHost()
         {
-            Dir = Path.Combine("/tmp", "dpt12-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+            Dir = Path.Combine("/tmp", "dpt12-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(Dir);
             CertDir = Directory.CreateDirectory(Path.Combine(Dir, "client")).FullName;
             WrongCaDir = Directory.CreateDirectory(Path.Combine(Dir, "wrong-ca")).FullName;
@@ -58,7 +59,7 @@ namespace DyadPorts.Tests.Support
         public string CertDir { get; }
         /// <summary>The right client certificate and key, with another CA's ca.pem: the server must be refused.</summary>
         public string WrongCaDir { get; }
-        public string Endpoint => $"tcp://{Address}:{TlsPort}";
+        public static string Endpoint => $"tcp://{Address}:{TlsPort}";
         /// <summary>The daemon's own unix socket, for setting up test situations.</summary>
         public string Socket => "unix://" + Path.Combine(Dir, "docker.sock");
         public EngineTls Tls => new EngineTls(CertDir, "the test's DOCKER_CERT_PATH");
@@ -75,10 +76,10 @@ namespace DyadPorts.Tests.Support
             {
                 Name = name,
                 Image = Image,
-                Cmd = new List<string> { "httpd", "-f", "-p", hostPort.ToString(), "-h", "/www" },
+                Cmd = new List<string> { "httpd", "-f", "-p", hostPort.ToString(CultureInfo.InvariantCulture), "-h", "/www" },
                 ExposedPorts = new Dictionary<string, EmptyStruct> { [key] = default },
                 Labels = new Dictionary<string, string> { [TestEngine.TestLabel] = "true", [TestRun.Label] = TestRun.Id },
-                HostConfig = new HostConfig { PortBindings = new Dictionary<string, IList<PortBinding>> { [key] = new List<PortBinding> { new PortBinding { HostPort = hostPort.ToString() } } } },
+                HostConfig = new HostConfig { PortBindings = new Dictionary<string, IList<PortBinding>> { [key] = new List<PortBinding> { new PortBinding { HostPort = hostPort.ToString(CultureInfo.InvariantCulture) } } } },
             }).GetAwaiter().GetResult();
             Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters()).GetAwaiter().GetResult();
             return created.ID;
@@ -95,7 +96,7 @@ namespace DyadPorts.Tests.Support
             }
         }
 
-        private void CreateNetwork()
+        private static void CreateNetwork()
         {
             Sh("ip", "netns", "add", Namespace);
             Sh("ip", "link", "add", HostVeth, "type", "veth", "peer", "name", PeerVeth);
@@ -203,10 +204,10 @@ namespace DyadPorts.Tests.Support
         private void StopDaemon()
         {
             if (_pid <= 0 || !Alive(_pid)) return;
-            Sh(true, "kill", "-TERM", _pid.ToString());
+            Sh(true, "kill", "-TERM", _pid.ToString(CultureInfo.InvariantCulture));
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
             while (Alive(_pid) && DateTime.UtcNow < deadline) Thread.Sleep(200);
-            if (Alive(_pid)) Sh(true, "kill", "-KILL", _pid.ToString());
+            if (Alive(_pid)) Sh(true, "kill", "-KILL", _pid.ToString(CultureInfo.InvariantCulture));
             while (Alive(_pid) && DateTime.UtcNow < deadline + TimeSpan.FromSeconds(5)) Thread.Sleep(200);
         }
 
