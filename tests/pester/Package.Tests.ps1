@@ -49,9 +49,9 @@ Describe 'The built manifest' {
 }
 
 Describe 'The shipped assemblies' {
-    It 'are the module''s own two and Docker.DotNet, and nothing pwsh already has (Newtonsoft.Json, System.*)' {
+    It 'are the module''s own two, Docker.DotNet and its X509 TLS helper, and nothing pwsh already has (Newtonsoft.Json, System.*)' {
         (Get-ChildItem $ModulePath -Filter *.dll).Name | Sort-Object |
-            Should -Be @('Docker.DotNet.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll')
+            Should -Be @('Docker.DotNet.dll', 'Docker.DotNet.X509.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll')
     }
 
     It 'target net8.0, what pwsh 7.4 runs on' {
@@ -77,7 +77,7 @@ Describe 'The package' {
 
     It 'holds exactly the module folder: manifest, assemblies, format file, LICENSE and en-US help' {
         $Content | Sort-Object | Should -Be @(
-            'Docker.DotNet.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll', 'DyadPorts.Format.ps1xml', 'DyadPorts.psd1',
+            'Docker.DotNet.dll', 'Docker.DotNet.X509.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll', 'DyadPorts.Format.ps1xml', 'DyadPorts.psd1',
             'en-US/about_DyadPorts.help.txt', 'en-US/DyadPorts.dll-Help.xml', 'LICENSE'
         ) -Because 'the package is the module as users get it'
         $built = Get-ChildItem $ModulePath -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($ModulePath, $_.FullName) -replace '\\', '/' }

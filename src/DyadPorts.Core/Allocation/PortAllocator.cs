@@ -19,10 +19,14 @@ namespace DyadPorts.Core.Allocation
     {
         private readonly StateStore _store;
         private readonly ContainerEngine _engine;
-        private readonly IHostPortProbe _host;
+        private readonly Func<IHostPortProbe> _hostProbe;
         private readonly Func<CancellationToken, PortAllocator> _recoveryEngine;
 
         /// <param name="engine">Null for the process engine: only host sockets and allocations are checked.</param>
+        /// <param name="host">
+        /// The host probe to use for every operation; null chooses one per operation (per allocation) by OS and
+        /// DYAD_PORTS_HOST_PROBE, or the none probe when the engine is on another host (see <see cref="HostProbes"/>).
+        /// </param>
         /// <param name="recoveryEngine">
         /// For an allocator without an engine (Remove-DyadPortAllocation): the engine to rebuild a corrupt or
         /// missing state from, resolved only when that is needed.
@@ -32,7 +36,9 @@ namespace DyadPorts.Core.Allocation
             _store = store;
             _engine = engine;
             Kind = kind;
-            _host = host ?? HostPortProbe.Instance;
+            _hostProbe = host != null
+                ? () => host
+                : HostProbes.Factory(EngineHost.IsLocal(engine?.Endpoint), System.Environment.GetEnvironmentVariable, HostProbes.CurrentOs);
             _recoveryEngine = recoveryEngine;
         }
 
@@ -57,6 +63,11 @@ namespace DyadPorts.Core.Allocation
         private AllocationRecord Reserve(string appId, PortRequest request, Occupancy occupancy, StateDocument state, IOperationLog log)
         {
             state.Allocations.TryGetValue(appId, out var existing);
+            if (existing != null && !OnThisHost(existing))
+            {
+                log.Verbose($"App {appId}: its allocation (port {existing.Port}) is on host {EngineHost.Of(existing.EngineEndpoint)}; it moves to host {HostIdentity}.");
+                existing = null;
+            }
             request.AppId = appId;
             request.CurrentPort = existing?.Port;
             request.OwnLivePort = occupancy.OwnContainerPort(appId, p => p == existing?.Port);
@@ -130,7 +141,7 @@ namespace DyadPorts.Core.Allocation
             {
                 if (!state.Allocations.TryGetValue(appId, out var record) || record.Port != port)
                 {
-                    var other = state.Allocations.Values.FirstOrDefault(r => r.Port == port && r.AppId != appId);
+                    var other = state.Allocations.Values.FirstOrDefault(r => r.Port == port && r.AppId != appId && OnThisHost(r));
                     if (other != null)
                     {
                         log.Verbose($"App {appId}: while its preview started on port {port}, its allocation was removed and app {other.AppId} took the port.");
@@ -206,13 +217,65 @@ namespace DyadPorts.Core.Allocation
             }).ToList();
         }
 
-        /// <summary>Allocations whose AppId matches, each reconciled with what runs now.</summary>
-        public IReadOnlyList<PortAllocation> Get(Func<string, bool> appIdMatches, IOperationLog log, CancellationToken cancellationToken)
+        /// <summary>Allocations whose AppId matches, each reconciled with what runs now on its own host.</summary>
+        public IReadOnlyList<PortAllocation> Get(Func<string, bool> appIdMatches, IOperationLog log, CancellationToken cancellationToken) =>
+            Get(appIdMatches, log, null, cancellationToken);
+
+        /// <summary>
+        /// As <see cref="Get(Func{string,bool},IOperationLog,CancellationToken)"/>, across hosts: records on this allocator's host
+        /// are reconciled with its engine; each other host's records with that host's engine (<see cref="EngineFor"/>).
+        /// When another host cannot be reached, its records come back <see cref="AllocationStatus.Unknown"/> and
+        /// <paramref name="hostUnreachable"/> gets one EngineUnreachable for that host; this allocator's own engine stays terminating.
+        /// </summary>
+        public IReadOnlyList<PortAllocation> Get(Func<string, bool> appIdMatches, IOperationLog log, Action<DyadPortsException> hostUnreachable, CancellationToken cancellationToken)
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
             var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
             var occupancy = Occupy(snapshot, state);
-            return state.Allocations.Values.Where(r => appIdMatches(r.AppId)).Select(r => Reconcile(r, occupancy)).ToList();
+            var result = new List<PortAllocation>();
+            foreach (var group in state.Allocations.Values.Where(r => appIdMatches(r.AppId)).GroupBy(r => EngineHost.Of(r.EngineEndpoint)))
+            {
+                if (group.Key == HostIdentity)
+                {
+                    result.AddRange(group.Select(r => Reconcile(r, occupancy)));
+                    continue;
+                }
+                result.AddRange(OtherHost(group.Key, group.ToList(), state, log, hostUnreachable, cancellationToken));
+            }
+            return result;
+        }
+
+        /// <summary>The engine client for an endpoint that records name (another host's); set by the session, which knows the TLS files.</summary>
+        public Func<string, ContainerEngine> EngineFor { get; set; }
+
+        private IEnumerable<PortAllocation> OtherHost(string host, IReadOnlyList<AllocationRecord> records, StateDocument state, IOperationLog log, Action<DyadPortsException> hostUnreachable, CancellationToken cancellationToken)
+        {
+            var reported = false;
+            foreach (var byEndpoint in records.GroupBy(r => r.EngineEndpoint))
+            {
+                var endpoint = byEndpoint.Key;
+                var engine = EngineFor?.Invoke(endpoint) ?? new ContainerEngine(endpoint, EngineKind.Auto, EngineResolver.TlsFor(endpoint, System.Environment.GetEnvironmentVariable));
+                List<PortAllocation> reconciled;
+                try
+                {
+                    var snapshot = engine.Snapshot(cancellationToken);
+                    log.Verbose($"Host {host}: engine at {endpoint}: {snapshot.Containers.Count} container(s) listed.");
+                    var occupancy = new Occupancy(snapshot, state, RemoteHostPortProbe.Instance, PreviewProcesses.IsAlive, host);
+                    reconciled = byEndpoint.Select(r => Reconcile(r, occupancy)).ToList();
+                }
+                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.EngineUnreachable)
+                {
+                    log.Verbose($"Host {host}: its engine at {endpoint} cannot be reached; its {byEndpoint.Count()} allocation(s) are Unknown.");
+                    if (!reported) hostUnreachable?.Invoke(e); // one error per host
+                    reported = true;
+                    reconciled = byEndpoint.Select(r => { var a = ToAllocation(r); a.Status = AllocationStatus.Unknown; return a; }).ToList();
+                }
+                finally
+                {
+                    if (EngineFor == null) engine.Dispose();
+                }
+                foreach (var allocation in reconciled) yield return allocation;
+            }
         }
 
         /// <summary>
@@ -283,7 +346,12 @@ namespace DyadPorts.Core.Allocation
         }
 
         internal Occupancy Occupy(EngineSnapshot snapshot, StateDocument state) =>
-            new Occupancy(snapshot, state, _host, PreviewProcesses.IsAlive);
+            new Occupancy(snapshot, state, _hostProbe(), PreviewProcesses.IsAlive, HostIdentity);
+
+        /// <summary>The host whose port space this allocator's engine publishes into (<see cref="EngineHost"/>).</summary>
+        public string HostIdentity => EngineHost.Of(Endpoint);
+
+        private bool OnThisHost(AllocationRecord record) => EngineHost.Of(record.EngineEndpoint) == HostIdentity;
 
         /// <summary>A rebuild from this allocator's engine (a fresh snapshot), or from the recovery engine when it has none.</summary>
         private StateDocument RebuildForRecovery(string stateId, IOperationLog log, CancellationToken cancellationToken)
@@ -305,7 +373,7 @@ namespace DyadPorts.Core.Allocation
             {
                 var port = container.TcpHostPorts.Cast<int?>().FirstOrDefault();
                 if (port == null || document.Allocations.ContainsKey(container.AppId) || AppIds.Problem(container.AppId) != null) continue;
-                if (document.Allocations.Values.Any(r => r.Port == port)) continue;
+                if (document.Allocations.Values.Any(r => r.Port == port)) continue; // every record here is on this engine's host
                 document.Allocations[container.AppId] = new AllocationRecord
                 {
                     AppId = container.AppId,
@@ -350,6 +418,7 @@ namespace DyadPorts.Core.Allocation
             ContainerName = record.Engine == EngineKind.Process ? null : AppIds.ContainerName(record.AppId),
             Engine = record.Engine,
             EngineEndpoint = record.EngineEndpoint,
+            Host = EngineHost.Of(record.EngineEndpoint),
             AllocatedAt = record.AllocatedAt,
             ContainerId = record.ContainerId,
             ProcessId = record.ProcessId,

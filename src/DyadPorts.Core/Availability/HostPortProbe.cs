@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -16,8 +15,9 @@ namespace DyadPorts.Core.Availability
     }
 
     /// <summary>
-    /// Sees host sockets no engine knows about. A bind probe (about 20 µs a port) answers "free?";
-    /// only when a port is taken is the listener table read to say who holds it.
+    /// The bind strategy (Linux's default): sees host sockets no engine knows about. A bind probe (about 20 µs a port)
+    /// answers "free?"; only when a port is taken is the listener table read to say who holds it.
+    /// Other strategies: <see cref="HostProbes"/>.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Instance members on purpose: the seam for IHostPortProbe (docs design notes).")]
     public sealed class HostPortProbe : IHostPortProbe
@@ -62,25 +62,8 @@ namespace DyadPorts.Core.Availability
             }
         }
 
-        /// <summary>"host process python3 (pid 4242) listening on 127.0.0.1:32100", or a plainer text when the owner is hidden.</summary>
-        public string DescribeHolder(int port)
-        {
-            IPEndPoint[] listeners;
-            try
-            {
-                listeners = IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpListeners().Where(e => e.Port == port).ToArray();
-            }
-            catch (NetworkInformationException)
-            {
-                listeners = Array.Empty<IPEndPoint>();
-            }
-            var where = listeners.Length == 0 ? $"port {port}" : string.Join(", ", listeners.Select(Format).Distinct());
-            var owner = LinuxSocketOwner.Find(port);
-            return owner == null ? $"host process listening on {where}" : $"host process {owner} listening on {where}";
-        }
-
-        private static string Format(IPEndPoint e) =>
-            e.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{e.Address}]:{e.Port}" : $"{e.Address}:{e.Port}";
+        /// <summary>"host process python3 (pid 4242) listening on 127.0.0.1:32100": named from the listener table, read now.</summary>
+        public string DescribeHolder(int port) => ListenerTable.Read().Describe(port);
     }
 
     /// <summary>Finds the process that owns a listening socket through /proc; null where that is not visible.</summary>

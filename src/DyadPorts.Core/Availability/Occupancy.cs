@@ -17,13 +17,21 @@ namespace DyadPorts.Core.Availability
         private readonly Func<AllocationRecord, bool> _previewProcessAlive;
 
         /// <param name="engine">The engine's containers; <see cref="EngineSnapshot.None"/> for the process engine.</param>
-        public Occupancy(EngineSnapshot engine, StateDocument state, IHostPortProbe host, Func<AllocationRecord, bool> previewProcessAlive)
+        /// <param name="hostIdentity">
+        /// The port space these ports live in (<see cref="EngineHost"/>): only allocations on the same host compete.
+        /// Null means this host.
+        /// </param>
+        public Occupancy(EngineSnapshot engine, StateDocument state, IHostPortProbe host, Func<AllocationRecord, bool> previewProcessAlive, string hostIdentity = null)
         {
             Engine = engine ?? EngineSnapshot.None;
             _state = state;
             _host = host;
             _previewProcessAlive = previewProcessAlive;
+            HostIdentity = hostIdentity ?? EngineHost.Local;
         }
+
+        /// <summary>The host whose port space this is: "localhost" or a remote engine's host name.</summary>
+        public string HostIdentity { get; }
 
         public EngineSnapshot Engine { get; }
         public StateDocument State => _state;
@@ -38,7 +46,9 @@ namespace DyadPorts.Core.Availability
             var foreign = containers.Where(c => !Ownership.IsAppsOwn(c, appId, _state)).OrderByDescending(c => c.IsRunning).FirstOrDefault();
             if (foreign != null) return PortHolder.ForContainer(foreign);
 
-            var allocation = _state.Allocations.Values.FirstOrDefault(a => a.Port == port && !string.Equals(a.AppId, appId, StringComparison.Ordinal));
+            // The same port may belong to another app on another host, never on this one.
+            var allocation = _state.Allocations.Values.FirstOrDefault(a => a.Port == port && !string.Equals(a.AppId, appId, StringComparison.Ordinal) &&
+                                                                           EngineHost.Of(a.EngineEndpoint) == HostIdentity);
             if (allocation != null) return PortHolder.ForAllocation(allocation.AppId);
 
             // The app's own running container or preview process listens here itself.

@@ -105,11 +105,13 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateFileNewerVersion = nameof(StateFileNewerVersion);
         public const string StateFileUnsafe = nameof(StateFileUnsafe);
         public const string MetricsWriteFailed = nameof(MetricsWriteFailed);
+        public const string InvalidHostProbe = nameof(InvalidHostProbe);
+        public const string EngineSshUnsupported = nameof(EngineSshUnsupported);
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
             InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
-            StateWriteFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed,
+            StateWriteFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

@@ -23,14 +23,17 @@ namespace DyadPorts.Core.Engines
         private readonly ConcurrentDictionary<string, IReadOnlyList<PublishedPort>> _configuredPorts = new ConcurrentDictionary<string, IReadOnlyList<PublishedPort>>();
         private EngineKind _kind;
 
-        public ContainerEngine(string endpoint, EngineKind kind)
+        public ContainerEngine(string endpoint, EngineKind kind, EngineTls tls = null)
         {
             Endpoint = endpoint;
+            Tls = tls;
             _kind = kind;
-            _client = new DockerClientConfiguration(new Uri(endpoint), null, TimeSpan.FromMinutes(5)).CreateClient();
+            _client = new DockerClientConfiguration(new Uri(endpoint), tls == null ? null : EngineTlsCredentials.Create(endpoint, tls), TimeSpan.FromMinutes(5)).CreateClient();
         }
 
         public string Endpoint { get; }
+        /// <summary>The TLS files this client uses; null for none.</summary>
+        public EngineTls Tls { get; }
 
         /// <summary>Docker or Podman; asks the engine once when the endpoint alone does not say.</summary>
         public EngineKind Kind(CancellationToken cancellationToken)
@@ -261,6 +264,12 @@ namespace DyadPorts.Core.Engines
             {
                 return call(token).ConfigureAwait(false).GetAwaiter().GetResult();
             }
+            catch (DockerApiException e) when (Tls == null && (e.ResponseBody ?? "").Contains("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
+                    $"The container engine at '{Endpoint}' serves TLS, and no TLS files were given. Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH " +
+                    "to a folder with ca.pem, cert.pem and key.pem, or use a docker context that has them (DOCKER_CONTEXT).", e);
+            }
             catch (DockerApiException e)
             {
                 throw new EngineRefusedException(Endpoint, operation, e.StatusCode, EngineWords(e), e);
@@ -271,8 +280,9 @@ namespace DyadPorts.Core.Engines
             }
             catch (Exception e) when (!(e is DyadPortsException))
             {
+                var tls = Tls == null ? "" : $" TLS files used: {Tls}; the server is verified against that ca.pem only.";
                 throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
-                    $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}. Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
+                    $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}.{tls} Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
                     "point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at a running one, or use -Engine Process to check host sockets only.", e);
             }
         }

@@ -13,6 +13,8 @@ namespace DyadPorts
         Conflict,
         /// <summary>Returned by Remove-DyadPortAllocation -PassThru: the allocation no longer exists.</summary>
         Released,
+        /// <summary>The allocation's host (another engine host) could not be reached, so what runs there is not known.</summary>
+        Unknown,
     }
 
     /// <summary>What kind of thing holds a port.</summary>

@@ -11,6 +11,8 @@ namespace DyadPorts
         public string ContainerName { get; set; }
         public EngineKind Engine { get; set; }
         public string EngineEndpoint { get; set; }
+        /// <summary>The host whose port space the port is in: "localhost" for this machine, else the remote engine's host name.</summary>
+        public string Host { get; set; }
         public DateTimeOffset AllocatedAt { get; set; }
         /// <summary>Who holds the port when Status is Conflict; null otherwise.</summary>
         public string HeldBy { get; set; }

@@ -243,7 +243,8 @@ namespace DyadPorts.Core.Previews
                 HostConfig = new HostConfig
                 {
                     PortBindings = new Dictionary<string, IList<PortBinding>> { [portKey] = new List<PortBinding> { new PortBinding { HostPort = portText } } },
-                    Binds = new List<string> { Path.GetFullPath(request.Path) + ":/app" },
+                    // A remote engine mounts a path on its own host, which this machine cannot resolve: it is passed as given.
+                    Binds = new List<string> { (Path.IsPathRooted(request.Path) ? request.Path : Path.GetFullPath(request.Path)) + ":/app" },
                     NanoCPUs = request.Limits.NanoCpus,
                     Memory = request.Limits.MemoryBytes,
                 },

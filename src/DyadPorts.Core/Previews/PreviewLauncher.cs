@@ -38,9 +38,13 @@ namespace DyadPorts.Core.Previews
         /// <summary>How long a second start of the same app waits for the first one, beyond the first one's own timeout.</summary>
         internal static readonly TimeSpan AppLockMargin = TimeSpan.FromMinutes(2);
 
+        /// <summary>The host name previews are reached at: "localhost", or a remote engine's host.</summary>
+        private string UrlHost => EngineHost.UrlHost(_allocator.Endpoint);
+
         public Preview Start(PreviewRequest request, IOperationLog log, CancellationToken cancellationToken)
         {
-            if (!Directory.Exists(request.Path))
+            // For a remote engine, -Path is a path on the engine's host: this machine cannot check it.
+            if (EngineHost.IsLocal(_allocator.Endpoint) && !Directory.Exists(request.Path))
             {
                 throw new DyadPortsException(ErrorIds.PreviewPathNotFound, FailureCategory.ObjectNotFound, request.Path,
                     $"The app folder '{request.Path}' does not exist.");
@@ -79,7 +83,7 @@ namespace DyadPorts.Core.Previews
             if (running != null)
             {
                 running.Port = _allocator.RecordRunning(appId, FindContainer(snapshot, running.ContainerId) ?? Summary(running), log, ct);
-                running.Url = ReadinessWaiter.Url(running.Port);
+                running.Url = ReadinessWaiter.Url(UrlHost, running.Port);
                 log.Verbose($"App {appId}: its preview already runs on port {running.Port}; nothing started.");
                 return running;
             }
@@ -128,12 +132,12 @@ namespace DyadPorts.Core.Previews
                     }
                     if (!request.NoWait)
                     {
-                        ReadinessWaiter.Wait(request, port,
+                        ReadinessWaiter.Wait(request, UrlHost, port,
                             stillRunning: () => _host.StillRunning(launched, ct),
                             logs: () => _host.Logs(launched, ct), log, ct);
                     }
                     var preview = _host.Describe(launched, ct);
-                    preview.Url = ReadinessWaiter.Url(port);
+                    preview.Url = ReadinessWaiter.Url(UrlHost, port);
                     preview.PortsLostToRaces = lost.OrderBy(p => p).ToArray();
                     return preview;
                 }
@@ -224,7 +228,7 @@ namespace DyadPorts.Core.Previews
                 if (record == null && result == null) return null;
                 result = result ?? new Preview { AppId = appId, Port = record.Port, Engine = record.Engine, State = "stopped" };
                 result.EngineEndpoint = result.EngineEndpoint ?? _allocator.Endpoint;
-                result.Url = result.Port > 0 ? ReadinessWaiter.Url(result.Port) : null;
+                result.Url = result.Port > 0 ? ReadinessWaiter.Url(UrlHost, result.Port) : null;
                 _allocator.Journal(log, new PortEvent { Kind = PortEventKind.PreviewStopped, AppId = appId, Port = result.Port, ContainerId = result.ContainerId, ProcessId = result.ProcessId, Reason = reason ?? (remove ? "removed" : result.State) });
                 if (!keepAllocation && record != null) _allocator.Release(appId, log, ct, reason ?? "preview stopped");
                 return result;

@@ -10,15 +10,19 @@ namespace DyadPorts.Core.Previews
     /// </summary>
     public static class ReadinessProbe
     {
-        private static readonly byte[] Request = Encoding.ASCII.GetBytes("GET / HTTP/1.0\r\nHost: localhost\r\n\r\n");
+        private static readonly byte[] Request = Encoding.ASCII.GetBytes("GET / HTTP/1.0\r\n\r\n");
 
-        public static bool Answers(int port, TimeSpan timeout)
+        public static bool Answers(int port, TimeSpan timeout) => Answers(null, port, timeout);
+
+        /// <summary>As <see cref="Answers(int,TimeSpan)"/>, at <paramref name="host"/>: a remote engine's host name; null or "localhost" means 127.0.0.1.</summary>
+        public static bool Answers(string host, int port, TimeSpan timeout)
         {
+            var target = host == null || host == Engines.EngineHost.Local ? "127.0.0.1" : host.Trim('[', ']');
             try
             {
                 using (var client = new TcpClient())
                 {
-                    var connect = client.ConnectAsync("127.0.0.1", port);
+                    var connect = client.ConnectAsync(target, port);
                     if (!connect.Wait(timeout) || !client.Connected) return false;
                     var stream = client.GetStream();
                     stream.ReadTimeout = (int)timeout.TotalMilliseconds;

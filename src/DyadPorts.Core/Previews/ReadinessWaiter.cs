@@ -12,8 +12,10 @@ namespace DyadPorts.Core.Previews
         private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
         /// <summary>Returns when the preview answers; throws PreviewExitedEarly or PreviewTimeout otherwise. Cleans up nothing itself.</summary>
-        public static void Wait(PreviewRequest request, int port, Func<bool> stillRunning, Func<string> logs, IOperationLog log, CancellationToken ct)
+        /// <param name="host">Where the preview's port is published: null (this host) or a remote engine's host name.</param>
+        public static void Wait(PreviewRequest request, string host, int port, Func<bool> stillRunning, Func<string> logs, IOperationLog log, CancellationToken ct)
         {
+            string Url(int p) => ReadinessWaiter.Url(host, p);
             var activity = $"Starting preview of app {request.AppId}";
             var watch = Stopwatch.StartNew();
             var nextLivenessCheck = TimeSpan.Zero;
@@ -22,7 +24,7 @@ namespace DyadPorts.Core.Previews
                 while (true)
                 {
                     ct.ThrowIfCancellationRequested();
-                    if (ReadinessProbe.Answers(port, TimeSpan.FromMilliseconds(500)))
+                    if (ReadinessProbe.Answers(host, port, TimeSpan.FromMilliseconds(500)))
                     {
                         log.Verbose($"App {request.AppId}: {Url(port)} answered after {watch.Elapsed.TotalSeconds:0.0} s.");
                         return;
@@ -53,6 +55,9 @@ namespace DyadPorts.Core.Previews
             }
         }
 
-        public static string Url(int port) => "http://localhost:" + port.ToString(CultureInfo.InvariantCulture);
+        public static string Url(int port) => Url(null, port);
+
+        /// <summary>http://localhost:PORT for this host, http://HOST:PORT for a remote engine's.</summary>
+        public static string Url(string host, int port) => "http://" + (host ?? Engines.EngineHost.Local) + ":" + port.ToString(CultureInfo.InvariantCulture);
     }
 }

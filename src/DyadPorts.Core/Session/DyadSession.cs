@@ -44,21 +44,32 @@ namespace DyadPorts.Core.Session
                                 "Set CONTAINERIZATION_ENGINE, DOCKER_HOST or -EngineEndpoint to use a container engine.");
                 }
                 log.Verbose($"Engine: Process ({target.Reason}).");
-                return new PortAllocator(Store(), null, EngineKind.Process);
+                return new PortAllocator(Store(), null, EngineKind.Process) { EngineFor = RecordEngine };
             }
             var client = Engine(target);
             var kind = client.Kind(cancellationToken);
-            log.Verbose($"Engine: {kind} at {client.Endpoint} ({target.Reason}).");
-            return new PortAllocator(Store(), client, kind);
+            log.Verbose($"Engine: {kind} at {client.Endpoint} ({target.Reason}){(target.Tls == null ? "" : $", TLS files {target.Tls}")}.");
+            return new PortAllocator(Store(), client, kind) { EngineFor = RecordEngine };
         }
 
+        /// <summary>The client for an endpoint a record names (another host's), with the TLS files the environment or a context has for it.</summary>
+        public ContainerEngine RecordEngine(string endpoint) =>
+            Engine(new EngineTarget(EngineKind.Auto, endpoint, true, "an allocation's endpoint", EngineResolver.TlsFor(endpoint, Environment)));
+
+        /// <summary>One client per endpoint and TLS files, reused for the life of the session.</summary>
         public ContainerEngine Engine(EngineTarget target) =>
-            _engines.GetOrAdd(target.Endpoint, endpoint => new ContainerEngine(endpoint, target.Kind));
+            _engines.GetOrAdd(Key(target.Endpoint, target.Tls), _ => new ContainerEngine(target.Endpoint, target.Kind, target.Tls));
+
+        private static string Key(string endpoint, EngineTls tls) => tls == null ? endpoint : endpoint + "|" + tls.CaPath + "|" + tls.CertPath + "|" + tls.KeyPath;
 
         /// <summary>Drops a client whose engine stopped answering, so the next call reconnects afresh.</summary>
         public void Forget(string endpoint)
         {
-            if (endpoint != null && _engines.TryRemove(endpoint, out var engine)) engine.Dispose();
+            if (endpoint == null) return;
+            foreach (var key in _engines.Keys)
+            {
+                if ((key == endpoint || key.StartsWith(endpoint + "|", StringComparison.Ordinal)) && _engines.TryRemove(key, out var engine)) engine.Dispose();
+            }
         }
 
         private bool SocketAnswers(string endpoint)

@@ -31,7 +31,8 @@ namespace DyadPorts.Commands
         protected override void End()
         {
             var patterns = _appIds.Select(id => new WildcardPattern(id, WildcardOptions.IgnoreCase)).ToList();
-            var found = Allocator.Get(id => patterns.Count == 0 || patterns.Any(p => p.IsMatch(id)), Log, CancellationToken);
+            // Another host that cannot be reached: its records come back Unknown, with one non-terminating error for that host.
+            var found = Allocator.Get(id => patterns.Count == 0 || patterns.Any(p => p.IsMatch(id)), Log, WriteError, CancellationToken);
             foreach (var allocation in found.OrderBy(a => a.Port)) WriteObject(allocation);
 
             foreach (var literal in _appIds.Where(id => !WildcardPattern.ContainsWildcardCharacters(id)))

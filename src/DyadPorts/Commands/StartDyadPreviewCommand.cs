@@ -19,7 +19,10 @@ namespace DyadPorts.Commands
         [Alias("Name")]
         public string AppId { get; set; }
 
-        /// <summary>The app folder, mounted at /app (container) or used as working directory (process). Default: the current location.</summary>
+        /// <summary>
+        /// The app folder, mounted at /app (container) or used as working directory (process). Default: the current location.
+        /// For a remote engine it is a path on the engine's host.
+        /// </summary>
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName")]
         [ValidateNotNullOrEmpty]

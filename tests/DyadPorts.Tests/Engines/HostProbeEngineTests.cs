@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Availability;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>
+    /// The host-listener checks beside real engines, once per host probe strategy (bind, strict, table), so CI
+    /// proves all three on Linux. Ports 41820-41849.
+    /// </summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class HostProbeEngineTests : IDisposable
+    {
+        private readonly TempState _temp = new TempState();
+
+        public static IEnumerable<object[]> StrategiesAndEngines =>
+            from strategy in new[] { "bind", "strict", "table" }
+            from engine in new[] { "docker", "podman" }
+            select new object[] { strategy, engine };
+
+        public void Dispose()
+        {
+            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
+            _temp.Dispose();
+        }
+
+        private static HostProbeStrategy Strategy(string name) => Enum.Parse<HostProbeStrategy>(name, ignoreCase: true);
+
+        /// <summary>One allocator per operation, each with a new probe of the strategy (a table probe reads the table once per allocation).</summary>
+        private PortAllocator Allocator(TestEngine engine, string strategy) =>
+            new PortAllocator(_temp.Store, engine.Engine, engine.Kind, HostProbes.Create(Strategy(strategy)));
+
+        [Theory]
+        [MemberData(nameof(StrategiesAndEngines))]
+        public void Host_listeners_on_v4_and_v6_loopback_and_wildcard_are_seen_beside_the_engine(string strategy, string name)
+        {
+            var engine = TestEngine.Get(name);
+            var listeners = new[]
+            {
+                new TcpListener(IPAddress.Loopback, 41820),
+                new TcpListener(IPAddress.IPv6Any, 41821) { Server = { DualMode = false } },
+                new TcpListener(IPAddress.IPv6Loopback, 41822) { Server = { DualMode = false } },
+                new TcpListener(IPAddress.Any, 41823),
+            };
+            foreach (var l in listeners) l.Start();
+            try
+            {
+                var status = Allocator(engine, strategy).Test(new[] { 41820, 41821, 41822, 41823, 41824 }, NullOperationLog.Instance, default);
+                Assert.Equal(new[] { false, false, false, false, true }, status.Select(s => s.Available));
+                Assert.All(status.Take(4), s => Assert.Equal(PortHolderSource.Host, s.Source));
+                Assert.All(status.Take(4), s => Assert.Contains($"(pid {Environment.ProcessId}) listening on", s.HeldBy));
+                Assert.Equal(41824, Allocator(engine, strategy).Request(TestRun.App("h"), new PortRange(41820, 41830), false, NullOperationLog.Instance, default).Port);
+            }
+            finally
+            {
+                foreach (var l in listeners) l.Stop();
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(StrategiesAndEngines))]
+        public void The_probe_alone_sees_a_running_containers_published_port(string strategy, string name)
+        {
+            var engine = TestEngine.Get(name);
+            engine.CleanUp();
+            engine.Run("dyadtest-probe-" + TestRun.Prefix + strategy, 41835);
+            Assert.False(HostProbes.Create(Strategy(strategy)).IsFree(41835));
+            Assert.True(HostProbes.Create(Strategy(strategy)).IsFree(41836));
+        }
+    }
+}

@@ -1,0 +1,246 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    /// <summary>
+    /// The engine found the way the user's CLI finds it: docker contexts, podman connections (podman 4's containers.conf and
+    /// podman 5's podman-connections.json, from fixture text), podman machines, ssh:// refused by name. Every test has its own
+    /// HOME, DOCKER_CONFIG, CONTAINERS_CONF and PODMAN_CONNECTIONS_CONF: the machine's real CLI configuration is never read.
+    /// </summary>
+    public sealed class EngineResolutionTests : IDisposable
+    {
+        private readonly string _home = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "dpt12-cli-" + Guid.NewGuid().ToString("N"))).FullName;
+        private readonly Dictionary<string, string> _env;
+
+        public EngineResolutionTests()
+        {
+            _env = new Dictionary<string, string>
+            {
+                ["HOME"] = _home,
+                ["DOCKER_CONFIG"] = Path.Combine(_home, ".docker"),
+                ["CONTAINERS_CONF"] = Path.Combine(_home, "containers.conf"),
+                ["PODMAN_CONNECTIONS_CONF"] = Path.Combine(_home, "podman-connections.json"),
+            };
+        }
+
+        public void Dispose() => Directory.Delete(_home, true);
+
+        private EngineTarget Resolve(EngineKind kind = EngineKind.Auto, string endpoint = null, Func<string, string> machine = null, params string[] answering) =>
+            EngineResolver.Resolve(kind, endpoint, v => _env.TryGetValue(v, out var x) ? x : null, s => Array.IndexOf(answering, s) >= 0, machine ?? (_ => null));
+
+        /// <summary>A context laid out as `docker context create` lays it out.</summary>
+        private string DockerContext(string name, string host, bool withTls = true)
+        {
+            var id = DockerCliConfig.Sha256(name);
+            var meta = Directory.CreateDirectory(Path.Combine(_home, ".docker", "contexts", "meta", id)).FullName;
+            File.WriteAllText(Path.Combine(meta, "meta.json"),
+                "{\"Name\":\"" + name + "\",\"Metadata\":{\"Description\":\"\"},\"Endpoints\":{\"docker\":{\"Host\":\"" + host + "\",\"SkipTLSVerify\":false}}}");
+            var tls = Path.Combine(_home, ".docker", "contexts", "tls", id, "docker");
+            if (withTls)
+            {
+                Directory.CreateDirectory(tls);
+                foreach (var f in new[] { "ca.pem", "cert.pem", "key.pem" }) File.WriteAllText(Path.Combine(tls, f), "x");
+            }
+            return tls;
+        }
+
+        private void CurrentContext(string name) => File.WriteAllText(Path.Combine(_home, ".docker", "config.json"), "{\"auths\":{},\"currentContext\":\"" + name + "\"}");
+
+        [Fact]
+        public void The_context_folder_is_the_sha256_of_its_name()
+        {
+            Assert.Equal("37a8eec1ce19687d132fe29051dca629d164e2c4958ba141d5f4133a33f0688f", DockerCliConfig.Sha256("default"));
+        }
+
+        [Fact]
+        public void DOCKER_CONTEXT_selects_the_contexts_endpoint_and_its_tls_files()
+        {
+            var tls = DockerContext("hostb", "tcp://10.231.12.2:2376");
+            DockerContext("other", "unix:///other.sock", withTls: false);
+            CurrentContext("other");
+            _env["DOCKER_CONTEXT"] = "hostb";
+            var t = Resolve();
+            Assert.Equal("tcp://10.231.12.2:2376", t.Endpoint);
+            Assert.True(t.IsExplicit);
+            Assert.Equal(Path.Combine(tls, "ca.pem"), t.Tls.CaPath);
+            Assert.Equal(Path.Combine(tls, "key.pem"), t.Tls.KeyPath);
+            Assert.Contains("DOCKER_CONTEXT=hostb", t.Reason);
+        }
+
+        [Fact]
+        public void CurrentContext_in_config_json_is_used_and_default_means_none()
+        {
+            DockerContext("desktop-linux", "unix:///home/u/.docker/run/docker.sock", withTls: false);
+            CurrentContext("desktop-linux");
+            var t = Resolve();
+            Assert.Equal("unix:///home/u/.docker/run/docker.sock", t.Endpoint);
+            Assert.Null(t.Tls);
+            Assert.Contains("currentContext 'desktop-linux'", t.Reason);
+
+            CurrentContext("default");
+            Assert.Equal("unix:///run/docker.sock", Resolve(answering: "unix:///run/docker.sock").Endpoint);
+        }
+
+        [Fact]
+        public void The_family_comes_first_CONTAINERIZATION_ENGINE_podman_is_not_overridden_by_a_docker_context()
+        {
+            DockerContext("desktop-linux", "unix:///home/u/.docker/run/docker.sock", withTls: false);
+            CurrentContext("desktop-linux");
+            _env["CONTAINERIZATION_ENGINE"] = "podman";
+            var t = Resolve(answering: "unix:///run/podman/podman.sock");
+            Assert.Equal(EngineKind.Podman, t.Kind);
+            Assert.Equal("unix:///run/podman/podman.sock", t.Endpoint);
+            Assert.StartsWith("CONTAINERIZATION_ENGINE=podman", t.Reason);
+
+            // and -Engine Docker ignores podman's connection
+            File.WriteAllText(_env["CONTAINERS_CONF"], "[engine]\nactive_service = \"p\"\n[engine.service_destinations.p]\nuri = \"unix:///p.sock\"\n");
+            _env.Remove("CONTAINERIZATION_ENGINE");
+            Assert.Equal("unix:///home/u/.docker/run/docker.sock", Resolve(EngineKind.Docker).Endpoint);
+            Assert.Equal("unix:///p.sock", Resolve(EngineKind.Podman).Endpoint);
+        }
+
+        [Fact]
+        public void A_missing_context_is_an_error_not_a_silent_fall_through()
+        {
+            _env["DOCKER_CONTEXT"] = "gone";
+            var e = Assert.Throws<DyadPortsException>(() => Resolve(answering: "unix:///run/docker.sock"));
+            Assert.Equal(ErrorIds.InvalidEngineEndpoint, e.ErrorId);
+            Assert.Contains("'gone'", e.Message);
+        }
+
+        [Fact]
+        public void Explicit_endpoints_and_DOCKER_HOST_win_over_contexts_and_connections()
+        {
+            DockerContext("hostb", "tcp://10.231.12.2:2376");
+            _env["DOCKER_CONTEXT"] = "hostb";
+            Assert.Equal("unix:///x.sock", Resolve(endpoint: "/x.sock").Endpoint);
+            _env["DOCKER_HOST"] = "unix:///d.sock";
+            Assert.Equal("unix:///d.sock", Resolve().Endpoint);
+        }
+
+        [Fact]
+        public void Podman_4_containers_conf_active_service_and_CONTAINER_CONNECTION()
+        {
+            // As `podman system connection add` (4.3.1) writes it.
+            File.WriteAllText(_env["CONTAINERS_CONF"], @"[containers]
+
+[engine]
+  runtime = ""runc""
+  active_service = ""local""  # the default
+  [engine.service_destinations]
+    [engine.service_destinations.local]
+      uri = ""unix:///run/podman/podman.sock""
+    [engine.service_destinations.second]
+      uri = ""unix:///srv/second.sock""
+
+[machine]
+");
+            var t = Resolve();
+            Assert.Equal(EngineKind.Podman, t.Kind);
+            Assert.Equal("unix:///run/podman/podman.sock", t.Endpoint);
+            Assert.Contains("podman connection 'local'", t.Reason);
+            _env["CONTAINER_CONNECTION"] = "second";
+            Assert.Equal("unix:///srv/second.sock", Resolve().Endpoint);
+            _env["CONTAINER_CONNECTION"] = "nope";
+            Assert.Equal(ErrorIds.InvalidEngineEndpoint, Assert.Throws<DyadPortsException>(() => Resolve()).ErrorId);
+        }
+
+        private const string Podman5Json = @"{
+  ""Connection"": {
+    ""Default"": ""podman-machine-default-root"",
+    ""Connections"": {
+      ""podman-machine-default"": {
+        ""URI"": ""ssh://core@127.0.0.1:53711/run/user/501/podman/podman.sock"",
+        ""Identity"": ""/Users/u/.local/share/containers/podman/machine/machine"",
+        ""IsMachine"": true
+      },
+      ""podman-machine-default-root"": {
+        ""URI"": ""ssh://root@127.0.0.1:53711/run/podman/podman.sock"",
+        ""Identity"": ""/Users/u/.local/share/containers/podman/machine/machine"",
+        ""IsMachine"": true
+      },
+      ""buildbox"": {
+        ""URI"": ""ssh://ops@build.example:22/run/podman/podman.sock"",
+        ""Identity"": ""/Users/u/.ssh/id_ed25519""
+      }
+    }
+  },
+  ""Farm"": {}
+}";
+
+        [Fact]
+        public void Podman_5_connections_json_machine_maps_to_the_machines_api_socket()
+        {
+            File.WriteAllText(_env["PODMAN_CONNECTIONS_CONF"], Podman5Json);
+            string asked = null;
+            var t = Resolve(machine: m => { asked = m; return "/var/folders/xy/T/podman/podman-machine-default-api.sock"; });
+            Assert.Equal("podman-machine-default", asked);
+            Assert.Equal(EngineKind.Podman, t.Kind);
+            Assert.Equal("unix:///var/folders/xy/T/podman/podman-machine-default-api.sock", t.Endpoint);
+            Assert.Contains("podman machine 'podman-machine-default'", t.Reason);
+        }
+
+        [Fact]
+        public void A_machine_connection_in_containers_conf_is_recognised_by_its_localhost_ssh_uri()
+        {
+            File.WriteAllText(_env["CONTAINERS_CONF"], "[engine]\nactive_service = \"podman-machine-default\"\n[engine.service_destinations.podman-machine-default]\nuri = \"ssh://core@localhost:50123/run/user/501/podman/podman.sock\"\nidentity = \"/Users/u/.ssh/podman-machine-default\"\n");
+            Assert.Equal("unix:///m.sock", Resolve(machine: _ => "/m.sock").Endpoint);
+            var e = Assert.Throws<DyadPortsException>(() => Resolve(machine: _ => null));
+            Assert.Equal(ErrorIds.EngineUnreachable, e.ErrorId);
+            Assert.Contains("podman machine start podman-machine-default", e.Message);
+        }
+
+        [Fact]
+        public void Any_other_ssh_destination_is_EngineSshUnsupported_naming_it_and_suggesting_a_forwarded_socket()
+        {
+            File.WriteAllText(_env["PODMAN_CONNECTIONS_CONF"], Podman5Json);
+            _env["CONTAINER_CONNECTION"] = "buildbox";
+            var e = Assert.Throws<DyadPortsException>(() => Resolve(answering: "unix:///run/podman/podman.sock"));
+            Assert.Equal(ErrorIds.EngineSshUnsupported, e.ErrorId);
+            Assert.True(e.IsTerminating);
+            Assert.Equal("ssh://ops@build.example:22/run/podman/podman.sock", e.Target);
+            Assert.Contains("ssh -nNT -L /tmp/dyad-engine.sock:/run/podman/podman.sock ops@build.example", e.Message);
+
+            _env.Remove("CONTAINER_CONNECTION");
+            _env["DOCKER_HOST"] = "ssh://me@dockerhost";
+            Assert.Equal(ErrorIds.EngineSshUnsupported, Assert.Throws<DyadPortsException>(() => Resolve()).ErrorId);
+        }
+
+        [Fact]
+        public void Machine_inspect_output_gives_the_podman_socket()
+        {
+            const string inspect = @"[ { ""ConfigDir"": { ""Path"": ""/Users/u/.config/containers/podman/machine/applehv"" },
+                ""ConnectionInfo"": { ""PodmanSocket"": { ""Path"": ""/var/folders/xy/T/podman/podman-machine-default-api.sock"" }, ""PodmanPipe"": null },
+                ""Name"": ""podman-machine-default"", ""State"": ""running"" } ]";
+            Assert.Equal("/var/folders/xy/T/podman/podman-machine-default-api.sock", PodmanMachine.SocketFromInspect(inspect));
+            Assert.Null(PodmanMachine.SocketFromInspect("not json"));
+        }
+
+        [Fact]
+        public void Default_sockets_include_docker_desktops_and_the_podman_machines()
+        {
+            _env["TMPDIR"] = "/var/folders/xy/T";
+            Assert.Contains("unix://" + Path.Combine(_home, ".docker/run/docker.sock"), EngineResolver.DefaultSockets(EngineKind.Docker, v => _env.TryGetValue(v, out var x) ? x : null));
+            Assert.Contains("unix:///var/folders/xy/T/podman/podman-machine-default-api.sock", EngineResolver.DefaultSockets(EngineKind.Podman, v => _env.TryGetValue(v, out var x) ? x : null));
+        }
+
+        [Fact]
+        public void DOCKER_TLS_VERIFY_with_DOCKER_CERT_PATH_gives_tls_files_for_tcp_endpoints_only()
+        {
+            _env["DOCKER_HOST"] = "tcp://10.231.12.2:2376";
+            Assert.Null(Resolve().Tls);
+            _env["DOCKER_TLS_VERIFY"] = "1";
+            _env["DOCKER_CERT_PATH"] = "/certs";
+            var t = Resolve();
+            Assert.Equal("/certs/ca.pem", t.Tls.CaPath);
+            Assert.Equal("/certs/cert.pem", t.Tls.CertPath);
+            _env["DOCKER_HOST"] = "unix:///run/docker.sock";
+            Assert.Null(Resolve().Tls);
+        }
+    }
+}
