@@ -47,18 +47,7 @@ namespace DyadPorts.Core.Previews
                 var inspected = _engine.InspectOrNull(running.Id, ct);
                 if (inspected?.State?.Health?.Status != "unhealthy")
                 {
-                    return new Preview
-                    {
-                        AppId = appId,
-                        Port = running.TcpHostPorts.First(),
-                        ContainerName = running.Name,
-                        ContainerId = running.Id,
-                        Image = running.Image,
-                        Engine = Kind,
-                        EngineEndpoint = _engine.Endpoint,
-                        State = inspected?.State?.Status ?? "running",
-                        StartedAt = ParseTime(inspected?.State?.StartedAt),
-                    };
+                    return Preview(appId, running.TcpHostPorts.First(), running.Id, running.Name, running.Image, inspected);
                 }
                 log.Verbose($"App {appId}: {running.Describe()} is unhealthy; replacing it.");
             }
@@ -159,22 +148,21 @@ namespace DyadPorts.Core.Previews
             }
         }
 
-        public Preview Describe(LaunchedPreview preview, CancellationToken ct)
+        public Preview Describe(LaunchedPreview preview, CancellationToken ct) =>
+            Preview(preview.AppId, preview.Port, preview.ContainerId, preview.ContainerName, preview.Image, _engine.InspectOrNull(preview.ContainerId, ct));
+
+        private Preview Preview(string appId, int port, string id, string name, string image, ContainerInspectResponse inspected) => new Preview
         {
-            var inspected = _engine.InspectOrNull(preview.ContainerId, ct);
-            return new Preview
-            {
-                AppId = preview.AppId,
-                Port = preview.Port,
-                ContainerName = preview.ContainerName,
-                ContainerId = preview.ContainerId,
-                Image = preview.Image,
-                Engine = Kind,
-                EngineEndpoint = _engine.Endpoint,
-                State = inspected?.State?.Status ?? "running",
-                StartedAt = ParseTime(inspected?.State?.StartedAt),
-            };
-        }
+            AppId = appId,
+            Port = port,
+            ContainerName = name,
+            ContainerId = id,
+            Image = image,
+            Engine = Kind,
+            EngineEndpoint = _engine.Endpoint,
+            State = inspected?.State?.Status ?? "running",
+            StartedAt = ParseTime(inspected?.State?.StartedAt),
+        };
 
         public Preview Stop(string appId, AllocationRecord record, StateDocument state, bool remove, IOperationLog log, CancellationToken ct)
         {

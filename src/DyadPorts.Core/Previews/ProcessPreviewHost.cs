@@ -95,26 +95,19 @@ namespace DyadPorts.Core.Previews
             }
         }
 
-        public Preview Describe(LaunchedPreview preview, CancellationToken ct) => new Preview
-        {
-            AppId = preview.AppId,
-            Port = preview.Port,
-            Url = ReadinessWaiter.Url(preview.Port),
-            ProcessId = preview.ProcessId,
-            Engine = EngineKind.Process,
-            State = "running",
-            StartedAt = preview.ProcessStartedAt,
-        };
+        public Preview Describe(LaunchedPreview preview, CancellationToken ct) => Running(preview.AppId, preview.Port, preview.ProcessId, preview.ProcessStartedAt);
 
-        private static Preview Describe(AllocationRecord record) => new Preview
+        private static Preview Describe(AllocationRecord record) => Running(record.AppId, record.Port, record.ProcessId, record.ProcessStartedAt);
+
+        private static Preview Running(string appId, int port, int? processId, DateTimeOffset? startedAt) => new Preview
         {
-            AppId = record.AppId,
-            Port = record.Port,
-            Url = ReadinessWaiter.Url(record.Port),
-            ProcessId = record.ProcessId,
+            AppId = appId,
+            Port = port,
+            Url = ReadinessWaiter.Url(port),
+            ProcessId = processId,
             Engine = EngineKind.Process,
             State = "running",
-            StartedAt = record.ProcessStartedAt,
+            StartedAt = startedAt,
         };
 
         public Preview Stop(string appId, AllocationRecord record, StateDocument state, bool remove, IOperationLog log, CancellationToken ct) =>
