@@ -32,6 +32,10 @@ namespace DyadPorts.Core.Engines
 
         public string Endpoint { get; }
 
+        /// <summary>API calls made through this client so far: what tests and benchmarks count per operation.</summary>
+        public long Calls => Interlocked.Read(ref _calls);
+        private long _calls;
+
         /// <summary>Docker or Podman; asks the engine once when the endpoint alone does not say.</summary>
         public EngineKind Kind(CancellationToken cancellationToken)
         {
@@ -207,6 +211,7 @@ namespace DyadPorts.Core.Engines
         /// <param name="userToken">The caller's own token when <paramref name="token"/> also carries a timeout.</param>
         private T Call<T>(Func<CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
         {
+            Interlocked.Increment(ref _calls);
             try
             {
                 return call(token).ConfigureAwait(false).GetAwaiter().GetResult();
