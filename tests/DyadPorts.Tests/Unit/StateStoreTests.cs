@@ -82,7 +82,7 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
-        public void A_held_lock_makes_others_wait_and_cancellation_is_honoured()
+        public async Task A_held_lock_makes_others_wait_and_cancellation_is_honoured()
         {
             using var temp = new TempState();
             using var release = new ManualResetEventSlim();
@@ -92,7 +92,7 @@ namespace DyadPorts.Tests.Unit
             using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
             Assert.ThrowsAny<OperationCanceledException>(() => new StateStore(temp.StatePath).Update(s => 0, () => new StateDocument(), NullOperationLog.Instance, cts.Token));
             release.Set();
-            holder.Wait();
+            await holder;
         }
 
         [Fact]
