@@ -6,6 +6,8 @@
 #                   (CONTAINER_HOST unset for the call) with the project's CONTAINERS_CONF, so the containers it
 #                   creates run whatever /etc/containers/containers.conf says or lacks
 
+$script:TestCliConf = $null   # set by tests that use a temporary CLI configuration (tests/pester/Common.ps1)
+
 function Read-TestEngineTable {
     $table = [ordered]@{}
     foreach ($line in Get-Content (Join-Path $PSScriptRoot 'test-engines.env')) {
@@ -55,12 +57,13 @@ function Set-TestEnvironment {
     if ($TestEnv.Image) { $env:DYADPORTS_TEST_IMAGE = $TestEnv.Image }
 }
 
+# A simple function (no param block), so that '-aq', '--filter' and the like pass through as the CLI's arguments.
 function Invoke-EngineCli {
-    param([Parameter(Mandatory, Position = 0)] [ValidateSet('Docker', 'Podman')] [string] $Engine,
-          [Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
-    if ($Engine -eq 'Docker') { return & docker -H $TestEnv.Docker @Arguments }
+    $engine, $arguments = $args[0], @($args | Select-Object -Skip 1)
+    if ($engine -eq 'Docker') { return & docker -H $TestEnv.Docker @arguments }
+    if ($engine -ne 'Podman') { throw "Invoke-EngineCli: unknown engine '$engine'" }
     $saved = $env:CONTAINERS_CONF, $env:CONTAINER_HOST
-    $env:CONTAINERS_CONF = $TestEnv.ContainersConf
+    $env:CONTAINERS_CONF = if ($script:TestCliConf) { $script:TestCliConf } else { $TestEnv.ContainersConf }   # a test's temporary one, else the project's
     Remove-Item Env:CONTAINER_HOST -ErrorAction SilentlyContinue
-    try { & podman @Arguments } finally { $env:CONTAINERS_CONF, $env:CONTAINER_HOST = $saved }
+    try { & podman @arguments } finally { $env:CONTAINERS_CONF, $env:CONTAINER_HOST = $saved }
 }
