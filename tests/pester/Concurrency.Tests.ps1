@@ -49,7 +49,14 @@ Describe 'Crash safety: kill -9 in the middle of allocating' -Skip:(-not $IsLinu
             # The child acknowledges an allocation only after Request-DyadPort has returned it.
             $script = "`$i = 0; while (`$true) { `$i++; `$a = Request-DyadPort ""${Prefix}r$round-`$i"" -Engine Process -PortRange 35000-40000; Add-Content -Path '$ackFile' -Value ""`$(`$a.AppId)=`$(`$a.Port)"" }"
             $child = Start-ChildPwsh $script
-            Start-Sleep -Milliseconds (800 + $rng.Next(1200))
+            # The kill lands at a random 0-1.2 s after the child's first allocation of the round (pwsh start-up time
+            # varies a lot on a loaded 2-core machine, so a fixed delay could kill it before it ever allocated).
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ((Test-Path $ackFile) -and (Select-String -Path $ackFile -SimpleMatch "${Prefix}r$round-1=" -Quiet)) -and -not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 50
+            }
+            $child.HasExited | Should -BeFalse -Because "the child of round $round must be allocating when it is killed"
+            Start-Sleep -Milliseconds ($rng.Next(1200))
             & kill -9 $child.Id
             $child.WaitForExit()
 
