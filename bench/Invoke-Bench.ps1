@@ -95,7 +95,7 @@ foreach ($e in $modes) {
 
         # Warm-up: one of each, so clients, JIT and caches are warm as in a long-lived session.
         # Its engine calls are those of the first allocation that sees these K containers (docker: one inspect per created one).
-        $first = Measure-Allocation "$($TestEnv.Prefix)warm$k" $target $ours
+        $firstSeen = Measure-Allocation "$($TestEnv.Prefix)warm$k" $target $ours
         $null = $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult()
 
         $floor = 1..$Runs | ForEach-Object { Measure-Ms { $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult() } }
@@ -116,7 +116,7 @@ foreach ($e in $modes) {
         $results.Add([pscustomobject]@{
             Engine = $e.Engine; Containers = $e.Mode; K = $k
             'Floor ms (1 list)' = $f.Median
-            'Ours median ms' = $o.Median; 'Ours p95 ms' = $o.P95; 'Ours engine calls' = $calls -join '/'; 'First-seen calls' = $first.Calls
+            'Ours median ms' = $o.Median; 'Ours p95 ms' = $o.P95; 'Ours engine calls' = $calls -join '/'; 'First-seen calls' = $firstSeen.Calls
             'Seed median ms' = $s.Median; 'Seed p95 ms' = $s.P95; 'Seed CLI calls' = $seedCalls
             'Ours / floor' = [math]::Round($o.Median / [math]::Max($f.Median, 0.001), 2)
             'Seed / ours' = [math]::Round($s.Median / $o.Median, 1)
