@@ -195,7 +195,7 @@ Remove-Item $script, $site -Recurse -Force -ErrorAction SilentlyContinue
 
 '' | Out-Raw
 "### 1. Allocation cost against occupancy (K containers on $First..; medians over $Runs runs, seed over $SeedRuns; engine calls per allocation read from ContainerEngine.Calls)" | Out-Raw
-$results | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
+$results | Format-Table -Property * -AutoSize | Out-String -Width 400 | Out-Raw
 "### 2. The Auto path (no -Engine/-EngineEndpoint), K=0, $Runs runs" | Out-Raw
 $autoResults | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 "### 3. Start-DyadPreview -NoWait + HTTP poll against '<engine> run -d' + the same poll (5 pairs after a warm-up pair)" | Out-Raw
