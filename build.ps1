@@ -6,7 +6,8 @@
     Tasks:
       Build  - compiles and lays out an importable module in out/DyadPorts
       Package - Build (Release), then out/packages/DyadPorts.<version>.nupkg with Compress-PSResource, for Install-PSResource
-      Test   - Build, Package, start the real engines (root on Debian), run xunit then Pester; prints 'N passed, N failed'
+      Test   - Build, Package, start the real engines (root on Debian), run xunit then Pester; the last line is
+               'N passed, N failed, N skipped' (with CI=true a skipped test counts as failed)
       Demo   - Build, then three previews with 32100 already taken: allocation with fallback, URLs that answer HTTP
       Bench  - Build, then the benchmarks of docs/BENCHMARKS.md
       Clean  - removes out/ and the bin/obj folders
@@ -39,13 +40,13 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$FilePath $($ArgumentList -join ' ') exited with $LASTEXITCODE" }
 }
 
-# Runs this same pwsh in a child process. Under the dotnet local tool the process is dotnet itself,
-# so pwsh.dll is run with 'dotnet exec' (in-process, no extra muxer child).
+. (Join-Path $Root 'tools/ChildPwsh.ps1')
+
+# Runs this same pwsh in a child process (tools/ChildPwsh.ps1 knows how).
 function Invoke-ChildPwsh {
     param([string[]] $ArgumentList, [switch] $AllowFailure)
-    $pwsh = (Get-Process -Id $PID).Path
-    $prefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') })
-    if ($AllowFailure) { & $pwsh @prefix @ArgumentList } else { Invoke-Native $pwsh ($prefix + $ArgumentList) }
+    $arguments = Get-ChildPwshArgument $ArgumentList
+    if ($AllowFailure) { & $ChildPwsh @arguments } else { Invoke-Native $ChildPwsh $arguments }
 }
 
 # The one version source: the manifest's ModuleVersion, passed to the assemblies at build time.
@@ -116,12 +117,21 @@ function Get-PesterModulePath {
     $psd1
 }
 
-function Invoke-Test {
+# The real engines and the test image (root on Debian installs and starts what is missing; see the script).
+function Invoke-EngineSetup {
     if ($IsLinux -and (Get-Command bash -ErrorAction SilentlyContinue)) {
         Invoke-Native bash @((Join-Path $Root 'tools/setup-engines.sh'))
     }
-    $env:DYADPORTS_TEST_PODMAN = if ($env:DYADPORTS_TEST_PODMAN) { $env:DYADPORTS_TEST_PODMAN } else { 'unix:///run/podman/podman.sock' }
-    $env:DYADPORTS_TEST_DOCKER = if ($env:DYADPORTS_TEST_DOCKER) { $env:DYADPORTS_TEST_DOCKER } else { 'unix:///run/docker.sock' }
+}
+
+function Invoke-Test {
+    Invoke-EngineSetup
+    # This run's id (tests label what they create with it, and remove nothing else), then the one table of
+    # engines and image (tools/test-engines.env + the image setup wrote), exported for xunit, Pester and children.
+    $env:DYADPORTS_TEST_RUN = [guid]::NewGuid().ToString('N')
+    . (Join-Path $Root 'tools/TestEnv.ps1')
+    Set-TestEnvironment
+    Write-Host "Test run $($TestEnv.RunId): AppIds start with '$($TestEnv.Prefix)'; engines $($TestEnv.Docker), $($TestEnv.Podman); image $($TestEnv.Image)"
     $env:DYADPORTS_MODULE = $ModuleOut
 
     $results = Join-Path $Out 'test-results'
@@ -136,6 +146,7 @@ function Invoke-Test {
     $counters = $xunit.TestRun.ResultSummary.Counters
     $xunitPassed = [int]$counters.passed
     $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    $xunitSkipped = [int]$counters.notExecuted
     if ($xunitPassed + $xunitFailed -eq 0) { $xunitFailed = 1 }
 
     # Pester in a separate pwsh against the built module.
@@ -143,13 +154,19 @@ function Invoke-Test {
     Remove-Item $pesterJson -ErrorAction SilentlyContinue
     $runner = Join-Path $Root 'tests/pester/Invoke-PesterRun.ps1'
     Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ResultPath', $pesterJson) -AllowFailure
-    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1 } }
+    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
 
     $passed = $xunitPassed + [int]$pester.Passed
     $failed = $xunitFailed + [int]$pester.Failed
+    $skipped = $xunitSkipped + [int]$pester.Skipped
     Write-Host ''
-    Write-Host "Summary: xunit $xunitPassed passed, $xunitFailed failed; Pester $($pester.Passed) passed, $($pester.Failed) failed"
-    Write-Host "$passed passed, $failed failed"
+    Write-Host "Summary: xunit $xunitPassed passed, $xunitFailed failed, $xunitSkipped skipped; Pester $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    if ($env:CI -eq 'true' -and $skipped -gt 0) {
+        # In CI every test must run: a skipped engine test proves nothing, so it counts as a failure.
+        Write-Host "CI=true: the $skipped skipped test(s) count as failed."
+        $failed += $skipped
+    }
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
 }
 
@@ -158,6 +175,7 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
+    Invoke-EngineSetup
     & (Join-Path $Root 'bench/Invoke-Bench.ps1') -ModulePath $ModuleOut
 }
 

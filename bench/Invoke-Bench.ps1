@@ -1,19 +1,37 @@
 <#
 .SYNOPSIS
     DyadPorts benchmarks, side by side in one run (docs/BENCHMARKS.md). Run with: dotnet pwsh ./build.ps1 Bench
+.DESCRIPTION
+    Engines and image come from the one table (tools/TestEnv.ps1). Every container the bench creates carries
+    dyadports.test-run=<run id> and is the only thing it removes; ports 43000-43200 (never the default range).
+    Engine calls per allocation are read from the client's own counter (ContainerEngine.Calls), not written down.
+    The raw output, with the machine's description, is written to docs/bench/<UTC time>.txt.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [int[]] $Occupancy = @(0, 30, 60),
     [int] $Runs = 15,
-    [int] $SeedRuns = 5
+    [int] $SeedRuns = 5,
+    [string] $RawDirectory = (Join-Path $PSScriptRoot '../docs/bench')
 )
 $ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot '../tools/ChildPwsh.ps1')
+. (Join-Path $PSScriptRoot '../tools/TestEnv.ps1')
+if (-not $TestEnv.Image) { throw "No test image: run 'sudo bash tools/setup-engines.sh' first (build.ps1 Bench does)." }
 Import-Module $ModulePath -Force
 Add-Type -Path (Join-Path $ModulePath 'Docker.DotNet.dll')   # the floor: one bare ListContainers call
+$session = [DyadPorts.Core.Session.DyadSession]::Current
 $results = [System.Collections.Generic.List[object]]::new()
-$pwsh = (Get-Process -Id $PID).Path
-$pwshPrefix = @(if ((Split-Path $pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') })
+$autoResults = [System.Collections.Generic.List[object]]::new()
+$First = 43000; $Last = 43100; $Range = "$First-$Last"
+$runLabel = "$($TestEnv.RunLabel)=$($TestEnv.RunId)"
+foreach ($v in 'DOCKER_HOST', 'CONTAINER_HOST', 'CONTAINERIZATION_ENGINE', 'CONTAINERIZATION_ENABLED') { Remove-Item "Env:$v" -ErrorAction SilentlyContinue }
+$env:CONTAINERS_CONF = $TestEnv.ContainersConf   # every podman CLI call of the bench, the seed's included
+
+$stamp = [DateTime]::UtcNow.ToString('yyyy-MM-ddTHHmmssZ')
+New-Item -ItemType Directory -Force -Path $RawDirectory | Out-Null
+$raw = Join-Path (Resolve-Path $RawDirectory) "$stamp.txt"
+function Out-Raw { param([Parameter(ValueFromPipeline)] $Line) process { Write-Host $Line; Add-Content -Path $raw -Value $Line } }
 
 function Get-Stats([double[]] $ms) {
     $sorted = $ms | Sort-Object
@@ -21,103 +39,172 @@ function Get-Stats([double[]] $ms) {
     [pscustomobject]@{ Median = [math]::Round($median, 2); P95 = [math]::Round($sorted[[int][math]::Ceiling(0.95 * $sorted.Count) - 1], 2); N = $sorted.Count }
 }
 function Measure-Ms([scriptblock] $Block) { $sw = [Diagnostics.Stopwatch]::StartNew(); & $Block | Out-Null; $sw.Elapsed.TotalMilliseconds }
+function New-BenchState { $env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-$([guid]::NewGuid().ToString('N')).json" }
+function Remove-BenchContainers([string] $Engine) {
+    $ids = @(Invoke-EngineCli $Engine ps -aq --filter "label=$runLabel")
+    if ($ids) { Invoke-EngineCli $Engine rm -f @ids | Out-Null }
+}
+# The session's own client for a target: its Calls counter is what the cmdlets used.
+function Get-SessionClient([string] $Engine, [string] $Endpoint) { $session.Engine($session.Resolve($Engine, $Endpoint)) }
+# Times one Request-DyadPort and counts the engine calls it made through the client.
+function Measure-Allocation([string] $AppId, [hashtable] $Target, $Client) {
+    $before = $Client.Calls
+    $ms = Measure-Ms { Request-DyadPort $AppId -PortRange $Range @Target }
+    [pscustomobject]@{ Ms = $ms; Calls = $Client.Calls - $before }
+}
 
-$engines = @(
-    @{ Engine = 'Podman'; Endpoint = 'unix:///run/podman/podman.sock'; Cli = @('podman'); Image = 'localhost/busybox:local' }
-    @{ Engine = 'Docker'; Endpoint = 'unix:///run/docker.sock'; Cli = @('docker', '-H', 'unix:///run/docker.sock'); Image = 'busybox:local' }
-)
-$site = New-Item -ItemType Directory -Force (Join-Path ([IO.Path]::GetTempPath()) 'dyadports-bench-site')
+# The machine, so that anyone can compare their run with this one.
+"# DyadPorts bench raw output, $stamp" | Out-Raw
+"uname: $(& uname -srvmo)" | Out-Raw
+"nproc: $(& nproc)" | Out-Raw
+"os: $((Get-Content /etc/os-release | Where-Object { $_ -like 'PRETTY_NAME=*' }) -replace 'PRETTY_NAME=|"', '')" | Out-Raw
+"cpu: $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*', '')" | Out-Raw
+"memory: $((Get-Content /proc/meminfo -TotalCount 1) -replace '\s+', ' ')" | Out-Raw
+"load before: $(Get-Content /proc/loadavg)" | Out-Raw
+"podman: $(Invoke-EngineCli Podman version --format '{{.Client.Version}}') (service at $($TestEnv.Podman)); runtime: $(& runc --version | Select-Object -First 1)" | Out-Raw
+"dockerd: $(Invoke-EngineCli Docker version --format '{{.Server.Version}}') (at $($TestEnv.Docker)); docker CLI $(Invoke-EngineCli Docker version --format '{{.Client.Version}}')" | Out-Raw
+"pwsh: $($PSVersionTable.PSVersion); dotnet: $([Environment]::Version); module: $ModulePath; commit: $(& git -C $PSScriptRoot rev-parse --short HEAD 2>$null)" | Out-Raw
+"image: $($TestEnv.Image); run: $($TestEnv.RunId); runs: $Runs (seed $SeedRuns); occupancy: $($Occupancy -join ', ')" | Out-Raw
+
+$site = New-Item -ItemType Directory -Force (Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-site-$($TestEnv.RunId)")
 'bench' | Set-Content (Join-Path $site 'index.html')
 
-foreach ($e in $engines) {
-    $cli = $e.Cli[0]; $cliArgs = @($e.Cli | Select-Object -Skip 1)
-    function Invoke-Cli { & $cli @cliArgs @args }
+# Docker is measured with running containers and with created (never started) ones: dockerd lists no ports for
+# the latter, so the client inspects each once. Podman lists created containers' ports; it is measured with those.
+$modes = @(
+    @{ Engine = 'Podman'; Endpoint = $TestEnv.Podman; Cli = @('podman'); Mode = 'created' }
+    @{ Engine = 'Docker'; Endpoint = $TestEnv.Docker; Cli = @('docker', '-H', $TestEnv.Docker); Mode = 'running' }
+    @{ Engine = 'Docker'; Endpoint = $TestEnv.Docker; Cli = @('docker', '-H', $TestEnv.Docker); Mode = 'created' }
+)
+foreach ($e in $modes) {
     $client = [Docker.DotNet.DockerClientConfiguration]::new([uri]$e.Endpoint).CreateClient()
     $listParams = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
+    $target = @{ Engine = $e.Engine; EngineEndpoint = $e.Endpoint }
+    $ours = Get-SessionClient $e.Engine $e.Endpoint
 
     foreach ($k in $Occupancy) {
-        Write-Host "== $($e.Engine), K=$k containers publishing ports in the range"
-        Invoke-Cli ps -aq --filter label=dyadports.bench | ForEach-Object { Invoke-Cli rm -f $_ } | Out-Null
+        Write-Host "== $($e.Engine), K=$k $($e.Mode) containers publishing ports in $Range"
+        Remove-BenchContainers $e.Engine
         for ($i = 0; $i -lt $k; $i++) {
-            $port = 32100 + $i
-            $verb = if ($e.Engine -eq 'Podman') { 'create' } else { 'run' }
-            $runArgs = @($verb) + @(if ($verb -eq 'run') { '-d' }) + @('--label', 'dyadports.bench=1', '--name', "bench-$port", '-p', "${port}:${port}", $e.Image, 'httpd', '-f', '-p', "$port")
-            Invoke-Cli @runArgs | Out-Null
+            $port = $First + $i
+            $verb = @(if ($e.Mode -eq 'created') { 'create' } else { 'run', '-d' })
+            Invoke-EngineCli $e.Engine @verb --label $runLabel --name "$($TestEnv.Prefix)bench-$port" -p "${port}:${port}" $TestEnv.Image httpd -f -p $port -h /www | Out-Null
+            if ($LASTEXITCODE -ne 0) { throw "$($e.Engine): could not $verb the bench container on $port" }
         }
-        $env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-$([guid]::NewGuid().ToString('N')).json"
+        New-BenchState
 
         # Warm-up: one of each, so clients, JIT and caches are warm as in a long-lived session.
-        Request-DyadPort warm -Engine $e.Engine -EngineEndpoint $e.Endpoint | Out-Null
+        # Its engine calls are those of the first allocation that sees these K containers (docker: one inspect per created one).
+        $firstSeen = Measure-Allocation "$($TestEnv.Prefix)warm$k" $target $ours
         $null = $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult()
 
         $floor = 1..$Runs | ForEach-Object { Measure-Ms { $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult() } }
-        $ours = 1..$Runs | ForEach-Object {
-            $id = "b$k-$_"
-            $ms = Measure-Ms { Request-DyadPort $id -Engine $e.Engine -EngineEndpoint $e.Endpoint }
+        $allocations = 1..$Runs | ForEach-Object {
+            $id = "$($TestEnv.Prefix)b$k-$_"
+            Measure-Allocation $id $target $ours
             Remove-DyadPortAllocation $id
-            $ms
         }
         $seedCalls = 0
         $seed = 1..$SeedRuns | ForEach-Object {
             $sw = [Diagnostics.Stopwatch]::StartNew()
-            $r = & (Join-Path $PSScriptRoot 'Seed-Allocate.ps1') -EngineCli $e.Cli
+            $r = & (Join-Path $PSScriptRoot 'Seed-Allocate.ps1') -EngineCli $e.Cli -BasePort $First -MaxPort $Last
             $seedCalls = $r.Calls
             $sw.Elapsed.TotalMilliseconds
         }
-        $f = Get-Stats $floor; $o = Get-Stats $ours; $s = Get-Stats $seed
+        $calls = @($allocations.Calls | Sort-Object -Unique)
+        $f = Get-Stats $floor; $o = Get-Stats $allocations.Ms; $s = Get-Stats $seed
         $results.Add([pscustomobject]@{
-            Engine = $e.Engine; K = $k
+            Engine = $e.Engine; Containers = $e.Mode; K = $k
             'Floor ms (1 list)' = $f.Median
-            'Ours median ms' = $o.Median; 'Ours p95 ms' = $o.P95; 'Ours engine calls' = 1
+            'Ours median ms' = $o.Median; 'Ours p95 ms' = $o.P95; 'Ours engine calls' = $calls -join '/'; 'First-seen calls' = $firstSeen.Calls
             'Seed median ms' = $s.Median; 'Seed p95 ms' = $s.P95; 'Seed CLI calls' = $seedCalls
             'Ours / floor' = [math]::Round($o.Median / [math]::Max($f.Median, 0.001), 2)
             'Seed / ours' = [math]::Round($s.Median / $o.Median, 1)
         })
         Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
     }
-    Invoke-Cli ps -aq --filter label=dyadports.bench | ForEach-Object { Invoke-Cli rm -f $_ } | Out-Null
+    Remove-BenchContainers $e.Engine
+    $client.Dispose()
+}
 
-    # Start-DyadPreview to first HTTP answer, against `<engine> run` plus the same readiness poll.
-    $env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-$([guid]::NewGuid().ToString('N')).json"
+# The Auto path: no -Engine, no -EngineEndpoint; the environment or the default sockets decide (K=0).
+$autoCases = @(
+    @{ Case = 'DOCKER_HOST=docker'; Vars = @{ DOCKER_HOST = $TestEnv.Docker }; Endpoint = $TestEnv.Docker }
+    @{ Case = 'CONTAINER_HOST=podman'; Vars = @{ CONTAINER_HOST = $TestEnv.Podman }; Endpoint = $TestEnv.Podman }
+    @{ Case = 'default sockets (podman first)'; Vars = @{}; Endpoint = $TestEnv.Podman }
+)
+foreach ($c in $autoCases) {
+    Write-Host "== Auto path: $($c.Case)"
+    foreach ($v in $c.Vars.GetEnumerator()) { Set-Item "Env:$($v.Key)" $v.Value }
+    try {
+        New-BenchState
+        Request-DyadPort "$($TestEnv.Prefix)auto-warm" -PortRange $Range | Out-Null
+        $client = $session.Engine([DyadPorts.Core.Engines.EngineTarget]::new('Auto', $c.Endpoint, $false, 'bench'))   # the session's client for that endpoint
+        $allocations = 1..$Runs | ForEach-Object {
+            $id = "$($TestEnv.Prefix)a-$_"
+            Measure-Allocation $id @{} $client
+            Remove-DyadPortAllocation $id
+        }
+        $o = Get-Stats $allocations.Ms
+        $autoResults.Add([pscustomobject]@{ Case = $c.Case; Endpoint = $c.Endpoint; 'Median ms' = $o.Median; 'p95 ms' = $o.P95; 'Engine calls' = (@($allocations.Calls | Sort-Object -Unique) -join '/') })
+        Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
+    } finally {
+        foreach ($v in $c.Vars.Keys) { Remove-Item "Env:$v" -ErrorAction SilentlyContinue }
+    }
+}
+
+# Start-DyadPreview to first HTTP answer, against `<engine> run` plus the same readiness poll.
+$starts = [System.Collections.Generic.List[object]]::new()
+foreach ($e in $modes | Where-Object Mode -eq 'created') {
+    New-BenchState
     $poll = { param($port) while ($true) { try { $null = Invoke-WebRequest "http://127.0.0.1:$port/" -UseBasicParsing -TimeoutSec 1; break } catch { Start-Sleep -Milliseconds 50 } } }
     $startOurs = [System.Collections.Generic.List[double]]::new(); $startCli = [System.Collections.Generic.List[double]]::new()
+    $app = "$($TestEnv.Prefix)sp"; $cliName = "$($TestEnv.Prefix)bench-cli"; $cliPort = $Last + 90
     for ($i = 0; $i -le 5; $i++) {
-        $ms = Measure-Ms { $p = Start-DyadPreview sp -Path $site.FullName -Image $e.Image -Command 'httpd -f -p "$PORT" -h /app' -Engine $e.Engine -EngineEndpoint $e.Endpoint -NoWait; & $poll $p.Port }
-        Stop-DyadPreview sp -Remove -Engine $e.Engine -EngineEndpoint $e.Endpoint
-        $ms2 = Measure-Ms { Invoke-Cli run -d --name bench-cli -p 32190:32190 -v "$($site.FullName):/app" $e.Image httpd -f -p 32190 -h /app | Out-Null; & $poll 32190 }
-        Invoke-Cli rm -f bench-cli | Out-Null
+        $ms = Measure-Ms { $p = Start-DyadPreview $app -Path $site.FullName -Image $TestEnv.Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange $Range -Engine $e.Engine -EngineEndpoint $e.Endpoint -NoWait; & $poll $p.Port }
+        Stop-DyadPreview $app -Remove -Engine $e.Engine -EngineEndpoint $e.Endpoint
+        $ms2 = Measure-Ms { Invoke-EngineCli $e.Engine run -d --label $runLabel --name $cliName -p "${cliPort}:${cliPort}" -v "$($site.FullName):/app" $TestEnv.Image httpd -f -p $cliPort -h /app | Out-Null; & $poll $cliPort }
+        Invoke-EngineCli $e.Engine rm -f $cliName | Out-Null
         if ($i -gt 0) { $startOurs.Add($ms); $startCli.Add($ms2) }   # the first pair is warm-up
     }
     $so = Get-Stats $startOurs; $sc = Get-Stats $startCli
-    $results.Add([pscustomobject]@{ Engine = $e.Engine; K = 'start'; 'Ours median ms' = $so.Median; 'Ours p95 ms' = $so.P95; 'Seed median ms' = $sc.Median; 'Seed p95 ms' = $sc.P95; 'Seed / ours' = [math]::Round($sc.Median / $so.Median, 2) })
-    $client.Dispose()
+    $starts.Add([pscustomobject]@{ Engine = $e.Engine; 'Ours median ms' = $so.Median; 'Ours p95 ms' = $so.P95; 'CLI median ms' = $sc.Median; 'CLI p95 ms' = $sc.P95; 'Ours / CLI' = [math]::Round($so.Median / $sc.Median, 2) })
 }
 
 # Import cost, interleaved to share the noise.
 $bare = [System.Collections.Generic.List[double]]::new(); $import = [System.Collections.Generic.List[double]]::new()
 for ($i = 0; $i -le 10; $i++) {
-    $a = Measure-Ms { & $pwsh @pwshPrefix -NoProfile -NonInteractive -Command '0' }
-    $b = Measure-Ms { & $pwsh @pwshPrefix -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'" }
+    $a = Measure-Ms { & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-Command', '0') }
+    $b = Measure-Ms { & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$ModulePath'") }
     if ($i -gt 0) { $bare.Add($a); $import.Add($b) }
 }
 $ba = Get-Stats $bare; $im = Get-Stats $import
 
-# Throughput: 8 processes x 25 allocations for distinct apps.
-$env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-$([guid]::NewGuid().ToString('N')).json"
-$script = Join-Path ([IO.Path]::GetTempPath()) 'dyadports-bench-child.ps1'
-"Import-Module '$ModulePath'; `$w = `$args[0]; 1..25 | ForEach-Object { `$null = Request-DyadPort ""t`$w-`$_"" -Engine Docker -EngineEndpoint unix:///run/docker.sock -PortRange 34000-34500 }" | Set-Content $script
+# Throughput: 8 processes x 25 allocations for distinct apps (docker).
+New-BenchState
+$script = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-child-$($TestEnv.RunId).ps1"
+"Import-Module '$ModulePath'; `$w = `$args[0]; 1..25 | ForEach-Object { `$null = Request-DyadPort ""$($TestEnv.Prefix)t`$w-`$_"" -Engine Docker -EngineEndpoint '$($TestEnv.Docker)' -PortRange 43200-43700 }" | Set-Content $script
 $sw = [Diagnostics.Stopwatch]::StartNew()
-$procs = 1..8 | ForEach-Object { Start-Process $pwsh -ArgumentList (@($pwshPrefix) + @('-NoProfile', '-NonInteractive', '-File', $script, $_)) -PassThru -NoNewWindow }
+$procs = 1..8 | ForEach-Object { Start-Process $ChildPwsh -ArgumentList (Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script, $_) -PassThru -NoNewWindow }
 $procs | Wait-Process
 $total = $sw.Elapsed.TotalSeconds
 $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable
 $allocated = $state.allocations.Count
 $distinct = ($state.allocations.Values.port | Sort-Object -Unique).Count
+Remove-Item $script, $site -Recurse -Force -ErrorAction SilentlyContinue
 
-Write-Host "`n### Allocation cost and preview start (medians over $Runs runs, seed over $SeedRuns)"
-$results | Format-Table -AutoSize | Out-Host
-Write-Host "### Import cost (10 interleaved runs each)"
-Write-Host ("pwsh -c 0: median {0} ms, p95 {1} ms; with Import-Module: median {2} ms, p95 {3} ms; added: {4} ms" -f $ba.Median, $ba.P95, $im.Median, $im.P95, [math]::Round($im.Median - $ba.Median, 1))
-Write-Host "### Throughput with contention (8 pwsh processes x 25 allocations, docker)"
-Write-Host ("total {0:0.00} s including process start; {1} allocations, {2} distinct ports; {3:0.0} allocations/s" -f $total, $allocated, $distinct, ($allocated / $total))
-$results | ConvertTo-Json | Set-Content (Join-Path ([IO.Path]::GetTempPath()) 'dyadports-bench.json')
+'' | Out-Raw
+"### 1. Allocation cost against occupancy (K containers on $First..; medians over $Runs runs, seed over $SeedRuns; engine calls per allocation read from ContainerEngine.Calls)" | Out-Raw
+$results | Format-Table -Property * -AutoSize | Out-String -Width 400 | Out-Raw
+"### 2. The Auto path (no -Engine/-EngineEndpoint), K=0, $Runs runs" | Out-Raw
+$autoResults | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
+"### 3. Start-DyadPreview -NoWait + HTTP poll against '<engine> run -d' + the same poll (5 pairs after a warm-up pair)" | Out-Raw
+$starts | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
+"### 4. Import cost (10 interleaved runs each)" | Out-Raw
+("pwsh -c 0: median {0} ms, p95 {1} ms; with Import-Module: median {2} ms, p95 {3} ms; added: {4} ms" -f $ba.Median, $ba.P95, $im.Median, $im.P95, [math]::Round($im.Median - $ba.Median, 1)) | Out-Raw
+"### 5. Throughput with contention (8 pwsh processes x 25 allocations, docker)" | Out-Raw
+("total {0:0.00} s including process start; {1} allocations, {2} distinct ports; {3:0.0} allocations/s" -f $total, $allocated, $distinct, ($allocated / $total)) | Out-Raw
+"load after: $(Get-Content /proc/loadavg)" | Out-Raw
+'### JSON' | Out-Raw
+[pscustomobject]@{ Allocation = $results; Auto = $autoResults; Start = $starts; Import = @{ Bare = $ba; Import = $im }; Throughput = @{ Seconds = $total; Allocated = $allocated; Distinct = $distinct } } | ConvertTo-Json -Depth 5 | Out-Raw
+Write-Host "Raw output: $raw"

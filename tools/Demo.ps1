@@ -15,11 +15,13 @@ $site = New-Item -ItemType Directory -Path (Join-Path $work 'app')
 '<h1>Hello from a DyadPorts preview</h1>' | Set-Content (Join-Path $site 'index.html')
 $env:DYAD_PORTS_STATE = Join-Path $work 'state.json'
 
-# Which engine, and what it runs: the local busybox image in a container engine, else a host process.
+# Which engine, and what it runs: the project's image (tools/setup-engines.sh builds it; the one table says
+# where) in a container engine, else a host process.
+. (Join-Path $PSScriptRoot 'TestEnv.ps1')
 $candidates = @(
-    @{ Engine = 'Podman'; Image = 'localhost/busybox:local' }
-    @{ Engine = 'Docker'; Image = 'busybox:local' }
-) | Where-Object { $Engine -in 'Auto', $_.Engine -and $env:CONTAINERIZATION_ENABLED -notin 'false', '0', 'no' }
+    @{ Engine = 'Podman'; Image = $TestEnv.Image }
+    @{ Engine = 'Docker'; Image = $TestEnv.Image }
+) | Where-Object { $_.Image -and $Engine -in 'Auto', $_.Engine -and $env:CONTAINERIZATION_ENABLED -notin 'false', '0', 'no' }
 $choice = $null
 foreach ($c in $candidates) {
     try { $null = Test-DyadPortAvailable 1 -Engine $c.Engine; $choice = $c; break } catch { Write-Host "  ($($c.Engine): $($_.Exception.Message.Split('.')[0]))" }

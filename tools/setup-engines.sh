@@ -1,16 +1,35 @@
 #!/usr/bin/env bash
-# Installs and starts the real engines the tests use: podman (runc, compat API socket),
-# dockerd (docker.io) on its own socket, and a local busybox image in both.
+# Installs and starts the real engines the tests use, and imports the project's own test image into both.
 # Idempotent: a second run only checks. Facts behind each step: ../shared/notes/engines.md
+#
+# Rules (issue 10): an engine that already answers on its socket is used as it is, never restarted or
+# reconfigured. A service this script starts runs with working directory '/', logs under the state directory,
+# and (podman) reads the project's own configuration, $STATE/containers.conf, through CONTAINERS_CONF;
+# /etc/containers/containers.conf is never written. Not root: nothing is installed or started; with CI=true
+# that is a failure.
 set -euo pipefail
 
-PODMAN_SOCK=/run/podman/podman.sock
-DOCKER_SOCK=/run/docker.sock
-IMAGE_DIR=/var/lib/dyadports/busybox
+here=$(cd "$(dirname "$0")" && pwd)
+# The one table (tools/test-engines.env); the environment wins over its lines.
+while IFS='=' read -r key value; do
+  [[ $key =~ ^[A-Z_][A-Z0-9_]*$ ]] || continue
+  [ -n "${!key:-}" ] || export "$key=$value"
+done < "$here/test-engines.env"
+
+STATE=$DYADPORTS_TEST_STATE
+PODMAN_SOCK=${DYADPORTS_TEST_PODMAN#unix://}
+DOCKER_SOCK=${DYADPORTS_TEST_DOCKER#unix://}
+CONF=$STATE/containers.conf
+LOGS=$STATE/logs
+IMAGE_ROOT=$STATE/image-root
 log() { printf '[engines] %s\n' "$*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then
-  log "not root: cannot install engines; tests will use whatever sockets already answer"
+  if [ "${CI:-}" = true ]; then
+    log "CI=true and not root: the engines cannot be installed or started, and engine tests would not run. Run as root."
+    exit 1
+  fi
+  log "not root: nothing installed or started; the tests use whatever answers at $DYADPORTS_TEST_DOCKER and $DYADPORTS_TEST_PODMAN"
   exit 0
 fi
 
@@ -26,53 +45,85 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+mkdir -p "$STATE" "$LOGS"
 
-# crun refuses hybrid cgroups and the hard nofile limit is below podman's default:
-# this file must exist before the service starts.
-conf=/etc/containers/containers.conf
-want_conf='[containers]
+# The project's podman configuration: crun refuses hybrid cgroups and the machine's hard nofile limit is
+# below podman's default. Every podman this project starts or calls reads this file, and only this file.
+want_conf='# DyadPorts tests: podman configuration for the services and CLI calls the project starts (CONTAINERS_CONF).
+[containers]
 default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
 
 [engine]
 runtime = "runc"'
-restart_podman=0
-if [ "$(cat "$conf" 2>/dev/null)" != "$want_conf" ]; then
-  mkdir -p /etc/containers
-  printf '%s\n' "$want_conf" > "$conf"
-  restart_podman=1
+conf_changed=0
+if [ "$(cat "$CONF" 2>/dev/null)" != "$want_conf" ]; then
+  printf '%s\n' "$want_conf" > "$CONF.tmp" && mv "$CONF.tmp" "$CONF"
+  conf_changed=1
 fi
+export CONTAINERS_CONF=$CONF
+unset CONTAINER_HOST   # the podman CLI below must run locally, not as a remote client
 
 sock_answers() { curl -sf --max-time 2 --unix-socket "$1" http://d/_ping >/dev/null 2>&1; }
 wait_sock() {
   for _ in $(seq 1 60); do sock_answers "$1" && return 0; sleep 0.5; done
   log "socket $1 did not answer"; return 1
 }
+# A pid this script recorded, still the same program: only such a process is ever stopped here.
+own_pid() {
+  local file=$1 program=$2 pid
+  pid=$(cat "$file" 2>/dev/null) || return 1
+  [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "$program" && echo "$pid"
+}
 
-if [ $restart_podman = 1 ]; then pkill -f 'podman system service' || true; sleep 0.5; fi
-if ! sock_answers "$PODMAN_SOCK"; then
-  log "starting podman API on $PODMAN_SOCK"
-  mkdir -p /run/podman
-  setsid nohup podman system service --time=0 "unix://$PODMAN_SOCK" >/var/log/podman-service.log 2>&1 < /dev/null &
+# A podman service that this script started earlier with an older configuration is restarted, by its pid.
+if [ $conf_changed = 1 ] && pid=$(own_pid "$STATE/podman.pid" 'podman system service'); then
+  log "restarting the podman service this script started (pid $pid): its configuration changed"
+  kill "$pid"; for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+fi
+
+if sock_answers "$PODMAN_SOCK"; then
+  log "podman answers at unix://$PODMAN_SOCK: used as it is"
+else
+  log "starting podman API on unix://$PODMAN_SOCK (cwd /, CONTAINERS_CONF=$CONF, log $LOGS/podman-service.log)"
+  mkdir -p "$(dirname "$PODMAN_SOCK")"
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$PODMAN_SOCK") >>"$LOGS/podman-service.log" 2>&1 </dev/null &
+  echo $! > "$STATE/podman.pid"
   wait_sock "$PODMAN_SOCK"
 fi
-if ! sock_answers "$DOCKER_SOCK"; then
-  log "starting dockerd on $DOCKER_SOCK"
-  setsid nohup dockerd --host "unix://$DOCKER_SOCK" >/var/log/dockerd.log 2>&1 < /dev/null &
+if sock_answers "$DOCKER_SOCK"; then
+  log "dockerd answers at unix://$DOCKER_SOCK: used as it is"
+else
+  log "starting dockerd on unix://$DOCKER_SOCK (cwd /, log $LOGS/dockerd.log)"
+  (cd / && exec setsid nohup dockerd --host "unix://$DOCKER_SOCK" --pidfile "$STATE/dockerd.pid") >>"$LOGS/dockerd.log" 2>&1 </dev/null &
   wait_sock "$DOCKER_SOCK"
 fi
 
-# No registry is reachable: build busybox:local from the static binary.
-if [ ! -f "$IMAGE_DIR.tar" ]; then
-  rm -rf "$IMAGE_DIR"; mkdir -p "$IMAGE_DIR/bin" "$IMAGE_DIR/www" "$IMAGE_DIR/tmp"
-  cp /bin/busybox "$IMAGE_DIR/bin/busybox"
-  for l in sh httpd sleep echo cat ls nc true false; do ln -sf busybox "$IMAGE_DIR/bin/$l"; done
-  echo 'dyadports' > "$IMAGE_DIR/www/index.html"
-  tar -C "$IMAGE_DIR" -cf "$IMAGE_DIR.tar" .
-fi
-if ! podman image exists localhost/busybox:local; then
-  podman import -q "$IMAGE_DIR.tar" localhost/busybox:local >/dev/null
-fi
-if ! docker -H "unix://$DOCKER_SOCK" image inspect busybox:local >/dev/null 2>&1; then
-  docker -H "unix://$DOCKER_SOCK" import "$IMAGE_DIR.tar" busybox:local >/dev/null
-fi
-log "ready: podman=unix://$PODMAN_SOCK docker=unix://$DOCKER_SOCK image=busybox:local"
+# The test image: no registry is reachable, so it is built from busybox-static. Its name carries the hash of
+# its tar, so an image of another name or content (say a 'busybox:local' without /www) never changes results.
+rm -rf "$IMAGE_ROOT"; mkdir -p "$IMAGE_ROOT/bin" "$IMAGE_ROOT/www" "$IMAGE_ROOT/tmp"
+cp /bin/busybox "$IMAGE_ROOT/bin/busybox"
+for l in sh httpd sleep echo cat ls nc true false; do ln -s busybox "$IMAGE_ROOT/bin/$l"; done
+echo 'dyadports-test' > "$IMAGE_ROOT/www/index.html"
+chmod 1777 "$IMAGE_ROOT/tmp"
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$IMAGE_ROOT" -cf "$STATE/image.tar.new" .
+hash=$(sha256sum "$STATE/image.tar.new" | cut -c1-12)
+mv "$STATE/image.tar.new" "$STATE/image.tar"
+IMAGE=localhost/dyadports-test:$hash
+label="dyadports.test-image=$hash"
+
+docker_cli() { docker -H "unix://$DOCKER_SOCK" "$@"; }
+podman_cli() { podman "$@"; }   # CONTAINERS_CONF is exported above
+for cli in podman_cli docker_cli; do
+  if [ "$($cli image inspect --format '{{index .Config.Labels "dyadports.test-image"}}' "$IMAGE" 2>/dev/null)" != "$hash" ]; then
+    $cli rmi -f "$IMAGE" >/dev/null 2>&1 || true   # our own name only: a stale or foreign image under it
+    log "importing $IMAGE into ${cli%_cli}"
+    $cli import $( [ $cli = podman_cli ] && echo -q ) --change "LABEL $label" "$STATE/image.tar" "$IMAGE" >/dev/null
+  fi
+  # Content check: the image serves what the tests expect, whatever else exists on the machine.
+  got=$($cli run --rm --network none --label dyadports.test-run=setup "$IMAGE" cat /www/index.html 2>&1 || true)
+  if [ "$got" != 'dyadports-test' ]; then
+    log "${cli%_cli}: $IMAGE does not serve /www/index.html as expected (got: $got)"; exit 1
+  fi
+done
+printf '%s\n' "$IMAGE" > "$STATE/image"
+log "ready: podman=unix://$PODMAN_SOCK docker=unix://$DOCKER_SOCK image=$IMAGE (in $STATE/image) CONTAINERS_CONF=$CONF"

@@ -22,82 +22,82 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
     AfterAll { Remove-TestContainers $Engine $Endpoint }
 
     It 'moves app 57 off the port of running app 56 with a warning, and gives 58 the next one' {
-        Start-DyadPreview 56 -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' | Select-Object -ExpandProperty Port | Should -Be 32100
-        # The seed's stale memory: 57 "has" 32100.
+        Start-DyadPreview "${Prefix}56" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 42000-42010 | Select-Object -ExpandProperty Port | Should -Be 42000
+        # The seed's stale memory: 57 "has" 42000.
         $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable
-        $state.allocations['57'] = @{ appId = '57'; port = 32100; engine = $Engine; allocatedAt = (Get-Date).ToString('o') }
+        $state.allocations["${Prefix}57"] = @{ appId = "${Prefix}57"; port = 42000; engine = $Engine; allocatedAt = (Get-Date).ToString('o') }
         $state | ConvertTo-Json -Depth 5 | Set-Content $env:DYAD_PORTS_STATE
 
-        $a57 = Request-DyadPort 57 -WarningVariable warnings -WarningAction SilentlyContinue
-        $a57.Port | Should -Be 32101
+        $a57 = Request-DyadPort "${Prefix}57" -PortRange 42000-42010 -WarningVariable warnings -WarningAction SilentlyContinue
+        $a57.Port | Should -Be 42001
         $a57.PSObject.TypeNames[0] | Should -Be 'DyadPorts.PortAllocation'
-        $warnings[0].Message | Should -BeLike '*port 32100 is held by container dyad-app-56*'
-        (Request-DyadPort 58).Port | Should -Be 32102
-        (Get-CliPorts $Engine $Endpoint 'dyad-app-56') | Should -Match '32100->32100/tcp'
+        $warnings[0].Message | Should -BeLike "*port 42000 is held by container dyad-app-${Prefix}56*"
+        (Request-DyadPort "${Prefix}58" -PortRange 42000-42010).Port | Should -Be 42002
+        (Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}56") | Should -Match '42000->42000/tcp'
     }
 
     It 'answers Test-DyadPortAvailable with booleans, from the pipeline by value and by property name' {
-        Request-DyadPort pa -PortRange 32300-32305 | Out-Null
-        (Test-DyadPortAvailable 32300) | Should -BeFalse
-        (Test-DyadPortAvailable 32301) | Should -BeTrue
-        if (Test-DyadPortAvailable 32302) { $branch = 'free' } else { $branch = 'held' }
+        Request-DyadPort "${Prefix}pa" -PortRange 42020-42025 | Out-Null
+        (Test-DyadPortAvailable 42020) | Should -BeFalse
+        (Test-DyadPortAvailable 42021) | Should -BeTrue
+        if (Test-DyadPortAvailable 42022) { $branch = 'free' } else { $branch = 'held' }
         $branch | Should -Be 'free'
-        (32300, 32301 | Test-DyadPortAvailable) | Should -Be @($false, $true)
-        $detail = Get-DyadPortAllocation pa | Test-DyadPortAvailable -Detailed
+        (42020, 42021 | Test-DyadPortAvailable) | Should -Be @($false, $true)
+        $detail = Get-DyadPortAllocation "${Prefix}pa" | Test-DyadPortAvailable -Detailed
         $detail.Source | Should -Be 'Allocation'
-        $detail.HeldBy | Should -Be 'allocation of app pa'
+        $detail.HeldBy | Should -Be "allocation of app ${Prefix}pa"
     }
 
     It 'removes stale allocations through the pipeline, with -PassThru' {
-        Start-DyadPreview st -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 32310-32315 | Out-Null
-        Request-DyadPort keep -PortRange 32310-32315 | Out-Null
-        Stop-DyadPreview st -KeepAllocation
-        (Get-DyadPortAllocation st).Status | Should -Be 'Stale'
-        $removed = Get-DyadPortAllocation | Where-Object Status -eq Stale | Remove-DyadPortAllocation -PassThru
-        $removed.AppId | Should -Be 'st'
+        Start-DyadPreview "${Prefix}st" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 42030-42035 | Out-Null
+        Request-DyadPort "${Prefix}keep" -PortRange 42030-42035 | Out-Null
+        Stop-DyadPreview "${Prefix}st" -KeepAllocation
+        (Get-DyadPortAllocation "${Prefix}st").Status | Should -Be 'Stale'
+        $removed = Get-DyadPortAllocation "$Prefix*" | Where-Object Status -eq Stale | Remove-DyadPortAllocation -PassThru
+        $removed.AppId | Should -Be "${Prefix}st"
         $removed.Status | Should -Be 'Released'
-        (Read-TestState).Keys | Should -Be @('keep')
+        (Read-TestState).Keys | Where-Object { $_ -like "$Prefix*" } | Should -Be @("${Prefix}keep")
     }
 
     It 'changes nothing under -WhatIf: not the state, not the engine' {
-        Request-DyadPort w1 -PortRange 32320-32325 | Out-Null
+        Request-DyadPort "${Prefix}w1" -PortRange 42040-42045 | Out-Null
         $before = Get-Content $env:DYAD_PORTS_STATE -Raw
-        Request-DyadPort w2 -PortRange 32320-32325 -WhatIf
-        Remove-DyadPortAllocation w1 -WhatIf
-        Start-DyadPreview w3 -Path $app -Image $Image -PortRange 32320-32325 -WhatIf
-        Stop-DyadPreview w1 -WhatIf
+        Request-DyadPort "${Prefix}w2" -PortRange 42040-42045 -WhatIf
+        Remove-DyadPortAllocation "${Prefix}w1" -WhatIf
+        Start-DyadPreview "${Prefix}w3" -Path $app -Image $Image -PortRange 42040-42045 -WhatIf
+        Stop-DyadPreview "${Prefix}w1" -WhatIf
         Get-Content $env:DYAD_PORTS_STATE -Raw | Should -Be $before
-        Get-CliPorts $Engine $Endpoint 'dyad-app-w3' | Should -BeNullOrEmpty
+        Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}w3" | Should -BeNullOrEmpty
     }
 
     It 'fails with PortRangeExhausted on a full range, naming the range' {
-        Request-DyadPort x1 -PortRange 32330-32331 | Out-Null
-        Request-DyadPort x2 -PortRange 32330-32331 | Out-Null
-        $err = { Request-DyadPort x3 -PortRange 32330-32331 -ErrorAction Stop } | Should -Throw -PassThru
+        Request-DyadPort "${Prefix}x1" -PortRange 42050-42051 | Out-Null
+        Request-DyadPort "${Prefix}x2" -PortRange 42050-42051 | Out-Null
+        $err = { Request-DyadPort "${Prefix}x3" -PortRange 42050-42051 -ErrorAction Stop } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'PortRangeExhausted,*'
         $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
-        "$($err.TargetObject)" | Should -Be '32330-32331'
+        "$($err.TargetObject)" | Should -Be '42050-42051'
         $err.Exception.Message | Should -BeLike '*checked 2 port(s)*'
     }
 
     It 'starts a preview that exits at once with PreviewExitedEarly, carrying its logs, leaving nothing' {
-        $err = { Start-DyadPreview dies -Path $app -Image $Image -Command 'echo dying-now; exit 4' -PortRange 32340-32345 -ErrorAction Stop } | Should -Throw -PassThru
+        $err = { Start-DyadPreview "${Prefix}dies" -Path $app -Image $Image -Command 'echo dying-now; exit 4' -PortRange 42060-42065 -ErrorAction Stop } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'PreviewExitedEarly,*'
         $err.Exception.Message | Should -BeLike '*dying-now*'
-        $err.TargetObject | Should -Be 'dies'
-        Get-CliPorts $Engine $Endpoint 'dyad-app-dies' | Should -BeNullOrEmpty
-        (Read-TestState).Keys | Should -Not -Contain 'dies'
+        $err.TargetObject | Should -Be "${Prefix}dies"
+        Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}dies" | Should -BeNullOrEmpty
+        (Read-TestState).Keys | Should -Not -Contain "${Prefix}dies"
     }
 
     It 'warns about a corrupt state file, backs it up and rebuilds from labelled containers' {
-        Start-DyadPreview cor -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 32350-32355 | Out-Null
+        Start-DyadPreview "${Prefix}cor" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 42070-42075 | Out-Null
         'not json at all' | Set-Content $env:DYAD_PORTS_STATE
         $all = Get-DyadPortAllocation -WarningVariable warnings -WarningAction SilentlyContinue
         $warnings[0].Message | Should -BeLike 'StateFileCorrupt*'
-        ($all | Where-Object AppId -eq 'cor').Status | Should -Be 'Active'
-        ($all | Where-Object AppId -eq 'cor').Port | Should -Be 32350
+        ($all | Where-Object AppId -eq "${Prefix}cor").Status | Should -Be 'Active'
+        ($all | Where-Object AppId -eq "${Prefix}cor").Port | Should -Be 42070
         Get-ChildItem (Split-Path $env:DYAD_PORTS_STATE) -Filter 'state.json.corrupt-*' | Should -HaveCount 1
-        (Invoke-WebRequest http://127.0.0.1:32350/ -UseBasicParsing).Content.Trim() | Should -Be 'pester'
+        (Invoke-WebRequest http://127.0.0.1:42070/ -UseBasicParsing).Content.Trim() | Should -Be 'pester'
     }
 }
 
@@ -153,7 +153,7 @@ Describe 'Specific errors for bad input' {
     }
 
     It 'fails with EngineUnreachable naming the endpoint, never saying available' {
-        $err = { Test-DyadPortAvailable 32100 -EngineEndpoint unix:///tmp/dyadports-nothing.sock } | Should -Throw -PassThru
+        $err = { Test-DyadPortAvailable 42090 -EngineEndpoint unix:///tmp/dyadports-nothing.sock } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'EngineUnreachable,*'
         $err.CategoryInfo.Category | Should -Be 'ConnectionError'
         $err.TargetObject | Should -Be 'unix:///tmp/dyadports-nothing.sock'

@@ -1,12 +1,13 @@
-# Shared by every Pester file: the built module, the engines, and a private state file per test.
+# Shared by every Pester file: the built module, the engines and image of the one table (tools/TestEnv.ps1),
+# this run's id and AppId prefix, and a private state file per test.
+# Isolation rules: every container a test creates carries dyadports.test-run=<RunId>, every AppId starts with
+# $Prefix, and Remove-TestContainers removes nothing else. Ports 42000-42999 (never the default 32100-32200).
 $script:ModulePath = if ($env:DYADPORTS_MODULE) { $env:DYADPORTS_MODULE } else { Join-Path $PSScriptRoot '../../out/DyadPorts' }
-$script:Pwsh = (Get-Process -Id $PID).Path
-# Under the dotnet local tool, run pwsh.dll in-process with 'dotnet exec', so the pid we hold (and kill -9) is pwsh itself.
-$script:PwshPrefix = @(if ((Split-Path $script:Pwsh -Leaf) -like 'dotnet*') { 'exec', (Join-Path $PSHOME 'pwsh.dll') })
-$script:Engines = @(
-    @{ Engine = 'Docker'; Endpoint = $(if ($env:DYADPORTS_TEST_DOCKER) { $env:DYADPORTS_TEST_DOCKER } else { 'unix:///run/docker.sock' }); Image = 'busybox:local' }
-    @{ Engine = 'Podman'; Endpoint = $(if ($env:DYADPORTS_TEST_PODMAN) { $env:DYADPORTS_TEST_PODMAN } else { 'unix:///run/podman/podman.sock' }); Image = 'localhost/busybox:local' }
-)
+. (Join-Path $PSScriptRoot '../../tools/ChildPwsh.ps1')
+. (Join-Path $PSScriptRoot '../../tools/TestEnv.ps1')
+$script:Prefix = $TestEnv.Prefix
+$script:RunLabel = "$($TestEnv.RunLabel)=$($TestEnv.RunId)"
+$script:Engines = $TestEngines
 
 function New-TestState {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ("dyadports-pester-" + [guid]::NewGuid().ToString('N'))
@@ -23,7 +24,7 @@ function Read-TestState {
 # Runs a script in a fresh pwsh that imports the built module; returns its output lines.
 function Invoke-ChildPwsh {
     param([string] $Script)
-    & $script:Pwsh @script:PwshPrefix -NoProfile -NonInteractive -File (New-ChildScript $Script)
+    & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', (New-ChildScript $Script))
 }
 
 # A script file that imports the built module first: -File avoids every quoting pitfall of -Command.
@@ -36,11 +37,11 @@ function New-ChildScript {
 
 function Start-ChildPwsh {
     param([string] $Script, [string] $StandardOutput, [string] $StandardError)
-    $arguments = @($script:PwshPrefix) + @('-NoProfile', '-NonInteractive', '-File', (New-ChildScript $Script))
+    $arguments = Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', (New-ChildScript $Script)
     $redirect = @{}
     if ($StandardOutput) { $redirect.RedirectStandardOutput = $StandardOutput }
     if ($StandardError) { $redirect.RedirectStandardError = $StandardError }
-    Start-Process -FilePath $script:Pwsh -ArgumentList $arguments -PassThru -NoNewWindow @redirect
+    Start-Process -FilePath $ChildPwsh -ArgumentList $arguments -PassThru -NoNewWindow @redirect
 }
 
 function Assert-EngineAnswers {
@@ -49,19 +50,51 @@ function Assert-EngineAnswers {
     if (-not (Test-Path $path)) {
         throw "ENGINE MISSING: nothing at $Endpoint. Run 'sudo bash tools/setup-engines.sh'. With CI=true this is a failure, never a skip."
     }
+    if (-not $TestEnv.Image) { throw "TEST IMAGE MISSING: run 'sudo bash tools/setup-engines.sh' (it writes $($TestEnv.State)/image) or set DYADPORTS_TEST_IMAGE." }
 }
 
 # The docker/podman CLI view of the bindings, as the seed's "Verify Port Allocation" step reads it.
 function Get-CliPorts {
     param([string] $Engine, [string] $Endpoint, [string] $Name)
-    $cli = @(if ($Engine -eq 'Docker') { 'docker', '-H', $Endpoint } else { 'podman' })
-    & $cli[0] @($cli | Select-Object -Skip 1) ps -a --filter "name=^$Name`$" --format '{{.Ports}}'
+    Invoke-EngineCli $Engine ps -a --filter "name=^$Name`$" --format '{{.Ports}}'
 }
 
+# Creates (and starts) a container of this run: it carries the run label, so cleanup finds it and nothing else.
+function New-TestContainer {
+    param([string] $Engine, [string] $Name, [int] $Port, [switch] $NoStart, [string[]] $Label)
+    $verb = @(if ($NoStart) { 'create' } else { 'run', '-d' })
+    $labels = @('--label', $RunLabel) + @($Label | Where-Object { $_ } | ForEach-Object { '--label', $_ })
+    $id = Invoke-EngineCli $Engine @verb --name $Name @labels -p "${Port}:${Port}" $TestEnv.Image httpd -f -p $Port -h /www
+    if ($LASTEXITCODE -ne 0) { throw "$Engine could not create the test container $Name on port $Port (exit $LASTEXITCODE)" }
+    $id
+}
+
+# Removes what this run created: its run label, or a DyadPorts preview (dyadports.managed=true) of one of this
+# run's AppIds. A labelled container the run did not create (a user's preview) is never touched.
 function Remove-TestContainers {
     param([string] $Engine, [string] $Endpoint)
-    $cli = @(if ($Engine -eq 'Docker') { 'docker', '-H', $Endpoint } else { 'podman' })
-    $ids = & $cli[0] @($cli | Select-Object -Skip 1) ps -aq --filter 'label=dyadports.managed' 2>$null
-    $ids += & $cli[0] @($cli | Select-Object -Skip 1) ps -aq --filter 'label=dyadports.test' 2>$null
-    if ($ids) { & $cli[0] @($cli | Select-Object -Skip 1) rm -f @($ids) *> $null }
+    $ids = @(Invoke-EngineCli $Engine ps -aq --filter "label=$RunLabel" 2>$null)
+    $appId = if ($Engine -eq 'Docker') { '{{.Label "dyadports.app-id"}}' } else { '{{index .Labels "dyadports.app-id"}}' }
+    $managed = Invoke-EngineCli $Engine ps -a --filter 'label=dyadports.managed=true' --format "{{.ID}} $appId" 2>$null
+    $ids += @($managed | Where-Object { ($_ -split ' ', 2)[1] -like "$Prefix*" } | ForEach-Object { ($_ -split ' ', 2)[0] })
+    if ($ids) { Invoke-EngineCli $Engine rm -f @($ids | Sort-Object -Unique) *> $null }
+}
+
+# Runs a script block with a temporary HOME, DOCKER_CONFIG and CONTAINERS_CONF: for tests that touch CLI
+# configuration (docker contexts, podman connections). As root, 'podman system connection add' would otherwise
+# rewrite /etc/containers/containers.conf.
+function Invoke-WithTempCliConfig {
+    param([scriptblock] $ScriptBlock)
+    $dir = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) ("dyadports-cli-" + [guid]::NewGuid().ToString('N')))
+    $saved = $env:HOME, $env:DOCKER_CONFIG, $env:CONTAINERS_CONF, $script:TestCliConf
+    try {
+        $env:HOME = $dir.FullName
+        $env:DOCKER_CONFIG = Join-Path $dir.FullName '.docker'
+        $env:CONTAINERS_CONF = $script:TestCliConf = Join-Path $dir.FullName 'containers.conf'   # Invoke-EngineCli uses it too
+        Copy-Item $TestEnv.ContainersConf $env:CONTAINERS_CONF -ErrorAction SilentlyContinue
+        & $ScriptBlock
+    } finally {
+        $env:HOME, $env:DOCKER_CONFIG, $env:CONTAINERS_CONF, $script:TestCliConf = $saved
+        Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
+    }
 }

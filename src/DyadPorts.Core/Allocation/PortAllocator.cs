@@ -127,7 +127,7 @@ namespace DyadPorts.Core.Allocation
         {
             var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
             var ports = Enumerable.Range(range.First, range.Count).Where(p => !lost.Contains(p));
-            return Occupy(snapshot, state).OrphansBeforeFirstFree(appId, ports);
+            return Occupy(snapshot, state).OrphansBeforeFirstFree(appId, ports, log.VerboseEnabled ? log.Verbose : (Action<string>)null);
         }
 
         /// <summary>

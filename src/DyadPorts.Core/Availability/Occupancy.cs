@@ -72,16 +72,25 @@ namespace DyadPorts.Core.Availability
         /// AUTO_KILL_PORT's candidates for <paramref name="appId"/>: the orphans on the ports of <paramref name="ports"/>
         /// that the scan meets before the first free port, where removing them would free the port.
         /// </summary>
-        public IReadOnlyList<(int Port, ContainerSummary Container)> OrphansBeforeFirstFree(string appId, IEnumerable<int> ports)
+        /// <param name="trace">Told, when given, why each held port's holder stays.</param>
+        public IReadOnlyList<(int Port, ContainerSummary Container)> OrphansBeforeFirstFree(string appId, IEnumerable<int> ports, Action<string> trace = null)
         {
             var found = new List<(int, ContainerSummary)>();
             foreach (var port in ports)
             {
                 var holder = HolderOf(port, appId);
                 if (holder == null) break;
-                if (holder.Source != PortHolderSource.Container) continue;
+                if (holder.Source != PortHolderSource.Container)
+                {
+                    trace?.Invoke($"AUTO_KILL_PORT: port {port} is held by {holder.Description}; {(holder.Source == PortHolderSource.Host ? "DyadPorts never kills host processes" : "another app has it reserved")}. Trying the next port.");
+                    continue;
+                }
                 var orphans = Engine.OnHostPort(port).Where(c => Allocation.AutoKillPolicy.IsOrphan(c, port, _state)).ToList();
-                if (orphans.Count == 0) continue;
+                if (orphans.Count == 0)
+                {
+                    trace?.Invoke($"AUTO_KILL_PORT: port {port} is held by {holder.Description}; {Allocation.AutoKillPolicy.WhyKept(holder.Container, port, _state)}. Trying the next port.");
+                    continue;
+                }
                 var gone = new HashSet<string>(orphans.Select(c => c.Id), StringComparer.Ordinal);
                 if (HolderOf(port, appId, c => gone.Contains(c.Id)) != null) continue;
                 found.AddRange(orphans.Select(c => (port, c)));

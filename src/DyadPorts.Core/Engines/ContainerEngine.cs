@@ -35,6 +35,10 @@ namespace DyadPorts.Core.Engines
         /// <summary>The TLS files this client uses; null for none.</summary>
         public EngineTls Tls { get; }
 
+        /// <summary>API calls made through this client so far: what tests and benchmarks count per operation.</summary>
+        public long Calls => Interlocked.Read(ref _calls);
+        private long _calls;
+
         /// <summary>Docker or Podman; asks the engine once when the endpoint alone does not say.</summary>
         public EngineKind Kind(CancellationToken cancellationToken)
         {
@@ -260,6 +264,7 @@ namespace DyadPorts.Core.Engines
         /// <param name="userToken">The caller's own token when <paramref name="token"/> also carries a timeout.</param>
         private T Call<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
         {
+            Interlocked.Increment(ref _calls);
             try
             {
                 return call(token).ConfigureAwait(false).GetAwaiter().GetResult();

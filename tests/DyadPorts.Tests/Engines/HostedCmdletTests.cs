@@ -10,19 +10,24 @@ using Xunit;
 
 namespace DyadPorts.Tests.Engines
 {
-    /// <summary>The cmdlets in PowerShell hosted in-process (Microsoft.PowerShell.SDK), against real engines.</summary>
+    /// <summary>The cmdlets in PowerShell hosted in-process (Microsoft.PowerShell.SDK), against real engines. Ports 41200-41299.</summary>
     [Collection(EngineCollection.Name)]
     public sealed class HostedCmdletTests : IDisposable
     {
+        private readonly EngineFixture _engines;
         private readonly TempState _temp = new TempState();
         private readonly HostedPowerShell _ps = new HostedPowerShell();
 
-        public HostedCmdletTests() => Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _temp.StatePath);
+        public HostedCmdletTests(EngineFixture engines)
+        {
+            _engines = engines;
+            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _temp.StatePath);
+        }
 
         public void Dispose()
         {
             Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", null);
-            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
+            foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
             _ps.Dispose();
             _temp.Dispose();
         }
@@ -31,17 +36,17 @@ namespace DyadPorts.Tests.Engines
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void Request_and_test_emit_typed_objects_and_bools_through_the_pipeline(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
-            engine.Run("dyadtest-hosted", 32400);
-            var vars = new Dictionary<string, object> { ["endpoint"] = engine.Endpoint, ["engine"] = engine.Name };
-            var result = _ps.Run("Request-DyadPort h1 -PortRange 32400-32405 -EngineEndpoint $endpoint -Engine $engine", vars);
+            engine.Run(TestRun.App("hosted"), 41200);
+            var vars = new Dictionary<string, object> { ["endpoint"] = engine.Endpoint, ["engine"] = engine.Name, ["app"] = TestRun.App("h1") };
+            var result = _ps.Run("Request-DyadPort $app -PortRange 41200-41205 -EngineEndpoint $endpoint -Engine $engine", vars);
             Assert.Null(result.AnyError);
             var allocation = Assert.IsType<PortAllocation>(Assert.Single(result.Output).BaseObject);
-            Assert.Equal(32401, allocation.Port);
+            Assert.Equal(41201, allocation.Port);
             Assert.Equal(engine.Kind, allocation.Engine);
 
-            var bools = _ps.Run("32400, 32401, 32402 | Test-DyadPortAvailable -EngineEndpoint $endpoint -Engine $engine", vars);
+            var bools = _ps.Run("41200, 41201, 41202 | Test-DyadPortAvailable -EngineEndpoint $endpoint -Engine $engine", vars);
             Assert.Equal(new object[] { false, false, true }, bools.Output.Select(o => o.BaseObject));
         }
 
@@ -67,21 +72,21 @@ namespace DyadPorts.Tests.Engines
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void Losing_every_race_fails_with_PortConflictRetriesExhausted_and_leaves_nothing(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
             var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, engine.Engine, engine.Kind));
-            launcher.BeforeStart = port => engine.Run($"dyadtest-thief-{port}", port);
+            launcher.BeforeStart = port => engine.Run(TestRun.App($"thief-{port}"), port);
             var request = new PreviewRequest
             {
-                AppId = "69", Path = _temp.Directory, Image = engine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
-                Range = new PortRange(32410, 32420), MaxRetries = 2,
+                AppId = TestRun.App("69"), Path = _temp.Directory, Image = TestEngine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
+                Range = new PortRange(41210, 41220), MaxRetries = 2,
             };
             var e = Assert.Throws<DyadPortsException>(() => launcher.Start(request, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.PortConflictRetriesExhausted, e.ErrorId);
             Assert.Equal(FailureCategory.ResourceUnavailable, e.Category);
-            Assert.Contains("32410, 32411", e.Message);
-            Assert.Null(engine.Find("dyad-app-69"));
-            Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey("69") ?? false);
+            Assert.Contains("41210, 41211", e.Message);
+            Assert.Null(engine.Find("dyad-app-" + TestRun.App("69")));
+            Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey(TestRun.App("69")) ?? false);
         }
     }
 }

@@ -12,17 +12,19 @@ using Xunit;
 
 namespace DyadPorts.Tests.Engines
 {
-    /// <summary>Start-DyadPreview's flow against real dockerd, real podman and the process engine.</summary>
+    /// <summary>Start-DyadPreview's flow against real dockerd, real podman and the process engine. Ports 41300-41499; AppIds carry <see cref="TestRun.Prefix"/>.</summary>
     [Collection(EngineCollection.Name)]
     public sealed class PreviewEngineTests : IDisposable
     {
+        private readonly EngineFixture _engines;
         private const string Httpd = "httpd -f -p \"$PORT\" -h /app";
         private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         private readonly TempState _temp = new TempState();
         private readonly string _app;
 
-        public PreviewEngineTests()
+        public PreviewEngineTests(EngineFixture engines)
         {
+            _engines = engines;
             _app = Path.Combine(_temp.Directory, "app");
             Directory.CreateDirectory(_app);
             File.WriteAllText(Path.Combine(_app, "index.html"), "hello from the preview");
@@ -30,19 +32,20 @@ namespace DyadPorts.Tests.Engines
 
         public void Dispose()
         {
-            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
+            foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
             _temp.Dispose();
         }
 
         private PreviewLauncher Launcher(TestEngine engine) => new PreviewLauncher(new PortAllocator(_temp.Store, engine?.Engine, engine?.Kind ?? EngineKind.Process));
 
-        private PreviewRequest Request(string appId, TestEngine engine, PortRange? range = null, string command = Httpd) => new PreviewRequest
+        /// <summary>A preview request for this run's app <paramref name="appId"/> (<see cref="TestRun.App"/>).</summary>
+        private PreviewRequest Request(string appId, TestEngine engine, PortRange range, string command = Httpd) => new PreviewRequest
         {
-            AppId = appId,
+            AppId = TestRun.App(appId),
             Path = _app,
-            Image = engine?.Image,
+            Image = engine == null ? null : TestEngine.Image,
             Command = new[] { command },
-            Range = range ?? PortRange.Default,
+            Range = range,
             Timeout = TimeSpan.FromSeconds(30),
         };
 
@@ -50,12 +53,13 @@ namespace DyadPorts.Tests.Engines
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void The_seeds_after_fix_56_57_58_answer_on_32100_32101_32102(string name)
+        public void The_seeds_after_fix_56_57_58_answer_on_the_first_three_ports_of_the_range(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
-            var previews = new[] { "56", "57", "58" }.Select(id => Launcher(engine).Start(Request(id, engine), NullOperationLog.Instance, default)).ToList();
-            Assert.Equal(new[] { 32100, 32101, 32102 }, previews.Select(p => p.Port));
+            var range = new PortRange(41300, 41310);
+            var previews = new[] { "56", "57", "58" }.Select(id => Launcher(engine).Start(Request(id, engine, range), NullOperationLog.Instance, default)).ToList();
+            Assert.Equal(new[] { 41300, 41301, 41302 }, previews.Select(p => p.Port));
             foreach (var p in previews)
             {
                 Assert.Equal("hello from the preview", Get(p.Port).Trim());
@@ -64,11 +68,11 @@ namespace DyadPorts.Tests.Engines
                 Assert.Equal(engine.Kind, p.Engine);
             }
             // What `ps` shows: exactly those bindings.
-            var bindings = engine.All().Where(c => c.Names.Any(n => n.StartsWith("/dyad-app-", StringComparison.Ordinal)))
+            var bindings = engine.All().Where(c => c.Names.Any(n => n.StartsWith("/dyad-app-" + TestRun.Prefix, StringComparison.Ordinal)))
                 .ToDictionary(c => c.Names[0].TrimStart('/'), c => c.Ports.Where(x => x.PublicPort > 0).Select(x => (int)x.PublicPort).Distinct().Single());
-            Assert.Equal(32100, bindings["dyad-app-56"]);
-            Assert.Equal(32101, bindings["dyad-app-57"]);
-            Assert.Equal(32102, bindings["dyad-app-58"]);
+            Assert.Equal(41300, bindings["dyad-app-" + TestRun.App("56")]);
+            Assert.Equal(41301, bindings["dyad-app-" + TestRun.App("57")]);
+            Assert.Equal(41302, bindings["dyad-app-" + TestRun.App("58")]);
             Assert.Equal(3, bindings.Count);
         }
 
@@ -76,18 +80,19 @@ namespace DyadPorts.Tests.Engines
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_second_start_is_idempotent_and_a_stopped_container_is_replaced(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
-            var first = Launcher(engine).Start(Request("61", engine), NullOperationLog.Instance, default);
-            var again = Launcher(engine).Start(Request("61", engine), NullOperationLog.Instance, default);
+            var range = new PortRange(41320, 41330);
+            var first = Launcher(engine).Start(Request("61", engine, range), NullOperationLog.Instance, default);
+            var again = Launcher(engine).Start(Request("61", engine, range), NullOperationLog.Instance, default);
             Assert.Equal(first.ContainerId, again.ContainerId);
             Assert.Equal(first.Port, again.Port);
 
             engine.Stop(first.ContainerId);
-            var replaced = Launcher(engine).Start(Request("61", engine), NullOperationLog.Instance, default);
+            var replaced = Launcher(engine).Start(Request("61", engine, range), NullOperationLog.Instance, default);
             Assert.NotEqual(first.ContainerId, replaced.ContainerId);
             Assert.Equal(first.Port, replaced.Port); // released, then reused: it is the lowest free port again
-            Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-61"));
+            Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-" + TestRun.App("61")));
             Assert.Equal("hello from the preview", Get(replaced.Port).Trim());
         }
 
@@ -95,7 +100,7 @@ namespace DyadPorts.Tests.Engines
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void Losing_the_race_between_check_and_start_lands_on_the_next_port(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
             var launcher = Launcher(engine);
             var grabbed = false;
@@ -103,35 +108,37 @@ namespace DyadPorts.Tests.Engines
             {
                 if (grabbed) return;
                 grabbed = true;
-                engine.Run("dyadtest-thief", port); // another container takes the port after our check
+                engine.Run(TestRun.App("thief"), port); // another container takes the port after our check
             };
             var log = new RecordingLog();
-            var preview = launcher.Start(Request("62", engine, new PortRange(32200, 32210)), log, default);
-            Assert.Equal(32201, preview.Port);
-            Assert.Equal(new[] { 32200 }, preview.PortsLostToRaces);
-            Assert.Contains(log.Verbose, v => v.Contains("refused port 32200"));
-            Assert.Equal("hello from the preview", Get(32201).Trim());
-            Assert.Single(engine.All(), c => c.Names.Any(n => n.StartsWith("/dyad-app-62", StringComparison.Ordinal)));
+            var preview = launcher.Start(Request("62", engine, new PortRange(41340, 41350)), log, default);
+            Assert.Equal(41341, preview.Port);
+            Assert.Equal(new[] { 41340 }, preview.PortsLostToRaces);
+            Assert.Contains(log.Verbose, v => v.Contains("refused port 41340", StringComparison.Ordinal));
+            Assert.Equal("hello from the preview", Get(41341).Trim());
+            Assert.Single(engine.All(), c => c.Names.Any(n => n.StartsWith("/dyad-app-" + TestRun.App("62"), StringComparison.Ordinal)));
         }
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void Auto_kill_removes_only_stale_labelled_containers_an_unlabelled_one_survives(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
-            var unlabelled = engine.Run("dyadtest-unlabelled", 32220, start: false);
-            var stale = engine.RunManaged("old", 32221, start: false);
-            var request = Request("63", engine, new PortRange(32220, 32225));
+            var unlabelled = engine.Run(TestRun.App("unlabelled"), 41360, start: false);
+            // The state exists and gives "old" nothing: its container is an orphan of this state (the seed's zombie).
+            new PortAllocator(_temp.Store, engine.Engine, engine.Kind).Request(TestRun.App("other"), new PortRange(41366, 41366), false, NullOperationLog.Instance, default);
+            var stale = engine.RunManaged(TestRun.App("old"), 41361, start: false, stateId: _temp.Store.DerivedStateId);
+            var request = Request("63", engine, new PortRange(41360, 41365));
             request.AutoKillPort = true;
             var log = new RecordingLog();
             var preview = Launcher(engine).Start(request, log, default);
-            Assert.Equal(32221, preview.Port);
-            Assert.NotNull(engine.Find("dyadtest-unlabelled"));
-            Assert.Null(engine.Find("dyad-app-old"));
+            Assert.Equal(41361, preview.Port);
+            Assert.NotNull(engine.Find(TestRun.App("unlabelled")));
+            Assert.Null(engine.Find("dyad-app-" + TestRun.App("old")));
             Assert.Contains(log.Verbose, v => v.Contains("no dyadports.managed label"));
             Assert.Contains(log.Verbose, v => v.Contains("removing it"));
-            Assert.Equal(unlabelled, engine.Find("dyadtest-unlabelled").ID);
+            Assert.Equal(unlabelled, engine.Find(TestRun.App("unlabelled")).ID);
             Assert.NotEqual(stale, preview.ContainerId);
         }
 
@@ -139,15 +146,15 @@ namespace DyadPorts.Tests.Engines
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_host_listener_on_the_wanted_port_is_passed_over(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
-            var listener = new TcpListener(IPAddress.Any, 32230);
+            var listener = new TcpListener(IPAddress.Any, 41370);
             listener.Start();
             try
             {
-                var preview = Launcher(engine).Start(Request("64", engine, new PortRange(32230, 32235)), NullOperationLog.Instance, default);
-                Assert.Equal(32231, preview.Port);
-                Assert.Equal("hello from the preview", Get(32231).Trim());
+                var preview = Launcher(engine).Start(Request("64", engine, new PortRange(41370, 41375)), NullOperationLog.Instance, default);
+                Assert.Equal(41371, preview.Port);
+                Assert.Equal("hello from the preview", Get(41371).Trim());
             }
             finally
             {
@@ -159,67 +166,67 @@ namespace DyadPorts.Tests.Engines
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_preview_that_exits_at_once_fails_with_its_logs_and_leaves_nothing_behind(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
-            var request = Request("65", engine, new PortRange(32240, 32245), "echo boom-$PORT; exit 3");
+            var request = Request("65", engine, new PortRange(41380, 41385), "echo boom-$PORT; exit 3");
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
-            Assert.Contains("boom-32240", e.Message);
-            Assert.Equal("65", e.Target);
-            Assert.Null(engine.Find("dyad-app-65"));
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey("65"));
+            Assert.Contains("boom-41380", e.Message);
+            Assert.Equal(TestRun.App("65"), e.Target);
+            Assert.Null(engine.Find("dyad-app-" + TestRun.App("65")));
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(TestRun.App("65")));
         }
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_missing_image_that_cannot_be_pulled_is_ImageNotFound(string name)
         {
-            var engine = TestEngine.Get(name);
-            var request = Request("66", engine, new PortRange(32250, 32255));
+            var engine = _engines.Get(name);
+            var request = Request("66", engine, new PortRange(41390, 41395));
             request.Image = "localhost:1/dyadports/no-such-image:1";
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.ImageNotFound, e.ErrorId);
             Assert.Equal(request.Image, e.Target);
             Assert.Contains("import", e.Message);
-            Assert.Null(engine.Find("dyad-app-66"));
+            Assert.Null(engine.Find("dyad-app-" + TestRun.App("66")));
         }
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void Stop_with_remove_removes_only_our_container_and_releases_the_port(string name)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _engines.Get(name);
             engine.CleanUp();
-            var preview = Launcher(engine).Start(Request("67", engine, new PortRange(32260, 32265)), NullOperationLog.Instance, default);
-            var stopped = Launcher(engine).Stop("67", remove: true, keepAllocation: false, NullOperationLog.Instance, default);
+            var preview = Launcher(engine).Start(Request("67", engine, new PortRange(41400, 41405)), NullOperationLog.Instance, default);
+            var stopped = Launcher(engine).Stop(TestRun.App("67"), remove: true, keepAllocation: false, NullOperationLog.Instance, default);
             Assert.Equal("removed", stopped.State);
-            Assert.Null(engine.Find("dyad-app-67"));
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey("67"));
+            Assert.Null(engine.Find("dyad-app-" + TestRun.App("67")));
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(TestRun.App("67")));
             Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(preview.Port));
-            Assert.Null(Launcher(engine).Stop("67", true, false, NullOperationLog.Instance, default));
+            Assert.Null(Launcher(engine).Stop(TestRun.App("67"), true, false, NullOperationLog.Instance, default));
         }
 
         [Fact]
         public void The_process_engine_starts_answers_stops_and_releases_its_port()
         {
-            var listener = new TcpListener(IPAddress.Any, 32270);
+            var listener = new TcpListener(IPAddress.Any, 41410);
             listener.Start();
             try
             {
-                var request = Request("68", null, new PortRange(32270, 32275), "exec busybox httpd -f -p \"$PORT\" -h .");
+                var request = Request("68", null, new PortRange(41410, 41415), "exec busybox httpd -f -p \"$PORT\" -h .");
                 var preview = Launcher(null).Start(request, NullOperationLog.Instance, default);
-                Assert.Equal(32271, preview.Port);
+                Assert.Equal(41411, preview.Port);
                 Assert.Equal(EngineKind.Process, preview.Engine);
                 Assert.NotNull(preview.ProcessId);
-                Assert.Equal("hello from the preview", Get(32271).Trim());
+                Assert.Equal("hello from the preview", Get(41411).Trim());
 
-                var allocation = new PortAllocator(_temp.Store, null, EngineKind.Process).Get(id => id == "68", NullOperationLog.Instance, default).Single();
+                var allocation = new PortAllocator(_temp.Store, null, EngineKind.Process).Get(id => id == TestRun.App("68"), NullOperationLog.Instance, default).Single();
                 Assert.Equal(AllocationStatus.Active, allocation.Status);
                 Assert.Equal(preview.Port, Launcher(null).Start(request, NullOperationLog.Instance, default).Port); // idempotent
 
-                Launcher(null).Stop("68", remove: false, keepAllocation: false, NullOperationLog.Instance, default);
-                Assert.False(_temp.Store.Peek().Allocations.ContainsKey("68"));
-                Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(32271));
+                Launcher(null).Stop(TestRun.App("68"), remove: false, keepAllocation: false, NullOperationLog.Instance, default);
+                Assert.False(_temp.Store.Peek().Allocations.ContainsKey(TestRun.App("68")));
+                Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(41411));
             }
             finally
             {

@@ -78,7 +78,7 @@ namespace DyadPorts.Tests.Support
                 Image = Image,
                 Cmd = new List<string> { "httpd", "-f", "-p", hostPort.ToString(CultureInfo.InvariantCulture), "-h", "/www" },
                 ExposedPorts = new Dictionary<string, EmptyStruct> { [key] = default },
-                Labels = new Dictionary<string, string> { [TestEngine.TestLabel] = "true", [TestRun.Label] = TestRun.Id },
+                Labels = new Dictionary<string, string> { [TestRun.Label] = TestRun.Id },
                 HostConfig = new HostConfig { PortBindings = new Dictionary<string, IList<PortBinding>> { [key] = new List<PortBinding> { new PortBinding { HostPort = hostPort.ToString(CultureInfo.InvariantCulture) } } } },
             }).GetAwaiter().GetResult();
             Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters()).GetAwaiter().GetResult();

@@ -10,13 +10,14 @@ using Xunit;
 namespace DyadPorts.Tests.Support
 {
     /// <summary>
-    /// A real engine for the tests: dockerd or podman, started by tools/setup-engines.sh. Endpoints come from
-    /// DYADPORTS_TEST_DOCKER / DYADPORTS_TEST_PODMAN, else the sockets that script starts. An engine that does
-    /// not answer fails the test (in CI and out of it): a skipped engine test proves nothing.
+    /// A real engine for the tests: dockerd or podman, from the one table (tools/test-engines.env, or
+    /// DYADPORTS_TEST_DOCKER / DYADPORTS_TEST_PODMAN), with the project's own test image (<see cref="Image"/>).
+    /// An engine that does not answer fails the test (in CI and out of it): a skipped engine test proves nothing.
+    /// Every container created here carries <see cref="TestRun.Label"/>=<see cref="TestRun.Id"/>, and
+    /// <see cref="CleanUp"/> removes only this run's containers.
     /// </summary>
     public sealed class TestEngine
     {
-        public const string TestLabel = "dyadports.test";
         public static readonly IEnumerable<object[]> Both = new[] { new object[] { "docker" }, new object[] { "podman" } };
 
         private static readonly Dictionary<string, TestEngine> Cache = new Dictionary<string, TestEngine>();
@@ -25,9 +26,7 @@ namespace DyadPorts.Tests.Support
         {
             Name = name;
             Kind = name == "docker" ? EngineKind.Docker : EngineKind.Podman;
-            Endpoint = Environment.GetEnvironmentVariable(name == "docker" ? "DYADPORTS_TEST_DOCKER" : "DYADPORTS_TEST_PODMAN")
-                       ?? (name == "docker" ? "unix:///run/docker.sock" : "unix:///run/podman/podman.sock");
-            Image = Environment.GetEnvironmentVariable("DYADPORTS_TEST_IMAGE") is string image && image.Length > 0 ? image : (name == "docker" ? "busybox:local" : "localhost/busybox:local");
+            Endpoint = name == "docker" ? TestEnvironment.Docker : TestEnvironment.Podman;
             Client = new DockerClientConfiguration(new Uri(Endpoint)).CreateClient();
             Engine = new ContainerEngine(Endpoint, Kind);
         }
@@ -35,9 +34,12 @@ namespace DyadPorts.Tests.Support
         public string Name { get; }
         public EngineKind Kind { get; }
         public string Endpoint { get; }
-        public string Image { get; }
         public DockerClient Client { get; }
         public ContainerEngine Engine { get; }
+
+        /// <summary>localhost/dyadports-test:&lt;hash of its tar&gt;, built and content-checked by tools/setup-engines.sh; the same name in both engines.</summary>
+        public static string Image => TestEnvironment.Image
+            ?? throw new InvalidOperationException("No test image: run 'sudo bash tools/setup-engines.sh' (it writes the image name to $DYADPORTS_TEST_STATE/image) or set DYADPORTS_TEST_IMAGE.");
 
         public static TestEngine Get(string name)
         {
@@ -53,12 +55,23 @@ namespace DyadPorts.Tests.Support
             }
         }
 
-        /// <summary>Creates (and unless <paramref name="start"/> is false, starts) a container publishing <paramref name="hostPort"/>.</summary>
+        /// <summary>The engine if a test already asked for it, without asking the engine anything.</summary>
+        public static bool TryGet(string name, out TestEngine engine)
+        {
+            lock (Cache) return Cache.TryGetValue(name, out engine);
+        }
+
+        /// <summary>
+        /// Creates (and unless <paramref name="start"/> is false, starts) a container of this run publishing
+        /// <paramref name="hostPort"/>. Name it with <see cref="TestRun.App"/>. A container of that name is
+        /// replaced only if this run created it.
+        /// </summary>
         public string Run(string name, int hostPort, bool start = true, string hostIp = null, IDictionary<string, string> labels = null, IList<string> cmd = null, IList<string> capAdd = null)
         {
-            Remove(name);
+            var existing = Find(name);
+            if (existing != null && IsOurs(existing)) Remove(existing.ID);
             var key = $"{hostPort}/tcp";
-            var allLabels = new Dictionary<string, string> { [TestLabel] = "true", [TestRun.Label] = TestRun.Id };
+            var allLabels = new Dictionary<string, string> { [TestRun.Label] = TestRun.Id };
             if (labels != null) foreach (var l in labels) allLabels[l.Key] = l.Value;
             var created = Client.Containers.CreateContainerAsync(new CreateContainerParameters
             {
@@ -77,7 +90,11 @@ namespace DyadPorts.Tests.Support
             return created.ID;
         }
 
-        /// <summary>A container labelled as DyadPorts would label app <paramref name="appId"/>'s preview.</summary>
+        /// <summary>
+        /// A container labelled as DyadPorts would label app <paramref name="appId"/>'s preview (dyadports.managed=true,
+        /// dyadports.app-id), plus this run's label, and dyadports.state=<paramref name="stateId"/> when given.
+        /// Pass a <see cref="TestRun.App"/> id.
+        /// </summary>
         public string RunManaged(string appId, int hostPort, bool start = true, string stateId = null)
         {
             var labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = appId, [ContainerSummary.ManagedLabel] = "true" };
@@ -95,25 +112,24 @@ namespace DyadPorts.Tests.Support
         }
 
         public ContainerListResponse Find(string name) =>
-            Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }).GetAwaiter().GetResult()
-                .FirstOrDefault(c => c.Names.Any(n => n.TrimStart('/') == name));
+            All().FirstOrDefault(c => c.Names.Any(n => n.TrimStart('/') == name));
 
         public IList<ContainerListResponse> All() =>
             Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }).GetAwaiter().GetResult();
 
-        /// <summary>
-        /// Removes only what this run created: containers with its run label, and DyadPorts previews of its
-        /// prefixed AppIds. Anyone else's container, DyadPorts-labelled or not, survives.
-        /// </summary>
-        public void CleanUp()
+        /// <summary>Created by this run: its run label, or a DyadPorts preview of one of this run's AppIds.</summary>
+        public static bool IsOurs(ContainerListResponse c)
         {
-            foreach (var c in All().Where(IsThisRuns)) Remove(c.ID);
+            var labels = c.Labels ?? new Dictionary<string, string>();
+            if (labels.TryGetValue(TestRun.Label, out var run) && run == TestRun.Id) return true;
+            return labels.TryGetValue(ContainerSummary.ManagedLabel, out var managed) && managed == "true"
+                && labels.TryGetValue(ContainerSummary.AppIdLabel, out var app) && app != null && app.StartsWith(TestRun.Prefix, StringComparison.Ordinal);
         }
 
-        public static bool IsThisRuns(ContainerListResponse c) =>
-            c.Labels != null &&
-            ((c.Labels.TryGetValue(TestRun.Label, out var run) && run == TestRun.Id) ||
-             (c.Labels.TryGetValue(ContainerSummary.ManagedLabel, out var managed) && managed == "true" &&
-              c.Labels.TryGetValue(ContainerSummary.AppIdLabel, out var app) && app.StartsWith(TestRun.Prefix, StringComparison.Ordinal)));
+        /// <summary>Removes what this run created (<see cref="IsOurs"/>), and nothing else.</summary>
+        public void CleanUp()
+        {
+            foreach (var c in All().Where(IsOurs)) Remove(c.ID);
+        }
     }
 }

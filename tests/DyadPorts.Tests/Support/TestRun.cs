@@ -1,13 +1,28 @@
 using System;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace DyadPorts.Tests.Support
 {
-    /// <summary>This test run's identity: every container it creates carries its label, every AppId its prefix.</summary>
+    /// <summary>
+    /// This test run's identity. Every container a test creates carries <see cref="Label"/>=<see cref="Id"/>, and
+    /// every test AppId starts with <see cref="Prefix"/>; cleanup removes nothing else, so a user's previews and
+    /// another run's containers survive. build.ps1 sets DYADPORTS_TEST_RUN to a fresh guid per run, shared with Pester.
+    /// </summary>
     public static class TestRun
     {
         public const string Label = "dyadports.test-run";
-        public static readonly string Id = Environment.GetEnvironmentVariable("DYADPORTS_TEST_RUN") is string id && id.Length > 0 ? id : Guid.NewGuid().ToString("N");
-        public static readonly string Prefix = string.Concat("t", Id.Replace("-", "", StringComparison.Ordinal).AsSpan(0, 6), "-");
+
+        public static string Id { get; } = Environment.GetEnvironmentVariable("DYADPORTS_TEST_RUN") is string id && id.Length > 0
+            ? id
+            : Guid.NewGuid().ToString("N");
+
+        /// <summary>'t' + 6 hex of SHA-256(Id) + '-', as tools/TestEnv.ps1 derives it: short enough for any AppId.</summary>
+        public static string Prefix { get; } = string.Concat("t", Hex(SHA256.HashData(Encoding.UTF8.GetBytes(Id))).AsSpan(0, 6), "-");
+
+        /// <summary>A test AppId (or container name) of this run: <see cref="Prefix"/> + <paramref name="name"/>.</summary>
         public static string App(string name) => Prefix + name;
+
+        private static string Hex(byte[] bytes) => Convert.ToHexString(bytes).ToLowerInvariant();
     }
 }

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Sockets;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    /// <summary>The allocator with the process engine (no container engine): host listeners and other apps' allocations. Ports 33020-33049.</summary>
+    public class ProcessEngineAllocatorTests
+    {
+        private static TcpListener Listen(IPAddress address, int port)
+        {
+            var listener = new TcpListener(address, port);
+            if (address.AddressFamily == AddressFamily.InterNetworkV6) listener.Server.DualMode = false;
+            listener.Start();
+            return listener;
+        }
+
+        [Fact]
+        public void Process_engine_allocation_skips_a_host_listener_and_other_apps()
+        {
+            using var temp = new TempState();
+            var allocator = new PortAllocator(temp.Store, null, EngineKind.Process);
+            var range = new PortRange(33020, 33023);
+            var listener = Listen(IPAddress.IPv6Any, 33020);
+            try
+            {
+                Assert.Equal(33021, allocator.Request("a", range, false, NullOperationLog.Instance, default).Port);
+                Assert.Equal(33022, allocator.Request("b", range, false, NullOperationLog.Instance, default).Port);
+                Assert.Equal(33021, allocator.Request("a", range, false, NullOperationLog.Instance, default).Port);
+                var statuses = allocator.Test(new[] { 33020, 33021, 33023 }, NullOperationLog.Instance, default);
+                Assert.Equal(PortHolderSource.Host, statuses[0].Source);
+                Assert.Equal(PortHolderSource.Allocation, statuses[1].Source);
+                Assert.Equal("allocation of app a", statuses[1].HeldBy);
+                Assert.True(statuses[2].Available);
+                Assert.Null(statuses[2].HeldBy);
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+
+        [Fact]
+        public void A_reserved_port_taken_by_a_host_process_is_a_conflict_then_moved_with_a_warning()
+        {
+            using var temp = new TempState();
+            var allocator = new PortAllocator(temp.Store, null, EngineKind.Process);
+            var range = new PortRange(33030, 33033);
+            Assert.Equal(33030, allocator.Request("57", range, false, NullOperationLog.Instance, default).Port);
+            var listener = Listen(IPAddress.Any, 33030);
+            try
+            {
+                var conflict = Assert.Single(allocator.Get(_ => true, NullOperationLog.Instance, default));
+                Assert.Equal(AllocationStatus.Conflict, conflict.Status);
+                Assert.Contains("host process", conflict.HeldBy);
+                var log = new RecordingLog();
+                var moved = allocator.Request("57", range, false, log, default);
+                Assert.Equal(33031, moved.Port);
+                Assert.Equal(AllocationStatus.Reserved, moved.Status);
+                Assert.Contains("port 33030 is held by host process", Assert.Single(log.Warnings));
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
+
+        [Fact]
+        public void Exhausting_a_tiny_range_fails_with_PortRangeExhausted()
+        {
+            using var temp = new TempState();
+            var allocator = new PortAllocator(temp.Store, null, EngineKind.Process);
+            var range = new PortRange(33040, 33041);
+            allocator.Request("x", range, false, NullOperationLog.Instance, default);
+            allocator.Request("y", range, false, NullOperationLog.Instance, default);
+            var e = Assert.Throws<DyadPortsException>(() => allocator.Request("z", range, false, NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.PortRangeExhausted, e.ErrorId);
+            Assert.Contains("2 by other apps' allocations", e.Message);
+            Assert.False(temp.Store.Peek().Allocations.ContainsKey("z"));
+        }
+    }
+}
