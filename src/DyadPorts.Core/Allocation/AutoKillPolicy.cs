@@ -16,7 +16,7 @@ namespace DyadPorts.Core.Allocation
         /// <summary>Null when <paramref name="container"/> is an orphan that may go, else why it must stay.</summary>
         public static string WhyKept(ContainerSummary container, int port, StateDocument state)
         {
-            if (!container.IsManaged) return $"it has no {ContainerSummary.ManagedLabel}=true label, and DyadPorts never removes containers it did not create";
+            if (!container.IsManaged) return $"it has no {ContainerSummary.ManagedLabel} label, and DyadPorts never removes containers it did not create";
             if (!Ownership.BelongsTo(container, state)) return "it belongs to another DyadPorts state (another user, or another DYAD_PORTS_STATE)";
             if (!container.IsDormant) return $"it is {container.State}, not created, exited or dead";
             if (container.AppId != null && state.Allocations.TryGetValue(container.AppId, out var record) && record.Port == port)

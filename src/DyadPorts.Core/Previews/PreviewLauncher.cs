@@ -112,7 +112,7 @@ namespace DyadPorts.Core.Previews
                 {
                     lost.Add(port);
                     _allocator.Journal(log, new PortEvent { Kind = PortEventKind.RaceLost, AppId = appId, Port = port, HeldBy = e.Message });
-                    log.Verbose($"App {appId}: port {port} was refused ({e.Message}); it was taken after the check. Trying the next port.");
+                    log.Verbose($"App {appId}: {(_host.Kind == EngineKind.Process ? "the last-moment probe" : "the engine")} refused port {port} ({e.Message}); it was taken after the check. Trying the next port.");
                     continue;
                 }
                 catch (Exception e)

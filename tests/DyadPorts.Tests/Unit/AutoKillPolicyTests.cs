@@ -58,7 +58,7 @@ namespace DyadPorts.Tests.Unit
         [Fact]
         public void Unlabelled_and_other_states_containers_are_never_orphans()
         {
-            Assert.Contains("no dyadports.managed=true label", AutoKillPolicy.WhyKept(Container("a", "exited", managed: false), 41000, State()));
+            Assert.Contains("no dyadports.managed label", AutoKillPolicy.WhyKept(Container("a", "exited", managed: false), 41000, State()));
             Assert.Contains("another DyadPorts state", AutoKillPolicy.WhyKept(Container("a", "exited", stateId: "00000000000000bb"), 41000, State()));
         }
 
