@@ -78,7 +78,7 @@ namespace DyadPorts.Tests.Engines
             launcher.BeforeStart = port => engine.Run(TestRun.App($"thief-{port}"), port);
             var request = new PreviewRequest
             {
-                AppId = TestRun.App("69"), Path = _temp.Directory, Image = TestEngine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
+                AppId = TestRun.App("69"), Path = _temp.Directory, Image = engine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
                 Range = new PortRange(41210, 41220), MaxRetries = 2,
             };
             var e = Assert.Throws<DyadPortsException>(() => launcher.Start(request, NullOperationLog.Instance, default));

@@ -43,7 +43,7 @@ namespace DyadPorts.Tests.Engines
         {
             AppId = TestRun.App(appId),
             Path = _app,
-            Image = engine == null ? null : TestEngine.Image,
+            Image = engine?.Image,
             Command = new[] { command },
             Range = range,
             Timeout = TimeSpan.FromSeconds(30),

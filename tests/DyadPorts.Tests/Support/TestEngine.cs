@@ -37,8 +37,11 @@ namespace DyadPorts.Tests.Support
         public DockerClient Client { get; }
         public ContainerEngine Engine { get; }
 
-        /// <summary>localhost/dyadports-test:&lt;hash of its tar&gt;, built and content-checked by tools/setup-engines.sh; the same name in both engines.</summary>
-        public static string Image => TestEnvironment.Image
+        /// <summary>
+        /// localhost/dyadports-test:&lt;hash of its tar&gt;, built and content-checked by tools/setup-engines.sh; the same
+        /// name in both engines (<see cref="TestEnvironment.Image"/> without an engine at hand).
+        /// </summary>
+        public string Image => TestEnvironment.Image
             ?? throw new InvalidOperationException("No test image: run 'sudo bash tools/setup-engines.sh' (it writes the image name to $DYADPORTS_TEST_STATE/image) or set DYADPORTS_TEST_IMAGE.");
 
         public static TestEngine Get(string name)
@@ -69,7 +72,7 @@ namespace DyadPorts.Tests.Support
         public string Run(string name, int hostPort, bool start = true, string hostIp = null, IDictionary<string, string> labels = null, IList<string> cmd = null, IList<string> capAdd = null)
         {
             var existing = Find(name);
-            if (existing != null && IsOurs(existing)) Remove(existing.ID);
+            if (existing != null && IsThisRuns(existing)) Remove(existing.ID);
             var key = $"{hostPort}/tcp";
             var allLabels = new Dictionary<string, string> { [TestRun.Label] = TestRun.Id };
             if (labels != null) foreach (var l in labels) allLabels[l.Key] = l.Value;
@@ -118,7 +121,7 @@ namespace DyadPorts.Tests.Support
             Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }).GetAwaiter().GetResult();
 
         /// <summary>Created by this run: its run label, or a DyadPorts preview of one of this run's AppIds.</summary>
-        public static bool IsOurs(ContainerListResponse c)
+        public static bool IsThisRuns(ContainerListResponse c)
         {
             var labels = c.Labels ?? new Dictionary<string, string>();
             if (labels.TryGetValue(TestRun.Label, out var run) && run == TestRun.Id) return true;
@@ -126,10 +129,10 @@ namespace DyadPorts.Tests.Support
                 && labels.TryGetValue(ContainerSummary.AppIdLabel, out var app) && app != null && app.StartsWith(TestRun.Prefix, StringComparison.Ordinal);
         }
 
-        /// <summary>Removes what this run created (<see cref="IsOurs"/>), and nothing else.</summary>
+        /// <summary>Removes what this run created (<see cref="IsThisRuns"/>), and nothing else.</summary>
         public void CleanUp()
         {
-            foreach (var c in All().Where(IsOurs)) Remove(c.ID);
+            foreach (var c in All().Where(IsThisRuns)) Remove(c.ID);
         }
     }
 }
