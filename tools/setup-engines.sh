@@ -39,6 +39,13 @@ command -v runc >/dev/null || need+=(runc)
 command -v dockerd >/dev/null || need+=(docker.io)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v curl >/dev/null || need+=(curl)
+# The second Docker host of the remote-engine tests: a network namespace (iproute2, nsenter), TLS certificates
+# (openssl), and dockerd's iptables. The metrics tests validate with promtool (Debian's prometheus package).
+command -v ip >/dev/null || need+=(iproute2)
+command -v nsenter >/dev/null || need+=(util-linux)
+command -v openssl >/dev/null || need+=(openssl)
+command -v iptables >/dev/null || need+=(iptables)
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

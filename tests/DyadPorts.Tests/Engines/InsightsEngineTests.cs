@@ -46,7 +46,7 @@ namespace DyadPorts.Tests.Engines
 
         private PreviewRequest Request(string appId, TestEngine engine, int first, int last) => new PreviewRequest
         {
-            AppId = appId, Path = _app, Image = engine == null ? null : TestEngine.Image, Command = new[] { engine == null ? "exec busybox httpd -f -p \"$PORT\" -h ." : Httpd },
+            AppId = appId, Path = _app, Image = engine?.Image, Command = new[] { engine == null ? "exec busybox httpd -f -p \"$PORT\" -h ." : Httpd },
             Range = new PortRange(first, last), Timeout = TimeSpan.FromSeconds(30),
         };
 

@@ -52,7 +52,7 @@ namespace DyadPorts.Tests.Engines
         {
             AppId = appId,
             Path = _app,
-            Image = TestEngine.Image,
+            Image = engine.Image,
             Command = new[] { Httpd },
             Range = new PortRange(first, last),
             Timeout = TimeSpan.FromSeconds(30),
@@ -317,7 +317,7 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(ErrorIds.EngineRequestFailed, stop.ErrorId);
             Assert.Equal(engine.Endpoint, stop.Target);
             Assert.Throws<EngineRefusedException>(() => engine.Engine.Start("dyadports-no-such-container", default));
-            var create = Assert.Throws<EngineRefusedException>(() => engine.Engine.Create(new Docker.DotNet.Models.CreateContainerParameters { Name = "bad name!", Image = TestEngine.Image }, default));
+            var create = Assert.Throws<EngineRefusedException>(() => engine.Engine.Create(new Docker.DotNet.Models.CreateContainerParameters { Name = "bad name!", Image = engine.Image }, default));
             Assert.Contains("bad name!", create.Message);
             Assert.Null(engine.Engine.InspectOrNull("dyadports-no-such-container", default));
         }

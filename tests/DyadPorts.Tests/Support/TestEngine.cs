@@ -41,6 +41,7 @@ namespace DyadPorts.Tests.Support
         /// localhost/dyadports-test:&lt;hash of its tar&gt;, built and content-checked by tools/setup-engines.sh; the same
         /// name in both engines (<see cref="TestEnvironment.Image"/> without an engine at hand).
         /// </summary>
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Read through the engine at hand (engine.Image), like Endpoint and Kind.")]
         public string Image => TestEnvironment.Image
             ?? throw new InvalidOperationException("No test image: run 'sudo bash tools/setup-engines.sh' (it writes the image name to $DYADPORTS_TEST_STATE/image) or set DYADPORTS_TEST_IMAGE.");
 
