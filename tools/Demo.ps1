@@ -45,7 +45,8 @@ try {
 
     $start = @{ Path = $site.FullName; Command = $choice.Command; Engine = $choice.Engine }
     if ($choice.ContainsKey('Image')) { $start.Image = $choice.Image }
-    $previews = '56', '57', '58' | Start-DyadPreview @start
+    # The demo's own state file and AppIds: a user's own previews of apps 56-58 are another state's, never touched.
+    $previews = 'demo-56', 'demo-57', 'demo-58' | Start-DyadPreview @start
     $previews | Format-Table | Out-Host
 
     foreach ($p in $previews) {
@@ -54,8 +55,11 @@ try {
     }
     Write-Host ''
     Get-DyadPortAllocation -Engine $choice.Engine | Format-Table | Out-Host
-    Write-Host 'Starting app 57 again changes nothing (idempotent):'
-    Start-DyadPreview 57 @start | Format-Table | Out-Host
+    Write-Host 'Starting app demo-57 again changes nothing (idempotent):'
+    Start-DyadPreview demo-57 @start | Format-Table | Out-Host
+    Write-Host 'The range at a glance, and what was decided:'
+    Get-DyadPortUsage 32100-32139 -Engine $choice.Engine | Out-Host
+    Get-DyadPortHistory | Format-Table | Out-Host
 }
 finally {
     if ($previews) { $previews | Stop-DyadPreview -Remove -Engine $choice.Engine -Confirm:$false }
