@@ -71,7 +71,7 @@ Uninstall-PSResource DyadPorts
             foreach ($name in $XdgVariables.Keys) { [Environment]::SetEnvironmentVariable($name, $XdgVariables[$name]) }
             # Unset, so the child pwsh builds PSModulePath itself from the temporary home, as a fresh login would.
             [Environment]::SetEnvironmentVariable('PSModulePath', $null)
-            $Output = & $Pwsh @PwshPrefix -NoProfile -NonInteractive -WorkingDirectory $TempHome -File $scriptPath 2>&1
+            $Output = & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-WorkingDirectory', $TempHome, '-File', $scriptPath) 2>&1
             $ExitCode = $LASTEXITCODE
         }
         finally {

@@ -7,7 +7,7 @@ BeforeAll {
 
 Describe 'Views with a 63-character AppId at 120 columns' {
     It 'shows the whole AppId of <Type> in the default table' -ForEach @(
-        @{ Type = 'PortAllocation'; Headers = 'AppId', 'Port', 'Status', 'Engine', 'HeldBy' }
+        @{ Type = 'PortAllocation'; Headers = 'AppId', 'Port', 'Status', 'Engine', 'Host', 'HeldBy' }
         @{ Type = 'Preview'; Headers = 'AppId', 'Port', 'State', 'Engine', 'Url' }
     ) {
         $LongId.Length | Should -Be 63
