@@ -5,7 +5,7 @@ namespace DyadPorts.Core.Allocation
     /// <summary>The one rule for app ids, and the names derived from them.</summary>
     public static class AppIds
     {
-        public const string Pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
+        public const string Pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*\\z";
         public const int MaxLength = 63;
         public const string ContainerNamePrefix = "dyad-app-";
         private static readonly Regex Valid = new Regex(Pattern, RegexOptions.CultureInvariant);

@@ -56,7 +56,7 @@ namespace DyadPorts.Core.Allocation
                 var occupancy = Occupy(snapshot, state);
                 var record = Reserve(appId, new PortRequest { Range = range, Force = force }, occupancy, state, log);
                 return Reconcile(record, occupancy);
-            }, id => Rebuild(snapshot, id), log, cancellationToken);
+            }, id => Recover(snapshot, id, log, cancellationToken), log, cancellationToken);
         }
 
         /// <summary>Chooses and records a port for the app inside an open state update.</summary>
@@ -98,25 +98,36 @@ namespace DyadPorts.Core.Allocation
         internal void Journal(IOperationLog log, params PortEvent[] events)
         {
             foreach (var e in events) e.Endpoint = e.Endpoint ?? Endpoint;
-            _store.Update(state => { foreach (var e in events) state.Record(e); return 0; }, id => Rebuild(null, id), log, CancellationToken.None);
+            _store.Update(state => { foreach (var e in events) state.Record(e); return 0; }, id => Recover(null, id, log, CancellationToken.None), log, CancellationToken.None);
         }
 
         /// <summary>
         /// Reserves a port for a preview start (-Force semantics, ports in <paramref name="lost"/> excluded) and
         /// forgets the app's previous preview, whose containers the launcher has removed. Returns the port.
         /// </summary>
-        internal int ReserveForStart(string appId, PortRange range, ISet<int> lost, EngineSnapshot snapshot, IOperationLog log, CancellationToken cancellationToken)
+        /// <param name="previous">The app's allocation before this reservation (null when it had none), for a failed start to give back.</param>
+        internal int ReserveForStart(string appId, PortRange range, ISet<int> lost, EngineSnapshot snapshot, out AllocationRecord previous, IOperationLog log, CancellationToken cancellationToken)
         {
             snapshot = snapshot ?? TakeSnapshot(log, cancellationToken);
-            return _store.Update(state =>
+            AllocationRecord before = null;
+            var port = _store.Update(state =>
             {
+                before = state.Allocations.TryGetValue(appId, out var had) ? Copy(had) : null;
                 var record = Reserve(appId, new PortRequest { Range = range, Force = true, Excluded = lost }, Occupy(snapshot, state), state, log);
                 record.ContainerId = null;
                 record.ProcessId = null;
                 record.ProcessStartedAt = null;
                 return record.Port;
-            }, id => Rebuild(snapshot, id), log, cancellationToken);
+            }, id => Recover(snapshot, id, log, cancellationToken), log, cancellationToken);
+            previous = before;
+            return port;
         }
+
+        private static AllocationRecord Copy(AllocationRecord r) => new AllocationRecord
+        {
+            AppId = r.AppId, Port = r.Port, Engine = r.Engine, EngineEndpoint = r.EngineEndpoint, AllocatedAt = r.AllocatedAt,
+            ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, Image = r.Image,
+        };
 
         /// <summary>
         /// AUTO_KILL_PORT's candidates, chosen under the lock from one snapshot: the orphans (see
@@ -125,7 +136,7 @@ namespace DyadPorts.Core.Allocation
         /// </summary>
         internal IReadOnlyList<(int Port, ContainerSummary Container)> Orphans(string appId, PortRange range, ISet<int> lost, EngineSnapshot snapshot, IOperationLog log, CancellationToken cancellationToken)
         {
-            var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
+            var state = _store.Read(id => Recover(snapshot, id, log, cancellationToken), log, cancellationToken);
             var ports = Enumerable.Range(range.First, range.Count).Where(p => !lost.Contains(p));
             return Occupy(snapshot, state).OrphansBeforeFirstFree(appId, ports, log.VerboseEnabled ? log.Verbose : (Action<string>)null);
         }
@@ -159,7 +170,7 @@ namespace DyadPorts.Core.Allocation
                 record.ProcessStartedAt = processStartedAt;
                 state.Record(Event(PortEventKind.PreviewStarted, appId, port, containerId: containerId, processId: processId));
                 return true;
-            }, id => Rebuild(null, id), log, cancellationToken);
+            }, id => Recover(null, id, log, cancellationToken), log, cancellationToken);
         }
 
         /// <summary>The app's allocation, as the idempotent start path found it running (container id and port from the engine).</summary>
@@ -180,14 +191,18 @@ namespace DyadPorts.Core.Allocation
                 record.Image = running.Image;
                 state.Record(Event(PortEventKind.Reused, appId, port, containerId: running.Id, reason: "its preview already runs"));
                 return port;
-            }, id => Rebuild(null, id), log, cancellationToken);
+            }, id => Recover(null, id, log, cancellationToken), log, cancellationToken);
         }
 
         /// <summary>
         /// Releases the app's allocation only if it is still the one this start made: same port, and no preview
         /// recorded but <paramref name="containerId"/> / <paramref name="processId"/>. Another start's allocation is never touched.
         /// </summary>
-        internal bool ReleaseIfOwned(string appId, int port, string containerId, int? processId, IOperationLog log)
+        /// <param name="previous">
+        /// The app's allocation before the start (<see cref="ReserveForStart"/>): it is given back, without the preview
+        /// the start replaced, unless another app has taken its port meanwhile. Null: the app had none, and none is left.
+        /// </param>
+        internal bool ReleaseIfOwned(string appId, int port, string containerId, int? processId, IOperationLog log, AllocationRecord previous = null)
         {
             var released = _store.Update(state =>
             {
@@ -195,10 +210,20 @@ namespace DyadPorts.Core.Allocation
                 if (record.ContainerId != null && !string.Equals(record.ContainerId, containerId, StringComparison.Ordinal)) return false;
                 if (record.ProcessId.HasValue && record.ProcessId != processId) return false;
                 state.Allocations.Remove(appId);
+                if (previous != null && !state.Allocations.Values.Any(r => r.Port == previous.Port && OnThisHost(r)))
+                {
+                    var restored = Copy(previous);
+                    restored.ContainerId = null; // the start removed the app's containers before it reserved
+                    state.Allocations[appId] = restored;
+                    if (restored.Port != port) state.Record(Event(PortEventKind.Moved, appId, restored.Port, previousPort: port, reason: "its preview start failed; its earlier allocation was given back"));
+                    return true;
+                }
                 state.Record(Event(PortEventKind.Released, appId, port, containerId: containerId, processId: processId, reason: "its preview start failed"));
                 return true;
-            }, id => Rebuild(null, id), log, CancellationToken.None);
-            log.Verbose(released ? $"App {appId}: released port {port}." : $"App {appId}: its allocation is no longer the one this start made; it was left alone.");
+            }, id => Recover(null, id, log, CancellationToken.None), log, CancellationToken.None);
+            log.Verbose(released
+                ? previous != null ? $"App {appId}: its preview did not start; its earlier allocation stays." : $"App {appId}: released port {port}."
+                : $"App {appId}: its allocation is no longer the one this start made; it was left alone.");
             return released;
         }
 
@@ -207,7 +232,7 @@ namespace DyadPorts.Core.Allocation
         {
             foreach (var port in ports) PortRange.EnsurePort(port, port);
             var snapshot = TakeSnapshot(log, cancellationToken);
-            var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
+            var state = _store.Read(id => Recover(snapshot, id, log, cancellationToken), log, cancellationToken);
             var occupancy = Occupy(snapshot, state);
             return ports.Select(port =>
             {
@@ -230,7 +255,7 @@ namespace DyadPorts.Core.Allocation
         public IReadOnlyList<PortAllocation> Get(Func<string, bool> appIdMatches, IOperationLog log, Action<DyadPortsException> hostUnreachable, CancellationToken cancellationToken)
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
-            var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
+            var state = _store.Read(id => Recover(snapshot, id, log, cancellationToken), log, cancellationToken);
             var occupancy = Occupy(snapshot, state);
             var result = new List<PortAllocation>();
             foreach (var group in state.Allocations.Values.Where(r => appIdMatches(r.AppId)).GroupBy(r => EngineHost.Of(r.EngineEndpoint)))
@@ -285,7 +310,7 @@ namespace DyadPorts.Core.Allocation
         public PortUsage Usage(PortRange range, IOperationLog log, CancellationToken cancellationToken)
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
-            var state = _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
+            var state = _store.Read(id => Recover(snapshot, id, log, cancellationToken), log, cancellationToken);
             var occupancy = Occupy(snapshot, state);
             var usage = new PortUsage { At = DateTimeOffset.UtcNow, Range = range.ToString(), First = range.First, Last = range.Last, Total = range.Count };
             var map = new char[range.Count];
@@ -317,7 +342,7 @@ namespace DyadPorts.Core.Allocation
 
         /// <summary>The state as it is now (read under the lock), with its containers' snapshot.</summary>
         internal StateDocument ReadState(EngineSnapshot snapshot, IOperationLog log, CancellationToken cancellationToken) =>
-            _store.Read(id => Rebuild(snapshot, id), log, cancellationToken);
+            _store.Read(id => Recover(snapshot, id, log, cancellationToken), log, cancellationToken);
 
         /// <summary>Removes the app's allocation; null when it had none. Needs no engine unless the state must be rebuilt.</summary>
         public PortAllocation Release(string appId, IOperationLog log, CancellationToken cancellationToken, string reason = null)
@@ -329,7 +354,7 @@ namespace DyadPorts.Core.Allocation
                 state.Activity.Remove(appId);
                 state.Record(Event(PortEventKind.Released, appId, record.Port, containerId: record.ContainerId, processId: record.ProcessId, reason: reason));
                 return record;
-            }, id => RebuildForRecovery(id, log, cancellationToken), log, cancellationToken);
+            }, id => Recover(null, id, log, cancellationToken), log, cancellationToken);
             if (removed == null) return null;
             log.Verbose($"App {appId}: released port {removed.Port}.");
             var allocation = ToAllocation(removed);
@@ -353,12 +378,28 @@ namespace DyadPorts.Core.Allocation
 
         private bool OnThisHost(AllocationRecord record) => EngineHost.Of(record.EngineEndpoint) == HostIdentity;
 
-        /// <summary>A rebuild from this allocator's engine (a fresh snapshot), or from the recovery engine when it has none.</summary>
-        private StateDocument RebuildForRecovery(string stateId, IOperationLog log, CancellationToken cancellationToken)
+        /// <summary>
+        /// The one way a missing or unreadable state is rebuilt: from this state's labelled containers, on this
+        /// allocator's engine (the snapshot at hand, or a fresh one), else on the engine the session can still find
+        /// (an allocator of the process engine, Remove-DyadPortAllocation). Never from nothing: when no engine answers
+        /// it fails with StateFileCorrupt, and the store leaves the file as it is (a missing file then starts empty).
+        /// </summary>
+        internal StateDocument Recover(EngineSnapshot snapshot, string stateId, IOperationLog log, CancellationToken cancellationToken)
         {
-            if (_engine != null) return Rebuild(TakeSnapshot(log, cancellationToken), stateId);
-            var recovery = _recoveryEngine?.Invoke(cancellationToken);
-            return recovery?._engine != null ? recovery.Rebuild(recovery.TakeSnapshot(log, cancellationToken), stateId) : new StateDocument { StateId = stateId };
+            if (_engine != null) return Rebuild(snapshot != null && snapshot != EngineSnapshot.None ? snapshot : TakeSnapshot(log, cancellationToken), stateId);
+            PortAllocator recovery = null;
+            try
+            {
+                recovery = _recoveryEngine?.Invoke(cancellationToken);
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.EngineUnreachable)
+            {
+                log.Verbose($"No engine to rebuild the state from: {e.Message}");
+            }
+            if (recovery?._engine != null) return recovery.Rebuild(recovery.TakeSnapshot(log, cancellationToken), stateId);
+            throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.ResourceUnavailable, _store.Path,
+                $"The DyadPorts state file '{_store.Path}' must be rebuilt from the engine's DyadPorts-labelled containers, but no container engine answers. " +
+                "It was left exactly as it is. Start the engine (or point DOCKER_HOST / -EngineEndpoint at it) and run the command again, or move the file aside to start from an empty state.");
         }
 
         /// <summary>
@@ -368,7 +409,6 @@ namespace DyadPorts.Core.Allocation
         internal StateDocument Rebuild(EngineSnapshot snapshot, string stateId)
         {
             var document = new StateDocument { StateId = stateId };
-            snapshot = snapshot ?? (_engine != null ? _engine.Snapshot(CancellationToken.None) : EngineSnapshot.None);
             foreach (var container in snapshot.Containers.Where(c => c.AppId != null && c.StateId == stateId).OrderByDescending(c => c.IsRunning))
             {
                 var port = container.TcpHostPorts.Cast<int?>().FirstOrDefault();

@@ -94,6 +94,7 @@ namespace DyadPorts.Core.Diagnostics
         public const string PreviewPathNotFound = nameof(PreviewPathNotFound);
         public const string PreviewStartInProgress = nameof(PreviewStartInProgress);
         public const string EngineRequestFailed = nameof(EngineRequestFailed);
+        public const string PreviewOnOtherEngine = nameof(PreviewOnOtherEngine);
 
         // ---- doom every input: terminating ----
         public const string InvalidPortRange = nameof(InvalidPortRange);
@@ -105,6 +106,9 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateFileNewerVersion = nameof(StateFileNewerVersion);
         public const string StateFileUnsafe = nameof(StateFileUnsafe);
         public const string MetricsWriteFailed = nameof(MetricsWriteFailed);
+        public const string InvalidResourceLimit = nameof(InvalidResourceLimit);
+        public const string InvalidIdleFor = nameof(InvalidIdleFor);
+        public const string UnexpectedFailure = nameof(UnexpectedFailure);
         public const string InvalidHostProbe = nameof(InvalidHostProbe);
         public const string EngineSshUnsupported = nameof(EngineSshUnsupported);
 
@@ -112,6 +116,7 @@ namespace DyadPorts.Core.Diagnostics
         {
             InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
             StateWriteFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
+            InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

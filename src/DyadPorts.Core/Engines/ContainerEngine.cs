@@ -139,7 +139,8 @@ namespace DyadPorts.Core.Engines
         /// Bytes a container has received and transmitted, from one one-shot stats sample (without OneShot dockerd
         /// waits about 2 s per container). Podman before 4.4 swaps rx and tx in its compat stats; that is corrected here.
         /// </summary>
-        public (long Received, long Transmitted) NetworkBytes(string id, CancellationToken cancellationToken)
+        /// <returns>Null when the engine reports no network counters for the container: no traffic is known, none is assumed.</returns>
+        public (long Received, long Transmitted)? NetworkBytes(string id, CancellationToken cancellationToken)
         {
             ContainerStatsResponse stats = null;
             Call($"report the stats of container {id}", async ct =>
@@ -147,7 +148,8 @@ namespace DyadPorts.Core.Engines
                 await _client.Containers.GetContainerStatsAsync(id, new ContainerStatsParameters { Stream = false, OneShot = true }, new StatsProgress(s => stats = s), ct).ConfigureAwait(false);
                 return true;
             }, cancellationToken);
-            var networks = stats?.Networks?.Values ?? Enumerable.Empty<NetworkStats>();
+            var networks = stats?.Networks?.Values;
+            if (networks == null || networks.Count == 0) return null;
             long rx = 0, tx = 0;
             foreach (var n in networks) { rx += (long)n.RxBytes; tx += (long)n.TxBytes; }
             return SwapsNetworkCounters(cancellationToken) ? (tx, rx) : (rx, tx);
@@ -223,12 +225,15 @@ namespace DyadPorts.Core.Engines
         public void Stop(string id, TimeSpan grace, CancellationToken cancellationToken) =>
             Call($"stop container {id}", ct => _client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
 
-        /// <summary>Force-removes a container; gone already counts as done.</summary>
-        public void Remove(string id, CancellationToken cancellationToken)
+        /// <summary>
+        /// Removes a container; gone already counts as done. <paramref name="force"/> false lets the engine refuse a
+        /// container that runs (HTTP 409): AUTO_KILL_PORT judged it stopped on a snapshot, and a started one is not an orphan.
+        /// </summary>
+        public void Remove(string id, CancellationToken cancellationToken, bool force = true)
         {
             try
             {
-                Call($"remove container {id}", async ct => { await _client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
+                Call($"remove container {id}", async ct => { await _client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = force, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
             }
             catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {

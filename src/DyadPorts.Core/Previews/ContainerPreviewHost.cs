@@ -199,7 +199,7 @@ namespace DyadPorts.Core.Previews
                 log.Verbose($"AUTO_KILL_PORT: port {port} is held by orphaned {container.Describe()} (app {container.AppId ?? "?"} has no allocation on it); removing it.");
                 try
                 {
-                    _engine.Remove(container.Id, ct);
+                    _engine.Remove(container.Id, ct, force: false);
                     gone.Add(container.Id);
                 }
                 catch (EngineRefusedException e)

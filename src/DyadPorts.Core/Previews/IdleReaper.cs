@@ -40,8 +40,10 @@ namespace DyadPorts.Core.Previews
             bool recordSamples, IOperationLog log, CancellationToken ct)
         {
             var snapshot = _allocator.TakeSnapshot(log, ct);
-            var state = _allocator.ReadState(snapshot, log, ct);
+            // Under -WhatIf nothing is written, not even a migration or a recovery: the file is only peeked at.
+            var state = recordSamples ? _allocator.ReadState(snapshot, log, ct) : _allocator.Store.Peek();
             var stopped = new List<Preview>();
+            if (state == null) return stopped;
             foreach (var record in state.Allocations.Values.Where(r => appMatches(r.AppId)).ToList())
             {
                 var preview = PreviewOf(record, snapshot, state);
@@ -58,6 +60,14 @@ namespace DyadPorts.Core.Previews
                 }
                 using (appLock)
                 {
+                    // Under the lock, the app must still have the preview judged: a restart in between is a new preview.
+                    var now = recordSamples ? _allocator.ReadState(null, log, ct) : _allocator.Store.Peek();
+                    if (now == null || !now.Allocations.TryGetValue(record.AppId, out var current) ||
+                        current.ContainerId != record.ContainerId || current.ProcessId != record.ProcessId)
+                    {
+                        log.Verbose($"App {record.AppId}: its preview changed while the reaper looked; skipped.");
+                        continue;
+                    }
                     var sample = Sample(record, preview, log, ct);
                     if (sample == null) continue;
                     state.Activity.TryGetValue(record.AppId, out var previous);
@@ -112,8 +122,13 @@ namespace DyadPorts.Core.Previews
             {
                 try
                 {
-                    var (_, transmitted) = _allocator.Engine.NetworkBytes(record.ContainerId, ct);
-                    return new ActivitySample { At = now, Preview = preview, Value = transmitted.ToString(CultureInfo.InvariantCulture) };
+                    var bytes = _allocator.Engine.NetworkBytes(record.ContainerId, ct);
+                    if (bytes == null)
+                    {
+                        log.Verbose($"App {record.AppId}: the engine reports no network counters for its container; it is never judged idle on a guess.");
+                        return null;
+                    }
+                    return new ActivitySample { At = now, Preview = preview, Value = bytes.Value.Transmitted.ToString(CultureInfo.InvariantCulture) };
                 }
                 catch (EngineRefusedException e)
                 {
@@ -121,10 +136,16 @@ namespace DyadPorts.Core.Previews
                     return null;
                 }
             }
-            return new ActivitySample { At = now, Preview = preview, Value = ConnectionsTo(record.Port) };
+            var connections = ConnectionsTo(record.Port);
+            if (connections == null)
+            {
+                log.Verbose($"App {record.AppId}: the host's connection table cannot be read; it is never judged idle on a guess.");
+                return null;
+            }
+            return new ActivitySample { At = now, Preview = preview, Value = connections };
         }
 
-        /// <summary>The TCP connections to the port other than its listener (established, TIME_WAIT, ...), as one sorted text.</summary>
+        /// <summary>The TCP connections to the port other than its listener (established, TIME_WAIT, ...), as one sorted text; null when unknown.</summary>
         internal static string ConnectionsTo(int port)
         {
             try
@@ -135,7 +156,7 @@ namespace DyadPorts.Core.Previews
             }
             catch (NetworkInformationException)
             {
-                return "unknown"; // never idle on a guess
+                return null;
             }
         }
 
@@ -146,7 +167,7 @@ namespace DyadPorts.Core.Previews
                 if (sample == null) state.Activity.Remove(appId);
                 else if (state.Allocations.ContainsKey(appId)) state.Activity[appId] = sample;
                 return 0;
-            }, id => _allocator.Rebuild(null, id), log, CancellationToken.None);
+            }, id => _allocator.Recover(null, id, log, CancellationToken.None), log, CancellationToken.None);
         }
 
         private static string Format(TimeSpan span) => span.ToString(span.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture);

@@ -74,6 +74,12 @@ namespace DyadPorts.Core.Previews
             var state = _allocator.ReadState(snapshot, log, ct);
 
             var running = _host.ReuseOrClear(appId, state, snapshot, log, ct, out var cleared);
+            if (running == null && _host.Kind != EngineKind.Process && state.Allocations.TryGetValue(appId, out var had) && had.ProcessId != null)
+            {
+                // The app's process preview is replaced by a container: stopped now (only if provably ours), never left unmanaged.
+                var stopped = ProcessPreviewHost.StopRecorded(had, log);
+                _allocator.Journal(log, new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = had.Port, ProcessId = had.ProcessId, Reason = stopped?.State ?? "process" });
+            }
             if (cleared)
             {
                 // Every container of the app in the snapshot was removed (stopped, or running but unhealthy).
@@ -93,6 +99,8 @@ namespace DyadPorts.Core.Previews
             var lost = new HashSet<int>();
             var fresh = cleared;
             var lastPort = 0;
+            AllocationRecord previous = null;
+            var reservedOnce = false;
             for (var attempt = 1; attempt <= request.MaxRetries; attempt++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -100,7 +108,8 @@ namespace DyadPorts.Core.Previews
                 fresh = false;
                 if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, log, ct);
 
-                var port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, log, ct);
+                var port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, out var before, log, ct);
+                if (!reservedOnce) { previous = before; reservedOnce = true; } // what the app had before this start
                 BeforeStart?.Invoke(port);
                 log.Verbose($"App {appId}: attempt {attempt} of {request.MaxRetries}: starting on port {port}.");
                 LaunchedPreview launched;
@@ -117,7 +126,7 @@ namespace DyadPorts.Core.Previews
                 }
                 catch (Exception e)
                 {
-                    _allocator.ReleaseIfOwned(appId, port, null, null, log);
+                    _allocator.ReleaseIfOwned(appId, port, null, null, log, previous);
                     throw Failed(Mapped(e, request, port), appId, port, null, null, log);
                 }
 
@@ -144,12 +153,12 @@ namespace DyadPorts.Core.Previews
                 catch (Exception e)
                 {
                     _host.Discard(launched, state.StateId, log);
-                    _allocator.ReleaseIfOwned(appId, port, launched.ContainerId, launched.ProcessId, log);
+                    _allocator.ReleaseIfOwned(appId, port, launched.ContainerId, launched.ProcessId, log, previous);
                     throw Failed(Mapped(e, request, port), appId, port, launched.ContainerId, launched.ProcessId, log);
                 }
             }
 
-            if (lastPort > 0) _allocator.ReleaseIfOwned(appId, lastPort, null, null, log);
+            if (lastPort > 0) _allocator.ReleaseIfOwned(appId, lastPort, null, null, log, previous);
             throw Failed(new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, request.AppId,
                 $"App {request.AppId}: {request.MaxRetries} port(s) in a row ({string.Join(", ", lost.OrderBy(p => p))}) were taken between the check and the start. " +
                 "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange. The app holds no allocation from this start."),
@@ -220,6 +229,14 @@ namespace DyadPorts.Core.Previews
                 var snapshot = _host.Snapshot(log, ct);
                 var state = _allocator.ReadState(snapshot, log, ct);
                 state.Allocations.TryGetValue(appId, out var record);
+                if (record?.ContainerId != null && record.EngineEndpoint != null && !string.Equals(record.EngineEndpoint, _allocator.Endpoint, StringComparison.Ordinal))
+                {
+                    // Its container lives on another engine: stopping nothing here and releasing its port would
+                    // leave it running without a record, and make it an orphan later.
+                    throw new DyadPortsException(ErrorIds.PreviewOnOtherEngine, FailureCategory.InvalidOperation, appId,
+                        $"App {appId}'s preview is container {record.ContainerId.Substring(0, Math.Min(12, record.ContainerId.Length))} of the engine at '{record.EngineEndpoint}', " +
+                        $"not of {(_allocator.Endpoint == null ? "the process engine" : $"'{_allocator.Endpoint}'")}. Nothing was stopped or released. Run it again with -EngineEndpoint {record.EngineEndpoint}.");
+                }
                 var result = _host.Stop(appId, record, state, remove, log, ct);
                 if (_host.Kind != EngineKind.Process && record?.ProcessId != null)
                 {

@@ -156,8 +156,14 @@ namespace DyadPorts.Core.Previews
         /// <summary>Starts /bin/sh with the command, PORT set and output to the log; the arguments travel as an ArgumentList, never quoted by us.</summary>
         internal static Process Start(PreviewRequest request, int port, string logPath)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(logPath));
-            File.WriteAllText(logPath, string.Empty);
+            // The log folder and file follow the state's rules: a private folder of ours, no symlink, no other user's
+            // file, so a planted link can never make the preview's output overwrite someone else's file.
+            SafeFiles.EnsureFolder(Path.GetDirectoryName(logPath));
+            if (UnixFiles.Supported)
+            {
+                using (SafeFiles.OpenOwned(logPath, 1 /* O_WRONLY */ | UnixFiles.Create | UnixFiles.Truncate, "preview log")) { }
+            }
+            else File.WriteAllText(logPath, string.Empty);
             var arguments = request.IsShellCommand
                 ? new[] { "-c", ShellScript }
                 : new[] { "-c", ExecScript, "dyadports-preview" }.Concat(request.Command);

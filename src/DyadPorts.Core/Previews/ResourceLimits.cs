@@ -53,6 +53,6 @@ namespace DyadPorts.Core.Previews
         }
 
         private static DyadPortsException Invalid(string variable, string text, string expected) =>
-            new DyadPortsException("InvalidResourceLimit", FailureCategory.InvalidArgument, text, $"{variable}='{text}' is not valid: expected {expected}.");
+            new DyadPortsException(ErrorIds.InvalidResourceLimit, FailureCategory.InvalidArgument, text, $"{variable}='{text}' is not valid: expected {expected}.");
     }
 }

@@ -44,7 +44,7 @@ namespace DyadPorts.Core.Session
                                 "Set CONTAINERIZATION_ENGINE, DOCKER_HOST or -EngineEndpoint to use a container engine.");
                 }
                 log.Verbose($"Engine: Process ({target.Reason}).");
-                return new PortAllocator(Store(), null, EngineKind.Process) { EngineFor = RecordEngine };
+                return new PortAllocator(Store(), null, EngineKind.Process, recoveryEngine: ct => RecoveryAllocator(log, ct)) { EngineFor = RecordEngine };
             }
             var client = Engine(target);
             var kind = client.Kind(cancellationToken);
@@ -57,6 +57,26 @@ namespace DyadPorts.Core.Session
             Engine(new EngineTarget(EngineKind.Auto, endpoint, true, "an allocation's endpoint", EngineResolver.TlsFor(endpoint, Environment)));
 
         /// <summary>One client per endpoint and TLS files, reused for the life of the session.</summary>
+        /// <summary>
+        /// For rebuilding a state when the command itself runs without a container engine: the first container
+        /// engine that answers (Auto, then podman's and docker's own rules), or null when none does.
+        /// </summary>
+        public PortAllocator RecoveryAllocator(IOperationLog log, CancellationToken cancellationToken)
+        {
+            foreach (var kind in new[] { EngineKind.Auto, EngineKind.Podman, EngineKind.Docker })
+            {
+                EngineTarget target;
+                try { target = Resolve(kind, null); }
+                catch (DyadPortsException) { continue; }
+                if (!target.IsContainerEngine || target.Endpoint == null) continue;
+                var client = Engine(target);
+                if (!client.Answers(cancellationToken)) continue;
+                log.Verbose($"Rebuilding the state from the {target.Kind} engine at {client.Endpoint} ({target.Reason}).");
+                return new PortAllocator(Store(), client, client.Kind(cancellationToken)) { EngineFor = RecordEngine };
+            }
+            return null;
+        }
+
         public ContainerEngine Engine(EngineTarget target) =>
             _engines.GetOrAdd(Key(target.Endpoint, target.Tls), _ => new ContainerEngine(target.Endpoint, target.Kind, target.Tls));
 

@@ -67,7 +67,7 @@ namespace DyadPorts.Core.State
                     return null;
                 }
             }
-            SafeFileHandle handle = SafeFiles.OpenOwned(lockPath, UnixFiles.ReadWrite | UnixFiles.Create, "lock file");
+            SafeFileHandle handle = SafeFiles.OpenOwned(lockPath, UnixFiles.ReadWrite | UnixFiles.Create | UnixFiles.NonBlocking, "lock file");
             try
             {
                 if (UnixFiles.TryLock(handle)) return handle;

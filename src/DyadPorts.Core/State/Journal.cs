@@ -157,7 +157,7 @@ namespace DyadPorts.Core.State
         private static string ReadText(string path)
         {
             if (!UnixFiles.Supported) return File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null;
-            using (SafeFileHandle handle = SafeFiles.OpenOwned(path, UnixFiles.ReadOnly, "history file"))
+            using (SafeFileHandle handle = SafeFiles.OpenOwned(path, UnixFiles.ReadOnly | UnixFiles.NonBlocking, "history file"))
             {
                 if (handle == null) return null;
                 using (var stream = new FileStream(handle, FileAccess.Read, 4096))

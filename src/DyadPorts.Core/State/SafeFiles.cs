@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using DyadPorts.Core.Diagnostics;
 using Microsoft.Win32.SafeHandles;
@@ -30,12 +31,15 @@ namespace DyadPorts.Core.State
             try
             {
                 var info = UnixFiles.Stat(handle);
+                if (info == null) throw Unsafe(path, $"the {what} '{path}' cannot be checked on this platform");
                 if (info is UnixFileInfo i)
                 {
                     if (i.IsDirectory && allowFolder) return handle;
                     if (!i.IsRegularFile) throw Unsafe(path, $"the {what} '{path}' is not a regular file");
                     if (i.OwnerId != UnixFiles.EffectiveUserId)
                         throw Unsafe(path, $"the {what} '{path}' belongs to user id {i.OwnerId}, not to you (user id {UnixFiles.EffectiveUserId})");
+                    if (i.Links > 1)
+                        throw Unsafe(path, $"the {what} '{path}' has {i.Links} hard links, so it is also another file of yours under another name");
                     if ((i.Mode & 0x1FF) != OwnerOnly && (flags & (UnixFiles.ReadWrite | 1)) != 0) UnixFiles.SetMode(handle, OwnerOnly);
                 }
                 return handle;
@@ -52,22 +56,37 @@ namespace DyadPorts.Core.State
             }
         }
 
-        /// <summary>Creates the state folder 0700 when missing; refuses one that others can write without the sticky bit.</summary>
+        /// <summary>
+        /// Creates the state folder 0700 when missing (mkdir with that mode, never a chmod through the path). Refuses
+        /// a folder that belongs to another user (other than root), one that others can write without the sticky
+        /// bit, and one that cannot be checked.
+        /// </summary>
         public static void EnsureFolder(string folder)
         {
             if (string.IsNullOrEmpty(folder)) return;
-            if (!Directory.Exists(folder))
+            try
             {
-                Directory.CreateDirectory(folder);
-                if (UnixFiles.Supported)
+                if (!Directory.Exists(folder))
                 {
-                    try { UnixFiles.SetMode(folder, OwnerOnlyFolder); }
-                    catch (IOException e) { throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, folder, $"Could not make the state folder '{folder}' private: {e.Message}", e); }
+                    if (!OperatingSystem.IsWindows()) Directory.CreateDirectory(folder, (UnixFileMode)OwnerOnlyFolder);
+                    else Directory.CreateDirectory(folder);
                 }
-                return;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
+            {
+                throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, folder, $"Could not create the DyadPorts state folder '{folder}': {e.Message}", e);
             }
             if (!UnixFiles.Supported) return;
-            if (UnixFiles.StatDirectory(folder) is UnixFileInfo info && info.OthersCanWrite && !info.IsSticky)
+            var stat = UnixFiles.StatDirectory(folder, out var errno);
+            if (!(stat is UnixFileInfo info))
+            {
+                throw Unsafe(folder, $"the state folder '{folder}' cannot be checked ({(errno == 0 ? "unknown platform" : UnixFiles.Describe(errno))})");
+            }
+            if (info.OwnerId != UnixFiles.EffectiveUserId && info.OwnerId != 0)
+            {
+                throw Unsafe(folder, $"the state folder '{folder}' belongs to user id {info.OwnerId}, who could remove or swap DyadPorts' files in it. Point DYAD_PORTS_STATE at a folder of your own");
+            }
+            if (info.OthersCanWrite && !info.IsSticky)
             {
                 throw Unsafe(folder, $"the state folder '{folder}' (mode {info.Octal}) can be written by other users and lacks the sticky bit, so they could swap DyadPorts' files. " +
                                      "Point DYAD_PORTS_STATE at a folder of your own, or add the sticky bit (chmod +t)");

@@ -90,8 +90,16 @@ namespace DyadPorts.Core.State
                 var result = change(document);
                 var after = JsonConvert.SerializeObject(document, Json);
                 if (mustWrite || !string.Equals(before, after, StringComparison.Ordinal)) WriteAtomically(after);
-                // Still under the lock: the journal's order is the state's order.
-                Journal.Append(document.Pending);
+                // Still under the lock: the journal's order is the state's order. The state is the truth: a history
+                // that cannot be written is warned about, and never turns a saved change into a failure.
+                try
+                {
+                    Journal.Append(document.Pending);
+                }
+                catch (DyadPortsException e)
+                {
+                    log.Warning($"{e.ErrorId}: {e.Message} The state itself was saved; {document.Pending.Count} history event(s) were not recorded.");
+                }
                 document.Pending.Clear();
                 return result;
             }
@@ -126,9 +134,10 @@ namespace DyadPorts.Core.State
             mustWrite = false;
             string text;
             bool isFolder;
+            byte[] bytes;
             try
             {
-                text = ReadText(out isFolder);
+                text = ReadText(out isFolder, out bytes);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
@@ -139,7 +148,16 @@ namespace DyadPorts.Core.State
             if (text == null && !isFolder)
             {
                 // No state yet: the engine's containers labelled with this state's id are all there is to know.
-                var fresh = rebuild(DerivedStateId);
+                // Without an engine to ask, a missing file loses nothing: it starts empty.
+                StateDocument fresh;
+                try
+                {
+                    fresh = rebuild(DerivedStateId);
+                }
+                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileCorrupt)
+                {
+                    fresh = new StateDocument();
+                }
                 fresh.StateId = DerivedStateId;
                 if (fresh.Allocations.Count > 0)
                 {
@@ -185,7 +203,7 @@ namespace DyadPorts.Core.State
                 // Some records were malformed: keep the rest, back up the original, and name what was dropped.
                 document.Version = StateDocument.CurrentVersion;
                 document.StateId = string.IsNullOrEmpty(document.StateId) ? DerivedStateId : document.StateId;
-                var keptBackup = BackUp();
+                var keptBackup = BackUp(bytes);
                 document.Record(new PortEvent { Kind = PortEventKind.StateRecovered, Reason = $"{dropped.Count} malformed record(s) dropped; original at {keptBackup}" });
                 foreach (var why in dropped)
                 {
@@ -199,7 +217,7 @@ namespace DyadPorts.Core.State
             var stateId = (text != null ? SalvageStateId.Match(text) : Match.Empty) is Match m && m.Success ? m.Groups[1].Value : DerivedStateId;
             var rebuilt = rebuild(stateId);
             rebuilt.StateId = stateId;
-            var backup = BackUp();
+            var backup = BackUp(bytes);
             rebuilt.Record(new PortEvent { Kind = PortEventKind.StateRecovered, Reason = $"unreadable file ({problem}); {rebuilt.Allocations.Count} allocation(s) rebuilt; original at {backup}" });
             log.Warning($"{ErrorIds.StateFileCorrupt}: the state file '{Path}' was unreadable ({problem}). " +
                         $"It was moved to '{backup}' and {rebuilt.Allocations.Count} allocation(s) were rebuilt from this state's DyadPorts-labelled containers.");
@@ -207,25 +225,34 @@ namespace DyadPorts.Core.State
             return rebuilt;
         }
 
-        /// <summary>The file's text; null when it does not exist. Never follows a symlink, never reads another user's file.</summary>
-        private string ReadText(out bool isFolder)
+        /// <summary>The file's text (and bytes); null when it does not exist. Never follows a symlink, never reads another user's file.</summary>
+        private string ReadText(out bool isFolder) => ReadText(out isFolder, out _);
+
+        private string ReadText(out bool isFolder, out byte[] bytes)
         {
             isFolder = false;
+            bytes = null;
             if (!UnixFiles.Supported)
             {
                 if (Directory.Exists(Path)) { isFolder = true; return null; }
-                return File.Exists(Path) ? File.ReadAllText(Path, Encoding.UTF8) : null;
+                if (!File.Exists(Path)) return null;
+                bytes = File.ReadAllBytes(Path);
             }
-            using (var handle = SafeFiles.OpenOwned(Path, UnixFiles.ReadOnly, "state file", allowFolder: true))
+            else
             {
-                if (handle == null) return null;
-                if (UnixFiles.Stat(handle) is UnixFileInfo info && info.IsDirectory) { isFolder = true; return null; }
-                using (var stream = new FileStream(handle, FileAccess.Read, 4096))
-                using (var reader = new StreamReader(stream, new UTF8Encoding(false)))
+                using (var handle = SafeFiles.OpenOwned(Path, UnixFiles.ReadOnly | UnixFiles.NonBlocking, "state file", allowFolder: true))
                 {
-                    return reader.ReadToEnd();
+                    if (handle == null) return null;
+                    if (UnixFiles.Stat(handle) is UnixFileInfo info && info.IsDirectory) { isFolder = true; return null; }
+                    using (var stream = new FileStream(handle, FileAccess.Read, 4096))
+                    using (var copy = new MemoryStream())
+                    {
+                        stream.CopyTo(copy);
+                        bytes = copy.ToArray();
+                    }
                 }
             }
+            return new UTF8Encoding(false).GetString(bytes);
         }
 
         /// <summary>
@@ -251,7 +278,7 @@ namespace DyadPorts.Core.State
             var serializer = JsonSerializer.Create(Json);
             var document = new StateDocument
             {
-                Version = root["version"]?.Type == JTokenType.Integer ? root.Value<int>("version") : 1,
+                Version = root["version"]?.Type == JTokenType.Integer ? VersionOf(root["version"]) : 1,
                 StateId = root["stateId"]?.Type == JTokenType.String ? root.Value<string>("stateId") : null,
             };
             if (document.Version > StateDocument.CurrentVersion) return document; // the caller refuses it, untouched
@@ -286,25 +313,53 @@ namespace DyadPorts.Core.State
             return document;
         }
 
+        /// <summary>An integer version; one too large for an int is certainly newer than this module.</summary>
+        private static int VersionOf(JToken token)
+        {
+            try
+            {
+                var value = token.Value<long>();
+                return value > int.MaxValue ? int.MaxValue : value < 0 ? 0 : (int)value;
+            }
+            catch (Exception e) when (e is OverflowException || e is InvalidCastException || e is FormatException)
+            {
+                return int.MaxValue;
+            }
+        }
+
         private static string Describe(JToken value)
         {
             var compact = value.ToString(Formatting.None);
             return compact.Length > 120 ? string.Concat(compact.AsSpan(0, 117), "...") : compact;
         }
 
-        private string BackUp()
+        /// <summary>
+        /// Keeps the original beside the state as .corrupt-&lt;time&gt;: a copy of its bytes (new file, O_EXCL), so the live
+        /// file stays in place until the atomic rename replaces it; if the command then fails, nothing was lost.
+        /// A directory in the file's place can only be moved aside.
+        /// </summary>
+        private string BackUp(byte[] bytes)
         {
             var backup = $"{Path}.corrupt-{DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture)}";
             try
             {
-                if (Directory.Exists(Path)) Directory.Move(Path, backup);
-                else File.Move(Path, backup);
+                if (bytes == null) Directory.Move(Path, backup);
+                else if (UnixFiles.Supported)
+                {
+                    using (var handle = SafeFiles.OpenOwned(backup, 1 /* O_WRONLY */ | UnixFiles.Create | UnixFiles.Exclusive, "state backup"))
+                    using (var stream = new FileStream(handle, FileAccess.Write, 1))
+                    {
+                        stream.Write(bytes, 0, bytes.Length);
+                        stream.Flush(true);
+                    }
+                }
+                else File.WriteAllBytes(backup, bytes);
                 return backup;
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.WriteError, Path,
-                    $"The DyadPorts state file '{Path}' is corrupt and could not be moved aside to '{backup}': {e.Message}. Move it away by hand.", e);
+                    $"The DyadPorts state file '{Path}' is corrupt and could not be backed up to '{backup}': {e.Message}. It was left as it is; move it away by hand.", e);
             }
         }
 
@@ -345,13 +400,14 @@ namespace DyadPorts.Core.State
             }
         }
 
-        /// <summary>sha256 of the machine and the full path: stable for one file, different for every other state.</summary>
+        /// <summary>sha256 of the machine, the user and the full path: stable for one file, different for every other state.</summary>
         private static string Derive(string path)
         {
             string machine;
             try { machine = File.Exists("/etc/machine-id") ? File.ReadAllText("/etc/machine-id").Trim() : Environment.MachineName; }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { machine = Environment.MachineName; }
-            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(machine + "\n" + path));
+            var user = UnixFiles.Supported ? UnixFiles.EffectiveUserId.ToString(CultureInfo.InvariantCulture) : Environment.UserName;
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(machine + "\n" + user + "\n" + path));
             return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
         }
 

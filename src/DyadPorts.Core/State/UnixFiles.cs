@@ -9,14 +9,17 @@ namespace DyadPorts.Core.State
     /// <summary>What fstat says about an open file or a directory: its type, mode bits and owner.</summary>
     internal readonly struct UnixFileInfo
     {
-        public UnixFileInfo(int mode, int ownerId)
+        public UnixFileInfo(int mode, int ownerId, long links)
         {
             Mode = mode;
             OwnerId = ownerId;
+            Links = links;
         }
 
         public int Mode { get; }
         public int OwnerId { get; }
+        /// <summary>Hard links to the file: more than one means the same file has another name somewhere.</summary>
+        public long Links { get; }
         public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
         public bool IsDirectory => (Mode & 0xF000) == 0x4000;
         public bool OthersCanWrite => (Mode & 0x12) != 0; // group or other write
@@ -42,12 +45,14 @@ namespace DyadPorts.Core.State
         public static int ReadOnly => 0;
         public static int Create => IsMac ? 0x200 : 0x40;
         public static int Exclusive => IsMac ? 0x800 : 0x80;
+        public static int Truncate => IsMac ? 0x400 : 0x200;
         private static int NoFollow => IsMac ? 0x100 : IsArm ? 0x8000 : 0x20000;
         private static int CloseOnExec => IsMac ? 0x1000000 : 0x80000;
         public static int ErrorLoop => IsMac ? 62 : 40;
         public static int ErrorWouldBlock => IsMac ? 35 : 11;
         public const int ErrorNotFound = 2;
-        public const int ErrorExists = 17;
+        /// <summary>O_NONBLOCK: a FIFO planted in place of a file must not block the open (under the state lock).</summary>
+        public static int NonBlocking => IsMac ? 0x4 : 0x800;
         private const int ErrorInterrupted = 4;
         private const int LockExclusive = 2;
         private const int LockNonBlocking = 4;
@@ -143,7 +148,7 @@ namespace DyadPorts.Core.State
                 result = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? SysFstatMacX64(handle, buffer) : SysFstat(handle, buffer);
                 if (result != 0) throw new IOException($"fstat failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
                 // struct stat (64-bit inodes): dev_t(4) mode_t(2) nlink_t(2) ino_t(8) uid_t(4)
-                return new UnixFileInfo(BitConverter.ToUInt16(buffer, 4), BitConverter.ToInt32(buffer, 16));
+                return new UnixFileInfo(BitConverter.ToUInt16(buffer, 4), BitConverter.ToInt32(buffer, 16), BitConverter.ToUInt16(buffer, 6));
             }
             if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return null;
             var arch = RuntimeInformation.ProcessArchitecture;
@@ -160,20 +165,31 @@ namespace DyadPorts.Core.State
             if (result != 0) throw new IOException($"fstat failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
             // x86_64: dev(8) ino(8) nlink(8) mode(4) uid(4); arm64 (generic): dev(8) ino(8) mode(4) nlink(4) uid(4)
             return arch == Architecture.X64
-                ? new UnixFileInfo(BitConverter.ToInt32(buffer, 24), BitConverter.ToInt32(buffer, 28))
-                : new UnixFileInfo(BitConverter.ToInt32(buffer, 16), BitConverter.ToInt32(buffer, 24));
+                ? new UnixFileInfo(BitConverter.ToInt32(buffer, 24), BitConverter.ToInt32(buffer, 28), BitConverter.ToInt64(buffer, 16))
+                : new UnixFileInfo(BitConverter.ToInt32(buffer, 16), BitConverter.ToInt32(buffer, 24), BitConverter.ToUInt32(buffer, 20));
         }
 
-        /// <summary>Stat of a directory (following symlinks: a parent may well be a link, like /var/run).</summary>
-        public static UnixFileInfo? StatDirectory(string path)
+        /// <summary>
+        /// Stat of a directory (following symlinks: a parent may well be a link, like /var/run). On Linux it is opened
+        /// with O_PATH, so a folder we may not read is still checked. Null when it cannot be opened (the caller refuses).
+        /// </summary>
+        public static UnixFileInfo? StatDirectory(string path, out int errno)
         {
-            const int directoryFlag = 0x10000; // O_DIRECTORY on x86_64; only used to open for fstat
-            var flags = IsMac ? 0x100000 : IsArm ? 0x4000 : directoryFlag;
-            var fd = SysOpen(path, flags | CloseOnExec, 0);
-            if (fd < 0) return null;
-            using (var handle = new SafeFileHandle((IntPtr)fd, ownsHandle: true))
+            var directory = IsMac ? 0x100000 : IsArm ? 0x4000 : 0x10000;
+            var pathOnly = IsMac ? 0 : 0x200000; // O_PATH
+            while (true)
             {
-                return Stat(handle);
+                var fd = SysOpen(path, directory | pathOnly | CloseOnExec, 0);
+                if (fd >= 0)
+                {
+                    errno = 0;
+                    using (var handle = new SafeFileHandle((IntPtr)fd, ownsHandle: true))
+                    {
+                        return Stat(handle);
+                    }
+                }
+                errno = Marshal.GetLastWin32Error();
+                if (errno != ErrorInterrupted) return null;
             }
         }
 

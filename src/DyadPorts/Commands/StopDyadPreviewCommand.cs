@@ -66,7 +66,7 @@ namespace DyadPorts.Commands
             if (ParameterSetName != IdleSet) return;
             if (IdleFor < System.TimeSpan.Zero)
             {
-                ThrowTerminatingError(new ErrorRecord(new PSArgumentOutOfRangeException(nameof(IdleFor), IdleFor, "-IdleFor must not be negative."), "InvalidIdleFor", ErrorCategory.InvalidArgument, IdleFor));
+                throw new DyadPortsException(ErrorIds.InvalidIdleFor, FailureCategory.InvalidArgument, IdleFor, $"-IdleFor {IdleFor} is negative; give how long a preview must have served nothing, for example 00:10:00.");
             }
             // Under -WhatIf the samples are not recorded either: nothing at all changes.
             var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)

@@ -293,6 +293,35 @@ namespace DyadPorts.Tests.Engines
             Assert.False(_temp.Store.Peek().Allocations.ContainsKey(app));
         }
 
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_failed_start_gives_back_the_allocation_the_app_had(string name)
+        {
+            var engine = TestEngine.Get(name);
+            var app = TestRun.App("had");
+            Assert.Equal(41640, Allocator(engine).Request(app, new PortRange(41640, 41645), false, NullOperationLog.Instance, default).Port);
+            var request = Request(app, engine, 41640, 41645);
+            request.Command = new[] { "echo no; exit 5" };
+            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, new RecordingLog(), default));
+            Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
+            var record = _temp.Store.Peek().Allocations[app];
+            Assert.Equal((41640, (string)null), (record.Port, record.ContainerId));
+            Assert.Null(engine.Find("dyad-app-" + app));
+        }
+
+        [Fact]
+        public void Stop_refuses_a_preview_that_is_a_container_of_another_engine_and_releases_nothing()
+        {
+            var app = TestRun.App("elsewhere");
+            _temp.Store.Update(s => { s.Allocations[app] = new AllocationRecord { AppId = app, Port = 41646, Engine = EngineKind.Podman, EngineEndpoint = "unix:///run/dyadports-no-such/podman.sock", ContainerId = "0123456789abcdef0123" }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, null, EngineKind.Process));
+            var e = Assert.Throws<DyadPortsException>(() => launcher.Stop(app, false, false, NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.PreviewOnOtherEngine, e.ErrorId);
+            Assert.False(e.IsTerminating);
+            Assert.Contains("-EngineEndpoint unix:///run/dyadports-no-such/podman.sock", e.Message);
+            Assert.Equal(41646, _temp.Store.Peek().Allocations[app].Port);
+        }
+
         [Fact]
         public void A_failure_path_releases_only_the_allocation_its_own_start_made()
         {

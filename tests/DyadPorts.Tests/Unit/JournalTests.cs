@@ -72,15 +72,17 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
-        public void A_symlinked_journal_is_refused_and_its_target_untouched()
+        public void A_symlinked_journal_is_refused_with_a_warning_its_target_untouched_and_the_state_still_saved()
         {
             using var temp = new TempState();
             var victim = Path.Combine(temp.Directory, "victim.txt");
             File.WriteAllText(victim, "precious");
             File.CreateSymbolicLink(temp.Store.Journal.Path, victim);
-            var e = Assert.Throws<DyadPortsException>(() => Journal(temp.Store, Moved("a", 1, 2)));
-            Assert.Equal(ErrorIds.StateFileUnsafe, e.ErrorId);
+            var log = new RecordingLog();
+            temp.Store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 41000 }; s.Record(Moved("a", 1, 2)); return 0; }, _ => new StateDocument(), log, default);
+            Assert.StartsWith(ErrorIds.StateFileUnsafe, Assert.Single(log.Warnings));
             Assert.Equal("precious", File.ReadAllText(victim));
+            Assert.Equal(41000, temp.Store.Peek().Allocations["a"].Port);
         }
 
         [Fact]

@@ -104,6 +104,46 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal(41000, store.Peek().Allocations["a"].Port);
         }
 
+        [Fact]
+        public void A_hard_linked_lock_file_is_refused_and_its_other_name_keeps_its_mode()
+        {
+            using var temp = new TempState();
+            var victim = Path.Combine(temp.Directory, "victim.txt");
+            File.WriteAllText(victim, "precious");
+            File.SetUnixFileMode(victim, (UnixFileMode)Convert.ToInt32("644", 8));
+            Assert.Equal(0, Run("ln", victim, temp.StatePath + ".lock"));
+            var e = Refused(temp.Store);
+            Assert.Contains("hard links", e.Message);
+            Assert.Equal((UnixFileMode)Convert.ToInt32("644", 8), File.GetUnixFileMode(victim));
+            Assert.Equal("precious", File.ReadAllText(victim));
+        }
+
+        [Fact]
+        public void A_fifo_in_place_of_the_state_file_is_refused_at_once_not_waited_on()
+        {
+            using var temp = new TempState();
+            Assert.Equal(0, Run("mkfifo", temp.StatePath));
+            var watch = Stopwatch.StartNew();
+            var e = Refused(temp.Store);
+            Assert.Contains("not a regular file", e.Message);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+        }
+
+        [Fact]
+        public void A_state_folder_owned_by_another_user_is_refused()
+        {
+            Assert.True(Environment.UserName == "root", "changing a folder's owner needs root; the suite runs as root");
+            EnsureOtherUser();
+            using var temp = new TempState();
+            var theirs = Path.Combine(temp.Directory, "theirs");
+            Directory.CreateDirectory(theirs);
+            File.SetUnixFileMode(theirs, (UnixFileMode)Convert.ToInt32("1777", 8)); // sticky, yet theirs: they may swap our files
+            Assert.Equal(0, Run("chown", OtherUser, theirs));
+            var e = Refused(new StateStore(Path.Combine(theirs, "state.json")));
+            Assert.Contains("belongs to user id", e.Message);
+            Assert.Empty(Directory.GetFileSystemEntries(theirs));
+        }
+
         private static void EnsureOtherUser()
         {
             if (Run("id", OtherUser) == 0) return;

@@ -116,6 +116,36 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
+        public void A_recovered_file_stays_in_place_when_the_command_then_fails()
+        {
+            using var temp = new TempState();
+            var content = "{\"version\":2,\"stateId\":\"00000000000000aa\",\"allocations\":{" +
+                          "\"good\":{\"appId\":\"good\",\"port\":41000,\"engine\":\"Process\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}," +
+                          "\"bad\":{\"appId\":\"other\",\"port\":41001}}}";
+            File.WriteAllText(temp.StatePath, content);
+            var full = new DyadPortsException(ErrorIds.PortRangeExhausted, FailureCategory.ResourceUnavailable, "41000", "full");
+            Assert.Same(full, Assert.Throws<DyadPortsException>(() => temp.Store.Update<int>(s => throw full, NotCorrupt, new RecordingLog(), default)));
+            Assert.Equal(content, File.ReadAllText(temp.StatePath)); // nothing moved away, nothing lost
+            Assert.Equal(new[] { "good" }, temp.Store.Read(NotCorrupt, new RecordingLog(), default).Allocations.Keys);
+        }
+
+        [Fact]
+        public void A_corrupt_file_with_no_engine_to_rebuild_from_is_left_exactly_as_it_is()
+        {
+            using var temp = new TempState();
+            File.WriteAllText(temp.StatePath, "{ truncated");
+            var allocator = new DyadPorts.Core.Allocation.PortAllocator(temp.Store, null, EngineKind.Process);
+            var e = Assert.Throws<DyadPortsException>(() => allocator.Test(new[] { 41000 }, NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.StateFileCorrupt, e.ErrorId);
+            Assert.True(e.IsTerminating);
+            Assert.Equal("{ truncated", File.ReadAllText(temp.StatePath));
+            Assert.Empty(Directory.GetFiles(temp.Directory, "state.json.corrupt-*"));
+            // A missing file loses nothing: without an engine it simply starts empty.
+            File.Delete(temp.StatePath);
+            Assert.True(allocator.Test(new[] { 41000 }, NullOperationLog.Instance, default).Single().Available);
+        }
+
+        [Fact]
         public void A_newer_version_is_refused_and_left_byte_for_byte_with_no_backup()
         {
             using var temp = new TempState();
