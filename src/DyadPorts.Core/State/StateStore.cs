@@ -220,7 +220,7 @@ namespace DyadPorts.Core.State
             var backup = BackUp(bytes);
             rebuilt.Record(new PortEvent { Kind = PortEventKind.StateRecovered, Reason = $"unreadable file ({problem}); {rebuilt.Allocations.Count} allocation(s) rebuilt; original at {backup}" });
             log.Warning($"{ErrorIds.StateFileCorrupt}: the state file '{Path}' was unreadable ({problem}). " +
-                        $"It was moved to '{backup}' and {rebuilt.Allocations.Count} allocation(s) were rebuilt from this state's DyadPorts-labelled containers.");
+                        $"It was backed up to '{backup}' and {rebuilt.Allocations.Count} allocation(s) were rebuilt from this state's DyadPorts-labelled containers.");
             mustWrite = true;
             return rebuilt;
         }
