@@ -22,33 +22,27 @@ namespace DyadPorts.Tests.Engines
     [Collection(EngineCollection.Name)]
     public sealed class InsightsEngineTests : IDisposable
     {
-        private const string Httpd = "httpd -f -p \"$PORT\" -h /app";
-        private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        private readonly TempState _temp = new TempState();
+        private static readonly System.Net.Http.HttpClient Http = PreviewScenario.Http;
+        private readonly PreviewScenario _scenario = new PreviewScenario("insight");
+        private readonly TempState _temp;
         private readonly TempState _other = new TempState();
-        private readonly string _app;
 
-        public InsightsEngineTests()
+        public InsightsEngineTests(EngineFixture engines)
         {
-            _app = Path.Combine(_temp.Directory, "app");
-            Directory.CreateDirectory(_app);
-            File.WriteAllText(Path.Combine(_app, "index.html"), "insight");
+            _ = engines; // the collection's fixture: both engines, and this run's clean-up at the end
+            _temp = _scenario.Temp;
         }
 
         public void Dispose()
         {
             foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
-            _temp.Dispose();
+            _scenario.Dispose();
             _other.Dispose();
         }
 
-        private PortAllocator Allocator(TestEngine engine, StateStore store = null) => new PortAllocator(store ?? _temp.Store, engine?.Engine, engine?.Kind ?? EngineKind.Process);
+        private PortAllocator Allocator(TestEngine engine, StateStore store = null) => _scenario.Allocator(engine, store);
 
-        private PreviewRequest Request(string appId, TestEngine engine, int first, int last) => new PreviewRequest
-        {
-            AppId = appId, Path = _app, Image = engine?.Image, Command = new[] { engine == null ? "exec busybox httpd -f -p \"$PORT\" -h ." : Httpd },
-            Range = new PortRange(first, last), Timeout = TimeSpan.FromSeconds(30),
-        };
+        private PreviewRequest Request(string appId, TestEngine engine, int first, int last) => _scenario.Request(appId, engine, first, last);
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]

@@ -24,42 +24,30 @@ namespace DyadPorts.Tests.Engines
     [Collection(EngineCollection.Name)]
     public sealed class SafetyEngineTests : IDisposable
     {
-        private const string Httpd = "httpd -f -p \"$PORT\" -h /app";
-        private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        private readonly TempState _temp = new TempState();
-        private readonly string _app;
+        private readonly PreviewScenario _scenario = new PreviewScenario("safe preview");
+        private readonly TempState _temp;
 
-        public SafetyEngineTests()
+        public SafetyEngineTests(EngineFixture engines)
         {
-            _app = Path.Combine(_temp.Directory, "app");
-            Directory.CreateDirectory(_app);
-            File.WriteAllText(Path.Combine(_app, "index.html"), "safe preview");
+            _ = engines; // the collection's fixture: both engines, and this run's clean-up at the end
+            _temp = _scenario.Temp;
         }
 
         public void Dispose()
         {
             foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
-            _temp.Dispose();
+            _scenario.Dispose();
         }
 
         private string StateId => _temp.Store.DerivedStateId;
 
-        private PortAllocator Allocator(TestEngine engine, StateStore store = null) => new PortAllocator(store ?? _temp.Store, engine.Engine, engine.Kind);
+        private PortAllocator Allocator(TestEngine engine, StateStore store = null) => _scenario.Allocator(engine, store);
 
-        private PreviewLauncher Launcher(TestEngine engine, StateStore store = null) => new PreviewLauncher(Allocator(engine, store));
+        private PreviewLauncher Launcher(TestEngine engine, StateStore store = null) => _scenario.Launcher(engine, store);
 
-        private PreviewRequest Request(string appId, TestEngine engine, int first, int last, bool autoKill = false) => new PreviewRequest
-        {
-            AppId = appId,
-            Path = _app,
-            Image = engine.Image,
-            Command = new[] { Httpd },
-            Range = new PortRange(first, last),
-            Timeout = TimeSpan.FromSeconds(30),
-            AutoKillPort = autoKill,
-        };
+        private PreviewRequest Request(string appId, TestEngine engine, int first, int last, bool autoKill = false) => _scenario.Request(appId, engine, first, last, autoKill);
 
-        private static string Get(int port) => Http.GetStringAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult().Trim();
+        private static string Get(int port) => PreviewScenario.Get(port);
 
         // ---- 1. AUTO_KILL_PORT -------------------------------------------------------------------------
 

@@ -1,0 +1,54 @@
+using System;
+using System.IO;
+using System.Net.Http;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Previews;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Tests.Support
+{
+    /// <summary>
+    /// What a preview test needs, in one place: a private state, an app folder with an index page, and the
+    /// allocator, launcher and request for an engine (null: the process engine), serving that folder over HTTP.
+    /// </summary>
+    public sealed class PreviewScenario : IDisposable
+    {
+        public const string ContainerHttpd = "httpd -f -p \"$PORT\" -h /app";
+        public const string ProcessHttpd = "exec busybox httpd -f -p \"$PORT\" -h .";
+        public static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+
+        public PreviewScenario(string page)
+        {
+            Page = page;
+            AppFolder = Path.Combine(Temp.Directory, "app");
+            Directory.CreateDirectory(AppFolder);
+            File.WriteAllText(Path.Combine(AppFolder, "index.html"), page);
+        }
+
+        public TempState Temp { get; } = new TempState();
+        public StateStore Store => Temp.Store;
+        public string AppFolder { get; }
+        public string Page { get; }
+
+        public PortAllocator Allocator(TestEngine engine, StateStore store = null) =>
+            new PortAllocator(store ?? Temp.Store, engine?.Engine, engine?.Kind ?? EngineKind.Process);
+
+        public PreviewLauncher Launcher(TestEngine engine, StateStore store = null) => new PreviewLauncher(Allocator(engine, store));
+
+        public PreviewRequest Request(string appId, TestEngine engine, int first, int last, bool autoKill = false) => new PreviewRequest
+        {
+            AppId = appId,
+            Path = AppFolder,
+            Image = engine?.Image,
+            Command = new[] { engine == null ? ProcessHttpd : ContainerHttpd },
+            Range = new PortRange(first, last),
+            Timeout = TimeSpan.FromSeconds(30),
+            AutoKillPort = autoKill,
+        };
+
+        /// <summary>The page the preview on 127.0.0.1:<paramref name="port"/> serves, trimmed.</summary>
+        public static string Get(int port) => Http.GetStringAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult().Trim();
+
+        public void Dispose() => Temp.Dispose();
+    }
+}
