@@ -65,6 +65,13 @@ Describe 'The usage map' {
             $text | Should -Match 'Legend: C container\s+A allocation\s+H host process\s+\. free'
             $text | Should -Match '18 of 20 free'
             $text | Should -Not -Match "`e\[" -Because 'pwsh drops colour when output is redirected'
+
+            # With colour on, each line carries only its own codes: the legend after the map is plain text.
+            $saved = $PSStyle.OutputRendering
+            try { $PSStyle.OutputRendering = 'Ansi'; $colored = ($usage | Out-String -Width 100) -split "`r?`n" }
+            finally { $PSStyle.OutputRendering = $saved }
+            ($colored | Where-Object { $_ -match '^44010' }) | Should -Match "`e\["
+            ($colored | Where-Object { $_ -like '*Legend:*' }) | Should -Be 'Legend: C container   A allocation   H host process   . free'
         }
         finally { $listener.Stop() }
     }

@@ -48,26 +48,43 @@ namespace DyadPorts
         /// cells come in groups of ten. <paramref name="colors"/> maps a cell letter to an escape sequence put before
         /// it (for example $PSStyle.Foreground.Green), and <paramref name="reset"/> follows it; both may be empty.
         /// </summary>
-        public string Render(int width, IDictionary colors = null, string reset = null)
+        public string Render(int width, IDictionary colors = null, string reset = null) => string.Join("\n", RenderLines(width, colors, reset));
+
+        /// <summary>
+        /// The map's lines, each a string of its own (the format view writes them one by one, so no colour state
+        /// carries from one line to the next). A colour is set once per run of equal cells and reset at the line's end.
+        /// </summary>
+        public string[] RenderLines(int width, IDictionary colors = null, string reset = null)
         {
             var label = Last.ToString(CultureInfo.InvariantCulture).Length + 1;
             var groups = Math.Max(1, (Math.Max(width, label + 10) - label + 1) / 11);
             var perLine = groups * 10;
-            var text = new StringBuilder();
+            var lines = new List<string>();
             for (var start = 0; start < Map.Length; start += perLine)
             {
-                text.Append((First + start).ToString(CultureInfo.InvariantCulture).PadRight(label));
+                var text = new StringBuilder((First + start).ToString(CultureInfo.InvariantCulture).PadRight(label));
+                string current = null;
                 for (var i = start; i < Math.Min(Map.Length, start + perLine); i++)
                 {
                     if (i > start && (i - start) % 10 == 0) text.Append(' ');
                     var cell = Map[i];
                     var color = colors != null && colors.Contains(cell.ToString()) ? colors[cell.ToString()] as string : null;
-                    if (!string.IsNullOrEmpty(color)) text.Append(color).Append(cell).Append(reset ?? string.Empty);
-                    else text.Append(cell);
+                    if (!string.IsNullOrEmpty(color) && color != current)
+                    {
+                        text.Append(color);
+                        current = color;
+                    }
+                    else if (string.IsNullOrEmpty(color) && current != null)
+                    {
+                        text.Append(reset ?? string.Empty);
+                        current = null;
+                    }
+                    text.Append(cell);
                 }
-                text.Append('\n');
+                if (current != null) text.Append(reset ?? string.Empty);
+                lines.Add(text.ToString());
             }
-            return text.ToString().TrimEnd('\n');
+            return lines.ToArray();
         }
 
         public override string ToString() => $"{Range}: {Free} of {Total} free";

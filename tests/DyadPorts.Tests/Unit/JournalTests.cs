@@ -112,7 +112,8 @@ namespace DyadPorts.Tests.Unit
             Assert.All(narrow, line => Assert.True(line.Length <= 30));
             Assert.Equal(new[] { "41000 .......... CCAAH..... .......... ....." }, usage.Render(80).Split('\n'));
             var colored = usage.Render(80, new System.Collections.Hashtable { ["C"] = "<c>", ["H"] = "<h>" }, "</>");
-            Assert.Contains("<c>C</><c>C</>AA<h>H</>", colored);
+            Assert.Contains("<c>CC</>AA<h>H</>", colored);
+            Assert.Equal(2, usage.RenderLines(30).Length);
             Assert.Contains("container", PortUsage.Legend);
         }
 
