@@ -26,13 +26,6 @@ namespace DyadPorts.Core.Previews
 
         public EngineKind Kind { get; }
 
-        public EngineSnapshot Snapshot(IOperationLog log, CancellationToken ct)
-        {
-            var snapshot = _engine.Snapshot(ct);
-            log.Verbose($"Engine {Kind} at {_engine.Endpoint}: {snapshot.Containers.Count} container(s) listed.");
-            return snapshot;
-        }
-
         public Preview ReuseOrClear(string appId, StateDocument state, EngineSnapshot snapshot, IOperationLog log, CancellationToken ct, out bool cleared)
         {
             cleared = false;
@@ -164,9 +157,9 @@ namespace DyadPorts.Core.Previews
             StartedAt = ParseTime(inspected?.State?.StartedAt),
         };
 
-        public Preview Stop(string appId, AllocationRecord record, StateDocument state, bool remove, IOperationLog log, CancellationToken ct)
+        public Preview Stop(string appId, AllocationRecord record, StateDocument state, EngineSnapshot snapshot, bool remove, IOperationLog log, CancellationToken ct)
         {
-            var ours = Snapshot(log, ct).ForApp(appId, state).ToList();
+            var ours = snapshot.ForApp(appId, state).ToList();
             if (ours.Count == 0) return null;
             var result = new Preview { AppId = appId, Port = record?.Port ?? ours[0].TcpHostPorts.FirstOrDefault(), Engine = Kind, EngineEndpoint = _engine.Endpoint, State = "stopped" };
             foreach (var container in ours)

@@ -36,9 +36,6 @@ namespace DyadPorts.Core.Previews
     {
         EngineKind Kind { get; }
 
-        /// <summary>One look at the engine for this start; <see cref="EngineSnapshot.None"/> for processes.</summary>
-        EngineSnapshot Snapshot(IOperationLog log, CancellationToken ct);
-
         /// <summary>The app's preview that already runs and is healthy, or null; leaves nothing else behind (stale ones are removed).</summary>
         Preview ReuseOrClear(string appId, StateDocument state, EngineSnapshot snapshot, IOperationLog log, CancellationToken ct, out bool cleared);
 
@@ -57,7 +54,7 @@ namespace DyadPorts.Core.Previews
         Preview Describe(LaunchedPreview preview, CancellationToken ct);
 
         /// <summary>Stops (or removes) the app's own previews of this state; null when it has none. Kills nothing it cannot prove is its own.</summary>
-        Preview Stop(string appId, AllocationRecord record, StateDocument state, bool remove, IOperationLog log, CancellationToken ct);
+        Preview Stop(string appId, AllocationRecord record, StateDocument state, EngineSnapshot snapshot, bool remove, IOperationLog log, CancellationToken ct);
 
         /// <summary>AUTO_KILL_PORT: removes the given orphans; returns the ids that are gone.</summary>
         ICollection<string> Reclaim(IReadOnlyList<(int Port, ContainerSummary Container)> orphans, IOperationLog log, CancellationToken ct);

@@ -70,7 +70,7 @@ namespace DyadPorts.Core.Previews
         private Preview StartLocked(PreviewRequest request, IOperationLog log, CancellationToken ct)
         {
             var appId = request.AppId;
-            var snapshot = _host.Snapshot(log, ct);
+            var snapshot = _allocator.TakeSnapshot(log, ct);
             var state = _allocator.ReadState(snapshot, log, ct);
 
             var running = _host.ReuseOrClear(appId, state, snapshot, log, ct, out var cleared);
@@ -104,7 +104,7 @@ namespace DyadPorts.Core.Previews
             for (var attempt = 1; attempt <= request.MaxRetries; attempt++)
             {
                 ct.ThrowIfCancellationRequested();
-                if (fresh || attempt > 1) snapshot = _host.Snapshot(log, ct);
+                if (fresh || attempt > 1) snapshot = _allocator.TakeSnapshot(log, ct);
                 fresh = false;
                 if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, log, ct);
 
@@ -226,7 +226,7 @@ namespace DyadPorts.Core.Previews
         internal Preview StopLocked(string appId, bool remove, bool keepAllocation, string reason, IOperationLog log, CancellationToken ct)
         {
             {
-                var snapshot = _host.Snapshot(log, ct);
+                var snapshot = _allocator.TakeSnapshot(log, ct);
                 var state = _allocator.ReadState(snapshot, log, ct);
                 state.Allocations.TryGetValue(appId, out var record);
                 if (record?.ContainerId != null && record.EngineEndpoint != null && !string.Equals(record.EngineEndpoint, _allocator.Endpoint, StringComparison.Ordinal))
@@ -237,7 +237,7 @@ namespace DyadPorts.Core.Previews
                         $"App {appId}'s preview is container {record.ContainerId.Substring(0, Math.Min(12, record.ContainerId.Length))} of the engine at '{record.EngineEndpoint}', " +
                         $"not of {(_allocator.Endpoint == null ? "the process engine" : $"'{_allocator.Endpoint}'")}. Nothing was stopped or released. Run it again with -EngineEndpoint {record.EngineEndpoint}.");
                 }
-                var result = _host.Stop(appId, record, state, remove, log, ct);
+                var result = _host.Stop(appId, record, state, snapshot, remove, log, ct);
                 if (_host.Kind != EngineKind.Process && record?.ProcessId != null)
                 {
                     result = ProcessPreviewHost.StopRecorded(record, log) ?? result;

@@ -34,8 +34,6 @@ namespace DyadPorts.Core.Previews
 
         public EngineKind Kind => EngineKind.Process;
 
-        public EngineSnapshot Snapshot(IOperationLog log, CancellationToken ct) => EngineSnapshot.None;
-
         public Preview ReuseOrClear(string appId, StateDocument state, EngineSnapshot snapshot, IOperationLog log, CancellationToken ct, out bool cleared)
         {
             cleared = false;
@@ -110,7 +108,7 @@ namespace DyadPorts.Core.Previews
             StartedAt = startedAt,
         };
 
-        public Preview Stop(string appId, AllocationRecord record, StateDocument state, bool remove, IOperationLog log, CancellationToken ct) =>
+        public Preview Stop(string appId, AllocationRecord record, StateDocument state, EngineSnapshot snapshot, bool remove, IOperationLog log, CancellationToken ct) =>
             StopRecorded(record, log);
 
         /// <summary>
