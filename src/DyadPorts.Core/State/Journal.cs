@@ -156,16 +156,8 @@ namespace DyadPorts.Core.State
 
         private static string ReadText(string path)
         {
-            if (!UnixFiles.Supported) return File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : null;
-            using (SafeFileHandle handle = SafeFiles.OpenOwned(path, UnixFiles.ReadOnly | UnixFiles.NonBlocking, "history file"))
-            {
-                if (handle == null) return null;
-                using (var stream = new FileStream(handle, FileAccess.Read, 4096))
-                using (var reader = new StreamReader(stream, new UTF8Encoding(false)))
-                {
-                    return reader.ReadToEnd();
-                }
-            }
+            var bytes = SafeFiles.ReadOwned(path, "history file", allowFolder: false, out _);
+            return bytes == null ? null : new UTF8Encoding(false).GetString(bytes);
         }
     }
 }

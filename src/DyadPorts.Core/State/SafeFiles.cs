@@ -57,6 +57,32 @@ namespace DyadPorts.Core.State
         }
 
         /// <summary>
+        /// The whole file's bytes under the rules of <see cref="OpenOwned"/> (opened O_NONBLOCK, so a FIFO planted in its
+        /// place is refused at once); null when it does not exist, or, with <paramref name="isFolder"/>, when a folder
+        /// stands in its place and <paramref name="allowFolder"/> says so.
+        /// </summary>
+        public static byte[] ReadOwned(string path, string what, bool allowFolder, out bool isFolder)
+        {
+            isFolder = false;
+            if (!UnixFiles.Supported)
+            {
+                if (allowFolder && Directory.Exists(path)) { isFolder = true; return null; }
+                return File.Exists(path) ? File.ReadAllBytes(path) : null;
+            }
+            using (var handle = OpenOwned(path, UnixFiles.ReadOnly | UnixFiles.NonBlocking, what, allowFolder))
+            {
+                if (handle == null) return null;
+                if (allowFolder && UnixFiles.Stat(handle) is UnixFileInfo info && info.IsDirectory) { isFolder = true; return null; }
+                using (var stream = new FileStream(handle, FileAccess.Read, 4096))
+                using (var copy = new MemoryStream())
+                {
+                    stream.CopyTo(copy);
+                    return copy.ToArray();
+                }
+            }
+        }
+
+        /// <summary>
         /// Creates the state folder 0700 when missing (mkdir with that mode, never a chmod through the path). Refuses
         /// a folder that belongs to another user (other than root), one that others can write without the sticky
         /// bit, and one that cannot be checked.

@@ -230,28 +230,8 @@ namespace DyadPorts.Core.State
 
         private string ReadText(out bool isFolder, out byte[] bytes)
         {
-            isFolder = false;
-            bytes = null;
-            if (!UnixFiles.Supported)
-            {
-                if (Directory.Exists(Path)) { isFolder = true; return null; }
-                if (!File.Exists(Path)) return null;
-                bytes = File.ReadAllBytes(Path);
-            }
-            else
-            {
-                using (var handle = SafeFiles.OpenOwned(Path, UnixFiles.ReadOnly | UnixFiles.NonBlocking, "state file", allowFolder: true))
-                {
-                    if (handle == null) return null;
-                    if (UnixFiles.Stat(handle) is UnixFileInfo info && info.IsDirectory) { isFolder = true; return null; }
-                    using (var stream = new FileStream(handle, FileAccess.Read, 4096))
-                    using (var copy = new MemoryStream())
-                    {
-                        stream.CopyTo(copy);
-                        bytes = copy.ToArray();
-                    }
-                }
-            }
+            bytes = SafeFiles.ReadOwned(Path, "state file", allowFolder: true, out isFolder);
+            if (bytes == null) return null;
             return new UTF8Encoding(false).GetString(bytes);
         }
 
