@@ -35,7 +35,6 @@ namespace DyadPorts.Tests.Engines
 
         public void Dispose()
         {
-            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
             _scenario.Dispose();
             _other.Dispose();
         }

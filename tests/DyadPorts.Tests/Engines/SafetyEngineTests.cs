@@ -33,11 +33,7 @@ namespace DyadPorts.Tests.Engines
             _temp = _scenario.Temp;
         }
 
-        public void Dispose()
-        {
-            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
-            _scenario.Dispose();
-        }
+        public void Dispose() => _scenario.Dispose();
 
         private string StateId => _temp.Store.DerivedStateId;
 

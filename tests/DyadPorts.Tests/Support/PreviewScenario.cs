@@ -49,6 +49,14 @@ namespace DyadPorts.Tests.Support
         /// <summary>The page the preview on 127.0.0.1:<paramref name="port"/> serves, trimmed.</summary>
         public static string Get(int port) => Http.GetStringAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult().Trim();
 
-        public void Dispose() => Temp.Dispose();
+        /// <summary>Removes what this run created on the engines the test used, then the private state.</summary>
+        public void Dispose()
+        {
+            foreach (var name in new[] { "docker", "podman" })
+            {
+                if (TestEngine.TryGet(name, out var engine)) engine.CleanUp();
+            }
+            Temp.Dispose();
+        }
     }
 }
