@@ -8,7 +8,7 @@
     CompanyName          = 'DyadPorts'
     Copyright            = '(c) DyadPorts contributors. MIT License.'
     Description          = 'Reliable host ports for app previews: allocations validated against the container engine (Docker or Podman) and the host''s listening sockets, with fallback, cross-process locking and race-safe preview start.'
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('DyadPorts.Format.ps1xml')
     CmdletsToExport      = @(

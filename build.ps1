@@ -56,7 +56,7 @@ function Invoke-Build {
     Invoke-Native dotnet @('build', (Join-Path $Root 'DyadPorts.sln'), '-c', $Configuration, "-p:Version=$ModuleVersion", '-nologo', '-v', 'q', '-clp:NoSummary')
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut | Out-Null
-    $bin = Join-Path $Root "src/DyadPorts/bin/$Configuration/net8.0"
+    $bin = Join-Path $Root "src/DyadPorts/bin/$Configuration/net10.0"
     Get-ChildItem $bin -Filter *.dll | Where-Object { $n = $_.Name; -not ($NeverShip | Where-Object { $n -like $_ }) } |
         Copy-Item -Destination $ModuleOut
     Copy-ModuleManifest (Join-Path $ModuleOut 'DyadPorts.psd1')

@@ -3,7 +3,7 @@
     DyadPorts benchmarks, side by side in one run (docs/BENCHMARKS.md). Run with: dotnet pwsh ./build.ps1 Bench
 .DESCRIPTION
     Engines and image come from the one table (tools/TestEnv.ps1). Every container the bench creates carries
-    dyadports.test-run=<run id> and is the only thing it removes; ports 43000-43200 (never the default range).
+    dyadports.test-run=<run id> and is the only thing it removes; ports 25000-25200 (never the default range).
     Engine calls per allocation are read from the client's own counter (ContainerEngine.Calls), not written down.
     The raw output, with the machine's description, is written to docs/bench/<UTC time>.txt.
 #>
@@ -23,7 +23,7 @@ Add-Type -Path (Join-Path $ModulePath 'Docker.DotNet.dll')   # the floor: one ba
 $session = [DyadPorts.Core.Session.DyadSession]::Current
 $results = [System.Collections.Generic.List[object]]::new()
 $autoResults = [System.Collections.Generic.List[object]]::new()
-$First = 43000; $Last = 43100; $Range = "$First-$Last"
+$First = 25000; $Last = 25100; $Range = "$First-$Last"
 $runLabel = "$($TestEnv.RunLabel)=$($TestEnv.RunId)"
 foreach ($v in 'DOCKER_HOST', 'CONTAINER_HOST', 'CONTAINERIZATION_ENGINE', 'CONTAINERIZATION_ENABLED') { Remove-Item "Env:$v" -ErrorAction SilentlyContinue }
 $env:CONTAINERS_CONF = $TestEnv.ContainersConf   # every podman CLI call of the bench, the seed's included
@@ -183,7 +183,7 @@ $ba = Get-Stats $bare; $im = Get-Stats $import
 # Throughput: 8 processes x 25 allocations for distinct apps (docker).
 New-BenchState
 $script = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-child-$($TestEnv.RunId).ps1"
-"Import-Module '$ModulePath'; `$w = `$args[0]; 1..25 | ForEach-Object { `$null = Request-DyadPort ""$($TestEnv.Prefix)t`$w-`$_"" -Engine Docker -EngineEndpoint '$($TestEnv.Docker)' -PortRange 43200-43700 }" | Set-Content $script
+"Import-Module '$ModulePath'; `$w = `$args[0]; 1..25 | ForEach-Object { `$null = Request-DyadPort ""$($TestEnv.Prefix)t`$w-`$_"" -Engine Docker -EngineEndpoint '$($TestEnv.Docker)' -PortRange 25200-25700 }" | Set-Content $script
 $sw = [Diagnostics.Stopwatch]::StartNew()
 $procs = 1..8 | ForEach-Object { Start-Process $ChildPwsh -ArgumentList (Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script, $_) -PassThru -NoNewWindow }
 $procs | Wait-Process

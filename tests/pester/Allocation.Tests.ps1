@@ -22,35 +22,35 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
     AfterAll { Remove-TestContainers $Engine $Endpoint }
 
     It 'moves app 57 off the port of running app 56 with a warning, and gives 58 the next one' {
-        Start-DyadPreview "${Prefix}56" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 42000-42010 | Select-Object -ExpandProperty Port | Should -Be 42000
-        # The seed's stale memory: 57 "has" 42000.
+        Start-DyadPreview "${Prefix}56" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 22000-22010 | Select-Object -ExpandProperty Port | Should -Be 22000
+        # The seed's stale memory: 57 "has" 22000.
         $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable
-        $state.allocations["${Prefix}57"] = @{ appId = "${Prefix}57"; port = 42000; engine = $Engine; allocatedAt = (Get-Date).ToString('o') }
+        $state.allocations["${Prefix}57"] = @{ appId = "${Prefix}57"; port = 22000; engine = $Engine; allocatedAt = (Get-Date).ToString('o') }
         $state | ConvertTo-Json -Depth 5 | Set-Content $env:DYAD_PORTS_STATE
 
-        $a57 = Request-DyadPort "${Prefix}57" -PortRange 42000-42010 -WarningVariable warnings -WarningAction SilentlyContinue
-        $a57.Port | Should -Be 42001
+        $a57 = Request-DyadPort "${Prefix}57" -PortRange 22000-22010 -WarningVariable warnings -WarningAction SilentlyContinue
+        $a57.Port | Should -Be 22001
         $a57.PSObject.TypeNames[0] | Should -Be 'DyadPorts.PortAllocation'
-        $warnings[0].Message | Should -BeLike "*port 42000 is held by container dyad-app-${Prefix}56*"
-        (Request-DyadPort "${Prefix}58" -PortRange 42000-42010).Port | Should -Be 42002
-        (Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}56") | Should -Match '42000->42000/tcp'
+        $warnings[0].Message | Should -BeLike "*port 22000 is held by container dyad-app-${Prefix}56*"
+        (Request-DyadPort "${Prefix}58" -PortRange 22000-22010).Port | Should -Be 22002
+        (Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}56") | Should -Match '22000->22000/tcp'
     }
 
     It 'answers Test-DyadPortAvailable with booleans, from the pipeline by value and by property name' {
-        Request-DyadPort "${Prefix}pa" -PortRange 42020-42025 | Out-Null
-        (Test-DyadPortAvailable 42020) | Should -BeFalse
-        (Test-DyadPortAvailable 42021) | Should -BeTrue
-        if (Test-DyadPortAvailable 42022) { $branch = 'free' } else { $branch = 'held' }
+        Request-DyadPort "${Prefix}pa" -PortRange 22020-22025 | Out-Null
+        (Test-DyadPortAvailable 22020) | Should -BeFalse
+        (Test-DyadPortAvailable 22021) | Should -BeTrue
+        if (Test-DyadPortAvailable 22022) { $branch = 'free' } else { $branch = 'held' }
         $branch | Should -Be 'free'
-        (42020, 42021 | Test-DyadPortAvailable) | Should -Be @($false, $true)
+        (22020, 22021 | Test-DyadPortAvailable) | Should -Be @($false, $true)
         $detail = Get-DyadPortAllocation "${Prefix}pa" | Test-DyadPortAvailable -Detailed
         $detail.Source | Should -Be 'Allocation'
         $detail.HeldBy | Should -Be "allocation of app ${Prefix}pa"
     }
 
     It 'removes stale allocations through the pipeline, with -PassThru' {
-        Start-DyadPreview "${Prefix}st" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 42030-42035 | Out-Null
-        Request-DyadPort "${Prefix}keep" -PortRange 42030-42035 | Out-Null
+        Start-DyadPreview "${Prefix}st" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 22030-22035 | Out-Null
+        Request-DyadPort "${Prefix}keep" -PortRange 22030-22035 | Out-Null
         Stop-DyadPreview "${Prefix}st" -KeepAllocation
         (Get-DyadPortAllocation "${Prefix}st").Status | Should -Be 'Stale'
         $removed = Get-DyadPortAllocation "$Prefix*" | Where-Object Status -eq Stale | Remove-DyadPortAllocation -PassThru
@@ -60,28 +60,28 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
     }
 
     It 'changes nothing under -WhatIf: not the state, not the engine' {
-        Request-DyadPort "${Prefix}w1" -PortRange 42040-42045 | Out-Null
+        Request-DyadPort "${Prefix}w1" -PortRange 22040-22045 | Out-Null
         $before = Get-Content $env:DYAD_PORTS_STATE -Raw
-        Request-DyadPort "${Prefix}w2" -PortRange 42040-42045 -WhatIf
+        Request-DyadPort "${Prefix}w2" -PortRange 22040-22045 -WhatIf
         Remove-DyadPortAllocation "${Prefix}w1" -WhatIf
-        Start-DyadPreview "${Prefix}w3" -Path $app -Image $Image -PortRange 42040-42045 -WhatIf
+        Start-DyadPreview "${Prefix}w3" -Path $app -Image $Image -PortRange 22040-22045 -WhatIf
         Stop-DyadPreview "${Prefix}w1" -WhatIf
         Get-Content $env:DYAD_PORTS_STATE -Raw | Should -Be $before
         Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}w3" | Should -BeNullOrEmpty
     }
 
     It 'fails with PortRangeExhausted on a full range, naming the range' {
-        Request-DyadPort "${Prefix}x1" -PortRange 42050-42051 | Out-Null
-        Request-DyadPort "${Prefix}x2" -PortRange 42050-42051 | Out-Null
-        $err = { Request-DyadPort "${Prefix}x3" -PortRange 42050-42051 -ErrorAction Stop } | Should -Throw -PassThru
+        Request-DyadPort "${Prefix}x1" -PortRange 22050-22051 | Out-Null
+        Request-DyadPort "${Prefix}x2" -PortRange 22050-22051 | Out-Null
+        $err = { Request-DyadPort "${Prefix}x3" -PortRange 22050-22051 -ErrorAction Stop } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'PortRangeExhausted,*'
         $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
-        "$($err.TargetObject)" | Should -Be '42050-42051'
+        "$($err.TargetObject)" | Should -Be '22050-22051'
         $err.Exception.Message | Should -BeLike '*checked 2 port(s)*'
     }
 
     It 'starts a preview that exits at once with PreviewExitedEarly, carrying its logs, leaving nothing' {
-        $err = { Start-DyadPreview "${Prefix}dies" -Path $app -Image $Image -Command 'echo dying-now; exit 4' -PortRange 42060-42065 -ErrorAction Stop } | Should -Throw -PassThru
+        $err = { Start-DyadPreview "${Prefix}dies" -Path $app -Image $Image -Command 'echo dying-now; exit 4' -PortRange 22060-22065 -ErrorAction Stop } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'PreviewExitedEarly,*'
         $err.Exception.Message | Should -BeLike '*dying-now*'
         $err.TargetObject | Should -Be "${Prefix}dies"
@@ -90,14 +90,14 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
     }
 
     It 'warns about a corrupt state file, backs it up and rebuilds from labelled containers' {
-        Start-DyadPreview "${Prefix}cor" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 42070-42075 | Out-Null
+        Start-DyadPreview "${Prefix}cor" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 22070-22075 | Out-Null
         'not json at all' | Set-Content $env:DYAD_PORTS_STATE
         $all = Get-DyadPortAllocation -WarningVariable warnings -WarningAction SilentlyContinue
         $warnings[0].Message | Should -BeLike 'StateFileCorrupt*'
         ($all | Where-Object AppId -eq "${Prefix}cor").Status | Should -Be 'Active'
-        ($all | Where-Object AppId -eq "${Prefix}cor").Port | Should -Be 42070
+        ($all | Where-Object AppId -eq "${Prefix}cor").Port | Should -Be 22070
         Get-ChildItem (Split-Path $env:DYAD_PORTS_STATE) -Filter 'state.json.corrupt-*' | Should -HaveCount 1
-        (Invoke-WebRequest http://127.0.0.1:42070/ -UseBasicParsing).Content.Trim() | Should -Be 'pester'
+        (Invoke-WebRequest http://127.0.0.1:22070/ -UseBasicParsing).Content.Trim() | Should -Be 'pester'
     }
 }
 
@@ -125,7 +125,7 @@ Describe 'Specific errors for bad input' {
     It 'rejects port <Port> with InvalidPort / InvalidArgument and goes on with the next' -ForEach @(
         @{ Port = 0 }, @{ Port = -1 }, @{ Port = 65536 }
     ) {
-        $out = Test-DyadPortAvailable -Port $Port, 33600 -Engine Process -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out = Test-DyadPortAvailable -Port $Port, 26600 -Engine Process -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPort,*'
         $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
         $errs[0].TargetObject | Should -Be $Port
@@ -142,7 +142,7 @@ Describe 'Specific errors for bad input' {
     }
 
     It 'reports an unknown AppId as a non-terminating AppIdNotFound' {
-        Request-DyadPort known -Engine Process -PortRange 33610-33615 | Out-Null
+        Request-DyadPort known -Engine Process -PortRange 26610-26615 | Out-Null
         Remove-DyadPortAllocation nobody, known -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'AppIdNotFound,*'
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
@@ -153,7 +153,7 @@ Describe 'Specific errors for bad input' {
     }
 
     It 'fails with EngineUnreachable naming the endpoint, never saying available' {
-        $err = { Test-DyadPortAvailable 42090 -EngineEndpoint unix:///tmp/dyadports-nothing.sock } | Should -Throw -PassThru
+        $err = { Test-DyadPortAvailable 22090 -EngineEndpoint unix:///tmp/dyadports-nothing.sock } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'EngineUnreachable,*'
         $err.CategoryInfo.Category | Should -Be 'ConnectionError'
         $err.TargetObject | Should -Be 'unix:///tmp/dyadports-nothing.sock'

@@ -1,6 +1,6 @@
 # The Auto path as a user meets it: no -Engine, no -EngineEndpoint; only the environment (DOCKER_HOST,
 # CONTAINER_HOST, CONTAINERIZATION_ENGINE) and the default sockets, in a fresh pwsh each time.
-# Each engine holds a created (never started) container of this run: docker on 42300, podman on 42301. A created
+# Each engine holds a created (never started) container of this run: docker on 22300, podman on 22301. A created
 # container binds no host socket, so only the engine that was really asked knows the port is taken.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Common.ps1')
@@ -16,8 +16,8 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     foreach ($e in $Engines) { Assert-EngineAnswers $e.Endpoint; Remove-TestContainers $e.Engine $e.Endpoint }
-    New-TestContainer Docker "${Prefix}auto-docker" 42300 -NoStart | Out-Null
-    New-TestContainer Podman "${Prefix}auto-podman" 42301 -NoStart | Out-Null
+    New-TestContainer Docker "${Prefix}auto-docker" 22300 -NoStart | Out-Null
+    New-TestContainer Podman "${Prefix}auto-podman" 22301 -NoStart | Out-Null
     # The default-socket cases mean something only when the table's endpoints are the default sockets.
     $script:OnDefaults = $TestEnv.Docker -in 'unix:///var/run/docker.sock', 'unix:///run/docker.sock' -and $TestEnv.Podman -eq 'unix:///run/podman/podman.sock'
 }
@@ -35,19 +35,19 @@ Describe 'The Auto path' {
 foreach (`$v in 'DOCKER_HOST', 'CONTAINER_HOST', 'CONTAINERIZATION_ENGINE', 'CONTAINERIZATION_ENABLED') { Remove-Item "Env:`$v" -ErrorAction SilentlyContinue }
 `$env:DYAD_PORTS_STATE = '$state'
 $set
-`$s = Test-DyadPortAvailable 42300, 42301 -Detailed
-`$a = Request-DyadPort '${Prefix}auto' -PortRange 42300-42305
+`$s = Test-DyadPortAvailable 22300, 22301 -Detailed
+`$a = Request-DyadPort '${Prefix}auto' -PortRange 22300-22305
 "`$(`$a.Engine) `$(`$a.Port) `$(`$s[0].Available) `$(`$s[1].Available) `$(`$s[0].HeldBy)|`$(`$s[1].HeldBy)"
 "@
         $out = @(Invoke-ChildPwsh $script)[-1]
         $engine, $port, $dockerFree, $podmanFree, $heldBy = $out -split ' ', 5
         $engine | Should -Be $Expect -Because $out
         if ($Expect -eq 'Docker') {
-            $port | Should -Be '42301'   # 42300 is held in dockerd; podman's 42301 is unknown to it
+            $port | Should -Be '22301'   # 22300 is held in dockerd; podman's 22301 is unknown to it
             $dockerFree, $podmanFree | Should -Be 'False', 'True'
             $heldBy | Should -BeLike "container ${Prefix}auto-docker (created)|*"
         } else {
-            $port | Should -Be '42300'
+            $port | Should -Be '22300'
             $dockerFree, $podmanFree | Should -Be 'True', 'False'
             $heldBy | Should -BeLike "*|container ${Prefix}auto-podman (created)"
         }

@@ -1,7 +1,7 @@
 # Shared by every Pester file: the built module, the engines and image of the one table (tools/TestEnv.ps1),
 # this run's id and AppId prefix, and a private state file per test.
 # Isolation rules: every container a test creates carries dyadports.test-run=<RunId>, every AppId starts with
-# $Prefix, and Remove-TestContainers removes nothing else. Ports 42000-42999 (never the default 32100-32200).
+# $Prefix, and Remove-TestContainers removes nothing else. Ports 22000-22999 (never the default 32100-32200).
 $script:ModulePath = if ($env:DYADPORTS_MODULE) { $env:DYADPORTS_MODULE } else { Join-Path $PSScriptRoot '../../out/DyadPorts' }
 . (Join-Path $PSScriptRoot '../../tools/ChildPwsh.ps1')
 . (Join-Path $PSScriptRoot '../../tools/TestEnv.ps1')

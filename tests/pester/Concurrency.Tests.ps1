@@ -12,7 +12,7 @@ Describe 'Concurrent callers never get the same port' {
         $module = $ModulePath; $endpoint = $docker.Endpoint
         $ports = 1..40 | ForEach-Object -ThrottleLimit 8 -Parallel {
             Import-Module $using:module
-            (Request-DyadPort "$($using:Prefix)par$_" -PortRange 34000-34100 -EngineEndpoint $using:endpoint -Engine Docker).Port
+            (Request-DyadPort "$($using:Prefix)par$_" -PortRange 27000-27100 -EngineEndpoint $using:endpoint -Engine Docker).Port
         }
         $ports | Should -HaveCount 40
         ($ports | Sort-Object -Unique) | Should -HaveCount 40
@@ -26,7 +26,7 @@ Describe 'Concurrent callers never get the same port' {
         $endpoint = $docker.Endpoint
         $jobs = 1..$Processes | ForEach-Object {
             $p = $_
-            $script = "1..$Each | ForEach-Object { (Request-DyadPort ""${Prefix}cp$p-`$_"" -PortRange 34200-34500 -EngineEndpoint '$endpoint' -Engine Docker).Port }"
+            $script = "1..$Each | ForEach-Object { (Request-DyadPort ""${Prefix}cp$p-`$_"" -PortRange 27200-27500 -EngineEndpoint '$endpoint' -Engine Docker).Port }"
             Start-ChildPwsh $script -StandardOutput "$TestDrive/out$p.txt" -StandardError "$TestDrive/err$p.txt"
         }
         $jobs | Wait-Process -Timeout 300
@@ -47,7 +47,7 @@ Describe 'Crash safety: kill -9 in the middle of allocating' -Skip:(-not $IsLinu
         $rng = [Random]::new(20261126)
         for ($round = 1; $round -le 20; $round++) {
             # The child acknowledges an allocation only after Request-DyadPort has returned it.
-            $script = "`$i = 0; while (`$true) { `$i++; `$a = Request-DyadPort ""${Prefix}r$round-`$i"" -Engine Process -PortRange 35000-40000; Add-Content -Path '$ackFile' -Value ""`$(`$a.AppId)=`$(`$a.Port)"" }"
+            $script = "`$i = 0; while (`$true) { `$i++; `$a = Request-DyadPort ""${Prefix}r$round-`$i"" -Engine Process -PortRange 28000-29899; Add-Content -Path '$ackFile' -Value ""`$(`$a.AppId)=`$(`$a.Port)"" }"
             $child = Start-ChildPwsh $script
             # The kill lands at a random 0-1.2 s after the child's first allocation of the round (pwsh start-up time
             # varies a lot on a loaded 2-core machine, so a fixed delay could kill it before it ever allocated).
@@ -67,7 +67,7 @@ Describe 'Crash safety: kill -9 in the middle of allocating' -Skip:(-not $IsLinu
                 $state.allocations[$id].port | Should -Be ([int]$port) -Because "allocation $ack was acknowledged before the kill (round $round)"
             }
             # The dead process's lock is gone: this process can update the state at once.
-            (Request-DyadPort "${Prefix}after$round" -Engine Process -PortRange 35000-40000).Port | Should -BeGreaterThan 0
+            (Request-DyadPort "${Prefix}after$round" -Engine Process -PortRange 28000-29899).Port | Should -BeGreaterThan 0
         }
         (Get-Content $ackFile).Count | Should -BeGreaterThan 20
     }

@@ -8,8 +8,8 @@ BeforeAll {
 }
 
 Describe 'A private <Engine> engine stops in the middle of a session' -Skip:(-not $CanRun) -ForEach @(
-    @{ Engine = 'Podman'; Port = 42200 }
-    @{ Engine = 'Docker'; Port = 42220 }
+    @{ Engine = 'Podman'; Port = 22200 }
+    @{ Engine = 'Docker'; Port = 22220 }
 ) {
     BeforeAll {
         $null = New-TestState

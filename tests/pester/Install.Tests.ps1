@@ -48,7 +48,7 @@ Import-Module DyadPorts
 `$m = Get-Module DyadPorts
 `$r.ModuleBase = `$m.ModuleBase
 `$r.Version = `$m.Version.ToString()
-`$a = Request-DyadPort '$AppId' -Engine Docker -EngineEndpoint '$Docker' -PortRange 41990-41999
+`$a = Request-DyadPort '$AppId' -Engine Docker -EngineEndpoint '$Docker' -PortRange 21990-21999
 `$r.AppId = `$a.AppId; `$r.Port = `$a.Port; `$r.Status = `$a.Status.ToString(); `$r.Engine = `$a.Engine.ToString()
 `$r.StateWritten = Test-Path `$env:DYAD_PORTS_STATE
 `$help = Get-Help Request-DyadPort -Full
@@ -101,8 +101,8 @@ Uninstall-PSResource DyadPorts
     It 'allocates a port against the real docker engine, with the state in the temporary folder' {
         $R.AppId | Should -Be $AppId
         $R.Engine | Should -Be 'Docker'
-        $R.Port | Should -BeGreaterOrEqual 41990
-        $R.Port | Should -BeLessOrEqual 41999
+        $R.Port | Should -BeGreaterOrEqual 21990
+        $R.Port | Should -BeLessOrEqual 21999
         $R.Status | Should -Be 'Reserved'
         $R.StateWritten | Should -BeTrue
     }

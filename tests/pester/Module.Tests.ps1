@@ -8,7 +8,7 @@ Describe 'The built module' {
         $manifest = Test-ModuleManifest (Join-Path $ModulePath 'DyadPorts.psd1')
         $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
         $manifest.CompatiblePSEditions | Should -Be @('Core')
-        $manifest.PowerShellVersion | Should -Be ([version]'7.4')
+        $manifest.PowerShellVersion | Should -Be ([version]'7.6')
         $data = Import-PowerShellDataFile (Join-Path $ModulePath 'DyadPorts.psd1')
         $data.FormatsToProcess | Should -Be @('DyadPorts.Format.ps1xml')
     }
@@ -74,14 +74,14 @@ Describe 'Views' {
 Describe 'Argument completion' {
     BeforeAll { $null = New-TestState }
     It 'completes AppIds from the allocations' {
-        Request-DyadPort compl-alpha -Engine Process -PortRange 33500-33510 | Out-Null
-        Request-DyadPort compl-beta -Engine Process -PortRange 33500-33510 | Out-Null
+        Request-DyadPort compl-alpha -Engine Process -PortRange 26500-26510 | Out-Null
+        Request-DyadPort compl-beta -Engine Process -PortRange 26500-26510 | Out-Null
         $completion = TabExpansion2 -inputScript 'Remove-DyadPortAllocation -AppId compl-' -cursorColumn 'Remove-DyadPortAllocation -AppId compl-'.Length
         $completion.CompletionMatches.CompletionText | Should -Be @('compl-alpha', 'compl-beta')
     }
     It 'completes ports from the allocations' {
         $completion = TabExpansion2 -inputScript 'Test-DyadPortAvailable -Port 3350' -cursorColumn 'Test-DyadPortAvailable -Port 3350'.Length
-        $completion.CompletionMatches.CompletionText | Should -Be @('33500', '33501')
+        $completion.CompletionMatches.CompletionText | Should -Be @('26500', '26501')
     }
 }
 

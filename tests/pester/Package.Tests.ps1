@@ -10,9 +10,9 @@ BeforeAll {
 }
 
 Describe 'The built manifest' {
-    It 'passes Test-ModuleManifest and declares what is proven: Core edition, PowerShell 7.4+' {
+    It 'passes Test-ModuleManifest and declares what is proven: Core edition, PowerShell 7.6+' {
         $m = Test-ModuleManifest $Manifest
-        $m.PowerShellVersion | Should -Be ([version]'7.4')
+        $m.PowerShellVersion | Should -Be ([version]'7.6')
         $m.CompatiblePSEditions | Should -Be @('Core')
         $Data.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Core'
         $Data.PrivateData.PSData.Tags | Should -Not -Contain 'PSEdition_Desktop'
@@ -54,10 +54,10 @@ Describe 'The shipped assemblies' {
             Should -Be @('Docker.DotNet.dll', 'Docker.DotNet.X509.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll')
     }
 
-    It 'target net8.0, what pwsh 7.4 runs on' {
+    It 'target net10.0, what pwsh 7.6 runs on' {
         foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Core.dll') {
             $bytes = [IO.File]::ReadAllBytes((Join-Path $ModulePath $dll))
-            [Text.Encoding]::UTF8.GetString($bytes) | Should -Match '\.NETCoreApp,Version=v8\.0'
+            [Text.Encoding]::UTF8.GetString($bytes) | Should -Match '\.NETCoreApp,Version=v10\.0'
         }
     }
 }

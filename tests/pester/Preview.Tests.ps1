@@ -19,8 +19,8 @@ Describe 'Start-DyadPreview against <Engine>' -ForEach $Engines {
     AfterAll { Remove-TestContainers $Engine $Endpoint }
 
     It 'starts 56, 57 and 58 on the first three ports of the range from the pipeline, each answering HTTP with the binding ps shows' {
-        $previews = "${Prefix}56", "${Prefix}57", "${Prefix}58" | Start-DyadPreview -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 42100-42110
-        $previews.Port | Should -Be @(42100, 42101, 42102)
+        $previews = "${Prefix}56", "${Prefix}57", "${Prefix}58" | Start-DyadPreview -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 22100-22110
+        $previews.Port | Should -Be @(22100, 22101, 22102)
         $previews[0].PSObject.TypeNames[0] | Should -Be 'DyadPorts.Preview'
         foreach ($p in $previews) {
             (Invoke-WebRequest "http://127.0.0.1:$($p.Port)/" -UseBasicParsing).Content.Trim() | Should -Be 'preview ok'
@@ -33,7 +33,7 @@ Describe 'Start-DyadPreview against <Engine>' -ForEach $Engines {
         Get-DyadPortAllocation "${Prefix}5?" | Stop-DyadPreview -Remove
         Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}57" | Should -BeNullOrEmpty
         (Read-TestState).Count | Should -Be 0
-        Test-DyadPortAvailable 42100, 42101, 42102 | Should -Be @($true, $true, $true)
+        Test-DyadPortAvailable 22100, 22101, 22102 | Should -Be @($true, $true, $true)
     }
 }
 
@@ -45,15 +45,15 @@ Describe 'The process engine' -Skip:(-not $IsLinux) {
     }
     It 'is chosen by CONTAINERIZATION_ENABLED=false and serves on the next free port' {
         $env:CONTAINERIZATION_ENABLED = 'false'
-        $listener = [System.Net.Sockets.TcpListener]::new([ipaddress]::Any, 33700); $listener.Start()
+        $listener = [System.Net.Sockets.TcpListener]::new([ipaddress]::Any, 26700); $listener.Start()
         try {
-            $p = Start-DyadPreview "${Prefix}pe" -Path $app -Command 'exec busybox httpd -f -p "$PORT" -h .' -PortRange 33700-33705
+            $p = Start-DyadPreview "${Prefix}pe" -Path $app -Command 'exec busybox httpd -f -p "$PORT" -h .' -PortRange 26700-26705
             $p.Engine | Should -Be 'Process'
-            $p.Port | Should -Be 33701
+            $p.Port | Should -Be 26701
             (Invoke-WebRequest $p.Url -UseBasicParsing).Content.Trim() | Should -Be 'process ok'
             (Get-DyadPortAllocation "${Prefix}pe").Status | Should -Be 'Active'
             Stop-DyadPreview "${Prefix}pe" -PassThru | Select-Object -ExpandProperty State | Should -Be 'exited'
-            Test-DyadPortAvailable 33701 | Should -BeTrue
+            Test-DyadPortAvailable 26701 | Should -BeTrue
         } finally {
             $listener.Stop(); Remove-Item Env:CONTAINERIZATION_ENABLED
         }

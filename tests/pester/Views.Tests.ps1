@@ -60,7 +60,7 @@ Describe 'App folders piped by property name' {
     }
 
     It 'binds Get-ChildItem -Directory | Start-DyadPreview: Name to AppId, FullName to Path; -WhatIf starts nothing' {
-        $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$state'; Get-ChildItem '$apps' -Directory | Sort-Object Name | Start-DyadPreview -Engine Process -PortRange 41980-41989 -WhatIf"
+        $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$state'; Get-ChildItem '$apps' -Directory | Sort-Object Name | Start-DyadPreview -Engine Process -PortRange 21980-21989 -WhatIf"
         $whatIf = @($out | Where-Object { "$_" -like 'What if:*' })
         $whatIf.Count | Should -Be 2 -Because ($out -join "`n")
         $whatIf[0] | Should -BeLike "*Start a preview of '$(Join-Path $apps 'app-one')'*app app-one*"
@@ -69,7 +69,7 @@ Describe 'App folders piped by property name' {
     }
 
     It 'binds Get-ChildItem -Directory | Request-DyadPort the same way' {
-        $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$state'; Get-ChildItem '$apps' -Directory | Sort-Object Name | Request-DyadPort -Engine Process -PortRange 41980-41989 -WhatIf"
+        $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$state'; Get-ChildItem '$apps' -Directory | Sort-Object Name | Request-DyadPort -Engine Process -PortRange 21980-21989 -WhatIf"
         @($out | Where-Object { "$_" -like 'What if:*app-one*' }).Count | Should -Be 1 -Because ($out -join "`n")
         @($out | Where-Object { "$_" -like 'What if:*app2*' }).Count | Should -Be 1
         Test-Path $state | Should -BeFalse

@@ -25,9 +25,9 @@ namespace DyadPorts.Core.Engines
                 if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
                 {
                     // SChannel cannot use an ephemeral PEM key for client authentication.
-                    client = new X509Certificate2(client.Export(X509ContentType.Pkcs12));
+                    client = X509CertificateLoader.LoadPkcs12(client.Export(X509ContentType.Pkcs12), null);
                 }
-                ca = new X509Certificate2(File.ReadAllBytes(tls.CaPath));
+                ca = X509CertificateLoader.LoadCertificateFromFile(tls.CaPath); // DER or PEM
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is CryptographicException || e is ArgumentException)
             {

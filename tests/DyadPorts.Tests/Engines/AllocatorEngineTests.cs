@@ -11,7 +11,7 @@ using Xunit;
 
 namespace DyadPorts.Tests.Engines
 {
-    /// <summary>The allocator against real dockerd and real podman, through Docker.DotNet. Ports 41000-41199 (outside the default range 32100-32200, where a user's previews live); AppIds and container names carry <see cref="TestRun.Prefix"/>.</summary>
+    /// <summary>The allocator against real dockerd and real podman, through Docker.DotNet. Ports 21000-21199 (outside the default range 32100-32200, where a user's previews live); AppIds and container names carry <see cref="TestRun.Prefix"/>.</summary>
     [Collection(EngineCollection.Name)]
     public sealed class AllocatorEngineTests : IDisposable
     {
@@ -34,10 +34,10 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            engine.Run(TestRun.App("listed"), 41000);
+            engine.Run(TestRun.App("listed"), 21000);
             var listed = engine.Engine.Snapshot(default).Containers.Single(c => c.Name == TestRun.App("listed"));
             Assert.True(listed.IsRunning);
-            Assert.Equal(new[] { 41000 }, listed.TcpHostPorts);
+            Assert.Equal(new[] { 21000 }, listed.TcpHostPorts);
         }
 
         [Theory]
@@ -46,18 +46,18 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var range = new PortRange(41010, 41020);
-            engine.RunManaged(TestRun.App("56"), 41010);
-            // The naive service's memory: app 57 "has" 41010.
+            var range = new PortRange(21010, 21020);
+            engine.RunManaged(TestRun.App("56"), 21010);
+            // The naive service's memory: app 57 "has" 21010.
             var a57Id = TestRun.App("57");
-            _temp.Store.Update(s => { s.Allocations[a57Id] = new AllocationRecord { AppId = a57Id, Port = 41010, Engine = engine.Kind }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            _temp.Store.Update(s => { s.Allocations[a57Id] = new AllocationRecord { AppId = a57Id, Port = 21010, Engine = engine.Kind }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
 
             var log = new RecordingLog();
             var allocator = Allocator(engine);
             var a57 = allocator.Request(a57Id, range, false, log, default);
-            Assert.Equal(41011, a57.Port);
-            Assert.Contains($"port 41010 is held by container dyad-app-{TestRun.App("56")}", Assert.Single(log.Warnings));
-            Assert.Equal(41012, allocator.Request(TestRun.App("58"), range, false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21011, a57.Port);
+            Assert.Contains($"port 21010 is held by container dyad-app-{TestRun.App("56")}", Assert.Single(log.Warnings));
+            Assert.Equal(21012, allocator.Request(TestRun.App("58"), range, false, NullOperationLog.Instance, default).Port);
         }
 
         [Theory]
@@ -67,11 +67,11 @@ namespace DyadPorts.Tests.Engines
             var engine = _engines.Get(name);
             engine.CleanUp();
             engine.Run(TestRun.App("4103"), 4103);
-            var status = Allocator(engine).Test(new[] { 4103, 41030 }, NullOperationLog.Instance, default);
+            var status = Allocator(engine).Test(new[] { 4103, 21030 }, NullOperationLog.Instance, default);
             Assert.False(status[0].Available);
             Assert.Equal($"container {TestRun.App("4103")}", status[0].HeldBy);
             Assert.True(status[1].Available);
-            Assert.Equal(41030, Allocator(engine).Request(TestRun.App("t"), new PortRange(41030, 41030), false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21030, Allocator(engine).Request(TestRun.App("t"), new PortRange(21030, 21030), false, NullOperationLog.Instance, default).Port);
         }
 
         [Theory]
@@ -80,14 +80,14 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            engine.Run(TestRun.App("created"), 41040, start: false);
-            var exited = engine.Run(TestRun.App("exited"), 41041);
+            engine.Run(TestRun.App("created"), 21040, start: false);
+            var exited = engine.Run(TestRun.App("exited"), 21041);
             engine.Stop(exited);
-            var status = Allocator(engine).Test(new[] { 41040, 41041 }, NullOperationLog.Instance, default);
+            var status = Allocator(engine).Test(new[] { 21040, 21041 }, NullOperationLog.Instance, default);
             Assert.Equal($"container {TestRun.App("created")} (created)", status[0].HeldBy);
             Assert.Equal($"container {TestRun.App("exited")} (exited)", status[1].HeldBy);
             Assert.All(status, s => Assert.Equal(PortHolderSource.Container, s.Source));
-            Assert.Equal(41042, Allocator(engine).Request(TestRun.App("s"), new PortRange(41040, 41050), false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21042, Allocator(engine).Request(TestRun.App("s"), new PortRange(21040, 21050), false, NullOperationLog.Instance, default).Port);
         }
 
         [Theory]
@@ -96,8 +96,8 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            engine.Run(TestRun.App("loopback"), 41060, hostIp: "127.0.0.1");
-            var status = Allocator(engine).Test(new[] { 41060 }, NullOperationLog.Instance, default).Single();
+            engine.Run(TestRun.App("loopback"), 21060, hostIp: "127.0.0.1");
+            var status = Allocator(engine).Test(new[] { 21060 }, NullOperationLog.Instance, default).Single();
             Assert.False(status.Available);
             Assert.Equal(PortHolderSource.Container, status.Source);
         }
@@ -107,17 +107,17 @@ namespace DyadPorts.Tests.Engines
         public void Host_listeners_on_v4_and_v6_are_seen_beside_the_engine(string name)
         {
             var engine = _engines.Get(name);
-            var v4 = new TcpListener(IPAddress.Loopback, 41070);
-            var v6 = new TcpListener(IPAddress.IPv6Any, 41071) { Server = { DualMode = false } };
+            var v4 = new TcpListener(IPAddress.Loopback, 21070);
+            var v6 = new TcpListener(IPAddress.IPv6Any, 21071) { Server = { DualMode = false } };
             v4.Start();
             v6.Start();
             try
             {
-                var status = Allocator(engine).Test(new[] { 41070, 41071, 41072 }, NullOperationLog.Instance, default);
+                var status = Allocator(engine).Test(new[] { 21070, 21071, 21072 }, NullOperationLog.Instance, default);
                 Assert.Equal(new bool?[] { false, false, true }, status.Select(s => (bool?)s.Available));
                 Assert.Equal(PortHolderSource.Host, status[0].Source);
                 Assert.Equal(PortHolderSource.Host, status[1].Source);
-                Assert.Equal(41072, Allocator(engine).Request(TestRun.App("h"), new PortRange(41070, 41080), false, NullOperationLog.Instance, default).Port);
+                Assert.Equal(21072, Allocator(engine).Request(TestRun.App("h"), new PortRange(21070, 21080), false, NullOperationLog.Instance, default).Port);
             }
             finally
             {
@@ -132,13 +132,13 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var range = new PortRange(41090, 41099);
-            engine.RunManaged(TestRun.App("57"), 41091, stateId: _temp.Store.DerivedStateId);
+            var range = new PortRange(21090, 21099);
+            engine.RunManaged(TestRun.App("57"), 21091, stateId: _temp.Store.DerivedStateId);
             var allocation = Allocator(engine).Request(TestRun.App("57"), range, false, NullOperationLog.Instance, default);
-            Assert.Equal(41091, allocation.Port);
+            Assert.Equal(21091, allocation.Port);
             Assert.Equal(AllocationStatus.Active, allocation.Status);
             // Even -Force never moves a live preview.
-            Assert.Equal(41091, Allocator(engine).Request(TestRun.App("57"), range, true, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21091, Allocator(engine).Request(TestRun.App("57"), range, true, NullOperationLog.Instance, default).Port);
         }
 
         [Theory]
@@ -148,15 +148,15 @@ namespace DyadPorts.Tests.Engines
             var engine = _engines.Get(name);
             engine.CleanUp();
             var allocator = Allocator(engine);
-            var range = new PortRange(41100, 41110);
-            engine.RunManaged(TestRun.App("act"), 41100, stateId: _temp.Store.DerivedStateId);
-            Assert.Equal(41100, allocator.Request(TestRun.App("act"), range, false, NullOperationLog.Instance, default).Port);
-            Assert.Equal(41101, allocator.Request(TestRun.App("res"), range, false, NullOperationLog.Instance, default).Port);
-            Assert.Equal(41102, allocator.Request(TestRun.App("stale"), range, false, NullOperationLog.Instance, default).Port);
-            var staleId = engine.RunManaged(TestRun.App("stale"), 41102, stateId: _temp.Store.DerivedStateId);
+            var range = new PortRange(21100, 21110);
+            engine.RunManaged(TestRun.App("act"), 21100, stateId: _temp.Store.DerivedStateId);
+            Assert.Equal(21100, allocator.Request(TestRun.App("act"), range, false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21101, allocator.Request(TestRun.App("res"), range, false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21102, allocator.Request(TestRun.App("stale"), range, false, NullOperationLog.Instance, default).Port);
+            var staleId = engine.RunManaged(TestRun.App("stale"), 21102, stateId: _temp.Store.DerivedStateId);
             engine.Stop(staleId);
-            Assert.Equal(41103, allocator.Request(TestRun.App("conf"), range, false, NullOperationLog.Instance, default).Port);
-            engine.Run(TestRun.App("intruder"), 41103);
+            Assert.Equal(21103, allocator.Request(TestRun.App("conf"), range, false, NullOperationLog.Instance, default).Port);
+            engine.Run(TestRun.App("intruder"), 21103);
 
             var byApp = allocator.Get(a => a.StartsWith(TestRun.Prefix, StringComparison.Ordinal), NullOperationLog.Instance, default).ToDictionary(a => a.AppId);
             Assert.Equal(AllocationStatus.Active, byApp[TestRun.App("act")].Status);
@@ -172,16 +172,16 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var id = engine.RunManaged(TestRun.App("90"), 41120, stateId: _temp.Store.DerivedStateId);
+            var id = engine.RunManaged(TestRun.App("90"), 21120, stateId: _temp.Store.DerivedStateId);
             System.IO.File.WriteAllText(_temp.StatePath, "{ not json");
             var log = new RecordingLog();
             var all = Allocator(engine).Get(a => a.StartsWith(TestRun.Prefix, StringComparison.Ordinal), log, default);
             var rebuilt = Assert.Single(all);
-            Assert.Equal((TestRun.App("90"), 41120, AllocationStatus.Active), (rebuilt.AppId, rebuilt.Port, rebuilt.Status));
+            Assert.Equal((TestRun.App("90"), 21120, AllocationStatus.Active), (rebuilt.AppId, rebuilt.Port, rebuilt.Status));
             Assert.Contains(ErrorIds.StateFileCorrupt, Assert.Single(log.Warnings));
             Assert.Single(System.IO.Directory.GetFiles(_temp.Directory, "state.json.corrupt-*"));
             Assert.Equal("running", engine.Find("dyad-app-" + TestRun.App("90")).State);
-            Assert.Equal(41121, Allocator(engine).Request(TestRun.App("91"), new PortRange(41120, 41130), false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21121, Allocator(engine).Request(TestRun.App("91"), new PortRange(21120, 21130), false, NullOperationLog.Instance, default).Port);
         }
 
         [Theory]
@@ -190,14 +190,14 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            engine.Run(TestRun.App("calls-created"), 41140, start: false);
-            engine.Run(TestRun.App("calls-running"), 41141);
+            engine.Run(TestRun.App("calls-created"), 21140, start: false);
+            engine.Run(TestRun.App("calls-running"), 21141);
             var client = new ContainerEngine(engine.Endpoint, engine.Kind);   // a fresh client: its counter starts at 0
             var allocator = new PortAllocator(_temp.Store, client, engine.Kind);
-            var range = new PortRange(41140, 41150);
+            var range = new PortRange(21140, 21150);
 
             Assert.Equal(0, client.Calls);
-            Assert.Equal(41142, allocator.Request(TestRun.App("c1"), range, false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21142, allocator.Request(TestRun.App("c1"), range, false, NullOperationLog.Instance, default).Port);
             var cold = client.Calls;
             if (engine.Kind == EngineKind.Docker)
             {
@@ -211,7 +211,7 @@ namespace DyadPorts.Tests.Engines
             }
 
             var before = client.Calls;
-            Assert.Equal(41143, allocator.Request(TestRun.App("c2"), range, false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21143, allocator.Request(TestRun.App("c2"), range, false, NullOperationLog.Instance, default).Port);
             Assert.Equal(1, client.Calls - before);
             client.Dispose();
         }
@@ -220,7 +220,7 @@ namespace DyadPorts.Tests.Engines
         public void An_unreachable_engine_is_an_error_naming_the_endpoint_never_available()
         {
             var allocator = new PortAllocator(_temp.Store, new ContainerEngine("unix:///tmp/dyadports-no-such.sock", EngineKind.Docker), EngineKind.Docker);
-            var e = Assert.Throws<DyadPortsException>(() => allocator.Test(new[] { 41000 }, NullOperationLog.Instance, default));
+            var e = Assert.Throws<DyadPortsException>(() => allocator.Test(new[] { 21000 }, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.EngineUnreachable, e.ErrorId);
             Assert.Equal(FailureCategory.ConnectionError, e.Category);
             Assert.Equal("unix:///tmp/dyadports-no-such.sock", e.Target);

@@ -16,7 +16,7 @@ namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// PowerShell error semantics, hosted in-process: a failure tied to one input is non-terminating and the
-    /// pipeline goes on; one that dooms every input stops the command. Process engine, ports 41650-41699.
+    /// pipeline goes on; one that dooms every input stops the command. Process engine, ports 21650-21699.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class ErrorSemanticsTests : IDisposable
@@ -37,12 +37,12 @@ namespace DyadPorts.Tests.Engines
         public void A_full_range_fails_each_input_alone_and_the_earlier_output_arrives()
         {
             // try/catch sees only terminating errors: none may come, and both later inputs are tried.
-            var quiet = _ps.Run("try { 'a','b','c' | Request-DyadPort -PortRange 41650-41650 -Engine Process -ErrorAction SilentlyContinue -ErrorVariable ev } catch { 'caught' }; $ev.Count");
+            var quiet = _ps.Run("try { 'a','b','c' | Request-DyadPort -PortRange 21650-21650 -Engine Process -ErrorAction SilentlyContinue -ErrorVariable ev } catch { 'caught' }; $ev.Count");
             Assert.Equal(new object[] { "a", 2 }, quiet.Output.Select(o => o.BaseObject is PortAllocation a ? a.AppId : o.BaseObject));
             Assert.Empty(quiet.Errors); // SilentlyContinue really is silent
             Assert.Equal(new[] { "a" }, _temp.Store.Peek().Allocations.Keys);
 
-            var loud = _ps.Run("'c','b' | Request-DyadPort -PortRange 41650-41650 -Engine Process");
+            var loud = _ps.Run("'c','b' | Request-DyadPort -PortRange 21650-21650 -Engine Process");
             Assert.Empty(loud.Output);
             Assert.Equal(new[] { "App c:", "App b:" }, loud.Errors.Select(e => e.Exception.Message.Substring(0, 6)));
             Assert.Equal(2, loud.Errors.Count);
@@ -53,7 +53,7 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void ErrorAction_Stop_still_stops_at_the_first_error()
         {
-            var result = _ps.Run("try { 'a','b','c' | Request-DyadPort -PortRange 41651-41651 -Engine Process -ErrorAction Stop | ForEach-Object AppId } catch { 'caught ' + $_.FullyQualifiedErrorId }");
+            var result = _ps.Run("try { 'a','b','c' | Request-DyadPort -PortRange 21651-21651 -Engine Process -ErrorAction Stop | ForEach-Object AppId } catch { 'caught ' + $_.FullyQualifiedErrorId }");
             Assert.Equal(new object[] { "a", "caught PortRangeExhausted,DyadPorts.Commands.RequestDyadPortCommand" }, result.Output.Select(o => o.BaseObject.ToString()));
             Assert.Equal(new[] { "a" }, _temp.Store.Peek().Allocations.Keys);
         }
@@ -61,7 +61,7 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void Unknown_apps_are_reported_one_by_one_by_stop_and_remove()
         {
-            _ps.Run("Request-DyadPort known -PortRange 41652-41660 -Engine Process");
+            _ps.Run("Request-DyadPort known -PortRange 21652-21660 -Engine Process");
             var stop = _ps.Run("Stop-DyadPreview nope1, known, nope2 -Engine Process -PassThru");
             Assert.Null(stop.Terminating);
             Assert.Equal(new object[] { "nope1", "nope2" }, stop.Errors.Select(e => e.TargetObject));
@@ -78,7 +78,7 @@ namespace DyadPorts.Tests.Engines
         {
             var content = "{\"version\":7,\"allocations\":{}}";
             File.WriteAllText(_temp.StatePath, content);
-            var result = _ps.Run("try { 'a','b' | Request-DyadPort -PortRange 41661-41670 -Engine Process -ErrorAction SilentlyContinue } catch { $_ }");
+            var result = _ps.Run("try { 'a','b' | Request-DyadPort -PortRange 21661-21670 -Engine Process -ErrorAction SilentlyContinue } catch { $_ }");
             var error = Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject); // terminating: caught despite SilentlyContinue
             Assert.StartsWith("StateFileNewerVersion,", error.FullyQualifiedErrorId);
             Assert.Equal(_temp.StatePath, error.TargetObject);
@@ -90,7 +90,7 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void An_invalid_range_parameter_stops_the_command()
         {
-            var result = _ps.Run("try { 'a','b' | Request-DyadPort -PortRange 41670-41660 -Engine Process -ErrorAction SilentlyContinue } catch { $_.FullyQualifiedErrorId }");
+            var result = _ps.Run("try { 'a','b' | Request-DyadPort -PortRange 21670-21660 -Engine Process -ErrorAction SilentlyContinue } catch { $_.FullyQualifiedErrorId }");
             Assert.StartsWith("InvalidPortRange,", (string)Assert.Single(result.Output).BaseObject);
             Assert.Null(_temp.Store.Peek());
         }
@@ -101,7 +101,7 @@ namespace DyadPorts.Tests.Engines
             using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60"));
             try
             {
-                _temp.Store.Update(s => { s.Allocations["p"] = new AllocationRecord { AppId = "p", Port = 41671, Engine = EngineKind.Process, ProcessId = sleeper.Id }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                _temp.Store.Update(s => { s.Allocations["p"] = new AllocationRecord { AppId = "p", Port = 21671, Engine = EngineKind.Process, ProcessId = sleeper.Id }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
                 var result = _ps.Run("Stop-DyadPreview p -Engine Process -PassThru");
                 Assert.Null(result.AnyError);
                 Assert.Contains(result.Warnings, w => w.Contains($"process {sleeper.Id}") && w.Contains("not touched"));
@@ -122,7 +122,7 @@ namespace DyadPorts.Tests.Engines
             try
             {
                 var wrong = new DateTimeOffset(sleeper.StartTime).AddMinutes(-5);
-                _temp.Store.Update(s => { s.Allocations["q"] = new AllocationRecord { AppId = "q", Port = 41672, Engine = EngineKind.Process, ProcessId = sleeper.Id, ProcessStartedAt = wrong }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                _temp.Store.Update(s => { s.Allocations["q"] = new AllocationRecord { AppId = "q", Port = 21672, Engine = EngineKind.Process, ProcessId = sleeper.Id, ProcessStartedAt = wrong }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
                 var allocation = Assert.IsType<PortAllocation>(Assert.Single(_ps.Run("Get-DyadPortAllocation q -Engine Process").Output).BaseObject);
                 Assert.NotEqual(AllocationStatus.Active, allocation.Status);
                 Assert.Null(_ps.Run("Stop-DyadPreview q -Engine Process").AnyError);
@@ -139,7 +139,7 @@ namespace DyadPorts.Tests.Engines
         {
             var folder = Directory.CreateDirectory(Path.Combine(_temp.Directory, "app")).FullName;
             var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, null, EngineKind.Process));
-            var request = new PreviewRequest { AppId = "early", Path = folder, Command = new[] { "echo gone-$PORT; exit 3" }, Range = new PortRange(41673, 41680), Timeout = TimeSpan.FromSeconds(20) };
+            var request = new PreviewRequest { AppId = "early", Path = folder, Command = new[] { "echo gone-$PORT; exit 3" }, Range = new PortRange(21673, 21680), Timeout = TimeSpan.FromSeconds(20) };
             var e = Assert.Throws<DyadPortsException>(() => launcher.Start(request, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
             Assert.False(e.IsTerminating);

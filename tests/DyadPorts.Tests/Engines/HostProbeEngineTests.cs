@@ -14,7 +14,7 @@ namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// The host-listener checks beside real engines, once per host probe strategy (bind, strict, table), so CI
-    /// proves all three on Linux. Ports 41820-41849.
+    /// proves all three on Linux. Ports 21820-21849.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class HostProbeEngineTests : IDisposable
@@ -45,19 +45,19 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var listeners = new[]
             {
-                new TcpListener(IPAddress.Loopback, 41820),
-                new TcpListener(IPAddress.IPv6Any, 41821) { Server = { DualMode = false } },
-                new TcpListener(IPAddress.IPv6Loopback, 41822) { Server = { DualMode = false } },
-                new TcpListener(IPAddress.Any, 41823),
+                new TcpListener(IPAddress.Loopback, 21820),
+                new TcpListener(IPAddress.IPv6Any, 21821) { Server = { DualMode = false } },
+                new TcpListener(IPAddress.IPv6Loopback, 21822) { Server = { DualMode = false } },
+                new TcpListener(IPAddress.Any, 21823),
             };
             foreach (var l in listeners) l.Start();
             try
             {
-                var status = Allocator(engine, strategy).Test(new[] { 41820, 41821, 41822, 41823, 41824 }, NullOperationLog.Instance, default);
+                var status = Allocator(engine, strategy).Test(new[] { 21820, 21821, 21822, 21823, 21824 }, NullOperationLog.Instance, default);
                 Assert.Equal(new[] { false, false, false, false, true }, status.Select(s => s.Available));
                 Assert.All(status.Take(4), s => Assert.Equal(PortHolderSource.Host, s.Source));
                 Assert.All(status.Take(4), s => Assert.Contains($"(pid {Environment.ProcessId}) listening on", s.HeldBy));
-                Assert.Equal(41824, Allocator(engine, strategy).Request(TestRun.App("h"), new PortRange(41820, 41830), false, NullOperationLog.Instance, default).Port);
+                Assert.Equal(21824, Allocator(engine, strategy).Request(TestRun.App("h"), new PortRange(21820, 21830), false, NullOperationLog.Instance, default).Port);
             }
             finally
             {
@@ -71,9 +71,9 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = TestEngine.Get(name);
             engine.CleanUp();
-            engine.Run("dyadtest-probe-" + TestRun.Prefix + strategy, 41835);
-            Assert.False(HostProbes.Create(Strategy(strategy)).IsFree(41835));
-            Assert.True(HostProbes.Create(Strategy(strategy)).IsFree(41836));
+            engine.Run("dyadtest-probe-" + TestRun.Prefix + strategy, 21835);
+            Assert.False(HostProbes.Create(Strategy(strategy)).IsFree(21835));
+            Assert.True(HostProbes.Create(Strategy(strategy)).IsFree(21836));
         }
     }
 }

@@ -10,7 +10,7 @@ using Xunit;
 
 namespace DyadPorts.Tests.Engines
 {
-    /// <summary>The cmdlets in PowerShell hosted in-process (Microsoft.PowerShell.SDK), against real engines. Ports 41200-41299.</summary>
+    /// <summary>The cmdlets in PowerShell hosted in-process (Microsoft.PowerShell.SDK), against real engines. Ports 21200-21299.</summary>
     [Collection(EngineCollection.Name)]
     public sealed class HostedCmdletTests : IDisposable
     {
@@ -38,15 +38,15 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            engine.Run(TestRun.App("hosted"), 41200);
+            engine.Run(TestRun.App("hosted"), 21200);
             var vars = new Dictionary<string, object> { ["endpoint"] = engine.Endpoint, ["engine"] = engine.Name, ["app"] = TestRun.App("h1") };
-            var result = _ps.Run("Request-DyadPort $app -PortRange 41200-41205 -EngineEndpoint $endpoint -Engine $engine", vars);
+            var result = _ps.Run("Request-DyadPort $app -PortRange 21200-21205 -EngineEndpoint $endpoint -Engine $engine", vars);
             Assert.Null(result.AnyError);
             var allocation = Assert.IsType<PortAllocation>(Assert.Single(result.Output).BaseObject);
-            Assert.Equal(41201, allocation.Port);
+            Assert.Equal(21201, allocation.Port);
             Assert.Equal(engine.Kind, allocation.Engine);
 
-            var bools = _ps.Run("41200, 41201, 41202 | Test-DyadPortAvailable -EngineEndpoint $endpoint -Engine $engine", vars);
+            var bools = _ps.Run("21200, 21201, 21202 | Test-DyadPortAvailable -EngineEndpoint $endpoint -Engine $engine", vars);
             Assert.Equal(new object[] { false, false, true }, bools.Output.Select(o => o.BaseObject));
         }
 
@@ -79,12 +79,12 @@ namespace DyadPorts.Tests.Engines
             var request = new PreviewRequest
             {
                 AppId = TestRun.App("69"), Path = _temp.Directory, Image = engine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
-                Range = new PortRange(41210, 41220), MaxRetries = 2,
+                Range = new PortRange(21210, 21220), MaxRetries = 2,
             };
             var e = Assert.Throws<DyadPortsException>(() => launcher.Start(request, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.PortConflictRetriesExhausted, e.ErrorId);
             Assert.Equal(FailureCategory.ResourceUnavailable, e.Category);
-            Assert.Contains("41210, 41211", e.Message);
+            Assert.Contains("21210, 21211", e.Message);
             Assert.Null(engine.Find("dyad-app-" + TestRun.App("69")));
             Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey(TestRun.App("69")) ?? false);
         }

@@ -18,7 +18,7 @@ using Xunit;
 
 namespace DyadPorts.Tests.Engines
 {
-    /// <summary>History, usage, metrics and the idle reaper against real dockerd and podman (issue 13). Ports 41700-41799.</summary>
+    /// <summary>History, usage, metrics and the idle reaper against real dockerd and podman (issue 13). Ports 21700-21799.</summary>
     [Collection(EngineCollection.Name)]
     public sealed class InsightsEngineTests : IDisposable
     {
@@ -50,16 +50,16 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var a57 = TestRun.App("57");
             var a56 = TestRun.App("56");
-            var range = new PortRange(41700, 41705);
-            Assert.Equal(41700, Allocator(engine).Request(a57, range, false, NullOperationLog.Instance, default).Port);
-            // App 56's preview appears on 41700, started by a DyadPorts that does not know 57's state (the seed's stale memory).
-            var p56 = new PreviewLauncher(Allocator(engine, _other.Store)).Start(Request(a56, engine, 41700, 41700), NullOperationLog.Instance, default);
-            Assert.Equal(41701, Allocator(engine).Request(a57, range, false, new RecordingLog(), default).Port);
+            var range = new PortRange(21700, 21705);
+            Assert.Equal(21700, Allocator(engine).Request(a57, range, false, NullOperationLog.Instance, default).Port);
+            // App 56's preview appears on 21700, started by a DyadPorts that does not know 57's state (the seed's stale memory).
+            var p56 = new PreviewLauncher(Allocator(engine, _other.Store)).Start(Request(a56, engine, 21700, 21700), NullOperationLog.Instance, default);
+            Assert.Equal(21701, Allocator(engine).Request(a57, range, false, new RecordingLog(), default).Port);
 
             var history = _temp.Store.Journal.Read(w => throw new InvalidOperationException(w)).Where(e => e.AppId == a57).ToList();
             Assert.Equal(new[] { PortEventKind.Allocated, PortEventKind.Moved }, history.Select(e => e.Kind));
-            Assert.Equal((41700, (int?)null), (history[0].Port.Value, history[0].PreviousPort));
-            Assert.Equal((41701, (int?)41700), (history[1].Port.Value, history[1].PreviousPort));
+            Assert.Equal((21700, (int?)null), (history[0].Port.Value, history[0].PreviousPort));
+            Assert.Equal((21701, (int?)21700), (history[1].Port.Value, history[1].PreviousPort));
             Assert.Contains($"container dyad-app-{a56}", history[1].HeldBy);
             Assert.Equal(engine.Endpoint, history[1].Endpoint);
             Assert.True(history[0].Time <= history[1].Time);
@@ -72,11 +72,11 @@ namespace DyadPorts.Tests.Engines
         public void Usage_counts_match_Test_over_the_same_range_and_the_metrics_pass_promtool(string name)
         {
             var engine = TestEngine.Get(name);
-            var range = new PortRange(41710, 41719);
-            engine.Run($"{TestRun.Prefix}usage-c", 41710);
-            engine.Run($"{TestRun.Prefix}usage-s", 41713, start: false);
-            Allocator(engine).Request(TestRun.App("usage-a"), new PortRange(41711, 41711), false, NullOperationLog.Instance, default);
-            var listener = new TcpListener(IPAddress.Loopback, 41712);
+            var range = new PortRange(21710, 21719);
+            engine.Run($"{TestRun.Prefix}usage-c", 21710);
+            engine.Run($"{TestRun.Prefix}usage-s", 21713, start: false);
+            Allocator(engine).Request(TestRun.App("usage-a"), new PortRange(21711, 21711), false, NullOperationLog.Instance, default);
+            var listener = new TcpListener(IPAddress.Loopback, 21712);
             listener.Start();
             try
             {
@@ -92,7 +92,7 @@ namespace DyadPorts.Tests.Engines
 
                 var prom = Path.Combine(_temp.Directory, "dyadports.prom");
                 PrometheusText.WriteAtomically(prom, PrometheusText.Build(usage));
-                Assert.Contains("dyadports_ports_free{range=\"41710-41719\"} 6", File.ReadAllText(prom));
+                Assert.Contains("dyadports_ports_free{range=\"21710-21719\"} 6", File.ReadAllText(prom));
                 var (code, output) = Promtool(prom);
                 Assert.True(code == 0, "promtool check metrics: " + output);
             }
@@ -124,11 +124,11 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var busy = TestRun.App("busy");
             var idle = TestRun.App("idle");
-            var pBusy = new PreviewLauncher(Allocator(engine)).Start(Request(busy, engine, 41720, 41725), NullOperationLog.Instance, default);
-            var pIdle = new PreviewLauncher(Allocator(engine)).Start(Request(idle, engine, 41720, 41725), NullOperationLog.Instance, default);
+            var pBusy = new PreviewLauncher(Allocator(engine)).Start(Request(busy, engine, 21720, 21725), NullOperationLog.Instance, default);
+            var pIdle = new PreviewLauncher(Allocator(engine)).Start(Request(idle, engine, 21720, 21725), NullOperationLog.Instance, default);
             // A neighbour on the same bridge broadcasts an ARP request every second for an address nobody has: every
             // container's received bytes rise, and podman 4.3 reports them as transmitted unless that is corrected.
-            var neighbour = engine.Run($"{TestRun.Prefix}neighbour", 41729, cmd: new List<string> { "sh", "-c", "while true; do busybox arping -I eth0 -c 1 -w 1 10.254.254.254; done" }, capAdd: new List<string> { "NET_RAW" });
+            var neighbour = engine.Run($"{TestRun.Prefix}neighbour", 21729, cmd: new List<string> { "sh", "-c", "while true; do busybox arping -I eth0 -c 1 -w 1 10.254.254.254; done" }, capAdd: new List<string> { "NET_RAW" });
             bool Mine(string id) => id == busy || id == idle;
             var reaper = new IdleReaper(Allocator(engine));
 
@@ -165,8 +165,8 @@ namespace DyadPorts.Tests.Engines
         {
             var busy = TestRun.App("pbusy");
             var idle = TestRun.App("pidle");
-            var pBusy = new PreviewLauncher(Allocator(null)).Start(Request(busy, null, 41730, 41735), NullOperationLog.Instance, default);
-            var pIdle = new PreviewLauncher(Allocator(null)).Start(Request(idle, null, 41730, 41735), NullOperationLog.Instance, default);
+            var pBusy = new PreviewLauncher(Allocator(null)).Start(Request(busy, null, 21730, 21735), NullOperationLog.Instance, default);
+            var pIdle = new PreviewLauncher(Allocator(null)).Start(Request(idle, null, 21730, 21735), NullOperationLog.Instance, default);
             try
             {
                 bool Mine(string id) => id == busy || id == idle;

@@ -12,7 +12,7 @@ using Xunit;
 
 namespace DyadPorts.Tests.Engines
 {
-    /// <summary>Start-DyadPreview's flow against real dockerd, real podman and the process engine. Ports 41300-41499; AppIds carry <see cref="TestRun.Prefix"/>.</summary>
+    /// <summary>Start-DyadPreview's flow against real dockerd, real podman and the process engine. Ports 21300-21499; AppIds carry <see cref="TestRun.Prefix"/>.</summary>
     [Collection(EngineCollection.Name)]
     public sealed class PreviewEngineTests : IDisposable
     {
@@ -57,9 +57,9 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var range = new PortRange(41300, 41310);
+            var range = new PortRange(21300, 21310);
             var previews = new[] { "56", "57", "58" }.Select(id => Launcher(engine).Start(Request(id, engine, range), NullOperationLog.Instance, default)).ToList();
-            Assert.Equal(new[] { 41300, 41301, 41302 }, previews.Select(p => p.Port));
+            Assert.Equal(new[] { 21300, 21301, 21302 }, previews.Select(p => p.Port));
             foreach (var p in previews)
             {
                 Assert.Equal("hello from the preview", Get(p.Port).Trim());
@@ -70,9 +70,9 @@ namespace DyadPorts.Tests.Engines
             // What `ps` shows: exactly those bindings.
             var bindings = engine.All().Where(c => c.Names.Any(n => n.StartsWith("/dyad-app-" + TestRun.Prefix, StringComparison.Ordinal)))
                 .ToDictionary(c => c.Names[0].TrimStart('/'), c => c.Ports.Where(x => x.PublicPort > 0).Select(x => (int)x.PublicPort).Distinct().Single());
-            Assert.Equal(41300, bindings["dyad-app-" + TestRun.App("56")]);
-            Assert.Equal(41301, bindings["dyad-app-" + TestRun.App("57")]);
-            Assert.Equal(41302, bindings["dyad-app-" + TestRun.App("58")]);
+            Assert.Equal(21300, bindings["dyad-app-" + TestRun.App("56")]);
+            Assert.Equal(21301, bindings["dyad-app-" + TestRun.App("57")]);
+            Assert.Equal(21302, bindings["dyad-app-" + TestRun.App("58")]);
             Assert.Equal(3, bindings.Count);
         }
 
@@ -82,7 +82,7 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var range = new PortRange(41320, 41330);
+            var range = new PortRange(21320, 21330);
             var first = Launcher(engine).Start(Request("61", engine, range), NullOperationLog.Instance, default);
             var again = Launcher(engine).Start(Request("61", engine, range), NullOperationLog.Instance, default);
             Assert.Equal(first.ContainerId, again.ContainerId);
@@ -111,11 +111,11 @@ namespace DyadPorts.Tests.Engines
                 engine.Run(TestRun.App("thief"), port); // another container takes the port after our check
             };
             var log = new RecordingLog();
-            var preview = launcher.Start(Request("62", engine, new PortRange(41340, 41350)), log, default);
-            Assert.Equal(41341, preview.Port);
-            Assert.Equal(new[] { 41340 }, preview.PortsLostToRaces);
-            Assert.Contains(log.Verbose, v => v.Contains("refused port 41340", StringComparison.Ordinal));
-            Assert.Equal("hello from the preview", Get(41341).Trim());
+            var preview = launcher.Start(Request("62", engine, new PortRange(21340, 21350)), log, default);
+            Assert.Equal(21341, preview.Port);
+            Assert.Equal(new[] { 21340 }, preview.PortsLostToRaces);
+            Assert.Contains(log.Verbose, v => v.Contains("refused port 21340", StringComparison.Ordinal));
+            Assert.Equal("hello from the preview", Get(21341).Trim());
             Assert.Single(engine.All(), c => c.Names.Any(n => n.StartsWith("/dyad-app-" + TestRun.App("62"), StringComparison.Ordinal)));
         }
 
@@ -125,15 +125,15 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var unlabelled = engine.Run(TestRun.App("unlabelled"), 41360, start: false);
+            var unlabelled = engine.Run(TestRun.App("unlabelled"), 21360, start: false);
             // The state exists and gives "old" nothing: its container is an orphan of this state (the seed's zombie).
-            new PortAllocator(_temp.Store, engine.Engine, engine.Kind).Request(TestRun.App("other"), new PortRange(41366, 41366), false, NullOperationLog.Instance, default);
-            var stale = engine.RunManaged(TestRun.App("old"), 41361, start: false, stateId: _temp.Store.DerivedStateId);
-            var request = Request("63", engine, new PortRange(41360, 41365));
+            new PortAllocator(_temp.Store, engine.Engine, engine.Kind).Request(TestRun.App("other"), new PortRange(21366, 21366), false, NullOperationLog.Instance, default);
+            var stale = engine.RunManaged(TestRun.App("old"), 21361, start: false, stateId: _temp.Store.DerivedStateId);
+            var request = Request("63", engine, new PortRange(21360, 21365));
             request.AutoKillPort = true;
             var log = new RecordingLog();
             var preview = Launcher(engine).Start(request, log, default);
-            Assert.Equal(41361, preview.Port);
+            Assert.Equal(21361, preview.Port);
             Assert.NotNull(engine.Find(TestRun.App("unlabelled")));
             Assert.Null(engine.Find("dyad-app-" + TestRun.App("old")));
             Assert.Contains(log.Verbose, v => v.Contains("no dyadports.managed label"));
@@ -148,13 +148,13 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var listener = new TcpListener(IPAddress.Any, 41370);
+            var listener = new TcpListener(IPAddress.Any, 21370);
             listener.Start();
             try
             {
-                var preview = Launcher(engine).Start(Request("64", engine, new PortRange(41370, 41375)), NullOperationLog.Instance, default);
-                Assert.Equal(41371, preview.Port);
-                Assert.Equal("hello from the preview", Get(41371).Trim());
+                var preview = Launcher(engine).Start(Request("64", engine, new PortRange(21370, 21375)), NullOperationLog.Instance, default);
+                Assert.Equal(21371, preview.Port);
+                Assert.Equal("hello from the preview", Get(21371).Trim());
             }
             finally
             {
@@ -168,10 +168,10 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var request = Request("65", engine, new PortRange(41380, 41385), "echo boom-$PORT; exit 3");
+            var request = Request("65", engine, new PortRange(21380, 21385), "echo boom-$PORT; exit 3");
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
-            Assert.Contains("boom-41380", e.Message);
+            Assert.Contains("boom-21380", e.Message);
             Assert.Equal(TestRun.App("65"), e.Target);
             Assert.Null(engine.Find("dyad-app-" + TestRun.App("65")));
             Assert.False(_temp.Store.Peek().Allocations.ContainsKey(TestRun.App("65")));
@@ -182,7 +182,7 @@ namespace DyadPorts.Tests.Engines
         public void A_missing_image_that_cannot_be_pulled_is_ImageNotFound(string name)
         {
             var engine = _engines.Get(name);
-            var request = Request("66", engine, new PortRange(41390, 41395));
+            var request = Request("66", engine, new PortRange(21390, 21395));
             request.Image = "localhost:1/dyadports/no-such-image:1";
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.ImageNotFound, e.ErrorId);
@@ -197,7 +197,7 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var preview = Launcher(engine).Start(Request("67", engine, new PortRange(41400, 41405)), NullOperationLog.Instance, default);
+            var preview = Launcher(engine).Start(Request("67", engine, new PortRange(21400, 21405)), NullOperationLog.Instance, default);
             var stopped = Launcher(engine).Stop(TestRun.App("67"), remove: true, keepAllocation: false, NullOperationLog.Instance, default);
             Assert.Equal("removed", stopped.State);
             Assert.Null(engine.Find("dyad-app-" + TestRun.App("67")));
@@ -209,16 +209,16 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void The_process_engine_starts_answers_stops_and_releases_its_port()
         {
-            var listener = new TcpListener(IPAddress.Any, 41410);
+            var listener = new TcpListener(IPAddress.Any, 21410);
             listener.Start();
             try
             {
-                var request = Request("68", null, new PortRange(41410, 41415), "exec busybox httpd -f -p \"$PORT\" -h .");
+                var request = Request("68", null, new PortRange(21410, 21415), "exec busybox httpd -f -p \"$PORT\" -h .");
                 var preview = Launcher(null).Start(request, NullOperationLog.Instance, default);
-                Assert.Equal(41411, preview.Port);
+                Assert.Equal(21411, preview.Port);
                 Assert.Equal(EngineKind.Process, preview.Engine);
                 Assert.NotNull(preview.ProcessId);
-                Assert.Equal("hello from the preview", Get(41411).Trim());
+                Assert.Equal("hello from the preview", Get(21411).Trim());
 
                 var allocation = new PortAllocator(_temp.Store, null, EngineKind.Process).Get(id => id == TestRun.App("68"), NullOperationLog.Instance, default).Single();
                 Assert.Equal(AllocationStatus.Active, allocation.Status);
@@ -226,7 +226,7 @@ namespace DyadPorts.Tests.Engines
 
                 Launcher(null).Stop(TestRun.App("68"), remove: false, keepAllocation: false, NullOperationLog.Instance, default);
                 Assert.False(_temp.Store.Peek().Allocations.ContainsKey(TestRun.App("68")));
-                Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(41411));
+                Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(21411));
             }
             finally
             {

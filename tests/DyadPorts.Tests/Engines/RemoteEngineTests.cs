@@ -19,7 +19,7 @@ namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// A remote engine over TCP with TLS: a real dockerd in a network namespace (<see cref="RemoteDockerHost"/>).
-    /// Allocations are per host; this machine's sockets say nothing about the remote one. Ports 41900-41979.
+    /// Allocations are per host; this machine's sockets say nothing about the remote one. Ports 21900-21979.
     /// </summary>
     [Collection(RemoteEngineCollection.Name)]
     public sealed class RemoteEngineTests : IDisposable
@@ -47,15 +47,15 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void A_local_listener_does_not_block_the_remote_port()
         {
-            var listener = new TcpListener(IPAddress.Any, 41900);
+            var listener = new TcpListener(IPAddress.Any, 21900);
             listener.Start();
             try
             {
-                Assert.False(HostPortProbe.Instance.IsFree(41900));
-                var status = Remote().Test(new[] { 41900 }, NullOperationLog.Instance, default).Single();
+                Assert.False(HostPortProbe.Instance.IsFree(21900));
+                var status = Remote().Test(new[] { 21900 }, NullOperationLog.Instance, default).Single();
                 Assert.True(status.Available, status.HeldBy);
-                var allocation = Remote().Request(TestRun.App("r1"), new PortRange(41900, 41900), false, NullOperationLog.Instance, default);
-                Assert.Equal(41900, allocation.Port);
+                var allocation = Remote().Request(TestRun.App("r1"), new PortRange(21900, 21900), false, NullOperationLog.Instance, default);
+                Assert.Equal(21900, allocation.Port);
                 Assert.Equal(RemoteDockerHost.Endpoint, allocation.EngineEndpoint);
                 Assert.Equal(RemoteDockerHost.Address, allocation.Host);
             }
@@ -68,14 +68,14 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void A_remote_container_blocks_its_port_there_and_not_here()
         {
-            _remote.Run("dpt12-remote-holder", 41901);
-            Assert.True(HostPortProbe.Instance.IsFree(41901));
-            Assert.True(StrictHostPortProbe.Instance.IsFree(41901));
-            var status = Remote().Test(new[] { 41901 }, NullOperationLog.Instance, default).Single();
+            _remote.Run("dpt12-remote-holder", 21901);
+            Assert.True(HostPortProbe.Instance.IsFree(21901));
+            Assert.True(StrictHostPortProbe.Instance.IsFree(21901));
+            var status = Remote().Test(new[] { 21901 }, NullOperationLog.Instance, default).Single();
             Assert.False(status.Available);
             Assert.Equal(PortHolderSource.Container, status.Source);
             Assert.Equal("container dpt12-remote-holder", status.HeldBy);
-            Assert.Equal(41902, Remote().Request(TestRun.App("r2"), new PortRange(41901, 41905), false, NullOperationLog.Instance, default).Port);
+            Assert.Equal(21902, Remote().Request(TestRun.App("r2"), new PortRange(21901, 21905), false, NullOperationLog.Instance, default).Port);
         }
 
         [Fact]
@@ -90,19 +90,19 @@ namespace DyadPorts.Tests.Engines
                 Path = app,
                 Image = _remote.Image,
                 Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
-                Range = new PortRange(41910, 41915),
+                Range = new PortRange(21910, 21915),
                 Timeout = TimeSpan.FromSeconds(60),
             };
             var preview = launcher.Start(request, NullOperationLog.Instance, default);
-            Assert.Equal($"http://{RemoteDockerHost.Address}:41910", preview.Url);
+            Assert.Equal($"http://{RemoteDockerHost.Address}:21910", preview.Url);
             Assert.Equal(RemoteDockerHost.Endpoint, preview.EngineEndpoint);
             Assert.Equal("hello from host b", await Http.GetStringAsync(preview.Url + "/"));
-            Assert.True(HostPortProbe.Instance.IsFree(41910)); // nothing listens on this host
+            Assert.True(HostPortProbe.Instance.IsFree(21910)); // nothing listens on this host
 
             var listed = Assert.Single(Remote().Get(id => id == request.AppId, NullOperationLog.Instance, default));
             Assert.Equal(AllocationStatus.Active, listed.Status);
             var stopped = launcher.Stop(request.AppId, true, false, NullOperationLog.Instance, default);
-            Assert.Equal($"http://{RemoteDockerHost.Address}:41910", stopped.Url);
+            Assert.Equal($"http://{RemoteDockerHost.Address}:21910", stopped.Url);
         }
 
         [Fact]
@@ -110,15 +110,15 @@ namespace DyadPorts.Tests.Engines
         {
             var docker = TestEngine.Get("docker");
             var local = new PortAllocator(_temp.Store, docker.Engine, docker.Kind) { EngineFor = _ => _remote.Engine };
-            var range = new PortRange(41920, 41922);
+            var range = new PortRange(21920, 21922);
             var a = local.Request(TestRun.App("a"), range, false, NullOperationLog.Instance, default);
             var b = Remote().Request(TestRun.App("b"), range, false, NullOperationLog.Instance, default);
             var c = local.Request(TestRun.App("c"), range, false, NullOperationLog.Instance, default);
             var d = Remote().Request(TestRun.App("d"), range, false, NullOperationLog.Instance, default);
-            Assert.Equal(41920, a.Port);
-            Assert.Equal(41920, b.Port);
-            Assert.Equal(41921, c.Port);
-            Assert.Equal(41921, d.Port);
+            Assert.Equal(21920, a.Port);
+            Assert.Equal(21920, b.Port);
+            Assert.Equal(21921, c.Port);
+            Assert.Equal(21921, d.Port);
 
             // One state, keyed by AppId, each record carrying its endpoint; listed across both hosts.
             var state = _temp.Store.Peek();
@@ -130,7 +130,7 @@ namespace DyadPorts.Tests.Engines
             Assert.All(listed.Values, x => Assert.Equal(AllocationStatus.Reserved, x.Status));
 
             // A remote container on b's port conflicts with b only, not with a on this host.
-            _remote.Run("dpt12-remote-squatter", 41920);
+            _remote.Run("dpt12-remote-squatter", 21920);
             listed = local.Get(_ => true, NullOperationLog.Instance, default).ToDictionary(x => x.AppId);
             Assert.Equal(AllocationStatus.Conflict, listed[TestRun.App("b")].Status);
             Assert.Equal(AllocationStatus.Reserved, listed[TestRun.App("a")].Status);
@@ -142,10 +142,10 @@ namespace DyadPorts.Tests.Engines
             const string gone = "tcp://" + RemoteDockerHost.Address + ":2399"; // nothing listens there: refused at once
             _temp.Store.Update(s =>
             {
-                s.Allocations["x"] = new AllocationRecord { AppId = "x", Port = 41930, Engine = EngineKind.Docker, EngineEndpoint = gone };
-                s.Allocations["y"] = new AllocationRecord { AppId = "y", Port = 41931, Engine = EngineKind.Docker, EngineEndpoint = gone };
-                s.Allocations["z"] = new AllocationRecord { AppId = "z", Port = 41932, Engine = EngineKind.Docker, EngineEndpoint = RemoteDockerHost.Endpoint };
-                s.Allocations["here"] = new AllocationRecord { AppId = "here", Port = 41933, Engine = EngineKind.Process };
+                s.Allocations["x"] = new AllocationRecord { AppId = "x", Port = 21930, Engine = EngineKind.Docker, EngineEndpoint = gone };
+                s.Allocations["y"] = new AllocationRecord { AppId = "y", Port = 21931, Engine = EngineKind.Docker, EngineEndpoint = gone };
+                s.Allocations["z"] = new AllocationRecord { AppId = "z", Port = 21932, Engine = EngineKind.Docker, EngineEndpoint = RemoteDockerHost.Endpoint };
+                s.Allocations["here"] = new AllocationRecord { AppId = "here", Port = 21933, Engine = EngineKind.Process };
                 return 0;
             }, id => new StateDocument { StateId = id }, NullOperationLog.Instance, default);
 
@@ -165,7 +165,7 @@ namespace DyadPorts.Tests.Engines
 
             // Aimed at that engine, the command stays terminating.
             using var unreachable = new ContainerEngine(gone, EngineKind.Docker);
-            var e = Assert.Throws<DyadPortsException>(() => new PortAllocator(_temp.Store, unreachable, EngineKind.Docker).Test(new[] { 41930 }, NullOperationLog.Instance, default));
+            var e = Assert.Throws<DyadPortsException>(() => new PortAllocator(_temp.Store, unreachable, EngineKind.Docker).Test(new[] { 21930 }, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.EngineUnreachable, e.ErrorId);
             Assert.True(e.IsTerminating);
         }
@@ -196,8 +196,8 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(EngineKind.Docker, allocator.Kind);
             Assert.Contains(log.Verbose, v => v.Contains("docker context 'dpt12-hostb' (DOCKER_CONTEXT=dpt12-hostb)") && v.Contains(Path.Combine(tlsDir, "ca.pem")));
 
-            _remote.Run("dpt12-remote-ctx", 41940);
-            var status = allocator.Test(new[] { 41940, 41941 }, NullOperationLog.Instance, default);
+            _remote.Run("dpt12-remote-ctx", 21940);
+            var status = allocator.Test(new[] { 21940, 21941 }, NullOperationLog.Instance, default);
             Assert.Equal("container dpt12-remote-ctx", status[0].HeldBy);
             Assert.True(status[1].Available);
         }

@@ -19,7 +19,7 @@ namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// Nothing any user owns is lost or killed (issue 9), against real dockerd and real podman: AUTO_KILL_PORT
-    /// reclaims orphans only, one start per app, lossless recovery, owned-only releases. Ports 41500-41699.
+    /// reclaims orphans only, one start per app, lossless recovery, owned-only releases. Ports 21500-21699.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class SafetyEngineTests : IDisposable
@@ -54,14 +54,14 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var a = TestRun.App("keep-a");
             var b = TestRun.App("keep-b");
-            var first = Launcher(engine).Start(Request(a, engine, 41500, 41500), NullOperationLog.Instance, default);
+            var first = Launcher(engine).Start(Request(a, engine, 21500, 21500), NullOperationLog.Instance, default);
             Launcher(engine).Stop(a, remove: false, keepAllocation: true, NullOperationLog.Instance, default);
             Assert.Equal("exited", engine.Find("dyad-app-" + a).State);
 
-            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(Request(b, engine, 41500, 41500, autoKill: true), new RecordingLog(), default));
+            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(Request(b, engine, 21500, 21500, autoKill: true), new RecordingLog(), default));
             Assert.Equal(ErrorIds.PortRangeExhausted, e.ErrorId);
             Assert.Equal(first.ContainerId, engine.Find("dyad-app-" + a).ID);
-            Assert.Equal(41500, _temp.Store.Peek().Allocations[a].Port);
+            Assert.Equal(21500, _temp.Store.Peek().Allocations[a].Port);
             Assert.False(_temp.Store.Peek().Allocations.ContainsKey(b));
         }
 
@@ -72,14 +72,14 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var zombie = TestRun.App("zombie");
             // The state exists and gives the zombie's app nothing (say, Remove-DyadPortAllocation released it).
-            Allocator(engine).Request(TestRun.App("z-other"), new PortRange(41515, 41515), false, NullOperationLog.Instance, default);
-            var orphan = engine.RunManaged(zombie, 41510, start: false, stateId: StateId);
+            Allocator(engine).Request(TestRun.App("z-other"), new PortRange(21515, 21515), false, NullOperationLog.Instance, default);
+            var orphan = engine.RunManaged(zombie, 21510, start: false, stateId: StateId);
             var log = new RecordingLog();
-            var preview = Launcher(engine).Start(Request(TestRun.App("z-new"), engine, 41510, 41512, autoKill: true), log, default);
-            Assert.Equal(41510, preview.Port);
+            var preview = Launcher(engine).Start(Request(TestRun.App("z-new"), engine, 21510, 21512, autoKill: true), log, default);
+            Assert.Equal(21510, preview.Port);
             Assert.Null(engine.Find("dyad-app-" + zombie));
             Assert.Contains(log.Verbose, v => v.Contains("orphaned") && v.Contains("removing it"));
-            Assert.Equal("safe preview", Get(41510));
+            Assert.Equal("safe preview", Get(21510));
             Assert.NotEqual(orphan, preview.ContainerId);
         }
 
@@ -88,11 +88,11 @@ namespace DyadPorts.Tests.Engines
         public void Auto_kill_never_touches_another_states_or_a_legacy_or_an_unlabelled_container(string name)
         {
             var engine = TestEngine.Get(name);
-            var otherState = engine.RunManaged(TestRun.App("other"), 41520, start: false, stateId: "00000000deadbeef");
-            var legacy = engine.RunManaged(TestRun.App("legacy"), 41521, start: false);
-            var unlabelled = engine.Run(TestRun.Prefix + "plain", 41522, start: false);
-            var preview = Launcher(engine).Start(Request(TestRun.App("o-new"), engine, 41520, 41523, autoKill: true), new RecordingLog(), default);
-            Assert.Equal(41523, preview.Port);
+            var otherState = engine.RunManaged(TestRun.App("other"), 21520, start: false, stateId: "00000000deadbeef");
+            var legacy = engine.RunManaged(TestRun.App("legacy"), 21521, start: false);
+            var unlabelled = engine.Run(TestRun.Prefix + "plain", 21522, start: false);
+            var preview = Launcher(engine).Start(Request(TestRun.App("o-new"), engine, 21520, 21523, autoKill: true), new RecordingLog(), default);
+            Assert.Equal(21523, preview.Port);
             Assert.Equal(otherState, engine.Find("dyad-app-" + TestRun.App("other")).ID);
             Assert.Equal(legacy, engine.Find("dyad-app-" + TestRun.App("legacy")).ID);
             Assert.NotNull(engine.All().FirstOrDefault(c => c.ID == unlabelled));
@@ -103,7 +103,7 @@ namespace DyadPorts.Tests.Engines
         public void Starts_label_containers_with_this_states_id(string name)
         {
             var engine = TestEngine.Get(name);
-            var preview = Launcher(engine).Start(Request(TestRun.App("labelled"), engine, 41530, 41531), NullOperationLog.Instance, default);
+            var preview = Launcher(engine).Start(Request(TestRun.App("labelled"), engine, 21530, 21531), NullOperationLog.Instance, default);
             var listed = engine.All().Single(c => c.ID == preview.ContainerId);
             Assert.Equal(_temp.Store.Peek().StateId, listed.Labels[ContainerSummary.StateLabel]);
             Assert.Equal(StateId, listed.Labels[ContainerSummary.StateLabel]);
@@ -123,7 +123,7 @@ namespace DyadPorts.Tests.Engines
             {
                 go.Wait();
                 // Separate stores and launchers, as two runspaces would have; the same file and engine.
-                return Launcher(engine, new StateStore(_temp.StatePath)).Start(Request(app, engine, 41540, 41545), NullOperationLog.Instance, default);
+                return Launcher(engine, new StateStore(_temp.StatePath)).Start(Request(app, engine, 21540, 21545), NullOperationLog.Instance, default);
             })).ToArray();
             go.Set();
             var previews = starts.Select(t => t.GetAwaiter().GetResult()).ToList();
@@ -142,16 +142,16 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = TestEngine.Get(name);
             var app = TestRun.App("squat");
-            var squatter = engine.Run("dyad-app-" + app, 41550); // running, no DyadPorts label
-            var allocation = Allocator(engine).Request(app, new PortRange(41550, 41555), false, NullOperationLog.Instance, default);
-            Assert.Equal(41551, allocation.Port);
-            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(Request(app, engine, 41550, 41555), NullOperationLog.Instance, default));
+            var squatter = engine.Run("dyad-app-" + app, 21550); // running, no DyadPorts label
+            var allocation = Allocator(engine).Request(app, new PortRange(21550, 21555), false, NullOperationLog.Instance, default);
+            Assert.Equal(21551, allocation.Port);
+            var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(Request(app, engine, 21550, 21555), NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.ContainerNameInUse, e.ErrorId);
             Assert.False(e.IsTerminating);
             Assert.Equal("dyad-app-" + app, e.Target);
             Assert.Equal(squatter, engine.Find("dyad-app-" + app).ID);
             Assert.Equal("running", engine.Find("dyad-app-" + app).State);
-            Assert.Equal(41551, _temp.Store.Peek().Allocations[app].Port); // its reservation is untouched
+            Assert.Equal(21551, _temp.Store.Peek().Allocations[app].Port); // its reservation is untouched
         }
 
         // ---- 3. Recovery ---------------------------------------------------------------------------------
@@ -163,18 +163,18 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var keep = TestRun.App("r-keep");
             var drop = TestRun.App("r-drop");
-            Launcher(engine).Start(Request(keep, engine, 41560, 41565), NullOperationLog.Instance, default);
-            Launcher(engine).Start(Request(drop, engine, 41560, 41565), NullOperationLog.Instance, default);
-            var foreign = engine.RunManaged(TestRun.App("r-foreign"), 41566, stateId: "00000000deadbeef");
+            Launcher(engine).Start(Request(keep, engine, 21560, 21565), NullOperationLog.Instance, default);
+            Launcher(engine).Start(Request(drop, engine, 21560, 21565), NullOperationLog.Instance, default);
+            var foreign = engine.RunManaged(TestRun.App("r-foreign"), 21566, stateId: "00000000deadbeef");
             File.WriteAllText(_temp.StatePath, "{ truncated");
 
             // Remove-DyadPortAllocation's allocator: no engine of its own, the engine resolved only to recover.
             var releaser = new PortAllocator(_temp.Store, null, EngineKind.Process, recoveryEngine: _ => Allocator(engine));
             var log = new RecordingLog();
-            Assert.Equal(41561, releaser.Release(drop, log, default).Port);
+            Assert.Equal(21561, releaser.Release(drop, log, default).Port);
             var state = _temp.Store.Peek();
             Assert.Equal(new[] { keep }, state.Allocations.Keys);
-            Assert.Equal(41560, state.Allocations[keep].Port);
+            Assert.Equal(21560, state.Allocations[keep].Port);
             Assert.Contains(ErrorIds.StateFileCorrupt, Assert.Single(log.Warnings));
             Assert.Equal(foreign, engine.Find("dyad-app-" + TestRun.App("r-foreign")).ID);
         }
@@ -184,15 +184,15 @@ namespace DyadPorts.Tests.Engines
         public void A_rebuild_takes_only_this_states_containers(string name)
         {
             var engine = TestEngine.Get(name);
-            engine.RunManaged(TestRun.App("mine"), 41570, stateId: StateId);
-            engine.RunManaged(TestRun.App("theirs"), 41571, stateId: "00000000deadbeef");
-            engine.RunManaged(TestRun.App("old"), 41572);
+            engine.RunManaged(TestRun.App("mine"), 21570, stateId: StateId);
+            engine.RunManaged(TestRun.App("theirs"), 21571, stateId: "00000000deadbeef");
+            engine.RunManaged(TestRun.App("old"), 21572);
             File.WriteAllText(_temp.StatePath, "garbage");
             var all = Allocator(engine).Get(id => id.StartsWith(TestRun.Prefix, StringComparison.Ordinal), new RecordingLog(), default);
             var only = Assert.Single(all);
-            Assert.Equal((TestRun.App("mine"), 41570, AllocationStatus.Active), (only.AppId, only.Port, only.Status));
+            Assert.Equal((TestRun.App("mine"), 21570, AllocationStatus.Active), (only.AppId, only.Port, only.Status));
             // The other state's container still holds its port for everyone.
-            Assert.DoesNotContain(Allocator(engine).Test(new[] { 41571, 41572 }, NullOperationLog.Instance, default), s => s.Available);
+            Assert.DoesNotContain(Allocator(engine).Test(new[] { 21571, 21572 }, NullOperationLog.Instance, default), s => s.Available);
         }
 
         // ---- 6. Failure paths clean up and never release what they do not own ---------------------------
@@ -205,7 +205,7 @@ namespace DyadPorts.Tests.Engines
             var app = TestRun.App("vanish");
             var launcher = Launcher(engine);
             launcher.AfterLaunch = _ => Allocator(engine).Release(app, NullOperationLog.Instance, default);
-            var preview = launcher.Start(Request(app, engine, 41580, 41585), new RecordingLog(), default);
+            var preview = launcher.Start(Request(app, engine, 21580, 21585), new RecordingLog(), default);
             var record = _temp.Store.Peek().Allocations[app];
             Assert.Equal((preview.Port, preview.ContainerId), (record.Port, record.ContainerId));
             Assert.Equal("safe preview", Get(preview.Port));
@@ -226,10 +226,10 @@ namespace DyadPorts.Tests.Engines
                 stolen = true;
                 _temp.Store.Update(s => { s.Allocations.Remove(app); s.Allocations[other] = new AllocationRecord { AppId = other, Port = port, Engine = engine.Kind }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
             };
-            var preview = launcher.Start(Request(app, engine, 41590, 41595), new RecordingLog(), default);
-            Assert.Equal(41591, preview.Port);
-            Assert.Equal(new[] { 41590 }, preview.PortsLostToRaces);
-            Assert.Equal(41590, _temp.Store.Peek().Allocations[other].Port);
+            var preview = launcher.Start(Request(app, engine, 21590, 21595), new RecordingLog(), default);
+            Assert.Equal(21591, preview.Port);
+            Assert.Equal(new[] { 21590 }, preview.PortsLostToRaces);
+            Assert.Equal(21590, _temp.Store.Peek().Allocations[other].Port);
             Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-" + app));
         }
 
@@ -242,7 +242,7 @@ namespace DyadPorts.Tests.Engines
             using var cts = new CancellationTokenSource();
             var launcher = Launcher(engine);
             launcher.AfterLaunch = _ => cts.Cancel();
-            var request = Request(app, engine, 41600, 41605);
+            var request = Request(app, engine, 21600, 21605);
             request.Command = new[] { "sleep 30" }; // never answers: the wait would run until cancelled
             Assert.ThrowsAny<OperationCanceledException>(() => launcher.Start(request, new RecordingLog(), cts.Token));
             Assert.Null(engine.Find("dyad-app-" + app));
@@ -269,7 +269,7 @@ namespace DyadPorts.Tests.Engines
             launcher.AfterLaunch = port => throw (fault == "engine"
                 ? new EngineRefusedException(engine.Endpoint, "inspect container x", HttpStatusCode.InternalServerError, "simulated engine failure", null)
                 : fault == "io" ? new IOException("simulated I/O failure") : (Exception)new KeyNotFoundException("simulated missing key"));
-            var e = Assert.IsAssignableFrom<DyadPortsException>(Record.Exception(() => launcher.Start(Request(app, engine, 41625, 41630), new RecordingLog(), default)));
+            var e = Assert.IsAssignableFrom<DyadPortsException>(Record.Exception(() => launcher.Start(Request(app, engine, 21625, 21630), new RecordingLog(), default)));
             Assert.Equal(errorId, e.ErrorId);
             Assert.False(e.IsTerminating);
             Assert.Contains("simulated", e.Message);
@@ -283,13 +283,13 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = TestEngine.Get(name);
             var app = TestRun.App("had");
-            Assert.Equal(41640, Allocator(engine).Request(app, new PortRange(41640, 41645), false, NullOperationLog.Instance, default).Port);
-            var request = Request(app, engine, 41640, 41645);
+            Assert.Equal(21640, Allocator(engine).Request(app, new PortRange(21640, 21645), false, NullOperationLog.Instance, default).Port);
+            var request = Request(app, engine, 21640, 21645);
             request.Command = new[] { "echo no; exit 5" };
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, new RecordingLog(), default));
             Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
             var record = _temp.Store.Peek().Allocations[app];
-            Assert.Equal((41640, (string)null), (record.Port, record.ContainerId));
+            Assert.Equal((21640, (string)null), (record.Port, record.ContainerId));
             Assert.Null(engine.Find("dyad-app-" + app));
         }
 
@@ -297,26 +297,26 @@ namespace DyadPorts.Tests.Engines
         public void Stop_refuses_a_preview_that_is_a_container_of_another_engine_and_releases_nothing()
         {
             var app = TestRun.App("elsewhere");
-            _temp.Store.Update(s => { s.Allocations[app] = new AllocationRecord { AppId = app, Port = 41646, Engine = EngineKind.Podman, EngineEndpoint = "unix:///run/dyadports-no-such/podman.sock", ContainerId = "0123456789abcdef0123" }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            _temp.Store.Update(s => { s.Allocations[app] = new AllocationRecord { AppId = app, Port = 21646, Engine = EngineKind.Podman, EngineEndpoint = "unix:///run/dyadports-no-such/podman.sock", ContainerId = "0123456789abcdef0123" }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
             var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, null, EngineKind.Process));
             var e = Assert.Throws<DyadPortsException>(() => launcher.Stop(app, false, false, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.PreviewOnOtherEngine, e.ErrorId);
             Assert.False(e.IsTerminating);
             Assert.Contains("-EngineEndpoint unix:///run/dyadports-no-such/podman.sock", e.Message);
-            Assert.Equal(41646, _temp.Store.Peek().Allocations[app].Port);
+            Assert.Equal(21646, _temp.Store.Peek().Allocations[app].Port);
         }
 
         [Fact]
         public void A_failure_path_releases_only_the_allocation_its_own_start_made()
         {
             var app = TestRun.App("owned");
-            _temp.Store.Update(s => { s.Allocations[app] = new AllocationRecord { AppId = app, Port = 41620, ContainerId = "theirs" }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            _temp.Store.Update(s => { s.Allocations[app] = new AllocationRecord { AppId = app, Port = 21620, ContainerId = "theirs" }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
             var allocator = new PortAllocator(_temp.Store, null, EngineKind.Process);
-            Assert.False(allocator.ReleaseIfOwned(app, 41620, "mine", null, NullOperationLog.Instance));
-            Assert.False(allocator.ReleaseIfOwned(app, 41621, null, null, NullOperationLog.Instance));
-            Assert.False(allocator.ReleaseIfOwned(app, 41620, null, 4242, NullOperationLog.Instance));
+            Assert.False(allocator.ReleaseIfOwned(app, 21620, "mine", null, NullOperationLog.Instance));
+            Assert.False(allocator.ReleaseIfOwned(app, 21621, null, null, NullOperationLog.Instance));
+            Assert.False(allocator.ReleaseIfOwned(app, 21620, null, 4242, NullOperationLog.Instance));
             Assert.Equal("theirs", _temp.Store.Peek().Allocations[app].ContainerId);
-            Assert.True(allocator.ReleaseIfOwned(app, 41620, "theirs", null, NullOperationLog.Instance));
+            Assert.True(allocator.ReleaseIfOwned(app, 21620, "theirs", null, NullOperationLog.Instance));
             Assert.False(_temp.Store.Peek().Allocations.ContainsKey(app));
         }
 

@@ -20,10 +20,10 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Theory]
-        [InlineData("0.0.0.0", 33001)]
-        [InlineData("127.0.0.1", 33002)]
-        [InlineData("::", 33003)]
-        [InlineData("::1", 33004)]
+        [InlineData("0.0.0.0", 26001)]
+        [InlineData("127.0.0.1", 26002)]
+        [InlineData("::", 26003)]
+        [InlineData("::1", 26004)]
         public void Sees_listeners_on_wildcard_and_specific_v4_and_v6_addresses(string address, int port)
         {
             var probe = HostPortProbe.Instance;
@@ -47,7 +47,7 @@ namespace DyadPorts.Tests.Unit
         [Fact]
         public void A_port_whose_connection_sits_in_time_wait_counts_as_free()
         {
-            const int port = 33010;
+            const int port = 26010;
             var listener = Listen(IPAddress.Loopback, port);
             using (var client = new TcpClient())
             {

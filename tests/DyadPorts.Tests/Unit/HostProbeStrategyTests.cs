@@ -9,7 +9,7 @@ using Xunit;
 
 namespace DyadPorts.Tests.Unit
 {
-    /// <summary>The three host probe strategies against real listeners, and how one is chosen. Ports 41800-41819.</summary>
+    /// <summary>The three host probe strategies against real listeners, and how one is chosen. Ports 21800-21819.</summary>
     public class HostProbeStrategyTests
     {
         private static Dictionary<string, string> Env(string probe) => new Dictionary<string, string> { [HostProbes.Variable] = probe };
@@ -47,34 +47,34 @@ namespace DyadPorts.Tests.Unit
             Assert.IsType<TableHostPortProbe>(HostProbes.Factory(true, v => Lookup(Env("table"), v), OSPlatform.Windows)());
             var remote = HostProbes.Factory(EngineHost.IsLocal("tcp://10.231.12.2:2376"), v => Lookup(empty, v), OSPlatform.Linux)();
             Assert.IsType<RemoteHostPortProbe>(remote);
-            Assert.True(remote.IsFree(41800));
+            Assert.True(remote.IsFree(21800));
         }
 
         [Fact]
         public void A_table_probe_reads_the_table_once_per_allocation()
         {
             var reads = 0;
-            var probe = new TableHostPortProbe(() => { reads++; return new ListenerTable(new[] { new IPEndPoint(IPAddress.Loopback, 41801) }); });
+            var probe = new TableHostPortProbe(() => { reads++; return new ListenerTable(new[] { new IPEndPoint(IPAddress.Loopback, 21801) }); });
             Assert.Equal(0, probe.Reads);
-            Assert.False(probe.IsFree(41801));
-            for (var p = 41802; p < 41819; p++) Assert.True(probe.IsFree(p));
-            Assert.Equal("host process listening on 127.0.0.1:41801", probe.DescribeHolder(41801)); // nothing really listens there: no owner to name
+            Assert.False(probe.IsFree(21801));
+            for (var p = 21802; p < 21819; p++) Assert.True(probe.IsFree(p));
+            Assert.Equal("host process listening on 127.0.0.1:21801", probe.DescribeHolder(21801)); // nothing really listens there: no owner to name
             Assert.Equal(1, reads);
         }
 
         [Theory]
-        [InlineData("bind", "0.0.0.0", 41803)]
-        [InlineData("bind", "127.0.0.1", 41804)]
-        [InlineData("bind", "::", 41805)]
-        [InlineData("bind", "::1", 41806)]
-        [InlineData("strict", "0.0.0.0", 41807)]
-        [InlineData("strict", "127.0.0.1", 41808)]
-        [InlineData("strict", "::", 41809)]
-        [InlineData("strict", "::1", 41810)]
-        [InlineData("table", "0.0.0.0", 41811)]
-        [InlineData("table", "127.0.0.1", 41812)]
-        [InlineData("table", "::", 41813)]
-        [InlineData("table", "::1", 41814)]
+        [InlineData("bind", "0.0.0.0", 21803)]
+        [InlineData("bind", "127.0.0.1", 21804)]
+        [InlineData("bind", "::", 21805)]
+        [InlineData("bind", "::1", 21806)]
+        [InlineData("strict", "0.0.0.0", 21807)]
+        [InlineData("strict", "127.0.0.1", 21808)]
+        [InlineData("strict", "::", 21809)]
+        [InlineData("strict", "::1", 21810)]
+        [InlineData("table", "0.0.0.0", 21811)]
+        [InlineData("table", "127.0.0.1", 21812)]
+        [InlineData("table", "::", 21813)]
+        [InlineData("table", "::1", 21814)]
         public void Every_strategy_sees_wildcard_and_loopback_listeners_on_v4_and_v6(string strategy, string address, int port)
         {
             var kind = HostProbes.Choose(v => v == HostProbes.Variable ? strategy : null, OSPlatform.Linux);

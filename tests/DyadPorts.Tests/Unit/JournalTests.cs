@@ -23,12 +23,12 @@ namespace DyadPorts.Tests.Unit
         public void Events_are_appended_under_the_lock_as_json_lines_counted_in_the_state_and_private()
         {
             using var temp = new TempState();
-            Journal(temp.Store, Moved("a", 41000, 41001), new PortEvent { Kind = PortEventKind.Released, AppId = "a", Port = 41001 });
-            Journal(temp.Store, Moved("b", 41002, 41003));
+            Journal(temp.Store, Moved("a", 21000, 21001), new PortEvent { Kind = PortEventKind.Released, AppId = "a", Port = 21001 });
+            Journal(temp.Store, Moved("b", 21002, 21003));
             var lines = File.ReadAllLines(temp.Store.Journal.Path);
             Assert.Equal(3, lines.Length);
             Assert.Contains("\"kind\":\"Moved\"", lines[0]);
-            Assert.Contains("\"previousPort\":41000", lines[0]);
+            Assert.Contains("\"previousPort\":21000", lines[0]);
             var read = temp.Store.Journal.Read(w => throw new InvalidOperationException(w));
             Assert.Equal(new[] { PortEventKind.Moved, PortEventKind.Released, PortEventKind.Moved }, read.Select(e => e.Kind));
             Assert.All(read, e => Assert.NotEqual(default, e.Time));
@@ -41,13 +41,13 @@ namespace DyadPorts.Tests.Unit
         public void A_torn_last_line_is_skipped_with_a_warning_and_cut_off_by_the_next_writer()
         {
             using var temp = new TempState();
-            Journal(temp.Store, Moved("a", 41000, 41001));
+            Journal(temp.Store, Moved("a", 21000, 21001));
             File.AppendAllText(temp.Store.Journal.Path, "{\"time\":\"2026-11-27T00:00:00+00:00\",\"kind\":\"Allo"); // a crash mid-append
             var warnings = new List<string>();
             Assert.Single(temp.Store.Journal.Read(warnings.Add));
             Assert.Contains("incomplete", Assert.Single(warnings));
 
-            Journal(temp.Store, Moved("b", 41002, 41003));
+            Journal(temp.Store, Moved("b", 21002, 21003));
             warnings.Clear();
             var read = temp.Store.Journal.Read(warnings.Add);
             Assert.Empty(warnings);
@@ -59,7 +59,7 @@ namespace DyadPorts.Tests.Unit
         {
             using var temp = new TempState();
             var journal = temp.Store.Journal;
-            for (var i = 0; i < 5; i++) Journal(temp.Store, Moved("a" + i, 41000, 41001));
+            for (var i = 0; i < 5; i++) Journal(temp.Store, Moved("a" + i, 21000, 21001));
             var counted = temp.Store.Peek().Counters["Moved"];
             // Rotate at a tiny size: the current file becomes .1, and a second rotation replaces it.
             journal.Append(new[] { Moved("r1", 1, 2) }, rotateAt: 10);
@@ -67,7 +67,7 @@ namespace DyadPorts.Tests.Unit
             journal.Append(new[] { Moved("r2", 1, 2) }, rotateAt: 10);
             Assert.Equal(new[] { "r1", "r2" }, journal.Read(_ => { }).Select(e => e.AppId));
             Assert.Empty(Directory.GetFiles(temp.Directory, "*.history.jsonl.2"));
-            Journal(temp.Store, Moved("after", 41000, 41001));
+            Journal(temp.Store, Moved("after", 21000, 21001));
             Assert.Equal(counted + 1, temp.Store.Peek().Counters["Moved"]);
         }
 
@@ -79,22 +79,22 @@ namespace DyadPorts.Tests.Unit
             File.WriteAllText(victim, "precious");
             File.CreateSymbolicLink(temp.Store.Journal.Path, victim);
             var log = new RecordingLog();
-            temp.Store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 41000 }; s.Record(Moved("a", 1, 2)); return 0; }, _ => new StateDocument(), log, default);
+            temp.Store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 21000 }; s.Record(Moved("a", 1, 2)); return 0; }, _ => new StateDocument(), log, default);
             Assert.StartsWith(ErrorIds.StateFileUnsafe, Assert.Single(log.Warnings));
             Assert.Equal("precious", File.ReadAllText(victim));
-            Assert.Equal(41000, temp.Store.Peek().Allocations["a"].Port);
+            Assert.Equal(21000, temp.Store.Peek().Allocations["a"].Port);
         }
 
         [Fact]
         public void The_metrics_text_has_help_type_and_escaped_labels()
         {
-            var usage = new PortUsage { Range = "41000-41009", First = 41000, Last = 41009, Total = 10, Free = 7, HeldByAllocation = 1, HeldByContainer = 1, HeldByHost = 1, At = DateTimeOffset.FromUnixTimeSeconds(1800000000) };
+            var usage = new PortUsage { Range = "21000-21009", First = 21000, Last = 21009, Total = 10, Free = 7, HeldByAllocation = 1, HeldByContainer = 1, HeldByHost = 1, At = DateTimeOffset.FromUnixTimeSeconds(1800000000) };
             usage.AllocationsByStatus["Active"] = 2;
             usage.EventCounts["Moved"] = 5;
             var text = PrometheusText.Build(usage);
             Assert.Contains("# HELP dyadports_ports_free ", text);
             Assert.Contains("# TYPE dyadports_events_total counter\n", text);
-            Assert.Contains("dyadports_ports_held{range=\"41000-41009\",source=\"host\"} 1\n", text);
+            Assert.Contains("dyadports_ports_held{range=\"21000-21009\",source=\"host\"} 1\n", text);
             Assert.Contains("dyadports_allocations{status=\"active\"} 2\n", text);
             Assert.Contains("dyadports_allocations{status=\"conflict\"} 0\n", text);
             Assert.Contains("dyadports_events_total{kind=\"moved\"} 5\n", text);
@@ -106,11 +106,11 @@ namespace DyadPorts.Tests.Unit
         [Fact]
         public void The_map_wraps_to_the_width_in_groups_of_ten_with_colour_only_when_given()
         {
-            var usage = new PortUsage { First = 41000, Last = 41034, Map = new string('.', 10) + "CCAAH" + new string('.', 20) };
+            var usage = new PortUsage { First = 21000, Last = 21034, Map = new string('.', 10) + "CCAAH" + new string('.', 20) };
             var narrow = usage.Render(30).Split('\n');
-            Assert.Equal(new[] { "41000 .......... CCAAH.....", "41020 .......... .....", }, narrow);
+            Assert.Equal(new[] { "21000 .......... CCAAH.....", "21020 .......... .....", }, narrow);
             Assert.All(narrow, line => Assert.True(line.Length <= 30));
-            Assert.Equal(new[] { "41000 .......... CCAAH..... .......... ....." }, usage.Render(80).Split('\n'));
+            Assert.Equal(new[] { "21000 .......... CCAAH..... .......... ....." }, usage.Render(80).Split('\n'));
             var colored = usage.Render(80, new System.Collections.Hashtable { ["C"] = "<c>", ["H"] = "<h>" }, "</>");
             Assert.Contains("<c>CC</>AA<h>H</>", colored);
             Assert.Equal(2, usage.RenderLines(30).Length);

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace DyadPorts.Tests.Unit
 {
-    /// <summary>The allocator with the process engine (no container engine): host listeners and other apps' allocations. Ports 33020-33049.</summary>
+    /// <summary>The allocator with the process engine (no container engine): host listeners and other apps' allocations. Ports 26020-26049.</summary>
     public class ProcessEngineAllocatorTests
     {
         private static TcpListener Listen(IPAddress address, int port)
@@ -23,14 +23,14 @@ namespace DyadPorts.Tests.Unit
         {
             using var temp = new TempState();
             var allocator = new PortAllocator(temp.Store, null, EngineKind.Process);
-            var range = new PortRange(33020, 33023);
-            var listener = Listen(IPAddress.IPv6Any, 33020);
+            var range = new PortRange(26020, 26023);
+            var listener = Listen(IPAddress.IPv6Any, 26020);
             try
             {
-                Assert.Equal(33021, allocator.Request("a", range, false, NullOperationLog.Instance, default).Port);
-                Assert.Equal(33022, allocator.Request("b", range, false, NullOperationLog.Instance, default).Port);
-                Assert.Equal(33021, allocator.Request("a", range, false, NullOperationLog.Instance, default).Port);
-                var statuses = allocator.Test(new[] { 33020, 33021, 33023 }, NullOperationLog.Instance, default);
+                Assert.Equal(26021, allocator.Request("a", range, false, NullOperationLog.Instance, default).Port);
+                Assert.Equal(26022, allocator.Request("b", range, false, NullOperationLog.Instance, default).Port);
+                Assert.Equal(26021, allocator.Request("a", range, false, NullOperationLog.Instance, default).Port);
+                var statuses = allocator.Test(new[] { 26020, 26021, 26023 }, NullOperationLog.Instance, default);
                 Assert.Equal(PortHolderSource.Host, statuses[0].Source);
                 Assert.Equal(PortHolderSource.Allocation, statuses[1].Source);
                 Assert.Equal("allocation of app a", statuses[1].HeldBy);
@@ -48,9 +48,9 @@ namespace DyadPorts.Tests.Unit
         {
             using var temp = new TempState();
             var allocator = new PortAllocator(temp.Store, null, EngineKind.Process);
-            var range = new PortRange(33030, 33033);
-            Assert.Equal(33030, allocator.Request("57", range, false, NullOperationLog.Instance, default).Port);
-            var listener = Listen(IPAddress.Any, 33030);
+            var range = new PortRange(26030, 26033);
+            Assert.Equal(26030, allocator.Request("57", range, false, NullOperationLog.Instance, default).Port);
+            var listener = Listen(IPAddress.Any, 26030);
             try
             {
                 var conflict = Assert.Single(allocator.Get(_ => true, NullOperationLog.Instance, default));
@@ -58,9 +58,9 @@ namespace DyadPorts.Tests.Unit
                 Assert.Contains("host process", conflict.HeldBy);
                 var log = new RecordingLog();
                 var moved = allocator.Request("57", range, false, log, default);
-                Assert.Equal(33031, moved.Port);
+                Assert.Equal(26031, moved.Port);
                 Assert.Equal(AllocationStatus.Reserved, moved.Status);
-                Assert.Contains("port 33030 is held by host process", Assert.Single(log.Warnings));
+                Assert.Contains("port 26030 is held by host process", Assert.Single(log.Warnings));
             }
             finally
             {
@@ -73,7 +73,7 @@ namespace DyadPorts.Tests.Unit
         {
             using var temp = new TempState();
             var allocator = new PortAllocator(temp.Store, null, EngineKind.Process);
-            var range = new PortRange(33040, 33041);
+            var range = new PortRange(26040, 26041);
             allocator.Request("x", range, false, NullOperationLog.Instance, default);
             allocator.Request("y", range, false, NullOperationLog.Instance, default);
             var e = Assert.Throws<DyadPortsException>(() => allocator.Request("z", range, false, NullOperationLog.Instance, default));

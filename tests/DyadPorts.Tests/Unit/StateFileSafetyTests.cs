@@ -15,7 +15,7 @@ namespace DyadPorts.Tests.Unit
         private const string OtherUser = "dyadports-other";
 
         private static void Update(StateStore store) =>
-            store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 41000 }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 21000 }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
 
         private static DyadPortsException Refused(StateStore store)
         {
@@ -101,7 +101,7 @@ namespace DyadPorts.Tests.Unit
 
             File.SetUnixFileMode(open, (UnixFileMode)Convert.ToInt32("1777", 8)); // like /tmp
             Update(store);
-            Assert.Equal(41000, store.Peek().Allocations["a"].Port);
+            Assert.Equal(21000, store.Peek().Allocations["a"].Port);
         }
 
         [Fact]

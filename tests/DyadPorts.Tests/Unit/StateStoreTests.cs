@@ -39,7 +39,7 @@ namespace DyadPorts.Tests.Unit
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temp.StatePath));
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temp.StatePath + ".lock"));
                 var nested = new StateStore(Path.Combine(temp.Directory, "new-folder", "state.json"));
-                nested.Update(s => { s.Allocations["b"] = new AllocationRecord { AppId = "b", Port = 41001 }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                nested.Update(s => { s.Allocations["b"] = new AllocationRecord { AppId = "b", Port = 21001 }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(temp.Directory, "new-folder")));
             }
             Assert.Empty(Directory.GetFiles(temp.Directory, "*.tmp"));
@@ -91,7 +91,7 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Theory]
-        [InlineData("{\"appId\":\"b\",\"port\":41001}", "key")]
+        [InlineData("{\"appId\":\"b\",\"port\":21001}", "key")]
         [InlineData("{\"appId\":\"bad\",\"port\":0}", "port 0")]
         [InlineData("{\"appId\":\"bad\",\"port\":\"x\"}", "not a number")]
         [InlineData("17", "not an object")]
@@ -99,9 +99,9 @@ namespace DyadPorts.Tests.Unit
         {
             using var temp = new TempState();
             var content = "{\"version\":2,\"stateId\":\"00000000000000aa\",\"allocations\":{" +
-                          "\"good1\":{\"appId\":\"good1\",\"port\":41000,\"engine\":\"Docker\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}," +
+                          "\"good1\":{\"appId\":\"good1\",\"port\":21000,\"engine\":\"Docker\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}," +
                           "\"bad\":" + bad + "," +
-                          "\"good2\":{\"appId\":\"good2\",\"port\":41002,\"engine\":\"Podman\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}}}";
+                          "\"good2\":{\"appId\":\"good2\",\"port\":21002,\"engine\":\"Podman\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}}}";
             File.WriteAllText(temp.StatePath, content);
             var log = new RecordingLog();
             var state = temp.Store.Read(NotCorrupt, log, default);
@@ -120,10 +120,10 @@ namespace DyadPorts.Tests.Unit
         {
             using var temp = new TempState();
             var content = "{\"version\":2,\"stateId\":\"00000000000000aa\",\"allocations\":{" +
-                          "\"good\":{\"appId\":\"good\",\"port\":41000,\"engine\":\"Process\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}," +
-                          "\"bad\":{\"appId\":\"other\",\"port\":41001}}}";
+                          "\"good\":{\"appId\":\"good\",\"port\":21000,\"engine\":\"Process\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}," +
+                          "\"bad\":{\"appId\":\"other\",\"port\":21001}}}";
             File.WriteAllText(temp.StatePath, content);
-            var full = new DyadPortsException(ErrorIds.PortRangeExhausted, FailureCategory.ResourceUnavailable, "41000", "full");
+            var full = new DyadPortsException(ErrorIds.PortRangeExhausted, FailureCategory.ResourceUnavailable, "21000", "full");
             Assert.Same(full, Assert.Throws<DyadPortsException>(() => temp.Store.Update<int>(s => throw full, NotCorrupt, new RecordingLog(), default)));
             Assert.Equal(content, File.ReadAllText(temp.StatePath)); // nothing moved away, nothing lost
             Assert.Equal(new[] { "good" }, temp.Store.Read(NotCorrupt, new RecordingLog(), default).Allocations.Keys);
@@ -135,21 +135,21 @@ namespace DyadPorts.Tests.Unit
             using var temp = new TempState();
             File.WriteAllText(temp.StatePath, "{ truncated");
             var allocator = new DyadPorts.Core.Allocation.PortAllocator(temp.Store, null, EngineKind.Process);
-            var e = Assert.Throws<DyadPortsException>(() => allocator.Test(new[] { 41000 }, NullOperationLog.Instance, default));
+            var e = Assert.Throws<DyadPortsException>(() => allocator.Test(new[] { 21000 }, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.StateFileCorrupt, e.ErrorId);
             Assert.True(e.IsTerminating);
             Assert.Equal("{ truncated", File.ReadAllText(temp.StatePath));
             Assert.Empty(Directory.GetFiles(temp.Directory, "state.json.corrupt-*"));
             // A missing file loses nothing: without an engine it simply starts empty.
             File.Delete(temp.StatePath);
-            Assert.True(allocator.Test(new[] { 41000 }, NullOperationLog.Instance, default).Single().Available);
+            Assert.True(allocator.Test(new[] { 21000 }, NullOperationLog.Instance, default).Single().Available);
         }
 
         [Fact]
         public void A_newer_version_is_refused_and_left_byte_for_byte_with_no_backup()
         {
             using var temp = new TempState();
-            var content = "{\"version\":99,\"stateId\":\"x\",\"allocations\":{\"a\":{\"appId\":\"a\",\"port\":41000,\"future\":true}}}";
+            var content = "{\"version\":99,\"stateId\":\"x\",\"allocations\":{\"a\":{\"appId\":\"a\",\"port\":21000,\"future\":true}}}";
             File.WriteAllText(temp.StatePath, content);
             var before = Directory.GetFileSystemEntries(temp.Directory).OrderBy(f => f).ToArray();
             var e = Assert.Throws<DyadPortsException>(() => temp.Store.Update(s => { s.Allocations.Clear(); return 0; }, NotCorrupt, new RecordingLog(), default));
@@ -168,7 +168,7 @@ namespace DyadPorts.Tests.Unit
         public void A_version_1_file_migrates_forward_and_keeps_its_records()
         {
             using var temp = new TempState();
-            File.WriteAllText(temp.StatePath, "{\"version\":1,\"allocations\":{\"a\":{\"appId\":\"a\",\"port\":41000,\"engine\":\"Docker\",\"containerId\":\"abc\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}}}");
+            File.WriteAllText(temp.StatePath, "{\"version\":1,\"allocations\":{\"a\":{\"appId\":\"a\",\"port\":21000,\"engine\":\"Docker\",\"containerId\":\"abc\",\"allocatedAt\":\"2026-01-01T00:00:00+00:00\"}}}");
             var log = new RecordingLog();
             var state = temp.Store.Read(NotCorrupt, log, default);
             Assert.Empty(log.Warnings);
@@ -183,9 +183,9 @@ namespace DyadPorts.Tests.Unit
         public void A_missing_file_is_rebuilt_from_this_states_containers_when_there_are_any()
         {
             using var temp = new TempState();
-            var state = temp.Store.Read(id => Rebuilt(("56", 41056)), new RecordingLog(), default);
-            Assert.Equal(41056, state.Allocations["56"].Port);
-            Assert.Equal(41056, temp.Store.Peek().Allocations["56"].Port);
+            var state = temp.Store.Read(id => Rebuilt(("56", 21056)), new RecordingLog(), default);
+            Assert.Equal(21056, state.Allocations["56"].Port);
+            Assert.Equal(21056, temp.Store.Peek().Allocations["56"].Port);
 
             using var empty = new TempState();
             empty.Store.Read(id => new StateDocument(), new RecordingLog(), default);
