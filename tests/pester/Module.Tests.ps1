@@ -80,7 +80,7 @@ Describe 'Argument completion' {
         $completion.CompletionMatches.CompletionText | Should -Be @('compl-alpha', 'compl-beta')
     }
     It 'completes ports from the allocations' {
-        $completion = TabExpansion2 -inputScript 'Test-DyadPortAvailable -Port 3350' -cursorColumn 'Test-DyadPortAvailable -Port 3350'.Length
+        $completion = TabExpansion2 -inputScript 'Test-DyadPortAvailable -Port 2650' -cursorColumn 'Test-DyadPortAvailable -Port 2650'.Length
         $completion.CompletionMatches.CompletionText | Should -Be @('26500', '26501')
     }
 }

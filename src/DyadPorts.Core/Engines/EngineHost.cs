@@ -35,6 +35,37 @@ namespace DyadPorts.Core.Engines
         /// <summary>Whether two endpoints publish into the same port space.</summary>
         public static bool SameHost(string a, string b) => string.Equals(Of(a), Of(b), StringComparison.Ordinal);
 
+        /// <summary>
+        /// Whether two endpoints name one engine: equal strings, or unix sockets whose real paths are equal
+        /// (/var/run/docker.sock and /run/docker.sock through the /var/run link).
+        /// </summary>
+        public static bool SameEngine(string a, string b)
+        {
+            if (string.Equals(a, b, StringComparison.Ordinal)) return true;
+            if (a == null || b == null) return false;
+            var pa = UnixSocketRealPath(a);
+            return pa != null && string.Equals(pa, UnixSocketRealPath(b), StringComparison.Ordinal);
+        }
+
+        private static string UnixSocketRealPath(string endpoint)
+        {
+            const string scheme = "unix://";
+            if (!endpoint.StartsWith(scheme, StringComparison.Ordinal)) return null;
+            var path = endpoint.Substring(scheme.Length);
+            try
+            {
+                var full = System.IO.Path.GetFullPath(path);
+                var target = new System.IO.FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+                var folder = System.IO.Path.GetDirectoryName(target);
+                var realFolder = folder == null ? null : new System.IO.DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+                return realFolder == null ? target : System.IO.Path.Combine(realFolder, System.IO.Path.GetFileName(target));
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
+            {
+                return path;
+            }
+        }
+
         /// <summary>The host name a preview on this endpoint is reached at: localhost, or the remote engine's host.</summary>
         public static string UrlHost(string endpoint)
         {

@@ -41,7 +41,7 @@ namespace DyadPorts.Core.Previews
         {
             var snapshot = _allocator.TakeSnapshot(log, ct);
             // Under -WhatIf nothing is written, not even a migration or a recovery: the file is only peeked at.
-            var state = recordSamples ? _allocator.ReadState(snapshot, log, ct) : _allocator.Store.Peek();
+            var state = recordSamples ? _allocator.ReadState(log, ct) : _allocator.Ledger.Peek();
             var stopped = new List<Preview>();
             if (state == null) return stopped;
             foreach (var record in state.Allocations.Values.Where(r => appMatches(r.AppId)).ToList())
@@ -61,7 +61,7 @@ namespace DyadPorts.Core.Previews
                 using (appLock)
                 {
                     // Under the lock, the app must still have the preview judged: a restart in between is a new preview.
-                    var now = recordSamples ? _allocator.ReadState(null, log, ct) : _allocator.Store.Peek();
+                    var now = recordSamples ? _allocator.ReadState(log, ct) : _allocator.Ledger.Peek();
                     if (now == null || !now.Allocations.TryGetValue(record.AppId, out var current) ||
                         current.ContainerId != record.ContainerId || current.ProcessId != record.ProcessId)
                     {
@@ -122,7 +122,7 @@ namespace DyadPorts.Core.Previews
             {
                 try
                 {
-                    var bytes = _allocator.Engine.NetworkBytes(record.ContainerId, ct);
+                    var bytes = _allocator.Engine.Engine.NetworkBytes(record.ContainerId, ct);
                     if (bytes == null)
                     {
                         log.Verbose($"App {record.AppId}: the engine reports no network counters for its container; it is never judged idle on a guess.");
@@ -162,12 +162,12 @@ namespace DyadPorts.Core.Previews
 
         private void Remember(string appId, ActivitySample sample, IOperationLog log)
         {
-            _allocator.Store.Update(state =>
+            _allocator.Ledger.Transact(state =>
             {
                 if (sample == null) state.Activity.Remove(appId);
                 else if (state.Allocations.ContainsKey(appId)) state.Activity[appId] = sample;
                 return 0;
-            }, id => _allocator.Recover(null, id, log, CancellationToken.None), log, CancellationToken.None);
+            }, log, CancellationToken.None);
         }
 
         private static string Format(TimeSpan span) => span.ToString(span.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture);

@@ -6,6 +6,7 @@ using System.Threading;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
+using DyadPorts.Core.Ledger;
 using DyadPorts.Core.State;
 
 namespace DyadPorts.Core.Previews
@@ -19,21 +20,24 @@ namespace DyadPorts.Core.Previews
     public sealed class PreviewLauncher
     {
         private readonly PortAllocator _allocator;
+        private readonly IAllocationLedger _ledger;
         private readonly IPreviewHost _host;
+        private readonly IPreviewHost _processes;
 
-        public PreviewLauncher(PortAllocator allocator)
+        /// <summary>The launcher with the allocator's own hosts: its engine's containers, or host processes beside its state.</summary>
+        public PreviewLauncher(PortAllocator allocator) : this(allocator, PreviewHosts.For(allocator), PreviewHosts.Processes(allocator))
         {
-            _allocator = allocator;
-            _host = allocator.Engine != null
-                ? new ContainerPreviewHost(allocator.Engine, allocator.Kind)
-                : (IPreviewHost)new ProcessPreviewHost(allocator.Store);
         }
 
-        /// <summary>Runs after a port is chosen and before the preview is launched on it. Tests use it to lose a race for real.</summary>
-        internal Action<int> BeforeStart { get; set; }
-
-        /// <summary>Runs after the preview is launched and before it is recorded. Tests use it to change the state mid-start.</summary>
-        internal Action<int> AfterLaunch { get; set; }
+        /// <param name="host">Where this launcher's previews run.</param>
+        /// <param name="processes">The process host, which stops an app's recorded process preview when a container replaces it.</param>
+        internal PreviewLauncher(PortAllocator allocator, IPreviewHost host, IPreviewHost processes)
+        {
+            _allocator = allocator;
+            _ledger = allocator.Ledger;
+            _host = host;
+            _processes = processes;
+        }
 
         /// <summary>How long a second start of the same app waits for the first one, beyond the first one's own timeout.</summary>
         internal static readonly TimeSpan AppLockMargin = TimeSpan.FromMinutes(2);
@@ -56,39 +60,45 @@ namespace DyadPorts.Core.Previews
         }
 
         /// <summary>
-        /// One start (or stop) per app at a time, across threads, runspaces and processes: a lock file beside the
-        /// state, released by the kernel when its holder dies. The second caller then finds the first one's preview.
+        /// One start (or stop) per app at a time, across threads, runspaces and processes (<see cref="IAllocationLedger.LockApp"/>).
+        /// The second caller then finds the first one's preview.
         /// </summary>
         internal IDisposable LockApp(string appId, TimeSpan timeout, IOperationLog log, CancellationToken ct)
         {
             log.Verbose($"App {appId}: taking its start lock.");
-            return _allocator.Store.LockBeside("app-" + appId, timeout, (path, t) =>
+            return _ledger.LockApp(appId, timeout, (path, t) =>
                 new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, appId,
                     $"Another start or stop of app {appId} has held its lock ('{path}') for {t.TotalSeconds:0} s. Try again when it has finished; the lock goes away when that process ends."), ct);
         }
 
+        /// <summary>
+        /// The start, in order: one snapshot and one read (no lock while the state is sound), reuse or clear, then
+        /// per attempt a reservation (lock 1) and the record of what was launched (lock 2). Decisions made on the way
+        /// (previews replaced, races lost, orphans removed) ride along with the next transaction.
+        /// </summary>
         private Preview StartLocked(PreviewRequest request, IOperationLog log, CancellationToken ct)
         {
             var appId = request.AppId;
             var snapshot = _allocator.TakeSnapshot(log, ct);
-            var state = _allocator.ReadState(snapshot, log, ct);
+            var state = _allocator.ReadState(log, ct);
+            var pending = new List<PortEvent>();
 
             var running = _host.ReuseOrClear(appId, state, snapshot, log, ct, out var cleared);
             if (running == null && _host.Kind != EngineKind.Process && state.Allocations.TryGetValue(appId, out var had) && had.ProcessId != null)
             {
                 // The app's process preview is replaced by a container: stopped now (only if provably ours), never left unmanaged.
-                var stopped = ProcessPreviewHost.StopRecorded(had, log);
-                _allocator.Journal(log, new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = had.Port, ProcessId = had.ProcessId, Reason = stopped?.State ?? "process" });
+                var stopped = _processes.Stop(appId, had, state, EngineSnapshot.None, remove: true, log, ct);
+                pending.Add(new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = had.Port, ProcessId = had.ProcessId, Reason = stopped?.State ?? "process" });
             }
             if (cleared)
             {
                 // Every container of the app in the snapshot was removed (stopped, or running but unhealthy).
-                _allocator.Journal(log, snapshot.ForApp(appId, state)
-                    .Select(c => new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = c.TcpHostPorts.Cast<int?>().FirstOrDefault(), ContainerId = c.Id, Reason = c.IsRunning ? "unhealthy" : c.State }).ToArray());
+                pending.AddRange(snapshot.ForApp(appId, state)
+                    .Select(c => new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = c.TcpHostPorts.Cast<int?>().FirstOrDefault(), ContainerId = c.Id, Reason = c.IsRunning ? "unhealthy" : c.State }));
             }
             if (running != null)
             {
-                running.Port = _allocator.RecordRunning(appId, FindContainer(snapshot, running.ContainerId) ?? Summary(running), log, ct);
+                running.Port = _allocator.RecordRunning(appId, FindContainer(snapshot, running.ContainerId) ?? Summary(running), pending, log, ct);
                 running.Url = ReadinessWaiter.Url(UrlHost, running.Port);
                 log.Verbose($"App {appId}: its preview already runs on port {running.Port}; nothing started.");
                 return running;
@@ -106,11 +116,11 @@ namespace DyadPorts.Core.Previews
                 ct.ThrowIfCancellationRequested();
                 if (fresh || attempt > 1) snapshot = _allocator.TakeSnapshot(log, ct);
                 fresh = false;
-                if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, log, ct);
+                if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, pending, log, ct);
 
-                var port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, out var before, log, ct);
+                var port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, pending.ToArray(), out var before, log, ct);
+                pending.Clear();
                 if (!reservedOnce) { previous = before; reservedOnce = true; } // what the app had before this start
-                BeforeStart?.Invoke(port);
                 log.Verbose($"App {appId}: attempt {attempt} of {request.MaxRetries}: starting on port {port}.");
                 LaunchedPreview launched;
                 try
@@ -120,20 +130,20 @@ namespace DyadPorts.Core.Previews
                 catch (PortTakenException e)
                 {
                     lost.Add(port);
-                    _allocator.Journal(log, new PortEvent { Kind = PortEventKind.RaceLost, AppId = appId, Port = port, HeldBy = e.Message });
+                    pending.Add(new PortEvent { Kind = PortEventKind.RaceLost, AppId = appId, Port = port, HeldBy = e.Message });
                     log.Verbose($"App {appId}: {(_host.Kind == EngineKind.Process ? "the last-moment probe" : "the engine")} refused port {port} ({e.Message}); it was taken after the check. Trying the next port.");
                     continue;
                 }
                 catch (Exception e)
                 {
-                    _allocator.ReleaseIfOwned(appId, port, null, null, log, previous);
-                    throw Failed(Mapped(e, request, port), appId, port, null, null, log);
+                    var failure = Mapped(e, request, port);
+                    _allocator.ReleaseIfOwned(appId, port, null, null, log, previous, Failure(failure, appId, port, null, null));
+                    throw failure;
                 }
 
                 try
                 {
-                    AfterLaunch?.Invoke(port);
-                    if (!_allocator.RecordPreview(appId, port, launched.ContainerId, launched.ContainerId != null ? request.Image : null, launched.ProcessId, launched.ProcessStartedAt, log, ct))
+                    if (!_allocator.RecordPreview(appId, port, launched, launched.ContainerId != null ? request.Image : null, log, ct))
                     {
                         _host.Discard(launched, state.StateId, log);
                         lost.Add(port);
@@ -153,39 +163,35 @@ namespace DyadPorts.Core.Previews
                 catch (Exception e)
                 {
                     _host.Discard(launched, state.StateId, log);
-                    _allocator.ReleaseIfOwned(appId, port, launched.ContainerId, launched.ProcessId, log, previous);
-                    throw Failed(Mapped(e, request, port), appId, port, launched.ContainerId, launched.ProcessId, log);
+                    var failure = Mapped(e, request, port);
+                    _allocator.ReleaseIfOwned(appId, port, launched.ContainerId, launched.ProcessId, log, previous, Failure(failure, appId, port, launched.ContainerId, launched.ProcessId));
+                    throw failure;
                 }
             }
 
-            if (lastPort > 0) _allocator.ReleaseIfOwned(appId, lastPort, null, null, log, previous);
-            throw Failed(new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, request.AppId,
+            var exhausted = new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, request.AppId,
                 $"App {request.AppId}: {request.MaxRetries} port(s) in a row ({string.Join(", ", lost.OrderBy(p => p))}) were taken between the check and the start. " +
-                "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange. The app holds no allocation from this start."),
-                appId, lastPort, null, null, log);
+                "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange. The app holds no allocation from this start.");
+            if (lastPort > 0) _allocator.ReleaseIfOwned(appId, lastPort, null, null, log, previous, pending.Concat(Failure(exhausted, appId, lastPort, null, null)).ToArray());
+            throw exhausted;
         }
 
-        /// <summary>Journals a failed start (best effort: a state that cannot be written must not hide the start's own error).</summary>
-        private Exception Failed(Exception e, string appId, int port, string containerId, int? processId, IOperationLog log)
-        {
-            if (e is OperationCanceledException || (e is DyadPortsException d && d.IsTerminating)) return e;
-            try
-            {
-                _allocator.Journal(log, new PortEvent { Kind = PortEventKind.PreviewFailed, AppId = appId, Port = port, ContainerId = containerId, ProcessId = processId, Reason = (e as DyadPortsException)?.ErrorId ?? e.GetType().Name });
-            }
-            catch (DyadPortsException) { /* the start's own error is what the user needs */ }
-            return e;
-        }
+        /// <summary>A failed start's journal line, recorded with the release that cleans up after it; none for a cancellation or a terminating failure.</summary>
+        private static PortEvent[] Failure(Exception e, string appId, int port, string containerId, int? processId) =>
+            e is OperationCanceledException || (e is DyadPortsException d && d.IsTerminating)
+                ? Array.Empty<PortEvent>()
+                : new[] { new PortEvent { Kind = PortEventKind.PreviewFailed, AppId = appId, Port = port, ContainerId = containerId, ProcessId = processId, Reason = (e as DyadPortsException)?.ErrorId ?? e.GetType().Name } };
 
         /// <summary>AUTO_KILL_PORT: orphans chosen under the lock, removed without it; the reservation that follows re-checks.</summary>
-        private EngineSnapshot ReclaimOrphans(PreviewRequest request, ISet<int> lost, EngineSnapshot snapshot, IOperationLog log, CancellationToken ct)
+        /// <remarks>The removals are journaled with the reservation that follows (<paramref name="pending"/>).</remarks>
+        private EngineSnapshot ReclaimOrphans(PreviewRequest request, ISet<int> lost, EngineSnapshot snapshot, List<PortEvent> pending, IOperationLog log, CancellationToken ct)
         {
-            var orphans = _allocator.Orphans(request.AppId, request.Range, lost, snapshot, log, ct);
+            var orphans = _allocator.Orphans(request.AppId, request.Range, lost, snapshot, _allocator.ReadState(log, ct), log);
             if (orphans.Count == 0) return snapshot;
             var gone = _host.Reclaim(orphans, log, ct);
             if (gone.Count == 0) return snapshot;
-            _allocator.Journal(log, orphans.Where(o => gone.Contains(o.Container.Id))
-                .Select(o => new PortEvent { Kind = PortEventKind.OrphanRemoved, AppId = o.Container.AppId, Port = o.Port, ContainerId = o.Container.Id, Reason = $"AUTO_KILL_PORT for app {request.AppId}" }).ToArray());
+            pending.AddRange(orphans.Where(o => gone.Contains(o.Container.Id))
+                .Select(o => new PortEvent { Kind = PortEventKind.OrphanRemoved, AppId = o.Container.AppId, Port = o.Port, ContainerId = o.Container.Id, Reason = $"AUTO_KILL_PORT for app {request.AppId}" }));
             return snapshot.Without(gone);
         }
 
@@ -225,31 +231,43 @@ namespace DyadPorts.Core.Previews
 
         internal Preview StopLocked(string appId, bool remove, bool keepAllocation, string reason, IOperationLog log, CancellationToken ct)
         {
+            var snapshot = _allocator.TakeSnapshot(log, ct);
+            var state = _allocator.ReadState(log, ct);
+            state.Allocations.TryGetValue(appId, out var record);
+            if (record?.ContainerId != null && record.EngineEndpoint != null && !EngineHost.SameEngine(record.EngineEndpoint, _allocator.Endpoint))
             {
-                var snapshot = _allocator.TakeSnapshot(log, ct);
-                var state = _allocator.ReadState(snapshot, log, ct);
-                state.Allocations.TryGetValue(appId, out var record);
-                if (record?.ContainerId != null && record.EngineEndpoint != null && !string.Equals(record.EngineEndpoint, _allocator.Endpoint, StringComparison.Ordinal))
-                {
-                    // Its container lives on another engine: stopping nothing here and releasing its port would
-                    // leave it running without a record, and make it an orphan later.
-                    throw new DyadPortsException(ErrorIds.PreviewOnOtherEngine, FailureCategory.InvalidOperation, appId,
-                        $"App {appId}'s preview is container {record.ContainerId.Substring(0, Math.Min(12, record.ContainerId.Length))} of the engine at '{record.EngineEndpoint}', " +
-                        $"not of {(_allocator.Endpoint == null ? "the process engine" : $"'{_allocator.Endpoint}'")}. Nothing was stopped or released. Run it again with -EngineEndpoint {record.EngineEndpoint}.");
-                }
-                var result = _host.Stop(appId, record, state, snapshot, remove, log, ct);
-                if (_host.Kind != EngineKind.Process && record?.ProcessId != null)
-                {
-                    result = ProcessPreviewHost.StopRecorded(record, log) ?? result;
-                }
-                if (record == null && result == null) return null;
-                result = result ?? new Preview { AppId = appId, Port = record.Port, Engine = record.Engine, State = "stopped" };
-                result.EngineEndpoint = result.EngineEndpoint ?? _allocator.Endpoint;
-                result.Url = result.Port > 0 ? ReadinessWaiter.Url(UrlHost, result.Port) : null;
-                _allocator.Journal(log, new PortEvent { Kind = PortEventKind.PreviewStopped, AppId = appId, Port = result.Port, ContainerId = result.ContainerId, ProcessId = result.ProcessId, Reason = reason ?? (remove ? "removed" : result.State) });
-                if (!keepAllocation && record != null) _allocator.Release(appId, log, ct, reason ?? "preview stopped");
-                return result;
+                // Its container lives on another engine: stopping nothing here and releasing its port would
+                // leave it running without a record, and make it an orphan later.
+                throw new DyadPortsException(ErrorIds.PreviewOnOtherEngine, FailureCategory.InvalidOperation, appId,
+                    $"App {appId}'s preview is container {record.ContainerId.Substring(0, Math.Min(12, record.ContainerId.Length))} of the engine at '{record.EngineEndpoint}', " +
+                    $"not of {(_allocator.Endpoint == null ? "the process engine" : $"'{_allocator.Endpoint}'")}. Nothing was stopped or released. Run it again with -EngineEndpoint {record.EngineEndpoint}.");
             }
+            var result = _host.Stop(appId, record, state, snapshot, remove, log, ct);
+            if (_host.Kind != EngineKind.Process && record?.ProcessId != null)
+            {
+                result = _processes.Stop(appId, record, state, EngineSnapshot.None, remove, log, ct) ?? result;
+            }
+            if (record == null && result == null) return null;
+            result = result ?? new Preview { AppId = appId, Port = record.Port, Engine = record.Engine, State = "stopped" };
+            result.EngineEndpoint = result.EngineEndpoint ?? _allocator.Endpoint;
+            result.Url = result.Port > 0 ? ReadinessWaiter.Url(UrlHost, result.Port) : null;
+            var stopped = new PortEvent { Kind = PortEventKind.PreviewStopped, AppId = appId, Port = result.Port, ContainerId = result.ContainerId, ProcessId = result.ProcessId, Reason = reason ?? (remove ? "removed" : result.State) };
+            // One transaction: the stop is journaled with the release, or alone when the allocation stays.
+            if (!keepAllocation && record != null) _allocator.Release(appId, log, ct, reason ?? "preview stopped", new[] { stopped });
+            else _allocator.Journal(log, ct, stopped);
+            return result;
         }
+    }
+
+    /// <summary>The preview hosts an allocator implies: its engine's containers, or host processes beside its state.</summary>
+    internal static class PreviewHosts
+    {
+        public static IPreviewHost For(PortAllocator allocator) =>
+            allocator.Engine.Engine != null ? new ContainerPreviewHost(allocator.Engine.Engine, allocator.Kind) : Processes(allocator);
+
+        public static IPreviewHost Processes(PortAllocator allocator) =>
+            allocator.Ledger is FileLedger file
+                ? new ProcessPreviewHost(file.Store)
+                : throw new NotSupportedException("Process previews keep their logs beside a file state.");
     }
 }

@@ -5,6 +5,7 @@ using System.Threading;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
+using DyadPorts.Core.Ledger;
 using DyadPorts.Core.State;
 
 namespace DyadPorts.Core.Session
@@ -27,13 +28,27 @@ namespace DyadPorts.Core.Session
 
         public Func<string, string> Environment { get; }
 
+        /// <summary>The settings of one command, resolved from this session's environment.</summary>
+        public DyadSettings Settings() => new DyadSettings(Environment);
+
+        /// <summary>The history of the state the settings name (no engine is needed to read it).</summary>
+        public static System.Collections.Generic.IReadOnlyList<PortEvent> History(DyadSettings settings, IOperationLog log) =>
+            new FileLedger(new StateStore(settings.StatePath), null).History(log);
+
         public StateStore Store() => new StateStore(StateStore.ResolvePath(Environment));
 
         public EngineTarget Resolve(EngineKind engine, string endpoint) =>
             EngineResolver.Resolve(engine, endpoint, Environment, SocketAnswers);
 
         /// <summary>An allocator over the resolved engine. Explicitly chosen engines must answer; Auto falls back to the process engine with a warning.</summary>
-        public PortAllocator Allocator(EngineKind engine, string endpoint, IOperationLog log, CancellationToken cancellationToken)
+        public PortAllocator Allocator(EngineKind engine, string endpoint, IOperationLog log, CancellationToken cancellationToken) =>
+            Allocator(Settings(), engine, endpoint, log, cancellationToken);
+
+        /// <summary>
+        /// The parts of one command, put together here and nowhere else: the engine's snapshots, the file ledger with
+        /// its recovery (the command's own engine, or one found only when a rebuild is needed), and the host probe.
+        /// </summary>
+        public PortAllocator Allocator(DyadSettings settings, EngineKind engine, string endpoint, IOperationLog log, CancellationToken cancellationToken)
         {
             var target = Resolve(engine, endpoint);
             if (!target.IsContainerEngine)
@@ -44,24 +59,37 @@ namespace DyadPorts.Core.Session
                                 "Set CONTAINERIZATION_ENGINE, DOCKER_HOST or -EngineEndpoint to use a container engine.");
                 }
                 log.Verbose($"Engine: Process ({target.Reason}).");
-                return new PortAllocator(Store(), null, EngineKind.Process, recoveryEngine: ct => RecoveryAllocator(log, ct)) { EngineFor = RecordEngine };
+                return Compose(settings, new EngineSnapshots(null, EngineKind.Process), (l, ct) => FindRecoveryEngine(l, ct));
             }
             var client = Engine(target);
             var kind = client.Kind(cancellationToken);
             log.Verbose($"Engine: {kind} at {client.Endpoint} ({target.Reason}){(target.Tls == null ? "" : $", TLS files {target.Tls}")}.");
-            return new PortAllocator(Store(), client, kind) { EngineFor = RecordEngine };
+            return Compose(settings, new EngineSnapshots(client, kind), null);
+        }
+
+        /// <summary>
+        /// For commands that only change the ledger (Remove-DyadPortAllocation): no engine is resolved unless the
+        /// state must be rebuilt, and then the one <paramref name="engine"/>/<paramref name="endpoint"/> name.
+        /// </summary>
+        public PortAllocator LedgerOnly(DyadSettings settings, EngineKind engine, string endpoint, IOperationLog log) =>
+            Compose(settings, new EngineSnapshots(null, EngineKind.Process), (l, ct) => Allocator(settings, engine, endpoint, l, ct).Engine);
+
+        private PortAllocator Compose(DyadSettings settings, EngineSnapshots engine, Func<IOperationLog, CancellationToken, EngineSnapshots> findRecoveryEngine)
+        {
+            var store = new StateStore(settings.StatePath);
+            var ledger = new FileLedger(store, new LabelledContainerRecovery(engine, findRecoveryEngine, store.Path));
+            return new PortAllocator(ledger, engine, settings.HostProbe(engine.Endpoint)) { EngineFor = RecordEngine };
         }
 
         /// <summary>The client for an endpoint a record names (another host's), with the TLS files the environment or a context has for it.</summary>
         public ContainerEngine RecordEngine(string endpoint) =>
             Engine(new EngineTarget(EngineKind.Auto, endpoint, true, "an allocation's endpoint", EngineResolver.TlsFor(endpoint, Environment)));
 
-        /// <summary>One client per endpoint and TLS files, reused for the life of the session.</summary>
         /// <summary>
         /// For rebuilding a state when the command itself runs without a container engine: the first container
         /// engine that answers (Auto, then podman's and docker's own rules), or null when none does.
         /// </summary>
-        public PortAllocator RecoveryAllocator(IOperationLog log, CancellationToken cancellationToken)
+        public EngineSnapshots FindRecoveryEngine(IOperationLog log, CancellationToken cancellationToken)
         {
             foreach (var kind in new[] { EngineKind.Auto, EngineKind.Podman, EngineKind.Docker })
             {
@@ -72,11 +100,12 @@ namespace DyadPorts.Core.Session
                 var client = Engine(target);
                 if (!client.Answers(cancellationToken)) continue;
                 log.Verbose($"Rebuilding the state from the {target.Kind} engine at {client.Endpoint} ({target.Reason}).");
-                return new PortAllocator(Store(), client, client.Kind(cancellationToken)) { EngineFor = RecordEngine };
+                return new EngineSnapshots(client, client.Kind(cancellationToken));
             }
             return null;
         }
 
+        /// <summary>One client per endpoint and TLS files, reused for the life of the session.</summary>
         public ContainerEngine Engine(EngineTarget target) =>
             _engines.GetOrAdd(Key(target.Endpoint, target.Tls), _ => new ContainerEngine(target.Endpoint, target.Kind, target.Tls));
 

@@ -129,6 +129,29 @@ namespace DyadPorts.Core.State
             }
         }
 
+        /// <summary>
+        /// As <see cref="Peek"/>, but only a document that needs nothing done to it: current version, a state id and
+        /// no malformed record. Null sends the caller to the locked path, which migrates, repairs or recovers.
+        /// </summary>
+        internal StateDocument PeekSound()
+        {
+            try
+            {
+                var text = ReadText(out var isFolder);
+                if (text == null || isFolder) return null;
+                var document = Parse(text, out _, out var dropped);
+                return document != null && dropped.Count == 0 && document.Version == StateDocument.CurrentVersion && !string.IsNullOrEmpty(document.StateId) ? document : null;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is DyadPortsException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>A deep copy, through the file format itself.</summary>
+        internal static StateDocument Clone(StateDocument document) =>
+            Parse(JsonConvert.SerializeObject(document, Json), out _, out _);
+
         private StateDocument ReadOrRecover(Func<string, StateDocument> rebuild, IOperationLog log, out bool mustWrite)
         {
             mustWrite = false;

@@ -25,7 +25,7 @@ namespace DyadPorts.Commands
         protected override void End()
         {
             var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-            var range = Core.Allocation.PortRange.Resolve(PortRange, Session.Environment);
+            var range = Settings.RangeOr(PortRange);
             if (!ShouldProcess(path, $"Write DyadPorts metrics for {range}")) return;
             var usage = Allocator.Usage(range, Log, CancellationToken);
             PrometheusText.WriteAtomically(path, PrometheusText.Build(usage));

@@ -14,7 +14,7 @@ namespace DyadPorts.Commands
 
         protected override void End()
         {
-            var range = Core.Allocation.PortRange.Resolve(PortRange, Session.Environment);
+            var range = Settings.RangeOr(PortRange);
             WriteObject(Allocator.Usage(range, Log, CancellationToken));
         }
     }

@@ -26,8 +26,7 @@ namespace DyadPorts.Commands
         {
             // Releasing reads and writes only the state file. The engine is resolved only if the state must be
             // rebuilt (a corrupt or missing file): then from its labelled containers, never from nothing.
-            var allocator = _releaser ?? (_releaser = new Core.Allocation.PortAllocator(Session.Store(), null, EngineKind.Process,
-                recoveryEngine: ct => Session.Allocator(Engine, EngineEndpoint, Log, ct)));
+            var allocator = _releaser ??= Session.LedgerOnly(Settings, Engine, EngineEndpoint, Log);
             ForEachInput(AppId, appId =>
             {
                 if (!ShouldProcess($"app {appId}", "Release its port allocation")) return;

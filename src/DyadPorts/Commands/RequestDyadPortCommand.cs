@@ -26,7 +26,7 @@ namespace DyadPorts.Commands
 
         protected override void Process()
         {
-            var range = Core.Allocation.PortRange.Resolve(PortRange, Session.Environment);
+            var range = Settings.RangeOr(PortRange);
             if (!ShouldProcess($"app {AppId}", $"Allocate a port in {range}")) return;
             WriteObject(Allocator.Request(AppId, range, Force, Log, CancellationToken));
         }

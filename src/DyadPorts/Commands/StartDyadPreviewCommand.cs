@@ -61,24 +61,21 @@ namespace DyadPorts.Commands
         protected override void Process()
         {
             var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? SessionState.Path.CurrentFileSystemLocation.Path : Path);
-            var env = Session.Environment;
             var request = new PreviewRequest
             {
                 AppId = AppId,
                 Path = path,
-                Image = Image ?? NonEmpty(env(PreviewRequest.ImageVariable)) ?? PreviewRequest.DefaultImage,
+                Image = Image ?? Settings.Image,
                 Command = Command,
-                Range = Core.Allocation.PortRange.Resolve(PortRange, env),
+                Range = Settings.RangeOr(PortRange),
                 MaxRetries = MaxRetries,
-                AutoKillPort = MyInvocation.BoundParameters.ContainsKey(nameof(AutoKillPort)) ? AutoKillPort.IsPresent : EnvironmentFlags.Parse(env("AUTO_KILL_PORT")) == true,
+                AutoKillPort = MyInvocation.BoundParameters.ContainsKey(nameof(AutoKillPort)) ? AutoKillPort.IsPresent : Settings.AutoKillPort,
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
                 NoWait = NoWait,
-                Limits = ResourceLimits.Parse(env(ResourceLimits.CpuVariable), env(ResourceLimits.MemoryVariable)),
+                Limits = Settings.Limits,
             };
             if (!ShouldProcess($"app {AppId}", $"Start a preview of '{path}' on a free port in {request.Range}")) return;
             WriteObject(new PreviewLauncher(Allocator).Start(request, Log, CancellationToken));
         }
-
-        private static string NonEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
     }
 }

@@ -16,7 +16,12 @@ namespace DyadPorts.Infrastructure
     {
         private readonly CancellationTokenSource _cancellation = new CancellationTokenSource();
 
+        private DyadSettings _settings;
+
         protected static DyadSession Session => DyadSession.Current;
+
+        /// <summary>This command's settings, resolved once from the session's environment on first use.</summary>
+        protected DyadSettings Settings => _settings ??= Session.Settings();
         protected CancellationToken CancellationToken => _cancellation.Token;
 
         protected override void StopProcessing() => CancelUnlessDisposed();

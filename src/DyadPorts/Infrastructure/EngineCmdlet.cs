@@ -18,6 +18,6 @@ namespace DyadPorts.Infrastructure
         public string EngineEndpoint { get; set; }
 
         /// <summary>Resolved once per command invocation, on first use: importing the module calls no engine.</summary>
-        protected PortAllocator Allocator => _allocator ?? (_allocator = Session.Allocator(Engine, EngineEndpoint, Log, CancellationToken));
+        protected PortAllocator Allocator => _allocator ?? (_allocator = Session.Allocator(Settings, Engine, EngineEndpoint, Log, CancellationToken));
     }
 }

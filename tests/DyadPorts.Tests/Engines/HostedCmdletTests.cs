@@ -74,8 +74,8 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, engine.Engine, engine.Kind));
-            launcher.BeforeStart = port => engine.Run(TestRun.App($"thief-{port}"), port);
+            var launcher = new StartHooks { BeforeLaunch = port => engine.Run(TestRun.App($"thief-{port}"), port) }
+                .Wrap(new PortAllocator(_temp.Store, engine.Engine, engine.Kind));
             var request = new PreviewRequest
             {
                 AppId = TestRun.App("69"), Path = _temp.Directory, Image = engine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },

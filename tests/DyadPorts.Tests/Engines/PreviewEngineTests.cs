@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.Http;
 using System.Net.Sockets;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
@@ -17,39 +16,28 @@ namespace DyadPorts.Tests.Engines
     public sealed class PreviewEngineTests : IDisposable
     {
         private readonly EngineFixture _engines;
-        private const string Httpd = "httpd -f -p \"$PORT\" -h /app";
-        private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        private readonly TempState _temp = new TempState();
-        private readonly string _app;
+        private readonly PreviewScenario _scenario = new PreviewScenario("hello from the preview");
+        private TempState _temp => _scenario.Temp;
 
         public PreviewEngineTests(EngineFixture engines)
         {
             _engines = engines;
-            _app = Path.Combine(_temp.Directory, "app");
-            Directory.CreateDirectory(_app);
-            File.WriteAllText(Path.Combine(_app, "index.html"), "hello from the preview");
         }
 
-        public void Dispose()
-        {
-            foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
-            _temp.Dispose();
-        }
+        public void Dispose() => _scenario.Dispose();
 
-        private PreviewLauncher Launcher(TestEngine engine) => new PreviewLauncher(new PortAllocator(_temp.Store, engine?.Engine, engine?.Kind ?? EngineKind.Process));
+        private PortAllocator Allocator(TestEngine engine) => _scenario.Allocator(engine);
+        private PreviewLauncher Launcher(TestEngine engine) => _scenario.Launcher(engine);
 
         /// <summary>A preview request for this run's app <paramref name="appId"/> (<see cref="TestRun.App"/>).</summary>
-        private PreviewRequest Request(string appId, TestEngine engine, PortRange range, string command = Httpd) => new PreviewRequest
+        private PreviewRequest Request(string appId, TestEngine engine, PortRange range, string command = null)
         {
-            AppId = TestRun.App(appId),
-            Path = _app,
-            Image = engine?.Image,
-            Command = new[] { command },
-            Range = range,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+            var request = _scenario.Request(TestRun.App(appId), engine, range.First, range.Last);
+            if (command != null) request.Command = new[] { command };
+            return request;
+        }
 
-        private static string Get(int port) => Http.GetStringAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult();
+        private static string Get(int port) => PreviewScenario.Get(port);
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
@@ -102,14 +90,16 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _engines.Get(name);
             engine.CleanUp();
-            var launcher = Launcher(engine);
             var grabbed = false;
-            launcher.BeforeStart = port =>
+            var launcher = new StartHooks
             {
-                if (grabbed) return;
-                grabbed = true;
-                engine.Run(TestRun.App("thief"), port); // another container takes the port after our check
-            };
+                BeforeLaunch = port =>
+                {
+                    if (grabbed) return;
+                    grabbed = true;
+                    engine.Run(TestRun.App("thief"), port); // another container takes the port after our check
+                },
+            }.Wrap(Allocator(engine));
             var log = new RecordingLog();
             var preview = launcher.Start(Request("62", engine, new PortRange(21340, 21350)), log, default);
             Assert.Equal(21341, preview.Port);
@@ -127,7 +117,7 @@ namespace DyadPorts.Tests.Engines
             engine.CleanUp();
             var unlabelled = engine.Run(TestRun.App("unlabelled"), 21360, start: false);
             // The state exists and gives "old" nothing: its container is an orphan of this state (the seed's zombie).
-            new PortAllocator(_temp.Store, engine.Engine, engine.Kind).Request(TestRun.App("other"), new PortRange(21366, 21366), false, NullOperationLog.Instance, default);
+            Allocator(engine).Request(TestRun.App("other"), new PortRange(21366, 21366), false, NullOperationLog.Instance, default);
             var stale = engine.RunManaged(TestRun.App("old"), 21361, start: false, stateId: _temp.Store.DerivedStateId);
             var request = Request("63", engine, new PortRange(21360, 21365));
             request.AutoKillPort = true;
@@ -220,7 +210,7 @@ namespace DyadPorts.Tests.Engines
                 Assert.NotNull(preview.ProcessId);
                 Assert.Equal("hello from the preview", Get(21411).Trim());
 
-                var allocation = new PortAllocator(_temp.Store, null, EngineKind.Process).Get(id => id == TestRun.App("68"), NullOperationLog.Instance, default).Single();
+                var allocation = Allocator(null).Get(id => id == TestRun.App("68"), NullOperationLog.Instance, default).Single();
                 Assert.Equal(AllocationStatus.Active, allocation.Status);
                 Assert.Equal(preview.Port, Launcher(null).Start(request, NullOperationLog.Instance, default).Port); // idempotent
 
@@ -232,6 +222,55 @@ namespace DyadPorts.Tests.Engines
             {
                 listener.Stop();
             }
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_start_keeps_the_port_its_app_holds_while_it_is_free_and_takes_the_state_lock_twice(string name)
+        {
+            var engine = _engines.Get(name);
+            var range = new PortRange(21420, 21425);
+            var app = TestRun.App("keep");
+            var other = TestRun.App("keep-other");
+            Allocator(engine).Request(other, range, false, NullOperationLog.Instance, default);
+            Assert.Equal(21421, Allocator(engine).Request(app, range, false, NullOperationLog.Instance, default).Port);
+            Allocator(engine).Release(other, NullOperationLog.Instance, default); // 21420 is free again
+
+            var allocator = Allocator(engine);
+            var started = new PreviewLauncher(allocator).Start(Request("keep", engine, range), NullOperationLog.Instance, default);
+            Assert.Equal(21421, started.Port);
+            Assert.Equal("hello from the preview", Get(21421));
+            Assert.Equal(2, allocator.Ledger.LockCycles); // reserve, then record: the read before them takes no lock
+
+            // Stop -KeepAllocation promises that the port stays reserved: the next start comes back to it.
+            Launcher(engine).Stop(app, remove: false, keepAllocation: true, NullOperationLog.Instance, default);
+            Assert.Equal(21421, Launcher(engine).Start(Request("keep", engine, range), NullOperationLog.Instance, default).Port);
+            var history = allocator.Ledger.History(NullOperationLog.Instance).Where(e => e.AppId == app).ToList();
+            Assert.DoesNotContain(history, e => e.Kind == PortEventKind.Moved);
+            Assert.DoesNotContain(history, e => e.Reason == "-Force");
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_start_moves_only_when_the_port_its_app_holds_is_taken_and_records_no_Force(string name)
+        {
+            var engine = _engines.Get(name);
+            var range = new PortRange(21430, 21435);
+            var app = TestRun.App("taken");
+            var other = TestRun.App("taken-other");
+            Allocator(engine).Request(other, range, false, NullOperationLog.Instance, default);
+            Assert.Equal(21431, Allocator(engine).Request(app, range, false, NullOperationLog.Instance, default).Port);
+            Allocator(engine).Release(other, NullOperationLog.Instance, default);
+            engine.Run(TestRun.App("taken-thief"), 21431); // someone else's container on the app's port
+
+            var log = new RecordingLog();
+            var started = Launcher(engine).Start(Request("taken", engine, range), log, default);
+            Assert.Equal(21430, started.Port);
+            Assert.Contains(log.Warnings, w => w.Contains("port 21431 is held by", StringComparison.Ordinal));
+            var moved = Assert.Single(Allocator(engine).Ledger.History(NullOperationLog.Instance), e => e.AppId == app && e.Kind == PortEventKind.Moved);
+            Assert.Equal((21431, 21430), (moved.PreviousPort, moved.Port));
+            Assert.NotNull(moved.HeldBy);
+            Assert.NotEqual("-Force", moved.Reason);
         }
     }
 }

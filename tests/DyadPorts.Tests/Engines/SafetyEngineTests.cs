@@ -7,6 +7,7 @@ using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using DyadPorts.Core.Ledger;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
@@ -169,7 +170,8 @@ namespace DyadPorts.Tests.Engines
             File.WriteAllText(_temp.StatePath, "{ truncated");
 
             // Remove-DyadPortAllocation's allocator: no engine of its own, the engine resolved only to recover.
-            var releaser = new PortAllocator(_temp.Store, null, EngineKind.Process, recoveryEngine: _ => Allocator(engine));
+            var releaser = new PortAllocator(_temp.Store, null, EngineKind.Process,
+                recovery: new LabelledContainerRecovery(null, (_, _) => Allocator(engine).Engine, _temp.StatePath));
             var log = new RecordingLog();
             Assert.Equal(21561, releaser.Release(drop, log, default).Port);
             var state = _temp.Store.Peek();
@@ -203,8 +205,7 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = TestEngine.Get(name);
             var app = TestRun.App("vanish");
-            var launcher = Launcher(engine);
-            launcher.AfterLaunch = _ => Allocator(engine).Release(app, NullOperationLog.Instance, default);
+            var launcher = new StartHooks { AfterLaunch = _ => Allocator(engine).Release(app, NullOperationLog.Instance, default) }.Wrap(Allocator(engine));
             var preview = launcher.Start(Request(app, engine, 21580, 21585), new RecordingLog(), default);
             var record = _temp.Store.Peek().Allocations[app];
             Assert.Equal((preview.Port, preview.ContainerId), (record.Port, record.ContainerId));
@@ -218,14 +219,16 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var app = TestRun.App("steal");
             var other = TestRun.App("stealer");
-            var launcher = Launcher(engine);
             var stolen = false;
-            launcher.AfterLaunch = port =>
+            var launcher = new StartHooks
             {
-                if (stolen) return;
-                stolen = true;
-                _temp.Store.Update(s => { s.Allocations.Remove(app); s.Allocations[other] = new AllocationRecord { AppId = other, Port = port, Engine = engine.Kind }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
-            };
+                AfterLaunch = port =>
+                {
+                    if (stolen) return;
+                    stolen = true;
+                    _temp.Store.Update(s => { s.Allocations.Remove(app); s.Allocations[other] = new AllocationRecord { AppId = other, Port = port, Engine = engine.Kind }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                },
+            }.Wrap(Allocator(engine));
             var preview = launcher.Start(Request(app, engine, 21590, 21595), new RecordingLog(), default);
             Assert.Equal(21591, preview.Port);
             Assert.Equal(new[] { 21590 }, preview.PortsLostToRaces);
@@ -240,8 +243,7 @@ namespace DyadPorts.Tests.Engines
             var engine = TestEngine.Get(name);
             var app = TestRun.App("cancel");
             using var cts = new CancellationTokenSource();
-            var launcher = Launcher(engine);
-            launcher.AfterLaunch = _ => cts.Cancel();
+            var launcher = new StartHooks { AfterLaunch = _ => cts.Cancel() }.Wrap(Allocator(engine));
             var request = Request(app, engine, 21600, 21605);
             request.Command = new[] { "sleep 30" }; // never answers: the wait would run until cancelled
             Assert.ThrowsAny<OperationCanceledException>(() => launcher.Start(request, new RecordingLog(), cts.Token));
@@ -265,10 +267,9 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = TestEngine.Get(name);
             var app = TestRun.App("fault-" + fault);
-            var launcher = Launcher(engine);
-            launcher.AfterLaunch = port => throw (fault == "engine"
+            var launcher = new StartHooks { AfterLaunch = port => throw (fault == "engine"
                 ? new EngineRefusedException(engine.Endpoint, "inspect container x", HttpStatusCode.InternalServerError, "simulated engine failure", null)
-                : fault == "io" ? new IOException("simulated I/O failure") : (Exception)new KeyNotFoundException("simulated missing key"));
+                : fault == "io" ? new IOException("simulated I/O failure") : (Exception)new KeyNotFoundException("simulated missing key")) }.Wrap(Allocator(engine));
             var e = Assert.IsAssignableFrom<DyadPortsException>(Record.Exception(() => launcher.Start(Request(app, engine, 21625, 21630), new RecordingLog(), default)));
             Assert.Equal(errorId, e.ErrorId);
             Assert.False(e.IsTerminating);

@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using DyadPorts.Core.Availability;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Core.Allocation
+{
+    /// <summary>
+    /// Allocations compared with what runs now: Active, Reserved, Stale or Conflict on a host whose engine answered,
+    /// Unknown on one that did not. Records of the command's own host are judged against its snapshot; each other
+    /// host's against one list call of that host's engine. It reads; it never changes the ledger.
+    /// </summary>
+    public sealed class Reconciler
+    {
+        private readonly Func<string, ContainerEngine> _engineFor;
+
+        /// <param name="engineFor">
+        /// The client for an endpoint a record names (another host's), owned by the caller (the session keeps them); it may
+        /// throw EngineUnreachable (TLS files gone). Null: a client of its own per call, with the TLS files the
+        /// environment names, disposed after the call.
+        /// </param>
+        public Reconciler(Func<string, ContainerEngine> engineFor)
+        {
+            _engineFor = engineFor;
+        }
+
+        /// <summary>
+        /// Every record of <paramref name="state"/> that <paramref name="appIdMatches"/>, reconciled. A host that cannot be
+        /// reached (or whose client cannot even be made) gives its records Unknown and one error to <paramref name="hostUnreachable"/>.
+        /// </summary>
+        public IReadOnlyList<PortAllocation> Reconcile(StateDocument state, Occupancy local, Func<string, bool> appIdMatches, IOperationLog log,
+            Action<DyadPortsException> hostUnreachable, CancellationToken cancellationToken)
+        {
+            var result = new List<PortAllocation>();
+            foreach (var group in state.Allocations.Values.Where(r => appIdMatches(r.AppId)).GroupBy(r => EngineHost.Of(r.EngineEndpoint)))
+            {
+                if (group.Key == local.HostIdentity) result.AddRange(group.Select(r => Reconcile(r, local)));
+                else result.AddRange(OtherHost(group.Key, group.ToList(), state, log, hostUnreachable, cancellationToken));
+            }
+            return result;
+        }
+
+        private List<PortAllocation> OtherHost(string host, IReadOnlyList<AllocationRecord> records, StateDocument state, IOperationLog log, Action<DyadPortsException> hostUnreachable, CancellationToken cancellationToken)
+        {
+            var result = new List<PortAllocation>();
+            var reported = false;
+            foreach (var byEndpoint in records.GroupBy(r => r.EngineEndpoint))
+            {
+                var endpoint = byEndpoint.Key;
+                ContainerEngine own = null;
+                try
+                {
+                    // Made inside the try: TLS files that vanished cost this host's records, not the whole listing.
+                    var engine = _engineFor != null
+                        ? _engineFor(endpoint)
+                        : own = new ContainerEngine(endpoint, EngineKind.Auto, EngineResolver.TlsFor(endpoint, System.Environment.GetEnvironmentVariable));
+                    var snapshot = engine.Snapshot(cancellationToken);
+                    log.Verbose($"Host {host}: engine at {endpoint}: {snapshot.Containers.Count} container(s) listed.");
+                    var occupancy = new Occupancy(snapshot, state, RemoteHostPortProbe.Instance, PreviewProcesses.IsAlive, host);
+                    result.AddRange(byEndpoint.Select(r => Reconcile(r, occupancy)));
+                }
+                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.EngineUnreachable)
+                {
+                    log.Verbose($"Host {host}: its engine at {endpoint} cannot be reached; its {byEndpoint.Count()} allocation(s) are Unknown.");
+                    if (!reported) hostUnreachable?.Invoke(e); // one error per host
+                    reported = true;
+                    result.AddRange(byEndpoint.Select(r => { var a = ToAllocation(r); a.Status = AllocationStatus.Unknown; return a; }));
+                }
+                finally
+                {
+                    own?.Dispose();
+                }
+            }
+            return result;
+        }
+
+        /// <summary>Active, Reserved, Stale or Conflict: the allocation compared with what runs now.</summary>
+        public static PortAllocation Reconcile(AllocationRecord record, Occupancy occupancy)
+        {
+            var allocation = ToAllocation(record);
+            var own = occupancy.Engine.ForApp(record.AppId, occupancy.State).ToList();
+            var live = own.FirstOrDefault(c => c.IsRunning && c.TcpHostPorts.Contains(record.Port));
+            if (live != null || occupancy.OwnProcessListens(record.Port, record.AppId))
+            {
+                allocation.Status = AllocationStatus.Active;
+                allocation.ContainerId = live?.Id ?? record.ContainerId;
+                return allocation;
+            }
+            var holder = occupancy.HolderOf(record.Port, record.AppId);
+            if (holder != null)
+            {
+                allocation.Status = AllocationStatus.Conflict;
+                allocation.HeldBy = holder.Description;
+                return allocation;
+            }
+            allocation.Status = own.Count > 0 || record.HasPreview ? AllocationStatus.Stale : AllocationStatus.Reserved;
+            return allocation;
+        }
+
+        public static PortAllocation ToAllocation(AllocationRecord record) => new PortAllocation
+        {
+            AppId = record.AppId,
+            Port = record.Port,
+            ContainerName = record.Engine == EngineKind.Process ? null : AppIds.ContainerName(record.AppId),
+            Engine = record.Engine,
+            EngineEndpoint = record.EngineEndpoint,
+            Host = EngineHost.Of(record.EngineEndpoint),
+            AllocatedAt = record.AllocatedAt,
+            ContainerId = record.ContainerId,
+            ProcessId = record.ProcessId,
+        };
+    }
+}

@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Core.Ledger
+{
+    /// <summary>
+    /// The allocation table in a JSON file (<see cref="StateStore"/>): a transaction runs under the cross-process
+    /// lock and lands by an atomic rename, so compare-and-swap holds trivially (nobody else can commit meanwhile)
+    /// and a transaction runs exactly once. Reads take no lock while the file is sound: the rename means a reader
+    /// sees a whole old or a whole new file. Recovery runs with the lock released: the file is read under the lock,
+    /// found missing or unreadable, the lock is let go, the engine is asked, and the rebuilt state is committed under
+    /// the lock only if the file is still in the same condition.
+    /// </summary>
+    public sealed class FileLedger : IAllocationLedger
+    {
+        private readonly StateStore _store;
+        private readonly IStateRecovery _recovery;
+        private long _lockCycles;
+
+        public FileLedger(StateStore store, IStateRecovery recovery)
+        {
+            _store = store ?? throw new ArgumentNullException(nameof(store));
+            _recovery = recovery;
+        }
+
+        public string Location => _store.Path;
+        public long LockCycles => Interlocked.Read(ref _lockCycles);
+
+        /// <summary>The store underneath, for what lives beside the state file (preview logs).</summary>
+        public StateStore Store => _store;
+
+        public StateDocument Read(IOperationLog log, CancellationToken cancellationToken)
+        {
+            var sound = _store.PeekSound();
+            if (sound != null) return sound;
+            if (Missing())
+            {
+                // Nothing stored yet: what recovery finds is the state. Only a non-empty one needs writing (and the lock).
+                var (rebuilt, failed) = Rebuild(_store.DerivedStateId, log, cancellationToken);
+                if (failed != null || rebuilt.Allocations.Count == 0) return new StateDocument { StateId = _store.DerivedStateId };
+            }
+            return Transact(state => state, log, cancellationToken);
+        }
+
+        public StateDocument Peek() => _store.Peek();
+
+        public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
+        {
+            // A missing file is the common first use: recover before the lock, so that it costs one lock cycle.
+            string preparedFor = null;
+            StateDocument rebuilt = null;
+            DyadPortsException failed = null;
+            if (Missing())
+            {
+                preparedFor = _store.DerivedStateId;
+                (rebuilt, failed) = Rebuild(preparedFor, log, cancellationToken);
+            }
+            try
+            {
+                Interlocked.Increment(ref _lockCycles);
+                return _store.Update(state => transaction(state), id => id == preparedFor ? Prepared(id, rebuilt, failed) : throw new RecoveryNeeded(id), log, cancellationToken);
+            }
+            catch (RecoveryNeeded e)
+            {
+                preparedFor = e.StateId;
+            }
+
+            // The file was unreadable (or vanished meanwhile). Nothing is held now: ask the engine, then commit under the
+            // lock; the store re-reads the file and uses the rebuilt state only if the file still needs it.
+            (rebuilt, failed) = Rebuild(preparedFor, log, cancellationToken);
+            Interlocked.Increment(ref _lockCycles);
+            return _store.Update(state => transaction(state), id => Prepared(id, rebuilt, failed), log, cancellationToken);
+        }
+
+        private bool Missing() => !System.IO.File.Exists(_store.Path) && !System.IO.Directory.Exists(_store.Path);
+
+        /// <summary>Recovery with nothing held; a StateFileCorrupt (no engine answers) is kept for the store to decide on.</summary>
+        private (StateDocument Rebuilt, DyadPortsException Failed) Rebuild(string stateId, IOperationLog log, CancellationToken cancellationToken)
+        {
+            try
+            {
+                if (_recovery == null)
+                {
+                    throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.ResourceUnavailable, Location,
+                        $"The DyadPorts state '{Location}' must be rebuilt, and this command has no engine to rebuild it from. It was left exactly as it is.");
+                }
+                return (_recovery.Rebuild(stateId, log, cancellationToken), null);
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileCorrupt)
+            {
+                return (null, e); // a missing file then starts empty; an unreadable one stays as it is
+            }
+        }
+
+        private static StateDocument Prepared(string stateId, StateDocument rebuilt, DyadPortsException failed)
+        {
+            if (failed != null) throw failed;
+            var copy = StateStore.Clone(rebuilt);
+            copy.StateId = stateId;
+            return copy;
+        }
+
+        public IReadOnlyList<PortEvent> History(IOperationLog log) => _store.Journal.Read(log.Warning);
+
+        public IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
+            _store.LockBeside("app-" + appId, timeout, timedOut, cancellationToken);
+
+        /// <summary>Unwinds the first locked pass of a transaction that found the state missing or unreadable.</summary>
+        private sealed class RecoveryNeeded : Exception
+        {
+            public RecoveryNeeded(string stateId) : base("The state must be rebuilt.") => StateId = stateId;
+            public string StateId { get; }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Core.Ledger
+{
+    /// <summary>
+    /// A change to the allocation table: pure on the document it is given. It may run more than once (a ledger
+    /// with compare-and-swap semantics re-runs it on a conflict with a fresh document), so it never calls an
+    /// engine, never sleeps and never has effects outside the document. What it returns is the transaction's result.
+    /// </summary>
+    public delegate T LedgerTransaction<out T>(StateDocument state);
+
+    /// <summary>
+    /// The allocation table's storage: the only code that reads or changes allocations, preview records, the
+    /// reaper's samples, the counters and the history. <see cref="FileLedger"/> is the first implementation (a
+    /// JSON file under a cross-process lock); a fleet store is the second. The contract, which
+    /// <c>LedgerContractTests</c> checks against every implementation:
+    /// <list type="bullet">
+    /// <item><see cref="Transact{T}"/> is atomic: all of a transaction's changes land, or none does. Two
+    /// transactions never both see the same version and both commit (compare-and-swap); the loser runs again on
+    /// the winner's result.</item>
+    /// <item>No engine is called while the ledger holds anything: a caller reads the engine first, then commits.
+    /// The only engine use is recovery, which is given to the ledger when it is built
+    /// (<see cref="IStateRecovery"/>) and runs with nothing held.</item>
+    /// <item><see cref="Read"/> is a consistent copy; changing it changes nothing stored.</item>
+    /// <item><see cref="Peek"/> never writes, never repairs and never throws: null when there is nothing sound to read.</item>
+    /// <item>Events recorded by a transaction (<see cref="StateDocument.Record"/>) reach the history in commit order.</item>
+    /// </list>
+    /// </summary>
+    public interface IAllocationLedger
+    {
+        /// <summary>Where the state lives (a path or a URL), for messages and error targets.</summary>
+        string Location { get; }
+
+        /// <summary>How many times this ledger took its state lock (file) or ran a commit round (fleet store): the cost the bench and the tests count.</summary>
+        long LockCycles { get; }
+
+        /// <summary>A consistent copy of the table. Takes the lock only when the stored state must first be migrated or recovered.</summary>
+        StateDocument Read(IOperationLog log, CancellationToken cancellationToken);
+
+        /// <summary>The table as stored, without locking, repairing or writing anything; null when missing, unreadable, unsafe or newer.</summary>
+        StateDocument Peek();
+
+        /// <summary>Runs <paramref name="transaction"/> atomically and commits what it changed (nothing, when it changed nothing).</summary>
+        T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken);
+
+        /// <summary>The recorded decisions, oldest first. A history that cannot be read costs a warning, never the caller's answer.</summary>
+        IReadOnlyList<PortEvent> History(IOperationLog log);
+
+        /// <summary>
+        /// One start or stop per app at a time, across threads, runspaces and processes; released when its holder
+        /// ends, even by kill -9. <paramref name="timedOut"/> makes the error for a wait that ran out.
+        /// </summary>
+        IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken);
+    }
+}

@@ -1,0 +1,57 @@
+using System;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Availability;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.Previews;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Core.Session
+{
+    /// <summary>
+    /// Everything a command takes from the environment, resolved once per command from the session's injected
+    /// environment: the range, the preview image, AUTO_KILL_PORT, the resource limits, the host probe, the state's
+    /// location and the environment that engine resolution reads. Cmdlets read settings, never variables. Each
+    /// value is parsed when first asked for, so a malformed variable fails only the commands that use it.
+    /// </summary>
+    public sealed class DyadSettings
+    {
+        private readonly Lazy<PortRange> _range;
+        private readonly Lazy<ResourceLimits> _limits;
+
+        public DyadSettings(Func<string, string> environment)
+        {
+            Environment = environment ?? throw new ArgumentNullException(nameof(environment));
+            StatePath = StateStore.ResolvePath(environment);
+            Image = NonEmpty(environment(PreviewRequest.ImageVariable)) ?? PreviewRequest.DefaultImage;
+            AutoKillPort = EnvironmentFlags.Parse(environment("AUTO_KILL_PORT")) == true;
+            _range = new Lazy<PortRange>(() => PortRange.Resolve(null, environment));
+            _limits = new Lazy<ResourceLimits>(() => ResourceLimits.Parse(environment(ResourceLimits.CpuVariable), environment(ResourceLimits.MemoryVariable)));
+        }
+
+        /// <summary>The environment the settings came from; engine resolution reads it (DOCKER_HOST, contexts, ...).</summary>
+        public Func<string, string> Environment { get; }
+
+        /// <summary>DYAD_PORTS_STATE, else the per-user default (<see cref="StateStore.ResolvePath"/>).</summary>
+        public string StatePath { get; }
+
+        /// <summary>DYAD_PREVIEW_IMAGE, else node:22-alpine.</summary>
+        public string Image { get; }
+
+        /// <summary>AUTO_KILL_PORT as a flag (1/true/yes/on).</summary>
+        public bool AutoKillPort { get; }
+
+        /// <summary>DYAD_PORT_RANGE, else 32100-32200.</summary>
+        public PortRange Range => _range.Value;
+
+        /// <summary>CONTAINER_CPU_LIMIT and CONTAINER_MEMORY_LIMIT.</summary>
+        public ResourceLimits Limits => _limits.Value;
+
+        /// <summary>-PortRange when given, else <see cref="Range"/>.</summary>
+        public PortRange RangeOr(string explicitRange) => string.IsNullOrWhiteSpace(explicitRange) ? Range : PortRange.Parse(explicitRange);
+
+        /// <summary>The host probe for an engine endpoint: by OS and DYAD_PORTS_HOST_PROBE, or none for another host's engine.</summary>
+        public Func<IHostPortProbe> HostProbe(string endpoint) => HostProbes.Factory(EngineHost.IsLocal(endpoint), Environment, HostProbes.CurrentOs);
+
+        private static string NonEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
+    }
+}

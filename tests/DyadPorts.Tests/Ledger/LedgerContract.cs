@@ -1,0 +1,169 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Ledger;
+using DyadPorts.Core.State;
+using Xunit;
+
+namespace DyadPorts.Tests.Ledger
+{
+    /// <summary>
+    /// The contract of <see cref="IAllocationLedger"/> (see its summary), run against every implementation: a
+    /// subclass says how to open a ledger on a fresh location and a second one on the same location.
+    /// </summary>
+    public abstract class LedgerContract : IDisposable
+    {
+        /// <summary>A ledger on this test's private location; each call opens another instance on the same location.</summary>
+        protected abstract IAllocationLedger Open(IStateRecovery recovery = null);
+
+        public abstract void Dispose();
+
+        private static AllocationRecord Record(string appId, int port) =>
+            new AllocationRecord { AppId = appId, Port = port, Engine = EngineKind.Process, AllocatedAt = DateTimeOffset.UtcNow };
+
+        private static int Add(StateDocument state, string appId, int port, string reason = null)
+        {
+            state.Allocations[appId] = Record(appId, port);
+            state.Record(new PortEvent { Kind = PortEventKind.Allocated, AppId = appId, Port = port, Reason = reason });
+            return port;
+        }
+
+        [Fact]
+        public void A_commit_is_seen_by_every_instance_on_the_same_location()
+        {
+            Assert.Equal(21001, Open().Transact(s => Add(s, "a", 21001), NullOperationLog.Instance, default));
+            var other = Open();
+            Assert.Equal(21001, other.Read(NullOperationLog.Instance, default).Allocations["a"].Port);
+            Assert.Equal(21001, other.Peek().Allocations["a"].Port);
+        }
+
+        [Fact]
+        public void A_transaction_that_throws_changes_nothing_and_records_no_history()
+        {
+            var ledger = Open();
+            ledger.Transact(s => Add(s, "a", 21002), NullOperationLog.Instance, default);
+            Assert.Throws<InvalidOperationException>(() => ledger.Transact<int>(s =>
+            {
+                Add(s, "b", 21003);
+                s.Allocations.Remove("a");
+                throw new InvalidOperationException("the transaction fails half-way");
+            }, NullOperationLog.Instance, default));
+            var state = Open().Read(NullOperationLog.Instance, default);
+            Assert.Equal(new[] { "a" }, state.Allocations.Keys.ToArray());
+            Assert.Equal(new[] { "a" }, ledger.History(NullOperationLog.Instance).Select(e => e.AppId).ToArray());
+        }
+
+        [Fact]
+        public void Concurrent_transactions_from_separate_instances_lose_no_update()
+        {
+            const int writers = 4, each = 15;
+            Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, w =>
+            {
+                var ledger = Open();
+                for (var i = 0; i < each; i++)
+                {
+                    ledger.Transact(s =>
+                    {
+                        // Read-modify-write of one shared value: a lost update shows as a count below writers × each.
+                        s.Counters["contract"] = (s.Counters.TryGetValue("contract", out var n) ? n : 0) + 1;
+                        return Add(s, $"w{w}-{i}", 21100 + w * each + i);
+                    }, NullOperationLog.Instance, default);
+                }
+            });
+            var state = Open().Read(NullOperationLog.Instance, default);
+            Assert.Equal(writers * each, state.Allocations.Count);
+            Assert.Equal(writers * each, state.Counters["contract"]);
+            Assert.Equal(writers * each, state.Allocations.Values.Select(r => r.Port).Distinct().Count());
+        }
+
+        [Fact]
+        public void A_read_is_a_copy()
+        {
+            var ledger = Open();
+            ledger.Transact(s => Add(s, "a", 21004), NullOperationLog.Instance, default);
+            var read = ledger.Read(NullOperationLog.Instance, default);
+            read.Allocations.Clear();
+            Assert.True(ledger.Read(NullOperationLog.Instance, default).Allocations.ContainsKey("a"));
+        }
+
+        [Fact]
+        public void Peek_on_nothing_stored_is_null_and_stores_nothing()
+        {
+            var ledger = Open();
+            Assert.Null(ledger.Peek());
+            Assert.Null(Open().Peek());
+            Assert.Empty(ledger.History(NullOperationLog.Instance));
+        }
+
+        [Fact]
+        public void History_follows_commit_order()
+        {
+            var ledger = Open();
+            for (var i = 0; i < 5; i++) ledger.Transact(s => Add(s, $"h{i}", 21010 + i), NullOperationLog.Instance, default);
+            Assert.Equal(Enumerable.Range(0, 5).Select(i => $"h{i}"), Open().History(NullOperationLog.Instance).Select(e => e.AppId));
+        }
+
+        [Fact]
+        public void On_a_sound_state_a_transaction_is_one_lock_cycle_and_a_read_is_none()
+        {
+            var ledger = Open();
+            ledger.Transact(s => Add(s, "a", 21005), NullOperationLog.Instance, default);
+            var before = ledger.LockCycles;
+            ledger.Read(NullOperationLog.Instance, default);
+            Assert.Equal(before, ledger.LockCycles);
+            ledger.Transact(s => Add(s, "b", 21006), NullOperationLog.Instance, default);
+            Assert.Equal(before + 1, ledger.LockCycles);
+        }
+
+        [Fact]
+        public async Task Recovery_runs_with_nothing_held()
+        {
+            // The recovery itself commits through another instance: it would wait for ever if the ledger held its lock.
+            var recovery = new CommittingRecovery(this);
+            var ledger = Open(recovery);
+            var done = Task.Run(() => ledger.Transact(s => Add(s, "after", 21008), NullOperationLog.Instance, default));
+            await done.WaitAsync(TimeSpan.FromSeconds(20)); // a TimeoutException here: recovery ran while the ledger held its lock
+            Assert.Equal(1, recovery.Calls);
+            Assert.True(Open().Read(NullOperationLog.Instance, default).Allocations.ContainsKey("after"));
+        }
+
+        private sealed class CommittingRecovery : IStateRecovery
+        {
+            private readonly LedgerContract _contract;
+            public CommittingRecovery(LedgerContract contract) => _contract = contract;
+            public int Calls { get; private set; }
+
+            public StateDocument Rebuild(string stateId, IOperationLog log, CancellationToken cancellationToken)
+            {
+                Calls++;
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                cts.CancelAfter(TimeSpan.FromSeconds(10));
+                _contract.Open().LockApp("probe", TimeSpan.FromSeconds(10), (p, t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, p, "held"), cts.Token).Dispose();
+                _contract.Open().Transact(s => 0, NullOperationLog.Instance, cts.Token);
+                return new StateDocument { StateId = stateId };
+            }
+        }
+
+        [Fact]
+        public async Task An_app_lock_excludes_a_second_holder_and_a_wait_for_it_stops_on_cancel_within_a_second()
+        {
+            var ledger = Open();
+            static DyadPortsException TimedOut(string path, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, path, "held");
+            using (ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default))
+            {
+                var other = Open();
+                var e = await Assert.ThrowsAsync<DyadPortsException>(() => Task.Run(() => other.LockApp("app", TimeSpan.FromMilliseconds(300), TimedOut, default)));
+                Assert.Equal(ErrorIds.PreviewStartInProgress, e.ErrorId);
+
+                using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+                var watch = Stopwatch.StartNew();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.Run(() => other.LockApp("app", TimeSpan.FromSeconds(30), TimedOut, cts.Token)));
+                Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1.2));
+            }
+            Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose(); // free again once released
+        }
+    }
+}
