@@ -13,31 +13,31 @@ Describe 'Views with a 63-character AppId at 120 columns' {
         $LongId.Length | Should -Be 63
         $objects = switch ($Type) {
             'PortAllocation' {
-                [DyadPorts.PortAllocation]@{ AppId = $LongId; Port = 32199; Status = 'Conflict'; Engine = 'Docker'; ContainerName = "dyad-app-$LongId"; HeldBy = 'host process python3 (pid 4242) listening on 0.0.0.0:32199' }
-                [DyadPorts.PortAllocation]@{ AppId = '57'; Port = 32101; Status = 'Reserved'; Engine = 'Podman'; ContainerName = 'dyad-app-57' }
+                [DyadPorts.PortAllocation]@{ AppId = $LongId; Port = 23798; Status = 'Conflict'; Engine = 'Docker'; ContainerName = "dyad-app-$LongId"; HeldBy = 'host process python3 (pid 4242) listening on 0.0.0.0:23798' }
+                [DyadPorts.PortAllocation]@{ AppId = '57'; Port = 23701; Status = 'Reserved'; Engine = 'Podman'; ContainerName = 'dyad-app-57' }
             }
             'Preview' {
-                [DyadPorts.Preview]@{ AppId = $LongId; Port = 32199; Url = 'http://localhost:32199'; State = 'running'; Engine = 'Podman'; ContainerName = "dyad-app-$LongId" }
-                [DyadPorts.Preview]@{ AppId = '57'; Port = 32101; Url = 'http://localhost:32101'; State = 'running'; Engine = 'Podman'; ContainerName = 'dyad-app-57' }
+                [DyadPorts.Preview]@{ AppId = $LongId; Port = 23798; Url = 'http://localhost:23798'; State = 'running'; Engine = 'Podman'; ContainerName = "dyad-app-$LongId" }
+                [DyadPorts.Preview]@{ AppId = '57'; Port = 23701; Url = 'http://localhost:23701'; State = 'running'; Engine = 'Podman'; ContainerName = 'dyad-app-57' }
             }
         }
         foreach ($text in ($objects | Out-String -Width 120), ($objects | Format-Table | Out-String -Width 120)) {
             $lines = $text -split "`n" | Where-Object { $_.Trim() }
             ($lines[0] -split '\s+' | Where-Object { $_ }) | Should -Be $Headers
             $text | Should -Match ([regex]::Escape($LongId)) -Because 'the AppId must not be cut'
-            $text | Should -Match 'http://localhost:32199|32199 Conflict'
+            $text | Should -Match 'http://localhost:23798|23798 Conflict'
             $text | Should -Not -Match '…[ ]+\S' -Because 'no column but the last may be cut'
             $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 120 }
         }
     }
 
     It 'keeps a short AppId on one narrow line' {
-        $text = [DyadPorts.PortAllocation]@{ AppId = '57'; Port = 32101; Status = 'Reserved'; Engine = 'Podman' } | Out-String -Width 120
-        ($text -split "`n" | Where-Object { $_ -match '32101' }) | Should -Match '^57\s+32101 Reserved'
+        $text = [DyadPorts.PortAllocation]@{ AppId = '57'; Port = 23701; Status = 'Reserved'; Engine = 'Podman' } | Out-String -Width 120
+        ($text -split "`n" | Where-Object { $_ -match '23701' }) | Should -Match '^57\s+23701 Reserved'
     }
 
     It 'leaves ContainerName to the list view of <Type>' -ForEach @(@{ Type = 'PortAllocation' }, @{ Type = 'Preview' }) {
-        $object = New-Object "DyadPorts.$Type" -Property @{ AppId = $LongId; Port = 32199; ContainerName = "dyad-app-$LongId" }
+        $object = New-Object "DyadPorts.$Type" -Property @{ AppId = $LongId; Port = 23798; ContainerName = "dyad-app-$LongId" }
         $object | Format-List | Out-String -Width 120 | Should -Match ("ContainerName\s*: " + [regex]::Escape("dyad-app-$LongId"))
     }
 }

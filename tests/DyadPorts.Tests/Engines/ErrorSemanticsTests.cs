@@ -149,18 +149,11 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void About_DyadPorts_classes_every_error_id_as_the_code_does()
         {
-            var help = File.ReadAllText(Path.Combine(RepoRoot(), "src", "DyadPorts", "help", "about_DyadPorts.help.txt"));
+            var help = File.ReadAllText(Path.Combine(RepoFiles.Root, "src", "DyadPorts", "help", "about_DyadPorts.help.txt"));
             var rows = Regex.Matches(help, @"^\s{4}(\w+)\s+(terminating|non-terminating)\b", RegexOptions.Multiline)
                 .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value == "terminating");
             Assert.Equal(ErrorIds.All.OrderBy(x => x), rows.Keys.OrderBy(x => x));
             foreach (var id in ErrorIds.All) Assert.True(rows[id] == ErrorIds.IsTerminating(id), $"{id}: the help says {(rows[id] ? "terminating" : "non-terminating")}");
-        }
-
-        private static string RepoRoot()
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "DyadPorts.sln"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("DyadPorts.sln not found above " + AppContext.BaseDirectory);
         }
     }
 }

@@ -53,10 +53,10 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void Core_failures_become_error_records_with_their_own_id_category_and_target()
         {
-            var range = _ps.Run("Request-DyadPort r -PortRange 32200-32100 -Engine Process");
+            var range = _ps.Run("Request-DyadPort r -PortRange 21999-21990 -Engine Process");
             Assert.Equal("InvalidPortRange,DyadPorts.Commands.RequestDyadPortCommand", range.AnyError.FullyQualifiedErrorId);
             Assert.Equal(ErrorCategory.InvalidArgument, range.AnyError.CategoryInfo.Category);
-            Assert.Equal("32200-32100", range.AnyError.TargetObject);
+            Assert.Equal("21999-21990", range.AnyError.TargetObject);
 
             var unreachable = _ps.Run("Get-DyadPortAllocation -EngineEndpoint unix:///tmp/dyadports-hosted-none.sock");
             Assert.StartsWith("EngineUnreachable,", unreachable.AnyError.FullyQualifiedErrorId);

@@ -60,44 +60,11 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal(32105, ports.Single(p => !p.IsTcp).HostPort);
         }
 
-        [Fact]
-        public void The_substring_trap_does_not_spring_port_3210_is_not_32100()
-        {
-            var snapshot = new EngineSnapshot(new[]
-            {
-                new ContainerSummary { Id = "a", Name = "other", State = "running", Ports = PortBindingParser.FromList(new[] { new Port { PrivatePort = 3210, PublicPort = 3210, Type = "tcp" } }) },
-            });
-            Assert.Empty(snapshot.OnHostPort(32100));
-            Assert.Single(snapshot.OnHostPort(3210));
-        }
-
         [Theory]
         [InlineData("abc")]
         [InlineData("70000")]
         [InlineData("5-3")]
         [InlineData("1-2-3")]
         public void Unreadable_host_ports_hold_nothing(string text) => Assert.Empty(PortBindingParser.ParseHostPorts(text));
-
-        [Fact]
-        public void Describes_stopped_holders_differently_from_running_ones()
-        {
-            Assert.Equal("container dyad-app-56", new ContainerSummary { Name = "dyad-app-56", State = "running" }.Describe());
-            Assert.Equal("container dyad-app-56 (exited)", new ContainerSummary { Name = "dyad-app-56", State = "exited" }.Describe());
-        }
-
-        [Fact]
-        public void App_id_comes_only_from_the_DyadPorts_label_a_name_only_suggests_one()
-        {
-            var labelled = new ContainerSummary { Name = "whatever", Labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = "42", [ContainerSummary.ManagedLabel] = "true", [ContainerSummary.StateLabel] = "s1" } };
-            Assert.Equal("42", labelled.AppId);
-            Assert.Equal("s1", labelled.StateId);
-            Assert.True(labelled.IsManaged);
-            var named = new ContainerSummary { Name = "dyad-app-43" };
-            Assert.Null(named.AppId);
-            Assert.Equal("43", named.SuggestedAppId);
-            Assert.False(named.IsManaged);
-            var labelOnly = new ContainerSummary { Name = "x", Labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = "44" } };
-            Assert.Null(labelOnly.AppId); // an app-id label without dyadports.managed=true is not DyadPorts'
-        }
     }
 }

@@ -5,7 +5,7 @@ using DyadPorts.Core.Diagnostics;
 using DyadPorts.Tests.Support;
 using Xunit;
 
-namespace DyadPorts.Tests.Unit
+namespace DyadPorts.Tests.Allocation
 {
     /// <summary>The allocator with the process engine (no container engine): host listeners and other apps' allocations. Ports 26020-26049.</summary>
     public class ProcessEngineAllocatorTests

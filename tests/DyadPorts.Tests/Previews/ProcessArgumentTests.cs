@@ -1,17 +1,17 @@
 using System;
 using System.IO;
 using DyadPorts.Core.Previews;
+using DyadPorts.Tests.Support;
 using Xunit;
 
-namespace DyadPorts.Tests.Unit
+namespace DyadPorts.Tests.Previews
 {
     /// <summary>The process engine hands program and arguments over as ProcessStartInfo.ArgumentList: no quoting of ours.</summary>
     public class ProcessArgumentTests
     {
-        [Fact]
+        [UnixFact] // printf is a POSIX program
         public void Arguments_reach_the_program_exactly_without_a_shell_expanding_them()
         {
-            if (OperatingSystem.IsWindows()) return;
             var dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "dyadports-args-" + Guid.NewGuid().ToString("N")));
             try
             {
@@ -22,7 +22,7 @@ namespace DyadPorts.Tests.Unit
                     Path = dir.FullName,
                     Command = new[] { "printf", "[%s]\\n", "a b", "back\\slash\"quote", "", "$PORT", "it's" },
                 };
-                using (var process = ProcessPreviewHost.Start(request, 32299, log))
+                using (var process = ProcessPreviewHost.Start(request, 21699, log))
                 {
                     Assert.True(process.WaitForExit(10000));
                     Assert.Equal(0, process.ExitCode);

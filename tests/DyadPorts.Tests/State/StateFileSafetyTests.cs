@@ -6,7 +6,7 @@ using DyadPorts.Core.State;
 using DyadPorts.Tests.Support;
 using Xunit;
 
-namespace DyadPorts.Tests.Unit
+namespace DyadPorts.Tests.State
 {
     /// <summary>State files in shared folders: no symlink is followed, no other user's file is touched, no open folder is trusted.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

@@ -6,7 +6,7 @@ using DyadPorts.Core.Diagnostics;
 using DyadPorts.Tests.Support;
 using Xunit;
 
-namespace DyadPorts.Tests.Unit
+namespace DyadPorts.Tests.Availability
 {
     /// <summary>Real listeners that no engine knows about. Each test uses its own port block.</summary>
     public class HostPortProbeTests

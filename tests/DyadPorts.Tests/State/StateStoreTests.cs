@@ -9,7 +9,7 @@ using DyadPorts.Core.State;
 using DyadPorts.Tests.Support;
 using Xunit;
 
-namespace DyadPorts.Tests.Unit
+namespace DyadPorts.Tests.State
 {
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public class StateStoreTests

@@ -1,0 +1,31 @@
+using System.Collections.Generic;
+using DyadPorts.Core.Engines;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    public class ContainerSummaryTests
+    {
+        [Fact]
+        public void Describes_stopped_holders_differently_from_running_ones()
+        {
+            Assert.Equal("container dyad-app-56", new ContainerSummary { Name = "dyad-app-56", State = "running" }.Describe());
+            Assert.Equal("container dyad-app-56 (exited)", new ContainerSummary { Name = "dyad-app-56", State = "exited" }.Describe());
+        }
+
+        [Fact]
+        public void App_id_comes_only_from_the_DyadPorts_label_a_name_only_suggests_one()
+        {
+            var labelled = new ContainerSummary { Name = "whatever", Labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = "42", [ContainerSummary.ManagedLabel] = "true", [ContainerSummary.StateLabel] = "s1" } };
+            Assert.Equal("42", labelled.AppId);
+            Assert.Equal("s1", labelled.StateId);
+            Assert.True(labelled.IsManaged);
+            var named = new ContainerSummary { Name = "dyad-app-43" };
+            Assert.Null(named.AppId);
+            Assert.Equal("43", named.SuggestedAppId);
+            Assert.False(named.IsManaged);
+            var labelOnly = new ContainerSummary { Name = "x", Labels = new Dictionary<string, string> { [ContainerSummary.AppIdLabel] = "44" } };
+            Assert.Null(labelOnly.AppId); // an app-id label without dyadports.managed=true is not DyadPorts'
+        }
+    }
+}
