@@ -229,7 +229,7 @@ namespace DyadPorts.Core.Previews
                 var snapshot = _allocator.TakeSnapshot(log, ct);
                 var state = _allocator.ReadState(snapshot, log, ct);
                 state.Allocations.TryGetValue(appId, out var record);
-                if (record?.ContainerId != null && record.EngineEndpoint != null && !string.Equals(record.EngineEndpoint, _allocator.Endpoint, StringComparison.Ordinal))
+                if (record?.ContainerId != null && record.EngineEndpoint != null && !EngineHost.SameEngine(record.EngineEndpoint, _allocator.Endpoint))
                 {
                     // Its container lives on another engine: stopping nothing here and releasing its port would
                     // leave it running without a record, and make it an orphan later.
