@@ -239,7 +239,7 @@ namespace DyadPorts.Core.Engines
             return (active, destinations);
         }
 
-        private static IEnumerable<string> JsonFiles(Func<string, string> environment)
+        internal static IEnumerable<string> JsonFiles(Func<string, string> environment)
         {
             var configured = environment("PODMAN_CONNECTIONS_CONF");
             if (!string.IsNullOrWhiteSpace(configured)) { yield return configured; yield break; }
@@ -248,7 +248,7 @@ namespace DyadPorts.Core.Engines
             if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) yield return "/etc/containers/podman-connections.json";
         }
 
-        private static IEnumerable<string> ConfFiles(Func<string, string> environment)
+        internal static IEnumerable<string> ConfFiles(Func<string, string> environment)
         {
             var configured = environment("CONTAINERS_CONF");
             if (!string.IsNullOrWhiteSpace(configured)) { yield return configured; yield break; }
@@ -303,19 +303,38 @@ namespace DyadPorts.Core.Engines
         public static string MachineName(string connectionName) =>
             connectionName.EndsWith("-root", StringComparison.Ordinal) ? connectionName.Substring(0, connectionName.Length - 5) : connectionName;
 
-        /// <summary>The socket path `podman machine inspect NAME` reports; null when podman is not there or says nothing.</summary>
-        public static string Inspect(string machine)
+        private static readonly TimeSpan InspectTimeout = TimeSpan.FromSeconds(10);
+
+        /// <summary>
+        /// The socket path `podman machine inspect NAME` reports; null when podman is not on the environment's PATH, says
+        /// nothing, or takes longer than 10 s (it is then killed). Cancelling kills it too, and throws.
+        /// </summary>
+        public static string Inspect(string machine, Func<string, string> environment, System.Threading.CancellationToken cancellationToken)
         {
+            var podman = FindOnPath(RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "podman.exe" : "podman", environment("PATH"));
+            if (podman == null) return null;
             try
             {
-                var start = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                var start = new ProcessStartInfo(podman) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
                 start.ArgumentList.Add("machine");
                 start.ArgumentList.Add("inspect");
                 start.ArgumentList.Add(machine);
                 using (var process = Process.Start(start))
+                using (var timeout = System.Threading.CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    var output = process.StandardOutput.ReadToEndAsync();
-                    if (!process.WaitForExit(10000)) { try { process.Kill(); } catch (InvalidOperationException) { } return null; }
+                    timeout.CancelAfter(InspectTimeout);
+                    var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+                    _ = process.StandardError.ReadToEndAsync(timeout.Token);
+                    try
+                    {
+                        process.WaitForExitAsync(timeout.Token).GetAwaiter().GetResult();
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
+                        cancellationToken.ThrowIfCancellationRequested();
+                        return null;
+                    }
                     return process.ExitCode == 0 ? SocketFromInspect(output.GetAwaiter().GetResult()) : null;
                 }
             }
@@ -323,6 +342,20 @@ namespace DyadPorts.Core.Engines
             {
                 return null;
             }
+        }
+
+        /// <summary>The first executable file of that name in the PATH's folders; null when none has it.</summary>
+        public static string FindOnPath(string name, string path)
+        {
+            if (string.IsNullOrWhiteSpace(path)) return null;
+            foreach (var folder in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            {
+                string candidate;
+                try { candidate = Path.Combine(folder.Trim(), name); }
+                catch (ArgumentException) { continue; }
+                if (File.Exists(candidate)) return candidate;
+            }
+            return null;
         }
 
         /// <summary>ConnectionInfo.PodmanSocket.Path (or PodmanPipe.Path on Windows) from `podman machine inspect` output.</summary>

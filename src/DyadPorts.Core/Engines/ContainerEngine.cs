@@ -13,12 +13,17 @@ namespace DyadPorts.Core.Engines
 {
     /// <summary>
     /// One Docker-API endpoint (dockerd or podman's compat service) through Docker.DotNet. Never a shell.
-    /// One instance per endpoint is reused for the life of the session.
+    /// One instance per endpoint is reused for the life of the session, by every runspace of the process.
+    /// <see cref="Reconnect"/> drops the underlying Docker.DotNet client for a fresh one on the next call; a call
+    /// already under way on the old client finishes on it, and the old client is disposed when its last call ends.
+    /// The client is made on the first call, so unloadable TLS files fail that call (EngineUnreachable), not the constructor.
     /// </summary>
     public sealed class ContainerEngine : IDisposable
     {
         private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(3);
-        private readonly DockerClient _client;
+        private readonly object _gate = new object();
+        private ClientLease _current;
+        private bool _disposed;
         // A container's port bindings never change after create, so one inspect per stopped container is enough.
         private readonly ConcurrentDictionary<string, IReadOnlyList<PublishedPort>> _configuredPorts = new ConcurrentDictionary<string, IReadOnlyList<PublishedPort>>();
         private EngineKind _kind;
@@ -28,7 +33,6 @@ namespace DyadPorts.Core.Engines
             Endpoint = endpoint;
             Tls = tls;
             _kind = kind;
-            _client = new DockerClientConfiguration(new Uri(endpoint), tls == null ? null : EngineTlsCredentials.Create(endpoint, tls), TimeSpan.FromMinutes(5)).CreateClient();
         }
 
         public string Endpoint { get; }
@@ -44,7 +48,7 @@ namespace DyadPorts.Core.Engines
         {
             if (_kind == EngineKind.Auto)
             {
-                var version = Call("report its version", ct => _client.System.GetVersionAsync(ct), cancellationToken);
+                var version = Call("report its version", (c, ct) => c.System.GetVersionAsync(ct), cancellationToken);
                 var isPodman = version.Components?.Any(c => c.Name != null && c.Name.Contains("Podman", StringComparison.OrdinalIgnoreCase)) == true;
                 _kind = isPodman ? EngineKind.Podman : EngineKind.Docker;
             }
@@ -69,7 +73,7 @@ namespace DyadPorts.Core.Engines
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 timeout.CancelAfter(PingTimeout);
-                Call("answer a ping", async ct => { await _client.System.PingAsync(ct).ConfigureAwait(false); return true; }, timeout.Token, cancellationToken);
+                Call("answer a ping", async (c, ct) => { await c.System.PingAsync(ct).ConfigureAwait(false); return true; }, timeout.Token, cancellationToken);
             }
         }
 
@@ -79,7 +83,7 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public EngineSnapshot Snapshot(CancellationToken cancellationToken)
         {
-            var listed = Call("list its containers", ct => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
+            var listed = Call("list its containers", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
             var live = new HashSet<string>(listed.Select(c => c.ID));
             foreach (var gone in _configuredPorts.Keys.Where(id => !live.Contains(id)).ToList()) _configuredPorts.TryRemove(gone, out _);
 
@@ -118,7 +122,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                return Call($"inspect container {id}", ct => _client.Containers.InspectContainerAsync(id, ct), cancellationToken);
+                return Call($"inspect container {id}", (c, ct) => c.Containers.InspectContainerAsync(id, ct), cancellationToken);
             }
             catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
@@ -130,7 +134,7 @@ namespace DyadPorts.Core.Engines
         public ContainerSummary FindByName(string name, CancellationToken cancellationToken)
         {
             var filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { ["^/?" + name + "$"] = true } };
-            var listed = Call($"find container {name}", ct => _client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct), cancellationToken);
+            var listed = Call($"find container {name}", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct), cancellationToken);
             var match = listed.FirstOrDefault(c => c.Names != null && c.Names.Any(n => n.TrimStart('/') == name));
             return match == null ? null : Summarize(match, cancellationToken);
         }
@@ -143,9 +147,9 @@ namespace DyadPorts.Core.Engines
         public (long Received, long Transmitted)? NetworkBytes(string id, CancellationToken cancellationToken)
         {
             ContainerStatsResponse stats = null;
-            Call($"report the stats of container {id}", async ct =>
+            Call($"report the stats of container {id}", async (c, ct) =>
             {
-                await _client.Containers.GetContainerStatsAsync(id, new ContainerStatsParameters { Stream = false, OneShot = true }, new StatsProgress(s => stats = s), ct).ConfigureAwait(false);
+                await c.Containers.GetContainerStatsAsync(id, new ContainerStatsParameters { Stream = false, OneShot = true }, new StatsProgress(s => stats = s), ct).ConfigureAwait(false);
                 return true;
             }, cancellationToken);
             var networks = stats?.Networks?.Values;
@@ -161,7 +165,7 @@ namespace DyadPorts.Core.Engines
         internal bool SwapsNetworkCounters(CancellationToken cancellationToken)
         {
             if (_swapsNetworkCounters is bool known) return known;
-            var version = Call("report its version", ct => _client.System.GetVersionAsync(ct), cancellationToken);
+            var version = Call("report its version", (c, ct) => c.System.GetVersionAsync(ct), cancellationToken);
             var podman = version.Components?.FirstOrDefault(c => c.Name != null && c.Name.Contains("Podman", StringComparison.OrdinalIgnoreCase));
             var swaps = podman != null && PodmanSwapsNetworkCounters(podman.Version ?? version.Version);
             _swapsNetworkCounters = swaps;
@@ -178,7 +182,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                Call($"inspect image {image}", ct => _client.Images.InspectImageAsync(image, ct), cancellationToken);
+                Call($"inspect image {image}", (c, ct) => c.Images.InspectImageAsync(image, ct), cancellationToken);
                 return true;
             }
             catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -194,36 +198,41 @@ namespace DyadPorts.Core.Engines
         public void Pull(string image, Action<JSONMessage> progress, CancellationToken cancellationToken)
         {
             SplitImage(image, out var name, out var tag);
-            var messages = new BlockingCollection<JSONMessage>();
-            var pull = Task.Run(async () =>
-            {
-                try
-                {
-                    await _client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress(messages.Add), cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    messages.CompleteAdding();
-                }
-            }, cancellationToken);
             string failure = null;
-            foreach (var message in messages.GetConsumingEnumerable(cancellationToken))
+            Call($"pull {image}", async (c, ct) =>
             {
-                if (!string.IsNullOrEmpty(message.ErrorMessage)) failure = message.ErrorMessage;
-                progress?.Invoke(message);
-            }
-            Call($"pull {image}", async _ => { await pull.ConfigureAwait(false); return true; }, cancellationToken);
+                var messages = new BlockingCollection<JSONMessage>();
+                var pull = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await c.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress(messages.Add), ct).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        messages.CompleteAdding();
+                    }
+                }, ct);
+                // Still on the calling thread: nothing was awaited yet, so progress reaches WriteProgress.
+                foreach (var message in messages.GetConsumingEnumerable(ct))
+                {
+                    if (!string.IsNullOrEmpty(message.ErrorMessage)) failure = message.ErrorMessage;
+                    progress?.Invoke(message);
+                }
+                await pull.ConfigureAwait(false);
+                return true;
+            }, cancellationToken);
             if (failure != null) throw new EngineRefusedException(Endpoint, $"pull {image}", HttpStatusCode.NotFound, failure, null);
         }
 
         public string Create(CreateContainerParameters parameters, CancellationToken cancellationToken) =>
-            Call($"create container {parameters.Name}", ct => _client.Containers.CreateContainerAsync(parameters, ct), cancellationToken).ID;
+            Call($"create container {parameters.Name}", (c, ct) => c.Containers.CreateContainerAsync(parameters, ct), cancellationToken).ID;
 
         public void Start(string id, CancellationToken cancellationToken) =>
-            Call($"start container {id}", ct => _client.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
+            Call($"start container {id}", (c, ct) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
 
         public void Stop(string id, TimeSpan grace, CancellationToken cancellationToken) =>
-            Call($"stop container {id}", ct => _client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
+            Call($"stop container {id}", (c, ct) => c.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
 
         /// <summary>
         /// Removes a container; gone already counts as done. <paramref name="force"/> false lets the engine refuse a
@@ -233,7 +242,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                Call($"remove container {id}", async ct => { await _client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = force, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
+                Call($"remove container {id}", async (c, ct) => { await c.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = force, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
             }
             catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
@@ -246,9 +255,9 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                return Call($"give the logs of container {id}", async ct =>
+                return Call($"give the logs of container {id}", async (c, ct) =>
                 {
-                    using (var stream = await _client.Containers.GetContainerLogsAsync(id, false, new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = lines.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct).ConfigureAwait(false))
+                    using (var stream = await c.Containers.GetContainerLogsAsync(id, false, new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = lines.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct).ConfigureAwait(false))
                     {
                         var (stdout, stderr) = await stream.ReadOutputToEndAsync(ct).ConfigureAwait(false);
                         return (stdout + stderr).TrimEnd();
@@ -267,12 +276,14 @@ namespace DyadPorts.Core.Engines
         /// refusals become <see cref="EngineRefusedException"/> with its status and words, for callers to read.
         /// </summary>
         /// <param name="userToken">The caller's own token when <paramref name="token"/> also carries a timeout.</param>
-        private T Call<T>(string operation, Func<CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
+        private T Call<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
         {
             Interlocked.Increment(ref _calls);
+            ClientLease lease = null;
             try
             {
-                return call(token).ConfigureAwait(false).GetAwaiter().GetResult();
+                lease = Acquire();
+                return call(lease.Client, token).ConfigureAwait(false).GetAwaiter().GetResult();
             }
             catch (DockerApiException e) when (Tls == null && (e.ResponseBody ?? "").Contains("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase))
             {
@@ -294,6 +305,10 @@ namespace DyadPorts.Core.Engines
                 throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
                     $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}.{tls} Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
                     "point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at a running one, or use -Engine Process to check host sockets only.", e);
+            }
+            finally
+            {
+                if (lease != null) Release(lease);
             }
         }
 
@@ -328,7 +343,65 @@ namespace DyadPorts.Core.Engines
             else { name = image; tag = "latest"; }
         }
 
-        public void Dispose() => _client.Dispose();
+        /// <summary>
+        /// The next call gets a fresh client (after the engine stopped answering). Calls under way on the old client
+        /// finish on it; it is disposed when the last of them ends. Nothing another runspace is doing is cut short.
+        /// </summary>
+        public void Reconnect()
+        {
+            lock (_gate) Retire();
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _disposed = true;
+                Retire();
+            }
+        }
+
+        /// <summary>The current client, made on first use, with one more call under way on it.</summary>
+        private ClientLease Acquire()
+        {
+            lock (_gate)
+            {
+                if (_disposed) throw new ObjectDisposedException(nameof(ContainerEngine), $"The client for '{Endpoint}' was disposed.");
+                if (_current == null)
+                {
+                    var credentials = Tls == null ? null : EngineTlsCredentials.Create(Endpoint, Tls);
+                    _current = new ClientLease(new DockerClientConfiguration(new Uri(Endpoint), credentials, TimeSpan.FromMinutes(5)).CreateClient());
+                }
+                _current.Users++;
+                return _current;
+            }
+        }
+
+        private void Release(ClientLease lease)
+        {
+            lock (_gate)
+            {
+                lease.Users--;
+                if (lease.Retired && lease.Users == 0) lease.Client.Dispose();
+            }
+        }
+
+        private void Retire()
+        {
+            if (_current == null) return;
+            _current.Retired = true;
+            if (_current.Users == 0) _current.Client.Dispose();
+            _current = null;
+        }
+
+        /// <summary>One Docker.DotNet client and the calls under way on it (guarded by the engine's lock).</summary>
+        private sealed class ClientLease
+        {
+            public ClientLease(DockerClient client) => Client = client;
+            public DockerClient Client { get; }
+            public int Users { get; set; }
+            public bool Retired { get; set; }
+        }
 
         private sealed class StatsProgress : IProgress<ContainerStatsResponse>
         {

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Net;
 
 namespace DyadPorts.Core.Engines
@@ -36,34 +37,78 @@ namespace DyadPorts.Core.Engines
         public static bool SameHost(string a, string b) => string.Equals(Of(a), Of(b), StringComparison.Ordinal);
 
         /// <summary>
-        /// Whether two endpoints name one engine: equal strings, or unix sockets whose real paths are equal
-        /// (/var/run/docker.sock and /run/docker.sock through the /var/run link).
+        /// Whether two endpoints are the same engine: equal after <see cref="Canonical"/>, so unix:///var/run/docker.sock
+        /// and unix:///run/docker.sock (with /var/run a link to /run) are one. The engine's /info ID is not asked:
+        /// podman 4.3 reports a fresh one on every call.
         /// </summary>
         public static bool SameEngine(string a, string b)
         {
-            if (string.Equals(a, b, StringComparison.Ordinal)) return true;
-            if (a == null || b == null) return false;
-            var pa = UnixSocketRealPath(a);
-            return pa != null && string.Equals(pa, UnixSocketRealPath(b), StringComparison.Ordinal);
+            if (a == null || b == null) return a == b;
+            return string.Equals(a, b, StringComparison.Ordinal) || string.Equals(Canonical(a), Canonical(b), StringComparison.Ordinal);
         }
 
-        private static string UnixSocketRealPath(string endpoint)
+        /// <summary>
+        /// One spelling per engine endpoint: a unix socket by the real path of its folder (links resolved) and, when the
+        /// socket itself is a link, of its target; tcp/http by scheme, lower-case host and port (the default port made
+        /// explicit); npipe in lower case (Windows pipe names ignore case). Anything unparsable comes back trimmed.
+        /// </summary>
+        public static string Canonical(string endpoint)
         {
-            const string scheme = "unix://";
-            if (!endpoint.StartsWith(scheme, StringComparison.Ordinal)) return null;
-            var path = endpoint.Substring(scheme.Length);
-            try
+            if (string.IsNullOrWhiteSpace(endpoint)) return endpoint;
+            var text = endpoint.Trim();
+            if (text.StartsWith('/')) text = "unix://" + text;
+            if (text.StartsWith("unix://", StringComparison.OrdinalIgnoreCase)) return "unix://" + RealPath(text.Substring("unix://".Length));
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri)) return text;
+            switch (uri.Scheme)
             {
-                var full = System.IO.Path.GetFullPath(path);
-                var target = new System.IO.FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
-                var folder = System.IO.Path.GetDirectoryName(target);
-                var realFolder = folder == null ? null : new System.IO.DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
-                return realFolder == null ? target : System.IO.Path.Combine(realFolder, System.IO.Path.GetFileName(target));
+                case "tcp":
+                case "http":
+                case "https":
+                    var port = uri.IsDefaultPort || uri.Port < 0 ? (uri.Scheme == "https" ? 443 : uri.Scheme == "http" ? 80 : 2375) : uri.Port;
+                    return $"{(uri.Scheme == "https" ? "https" : "tcp")}://{uri.Host.ToLowerInvariant()}:{port}";
+                case "npipe":
+                    return text.ToLowerInvariant().Replace('\\', '/');
+                default:
+                    return text;
             }
-            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
+        }
+
+        /// <summary>The path with every link in it resolved (as realpath(3) does), as far as the path exists.</summary>
+        internal static string RealPath(string path)
+        {
+            string full;
+            try { full = Path.GetFullPath(path); }
+            catch (Exception e) when (e is ArgumentException || e is NotSupportedException || e is PathTooLongException) { return path; }
+            for (var hops = 0; hops < 40; hops++)
             {
-                return path;
+                var resolved = ResolveOneLink(full);
+                if (resolved == null) return full;
+                full = resolved;
             }
+            return full; // a loop of links: leave it as far as it got
+        }
+
+        /// <summary>The path with its first link (from the root) replaced by the link's target; null when it holds none.</summary>
+        private static string ResolveOneLink(string full)
+        {
+            var root = Path.GetPathRoot(full) ?? "";
+            var parts = full.Substring(root.Length).Split(new[] { Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar }, StringSplitOptions.RemoveEmptyEntries);
+            var current = root;
+            for (var i = 0; i < parts.Length; i++)
+            {
+                var next = Path.Combine(current, parts[i]);
+                string target;
+                try { target = new FileInfo(next).LinkTarget; }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { return null; }
+                if (target != null)
+                {
+                    var rest = string.Join(Path.DirectorySeparatorChar, parts, i + 1, parts.Length - i - 1);
+                    var resolved = Path.GetFullPath(Path.IsPathRooted(target) ? target : Path.Combine(current, target));
+                    return rest.Length == 0 ? resolved : Path.Combine(resolved, rest);
+                }
+                current = next;
+            }
+            return null;
         }
 
         /// <summary>The host name a preview on this endpoint is reached at: localhost, or the remote engine's host.</summary>

@@ -33,6 +33,22 @@ namespace DyadPorts.Core.Engines
         public override string ToString() => Endpoint == null ? Kind.ToString() : $"{Kind} at {Endpoint}";
     }
 
+    /// <summary>The sockets at fixed system paths that the default-socket rule probes before the user's own (Unix only).</summary>
+    public sealed class SystemSockets
+    {
+        public SystemSockets(IReadOnlyList<string> podman, IReadOnlyList<string> docker)
+        {
+            Podman = podman;
+            Docker = docker;
+        }
+
+        /// <summary>Rootful podman's socket; dockerd's, under both spellings of /run.</summary>
+        public static SystemSockets Default { get; } = new SystemSockets(new[] { "/run/podman/podman.sock" }, new[] { "/var/run/docker.sock", "/run/docker.sock" });
+
+        public IReadOnlyList<string> Podman { get; }
+        public IReadOnlyList<string> Docker { get; }
+    }
+
     /// <summary>
     /// Resolves the engine the way the user's CLI would; the first rule that applies wins, and -Verbose names it.
     /// 1. -Engine Process; -EngineEndpoint; then DOCKER_HOST / CONTAINER_HOST (CONTAINERIZATION_ENABLED=false first, for Auto).
@@ -48,7 +64,8 @@ namespace DyadPorts.Core.Engines
             Resolve(requested, endpoint, environment, answers, null);
 
         /// <param name="machineSocket">A podman machine's API socket path by machine name; null asks `podman machine inspect`, then looks in the usual places.</param>
-        public static EngineTarget Resolve(EngineKind requested, string endpoint, Func<string, string> environment, Func<string, bool> answers, Func<string, string> machineSocket)
+        /// <param name="system">The sockets at fixed system paths the default-socket rule probes; null for <see cref="SystemSockets.Default"/>.</param>
+        public static EngineTarget Resolve(EngineKind requested, string endpoint, Func<string, string> environment, Func<string, bool> answers, Func<string, string> machineSocket, SystemSockets system = null)
         {
             if (requested == EngineKind.Process) return new EngineTarget(EngineKind.Process, null, true, "-Engine Process");
             if (!string.IsNullOrWhiteSpace(endpoint)) return Explicit(requested, endpoint, "-EngineEndpoint", environment);
@@ -108,7 +125,7 @@ namespace DyadPorts.Core.Engines
                     if (PodmanMachine.IsMachine(connection))
                     {
                         var machine = PodmanMachine.MachineName(connection.Name);
-                        var socket = (machineSocket ?? (m => DefaultMachineSocket(m, environment)))(machine);
+                        var socket = (machineSocket ?? (m => PodmanMachine.Inspect(m, environment, System.Threading.CancellationToken.None) ?? PodmanMachine.Candidates(m, environment).FirstOrDefault(File.Exists)))(machine);
                         if (socket == null)
                         {
                             throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, connection.Uri,
@@ -122,12 +139,12 @@ namespace DyadPorts.Core.Engines
 
             if (family != null)
             {
-                return FirstAnswering(family.Value, DefaultSockets(family.Value, environment), answers, familyRule + ", default socket");
+                return FirstAnswering(family.Value, DefaultSockets(family.Value, environment, system), answers, familyRule + ", default socket");
             }
             // dyad's own default is podman, so its sockets are probed first.
             foreach (var kind in new[] { EngineKind.Podman, EngineKind.Docker })
             {
-                var socket = DefaultSockets(kind, environment).FirstOrDefault(answers);
+                var socket = DefaultSockets(kind, environment, system).FirstOrDefault(answers);
                 if (socket != null) return new EngineTarget(kind, socket, false, "default socket that answered");
             }
             return new EngineTarget(EngineKind.Process, null, false, "no container engine answered on the default sockets");
@@ -157,9 +174,6 @@ namespace DyadPorts.Core.Engines
             return context?.Tls;
         }
 
-        private static string DefaultMachineSocket(string machine, Func<string, string> environment) =>
-            PodmanMachine.Inspect(machine) ?? PodmanMachine.Candidates(machine, environment).FirstOrDefault(File.Exists);
-
         public static EngineKind ParseEngineName(string name)
         {
             switch (name.Trim().ToLowerInvariant())
@@ -172,8 +186,9 @@ namespace DyadPorts.Core.Engines
             }
         }
 
-        public static IReadOnlyList<string> DefaultSockets(EngineKind kind, Func<string, string> environment)
+        public static IReadOnlyList<string> DefaultSockets(EngineKind kind, Func<string, string> environment, SystemSockets system = null)
         {
+            system = system ?? SystemSockets.Default;
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
             {
                 return kind == EngineKind.Podman
@@ -183,9 +198,9 @@ namespace DyadPorts.Core.Engines
             var runtimeDir = environment("XDG_RUNTIME_DIR");
             var home = environment("HOME");
             var sockets = kind == EngineKind.Podman
-                ? new[] { "/run/podman/podman.sock", Combine(runtimeDir, "podman/podman.sock") }
+                ? system.Podman.Concat(new[] { Combine(runtimeDir, "podman/podman.sock") })
                     .Concat(PodmanMachine.Candidates("podman-machine-default", environment)).ToArray()
-                : new[] { "/var/run/docker.sock", "/run/docker.sock", Combine(home, ".docker/run/docker.sock") };
+                : system.Docker.Concat(new[] { Combine(home, ".docker/run/docker.sock") }).ToArray();
             return sockets.Where(s => s != null).Distinct().Select(s => "unix://" + s).ToArray();
         }
 

@@ -19,11 +19,19 @@ namespace DyadPorts.Core.Session
     {
         public static readonly DyadSession Current = new DyadSession(System.Environment.GetEnvironmentVariable);
 
-        private readonly ConcurrentDictionary<string, ContainerEngine> _engines = new ConcurrentDictionary<string, ContainerEngine>(StringComparer.Ordinal);
+        // Lazy: a GetOrAdd race builds one client, not a second one nobody disposes.
+        private readonly ConcurrentDictionary<string, Lazy<ContainerEngine>> _engines = new ConcurrentDictionary<string, Lazy<ContainerEngine>>(StringComparer.Ordinal);
+        private readonly EngineResolution _resolution;
 
-        public DyadSession(Func<string, string> environment)
+        public DyadSession(Func<string, string> environment) : this(environment, null)
+        {
+        }
+
+        /// <param name="system">The system sockets the default-socket rule probes; null for the usual ones.</param>
+        public DyadSession(Func<string, string> environment, SystemSockets system)
         {
             Environment = environment;
+            _resolution = new EngineResolution(environment, SocketAnswers, (machine, ct) => PodmanMachine.Inspect(machine, environment, ct), EngineFingerprint.FileStamp, system);
         }
 
         public Func<string, string> Environment { get; }
@@ -37,8 +45,13 @@ namespace DyadPorts.Core.Session
 
         public StateStore Store() => new StateStore(StateStore.ResolvePath(Environment));
 
-        public EngineTarget Resolve(EngineKind engine, string endpoint) =>
-            EngineResolver.Resolve(engine, endpoint, Environment, SocketAnswers);
+        /// <summary>The engine the rules choose; kept while nothing they read changes. Cancelling ends the pings and `podman machine inspect`.</summary>
+        public EngineTarget Resolve(EngineKind engine, string endpoint, CancellationToken cancellationToken = default) =>
+            _resolution.Resolve(engine, endpoint, ResolutionMode.Full, cancellationToken);
+
+        /// <summary>As <see cref="Resolve(EngineKind, string, CancellationToken)"/>, and <paramref name="mode"/> says whether a process may be started.</summary>
+        public EngineTarget Resolve(EngineKind engine, string endpoint, ResolutionMode mode, CancellationToken cancellationToken) =>
+            _resolution.Resolve(engine, endpoint, mode, cancellationToken);
 
         /// <summary>An allocator over the resolved engine. Explicitly chosen engines must answer; Auto falls back to the process engine with a warning.</summary>
         public PortAllocator Allocator(EngineKind engine, string endpoint, IOperationLog log, CancellationToken cancellationToken) =>
@@ -50,7 +63,7 @@ namespace DyadPorts.Core.Session
         /// </summary>
         public PortAllocator Allocator(DyadSettings settings, EngineKind engine, string endpoint, IOperationLog log, CancellationToken cancellationToken)
         {
-            var target = Resolve(engine, endpoint);
+            var target = Resolve(engine, endpoint, cancellationToken);
             if (!target.IsContainerEngine)
             {
                 if (!target.IsExplicit)
@@ -94,7 +107,7 @@ namespace DyadPorts.Core.Session
             foreach (var kind in new[] { EngineKind.Auto, EngineKind.Podman, EngineKind.Docker })
             {
                 EngineTarget target;
-                try { target = Resolve(kind, null); }
+                try { target = Resolve(kind, null, cancellationToken); }
                 catch (DyadPortsException) { continue; }
                 if (!target.IsContainerEngine || target.Endpoint == null) continue;
                 var client = Engine(target);
@@ -105,27 +118,33 @@ namespace DyadPorts.Core.Session
             return null;
         }
 
-        /// <summary>One client per endpoint and TLS files, reused for the life of the session.</summary>
-        public ContainerEngine Engine(EngineTarget target) =>
-            _engines.GetOrAdd(Key(target.Endpoint, target.Tls), _ => new ContainerEngine(target.Endpoint, target.Kind, target.Tls));
+        /// <summary>One client per endpoint and TLS files, shared by every runspace and reused for the life of the session.</summary>
+        public ContainerEngine Engine(EngineTarget target) => Engine(target.Endpoint, target.Kind, target.Tls);
+
+        private ContainerEngine Engine(string endpoint, EngineKind kind, EngineTls tls) =>
+            _engines.GetOrAdd(Key(endpoint, tls), _ => new Lazy<ContainerEngine>(() => new ContainerEngine(endpoint, kind, tls), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
         private static string Key(string endpoint, EngineTls tls) => tls == null ? endpoint : endpoint + "|" + tls.CaPath + "|" + tls.CertPath + "|" + tls.KeyPath;
 
-        /// <summary>Drops a client whose engine stopped answering, so the next call reconnects afresh.</summary>
+        /// <summary>
+        /// An endpoint stopped answering: its clients reconnect on their next call, and resolutions that chose it probe
+        /// again. Nothing is disposed under another runspace: a call under way finishes on the old connection.
+        /// </summary>
         public void Forget(string endpoint)
         {
             if (endpoint == null) return;
-            foreach (var key in _engines.Keys)
+            _resolution.Forget(endpoint);
+            foreach (var entry in _engines)
             {
-                if ((key == endpoint || key.StartsWith(endpoint + "|", StringComparison.Ordinal)) && _engines.TryRemove(key, out var engine)) engine.Dispose();
+                if ((entry.Key == endpoint || entry.Key.StartsWith(endpoint + "|", StringComparison.Ordinal)) && entry.Value.IsValueCreated) entry.Value.Value.Reconnect();
             }
         }
 
-        private bool SocketAnswers(string endpoint)
+        /// <summary>Whether the engine at a default socket answers a ping (at most 3 s, less when the token says so).</summary>
+        private bool SocketAnswers(string endpoint, CancellationToken cancellationToken)
         {
             if (endpoint.StartsWith("unix://", StringComparison.Ordinal) && !File.Exists(endpoint.Substring("unix://".Length))) return false;
-            var engine = _engines.GetOrAdd(endpoint, e => new ContainerEngine(e, EngineKind.Auto));
-            return engine.Answers(CancellationToken.None);
+            return Engine(endpoint, EngineKind.Auto, null).Answers(cancellationToken);
         }
     }
 }

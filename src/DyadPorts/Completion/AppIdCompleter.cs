@@ -58,14 +58,18 @@ namespace DyadPorts.Completion
             return session.Store().Peek()?.Allocations.Values.ToList() ?? Enumerable.Empty<Core.State.AllocationRecord>();
         }
 
+        /// <summary>
+        /// The containers of the engine Auto resolves to, within one 2 s budget for resolving and listing together.
+        /// Resolving starts no process here: a podman machine whose socket only `podman machine inspect` could tell is skipped.
+        /// </summary>
         public static IEnumerable<Core.Engines.ContainerSummary> Containers(DyadSession session)
         {
             try
             {
-                var target = session.Resolve(EngineKind.Auto, null);
-                if (!target.IsContainerEngine) return Enumerable.Empty<Core.Engines.ContainerSummary>();
                 using (var timeout = new CancellationTokenSource(Budget))
                 {
+                    var target = session.Resolve(EngineKind.Auto, null, Core.Engines.ResolutionMode.NoProcesses, timeout.Token);
+                    if (!target.IsContainerEngine) return Enumerable.Empty<Core.Engines.ContainerSummary>();
                     return session.Engine(target).Snapshot(timeout.Token).Containers;
                 }
             }

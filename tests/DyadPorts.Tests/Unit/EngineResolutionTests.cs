@@ -1,246 +1,112 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
-using DyadPorts.Core.Diagnostics;
+using System.Threading;
 using DyadPorts.Core.Engines;
 using Xunit;
 
 namespace DyadPorts.Tests.Unit
 {
     /// <summary>
-    /// The engine found the way the user's CLI finds it: docker contexts, podman connections (podman 4's containers.conf and
-    /// podman 5's podman-connections.json, from fixture text), podman machines, ssh:// refused by name. Every test has its own
-    /// HOME, DOCKER_CONFIG, CONTAINERS_CONF and PODMAN_CONNECTIONS_CONF: the machine's real CLI configuration is never read.
+    /// <see cref="EngineResolution"/> and <see cref="EngineFingerprint"/>: answers kept while nothing the rules read changes,
+    /// pings and machine inspection counted through fakes (no file, socket or process is touched: stamps are a dictionary).
     /// </summary>
-    public sealed class EngineResolutionTests : IDisposable
+    public sealed class EngineResolutionTests
     {
-        private readonly string _home = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "dpt12-cli-" + Guid.NewGuid().ToString("N"))).FullName;
-        private readonly Dictionary<string, string> _env;
+        private const string Home = "/home/fp";
+        private static readonly SystemSockets System = new SystemSockets(new[] { "/srv/podman.sock" }, new[] { "/srv/docker.sock" });
+        private readonly Dictionary<string, string> _env = new Dictionary<string, string> { ["HOME"] = Home, ["PATH"] = "/usr/bin" };
+        private readonly Dictionary<string, string> _stamps = new Dictionary<string, string>();
+        private readonly List<string> _pinged = new List<string>();
+        private readonly List<string> _inspected = new List<string>();
+        private readonly HashSet<string> _answering = new HashSet<string>();
 
-        public EngineResolutionTests()
+        private string Env(string name) => _env.TryGetValue(name, out var v) ? v : null;
+        private string Stamp(string path) => _stamps.TryGetValue(path, out var s) ? s : EngineFingerprint.Missing;
+
+        private EngineResolution NewResolution(Func<string, CancellationToken, bool> answers = null) =>
+            new EngineResolution(Env, answers ?? ((e, ct) => { _pinged.Add(e); return _answering.Contains(e); }), (m, ct) => { _inspected.Add(m); return null; }, Stamp, System);
+
+        private string Fingerprint() => EngineFingerprint.Of(Env, Stamp, System);
+
+        [Fact]
+        public void The_fingerprint_changes_with_each_variable_and_each_file_it_covers_and_not_with_others()
         {
-            _env = new Dictionary<string, string>
+            var before = Fingerprint();
+            _env["UNRELATED"] = "x";
+            Assert.Equal(before, Fingerprint());
+            foreach (var name in new[] { "DOCKER_HOST", "CONTAINER_HOST", "CONTAINERIZATION_ENGINE", "DOCKER_CONTEXT", "DOCKER_CONFIG", "CONTAINERS_CONF", "XDG_RUNTIME_DIR", "PATH" })
             {
-                ["HOME"] = _home,
-                ["DOCKER_CONFIG"] = Path.Combine(_home, ".docker"),
-                ["CONTAINERS_CONF"] = Path.Combine(_home, "containers.conf"),
-                ["PODMAN_CONNECTIONS_CONF"] = Path.Combine(_home, "podman-connections.json"),
-            };
-        }
-
-        public void Dispose() => Directory.Delete(_home, true);
-
-        private EngineTarget Resolve(EngineKind kind = EngineKind.Auto, string endpoint = null, Func<string, string> machine = null, params string[] answering) =>
-            EngineResolver.Resolve(kind, endpoint, v => _env.TryGetValue(v, out var x) ? x : null, s => Array.IndexOf(answering, s) >= 0, machine ?? (_ => null));
-
-        /// <summary>A context laid out as `docker context create` lays it out.</summary>
-        private string DockerContext(string name, string host, bool withTls = true)
-        {
-            var id = DockerCliConfig.Sha256(name);
-            var meta = Directory.CreateDirectory(Path.Combine(_home, ".docker", "contexts", "meta", id)).FullName;
-            File.WriteAllText(Path.Combine(meta, "meta.json"),
-                "{\"Name\":\"" + name + "\",\"Metadata\":{\"Description\":\"\"},\"Endpoints\":{\"docker\":{\"Host\":\"" + host + "\",\"SkipTLSVerify\":false}}}");
-            var tls = Path.Combine(_home, ".docker", "contexts", "tls", id, "docker");
-            if (withTls)
-            {
-                Directory.CreateDirectory(tls);
-                foreach (var f in new[] { "ca.pem", "cert.pem", "key.pem" }) File.WriteAllText(Path.Combine(tls, f), "x");
+                var was = Fingerprint();
+                _env[name] = "/changed/" + name;
+                Assert.NotEqual(was, Fingerprint());
             }
-            return tls;
-        }
-
-        private void CurrentContext(string name) => File.WriteAllText(Path.Combine(_home, ".docker", "config.json"), "{\"auths\":{},\"currentContext\":\"" + name + "\"}");
-
-        [Fact]
-        public void The_context_folder_is_the_sha256_of_its_name()
-        {
-            Assert.Equal("37a8eec1ce19687d132fe29051dca629d164e2c4958ba141d5f4133a33f0688f", DockerCliConfig.Sha256("default"));
-        }
-
-        [Fact]
-        public void DOCKER_CONTEXT_selects_the_contexts_endpoint_and_its_tls_files()
-        {
-            var tls = DockerContext("hostb", "tcp://10.231.12.2:2376");
-            DockerContext("other", "unix:///other.sock", withTls: false);
-            CurrentContext("other");
-            _env["DOCKER_CONTEXT"] = "hostb";
-            var t = Resolve();
-            Assert.Equal("tcp://10.231.12.2:2376", t.Endpoint);
-            Assert.True(t.IsExplicit);
-            Assert.Equal(Path.Combine(tls, "ca.pem"), t.Tls.CaPath);
-            Assert.Equal(Path.Combine(tls, "key.pem"), t.Tls.KeyPath);
-            Assert.Contains("DOCKER_CONTEXT=hostb", t.Reason);
+            foreach (var file in new[] { "/srv/docker.sock", "/srv/podman.sock", _env["DOCKER_CONFIG"] + "/config.json", _env["CONTAINERS_CONF"] })
+            {
+                var was = Fingerprint();
+                _stamps[file] = "1/0";
+                Assert.NotEqual(was, Fingerprint());
+            }
+            Assert.Contains(Home + "/.docker/run/docker.sock", EngineFingerprint.Files(Env, System));
         }
 
         [Fact]
-        public void CurrentContext_in_config_json_is_used_and_default_means_none()
+        public void A_second_resolution_is_answered_from_the_cache_until_the_fingerprint_changes()
         {
-            DockerContext("desktop-linux", "unix:///home/u/.docker/run/docker.sock", withTls: false);
-            CurrentContext("desktop-linux");
-            var t = Resolve();
-            Assert.Equal("unix:///home/u/.docker/run/docker.sock", t.Endpoint);
-            Assert.Null(t.Tls);
-            Assert.Contains("currentContext 'desktop-linux'", t.Reason);
+            _answering.Add("unix:///srv/docker.sock");
+            var resolution = NewResolution();
+            var first = resolution.Resolve(EngineKind.Auto, null, ResolutionMode.Full, CancellationToken.None);
+            Assert.Equal("unix:///srv/docker.sock", first.Endpoint);
+            var pings = _pinged.Count;
+            Assert.True(pings >= 2); // podman's sockets first, then docker's
 
-            CurrentContext("default");
-            Assert.Equal("unix:///run/docker.sock", Resolve(answering: "unix:///run/docker.sock").Endpoint);
+            Assert.Same(first, resolution.Resolve(EngineKind.Auto, null, ResolutionMode.Full, CancellationToken.None));
+            Assert.Equal(pings, _pinged.Count);
+            Assert.Equal(1, resolution.Hits);
+
+            _stamps["/srv/podman.sock"] = "5/0"; // podman started: its socket is new
+            _answering.Add("unix:///srv/podman.sock");
+            Assert.Equal("unix:///srv/podman.sock", resolution.Resolve(EngineKind.Auto, null, ResolutionMode.Full, CancellationToken.None).Endpoint);
+            Assert.True(_pinged.Count > pings);
         }
 
         [Fact]
-        public void The_family_comes_first_CONTAINERIZATION_ENGINE_podman_is_not_overridden_by_a_docker_context()
+        public void Forget_drops_the_answers_that_name_the_endpoint()
         {
-            DockerContext("desktop-linux", "unix:///home/u/.docker/run/docker.sock", withTls: false);
-            CurrentContext("desktop-linux");
-            _env["CONTAINERIZATION_ENGINE"] = "podman";
-            var t = Resolve(answering: "unix:///run/podman/podman.sock");
-            Assert.Equal(EngineKind.Podman, t.Kind);
-            Assert.Equal("unix:///run/podman/podman.sock", t.Endpoint);
-            Assert.StartsWith("CONTAINERIZATION_ENGINE=podman", t.Reason);
-
-            // and -Engine Docker ignores podman's connection
-            File.WriteAllText(_env["CONTAINERS_CONF"], "[engine]\nactive_service = \"p\"\n[engine.service_destinations.p]\nuri = \"unix:///p.sock\"\n");
-            _env.Remove("CONTAINERIZATION_ENGINE");
-            Assert.Equal("unix:///home/u/.docker/run/docker.sock", Resolve(EngineKind.Docker).Endpoint);
-            Assert.Equal("unix:///p.sock", Resolve(EngineKind.Podman).Endpoint);
+            _answering.Add("unix:///srv/docker.sock");
+            var resolution = NewResolution();
+            resolution.Resolve(EngineKind.Auto, null, ResolutionMode.Full, CancellationToken.None);
+            var pings = _pinged.Count;
+            resolution.Forget("unix:///other.sock");
+            resolution.Resolve(EngineKind.Auto, null, ResolutionMode.Full, CancellationToken.None);
+            Assert.Equal(pings, _pinged.Count);
+            resolution.Forget("unix:///srv/docker.sock");
+            resolution.Resolve(EngineKind.Auto, null, ResolutionMode.Full, CancellationToken.None);
+            Assert.True(_pinged.Count > pings);
         }
 
         [Fact]
-        public void A_missing_context_is_an_error_not_a_silent_fall_through()
+        public void A_cancelled_resolution_throws_and_is_not_kept()
         {
-            _env["DOCKER_CONTEXT"] = "gone";
-            var e = Assert.Throws<DyadPortsException>(() => Resolve(answering: "unix:///run/docker.sock"));
-            Assert.Equal(ErrorIds.InvalidEngineEndpoint, e.ErrorId);
-            Assert.Contains("'gone'", e.Message);
+            using (var cts = new CancellationTokenSource())
+            {
+                var resolution = NewResolution((e, ct) => { cts.Cancel(); return false; }); // the deadline passes during the first ping
+                Assert.ThrowsAny<OperationCanceledException>(() => resolution.Resolve(EngineKind.Auto, null, ResolutionMode.Full, cts.Token));
+                var again = NewResolution();
+                Assert.Equal(EngineKind.Process, again.Resolve(EngineKind.Auto, null, ResolutionMode.Full, CancellationToken.None).Kind);
+                Assert.Equal(0, again.Hits);
+            }
         }
 
         [Fact]
-        public void Explicit_endpoints_and_DOCKER_HOST_win_over_contexts_and_connections()
+        public void Completion_uses_a_full_resolutions_answer_but_a_full_resolution_does_not_use_completions()
         {
-            DockerContext("hostb", "tcp://10.231.12.2:2376");
-            _env["DOCKER_CONTEXT"] = "hostb";
-            Assert.Equal("unix:///x.sock", Resolve(endpoint: "/x.sock").Endpoint);
-            _env["DOCKER_HOST"] = "unix:///d.sock";
-            Assert.Equal("unix:///d.sock", Resolve().Endpoint);
-        }
-
-        [Fact]
-        public void Podman_4_containers_conf_active_service_and_CONTAINER_CONNECTION()
-        {
-            // As `podman system connection add` (4.3.1) writes it.
-            File.WriteAllText(_env["CONTAINERS_CONF"], @"[containers]
-
-[engine]
-  runtime = ""runc""
-  active_service = ""local""  # the default
-  [engine.service_destinations]
-    [engine.service_destinations.local]
-      uri = ""unix:///run/podman/podman.sock""
-    [engine.service_destinations.second]
-      uri = ""unix:///srv/second.sock""
-
-[machine]
-");
-            var t = Resolve();
-            Assert.Equal(EngineKind.Podman, t.Kind);
-            Assert.Equal("unix:///run/podman/podman.sock", t.Endpoint);
-            Assert.Contains("podman connection 'local'", t.Reason);
-            _env["CONTAINER_CONNECTION"] = "second";
-            Assert.Equal("unix:///srv/second.sock", Resolve().Endpoint);
-            _env["CONTAINER_CONNECTION"] = "nope";
-            Assert.Equal(ErrorIds.InvalidEngineEndpoint, Assert.Throws<DyadPortsException>(() => Resolve()).ErrorId);
-        }
-
-        private const string Podman5Json = @"{
-  ""Connection"": {
-    ""Default"": ""podman-machine-default-root"",
-    ""Connections"": {
-      ""podman-machine-default"": {
-        ""URI"": ""ssh://core@127.0.0.1:53711/run/user/501/podman/podman.sock"",
-        ""Identity"": ""/Users/u/.local/share/containers/podman/machine/machine"",
-        ""IsMachine"": true
-      },
-      ""podman-machine-default-root"": {
-        ""URI"": ""ssh://root@127.0.0.1:53711/run/podman/podman.sock"",
-        ""Identity"": ""/Users/u/.local/share/containers/podman/machine/machine"",
-        ""IsMachine"": true
-      },
-      ""buildbox"": {
-        ""URI"": ""ssh://ops@build.example:22/run/podman/podman.sock"",
-        ""Identity"": ""/Users/u/.ssh/id_ed25519""
-      }
-    }
-  },
-  ""Farm"": {}
-}";
-
-        [Fact]
-        public void Podman_5_connections_json_machine_maps_to_the_machines_api_socket()
-        {
-            File.WriteAllText(_env["PODMAN_CONNECTIONS_CONF"], Podman5Json);
-            string asked = null;
-            var t = Resolve(machine: m => { asked = m; return "/var/folders/xy/T/podman/podman-machine-default-api.sock"; });
-            Assert.Equal("podman-machine-default", asked);
-            Assert.Equal(EngineKind.Podman, t.Kind);
-            Assert.Equal("unix:///var/folders/xy/T/podman/podman-machine-default-api.sock", t.Endpoint);
-            Assert.Contains("podman machine 'podman-machine-default'", t.Reason);
-        }
-
-        [Fact]
-        public void A_machine_connection_in_containers_conf_is_recognised_by_its_localhost_ssh_uri()
-        {
-            File.WriteAllText(_env["CONTAINERS_CONF"], "[engine]\nactive_service = \"podman-machine-default\"\n[engine.service_destinations.podman-machine-default]\nuri = \"ssh://core@localhost:50123/run/user/501/podman/podman.sock\"\nidentity = \"/Users/u/.ssh/podman-machine-default\"\n");
-            Assert.Equal("unix:///m.sock", Resolve(machine: _ => "/m.sock").Endpoint);
-            var e = Assert.Throws<DyadPortsException>(() => Resolve(machine: _ => null));
-            Assert.Equal(ErrorIds.EngineUnreachable, e.ErrorId);
-            Assert.Contains("podman machine start podman-machine-default", e.Message);
-        }
-
-        [Fact]
-        public void Any_other_ssh_destination_is_EngineSshUnsupported_naming_it_and_suggesting_a_forwarded_socket()
-        {
-            File.WriteAllText(_env["PODMAN_CONNECTIONS_CONF"], Podman5Json);
-            _env["CONTAINER_CONNECTION"] = "buildbox";
-            var e = Assert.Throws<DyadPortsException>(() => Resolve(answering: "unix:///run/podman/podman.sock"));
-            Assert.Equal(ErrorIds.EngineSshUnsupported, e.ErrorId);
-            Assert.True(e.IsTerminating);
-            Assert.Equal("ssh://ops@build.example:22/run/podman/podman.sock", e.Target);
-            Assert.Contains("ssh -nNT -L /tmp/dyad-engine.sock:/run/podman/podman.sock ops@build.example", e.Message);
-
-            _env.Remove("CONTAINER_CONNECTION");
-            _env["DOCKER_HOST"] = "ssh://me@dockerhost";
-            Assert.Equal(ErrorIds.EngineSshUnsupported, Assert.Throws<DyadPortsException>(() => Resolve()).ErrorId);
-        }
-
-        [Fact]
-        public void Machine_inspect_output_gives_the_podman_socket()
-        {
-            const string inspect = @"[ { ""ConfigDir"": { ""Path"": ""/Users/u/.config/containers/podman/machine/applehv"" },
-                ""ConnectionInfo"": { ""PodmanSocket"": { ""Path"": ""/var/folders/xy/T/podman/podman-machine-default-api.sock"" }, ""PodmanPipe"": null },
-                ""Name"": ""podman-machine-default"", ""State"": ""running"" } ]";
-            Assert.Equal("/var/folders/xy/T/podman/podman-machine-default-api.sock", PodmanMachine.SocketFromInspect(inspect));
-            Assert.Null(PodmanMachine.SocketFromInspect("not json"));
-        }
-
-        [Fact]
-        public void Default_sockets_include_docker_desktops_and_the_podman_machines()
-        {
-            _env["TMPDIR"] = "/var/folders/xy/T";
-            Assert.Contains("unix://" + Path.Combine(_home, ".docker/run/docker.sock"), EngineResolver.DefaultSockets(EngineKind.Docker, v => _env.TryGetValue(v, out var x) ? x : null));
-            Assert.Contains("unix:///var/folders/xy/T/podman/podman-machine-default-api.sock", EngineResolver.DefaultSockets(EngineKind.Podman, v => _env.TryGetValue(v, out var x) ? x : null));
-        }
-
-        [Fact]
-        public void DOCKER_TLS_VERIFY_with_DOCKER_CERT_PATH_gives_tls_files_for_tcp_endpoints_only()
-        {
-            _env["DOCKER_HOST"] = "tcp://10.231.12.2:2376";
-            Assert.Null(Resolve().Tls);
-            _env["DOCKER_TLS_VERIFY"] = "1";
-            _env["DOCKER_CERT_PATH"] = "/certs";
-            var t = Resolve();
-            Assert.Equal("/certs/ca.pem", t.Tls.CaPath);
-            Assert.Equal("/certs/cert.pem", t.Tls.CertPath);
-            _env["DOCKER_HOST"] = "unix:///run/docker.sock";
-            Assert.Null(Resolve().Tls);
+            _answering.Add("unix:///srv/docker.sock");
+            var resolution = NewResolution();
+            resolution.Resolve(EngineKind.Auto, null, ResolutionMode.NoProcesses, CancellationToken.None);
+            resolution.Resolve(EngineKind.Auto, null, ResolutionMode.Full, CancellationToken.None);
+            Assert.Equal(0, resolution.Hits);
+            resolution.Resolve(EngineKind.Auto, null, ResolutionMode.NoProcesses, CancellationToken.None);
+            Assert.Equal(1, resolution.Hits);
         }
     }
 }
