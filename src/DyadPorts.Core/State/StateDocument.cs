@@ -64,16 +64,28 @@ namespace DyadPorts.Core.State
         }
     }
 
-    /// <summary>One look at a preview's traffic: transmitted bytes for a container, the connections to its port for a process.</summary>
+    /// <summary>
+    /// One look at a preview's activity, kept per app as the start of its current quiet run. 0.2.0 wrote only at,
+    /// preview and value; a sample without a signal is one of those and only ever serves as no baseline.
+    /// </summary>
     public sealed class ActivitySample
     {
+        /// <summary>A container's accepted connections (PassiveOpens of its network namespace).</summary>
+        public const string AcceptedSignal = "accepted";
+        /// <summary>A container's transmitted bytes: the fallback when its namespace cannot be read.</summary>
+        public const string BytesSignal = "bytes";
+        /// <summary>A process preview's connections to its port, as a sorted text.</summary>
+        public const string ConnectionsSignal = "connections";
+
+        /// <summary>When the current quiet run began: the first sample after the last sign of use.</summary>
         [JsonProperty("at")] public DateTimeOffset At { get; set; }
         /// <summary>Which preview was sampled: a new container or process starts a new series.</summary>
         [JsonProperty("preview")] public string Preview { get; set; }
-        /// <summary>Transmitted bytes (containers), or a fingerprint of the connections to the port (processes).</summary>
+        /// <summary>The latest reading of <see cref="Signal"/>: accepted connections or transmitted bytes (containers), or the connections to the port (processes).</summary>
         [JsonProperty("value")] public string Value { get; set; }
-
-        public bool SameTraffic(ActivitySample other) =>
-            other != null && string.Equals(Preview, other.Preview, StringComparison.Ordinal) && string.Equals(Value, other.Value, StringComparison.Ordinal);
+        /// <summary>What <see cref="Value"/> measures; null in samples written by 0.2.0.</summary>
+        [JsonProperty("signal", NullValueHandling = NullValueHandling.Ignore)] public string Signal { get; set; }
+        /// <summary>Established connections to the preview's port at the sample; null when unknown (bytes).</summary>
+        [JsonProperty("attached", NullValueHandling = NullValueHandling.Ignore)] public int? Attached { get; set; }
     }
 }

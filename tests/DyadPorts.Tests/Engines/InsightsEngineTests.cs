@@ -4,9 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.Http;
 using System.Net.Sockets;
-using System.Threading;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
@@ -18,11 +16,10 @@ using Xunit;
 
 namespace DyadPorts.Tests.Engines
 {
-    /// <summary>History, usage, metrics and the idle reaper against real dockerd and podman (issue 13). Ports 21700-21799.</summary>
+    /// <summary>History, usage and metrics against real dockerd and podman (issue 13); the idle reaper has IdleReaperEngineTests. Ports 21700-21719.</summary>
     [Collection(EngineCollection.Name)]
     public sealed class InsightsEngineTests : IDisposable
     {
-        private static readonly System.Net.Http.HttpClient Http = PreviewScenario.Http;
         private readonly PreviewScenario _scenario = new PreviewScenario("insight");
         private readonly TempState _temp;
         private readonly TempState _other = new TempState();
@@ -115,74 +112,6 @@ namespace DyadPorts.Tests.Engines
             var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
             process.WaitForExit();
             return (process.ExitCode, output);
-        }
-
-        [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public async System.Threading.Tasks.Task The_reaper_stops_the_idle_preview_spares_the_busy_one_and_WhatIf_changes_nothing(string name)
-        {
-            var engine = TestEngine.Get(name);
-            var busy = TestRun.App("busy");
-            var idle = TestRun.App("idle");
-            var pBusy = new PreviewLauncher(Allocator(engine)).Start(Request(busy, engine, 21720, 21725), NullOperationLog.Instance, default);
-            var pIdle = new PreviewLauncher(Allocator(engine)).Start(Request(idle, engine, 21720, 21725), NullOperationLog.Instance, default);
-            // A neighbour on the same bridge broadcasts an ARP request every second for an address nobody has: every
-            // container's received bytes rise, and podman 4.3 reports them as transmitted unless that is corrected.
-            var neighbour = engine.Run($"{TestRun.Prefix}neighbour", 21729, cmd: new List<string> { "sh", "-c", "while true; do busybox arping -I eth0 -c 1 -w 1 10.254.254.254; done" }, capAdd: new List<string> { "NET_RAW" });
-            bool Mine(string id) => id == busy || id == idle;
-            var reaper = new IdleReaper(Allocator(engine));
-
-            reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, remove: true, keepAllocation: false, recordSamples: true, new RecordingLog(), default); // first run: samples only
-            Assert.NotNull(engine.Find("dyad-app-" + idle));
-
-            // -WhatIf: even with an idle preview, nothing changes, not even the samples.
-            Thread.Sleep(1500);
-            var before = File.ReadAllText(_temp.StatePath);
-            var asked = new List<string>();
-            Assert.Empty(reaper.Reap(TimeSpan.FromSeconds(1), Mine, (app, _) => { asked.Add(app); return false; }, true, false, recordSamples: false, new RecordingLog(), default));
-            Assert.Equal(before, File.ReadAllText(_temp.StatePath));
-            Assert.Equal("running", engine.Find("dyad-app-" + idle).State);
-
-            // Runs a second apart; the busy preview gets requests between every two. The idle one must go, the busy one never.
-            var stopped = new List<Preview>();
-            for (var round = 0; round < 20 && stopped.All(p => p.AppId != idle); round++)
-            {
-                for (var i = 0; i < 3; i++) { Assert.Equal("insight", (await Http.GetStringAsync($"http://127.0.0.1:{pBusy.Port}/")).Trim()); Thread.Sleep(500); }
-                stopped.AddRange(reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, true, new RecordingLog(), default));
-                Assert.DoesNotContain(stopped, p => p.AppId == busy);
-            }
-            Assert.Contains(stopped, p => p.AppId == idle);
-            Assert.Null(engine.Find("dyad-app-" + idle));
-            Assert.Equal("running", engine.Find("dyad-app-" + busy).State);
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(idle));
-            Assert.Contains(_temp.Store.Journal.Read(_ => { }), e => e.Kind == PortEventKind.PreviewStopped && e.AppId == idle && e.Reason.StartsWith("idle for", StringComparison.Ordinal));
-            Assert.NotNull(engine.All().FirstOrDefault(c => c.ID == neighbour));
-            Assert.NotEqual(pIdle.ContainerId, pBusy.ContainerId);
-        }
-
-        [Fact]
-        public async System.Threading.Tasks.Task The_reaper_judges_process_previews_by_the_connections_to_their_port()
-        {
-            var busy = TestRun.App("pbusy");
-            var idle = TestRun.App("pidle");
-            var pBusy = new PreviewLauncher(Allocator(null)).Start(Request(busy, null, 21730, 21735), NullOperationLog.Instance, default);
-            var pIdle = new PreviewLauncher(Allocator(null)).Start(Request(idle, null, 21730, 21735), NullOperationLog.Instance, default);
-            try
-            {
-                bool Mine(string id) => id == busy || id == idle;
-                var reaper = new IdleReaper(Allocator(null));
-                reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
-                for (var i = 0; i < 3; i++) { await Http.GetStringAsync($"http://127.0.0.1:{pBusy.Port}/"); Thread.Sleep(500); }
-                var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
-                Assert.Equal(new[] { idle }, stopped.Select(p => p.AppId));
-                Assert.False(PreviewProcesses.IsAlive(new AllocationRecord { ProcessId = pIdle.ProcessId, ProcessStartedAt = pIdle.StartedAt }));
-                Assert.True(PreviewProcesses.IsAlive(_temp.Store.Peek().Allocations[busy]));
-            }
-            finally
-            {
-                new PreviewLauncher(Allocator(null)).Stop(busy, false, false, NullOperationLog.Instance, default);
-                new PreviewLauncher(Allocator(null)).Stop(idle, false, false, NullOperationLog.Instance, default);
-            }
         }
     }
 }

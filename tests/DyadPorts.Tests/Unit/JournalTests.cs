@@ -103,20 +103,6 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal("a\\\\b\\\"c\\nd", PrometheusText.Escape("a\\b\"c\nd"));
         }
 
-        [Fact]
-        public void The_map_wraps_to_the_width_in_groups_of_ten_with_colour_only_when_given()
-        {
-            var usage = new PortUsage { First = 21000, Last = 21034, Map = new string('.', 10) + "CCAAH" + new string('.', 20) };
-            var narrow = usage.Render(30).Split('\n');
-            Assert.Equal(new[] { "21000 .......... CCAAH.....", "21020 .......... .....", }, narrow);
-            Assert.All(narrow, line => Assert.True(line.Length <= 30));
-            Assert.Equal(new[] { "21000 .......... CCAAH..... .......... ....." }, usage.Render(80).Split('\n'));
-            var colored = usage.Render(80, new System.Collections.Hashtable { ["C"] = "<c>", ["H"] = "<h>" }, "</>");
-            Assert.Contains("<c>CC</>AA<h>H</>", colored);
-            Assert.Equal(2, usage.RenderLines(30).Length);
-            Assert.Contains("container", PortUsage.Legend);
-        }
-
         [Theory]
         [InlineData("4.3.1", true)]
         [InlineData("4.3", true)]
