@@ -148,6 +148,35 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public async Task A_transaction_waiting_for_another_stops_on_cancel_within_a_second()
+        {
+            var ledger = Open();
+            ledger.Transact(s => Add(s, "a", 21007), NullOperationLog.Instance, default);
+            using var inside = new ManualResetEventSlim();
+            using var release = new ManualResetEventSlim();
+            var holder = Task.Run(() => Open().Transact(s =>
+            {
+                inside.Set();
+                release.Wait(TimeSpan.FromSeconds(20)); // holds the ledger (a file ledger: its lock) until told
+                return Add(s, "holder", 21009);
+            }, NullOperationLog.Instance, default));
+            Assert.True(inside.Wait(TimeSpan.FromSeconds(10)));
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+                var watch = Stopwatch.StartNew();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.Run(() => Open().Transact(s => Add(s, "waiter", 21011), NullOperationLog.Instance, cts.Token)));
+                Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1.2));
+            }
+            finally
+            {
+                release.Set();
+            }
+            await holder;
+            Assert.False(Open().Read(NullOperationLog.Instance, default).Allocations.ContainsKey("waiter"));
+        }
+
+        [Fact]
         public async Task An_app_lock_excludes_a_second_holder_and_a_wait_for_it_stops_on_cancel_within_a_second()
         {
             var ledger = Open();
