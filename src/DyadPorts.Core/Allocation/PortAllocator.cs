@@ -331,7 +331,7 @@ namespace DyadPorts.Core.Allocation
                 usage.AllocationsByStatus[status] = (usage.AllocationsByStatus.TryGetValue(status, out var n) ? n : 0) + 1;
             }
             var since = usage.At.AddHours(-24);
-            var recent = _store.Journal.Read(log.Warning).Where(e => e.Time >= since).ToList();
+            var recent = _store.ReadHistory(log.Warning, cancellationToken).Where(e => e.Time >= since).ToList();
             usage.MovesLast24Hours = recent.Count(e => e.Kind == PortEventKind.Moved);
             usage.RacesLostLast24Hours = recent.Count(e => e.Kind == PortEventKind.RaceLost);
             usage.TopMovers = recent.Where(e => e.Kind == PortEventKind.Moved && e.AppId != null).GroupBy(e => e.AppId)

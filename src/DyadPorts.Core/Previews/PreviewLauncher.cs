@@ -62,7 +62,7 @@ namespace DyadPorts.Core.Previews
         internal IDisposable LockApp(string appId, TimeSpan timeout, IOperationLog log, CancellationToken ct)
         {
             log.Verbose($"App {appId}: taking its start lock.");
-            return _allocator.Store.LockBeside("app-" + appId, timeout, (path, t) =>
+            return _allocator.Store.LockApp(appId, timeout, (path, t) =>
                 new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, appId,
                     $"Another start or stop of app {appId} has held its lock ('{path}') for {t.TotalSeconds:0} s. Try again when it has finished; the lock goes away when that process ends."), ct);
         }
