@@ -117,6 +117,7 @@ namespace DyadPorts.Core.Allocation
                 record.ContainerId = null;
                 record.ProcessId = null;
                 record.ProcessStartedAt = null;
+                record.ProcessStartTicks = null;
                 return record.Port;
             }, id => Recover(snapshot, id, log, cancellationToken), log, cancellationToken);
             previous = before;
@@ -126,7 +127,7 @@ namespace DyadPorts.Core.Allocation
         private static AllocationRecord Copy(AllocationRecord r) => new AllocationRecord
         {
             AppId = r.AppId, Port = r.Port, Engine = r.Engine, EngineEndpoint = r.EngineEndpoint, AllocatedAt = r.AllocatedAt,
-            ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, Image = r.Image,
+            ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, ProcessStartTicks = r.ProcessStartTicks, Image = r.Image,
         };
 
         /// <summary>
@@ -146,7 +147,7 @@ namespace DyadPorts.Core.Allocation
         /// vanished meanwhile (Remove-DyadPortAllocation during the start), it is recorded again, unless another
         /// app took the port: then false, and the launcher treats the port as lost.
         /// </summary>
-        internal bool RecordPreview(string appId, int port, string containerId, string image, int? processId, DateTimeOffset? processStartedAt, IOperationLog log, CancellationToken cancellationToken)
+        internal bool RecordPreview(string appId, int port, string containerId, string image, int? processId, DateTimeOffset? processStartedAt, IOperationLog log, CancellationToken cancellationToken, long? processStartTicks = null)
         {
             return _store.Update(state =>
             {
@@ -168,6 +169,7 @@ namespace DyadPorts.Core.Allocation
                 record.Image = image;
                 record.ProcessId = processId;
                 record.ProcessStartedAt = processStartedAt;
+                record.ProcessStartTicks = processStartTicks;
                 state.Record(Event(PortEventKind.PreviewStarted, appId, port, containerId: containerId, processId: processId));
                 return true;
             }, id => Recover(null, id, log, cancellationToken), log, cancellationToken);

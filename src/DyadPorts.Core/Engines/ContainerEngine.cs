@@ -194,23 +194,40 @@ namespace DyadPorts.Core.Engines
         public void Pull(string image, Action<JSONMessage> progress, CancellationToken cancellationToken)
         {
             SplitImage(image, out var name, out var tag);
-            var messages = new BlockingCollection<JSONMessage>();
+            // Both are disposed on every way out; the pull is stopped and awaited first when this thread leaves early
+            // (cancelled, or the progress callback threw), so nothing adds to a disposed collection.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var messages = new BlockingCollection<JSONMessage>();
             var pull = Task.Run(async () =>
             {
                 try
                 {
-                    await _client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress(messages.Add), cancellationToken).ConfigureAwait(false);
+                    await _client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress(messages.Add), stop.Token).ConfigureAwait(false);
                 }
                 finally
                 {
                     messages.CompleteAdding();
                 }
-            }, cancellationToken);
+            }, stop.Token);
             string failure = null;
-            foreach (var message in messages.GetConsumingEnumerable(cancellationToken))
+            var drained = false;
+            try
             {
-                if (!string.IsNullOrEmpty(message.ErrorMessage)) failure = message.ErrorMessage;
-                progress?.Invoke(message);
+                foreach (var message in messages.GetConsumingEnumerable(cancellationToken))
+                {
+                    if (!string.IsNullOrEmpty(message.ErrorMessage)) failure = message.ErrorMessage;
+                    progress?.Invoke(message);
+                }
+                drained = true;
+            }
+            finally
+            {
+                if (!drained)
+                {
+                    stop.Cancel();
+                    try { pull.Wait((int)TimeSpan.FromSeconds(30).TotalMilliseconds, CancellationToken.None); }
+                    catch (Exception e) when (e is AggregateException || e is OperationCanceledException) { /* the reason this thread left is the error that counts */ }
+                }
             }
             Call($"pull {image}", async _ => { await pull.ConfigureAwait(false); return true; }, cancellationToken);
             if (failure != null) throw new EngineRefusedException(Endpoint, $"pull {image}", HttpStatusCode.NotFound, failure, null);

@@ -133,7 +133,7 @@ namespace DyadPorts.Core.Previews
                 try
                 {
                     AfterLaunch?.Invoke(port);
-                    if (!_allocator.RecordPreview(appId, port, launched.ContainerId, launched.ContainerId != null ? request.Image : null, launched.ProcessId, launched.ProcessStartedAt, log, ct))
+                    if (!_allocator.RecordPreview(appId, port, launched.ContainerId, launched.ContainerId != null ? request.Image : null, launched.ProcessId, launched.ProcessStartedAt, log, ct, launched.ProcessStartTicks))
                     {
                         _host.Discard(launched, state.StateId, log);
                         lost.Add(port);
