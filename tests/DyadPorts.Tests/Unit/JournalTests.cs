@@ -86,21 +86,62 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
-        public void The_metrics_text_has_help_type_and_escaped_labels()
+        public void A_0_2_0_history_is_read_and_this_version_writes_the_same_lines()
         {
-            var usage = new PortUsage { Range = "21000-21009", First = 21000, Last = 21009, Total = 10, Free = 7, HeldByAllocation = 1, HeldByContainer = 1, HeldByHost = 1, At = DateTimeOffset.FromUnixTimeSeconds(1800000000) };
-            usage.AllocationsByStatus["Active"] = 2;
-            usage.EventCounts["Moved"] = 5;
-            var text = PrometheusText.Build(usage);
-            Assert.Contains("# HELP dyadports_ports_free ", text);
-            Assert.Contains("# TYPE dyadports_events_total counter\n", text);
-            Assert.Contains("dyadports_ports_held{range=\"21000-21009\",source=\"host\"} 1\n", text);
-            Assert.Contains("dyadports_allocations{status=\"active\"} 2\n", text);
-            Assert.Contains("dyadports_allocations{status=\"conflict\"} 0\n", text);
-            Assert.Contains("dyadports_events_total{kind=\"moved\"} 5\n", text);
-            Assert.Contains("dyadports_events_total{kind=\"race_lost\"} 0\n", text);
-            Assert.Contains("dyadports_last_export_timestamp_seconds 1800000000\n", text);
-            Assert.Equal("a\\\\b\\\"c\\nd", PrometheusText.Escape("a\\b\"c\nd"));
+            var fixture = Fixtures.PathOf("0.2.0", "state.json.history.jsonl");
+            using var temp = new TempState();
+            File.Copy(fixture, temp.Store.Journal.Path);
+            File.SetUnixFileMode(temp.Store.Journal.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var read = temp.Store.Journal.Read(w => throw new InvalidOperationException(w));
+            Assert.Equal(new[] { PortEventKind.Allocated, PortEventKind.Moved, PortEventKind.PreviewStarted, PortEventKind.PreviewStarted, PortEventKind.PreviewStopped }, read.Select(e => e.Kind));
+            var moved = read[1];
+            Assert.Equal((new DateTimeOffset(2026, 11, 27, 10, 15, 31, 123, TimeSpan.Zero), "api", 32101, 32100, "container web", "unix:///run/docker.sock"),
+                (moved.Time, moved.AppId, moved.Port.Value, moved.PreviousPort.Value, moved.HeldBy, moved.Endpoint));
+            Assert.Equal(4242, read[2].ProcessId);
+            Assert.Equal("idle for 00:10:00", read[4].Reason);
+
+            // Written again by this version, byte for byte what 0.2.0 wrote: 0.2.0 reads it back as well.
+            using var again = new TempState();
+            again.Store.Journal.Append(read);
+            Assert.Equal(File.ReadAllBytes(fixture), File.ReadAllBytes(again.Store.Journal.Path));
+        }
+
+        [Fact]
+        public void An_unsafe_history_costs_only_the_history_with_a_warning()
+        {
+            using var temp = new TempState();
+            Journal(temp.Store, Moved("a", 21000, 21001));
+            var victim = Path.Combine(temp.Directory, "victim.jsonl");
+            File.Move(temp.Store.Journal.Path, victim);
+            File.CreateSymbolicLink(temp.Store.Journal.Path, victim);
+            var warnings = new List<string>();
+            Assert.Empty(temp.Store.ReadHistory(warnings.Add, default));
+            Assert.StartsWith(ErrorIds.StateFileUnsafe, Assert.Single(warnings));
+            Assert.Contains("symbolic link", warnings[0]);
+        }
+
+        [Fact]
+        public void Reads_under_the_lock_never_see_an_append_in_progress()
+        {
+            using var temp = new TempState();
+            var big = new string('x', 64 * 1024); // events larger than a page: an unlocked reader could see half of one
+            var warnings = new List<string>();
+            Exception failed = null;
+            var writer = new System.Threading.Thread(() => failed = Record.Exception(() =>
+            {
+                for (var i = 0; i < 60; i++) Journal(temp.Store, new PortEvent { Kind = PortEventKind.Moved, AppId = "w" + i, Port = 21001, Reason = big });
+            }));
+            writer.Start();
+            var reads = 0;
+            while (writer.IsAlive)
+            {
+                temp.Store.ReadHistory(w => { lock (warnings) warnings.Add(w); }, default);
+                reads++;
+            }
+            Assert.Null(failed);
+            Assert.True(reads > 1);
+            Assert.Empty(warnings);
+            Assert.Equal(60, temp.Store.ReadHistory(w => warnings.Add(w), default).Count);
         }
 
         [Fact]
@@ -116,14 +157,5 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal(2, usage.RenderLines(30).Length);
             Assert.Contains("container", PortUsage.Legend);
         }
-
-        [Theory]
-        [InlineData("4.3.1", true)]
-        [InlineData("4.3", true)]
-        [InlineData("4.4.0", false)]
-        [InlineData("5.0.2-dev", false)]
-        [InlineData("", false)]
-        public void Podman_before_4_4_swaps_rx_and_tx(string version, bool swaps) =>
-            Assert.Equal(swaps, ContainerEngine.PodmanSwapsNetworkCounters(version));
     }
 }
