@@ -75,9 +75,7 @@ namespace DyadPorts.Tests.Unit
         public void A_symlinked_journal_is_refused_with_a_warning_its_target_untouched_and_the_state_still_saved()
         {
             using var temp = new TempState();
-            var victim = Path.Combine(temp.Directory, "victim.txt");
-            File.WriteAllText(victim, "precious");
-            File.CreateSymbolicLink(temp.Store.Journal.Path, victim);
+            var victim = temp.PlantLink(temp.Store.Journal.Path);
             var log = new RecordingLog();
             temp.Store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 21000 }; s.Record(Moved("a", 1, 2)); return 0; }, _ => new StateDocument(), log, default);
             Assert.StartsWith(ErrorIds.StateFileUnsafe, Assert.Single(log.Warnings));

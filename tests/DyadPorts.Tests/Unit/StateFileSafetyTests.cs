@@ -162,9 +162,7 @@ namespace DyadPorts.Tests.Unit
         public void Usage_and_metrics_still_answer_when_the_history_is_a_planted_symlink()
         {
             using var temp = new TempState();
-            var victim = Path.Combine(temp.Directory, "victim.txt");
-            File.WriteAllText(victim, "precious");
-            File.CreateSymbolicLink(temp.Store.Journal.Path, victim);
+            var victim = temp.PlantLink(temp.Store.Journal.Path);
             var allocator = new DyadPorts.Core.Allocation.PortAllocator(temp.Store, null, EngineKind.Process);
             var log = new RecordingLog();
             allocator.Request("a", new DyadPorts.Core.Allocation.PortRange(21900, 21909), false, log, default);
