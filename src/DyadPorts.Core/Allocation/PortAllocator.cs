@@ -99,7 +99,7 @@ namespace DyadPorts.Core.Allocation
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
             var state = ReadState(log, cancellationToken);
-            return UsageReport.Build(range, Occupy(snapshot, state), _ledger.History(log), DateTimeOffset.UtcNow);
+            return UsageReport.Build(range, Occupy(snapshot, state), _ledger.History(log, cancellationToken), DateTimeOffset.UtcNow);
         }
 
         // ---- transactions -----------------------------------------------------------------------------
@@ -187,6 +187,7 @@ namespace DyadPorts.Core.Allocation
                 record.ContainerId = null;
                 record.ProcessId = null;
                 record.ProcessStartedAt = null;
+                record.ProcessStartTicks = null;
                 return record.Port;
             }, log, cancellationToken);
             previous = before;
@@ -196,7 +197,7 @@ namespace DyadPorts.Core.Allocation
         private static AllocationRecord Copy(AllocationRecord r) => new AllocationRecord
         {
             AppId = r.AppId, Port = r.Port, Engine = r.Engine, EngineEndpoint = r.EngineEndpoint, AllocatedAt = r.AllocatedAt,
-            ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, Image = r.Image,
+            ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, ProcessStartTicks = r.ProcessStartTicks, Image = r.Image,
         };
 
         /// <summary>
@@ -237,6 +238,7 @@ namespace DyadPorts.Core.Allocation
                 record.Image = image;
                 record.ProcessId = launched.ProcessId;
                 record.ProcessStartedAt = launched.ProcessStartedAt;
+                record.ProcessStartTicks = launched.ProcessStartTicks;
                 state.Record(Event(PortEventKind.PreviewStarted, appId, port, containerId: launched.ContainerId, processId: launched.ProcessId));
                 return true;
             }, log, cancellationToken);

@@ -103,6 +103,7 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateFileCorrupt = nameof(StateFileCorrupt);
         public const string StateLockTimeout = nameof(StateLockTimeout);
         public const string StateWriteFailed = nameof(StateWriteFailed);
+        public const string StateReadFailed = nameof(StateReadFailed);
         public const string StateFileNewerVersion = nameof(StateFileNewerVersion);
         public const string StateFileUnsafe = nameof(StateFileUnsafe);
         public const string MetricsWriteFailed = nameof(MetricsWriteFailed);
@@ -115,7 +116,7 @@ namespace DyadPorts.Core.Diagnostics
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
             InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
-            StateWriteFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
+            StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
         };
 

@@ -201,23 +201,40 @@ namespace DyadPorts.Core.Engines
             string failure = null;
             Call($"pull {image}", async (c, ct) =>
             {
-                var messages = new BlockingCollection<JSONMessage>();
+                // Both are disposed on every way out; the pull is stopped and awaited first when this thread leaves early
+                // (cancelled, or the progress callback threw), so nothing adds to a disposed collection.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                using var messages = new BlockingCollection<JSONMessage>();
                 var pull = Task.Run(async () =>
                 {
                     try
                     {
-                        await c.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress(messages.Add), ct).ConfigureAwait(false);
+                        await c.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress(messages.Add), stop.Token).ConfigureAwait(false);
                     }
                     finally
                     {
                         messages.CompleteAdding();
                     }
-                }, ct);
-                // Still on the calling thread: nothing was awaited yet, so progress reaches WriteProgress.
-                foreach (var message in messages.GetConsumingEnumerable(ct))
+                }, stop.Token);
+                var drained = false;
+                try
                 {
-                    if (!string.IsNullOrEmpty(message.ErrorMessage)) failure = message.ErrorMessage;
-                    progress?.Invoke(message);
+                    // Still on the calling thread: nothing was awaited yet, so progress reaches WriteProgress.
+                    foreach (var message in messages.GetConsumingEnumerable(ct))
+                    {
+                        if (!string.IsNullOrEmpty(message.ErrorMessage)) failure = message.ErrorMessage;
+                        progress?.Invoke(message);
+                    }
+                    drained = true;
+                }
+                finally
+                {
+                    if (!drained)
+                    {
+                        stop.Cancel();
+                        try { pull.Wait((int)TimeSpan.FromSeconds(30).TotalMilliseconds, CancellationToken.None); }
+                        catch (Exception e) when (e is AggregateException || e is OperationCanceledException) { /* the reason this thread left is the error that counts */ }
+                    }
                 }
                 await pull.ConfigureAwait(false);
                 return true;

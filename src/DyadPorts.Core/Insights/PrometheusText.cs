@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.State;
 
 namespace DyadPorts.Core.Insights
 {
@@ -36,7 +37,17 @@ namespace DyadPorts.Core.Insights
             return text.ToString();
         }
 
-        /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> atomically: a temp file beside it, then rename.</summary>
+        /// <summary>Mode of the metrics file: node_exporter, another user, must read it (0644).</summary>
+        public const int FileMode = 0x1A4;
+
+        /// <summary>
+        /// Writes <paramref name="content"/> to <paramref name="path"/> atomically, through the state's safe-file layer:
+        /// a new temp file beside it (O_EXCL, never through a link), mode 0644 set on its descriptor, synced, then
+        /// renamed over the path. Unlike the state folder, the metrics folder may belong to another user (node_exporter's
+        /// textfile directory often does) or be open to others: DyadPorts never reads the metrics file back and never
+        /// writes into an existing file there, so whoever can swap files in that folder can change only what they could
+        /// change anyway. A folder that does not exist is not created.
+        /// </summary>
         public static void WriteAtomically(string path, string content)
         {
             var full = Path.GetFullPath(path);
@@ -44,22 +55,7 @@ namespace DyadPorts.Core.Insights
             {
                 throw new DyadPortsException(ErrorIds.MetricsWriteFailed, FailureCategory.InvalidArgument, path, $"'{path}' is a directory; give the path of a .prom file.");
             }
-            var temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-            try
-            {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                {
-                    var bytes = new UTF8Encoding(false).GetBytes(content);
-                    stream.Write(bytes, 0, bytes.Length);
-                    stream.Flush(true);
-                }
-                File.Move(temp, full, overwrite: true);
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                try { File.Delete(temp); } catch (Exception) { /* best effort */ }
-                throw new DyadPortsException(ErrorIds.MetricsWriteFailed, FailureCategory.WriteError, path, $"Could not write the metrics file '{path}': {e.Message}", e);
-            }
+            SafeFiles.ReplaceAtomically(full, new UTF8Encoding(false).GetBytes(content), FileMode, "metrics file", ErrorIds.MetricsWriteFailed);
         }
 
         public static string Escape(string value) => (value ?? string.Empty).Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");

@@ -103,10 +103,10 @@ namespace DyadPorts.Core.Ledger
             return copy;
         }
 
-        public IReadOnlyList<PortEvent> History(IOperationLog log) => _store.Journal.Read(log.Warning);
+        public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken) => _store.ReadHistory(log.Warning, cancellationToken);
 
         public IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
-            _store.LockBeside("app-" + appId, timeout, timedOut, cancellationToken);
+            _store.LockApp(appId, timeout, timedOut, cancellationToken);
 
         /// <summary>Unwinds the first locked pass of a transaction that found the state missing or unreadable.</summary>
         private sealed class RecoveryNeeded : Exception

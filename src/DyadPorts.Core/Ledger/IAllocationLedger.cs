@@ -48,7 +48,7 @@ namespace DyadPorts.Core.Ledger
         T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken);
 
         /// <summary>The recorded decisions, oldest first. A history that cannot be read costs a warning, never the caller's answer.</summary>
-        IReadOnlyList<PortEvent> History(IOperationLog log);
+        IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken);
 
         /// <summary>
         /// One start or stop per app at a time, across threads, runspaces and processes; released when its holder

@@ -29,22 +29,25 @@ namespace DyadPorts
         StateRecovered,
     }
 
-    /// <summary>One journaled decision: when, which app, which port, where, and the fields of its kind.</summary>
+    /// <summary>
+    /// One journaled decision: when, which app, which port, where, and the fields of its kind. The history file's
+    /// lines are a separate on-disk type (DyadPorts.Core.State.JournalRecord), so this public type may grow freely.
+    /// </summary>
     public sealed class PortEvent
     {
-        [JsonProperty("time")] public DateTimeOffset Time { get; set; }
-        [JsonProperty("kind")] public PortEventKind Kind { get; set; }
-        [JsonProperty("appId", NullValueHandling = NullValueHandling.Ignore)] public string AppId { get; set; }
-        [JsonProperty("port", NullValueHandling = NullValueHandling.Ignore)] public int? Port { get; set; }
-        [JsonProperty("endpoint", NullValueHandling = NullValueHandling.Ignore)] public string Endpoint { get; set; }
+        public DateTimeOffset Time { get; set; }
+        public PortEventKind Kind { get; set; }
+        public string AppId { get; set; }
+        public int? Port { get; set; }
+        public string Endpoint { get; set; }
         /// <summary>Moved: the port the app had before.</summary>
-        [JsonProperty("previousPort", NullValueHandling = NullValueHandling.Ignore)] public int? PreviousPort { get; set; }
+        public int? PreviousPort { get; set; }
         /// <summary>Moved, RaceLost: who held the port.</summary>
-        [JsonProperty("heldBy", NullValueHandling = NullValueHandling.Ignore)] public string HeldBy { get; set; }
-        [JsonProperty("containerId", NullValueHandling = NullValueHandling.Ignore)] public string ContainerId { get; set; }
-        [JsonProperty("processId", NullValueHandling = NullValueHandling.Ignore)] public int? ProcessId { get; set; }
+        public string HeldBy { get; set; }
+        public string ContainerId { get; set; }
+        public int? ProcessId { get; set; }
         /// <summary>Why, in words: an error id, "idle for 00:10:00", "-Force", ...</summary>
-        [JsonProperty("reason", NullValueHandling = NullValueHandling.Ignore)] public string Reason { get; set; }
+        public string Reason { get; set; }
 
         public override string ToString() => $"{Time:u} {Kind} {AppId}:{Port}";
     }

@@ -18,6 +18,8 @@ namespace DyadPorts.Core.Previews
         public System.Diagnostics.Process Process { get; set; }
         public int? ProcessId { get; set; }
         public DateTimeOffset? ProcessStartedAt { get; set; }
+        /// <summary>Exact start in clock ticks since boot (Linux); see <see cref="AllocationRecord.ProcessStartTicks"/>.</summary>
+        public long? ProcessStartTicks { get; set; }
         public string LogPath { get; set; }
     }
 
@@ -51,6 +53,7 @@ namespace DyadPorts.Core.Previews
         /// <summary>Takes down what <see cref="Launch"/> started (or, for a cancelled launch, what it may have created). Never throws.</summary>
         void Discard(LaunchedPreview preview, string stateId, IOperationLog log);
 
+        /// <summary>The preview a start that succeeded returns: the last call on <paramref name="preview"/>, so the host lets go of what it held (a process object).</summary>
         Preview Describe(LaunchedPreview preview, CancellationToken ct);
 
         /// <summary>Stops (or removes) the app's own previews of this state; null when it has none. Kills nothing it cannot prove is its own.</summary>

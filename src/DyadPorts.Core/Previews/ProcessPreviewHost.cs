@@ -20,9 +20,17 @@ namespace DyadPorts.Core.Previews
     internal sealed class ProcessPreviewHost : IPreviewHost
     {
         private const int LogLines = 20;
-        // The user's command travels in the environment, never pasted into the script text.
-        private const string ShellScript = "exec >>\"$DYADPORTS_LOG\" 2>&1 </dev/null; eval \"$DYADPORTS_COMMAND\"";
-        private const string ExecScript = "exec >>\"$DYADPORTS_LOG\" 2>&1 </dev/null; exec \"$@\"";
+        // The user's command travels in the environment, never pasted into the script text. The output goes to the log
+        // descriptor the child inherited (DYADPORTS_LOG_FD, a number DyadPorts sets), through /dev/fd/N: that opens the
+        // very file the descriptor holds, not whatever a name points to now, so the log is never reopened by its path
+        // (which only the 0700 folder would protect). dash, Debian's /bin/sh, takes only one-digit descriptors in
+        // redirections (">&57" is "Bad fd number"), hence /dev/fd rather than ">&$DYADPORTS_LOG_FD"; for the same reason
+        // the inherited descriptor stays open in the preview: one more handle on its own log.
+        private const string Redirect = "exec >>\"/dev/fd/$DYADPORTS_LOG_FD\" 2>&1 </dev/null; unset DYADPORTS_LOG_FD; ";
+        private const string ShellScript = Redirect + "eval \"$DYADPORTS_COMMAND\"";
+        private const string ExecScript = Redirect + "exec \"$@\"";
+        /// <summary>One start at a time holds an inheritable log descriptor, so one start's log never leaks into another's child.</summary>
+        private static readonly object StartGate = new object();
         private readonly StateStore _store;
         private readonly IHostPortProbe _host;
 
@@ -61,6 +69,7 @@ namespace DyadPorts.Core.Previews
             log.Verbose($"App {request.AppId}: starting the preview process on port {port} in {request.Path}; output goes to {logPath}.");
             var process = Start(request, port, logPath);
             var startedAt = PreviewProcesses.StartedAt(process);
+            var startTicks = ProcessStartTicks.Of(process.Id);
             if (startedAt == null)
             {
                 // It exited before its start time could be read: nothing can prove a later process with that pid is ours.
@@ -69,7 +78,7 @@ namespace DyadPorts.Core.Previews
                 throw new DyadPortsException(ErrorIds.PreviewExitedEarly, FailureCategory.InvalidOperation, request.AppId,
                     $"The preview process of app {request.AppId} exited at once, before it could be recorded. Nothing was left running and its port was released. Last log lines:{Environment.NewLine}{tail}");
             }
-            return new LaunchedPreview { AppId = request.AppId, Port = port, Process = process, ProcessId = process.Id, ProcessStartedAt = startedAt, LogPath = logPath };
+            return new LaunchedPreview { AppId = request.AppId, Port = port, Process = process, ProcessId = process.Id, ProcessStartedAt = startedAt, ProcessStartTicks = startTicks, LogPath = logPath };
         }
 
         public bool StillRunning(LaunchedPreview preview, CancellationToken ct) => !preview.Process.HasExited;
@@ -93,7 +102,12 @@ namespace DyadPorts.Core.Previews
             }
         }
 
-        public Preview Describe(LaunchedPreview preview, CancellationToken ct) => Running(preview.AppId, preview.Port, preview.ProcessId, preview.ProcessStartedAt);
+        public Preview Describe(LaunchedPreview preview, CancellationToken ct)
+        {
+            // The start succeeded: the state names the process from now on, and the Process object is let go.
+            preview.Process?.Dispose();
+            return Running(preview.AppId, preview.Port, preview.ProcessId, preview.ProcessStartedAt);
+        }
 
         private static Preview Describe(AllocationRecord record) => Running(record.AppId, record.Port, record.ProcessId, record.ProcessStartedAt);
 
@@ -125,14 +139,15 @@ namespace DyadPorts.Core.Previews
                 result.State = "unknown";
                 return result;
             }
-            if (!PreviewProcesses.IsAlive(record))
+            // One Process object for the check and the kill: the process killed is the process checked.
+            var process = PreviewProcesses.TryGet(record.ProcessId.Value);
+            using (process)
             {
-                log.Verbose($"App {record.AppId}: its preview process {record.ProcessId} no longer runs (or the pid now belongs to another process, which is left alone).");
-                return result;
-            }
-            using (var process = PreviewProcesses.TryGet(record.ProcessId.Value))
-            {
-                if (process == null) return result;
+                if (process == null || !PreviewProcesses.IsRecorded(record, process))
+                {
+                    log.Verbose($"App {record.AppId}: its preview process {record.ProcessId} no longer runs (or the pid now belongs to another process, which is left alone).");
+                    return result;
+                }
                 try
                 {
                     Kill(process);
@@ -151,17 +166,16 @@ namespace DyadPorts.Core.Previews
         public static string LogPath(StateStore store, string appId) =>
             Path.Combine(Path.GetDirectoryName(store.Path) ?? ".", "logs", appId + ".log");
 
-        /// <summary>Starts /bin/sh with the command, PORT set and output to the log; the arguments travel as an ArgumentList, never quoted by us.</summary>
+        /// <summary>
+        /// Starts /bin/sh with the command, PORT set and output to the log; the arguments travel as an ArgumentList, never
+        /// quoted by us. The log is opened once, safely (no symlink, no other user's file, 0600), and its descriptor is
+        /// handed to the child: nobody reopens it by name. Linux and macOS only (Prepare refuses Windows).
+        /// </summary>
         internal static Process Start(PreviewRequest request, int port, string logPath)
         {
             // The log folder and file follow the state's rules: a private folder of ours, no symlink, no other user's
             // file, so a planted link can never make the preview's output overwrite someone else's file.
             SafeFiles.EnsureFolder(Path.GetDirectoryName(logPath));
-            if (UnixFiles.Supported)
-            {
-                using (SafeFiles.OpenOwned(logPath, 1 /* O_WRONLY */ | UnixFiles.Create | UnixFiles.Truncate, "preview log")) { }
-            }
-            else File.WriteAllText(logPath, string.Empty);
             var arguments = request.IsShellCommand
                 ? new[] { "-c", ShellScript }
                 : new[] { "-c", ExecScript, "dyadports-preview" }.Concat(request.Command);
@@ -174,7 +188,24 @@ namespace DyadPorts.Core.Previews
             if (request.IsShellCommand) info.Environment["DYADPORTS_COMMAND"] = request.ShellCommand;
             try
             {
-                return Process.Start(info);
+                using (var log = SafeFiles.OpenOwned(logPath, 1 /* O_WRONLY */ | UnixFiles.Create | UnixFiles.Truncate | UnixFiles.Append, "preview log"))
+                {
+                    lock (StartGate)
+                    {
+                        // DyadPorts opens every file close-on-exec; this duplicate alone is inherited, by this start's child.
+                        // A process that some other code of this PowerShell starts in the same instant may inherit it too:
+                        // it then holds one more descriptor of this log, and can do nothing with it the preview could not.
+                        using (var inheritable = UnixFiles.DuplicateInheritable(log))
+                        {
+                            info.Environment["DYADPORTS_LOG_FD"] = inheritable.DangerousGetHandle().ToInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                            return Process.Start(info);
+                        }
+                    }
+                }
+            }
+            catch (IOException e)
+            {
+                throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, logPath, $"Could not open the preview log '{logPath}': {e.Message}", e);
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception || e is InvalidOperationException)
             {
@@ -189,15 +220,21 @@ namespace DyadPorts.Core.Previews
             process.WaitForExit(5000);
         }
 
+        /// <summary>The log's last lines, read by the safe-file rules (never through a link, never another user's file).</summary>
         public static string LogTail(string logPath, int lines)
         {
             try
             {
-                return string.Join(Environment.NewLine, File.ReadAllLines(logPath).TakeLast(lines));
+                var bytes = SafeFiles.ReadOwned(logPath, "preview log", allowFolder: false, out _);
+                if (bytes == null) return "(no log)";
+                var text = new System.Text.UTF8Encoding(false).GetString(bytes);
+                var all = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+                if (all.Count > 0 && all[^1].Length == 0) all.RemoveAt(all.Count - 1);
+                return string.Join(Environment.NewLine, all.TakeLast(lines));
             }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            catch (DyadPortsException e)
             {
-                return "(no log)";
+                return $"(no log: {e.Message})";
             }
         }
     }

@@ -40,8 +40,8 @@ namespace DyadPorts.Core.Session
         public DyadSettings Settings() => new DyadSettings(Environment);
 
         /// <summary>The history of the state the settings name (no engine is needed to read it).</summary>
-        public static System.Collections.Generic.IReadOnlyList<PortEvent> History(DyadSettings settings, IOperationLog log) =>
-            new FileLedger(new StateStore(settings.StatePath), null).History(log);
+        public static System.Collections.Generic.IReadOnlyList<PortEvent> History(DyadSettings settings, IOperationLog log, CancellationToken cancellationToken) =>
+            new FileLedger(new StateStore(settings.StatePath), null).History(log, cancellationToken);
 
         public StateStore Store() => new StateStore(StateStore.ResolvePath(Environment));
 

@@ -38,7 +38,7 @@ namespace DyadPorts.Core.State
         {
             if (events.Count == 0) return;
             var text = new StringBuilder();
-            foreach (var e in events) text.Append(JsonConvert.SerializeObject(e, Json)).Append('\n');
+            foreach (var e in events) text.Append(JsonConvert.SerializeObject(JournalRecord.From(e), Json)).Append('\n');
             var bytes = new UTF8Encoding(false).GetBytes(text.ToString());
             try
             {
@@ -51,14 +51,13 @@ namespace DyadPorts.Core.State
                     }
                     return;
                 }
-                var handle = SafeFiles.OpenOwned(Path, UnixFiles.ReadWrite | UnixFiles.Create, "history file");
-                using (var stream = new FileStream(handle, FileAccess.ReadWrite, 1))
+                using (var stream = OpenForAppend())
                 {
                     if (stream.Length >= rotateAt)
                     {
                         stream.Dispose();
                         RotateIfLarge(rotateAt, rotateAt);
-                        using (var fresh = new FileStream(SafeFiles.OpenOwned(Path, UnixFiles.ReadWrite | UnixFiles.Create, "history file"), FileAccess.ReadWrite, 1))
+                        using (var fresh = OpenForAppend())
                         {
                             AppendTo(fresh, bytes);
                         }
@@ -72,6 +71,9 @@ namespace DyadPorts.Core.State
                 throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, Path, $"Could not append to the DyadPorts history '{Path}': {e.Message}", e);
             }
         }
+
+        private FileStream OpenForAppend() =>
+            SafeFiles.Stream(SafeFiles.OpenOwned(Path, UnixFiles.ReadWrite | UnixFiles.Create, "history file"), FileAccess.ReadWrite);
 
         private static void AppendTo(FileStream stream, byte[] bytes)
         {
@@ -115,7 +117,12 @@ namespace DyadPorts.Core.State
             if (!UnixFiles.Supported) File.WriteAllText(Path, string.Empty);
         }
 
-        /// <summary>Every readable event, oldest first (the rotated file, then the current one). Unreadable lines are skipped and reported.</summary>
+        /// <summary>
+        /// Every readable event, oldest first (the rotated file, then the current one). Unreadable lines are skipped and
+        /// reported; so is a history file that cannot be read or is unsafe (a link, another user's file): the history
+        /// is then missing, and nothing else fails. Without the state lock a writer may be mid-append, rotating or
+        /// cutting a torn line: read through <see cref="StateStore.ReadHistory"/>, which takes it.
+        /// </summary>
         public IReadOnlyList<PortEvent> Read(Action<string> warn)
         {
             var events = new List<PortEvent>();
@@ -126,9 +133,9 @@ namespace DyadPorts.Core.State
                 {
                     text = ReadText(path);
                 }
-                catch (IOException e)
+                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateReadFailed || e.ErrorId == ErrorIds.StateFileUnsafe)
                 {
-                    warn($"The DyadPorts history '{path}' could not be read: {e.Message}");
+                    warn($"{e.ErrorId}: {e.Message} The history in it was left out.");
                     continue;
                 }
                 if (text == null) continue;
@@ -139,8 +146,8 @@ namespace DyadPorts.Core.State
                     if (line.Length == 0) continue;
                     try
                     {
-                        var e = JsonConvert.DeserializeObject<PortEvent>(line, Json);
-                        if (e != null) events.Add(e);
+                        var record = JsonConvert.DeserializeObject<JournalRecord>(line, Json);
+                        if (record != null) events.Add(record.ToEvent());
                     }
                     catch (JsonException)
                     {

@@ -18,6 +18,8 @@ namespace DyadPorts.Core.State
         /// <summary>
         /// Opens <paramref name="path"/> (Unix only) and checks what was opened. Null when it does not exist and
         /// <paramref name="flags"/> does not create it. A folder is returned only when <paramref name="allowFolder"/>.
+        /// A failure is <see cref="ErrorIds.StateReadFailed"/> for a read-only open, <see cref="ErrorIds.StateWriteFailed"/>
+        /// otherwise; an unsafe file is <see cref="ErrorIds.StateFileUnsafe"/> either way.
         /// </summary>
         public static SafeFileHandle OpenOwned(string path, int flags, string what, bool allowFolder = false)
         {
@@ -26,7 +28,7 @@ namespace DyadPorts.Core.State
             {
                 if (errno == UnixFiles.ErrorNotFound && (flags & UnixFiles.Create) == 0) return null;
                 if (errno == UnixFiles.ErrorLoop) throw Unsafe(path, $"the {what} '{path}' is a symbolic link. DyadPorts never opens its files through links, which could make it change another file");
-                throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, path, $"Could not open the {what} '{path}': {UnixFiles.Describe(errno)}.");
+                throw Failed(path, flags, $"Could not open the {what} '{path}': {UnixFiles.Describe(errno)}.", null);
             }
             try
             {
@@ -40,14 +42,28 @@ namespace DyadPorts.Core.State
                         throw Unsafe(path, $"the {what} '{path}' belongs to user id {i.OwnerId}, not to you (user id {UnixFiles.EffectiveUserId})");
                     if (i.Links > 1)
                         throw Unsafe(path, $"the {what} '{path}' has {i.Links} hard links, so it is also another file of yours under another name");
-                    if ((i.Mode & 0x1FF) != OwnerOnly && (flags & (UnixFiles.ReadWrite | 1)) != 0) UnixFiles.SetMode(handle, OwnerOnly);
+                    if ((i.Mode & 0x1FF) != OwnerOnly && Writes(flags)) UnixFiles.SetMode(handle, OwnerOnly);
                 }
                 return handle;
             }
             catch (IOException e)
             {
                 handle.Dispose();
-                throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, path, $"Could not secure the {what} '{path}': {e.Message}", e);
+                throw Failed(path, flags, $"Could not secure the {what} '{path}': {e.Message}", e);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>A stream over a handle from <see cref="OpenOwned"/>; the handle is disposed if the stream cannot be made.</summary>
+        public static FileStream Stream(SafeFileHandle handle, FileAccess access)
+        {
+            try
+            {
+                return new FileStream(handle, access, 1);
             }
             catch
             {
@@ -59,28 +75,118 @@ namespace DyadPorts.Core.State
         /// <summary>
         /// The whole file's bytes under the rules of <see cref="OpenOwned"/> (opened O_NONBLOCK, so a FIFO planted in its
         /// place is refused at once); null when it does not exist, or, with <paramref name="isFolder"/>, when a folder
-        /// stands in its place and <paramref name="allowFolder"/> says so.
+        /// stands in its place and <paramref name="allowFolder"/> says so. Fails with <see cref="ErrorIds.StateReadFailed"/>
+        /// or <see cref="ErrorIds.StateFileUnsafe"/>.
         /// </summary>
         public static byte[] ReadOwned(string path, string what, bool allowFolder, out bool isFolder)
         {
             isFolder = false;
-            if (!UnixFiles.Supported)
+            try
             {
-                if (allowFolder && Directory.Exists(path)) { isFolder = true; return null; }
-                return File.Exists(path) ? File.ReadAllBytes(path) : null;
-            }
-            using (var handle = OpenOwned(path, UnixFiles.ReadOnly | UnixFiles.NonBlocking, what, allowFolder))
-            {
-                if (handle == null) return null;
-                if (allowFolder && UnixFiles.Stat(handle) is UnixFileInfo info && info.IsDirectory) { isFolder = true; return null; }
-                using (var stream = new FileStream(handle, FileAccess.Read, 4096))
-                using (var copy = new MemoryStream())
+                if (!UnixFiles.Supported)
                 {
-                    stream.CopyTo(copy);
-                    return copy.ToArray();
+                    if (allowFolder && Directory.Exists(path)) { isFolder = true; return null; }
+                    return File.Exists(path) ? File.ReadAllBytes(path) : null;
+                }
+                using (var handle = OpenOwned(path, UnixFiles.ReadOnly | UnixFiles.NonBlocking, what, allowFolder))
+                {
+                    if (handle == null) return null;
+                    if (allowFolder && UnixFiles.Stat(handle) is UnixFileInfo info && info.IsDirectory) { isFolder = true; return null; }
+                    using (var stream = new FileStream(handle, FileAccess.Read, 4096))
+                    using (var copy = new MemoryStream())
+                    {
+                        stream.CopyTo(copy);
+                        return copy.ToArray();
+                    }
                 }
             }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw Failed(path, UnixFiles.ReadOnly, $"Could not read the {what} '{path}': {e.Message}", e);
+            }
         }
+
+        /// <summary>
+        /// A new file of ours (O_CREAT|O_EXCL|O_NOFOLLOW, 0600) with <paramref name="bytes"/>, synced: a backup. Nothing
+        /// that already stands at <paramref name="path"/>, file or link, is ever written through.
+        /// </summary>
+        public static void CreateOwned(string path, byte[] bytes, string what)
+        {
+            try
+            {
+                if (!UnixFiles.Supported)
+                {
+                    using (var plain = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                    {
+                        plain.Write(bytes, 0, bytes.Length);
+                        plain.Flush(true);
+                    }
+                    return;
+                }
+                using (var stream = Stream(OpenOwned(path, WriteOnly | UnixFiles.Create | UnixFiles.Exclusive, what), FileAccess.Write))
+                {
+                    stream.Write(bytes, 0, bytes.Length);
+                    stream.Flush(true);
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw Failed(path, WriteOnly, $"Could not write the {what} '{path}': {e.Message}", e);
+            }
+        }
+
+        /// <summary>
+        /// Replaces <paramref name="path"/> atomically: a new temp file beside it (O_EXCL|O_NOFOLLOW, so nothing planted at
+        /// the temp name is written through) given <paramref name="mode"/> on its descriptor, synced, then renamed over the
+        /// path (rename replaces a symlink there rather than writing through it). A reader sees the whole old or the whole
+        /// new file. On failure the temp file is removed, the old file is left as it was, and the error has
+        /// <paramref name="errorId"/> (a <see cref="ErrorIds.StateFileUnsafe"/> passes as it is).
+        /// </summary>
+        public static void ReplaceAtomically(string path, byte[] bytes, int mode, string what, string errorId)
+        {
+            var folder = Path.GetDirectoryName(path) ?? ".";
+            var temp = Path.Combine(folder, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+            try
+            {
+                if (UnixFiles.Supported)
+                {
+                    using (var handle = OpenOwned(temp, WriteOnly | UnixFiles.Create | UnixFiles.Exclusive, "temporary " + what))
+                    {
+                        UnixFiles.SetMode(handle, mode);
+                        using (var stream = new FileStream(handle, FileAccess.Write, 1))
+                        {
+                            stream.Write(bytes, 0, bytes.Length);
+                            stream.Flush();
+                            UnixFiles.Sync(handle);
+                        }
+                    }
+                    UnixFiles.Rename(temp, path);
+                    return;
+                }
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    stream.Write(bytes, 0, bytes.Length);
+                    stream.Flush(true);
+                }
+                if (File.Exists(path)) File.Replace(temp, path, null);
+                else File.Move(temp, path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is DyadPortsException)
+            {
+                try { File.Delete(temp); } catch (Exception) { /* best effort: a stray temp file is harmless */ }
+                if (e is DyadPortsException d && d.ErrorId == ErrorIds.StateFileUnsafe) throw;
+                throw new DyadPortsException(errorId, FailureCategory.WriteError, path,
+                    $"Could not write the {what} '{path}': {(e is DyadPortsException inner ? inner.Message : e.Message)} The previous file was left as it was.", e);
+            }
+        }
+
+        private const int WriteOnly = 1; // O_WRONLY, the same on Linux and macOS
+
+        private static bool Writes(int flags) => (flags & (UnixFiles.ReadWrite | WriteOnly)) != 0 || (flags & UnixFiles.Create) != 0;
+
+        private static DyadPortsException Failed(string path, int flags, string message, Exception inner) => Writes(flags)
+            ? new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, path, message, inner)
+            : new DyadPortsException(ErrorIds.StateReadFailed, FailureCategory.ReadError, path, message, inner);
 
         /// <summary>
         /// Creates the state folder 0700 when missing (mkdir with that mode, never a chmod through the path). Refuses

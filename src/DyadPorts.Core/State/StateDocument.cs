@@ -17,6 +17,12 @@ namespace DyadPorts.Core.State
         [JsonProperty("processId", NullValueHandling = NullValueHandling.Ignore)] public int? ProcessId { get; set; }
         /// <summary>With ProcessId, tells a live preview from a reused pid. Without it a pid is never provably ours.</summary>
         [JsonProperty("processStartedAt", NullValueHandling = NullValueHandling.Ignore)] public DateTimeOffset? ProcessStartedAt { get; set; }
+        /// <summary>
+        /// The process's start in clock ticks since boot (/proc/&lt;pid&gt;/stat field 22), exact where ProcessStartedAt is a
+        /// wall-clock reading; Linux only. Absent in 0.2.0's records, which are then matched on ProcessStartedAt with its
+        /// old tolerance. 0.2.0 ignores the field (and drops it when it rewrites the file).
+        /// </summary>
+        [JsonProperty("processStartTicks", NullValueHandling = NullValueHandling.Ignore)] public long? ProcessStartTicks { get; set; }
         [JsonProperty("image", NullValueHandling = NullValueHandling.Ignore)] public string Image { get; set; }
 
         public bool HasPreview => ContainerId != null || ProcessId.HasValue;

@@ -68,11 +68,30 @@ namespace DyadPorts.Core.State
             return System.IO.Path.Combine(stateHome, "dyadports", "state.json");
         }
 
-        /// <summary>A lock file beside the state, e.g. for one app's start: same folder, same safety rules.</summary>
-        internal IDisposable LockBeside(string name, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
+        /// <summary>
+        /// One app's start (or stop) lock, across threads, runspaces and processes: one of <see cref="AppLocks.Stripes"/>
+        /// fixed lock files beside the state, chosen by the AppId's hash, with the state's safety rules. Two apps on one
+        /// stripe serialise; a thread that holds the stripe already is let through rather than deadlocked.
+        /// </summary>
+        internal IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
         {
             SafeFiles.EnsureFolder(Folder);
-            return CrossProcessLock.Acquire($"{Path}.{name}.lock", timeout, cancellationToken, timedOut);
+            return AppLocks.Acquire(Path, appId, timeout, timedOut, cancellationToken);
+        }
+
+        /// <summary>
+        /// The history, read under the state lock, so no append, rotation or torn-line cut is half-seen (no spurious
+        /// "incomplete last line"). A history that cannot be read or is unsafe is a warning, never a failure. Without a
+        /// state folder there is nothing to read, and nothing is created.
+        /// </summary>
+        public IReadOnlyList<PortEvent> ReadHistory(Action<string> warn, CancellationToken cancellationToken)
+        {
+            if (!Directory.Exists(Folder)) return Array.Empty<PortEvent>();
+            SafeFiles.EnsureFolder(Folder);
+            using (CrossProcessLock.Acquire(LockPath, LockTimeout, cancellationToken))
+            {
+                return Journal.Read(warn);
+            }
         }
 
         /// <summary>
@@ -347,61 +366,18 @@ namespace DyadPorts.Core.State
             try
             {
                 if (bytes == null) Directory.Move(Path, backup);
-                else if (UnixFiles.Supported)
-                {
-                    using (var handle = SafeFiles.OpenOwned(backup, 1 /* O_WRONLY */ | UnixFiles.Create | UnixFiles.Exclusive, "state backup"))
-                    using (var stream = new FileStream(handle, FileAccess.Write, 1))
-                    {
-                        stream.Write(bytes, 0, bytes.Length);
-                        stream.Flush(true);
-                    }
-                }
-                else File.WriteAllBytes(backup, bytes);
+                else SafeFiles.CreateOwned(backup, bytes, "state backup");
                 return backup;
             }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || (e is DyadPortsException d && d.ErrorId == ErrorIds.StateWriteFailed))
             {
                 throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.WriteError, Path,
                     $"The DyadPorts state file '{Path}' is corrupt and could not be backed up to '{backup}': {e.Message}. It was left as it is; move it away by hand.", e);
             }
         }
 
-        private void WriteAtomically(string json)
-        {
-            var temp = $"{Path}.{Guid.NewGuid():N}.tmp";
-            var bytes = new UTF8Encoding(false).GetBytes(json);
-            try
-            {
-                if (UnixFiles.Supported)
-                {
-                    // O_EXCL|O_NOFOLLOW: a file or link planted at the temp name is never written through.
-                    using (var handle = SafeFiles.OpenOwned(temp, 1 /* O_WRONLY */ | UnixFiles.Create | UnixFiles.Exclusive, "temporary state file"))
-                    using (var stream = new FileStream(handle, FileAccess.Write, 1))
-                    {
-                        UnixFiles.SetMode(handle, SafeFiles.OwnerOnly);
-                        stream.Write(bytes, 0, bytes.Length);
-                        stream.Flush();
-                        UnixFiles.Sync(handle);
-                    }
-                    UnixFiles.Rename(temp, Path);
-                    return;
-                }
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                {
-                    stream.Write(bytes, 0, bytes.Length);
-                    stream.Flush(true);
-                }
-                if (File.Exists(Path)) File.Replace(temp, Path, null);
-                else File.Move(temp, Path);
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is DyadPortsException)
-            {
-                TryDelete(temp);
-                if (e is DyadPortsException d && d.ErrorId == ErrorIds.StateFileUnsafe) throw;
-                throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, Path,
-                    $"Could not write the DyadPorts state file '{Path}': {e.Message} The previous file was left as it was.", e);
-            }
-        }
+        private void WriteAtomically(string json) =>
+            SafeFiles.ReplaceAtomically(Path, new UTF8Encoding(false).GetBytes(json), SafeFiles.OwnerOnly, "DyadPorts state file", ErrorIds.StateWriteFailed);
 
         /// <summary>sha256 of the machine, the user and the full path: stable for one file, different for every other state.</summary>
         private static string Derive(string path)
@@ -412,11 +388,6 @@ namespace DyadPorts.Core.State
             var user = UnixFiles.Supported ? UnixFiles.EffectiveUserId.ToString(CultureInfo.InvariantCulture) : Environment.UserName;
             var hash = SHA256.HashData(Encoding.UTF8.GetBytes(machine + "\n" + user + "\n" + path));
             return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
-        }
-
-        private static void TryDelete(string path)
-        {
-            try { File.Delete(path); } catch (Exception) { /* best effort: a stray temp file is harmless */ }
         }
     }
 }

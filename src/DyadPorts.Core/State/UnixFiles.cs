@@ -46,6 +46,7 @@ namespace DyadPorts.Core.State
         public static int Create => IsMac ? 0x200 : 0x40;
         public static int Exclusive => IsMac ? 0x800 : 0x80;
         public static int Truncate => IsMac ? 0x400 : 0x200;
+        public static int Append => IsMac ? 0x8 : 0x400;
         private static int NoFollow => IsMac ? 0x100 : IsArm ? 0x8000 : 0x20000;
         private static int CloseOnExec => IsMac ? 0x1000000 : 0x80000;
         public static int ErrorLoop => IsMac ? 62 : 40;
@@ -57,8 +58,28 @@ namespace DyadPorts.Core.State
         private const int LockExclusive = 2;
         private const int LockNonBlocking = 4;
 
+        // open(2) is variadic: int open(const char *path, int oflag, ...). P/Invoke cannot declare varargs on Unix, and
+        // where variadic arguments travel differently from named ones, a plain (path, flags, mode) declaration passes
+        // the mode in the wrong place. Linux x64 (System V) and Linux arm64 (AAPCS64) pass variadic arguments exactly
+        // like named ones, so the plain declaration is right there (and on macOS x64, where %al only bounds the vector
+        // registers a variadic callee saves). Apple arm64 passes every variadic argument on the stack, in 8-byte slots,
+        // while the first eight named integer arguments go in x0-x7: its declaration fills x2-x7 with padding so that
+        // the mode, as a 64-bit value, is the ninth argument and lands in the first stack slot, where open's va_arg
+        // reads it. (.NET's own System.Native uses a C shim for this; DyadPorts ships no native code. The layout is
+        // checked by reading Apple's "Writing ARM64 code for Apple platforms", since linux-x64 CI cannot run it.)
         [DllImport("libc", EntryPoint = "open", SetLastError = true)]
         private static extern int SysOpen([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
+
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        private static extern int SysOpenAppleArm64([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, long x2, long x3, long x4, long x5, long x6, long x7, long mode);
+
+        private static readonly bool VariadicOnStack = IsMac && RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
+
+        private static int OpenRaw(string path, int flags, int mode) =>
+            VariadicOnStack ? SysOpenAppleArm64(path, flags, 0, 0, 0, 0, 0, 0, mode) : SysOpen(path, flags, mode);
+
+        [DllImport("libc", EntryPoint = "dup", SetLastError = true)]
+        private static extern int SysDup(SafeFileHandle fd);
 
         [DllImport("libc", EntryPoint = "fchmod", SetLastError = true)]
         private static extern int SysFchmod(SafeFileHandle fd, int mode);
@@ -94,7 +115,7 @@ namespace DyadPorts.Core.State
         {
             while (true)
             {
-                var fd = SysOpen(path, flags | NoFollow | CloseOnExec, mode);
+                var fd = OpenRaw(path, flags | NoFollow | CloseOnExec, mode);
                 if (fd >= 0)
                 {
                     errno = 0;
@@ -102,6 +123,22 @@ namespace DyadPorts.Core.State
                 }
                 errno = Marshal.GetLastWin32Error();
                 if (errno != ErrorInterrupted) return null;
+            }
+        }
+
+        /// <summary>
+        /// A second descriptor of the same open file that, unlike every descriptor DyadPorts opens, is not close-on-exec:
+        /// a child started while it is open inherits it (dup(2) never copies FD_CLOEXEC). The caller closes it at once
+        /// after the start.
+        /// </summary>
+        public static SafeFileHandle DuplicateInheritable(SafeFileHandle handle)
+        {
+            while (true)
+            {
+                var fd = SysDup(handle);
+                if (fd >= 0) return new SafeFileHandle((IntPtr)fd, ownsHandle: true);
+                var errno = Marshal.GetLastWin32Error();
+                if (errno != ErrorInterrupted) throw new IOException($"dup failed: {new Win32Exception(errno).Message}", errno);
             }
         }
 
@@ -179,7 +216,7 @@ namespace DyadPorts.Core.State
             var pathOnly = IsMac ? 0 : 0x200000; // O_PATH
             while (true)
             {
-                var fd = SysOpen(path, directory | pathOnly | CloseOnExec, 0);
+                var fd = OpenRaw(path, directory | pathOnly | CloseOnExec, 0);
                 if (fd >= 0)
                 {
                     errno = 0;

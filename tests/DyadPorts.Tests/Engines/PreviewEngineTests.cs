@@ -245,7 +245,7 @@ namespace DyadPorts.Tests.Engines
             // Stop -KeepAllocation promises that the port stays reserved: the next start comes back to it.
             Launcher(engine).Stop(app, remove: false, keepAllocation: true, NullOperationLog.Instance, default);
             Assert.Equal(21421, Launcher(engine).Start(Request("keep", engine, range), NullOperationLog.Instance, default).Port);
-            var history = allocator.Ledger.History(NullOperationLog.Instance).Where(e => e.AppId == app).ToList();
+            var history = allocator.Ledger.History(NullOperationLog.Instance, default).Where(e => e.AppId == app).ToList();
             Assert.DoesNotContain(history, e => e.Kind == PortEventKind.Moved);
             Assert.DoesNotContain(history, e => e.Reason == "-Force");
         }
@@ -267,7 +267,7 @@ namespace DyadPorts.Tests.Engines
             var started = Launcher(engine).Start(Request("taken", engine, range), log, default);
             Assert.Equal(21430, started.Port);
             Assert.Contains(log.Warnings, w => w.Contains("port 21431 is held by", StringComparison.Ordinal));
-            var moved = Assert.Single(Allocator(engine).Ledger.History(NullOperationLog.Instance), e => e.AppId == app && e.Kind == PortEventKind.Moved);
+            var moved = Assert.Single(Allocator(engine).Ledger.History(NullOperationLog.Instance, default), e => e.AppId == app && e.Kind == PortEventKind.Moved);
             Assert.Equal((21431, 21430), (moved.PreviousPort, moved.Port));
             Assert.NotNull(moved.HeldBy);
             Assert.NotEqual("-Force", moved.Reason);

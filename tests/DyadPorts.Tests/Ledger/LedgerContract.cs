@@ -53,7 +53,7 @@ namespace DyadPorts.Tests.Ledger
             }, NullOperationLog.Instance, default));
             var state = Open().Read(NullOperationLog.Instance, default);
             Assert.Equal(new[] { "a" }, state.Allocations.Keys.ToArray());
-            Assert.Equal(new[] { "a" }, ledger.History(NullOperationLog.Instance).Select(e => e.AppId).ToArray());
+            Assert.Equal(new[] { "a" }, ledger.History(NullOperationLog.Instance, default).Select(e => e.AppId).ToArray());
         }
 
         [Fact]
@@ -95,7 +95,7 @@ namespace DyadPorts.Tests.Ledger
             var ledger = Open();
             Assert.Null(ledger.Peek());
             Assert.Null(Open().Peek());
-            Assert.Empty(ledger.History(NullOperationLog.Instance));
+            Assert.Empty(ledger.History(NullOperationLog.Instance, default));
         }
 
         [Fact]
@@ -103,7 +103,7 @@ namespace DyadPorts.Tests.Ledger
         {
             var ledger = Open();
             for (var i = 0; i < 5; i++) ledger.Transact(s => Add(s, $"h{i}", 21010 + i), NullOperationLog.Instance, default);
-            Assert.Equal(Enumerable.Range(0, 5).Select(i => $"h{i}"), Open().History(NullOperationLog.Instance).Select(e => e.AppId));
+            Assert.Equal(Enumerable.Range(0, 5).Select(i => $"h{i}"), Open().History(NullOperationLog.Instance, default).Select(e => e.AppId));
         }
 
         [Fact]

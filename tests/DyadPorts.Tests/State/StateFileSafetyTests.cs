@@ -4,6 +4,7 @@ using System.IO;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.State;
 using DyadPorts.Tests.Support;
+using DyadPorts;
 using Xunit;
 
 namespace DyadPorts.Tests.State
@@ -142,6 +143,38 @@ namespace DyadPorts.Tests.State
             var e = Refused(new StateStore(Path.Combine(theirs, "state.json")));
             Assert.Contains("belongs to user id", e.Message);
             Assert.Empty(Directory.GetFileSystemEntries(theirs));
+        }
+
+        [Fact]
+        public void A_file_that_cannot_be_opened_for_reading_is_a_read_error_not_a_write_error()
+        {
+            using var temp = new TempState();
+            File.WriteAllText(temp.StatePath, "{}");
+            var e = Assert.Throws<DyadPortsException>(() => SafeFiles.ReadOwned(Path.Combine(temp.StatePath, "child"), "state file", false, out _)); // ENOTDIR
+            Assert.Equal(ErrorIds.StateReadFailed, e.ErrorId);
+            Assert.Equal(FailureCategory.ReadError, e.Category);
+            Assert.True(e.IsTerminating);
+            var w = Assert.Throws<DyadPortsException>(() => SafeFiles.CreateOwned(Path.Combine(temp.StatePath, "child"), new byte[1], "state backup"));
+            Assert.Equal(ErrorIds.StateWriteFailed, w.ErrorId);
+        }
+
+        [Fact]
+        public void Usage_and_metrics_still_answer_when_the_history_is_a_planted_symlink()
+        {
+            using var temp = new TempState();
+            var victim = temp.PlantLink(temp.Store.Journal.Path);
+            var allocator = new DyadPorts.Core.Allocation.PortAllocator(temp.Store, null, EngineKind.Process);
+            var log = new RecordingLog();
+            allocator.Request("a", new DyadPorts.Core.Allocation.PortRange(21900, 21909), false, log, default);
+            log.Warnings.Clear(); // the write's own warning: the history could not be appended to
+
+            var usage = allocator.Usage(new DyadPorts.Core.Allocation.PortRange(21900, 21909), log, default);
+
+            Assert.Equal(10, usage.Total);
+            Assert.Equal(1, usage.HeldByAllocation);
+            Assert.Contains(log.Warnings, w => w.StartsWith(ErrorIds.StateFileUnsafe, StringComparison.Ordinal) && w.Contains("symbolic link", StringComparison.Ordinal));
+            Assert.Contains("dyadports_ports_free", DyadPorts.Core.Insights.PrometheusText.Build(usage));
+            Assert.Equal("precious", File.ReadAllText(victim));
         }
 
         private static void EnsureOtherUser()

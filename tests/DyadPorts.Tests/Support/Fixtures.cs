@@ -5,9 +5,15 @@ using DyadPorts.Core.State;
 
 namespace DyadPorts.Tests.Support
 {
-    /// <summary>In-memory containers, states and a host with every port free, for the pure tests of the ownership rules.</summary>
+    /// <summary>
+    /// In-memory containers, states and a host with every port free, for the pure tests of the ownership rules; and
+    /// the files under tests/DyadPorts.Tests/Fixtures, read from the source tree (they are never rewritten).
+    /// </summary>
     public static class Fixtures
     {
+        public static string PathOf(params string[] parts) =>
+            System.IO.Path.Combine(System.IO.Path.Combine(RepoFiles.Root, "tests", "DyadPorts.Tests", "Fixtures"), System.IO.Path.Combine(parts));
+
         /// <summary>The state id of <see cref="State"/>: containers labelled with it are this state's.</summary>
         public const string Mine = "00000000000000aa";
 

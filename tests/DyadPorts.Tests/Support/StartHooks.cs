@@ -45,7 +45,7 @@ namespace DyadPorts.Tests.Support
             public long LockCycles => _inner.LockCycles;
             public StateDocument Read(IOperationLog log, CancellationToken cancellationToken) => _inner.Read(log, cancellationToken);
             public StateDocument Peek() => _inner.Peek();
-            public IReadOnlyList<PortEvent> History(IOperationLog log) => _inner.History(log);
+            public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken) => _inner.History(log, cancellationToken);
 
             public IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
                 _inner.LockApp(appId, timeout, timedOut, cancellationToken);

@@ -19,6 +19,15 @@ namespace DyadPorts.Tests.Support
         public string StatePath { get; }
         public StateStore Store { get; }
 
+        /// <summary>Plants a symlink at <paramref name="linkPath"/> to a new file "victim.txt" holding "precious"; returns the victim's path.</summary>
+        public string PlantLink(string linkPath)
+        {
+            var victim = Path.Combine(Directory, "victim.txt");
+            File.WriteAllText(victim, "precious");
+            File.CreateSymbolicLink(linkPath, victim);
+            return victim;
+        }
+
         public void Dispose()
         {
             try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }

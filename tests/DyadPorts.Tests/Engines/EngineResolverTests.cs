@@ -5,7 +5,7 @@ using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using Xunit;
 
-namespace DyadPorts.Tests.Unit
+namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// <see cref="EngineResolver"/>: the engine found the way the user's CLI finds it: the parameter, DOCKER_HOST, CONTAINER_HOST, docker contexts, podman connections (podman 4's containers.conf and

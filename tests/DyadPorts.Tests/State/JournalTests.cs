@@ -9,7 +9,7 @@ using DyadPorts.Core.State;
 using DyadPorts.Tests.Support;
 using Xunit;
 
-namespace DyadPorts.Tests.Unit
+namespace DyadPorts.Tests.State
 {
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public class JournalTests
@@ -75,9 +75,7 @@ namespace DyadPorts.Tests.Unit
         public void A_symlinked_journal_is_refused_with_a_warning_its_target_untouched_and_the_state_still_saved()
         {
             using var temp = new TempState();
-            var victim = Path.Combine(temp.Directory, "victim.txt");
-            File.WriteAllText(victim, "precious");
-            File.CreateSymbolicLink(temp.Store.Journal.Path, victim);
+            var victim = temp.PlantLink(temp.Store.Journal.Path);
             var log = new RecordingLog();
             temp.Store.Update(s => { s.Allocations["a"] = new AllocationRecord { AppId = "a", Port = 21000 }; s.Record(Moved("a", 1, 2)); return 0; }, _ => new StateDocument(), log, default);
             Assert.StartsWith(ErrorIds.StateFileUnsafe, Assert.Single(log.Warnings));
@@ -86,30 +84,68 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
-        public void The_metrics_text_has_help_type_and_escaped_labels()
+        public void A_0_2_0_history_is_read_and_this_version_writes_the_same_lines()
         {
-            var usage = new PortUsage { Range = "21000-21009", First = 21000, Last = 21009, Total = 10, Free = 7, HeldByAllocation = 1, HeldByContainer = 1, HeldByHost = 1, At = DateTimeOffset.FromUnixTimeSeconds(1800000000) };
-            usage.AllocationsByStatus["Active"] = 2;
-            usage.EventCounts["Moved"] = 5;
-            var text = PrometheusText.Build(usage);
-            Assert.Contains("# HELP dyadports_ports_free ", text);
-            Assert.Contains("# TYPE dyadports_events_total counter\n", text);
-            Assert.Contains("dyadports_ports_held{range=\"21000-21009\",source=\"host\"} 1\n", text);
-            Assert.Contains("dyadports_allocations{status=\"active\"} 2\n", text);
-            Assert.Contains("dyadports_allocations{status=\"conflict\"} 0\n", text);
-            Assert.Contains("dyadports_events_total{kind=\"moved\"} 5\n", text);
-            Assert.Contains("dyadports_events_total{kind=\"race_lost\"} 0\n", text);
-            Assert.Contains("dyadports_last_export_timestamp_seconds 1800000000\n", text);
-            Assert.Equal("a\\\\b\\\"c\\nd", PrometheusText.Escape("a\\b\"c\nd"));
+            var fixture = Fixtures.PathOf("0.2.0", "state.json.history.jsonl");
+            using var temp = new TempState();
+            File.Copy(fixture, temp.Store.Journal.Path);
+            File.SetUnixFileMode(temp.Store.Journal.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var read = temp.Store.Journal.Read(w => throw new InvalidOperationException(w));
+            Assert.Equal(new[] { PortEventKind.Allocated, PortEventKind.Moved, PortEventKind.PreviewStarted, PortEventKind.PreviewStarted, PortEventKind.PreviewStopped }, read.Select(e => e.Kind));
+            var moved = read[1];
+            Assert.Equal((new DateTimeOffset(2026, 11, 27, 10, 15, 31, 123, TimeSpan.Zero), "api", 32101, 32100, "container web", "unix:///run/docker.sock"),
+                (moved.Time, moved.AppId, moved.Port.Value, moved.PreviousPort.Value, moved.HeldBy, moved.Endpoint));
+            Assert.Equal(4242, read[2].ProcessId);
+            Assert.Equal("idle for 00:10:00", read[4].Reason);
+
+            // Written again by this version, byte for byte what 0.2.0 wrote: 0.2.0 reads it back as well.
+            using var again = new TempState();
+            again.Store.Journal.Append(read);
+            Assert.Equal(File.ReadAllBytes(fixture), File.ReadAllBytes(again.Store.Journal.Path));
         }
 
-        [Theory]
-        [InlineData("4.3.1", true)]
-        [InlineData("4.3", true)]
-        [InlineData("4.4.0", false)]
-        [InlineData("5.0.2-dev", false)]
-        [InlineData("", false)]
-        public void Podman_before_4_4_swaps_rx_and_tx(string version, bool swaps) =>
-            Assert.Equal(swaps, ContainerEngine.PodmanSwapsNetworkCounters(version));
+        [Fact]
+        public void An_unsafe_history_costs_only_the_history_with_a_warning()
+        {
+            using var temp = new TempState();
+            Journal(temp.Store, Moved("a", 21000, 21001));
+            var victim = Path.Combine(temp.Directory, "victim.jsonl");
+            File.Move(temp.Store.Journal.Path, victim);
+            File.CreateSymbolicLink(temp.Store.Journal.Path, victim);
+            var warnings = new List<string>();
+            Assert.Empty(temp.Store.ReadHistory(warnings.Add, default));
+            Assert.StartsWith(ErrorIds.StateFileUnsafe, Assert.Single(warnings));
+            Assert.Contains("symbolic link", warnings[0]);
+        }
+
+        [Fact]
+        public void Reads_under_the_lock_never_see_an_append_or_a_rotation_in_progress()
+        {
+            using var temp = new TempState();
+            // Events as large as the rotation size: every append rotates, and an unlocked reader that reads the old file,
+            // then the current one, misses the event a rotation moved in between (0.2.0's reader did, 11 reads in 14).
+            var big = new string('x', (int)DyadPorts.Core.State.Journal.RotateAtBytes);
+            var warnings = new List<string>();
+            Exception failed = null;
+            var writer = new System.Threading.Thread(() => failed = Record.Exception(() =>
+            {
+                for (var i = 0; i < 30; i++) Journal(temp.Store, new PortEvent { Kind = PortEventKind.Moved, AppId = "w" + i, Port = 21001, Reason = big });
+            }));
+            writer.Start();
+            var reads = 0;
+            var gaps = 0;
+            while (writer.IsAlive)
+            {
+                var ids = temp.Store.ReadHistory(w => { lock (warnings) warnings.Add(w); }, default)
+                    .Select(e => int.Parse(e.AppId.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                if (ids.Zip(ids.Skip(1), (a, b) => b - a).Any(d => d != 1)) gaps++;
+                reads++;
+            }
+            Assert.Null(failed);
+            Assert.True(reads > 1);
+            Assert.Empty(warnings);
+            Assert.Equal(0, gaps);
+            Assert.Equal(new[] { "w28", "w29" }, temp.Store.ReadHistory(w => warnings.Add(w), default).Select(e => e.AppId));
+        }
     }
 }

@@ -4,7 +4,7 @@ using System.Threading;
 using DyadPorts.Core.Engines;
 using Xunit;
 
-namespace DyadPorts.Tests.Unit
+namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// <see cref="EngineResolution"/> and <see cref="EngineFingerprint"/>: answers kept while nothing the rules read changes,
