@@ -28,7 +28,8 @@ namespace DyadPorts.Tests.Repository
 
         // C#: new PortRange(a, b), PortRange.Parse("a-b"), Listen(ip, p), new TcpListener(ip, p); pwsh: [TcpListener]::new(ip, p):
         // the arguments up to the first ')'. pwsh: -PortRange a-b: the next word.
-        private static readonly Regex Call = new Regex(@"(?:\bPortRange(?:\.Parse)?|\bListen|\bTcpListener(?:\]::new)?)\(([^)]*)\)", RegexOptions.Compiled);
+        // (a socket's own .Listen(backlog) takes no port, so a call after a dot is not one.)
+        private static readonly Regex Call = new Regex(@"(?:\bPortRange(?:\.Parse)?|(?<!\.)\bListen|\bTcpListener(?:\]::new)?)\(([^)]*)\)", RegexOptions.Compiled);
         private static readonly Regex Parameter = new Regex(@"-PortRange\s+(\S+)", RegexOptions.Compiled | RegexOptions.IgnoreCase);
         // A number of 2-5 digits that is not part of an identifier, an IP address or a longer number.
         private static readonly Regex Number = new Regex(@"(?<![\w.:])\d{2,5}(?![\w.])", RegexOptions.Compiled);
