@@ -54,7 +54,7 @@ own_pid() {
   local name=$1 pid cmd
   pid=$(cat "$CLUSTER/$name.pid" 2>/dev/null) || return 1
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmd=$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline") || return 1
   [[ $cmd == "$ETCD "* && $cmd == *"--data-dir $CLUSTER/$name "* ]] && echo "$pid"
 }
 
