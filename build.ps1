@@ -121,6 +121,7 @@ function Get-PesterModulePath {
 function Invoke-EngineSetup {
     if ($IsLinux -and (Get-Command bash -ErrorAction SilentlyContinue)) {
         Invoke-Native bash @((Join-Path $Root 'tools/setup-engines.sh'))
+        Invoke-Native bash @((Join-Path $Root 'tools/setup-etcd.sh'))
     }
 }
 

@@ -1,6 +1,7 @@
 # The test environment, read from the one table (tools/test-engines.env; the environment wins over its lines).
 # Dot-sourced by build.ps1, tests/pester/Common.ps1, bench/Invoke-Bench.ps1 and tools/Demo.ps1.
-#   $TestEnv      - Docker, Podman (endpoints), State (directory), ContainersConf, Image, RunId, Prefix, RunLabel
+#   $TestEnv      - Docker, Podman (endpoints), State (directory), ContainersConf, Image, RunId, Prefix, RunLabel,
+#                   Etcd (the shared cluster's host:port list), EtcdTls, EtcdAuth (host:port), EtcdBin (etcd, etcdctl)
 #   $TestEngines  - one row per engine: Engine, Endpoint, Image
 #   Invoke-EngineCli Docker|Podman <args>  - the engine's CLI: docker -H <test endpoint>; podman as a local client
 #                   (CONTAINER_HOST unset for the call) with the project's CONTAINERS_CONF, so the containers it
@@ -41,6 +42,10 @@ $script:TestEnv = & {
         RunId = $runId
         Prefix = Get-TestRunPrefix $runId
         RunLabel = 'dyadports.test-run'
+        Etcd = $t['DYADPORTS_TEST_ETCD']
+        EtcdTls = $t['DYADPORTS_TEST_ETCD_TLS']
+        EtcdAuth = $t['DYADPORTS_TEST_ETCD_AUTH']
+        EtcdBin = $t['DYADPORTS_TEST_ETCD_BIN']
     }
 }
 $script:TestEngines = @(
@@ -54,6 +59,10 @@ function Set-TestEnvironment {
     $env:DYADPORTS_TEST_PODMAN = $TestEnv.Podman
     $env:DYADPORTS_TEST_STATE = $TestEnv.State
     $env:DYADPORTS_TEST_RUN = $TestEnv.RunId
+    $env:DYADPORTS_TEST_ETCD = $TestEnv.Etcd
+    $env:DYADPORTS_TEST_ETCD_TLS = $TestEnv.EtcdTls
+    $env:DYADPORTS_TEST_ETCD_AUTH = $TestEnv.EtcdAuth
+    $env:DYADPORTS_TEST_ETCD_BIN = $TestEnv.EtcdBin
     if ($TestEnv.Image) { $env:DYADPORTS_TEST_IMAGE = $TestEnv.Image }
 }
 

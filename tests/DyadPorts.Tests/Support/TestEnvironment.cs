@@ -16,6 +16,19 @@ namespace DyadPorts.Tests.Support
         public static string Podman => Get("DYADPORTS_TEST_PODMAN");
         public static string State => Get("DYADPORTS_TEST_STATE");
 
+        /// <summary>The shared 3-member etcd cluster's client endpoints (host:port, plain http), from DYADPORTS_TEST_ETCD.</summary>
+        public static IReadOnlyList<string> Etcd => (Get("DYADPORTS_TEST_ETCD") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        /// <summary>The TLS member (host:port; https with client certificates, the material in <see cref="EtcdTlsDir"/>).</summary>
+        public static string EtcdTls => Get("DYADPORTS_TEST_ETCD_TLS");
+        /// <summary>The member with etcd auth on (host:port; user dyad, readwrite on /dyadports/; passwords in <see cref="EtcdAuthDir"/>).</summary>
+        public static string EtcdAuth => Get("DYADPORTS_TEST_ETCD_AUTH");
+        /// <summary>The folder holding etcd and etcdctl (tools/setup-etcd.sh unpacks them there).</summary>
+        public static string EtcdBin => Get("DYADPORTS_TEST_ETCD_BIN");
+        /// <summary>ca.pem, server.pem/-key.pem, client.pem/-key.pem, wrong-ca.pem (an unrelated CA), wrong-client.pem/-key.pem (a client certificate of that CA).</summary>
+        public static string EtcdTlsDir => Path.Combine(State, "etcd", "tls");
+        /// <summary>root.password and dyad.password (0600) of the auth member.</summary>
+        public static string EtcdAuthDir => Path.Combine(State, "etcd", "auth");
+
         /// <summary>DYADPORTS_TEST_IMAGE (build.ps1), else the name tools/setup-engines.sh wrote to $STATE/image; null when neither exists.</summary>
         public static string Image
         {
