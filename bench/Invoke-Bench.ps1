@@ -171,6 +171,71 @@ foreach ($e in $modes | Where-Object Mode -eq 'created') {
     $starts.Add([pscustomobject]@{ Engine = $e.Engine; 'Ours median ms' = $so.Median; 'Ours p95 ms' = $so.P95; 'CLI median ms' = $sc.Median; 'CLI p95 ms' = $sc.P95; 'Ours / CLI' = [math]::Round($so.Median / $sc.Median, 2) })
 }
 
+# Start-DyadPreview -NoWait against the engine's own create + start, both over the API (no CLI process, no HTTP
+# poll): what DyadPorts adds to a start, and how often a start takes the state lock (FileLedger.ProcessLockCycles,
+# read like ContainerEngine.Calls). The raw client is a bare HttpClient on the unix socket, not Docker.DotNet.
+Add-Type -TypeDefinition @'
+using System;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text;
+public static class DyadBenchRawEngine
+{
+    public static HttpClient For(string socketPath)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri("http://engine/v1.41/") };
+    }
+
+    /// <summary>POST /containers/create then /containers/{id}/start: the engine's own work for one preview.</summary>
+    public static string CreateAndStart(HttpClient client, string name, string image, int port, string folder, string label)
+    {
+        var body = "{\"Image\":\"" + image + "\",\"Cmd\":[\"httpd\",\"-f\",\"-p\",\"" + port + "\",\"-h\",\"/app\"],\"Labels\":{\"" + label.Split('=')[0] + "\":\"" + label.Split('=')[1] + "\"}," +
+                   "\"ExposedPorts\":{\"" + port + "/tcp\":{}},\"HostConfig\":{\"Binds\":[\"" + folder + ":/app\"],\"PortBindings\":{\"" + port + "/tcp\":[{\"HostPort\":\"" + port + "\"}]}}}";
+        var created = client.PostAsync("containers/create?name=" + name, new StringContent(body, Encoding.UTF8, "application/json")).GetAwaiter().GetResult();
+        var text = created.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        if (!created.IsSuccessStatusCode) throw new InvalidOperationException("create: " + text);
+        var id = text.Split("\"Id\":\"")[1].Split('"')[0];
+        var started = client.PostAsync("containers/" + id + "/start", null).GetAwaiter().GetResult();
+        if (!started.IsSuccessStatusCode) throw new InvalidOperationException("start: " + started.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+        return id;
+    }
+
+    public static void Remove(HttpClient client, string id) =>
+        client.DeleteAsync("containers/" + id + "?force=true").GetAwaiter().GetResult();
+}
+'@
+$lockType = [DyadPorts.Core.Ledger.FileLedger]
+$overheads = [System.Collections.Generic.List[object]]::new()
+foreach ($e in $modes | Where-Object Mode -eq 'created') {
+    New-BenchState
+    $rawClient = [DyadBenchRawEngine]::For(($e.Endpoint -replace '^unix://', ''))
+    $oursMs = [System.Collections.Generic.List[double]]::new(); $rawMs = [System.Collections.Generic.List[double]]::new(); $cycles = [System.Collections.Generic.List[double]]::new()
+    $app = "$($TestEnv.Prefix)ov"; $rawName = "$($TestEnv.Prefix)bench-raw"; $rawPort = $Last + 91
+    for ($i = 0; $i -le 7; $i++) {
+        $before = $lockType::ProcessLockCycles
+        $ms = Measure-Ms { Start-DyadPreview $app -Path $site.FullName -Image $TestEnv.Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange $Range -Engine $e.Engine -EngineEndpoint $e.Endpoint -NoWait }
+        $lockCycles = $lockType::ProcessLockCycles - $before
+        Stop-DyadPreview $app -Remove -KeepAllocation -Engine $e.Engine -EngineEndpoint $e.Endpoint   # the next start reuses the port it holds
+        $id = $null
+        $ms2 = Measure-Ms { $script:id = [DyadBenchRawEngine]::CreateAndStart($rawClient, $rawName, $TestEnv.Image, $rawPort, $site.FullName, $runLabel) }
+        [DyadBenchRawEngine]::Remove($rawClient, $script:id)
+        if ($i -gt 0) { $oursMs.Add($ms); $rawMs.Add($ms2); $cycles.Add($lockCycles) }   # the first pair is warm-up
+    }
+    Remove-DyadPortAllocation $app -ErrorAction SilentlyContinue
+    $rawClient.Dispose()
+    $so = Get-Stats $oursMs; $sr = Get-Stats $rawMs
+    $overheads.Add([pscustomobject]@{ Engine = $e.Engine; 'Start -NoWait median ms' = $so.Median; 'create+start median ms' = $sr.Median; 'Overhead ms' = [math]::Round($so.Median - $sr.Median, 2); 'Ours / engine' = [math]::Round($so.Median / $sr.Median, 2); 'State-lock cycles per start' = (($cycles | Sort-Object -Unique) -join ',') })
+}
+
 # Import cost, interleaved to share the noise.
 $bare = [System.Collections.Generic.List[double]]::new(); $import = [System.Collections.Generic.List[double]]::new()
 for ($i = 0; $i -le 10; $i++) {
@@ -200,11 +265,13 @@ $results | Format-Table -Property * -AutoSize | Out-String -Width 400 | Out-Raw
 $autoResults | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 "### 3. Start-DyadPreview -NoWait + HTTP poll against '<engine> run -d' + the same poll (5 pairs after a warm-up pair)" | Out-Raw
 $starts | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
+"### 3b. Start-DyadPreview -NoWait against the engine's own create + start over the API (7 pairs after a warm-up pair; state-lock cycles per start read from FileLedger.ProcessLockCycles)" | Out-Raw
+$overheads | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 "### 4. Import cost (10 interleaved runs each)" | Out-Raw
 ("pwsh -c 0: median {0} ms, p95 {1} ms; with Import-Module: median {2} ms, p95 {3} ms; added: {4} ms" -f $ba.Median, $ba.P95, $im.Median, $im.P95, [math]::Round($im.Median - $ba.Median, 1)) | Out-Raw
 "### 5. Throughput with contention (8 pwsh processes x 25 allocations, docker)" | Out-Raw
 ("total {0:0.00} s including process start; {1} allocations, {2} distinct ports; {3:0.0} allocations/s" -f $total, $allocated, $distinct, ($allocated / $total)) | Out-Raw
 "load after: $(Get-Content /proc/loadavg)" | Out-Raw
 '### JSON' | Out-Raw
-[pscustomobject]@{ Allocation = $results; Auto = $autoResults; Start = $starts; Import = @{ Bare = $ba; Import = $im }; Throughput = @{ Seconds = $total; Allocated = $allocated; Distinct = $distinct } } | ConvertTo-Json -Depth 5 | Out-Raw
+[pscustomobject]@{ Allocation = $results; Auto = $autoResults; Start = $starts; StartOverhead = $overheads; Import = @{ Bare = $ba; Import = $im }; Throughput = @{ Seconds = $total; Allocated = $allocated; Distinct = $distinct } } | ConvertTo-Json -Depth 5 | Out-Raw
 Write-Host "Raw output: $raw"

@@ -18,6 +18,7 @@ namespace DyadPorts.Core.Ledger
     {
         private readonly StateStore _store;
         private readonly IStateRecovery _recovery;
+        private static long s_lockCycles;
         private long _lockCycles;
 
         public FileLedger(StateStore store, IStateRecovery recovery)
@@ -28,6 +29,15 @@ namespace DyadPorts.Core.Ledger
 
         public string Location => _store.Path;
         public long LockCycles => Interlocked.Read(ref _lockCycles);
+
+        /// <summary>Lock cycles of every file ledger in this process, read by the bench the way it reads ContainerEngine.Calls.</summary>
+        public static long ProcessLockCycles => Interlocked.Read(ref s_lockCycles);
+
+        private void CountLockCycle()
+        {
+            Interlocked.Increment(ref _lockCycles);
+            Interlocked.Increment(ref s_lockCycles);
+        }
 
         /// <summary>The store underneath, for what lives beside the state file (preview logs).</summary>
         public StateStore Store => _store;
@@ -60,7 +70,7 @@ namespace DyadPorts.Core.Ledger
             }
             try
             {
-                Interlocked.Increment(ref _lockCycles);
+                CountLockCycle();
                 return _store.Update(state => transaction(state), id => id == preparedFor ? Prepared(id, rebuilt, failed) : throw new RecoveryNeeded(id), log, cancellationToken);
             }
             catch (RecoveryNeeded e)
@@ -71,7 +81,7 @@ namespace DyadPorts.Core.Ledger
             // The file was unreadable (or vanished meanwhile). Nothing is held now: ask the engine, then commit under the
             // lock; the store re-reads the file and uses the rebuilt state only if the file still needs it.
             (rebuilt, failed) = Rebuild(preparedFor, log, cancellationToken);
-            Interlocked.Increment(ref _lockCycles);
+            CountLockCycle();
             return _store.Update(state => transaction(state), id => Prepared(id, rebuilt, failed), log, cancellationToken);
         }
 
