@@ -119,10 +119,11 @@ namespace DyadPorts.Tests.Support
                 using var json = JsonDocument.Parse(status.Output);
                 foreach (var entry in json.RootElement.EnumerateArray())
                 {
-                    var s = entry.GetProperty("Status");
-                    var self = s.GetProperty("header").GetProperty("member_id").GetUInt64();
-                    var leader = s.GetProperty("leader").GetUInt64();
-                    if (leader != 0 && self == leader) return i;
+                    // etcdctl's JSON leaves out fields that are zero: no "leader" while an election runs.
+                    if (!entry.TryGetProperty("Status", out var s) || !s.TryGetProperty("leader", out var leaderField) ||
+                        !s.TryGetProperty("header", out var header) || !header.TryGetProperty("member_id", out var selfField)) continue;
+                    var leader = leaderField.GetUInt64();
+                    if (leader != 0 && selfField.GetUInt64() == leader) return i;
                 }
             }
             return -1;
