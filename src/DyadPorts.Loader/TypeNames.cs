@@ -16,9 +16,13 @@ namespace DyadPorts.Loader
             typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators")
                 ?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, new[] { typeof(string), typeof(Type) });
 
+        private static readonly object Gate = new object();
+        private static bool _published;
+
         /// <summary>
-        /// Adds one accelerator per public type. They stay after Remove-Module: the types stay loaded, other runspaces
-        /// may still use them, and a new import would add the same ones.
+        /// Adds one accelerator per public type, once per process: the accelerator table is process-wide and not safe
+        /// for concurrent writers (runspaces may import the module at the same time). They stay after Remove-Module:
+        /// the types stay loaded, other runspaces may still use them, and a new import would add the same ones.
         /// </summary>
         internal static void Publish(Assembly assembly)
         {
@@ -26,9 +30,14 @@ namespace DyadPorts.Loader
             {
                 throw new InvalidOperationException("This PowerShell has no TypeAccelerators.Add(string, Type): DyadPorts cannot name its types.");
             }
-            foreach (Type type in assembly.GetExportedTypes())
+            lock (Gate)
             {
-                Add.Invoke(null, new object[] { type.FullName, type });
+                if (_published) { return; }
+                foreach (Type type in assembly.GetExportedTypes())
+                {
+                    Add.Invoke(null, new object[] { type.FullName, type });
+                }
+                _published = true;
             }
         }
     }
