@@ -30,9 +30,16 @@ $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'DyadPorts'
 
-# What PowerShell itself ships and the module must never carry. Newtonsoft.Json too: every pwsh 7.4+ has 13.x in
-# $PSHOME and resolves it for Docker.DotNet, so a copy beside the module would never be loaded (Module.Tests.ps1).
-$NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll', 'Microsoft.Management.Infrastructure*.dll', 'Newtonsoft.Json.dll')
+# What PowerShell itself ships and the module must never carry: the cmdlets must share these with pwsh.
+$NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll', 'Microsoft.Management.Infrastructure*.dll')
+# The module's layout. Beside the manifest, in PowerShell's default load context: the loader (the manifest's nested
+# module, imported first) and the cmdlets (RootModule). In deps/: every other assembly (DyadPorts.Core, Docker.DotNet,
+# Newtonsoft.Json, ...), where only the module's own load context looks (src/DyadPorts.Loader). Nothing of deps/ may
+# sit beside DyadPorts.dll: the default context would find it there and bind it, with whatever versions pwsh or
+# another module already loaded.
+$LoaderAssembly = 'DyadPorts.Loader.dll'
+$RootAssembly = 'DyadPorts.dll'
+$DepsFolder = 'deps'
 
 function Invoke-Native {
     param([string] $FilePath, [string[]] $ArgumentList)
@@ -57,8 +64,11 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $ModuleOut | Out-Null
     $bin = Join-Path $Root "src/DyadPorts/bin/$Configuration/net10.0"
-    Get-ChildItem $bin -Filter *.dll | Where-Object { $n = $_.Name; -not ($NeverShip | Where-Object { $n -like $_ }) } |
-        Copy-Item -Destination $ModuleOut
+    $deps = New-Item -ItemType Directory -Path (Join-Path $ModuleOut $DepsFolder)
+    foreach ($dll in Get-ChildItem $bin -Filter *.dll | Where-Object { $n = $_.Name; -not ($NeverShip | Where-Object { $n -like $_ }) }) {
+        Copy-Item $dll.FullName -Destination $(if ($dll.Name -eq $RootAssembly) { $ModuleOut } else { $deps })
+    }
+    Copy-Item (Join-Path $Root "src/DyadPorts.Loader/bin/$Configuration/net10.0/$LoaderAssembly") $ModuleOut
     Copy-ModuleManifest (Join-Path $ModuleOut 'DyadPorts.psd1')
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
     Copy-Item (Join-Path $Root 'src/DyadPorts/DyadPorts.Format.ps1xml') $ModuleOut

@@ -19,7 +19,9 @@ $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../tools/TestEnv.ps1')
 if (-not $TestEnv.Image) { throw "No test image: run 'sudo bash tools/setup-engines.sh' first (build.ps1 Bench does)." }
 Import-Module $ModulePath -Force
-Add-Type -Path (Join-Path $ModulePath 'Docker.DotNet.dll')   # the floor: one bare ListContainers call
+# The floor: one bare ListContainers call, with the module's Docker.DotNet loaded a second time here, in the default
+# context (the module's own copy lives in its load context: src/DyadPorts.Loader).
+Add-Type -Path (Join-Path $ModulePath 'deps/Docker.DotNet.dll')
 $session = [DyadPorts.Core.Session.DyadSession]::Current
 $results = [System.Collections.Generic.List[object]]::new()
 $autoResults = [System.Collections.Generic.List[object]]::new()

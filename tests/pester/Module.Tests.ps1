@@ -18,17 +18,23 @@ Describe 'The built module' {
     }
 
     It 'never ships System.Management.Automation or other PowerShell assemblies' {
-        $files = (Get-ChildItem $ModulePath -Filter *.dll).Name
+        $files = (Get-ChildItem $ModulePath -Filter *.dll -Recurse).Name
         $files | Should -Not -Contain 'System.Management.Automation.dll'
         $files | Where-Object { $_ -like 'Microsoft.PowerShell.*' } | Should -BeNullOrEmpty
         $files | Should -Contain 'DyadPorts.dll'
         $files | Should -Contain 'Docker.DotNet.dll'
     }
 
-    It 'uses the Newtonsoft.Json that pwsh already loaded, not a second copy' {
-        $loaded = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Newtonsoft.Json' }
-        @($loaded).Count | Should -Be 1
-        $loaded.Location | Should -Not -BeLike "$ModulePath*"
+    It 'loads the cmdlets and the loader in the default context and every assembly of deps/ in the DyadPorts context, none twice' {
+        $ours = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { -not $_.IsDynamic -and $_.Location -like "$ModulePath*" }
+        foreach ($assembly in $ours) {
+            $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($assembly).Name
+            $expected = if ((Split-Path $assembly.Location) -eq (Join-Path $ModulePath 'deps')) { 'DyadPorts' } else { 'Default' }
+            $context | Should -Be $expected -Because "$($assembly.Location) belongs in the $expected context"
+        }
+        @($ours | Where-Object { $_.GetName().Name -eq 'DyadPorts.Core' }).Count | Should -Be 1
+        ($ours | Group-Object { $_.GetName().Name } | Where-Object Count -gt 1) | Should -BeNullOrEmpty
+        [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext([DyadPorts.PortAllocation].Assembly).Name | Should -Be 'DyadPorts'
     }
 
     It 'declares [OutputType] on every cmdlet' {

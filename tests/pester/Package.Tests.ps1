@@ -38,8 +38,8 @@ Describe 'The built manifest' {
         Get-Content (Join-Path $ModulePath 'LICENSE') -Raw | Should -Be (Get-Content (Join-Path $RepoRoot 'LICENSE') -Raw)
     }
 
-    It 'is the one version source: both assemblies carry ModuleVersion, Directory.Build.props carries none' {
-        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Core.dll') {
+    It 'is the one version source: the module''s assemblies carry ModuleVersion, Directory.Build.props carries none' {
+        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Loader.dll', 'deps/DyadPorts.Core.dll') {
             $path = Join-Path $ModulePath $dll
             [Reflection.AssemblyName]::GetAssemblyName($path).Version | Should -Be ([version]"$Version.0")
             (Get-Item $path).VersionInfo.ProductVersion | Should -BeLike "$Version*"
@@ -49,13 +49,38 @@ Describe 'The built manifest' {
 }
 
 Describe 'The shipped assemblies' {
-    It 'are the module''s own two, Docker.DotNet and its X509 TLS helper, and nothing pwsh already has (Newtonsoft.Json, System.*)' {
-        (Get-ChildItem $ModulePath -Filter *.dll).Name | Sort-Object |
-            Should -Be @('Docker.DotNet.dll', 'Docker.DotNet.X509.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll')
+    BeforeAll {
+        # The names of the assemblies a built assembly references, read from its metadata (nothing is loaded).
+        function Get-AssemblyReference([string] $Path) {
+            $stream = [IO.File]::OpenRead($Path)
+            try {
+                $pe = [Reflection.PortableExecutable.PEReader]::new($stream)
+                $metadata = [Reflection.Metadata.PEReaderExtensions]::GetMetadataReader($pe)
+                foreach ($handle in $metadata.AssemblyReferences) { $metadata.GetString($metadata.GetAssemblyReference($handle).Name) }
+            } finally { $stream.Dispose() }
+        }
+    }
+
+    It 'are the cmdlets and the loader beside the manifest, the rest in deps/, and nothing pwsh or .NET has (System.*)' {
+        (Get-ChildItem $ModulePath -Filter *.dll -Recurse | ForEach-Object { [IO.Path]::GetRelativePath($ModulePath, $_.FullName) -replace '\\', '/' }) |
+            Sort-Object | Should -Be @(
+                'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/DyadPorts.Core.dll', 'deps/Newtonsoft.Json.dll',
+                'DyadPorts.dll', 'DyadPorts.Loader.dll'
+            ) -Because 'only what sits in deps/ binds in the module''s own load context'
+    }
+
+    It 'reference, from the default context, no third-party assembly: the cmdlets only DyadPorts.Core, the loader nothing of the module' {
+        # A Docker.DotNet or Newtonsoft.Json type named in DyadPorts.dll would bind in the default context, where
+        # another version may be loaded already: only DyadPorts.Core (in the DyadPorts context) may carry them.
+        $framework = { ($_ -like 'System.*' -and $_ -ne 'System.Management.Automation') -or $_ -in 'System', 'netstandard', 'mscorlib' }
+        (Get-AssemblyReference (Join-Path $ModulePath 'DyadPorts.dll')) | Where-Object { -not (& $framework) } | Sort-Object |
+            Should -Be @('DyadPorts.Core', 'System.Management.Automation')
+        (Get-AssemblyReference (Join-Path $ModulePath 'DyadPorts.Loader.dll')) | Where-Object { -not (& $framework) } |
+            Should -Be @('System.Management.Automation')
     }
 
     It 'target net10.0, what pwsh 7.6 runs on' {
-        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Core.dll') {
+        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Loader.dll', 'deps/DyadPorts.Core.dll') {
             $bytes = [IO.File]::ReadAllBytes((Join-Path $ModulePath $dll))
             [Text.Encoding]::UTF8.GetString($bytes) | Should -Match '\.NETCoreApp,Version=v10\.0'
         }
@@ -75,9 +100,10 @@ Describe 'The package' {
         Split-Path $Nupkg -Leaf | Should -Be "DyadPorts.$Version.nupkg"
     }
 
-    It 'holds exactly the module folder: manifest, assemblies, format file, LICENSE and en-US help' {
+    It 'holds exactly the module folder: manifest, assemblies (dependencies in deps/), format file, LICENSE and en-US help' {
         $Content | Sort-Object | Should -Be @(
-            'Docker.DotNet.dll', 'Docker.DotNet.X509.dll', 'DyadPorts.Core.dll', 'DyadPorts.dll', 'DyadPorts.Format.ps1xml', 'DyadPorts.psd1',
+            'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/DyadPorts.Core.dll', 'deps/Newtonsoft.Json.dll',
+            'DyadPorts.dll', 'DyadPorts.Format.ps1xml', 'DyadPorts.Loader.dll', 'DyadPorts.psd1',
             'en-US/about_DyadPorts.help.txt', 'en-US/DyadPorts.dll-Help.xml', 'LICENSE'
         ) -Because 'the package is the module as users get it'
         $built = Get-ChildItem $ModulePath -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($ModulePath, $_.FullName) -replace '\\', '/' }
