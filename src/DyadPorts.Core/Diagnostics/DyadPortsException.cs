@@ -112,12 +112,17 @@ namespace DyadPorts.Core.Diagnostics
         public const string UnexpectedFailure = nameof(UnexpectedFailure);
         public const string InvalidHostProbe = nameof(InvalidHostProbe);
         public const string EngineSshUnsupported = nameof(EngineSshUnsupported);
+        public const string StateStoreUnavailable = nameof(StateStoreUnavailable);
+        public const string StateStoreRefused = nameof(StateStoreRefused);
+        public const string StateStoreFull = nameof(StateStoreFull);
+        public const string StateLocationInvalid = nameof(StateLocationInvalid);
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
             InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
             StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
+            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

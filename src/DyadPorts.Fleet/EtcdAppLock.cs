@@ -1,0 +1,129 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using DyadPorts.Core.Diagnostics;
+using Etcdserverpb;
+using Google.Protobuf;
+
+namespace DyadPorts.Fleet
+{
+    /// <summary>
+    /// One start or stop per app at a time, fleet-wide: the key <c>P/locks/app/&lt;appId&gt;</c>, created only if absent,
+    /// under a lease that a background keep-alive renews while the lock is held. Released by deleting the key (only
+    /// if it is still this holder's) and revoking the lease. A holder killed with kill -9 frees the app when its lease
+    /// expires: after the TTL (<see cref="EtcdOptions.LeaseTtl"/>, 10 s) at the earliest, and up to about TTL + an
+    /// election timeout when the leader changes meanwhile (etcd 3.4 restarts every lease at its full TTL on a new
+    /// leader unless lease checkpointing is on): so up to about 2 × TTL. A waiter polls every 100 ms and honours its
+    /// cancellation at once.
+    /// </summary>
+    internal sealed class EtcdAppLock : IDisposable
+    {
+        private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+        private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
+        private readonly EtcdConnection _cluster;
+        private readonly string _key;
+        private readonly string _nonce;
+        private readonly long _lease;
+        private readonly CancellationTokenSource _keepAlive = new CancellationTokenSource();
+        private int _released;
+
+        private EtcdAppLock(EtcdConnection cluster, string key, string nonce, long lease)
+        {
+            _cluster = cluster;
+            _key = key;
+            _nonce = nonce;
+            _lease = lease;
+            _ = Task.Run(KeepAlive);
+        }
+
+        public static IDisposable Acquire(EtcdConnection cluster, string key, string target, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
+        {
+            var nonce = Guid.NewGuid().ToString("N");
+            var until = DateTime.UtcNow + timeout;
+            var ttl = (long)Math.Ceiling(cluster.Options.LeaseTtl.TotalSeconds);
+            var lease = cluster.Retrying((client, d, token) => client.LeaseGrant(new LeaseGrantRequest { TTL = ttl }, null, d, token), cluster.NewDeadline(), cancellationToken).ID;
+            try
+            {
+                var claim = new TxnRequest();
+                claim.Compare.Add(new Compare { Key = EtcdKeys.Bytes(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 });
+                claim.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = ByteString.CopyFromUtf8(nonce), Lease = lease } });
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    // A repeat of this claim is harmless: it compares the key's absence, and a key already ours is found below.
+                    var response = cluster.Retrying((client, d, token) => client.Transaction(claim, null, d, token), cluster.NewDeadline(), cancellationToken);
+                    if (response.Succeeded || Holder(cluster, key, cancellationToken) == nonce) return new EtcdAppLock(cluster, key, nonce, lease);
+                    var left = until - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero) throw timedOut(target, timeout);
+                    cancellationToken.WaitHandle.WaitOne(left < Poll ? left : Poll);
+                }
+            }
+            catch
+            {
+                Revoke(cluster, lease);
+                throw;
+            }
+        }
+
+        private static string Holder(EtcdConnection cluster, string key, CancellationToken cancellationToken)
+        {
+            var range = cluster.Retrying((client, d, token) => client.Get(new RangeRequest { Key = EtcdKeys.Bytes(key) }, null, d, token), cluster.NewDeadline(), cancellationToken);
+            return range.Kvs.Count == 0 ? null : range.Kvs[0].Value.ToStringUtf8();
+        }
+
+        private async Task KeepAlive()
+        {
+            var token = _keepAlive.Token;
+            while (!token.IsCancellationRequested)
+            {
+                try
+                {
+                    await _cluster.Client.LeaseKeepAlive(_lease, token).ConfigureAwait(false);
+                    return; // the lease is gone (expired or revoked): nothing left to keep
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    return;
+                }
+#pragma warning disable CA1031 // a lost stream (member down, leader change) is reopened until the lock is released
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                    try { await Task.Delay(TimeSpan.FromMilliseconds(300), token).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { return; }
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0) return;
+            _keepAlive.Cancel();
+            try
+            {
+                var release = new TxnRequest();
+                release.Compare.Add(new Compare { Key = EtcdKeys.Bytes(_key), Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = ByteString.CopyFromUtf8(_nonce) });
+                release.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = EtcdKeys.Bytes(_key) } });
+                _cluster.Retrying((client, d, token) => client.Transaction(release, null, d, token), DateTime.UtcNow + ReleaseTimeout, CancellationToken.None);
+            }
+            catch (DyadPortsException)
+            {
+                // the lease below, or its expiry, frees the key anyway
+            }
+            Revoke(_cluster, _lease);
+            _keepAlive.Dispose();
+        }
+
+        private static void Revoke(EtcdConnection cluster, long lease)
+        {
+            try
+            {
+                cluster.Once((client, d, token) => client.LeaseRevoke(new LeaseRevokeRequest { ID = lease }, null, d, token), DateTime.UtcNow + ReleaseTimeout, CancellationToken.None);
+            }
+            catch (DyadPortsException)
+            {
+                // it expires by itself within its TTL
+            }
+        }
+    }
+}

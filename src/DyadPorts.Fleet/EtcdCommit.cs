@@ -1,0 +1,164 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using DyadPorts.Core.State;
+using Etcdserverpb;
+
+namespace DyadPorts.Fleet
+{
+    /// <summary>
+    /// What a transaction changed, as one etcd Txn: every key it writes or deletes is compared with what was read
+    /// (mod revision equal, or create revision 0 for a key that was absent), so two commits on the same read never
+    /// both land. A claim (<c>P/ports/host/port</c>) is created only if absent: when another operator claimed the port
+    /// meanwhile the Txn fails, and the transaction runs again on a document that shows the holder. The operator's key
+    /// is always written (its counters, and this commit's nonce among its last ones).
+    /// </summary>
+    internal sealed class EtcdCommit
+    {
+        private readonly TxnRequest _txn = new TxnRequest();
+
+        private EtcdCommit() { }
+
+        public TxnRequest Txn => _txn;
+        public bool IsEmpty { get; private set; }
+        public int Events { get; private set; }
+
+        public static EtcdCommit Plan(EtcdKeys keys, EtcdSnapshot seen, StateDocument before, StateDocument after, CommitIdentity who, DateTimeOffset now)
+        {
+            var commit = new EtcdCommit();
+            var changed = false;
+
+            // Apps: one key each.
+            var beforeHosts = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (appId, record) in after.Allocations)
+            {
+                seen.Apps.TryGetValue(appId, out var stored);
+                var host = stored != null && stored.Value.Record.Engine == record.Engine && string.Equals(stored.Value.Record.EngineEndpoint, record.EngineEndpoint, StringComparison.Ordinal)
+                    ? stored.Value.Host
+                    : FleetHost.Of(record, who.MachineId);
+                beforeHosts[appId] = host;
+                if (before.Allocations.TryGetValue(appId, out var old) && EtcdJson.Write(old) == EtcdJson.Write(record) && stored != null) continue;
+                var value = new StoredApp { Host = host, Operator = who.Operator, Nonce = who.Nonce, Record = record };
+                commit.Put(keys.App(appId), EtcdJson.Write(value), stored?.ModRevision);
+                changed = true;
+            }
+            foreach (var appId in before.Allocations.Keys.Where(id => !after.Allocations.ContainsKey(id)))
+            {
+                if (!seen.Apps.TryGetValue(appId, out var stored)) continue; // recovered, never stored
+                commit.Delete(keys.App(appId), stored.ModRevision);
+                changed = true;
+            }
+
+            // Claims: one key per (host, port); the first app (ordinal) that wants a port is its holder.
+            var held = Claims(keys, seen.Apps.ToDictionary(a => a.Key, a => (a.Value.Value.Host, a.Value.Value.Record.Port), StringComparer.Ordinal));
+            var wanted = Claims(keys, after.Allocations.ToDictionary(a => a.Key, a => (beforeHosts[a.Key], a.Value.Port), StringComparer.Ordinal));
+            foreach (var (key, appId) in wanted)
+            {
+                seen.Ports.TryGetValue(key, out var claim);
+                if (claim != null && claim.Value == appId && held.ContainsKey(key)) continue;
+                commit.Put(key, appId + "|" + who.Nonce, claim?.ModRevision);
+                changed = true;
+            }
+            foreach (var key in held.Keys.Where(k => !wanted.ContainsKey(k)))
+            {
+                if (!seen.Ports.TryGetValue(key, out var claim)) continue;
+                commit.Delete(key, claim.ModRevision);
+                changed = true;
+            }
+
+            // The reaper's samples: one key per app.
+            foreach (var (appId, sample) in after.Activity)
+            {
+                seen.Activity.TryGetValue(appId, out var stored);
+                if (stored != null && EtcdJson.Write(stored.Value.Sample) == EtcdJson.Write(sample)) continue;
+                commit.Put(keys.ActivityOf(appId), EtcdJson.Write(new StoredActivity { Nonce = who.Nonce, Sample = sample }), stored?.ModRevision);
+                changed = true;
+            }
+            foreach (var (appId, stored) in seen.Activity.Where(a => !after.Activity.ContainsKey(a.Key)))
+            {
+                commit.Delete(keys.ActivityOf(appId), stored.ModRevision);
+                changed = true;
+            }
+
+            // Counters: the change of each fleet-wide sum lands on this operator's own key.
+            var operatorKey = keys.Operator(who.Operator);
+            seen.Operators.TryGetValue(operatorKey, out var mine);
+            var own = mine != null ? EtcdJson.Copy(mine.Value) : new StoredOperator();
+            foreach (var kind in after.Counters.Keys.Union(before.Counters.Keys))
+            {
+                var delta = (after.Counters.TryGetValue(kind, out var a) ? a : 0) - (before.Counters.TryGetValue(kind, out var b) ? b : 0);
+                if (delta == 0) continue;
+                own.Counters[kind] = (own.Counters.TryGetValue(kind, out var n) ? n : 0) + delta;
+                changed = true;
+            }
+
+            // History: one key per event, in the order recorded.
+            var index = 0;
+            foreach (var e in after.Pending)
+            {
+                commit.Put(keys.HistoryEvent(now, who.Nonce, index++), EtcdJson.Write(new StoredEvent { Operator = who.Operator, Nonce = who.Nonce, Event = e }), null);
+                changed = true;
+            }
+            commit.Events = index;
+
+            if (!changed)
+            {
+                commit.IsEmpty = true;
+                return commit;
+            }
+            if (seen.StateId == null) commit.Put(keys.StateId, after.StateId, null); // the state id, once
+            own.Recent.Insert(0, who.Nonce);
+            if (own.Recent.Count > StoredOperator.RecentCommits) own.Recent.RemoveRange(StoredOperator.RecentCommits, own.Recent.Count - StoredOperator.RecentCommits);
+            commit.Put(operatorKey, EtcdJson.Write(own), mine?.ModRevision);
+            return commit;
+        }
+
+        /// <summary>(host, port) claim keys of a set of apps: the first app in ordinal order holds a port two of them name.</summary>
+        private static Dictionary<string, string> Claims(EtcdKeys keys, Dictionary<string, (string Host, int Port)> apps)
+        {
+            var claims = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (appId, (host, port)) in apps.OrderBy(a => a.Key, StringComparer.Ordinal))
+            {
+                if (port <= 0 || host == null) continue;
+                claims.TryAdd(keys.Port(host, port), appId);
+            }
+            return claims;
+        }
+
+        private readonly HashSet<string> _written = new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>Puts a key that must be as it was read: at <paramref name="seenModRevision"/>, or absent when null.</summary>
+        private void Put(string key, string value, long? seenModRevision)
+        {
+            if (!_written.Add(key)) return;
+            _txn.Compare.Add(Guard(key, seenModRevision));
+            _txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = Google.Protobuf.ByteString.CopyFromUtf8(value) } });
+        }
+
+        private void Delete(string key, long seenModRevision)
+        {
+            if (!_written.Add(key)) return;
+            _txn.Compare.Add(Guard(key, seenModRevision));
+            _txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = EtcdKeys.Bytes(key) } });
+        }
+
+        private static Compare Guard(string key, long? seenModRevision) => seenModRevision.HasValue
+            ? new Compare { Key = EtcdKeys.Bytes(key), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = seenModRevision.Value }
+            : new Compare { Key = EtcdKeys.Bytes(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 };
+    }
+
+    /// <summary>Who commits and as which commit: the operator (user@machine), its machine, and a nonce unique to this attempt.</summary>
+    internal sealed class CommitIdentity
+    {
+        public CommitIdentity(string operatorName, string machineId, string nonce)
+        {
+            Operator = operatorName;
+            MachineId = machineId;
+            Nonce = nonce;
+        }
+
+        public string Operator { get; }
+        public string MachineId { get; }
+        public string Nonce { get; }
+    }
+}

@@ -1,0 +1,244 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Ledger;
+using DyadPorts.Core.State;
+using Etcdserverpb;
+using Newtonsoft.Json;
+
+namespace DyadPorts.Fleet
+{
+    /// <summary>
+    /// The allocation table on an etcd cluster: the ledger's second implementation (<see cref="IAllocationLedger"/>).
+    /// A transaction reads the table at one revision (one round trip), runs on a fresh document, and commits what it
+    /// changed as one etcd Txn that compares every key it writes with what it read (<see cref="EtcdCommit"/>); on a
+    /// failed compare it reads again and runs again, so a port claimed meanwhile by another operator is seen held and
+    /// the next one is chosen. The key layout is <see cref="EtcdKeys"/>'s.
+    /// <para>Bounded failure: every call has a deadline (<see cref="EtcdOptions.Timeout"/>); an unreachable cluster or
+    /// one without quorum is <see cref="ErrorIds.StateStoreUnavailable"/>. A commit whose answer was lost (a timeout or a
+    /// member lost after it was sent) is ambiguous: each attempt carries a nonce, which lands in the operator's key with
+    /// the commit, and the next read tells whether it landed: if so its result counts, and it is never committed twice
+    /// (a later attempt compares the operator key, which the landed one changed).</para>
+    /// <para>Keys stay bounded: the history keeps the newest <see cref="EtcdOptions.HistoryLimit"/> events and none older
+    /// than <see cref="EtcdOptions.HistoryMaxAge"/>, trimmed after about one commit in <see cref="TrimEvery"/> with two range
+    /// deletes; apps, claims and samples are one key each and go with their app.</para>
+    /// </summary>
+    public sealed class EtcdLedger : IAllocationLedger, IDisposable
+    {
+        /// <summary>About one commit in this many that records events trims the history afterwards.</summary>
+        public const int TrimEvery = 32;
+        private const int MaxRounds = 200;
+        private static readonly TimeSpan PeekTimeout = TimeSpan.FromSeconds(2);
+
+        private readonly EtcdConnection _cluster;
+        private readonly bool _ownsCluster;
+        private readonly EtcdKeys _keys;
+        private readonly IStateRecovery _recovery;
+        private readonly string _instance = Guid.NewGuid().ToString("N").Substring(0, 12);
+        private long _lockCycles;
+        private long _commits;
+
+        public EtcdLedger(EtcdConnection cluster, IStateRecovery recovery, bool ownsCluster = false)
+        {
+            _cluster = cluster ?? throw new ArgumentNullException(nameof(cluster));
+            _ownsCluster = ownsCluster;
+            _recovery = recovery;
+            _keys = new EtcdKeys(cluster.Location.Prefix);
+            if (string.IsNullOrEmpty(cluster.Options.Operator)) throw new ArgumentException("The options name no operator.", nameof(cluster));
+            if (string.IsNullOrEmpty(cluster.Options.MachineId)) throw new ArgumentException("The options name no machine id.", nameof(cluster));
+        }
+
+        /// <summary>A ledger with its own connection, for the location in DYAD_PORTS_STATE and the rest of <paramref name="environment"/>.</summary>
+        public static EtcdLedger Open(string location, Func<string, string> environment, IStateRecovery recovery) =>
+            new EtcdLedger(new EtcdConnection(EtcdLocation.Parse(location), EtcdOptions.FromEnvironment(environment, FleetIdentity.Operator(), FleetIdentity.MachineId())), recovery, ownsCluster: true);
+
+        public string Location => _cluster.Location.Text;
+        public long LockCycles => Interlocked.Read(ref _lockCycles);
+        internal EtcdKeys Keys => _keys;
+
+        public StateDocument Read(IOperationLog log, CancellationToken cancellationToken)
+        {
+            var snapshot = ReadSnapshot(_cluster.NewDeadline(), cancellationToken);
+            if (snapshot.StateId != null || _recovery == null) return snapshot.ToDocument(DerivedStateId(snapshot));
+            // Nothing stored yet: what recovery finds is the state. Only a non-empty one needs writing.
+            var rebuilt = Rebuild(DerivedStateId(snapshot), log, cancellationToken);
+            if (rebuilt == null || rebuilt.Allocations.Count == 0) return snapshot.ToDocument(DerivedStateId(snapshot));
+            return Transact(state => state, log, cancellationToken);
+        }
+
+        public StateDocument Peek()
+        {
+            try
+            {
+                var snapshot = _cluster.Once((client, deadline, token) => EtcdSnapshot.From(client.Transaction(EtcdSnapshot.Request(_keys), null, deadline, token), _keys),
+                    DateTime.UtcNow + (PeekTimeout < _cluster.Options.Timeout ? PeekTimeout : _cluster.Options.Timeout), CancellationToken.None);
+                return snapshot.StateId == null ? null : snapshot.ToDocument(snapshot.StateId);
+            }
+            catch (Exception e) when (e is DyadPortsException || e is OperationCanceledException || e is JsonException)
+            {
+                return null;
+            }
+        }
+
+        public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(transaction);
+            log ??= NullOperationLog.Instance;
+            var deadline = _cluster.NewDeadline();
+            var ambiguous = new List<(string Nonce, T Result)>();
+            StateDocument rebuilt = null;
+            var recovered = false;
+            for (var round = 1; ; round++)
+            {
+                var snapshot = ReadSnapshot(deadline, cancellationToken);
+                var who = new CommitIdentity(_cluster.Options.Operator, _cluster.Options.MachineId, $"{_instance}.{Interlocked.Increment(ref _commits).ToString(CultureInfo.InvariantCulture)}");
+
+                // An earlier attempt whose answer was lost: if its nonce is among the operator's last commits, it landed.
+                if (ambiguous.Count > 0 && snapshot.Operators.TryGetValue(_keys.Operator(who.Operator), out var mine))
+                {
+                    foreach (var (nonce, result) in ambiguous)
+                    {
+                        if (mine.Value.Recent.Contains(nonce))
+                        {
+                            log.Verbose($"The etcd commit {nonce} whose answer was lost had landed: it counts, once.");
+                            return result;
+                        }
+                    }
+                }
+
+                var stateId = snapshot.StateId ?? DerivedStateId(snapshot);
+                if (snapshot.StateId == null && _recovery != null && !recovered)
+                {
+                    rebuilt = Rebuild(stateId, log, cancellationToken); // nothing is held: etcd holds nothing for us between calls
+                    recovered = true;
+                }
+                var before = snapshot.ToDocument(stateId);
+                var after = snapshot.StateId == null && rebuilt != null ? Recovered(rebuilt, stateId) : snapshot.ToDocument(stateId);
+                Interlocked.Increment(ref _lockCycles);
+                var answer = transaction(after);
+                var commit = EtcdCommit.Plan(_keys, snapshot, before, after, who, DateTimeOffset.UtcNow);
+                if (commit.IsEmpty) return answer;
+
+                TxnResponse response;
+                try
+                {
+                    response = _cluster.Once((client, d, token) => client.Transaction(commit.Txn, null, d, token), deadline, cancellationToken);
+                }
+                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateStoreUnavailable && EtcdErrors.IsAmbiguous(e.InnerException) && DateTime.UtcNow < deadline)
+                {
+                    log.Verbose($"The etcd commit {who.Nonce} got no answer ({e.InnerException?.Message}); reading back whether it landed.");
+                    ambiguous.Add((who.Nonce, answer));
+                    continue;
+                }
+                if (response.Succeeded)
+                {
+                    if (commit.Events > 0 && Random.Shared.Next(TrimEvery) == 0) TrimHistory(log);
+                    return answer;
+                }
+                if (round >= MaxRounds || DateTime.UtcNow >= deadline)
+                {
+                    throw new DyadPortsException(ErrorIds.StateStoreUnavailable, FailureCategory.ResourceUnavailable, Location,
+                        $"The etcd state at {_cluster.Location.EndpointList} changed under this command {round} times in a row (other operators committing); it gave up within its bound. Nothing was half-written.");
+                }
+                log.Verbose($"The etcd state changed since it was read (round {round}); reading it again.");
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 + Math.Min(round, 20) * 2)));
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var range = _cluster.Retrying((client, deadline, token) => client.Get(new RangeRequest { Key = EtcdKeys.Bytes(_keys.History), RangeEnd = EtcdKeys.RangeEnd(_keys.History) }, null, deadline, token),
+                    _cluster.NewDeadline(), cancellationToken);
+                // Commit order: the create revision (one per commit), then the key (a commit's events in the order recorded).
+                return range.Kvs.OrderBy(kv => kv.CreateRevision).ThenBy(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal)
+                    .Select(kv => JsonConvert.DeserializeObject<StoredEvent>(kv.Value.ToStringUtf8(), EtcdJson.Settings)?.Event)
+                    .Where(e => e != null).ToList();
+            }
+            catch (Exception e) when (e is DyadPortsException || e is JsonException)
+            {
+                log?.Warning($"The history in the etcd state at {Location} could not be read: {e.Message}");
+                return Array.Empty<PortEvent>();
+            }
+        }
+
+        public IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
+            EtcdAppLock.Acquire(_cluster, _keys.AppLock(appId), $"{Location} ({_keys.AppLock(appId)})", timeout, timedOut, cancellationToken);
+
+        private EtcdSnapshot ReadSnapshot(DateTime deadline, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return _cluster.Retrying((client, d, token) => EtcdSnapshot.From(client.Transaction(EtcdSnapshot.Request(_keys), null, d, token), _keys), deadline, cancellationToken);
+            }
+            catch (JsonException e)
+            {
+                throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.InvalidData, Location,
+                    $"A value under the etcd prefix {_keys.Prefix} at {_cluster.Location.EndpointList} is not DyadPorts' JSON: {e.Message}. Nothing was changed.", e);
+            }
+        }
+
+        /// <summary>The prefix's state id when none is stored yet: the same for every operator (the cluster and the prefix).</summary>
+        private string DerivedStateId(EtcdSnapshot snapshot)
+        {
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes("etcd\n" + snapshot.ClusterId.ToString("x16", CultureInfo.InvariantCulture) + "\n" + _keys.Prefix));
+            return string.Concat(hash.Take(8).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+        }
+
+        private StateDocument Rebuild(string stateId, IOperationLog log, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return _recovery.Rebuild(stateId, log, cancellationToken);
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileCorrupt)
+            {
+                log.Verbose($"Nothing recovered for the new etcd prefix {_keys.Prefix}: {e.Message}");
+                return null; // no engine answered: the prefix starts empty, nothing is lost
+            }
+        }
+
+        private static StateDocument Recovered(StateDocument rebuilt, string stateId)
+        {
+            var copy = StateStore.Clone(rebuilt);
+            copy.StateId = stateId;
+            foreach (var e in rebuilt.Pending) copy.Pending.Add(e);
+            return copy;
+        }
+
+        /// <summary>Keeps the history bounded: events older than the age limit go in one range delete, then the oldest beyond the count.</summary>
+        private void TrimHistory(IOperationLog log)
+        {
+            try
+            {
+                var deadline = _cluster.NewDeadline();
+                var history = EtcdKeys.Bytes(_keys.History);
+                var cutoff = _keys.History + EtcdKeys.HistoryStamp(DateTimeOffset.UtcNow - _cluster.Options.HistoryMaxAge);
+                _cluster.Retrying((client, d, token) => client.Delete(new DeleteRangeRequest { Key = history, RangeEnd = EtcdKeys.Bytes(cutoff) }, null, d, token), deadline, CancellationToken.None);
+                var count = _cluster.Retrying((client, d, token) => client.Get(new RangeRequest { Key = history, RangeEnd = EtcdKeys.RangeEnd(_keys.History), CountOnly = true }, null, d, token), deadline, CancellationToken.None).Count;
+                var excess = count - _cluster.Options.HistoryLimit;
+                if (excess <= 0) return;
+                var oldest = _cluster.Retrying((client, d, token) => client.Get(new RangeRequest { Key = history, RangeEnd = EtcdKeys.RangeEnd(_keys.History), KeysOnly = true, Limit = excess }, null, d, token), deadline, CancellationToken.None);
+                var last = oldest.Kvs.LastOrDefault();
+                if (last == null) return;
+                _cluster.Retrying((client, d, token) => client.Delete(new DeleteRangeRequest { Key = history, RangeEnd = EtcdKeys.Bytes(last.Key.ToStringUtf8() + "\0") }, null, d, token), deadline, CancellationToken.None);
+            }
+            catch (DyadPortsException e)
+            {
+                log.Verbose($"The etcd history was not trimmed this time: {e.Message}");
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_ownsCluster) _cluster.Dispose();
+        }
+    }
+}

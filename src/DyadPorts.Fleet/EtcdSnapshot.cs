@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using DyadPorts.Core.State;
+using Etcdserverpb;
+using Newtonsoft.Json;
+
+namespace DyadPorts.Fleet
+{
+    /// <summary>
+    /// The table as stored at one revision: read in one round trip (a transaction of ranges), kept with every key's
+    /// mod revision so that a commit can compare against exactly what it saw.
+    /// </summary>
+    internal sealed class EtcdSnapshot
+    {
+        public long Revision { get; private set; }
+        public ulong ClusterId { get; private set; }
+        public string StateId { get; private set; }
+        public Dictionary<string, Seen<StoredApp>> Apps { get; } = new Dictionary<string, Seen<StoredApp>>(StringComparer.Ordinal);
+        /// <summary>Claims by key: the app that holds the port.</summary>
+        public Dictionary<string, Seen<string>> Ports { get; } = new Dictionary<string, Seen<string>>(StringComparer.Ordinal);
+        public Dictionary<string, Seen<StoredActivity>> Activity { get; } = new Dictionary<string, Seen<StoredActivity>>(StringComparer.Ordinal);
+        /// <summary>Every operator's counters and recent commits, by key.</summary>
+        public Dictionary<string, Seen<StoredOperator>> Operators { get; } = new Dictionary<string, Seen<StoredOperator>>(StringComparer.Ordinal);
+
+        /// <summary>The request: one range per part, answered at one revision.</summary>
+        public static TxnRequest Request(EtcdKeys keys)
+        {
+            var request = new TxnRequest();
+            request.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = EtcdKeys.Bytes(keys.StateId) } });
+            foreach (var prefix in new[] { keys.Apps, keys.Ports, keys.Activity, keys.Operators })
+            {
+                request.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = EtcdKeys.Bytes(prefix), RangeEnd = EtcdKeys.RangeEnd(prefix) } });
+            }
+            return request;
+        }
+
+        public static EtcdSnapshot From(TxnResponse response, EtcdKeys keys)
+        {
+            var snapshot = new EtcdSnapshot { Revision = response.Header.Revision, ClusterId = response.Header.ClusterId };
+            var ranges = response.Responses.Select(r => r.ResponseRange).ToList();
+            var stateId = ranges[0].Kvs.FirstOrDefault();
+            if (stateId != null && !stateId.Value.IsEmpty) snapshot.StateId = stateId.Value.ToStringUtf8();
+            foreach (var kv in ranges[1].Kvs)
+            {
+                var app = JsonConvert.DeserializeObject<StoredApp>(kv.Value.ToStringUtf8(), EtcdJson.Settings);
+                if (app?.Record?.AppId == null) continue; // not ours to read: left alone
+                snapshot.Apps[app.Record.AppId] = new Seen<StoredApp>(app, kv.ModRevision);
+            }
+            foreach (var kv in ranges[2].Kvs)
+            {
+                var value = kv.Value.ToStringUtf8();
+                var bar = value.LastIndexOf('|');
+                snapshot.Ports[kv.Key.ToStringUtf8()] = new Seen<string>(bar < 0 ? value : value.Substring(0, bar), kv.ModRevision);
+            }
+            foreach (var kv in ranges[3].Kvs)
+            {
+                var activity = JsonConvert.DeserializeObject<StoredActivity>(kv.Value.ToStringUtf8(), EtcdJson.Settings);
+                if (activity?.Sample == null) continue;
+                snapshot.Activity[Uri.UnescapeDataString(kv.Key.ToStringUtf8().AsSpan(keys.Activity.Length))] = new Seen<StoredActivity>(activity, kv.ModRevision);
+            }
+            foreach (var kv in ranges[4].Kvs)
+            {
+                var op = JsonConvert.DeserializeObject<StoredOperator>(kv.Value.ToStringUtf8(), EtcdJson.Settings) ?? new StoredOperator();
+                snapshot.Operators[kv.Key.ToStringUtf8()] = new Seen<StoredOperator>(op, kv.ModRevision);
+            }
+            return snapshot;
+        }
+
+        /// <summary>A fresh document of what was read (its own objects: changing it changes nothing stored).</summary>
+        public StateDocument ToDocument(string stateId)
+        {
+            var document = new StateDocument { StateId = StateId ?? stateId };
+            foreach (var app in Apps.Values) document.Allocations[app.Value.Record.AppId] = EtcdJson.Copy(app.Value.Record);
+            foreach (var pair in Activity) document.Activity[pair.Key] = EtcdJson.Copy(pair.Value.Value.Sample);
+            foreach (var counter in Operators.Values.SelectMany(o => o.Value.Counters))
+            {
+                document.Counters[counter.Key] = (document.Counters.TryGetValue(counter.Key, out var n) ? n : 0) + counter.Value;
+            }
+            return document;
+        }
+    }
+
+    /// <summary>A value as read, with the mod revision a commit compares against.</summary>
+    internal sealed class Seen<T>
+    {
+        public Seen(T value, long modRevision)
+        {
+            Value = value;
+            ModRevision = modRevision;
+        }
+
+        public T Value { get; }
+        public long ModRevision { get; }
+    }
+
+    internal static class EtcdJson
+    {
+        public static readonly JsonSerializerSettings Settings = new JsonSerializerSettings
+        {
+            Formatting = Formatting.None,
+            DateParseHandling = DateParseHandling.DateTimeOffset,
+            Converters = { new Newtonsoft.Json.Converters.StringEnumConverter() },
+            MissingMemberHandling = MissingMemberHandling.Ignore,
+        };
+
+        public static string Write(object value) => JsonConvert.SerializeObject(value, Settings);
+
+        public static T Copy<T>(T value) => JsonConvert.DeserializeObject<T>(Write(value), Settings);
+    }
+}

@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.State;
+using DyadPorts.Fleet;
+using DyadPorts.Tests.Support;
+using Etcdserverpb;
+using Google.Protobuf;
+using Xunit;
+
+namespace DyadPorts.Tests.Ledger
+{
+    /// <summary>What only the etcd ledger has: its key layout, claims that fail on an existing port key, several
+    /// operators at once, per-operator counters, lease-backed locks, and bounded failure. Against the real test cluster.</summary>
+    public sealed class EtcdLedgerTests : IDisposable
+    {
+        private readonly string _prefix = TestEtcd.NewPrefix();
+        private readonly List<IDisposable> _opened = new List<IDisposable>();
+
+        private EtcdLedger Open(EtcdOptions options = null)
+        {
+            var ledger = new EtcdLedger(TestEtcd.Connect(_prefix, options), null, ownsCluster: true);
+            lock (_opened) _opened.Add(ledger);
+            return ledger;
+        }
+
+        private EtcdConnection Raw()
+        {
+            var cluster = TestEtcd.Connect(_prefix);
+            lock (_opened) _opened.Add(cluster);
+            return cluster;
+        }
+
+        public void Dispose()
+        {
+            TestEtcd.DeletePrefix(_prefix);
+            lock (_opened) foreach (var d in _opened) d.Dispose();
+        }
+
+        private static AllocationRecord Record(string appId, int port) =>
+            new AllocationRecord { AppId = appId, Port = port, Engine = EngineKind.Process, AllocatedAt = DateTimeOffset.UtcNow };
+
+        /// <summary>The lowest port of the range no allocation of the document has: the chooser in miniature.</summary>
+        private static int Choose(StateDocument state, int first, int last) =>
+            Enumerable.Range(first, last - first + 1).First(p => state.Allocations.Values.All(r => r.Port != p));
+
+        private static int Allocate(StateDocument state, string appId, int first, int last)
+        {
+            var port = Choose(state, first, last);
+            state.Allocations[appId] = Record(appId, port);
+            state.Record(new PortEvent { Kind = PortEventKind.Allocated, AppId = appId, Port = port });
+            return port;
+        }
+
+        [Fact]
+        public void Each_app_and_each_claimed_port_is_a_key_of_its_own()
+        {
+            var ledger = Open();
+            ledger.Transact(s => Allocate(s, "a", 21801, 21809), NullOperationLog.Instance, default);
+            ledger.Transact(s => Allocate(s, "b", 21801, 21809), NullOperationLog.Instance, default);
+            var keys = TestEtcd.Dump(Raw(), _prefix).ToDictionary(kv => kv.Key.Substring(_prefix.Length), kv => kv.Value);
+
+            Assert.Contains("\"appId\":\"a\"", keys["/apps/a"], StringComparison.Ordinal);
+            Assert.StartsWith("a|", keys[$"/ports/machine%3A{TestEtcd.TestMachine}/21801"], StringComparison.Ordinal);
+            Assert.StartsWith("b|", keys[$"/ports/machine%3A{TestEtcd.TestMachine}/21802"], StringComparison.Ordinal);
+            Assert.Equal(2, keys.Keys.Count(k => k.StartsWith("/apps/", StringComparison.Ordinal)));
+            Assert.Equal(2, keys.Keys.Count(k => k.StartsWith("/ports/", StringComparison.Ordinal)));
+            Assert.Equal(2, keys.Keys.Count(k => k.StartsWith("/history/", StringComparison.Ordinal)));
+            Assert.Equal(ledger.Read(NullOperationLog.Instance, default).StateId, keys["/meta/state-id"]);
+            Assert.Contains("\"Allocated\":2", keys["/operators/tester%40test-host"], StringComparison.Ordinal);
+            Assert.Contains("\"operator\":\"tester@test-host\"", keys.First(k => k.Key.StartsWith("/history/", StringComparison.Ordinal)).Value, StringComparison.Ordinal);
+
+            // Removing an app removes its key and frees its claim.
+            ledger.Transact(s => s.Allocations.Remove("a"), NullOperationLog.Instance, default);
+            keys = TestEtcd.Dump(Raw(), _prefix).ToDictionary(kv => kv.Key.Substring(_prefix.Length), kv => kv.Value);
+            Assert.False(keys.ContainsKey("/apps/a"));
+            Assert.False(keys.ContainsKey($"/ports/machine%3A{TestEtcd.TestMachine}/21801"));
+        }
+
+        [Fact]
+        public void A_port_claimed_between_read_and_commit_fails_the_claim_and_the_rerun_takes_the_next_port()
+        {
+            var ledger = Open();
+            var other = Open(TestEtcd.Options("other@elsewhere"));
+            ledger.Transact(s => Allocate(s, "seed", 21819, 21819), NullOperationLog.Instance, default); // the prefix exists: only the claim can conflict
+            var before = ledger.LockCycles;
+            var runs = 0;
+            var port = ledger.Transact(s =>
+            {
+                if (++runs == 1)
+                {
+                    // Another operator claims the very port this run is about to choose, before this run commits.
+                    other.Transact(o => Allocate(o, "theirs", 21810, 21819), NullOperationLog.Instance, default);
+                }
+                return Allocate(s, "mine", 21810, 21819);
+            }, NullOperationLog.Instance, default);
+
+            Assert.Equal(2, runs);
+            Assert.Equal(21811, port);
+            Assert.Equal(before + 2, ledger.LockCycles);
+            var state = Open().Read(NullOperationLog.Instance, default);
+            Assert.Equal(21810, state.Allocations["theirs"].Port);
+            Assert.Equal(21811, state.Allocations["mine"].Port);
+            Assert.Equal(3, state.Counters["Allocated"]); // the sum of two operators' counter keys
+        }
+
+        [Fact]
+        public void A_claim_on_an_existing_port_key_never_lands()
+        {
+            // A port key that exists (here written straight into etcd, as a claim of a commit this ledger never read)
+            // makes the claim's create-revision compare fail: the commit does not land.
+            var ledger = Open();
+            var raw = Raw();
+            var key = ledger.Keys.Port("machine:" + TestEtcd.TestMachine, 21820);
+            var runs = 0;
+            var port = ledger.Transact(s =>
+            {
+                if (++runs == 1)
+                {
+                    raw.Retrying((c, d, t) => c.Put(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8("ghost|x") }, null, d, t), raw.NewDeadline(), default);
+                }
+                return Allocate(s, "mine", 21820, 21829);
+            }, NullOperationLog.Instance, default);
+            Assert.Equal(2, runs);
+            // The re-run saw the key (an orphan claim: no app holds it) and took it over with a compare on its revision.
+            Assert.Equal(21820, port);
+            Assert.StartsWith("mine|", TestEtcd.Dump(raw, _prefix).Single(kv => kv.Key == key).Value, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void Operators_on_separate_connections_at_once_never_get_one_port_twice()
+        {
+            const int operators = 6, each = 8;
+            Parallel.For(0, operators, new ParallelOptions { MaxDegreeOfParallelism = operators }, w =>
+            {
+                var ledger = Open(TestEtcd.Options($"op{w}@host{w % 2}"));
+                for (var i = 0; i < each; i++) ledger.Transact(s => Allocate(s, $"w{w}-{i}", 21830, 21899), NullOperationLog.Instance, default);
+            });
+            var state = Open().Read(NullOperationLog.Instance, default);
+            Assert.Equal(operators * each, state.Allocations.Count);
+            Assert.Equal(operators * each, state.Allocations.Values.Select(r => r.Port).Distinct().Count());
+            Assert.Equal(operators * each, state.Counters["Allocated"]);
+            Assert.Equal(operators * each, TestEtcd.Dump(Raw(), _prefix).Count(kv => kv.Key.StartsWith(_prefix + "/ports/", StringComparison.Ordinal)));
+            Assert.Equal(operators * each, Open().History(NullOperationLog.Instance, default).Count);
+        }
+
+        [Fact]
+        public void An_app_lock_of_a_holder_that_died_is_free_once_its_lease_expires()
+        {
+            var ledger = Open();
+            var raw = Raw();
+            // A holder killed with kill -9: its lock key under a 2 s lease that nobody keeps alive.
+            var lease = raw.Retrying((c, d, t) => c.LeaseGrant(new LeaseGrantRequest { TTL = 2 }, null, d, t), raw.NewDeadline(), default).ID;
+            raw.Retrying((c, d, t) => c.Put(new PutRequest { Key = ByteString.CopyFromUtf8(ledger.Keys.AppLock("app")), Value = ByteString.CopyFromUtf8("dead"), Lease = lease }, null, d, t), raw.NewDeadline(), default);
+            static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
+
+            var watch = Stopwatch.StartNew();
+            Assert.Equal(ErrorIds.PreviewStartInProgress, Assert.Throws<DyadPortsException>(() => ledger.LockApp("app", TimeSpan.FromMilliseconds(500), TimedOut, default)).ErrorId);
+            using (ledger.LockApp("app", TimeSpan.FromSeconds(15), TimedOut, default))
+            {
+                // The real bound: the TTL, plus an election timeout if the leader changes (up to about 2 x TTL on etcd 3.4).
+                Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(2 * 2 + 2));
+            }
+        }
+
+        [Fact]
+        public void A_held_app_lock_outlives_its_lease_ttl_while_its_holder_lives()
+        {
+            var ledger = Open(new EtcdOptions { Operator = "tester@test-host", MachineId = TestEtcd.TestMachine, LeaseTtl = TimeSpan.FromSeconds(2) });
+            static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
+            using (ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default))
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(4.5)); // over twice the TTL: only the keep-alive holds it
+                Assert.Throws<DyadPortsException>(() => Open().LockApp("app", TimeSpan.FromMilliseconds(300), TimedOut, default));
+            }
+            Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose();
+        }
+
+        [Fact]
+        public void An_unreachable_cluster_is_StateStoreUnavailable_within_the_bound_naming_the_endpoints()
+        {
+            var options = TestEtcd.Options(timeout: TimeSpan.FromSeconds(2));
+            using var ledger = new EtcdLedger(new EtcdConnection(EtcdLocation.Parse("etcd://127.0.0.1:20799/nowhere"), options), null, ownsCluster: true);
+            var watch = Stopwatch.StartNew();
+            var e = Assert.Throws<DyadPortsException>(() => ledger.Transact(s => Allocate(s, "a", 21801, 21809), NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.StateStoreUnavailable, e.ErrorId);
+            Assert.True(e.IsTerminating);
+            Assert.Contains("127.0.0.1:20799", e.Message, StringComparison.Ordinal);
+            Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(4));
+
+            watch.Restart();
+            Assert.Equal(ErrorIds.StateStoreUnavailable, Assert.Throws<DyadPortsException>(() => ledger.Read(NullOperationLog.Instance, default)).ErrorId);
+            Assert.Null(ledger.Peek());
+            Assert.Empty(ledger.History(NullOperationLog.Instance, default));
+            Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        }
+
+        [Fact]
+        public void The_default_bound_is_ten_seconds()
+        {
+            using var ledger = new EtcdLedger(new EtcdConnection(EtcdLocation.Parse("etcd://127.0.0.1:20799"), TestEtcd.Options()), null, ownsCluster: true);
+            var watch = Stopwatch.StartNew();
+            Assert.Equal(ErrorIds.StateStoreUnavailable, Assert.Throws<DyadPortsException>(() => ledger.Read(NullOperationLog.Instance, default)).ErrorId);
+            Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(12));
+        }
+    }
+}
