@@ -68,7 +68,7 @@ namespace DyadPorts.Fleet
             // Nothing stored yet: what recovery finds is the state. Only a non-empty one needs writing.
             var rebuilt = Rebuild(DerivedStateId(snapshot), log, cancellationToken);
             if (rebuilt == null || rebuilt.Allocations.Count == 0) return snapshot.ToDocument(DerivedStateId(snapshot));
-            return Transact(state => state, log, cancellationToken);
+            return Transact((state, _) => state, log, cancellationToken);
         }
 
         public StateDocument Peek()
@@ -90,7 +90,7 @@ namespace DyadPorts.Fleet
             ArgumentNullException.ThrowIfNull(transaction);
             log ??= NullOperationLog.Instance;
             var deadline = _cluster.NewDeadline();
-            var ambiguous = new List<(string Nonce, T Result)>();
+            var ambiguous = new List<(string Nonce, T Result, BufferedLog Said)>();
             StateDocument rebuilt = null;
             var recovered = false;
             for (var round = 1; ; round++)
@@ -101,10 +101,11 @@ namespace DyadPorts.Fleet
                 // An earlier attempt whose answer was lost: if its nonce is among the operator's last commits, it landed.
                 if (ambiguous.Count > 0 && snapshot.Operators.TryGetValue(_keys.Operator(who.Operator), out var mine))
                 {
-                    foreach (var (nonce, result) in ambiguous)
+                    foreach (var (nonce, result, earlier) in ambiguous)
                     {
                         if (mine.Value.Recent.Contains(nonce))
                         {
+                            earlier.Replay();
                             log.Verbose($"The etcd commit {nonce} whose answer was lost had landed: it counts, once.");
                             return result;
                         }
@@ -120,9 +121,14 @@ namespace DyadPorts.Fleet
                 var before = snapshot.ToDocument(stateId);
                 var after = snapshot.StateId == null && rebuilt != null ? Recovered(rebuilt, stateId) : snapshot.ToDocument(stateId);
                 Interlocked.Increment(ref _lockCycles);
-                var answer = transaction(after);
+                var said = new BufferedLog(log); // a run that does not commit says nothing
+                var answer = transaction(after, said);
                 var commit = EtcdCommit.Plan(_keys, snapshot, before, after, who, DateTimeOffset.UtcNow);
-                if (commit.IsEmpty) return answer;
+                if (commit.IsEmpty)
+                {
+                    said.Replay();
+                    return answer;
+                }
 
                 TxnResponse response;
                 try
@@ -132,11 +138,12 @@ namespace DyadPorts.Fleet
                 catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateStoreUnavailable && EtcdErrors.IsAmbiguous(e.InnerException) && DateTime.UtcNow < deadline)
                 {
                     log.Verbose($"The etcd commit {who.Nonce} got no answer ({e.InnerException?.Message}); reading back whether it landed.");
-                    ambiguous.Add((who.Nonce, answer));
+                    ambiguous.Add((who.Nonce, answer, said));
                     continue;
                 }
                 if (response.Succeeded)
                 {
+                    said.Replay();
                     if (commit.Events > 0 && Random.Shared.Next(TrimEvery) == 0) TrimHistory(log);
                     return answer;
                 }

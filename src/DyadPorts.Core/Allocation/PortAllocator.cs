@@ -108,10 +108,10 @@ namespace DyadPorts.Core.Allocation
         public PortAllocation Request(string appId, PortRange range, bool force, IOperationLog log, CancellationToken cancellationToken)
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
-            return _ledger.Transact(state =>
+            return _ledger.Transact((state, said) =>
             {
                 var occupancy = Occupy(snapshot, state);
-                var record = Reserve(appId, new PortRequest { Range = range, Force = force }, occupancy, state, log);
+                var record = Reserve(appId, new PortRequest { Range = range, Force = force }, occupancy, state, said);
                 return Reconciler.Reconcile(record, occupancy);
             }, log, cancellationToken);
         }
@@ -155,7 +155,7 @@ namespace DyadPorts.Core.Allocation
         internal void Journal(IOperationLog log, CancellationToken cancellationToken, params PortEvent[] events)
         {
             if (events.Length == 0) return;
-            _ledger.Transact(state => { RecordAll(state, events); return 0; }, log, cancellationToken);
+            _ledger.Transact((state, _) => { RecordAll(state, events); return 0; }, log, cancellationToken);
         }
 
         private void RecordAll(StateDocument state, IEnumerable<PortEvent> events)
@@ -179,11 +179,11 @@ namespace DyadPorts.Core.Allocation
             out AllocationRecord previous, IOperationLog log, CancellationToken cancellationToken)
         {
             AllocationRecord before = null;
-            var port = _ledger.Transact(state =>
+            var port = _ledger.Transact((state, said) =>
             {
                 before = state.Allocations.TryGetValue(appId, out var had) ? Copy(had) : null;
                 RecordAll(state, alsoRecord);
-                var record = Reserve(appId, new PortRequest { Range = range, Force = false, Excluded = lost }, Occupy(snapshot, state), state, log);
+                var record = Reserve(appId, new PortRequest { Range = range, Force = false, Excluded = lost }, Occupy(snapshot, state), state, said);
                 record.ContainerId = null;
                 record.ProcessId = null;
                 record.ProcessStartedAt = null;
@@ -218,17 +218,17 @@ namespace DyadPorts.Core.Allocation
         /// </summary>
         internal bool RecordPreview(string appId, int port, Previews.LaunchedPreview launched, string image, IOperationLog log, CancellationToken cancellationToken)
         {
-            return _ledger.Transact(state =>
+            return _ledger.Transact((state, said) =>
             {
                 if (!state.Allocations.TryGetValue(appId, out var record) || record.Port != port)
                 {
                     var other = state.Allocations.Values.FirstOrDefault(r => r.Port == port && r.AppId != appId && OnThisHost(r));
                     if (other != null)
                     {
-                        log.Verbose($"App {appId}: while its preview started on port {port}, its allocation was removed and app {other.AppId} took the port.");
+                        said.Verbose($"App {appId}: while its preview started on port {port}, its allocation was removed and app {other.AppId} took the port.");
                         return false;
                     }
-                    log.Verbose($"App {appId}: its allocation changed while its preview started; recording port {port} again, where the preview runs.");
+                    said.Verbose($"App {appId}: its allocation changed while its preview started; recording port {port} again, where the preview runs.");
                     record = new AllocationRecord { AppId = appId, Port = port, AllocatedAt = DateTimeOffset.UtcNow };
                     state.Allocations[appId] = record;
                 }
@@ -247,7 +247,7 @@ namespace DyadPorts.Core.Allocation
         /// <summary>The app's allocation, as the idempotent start path found it running (container id and port from the engine).</summary>
         internal int RecordRunning(string appId, ContainerSummary running, IReadOnlyCollection<PortEvent> alsoRecord, IOperationLog log, CancellationToken cancellationToken)
         {
-            return _ledger.Transact(state =>
+            return _ledger.Transact((state, _) =>
             {
                 RecordAll(state, alsoRecord);
                 state.Allocations.TryGetValue(appId, out var record);
@@ -277,7 +277,7 @@ namespace DyadPorts.Core.Allocation
         /// </param>
         internal bool ReleaseIfOwned(string appId, int port, string containerId, int? processId, IOperationLog log, AllocationRecord previous = null, IReadOnlyCollection<PortEvent> alsoRecord = null)
         {
-            var released = _ledger.Transact(state =>
+            var released = _ledger.Transact((state, _) =>
             {
                 RecordAll(state, alsoRecord);
                 if (!state.Allocations.TryGetValue(appId, out var record) || record.Port != port) return false;
@@ -304,7 +304,7 @@ namespace DyadPorts.Core.Allocation
         /// <summary>Removes the app's allocation; null when it had none. Needs no engine unless the state must be rebuilt.</summary>
         public PortAllocation Release(string appId, IOperationLog log, CancellationToken cancellationToken, string reason = null, IReadOnlyCollection<PortEvent> alsoRecord = null)
         {
-            var removed = _ledger.Transact(state =>
+            var removed = _ledger.Transact((state, _) =>
             {
                 RecordAll(state, alsoRecord);
                 if (!state.Allocations.TryGetValue(appId, out var record)) return null;

@@ -52,7 +52,7 @@ namespace DyadPorts.Core.Ledger
                 var (rebuilt, failed) = Rebuild(_store.DerivedStateId, log, cancellationToken);
                 if (failed != null || rebuilt.Allocations.Count == 0) return new StateDocument { StateId = _store.DerivedStateId };
             }
-            return Transact(state => state, log, cancellationToken);
+            return Transact((state, _) => state, log, cancellationToken);
         }
 
         public StateDocument Peek() => _store.Peek();
@@ -68,21 +68,35 @@ namespace DyadPorts.Core.Ledger
                 preparedFor = _store.DerivedStateId;
                 (rebuilt, failed) = Rebuild(preparedFor, log, cancellationToken);
             }
+            var held = new BufferedLog(log);
             try
             {
                 CountLockCycle();
-                return _store.Update(state => transaction(state), id => id == preparedFor ? Prepared(id, rebuilt, failed) : throw new RecoveryNeeded(id), log, cancellationToken);
+                return _store.Update(state => transaction(state, held), id => id == preparedFor ? Prepared(id, rebuilt, failed) : throw new RecoveryNeeded(id), held, cancellationToken);
             }
             catch (RecoveryNeeded e)
             {
                 preparedFor = e.StateId;
+                held.Discard(); // the run that found the file unreadable is run again below
+            }
+            finally
+            {
+                held.Replay(); // the lock is released by now
             }
 
             // The file was unreadable (or vanished meanwhile). Nothing is held now: ask the engine, then commit under the
             // lock; the store re-reads the file and uses the rebuilt state only if the file still needs it.
             (rebuilt, failed) = Rebuild(preparedFor, log, cancellationToken);
-            CountLockCycle();
-            return _store.Update(state => transaction(state), id => Prepared(id, rebuilt, failed), log, cancellationToken);
+            var again = new BufferedLog(log);
+            try
+            {
+                CountLockCycle();
+                return _store.Update(state => transaction(state, again), id => Prepared(id, rebuilt, failed), again, cancellationToken);
+            }
+            finally
+            {
+                again.Replay();
+            }
         }
 
         private bool Missing() => !System.IO.File.Exists(_store.Path) && !System.IO.Directory.Exists(_store.Path);

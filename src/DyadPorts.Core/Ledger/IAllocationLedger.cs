@@ -9,9 +9,12 @@ namespace DyadPorts.Core.Ledger
     /// <summary>
     /// A change to the allocation table: pure on the document it is given. It may run more than once (a ledger
     /// with compare-and-swap semantics re-runs it on a conflict with a fresh document), so it never calls an
-    /// engine, never sleeps and never has effects outside the document. What it returns is the transaction's result.
+    /// engine, never sleeps and never has effects outside the document. It speaks only through <paramref name="log"/>,
+    /// which the ledger holds back (<see cref="BufferedLog"/>) and replays once it holds nothing: a cmdlet's
+    /// WriteWarning, which may prompt, never runs under the state lock. The host probe it consults (through the
+    /// allocator's occupancy) reads this machine's sockets, never an engine. What it returns is the result.
     /// </summary>
-    public delegate T LedgerTransaction<out T>(StateDocument state);
+    public delegate T LedgerTransaction<out T>(StateDocument state, IOperationLog log);
 
     /// <summary>
     /// The allocation table's storage: the only code that reads or changes allocations, preview records, the

@@ -126,7 +126,7 @@ namespace DyadPorts.Core.Previews
 
         private void Remember(string appId, ActivitySample sample, IOperationLog log, CancellationToken ct)
         {
-            _allocator.Ledger.Transact(state =>
+            _allocator.Ledger.Transact((state, _) =>
             {
                 if (sample == null) state.Activity.Remove(appId);
                 else if (state.Allocations.ContainsKey(appId)) state.Activity[appId] = sample;

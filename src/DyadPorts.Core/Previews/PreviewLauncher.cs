@@ -113,14 +113,24 @@ namespace DyadPorts.Core.Previews
             var reservedOnce = false;
             for (var attempt = 1; attempt <= request.MaxRetries; attempt++)
             {
-                ct.ThrowIfCancellationRequested();
-                if (fresh || attempt > 1) snapshot = _allocator.TakeSnapshot(log, ct);
-                fresh = false;
-                if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, pending, log, ct);
-
-                var port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, pending.ToArray(), out var before, log, ct);
+                int port;
+                try
+                {
+                    ct.ThrowIfCancellationRequested();
+                    if (fresh || attempt > 1) snapshot = _allocator.TakeSnapshot(log, ct);
+                    fresh = false;
+                    if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, pending, log, ct);
+                    port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, pending.ToArray(), out var before, log, ct);
+                    if (!reservedOnce) { previous = before; reservedOnce = true; } // what the app had before this start
+                }
+                catch (Exception e)
+                {
+                    // A later attempt could not reserve (range exhausted, cancelled, engine gone): the reservation an
+                    // earlier attempt made is given back, and this start's decisions so far are journaled with it.
+                    GiveBack(appId, reservedOnce ? lastPort : 0, previous, pending.Concat(Failure(e, appId, lastPort, null, null)).ToArray(), log);
+                    throw;
+                }
                 pending.Clear();
-                if (!reservedOnce) { previous = before; reservedOnce = true; } // what the app had before this start
                 log.Verbose($"App {appId}: attempt {attempt} of {request.MaxRetries}: starting on port {port}.");
                 LaunchedPreview launched;
                 try
@@ -172,15 +182,32 @@ namespace DyadPorts.Core.Previews
             var exhausted = new DyadPortsException(ErrorIds.PortConflictRetriesExhausted, FailureCategory.ResourceUnavailable, request.AppId,
                 $"App {request.AppId}: {request.MaxRetries} port(s) in a row ({string.Join(", ", lost.OrderBy(p => p))}) were taken between the check and the start. " +
                 "Something is grabbing ports in the range; retry, raise -MaxRetries, or choose another -PortRange. The app holds no allocation from this start.");
-            if (lastPort > 0) _allocator.ReleaseIfOwned(appId, lastPort, null, null, log, previous, pending.Concat(Failure(exhausted, appId, lastPort, null, null)).ToArray());
+            GiveBack(appId, lastPort, previous, pending.Concat(Failure(exhausted, appId, lastPort, null, null)).ToArray(), log);
             throw exhausted;
+        }
+
+        /// <summary>
+        /// After a failure before anything was launched: releases the allocation an earlier attempt reserved (if it is
+        /// still that one) with <paramref name="events"/>, or journals them alone. Never hides the start's own error.
+        /// </summary>
+        private void GiveBack(string appId, int reservedPort, AllocationRecord previous, PortEvent[] events, IOperationLog log)
+        {
+            try
+            {
+                if (reservedPort > 0) _allocator.ReleaseIfOwned(appId, reservedPort, null, null, log, previous, events);
+                else _allocator.Journal(log, CancellationToken.None, events);
+            }
+            catch (DyadPortsException e)
+            {
+                log.Verbose($"App {appId}: cleaning up after the failed start failed too ({e.ErrorId}); the start's own error follows.");
+            }
         }
 
         /// <summary>A failed start's journal line, recorded with the release that cleans up after it; none for a cancellation or a terminating failure.</summary>
         private static PortEvent[] Failure(Exception e, string appId, int port, string containerId, int? processId) =>
             e is OperationCanceledException || (e is DyadPortsException d && d.IsTerminating)
                 ? Array.Empty<PortEvent>()
-                : new[] { new PortEvent { Kind = PortEventKind.PreviewFailed, AppId = appId, Port = port, ContainerId = containerId, ProcessId = processId, Reason = (e as DyadPortsException)?.ErrorId ?? e.GetType().Name } };
+                : new[] { new PortEvent { Kind = PortEventKind.PreviewFailed, AppId = appId, Port = port > 0 ? port : null, ContainerId = containerId, ProcessId = processId, Reason = (e as DyadPortsException)?.ErrorId ?? e.GetType().Name } };
 
         /// <summary>AUTO_KILL_PORT: orphans chosen under the lock, removed without it; the reservation that follows re-checks.</summary>
         /// <remarks>The removals are journaled with the reservation that follows (<paramref name="pending"/>).</remarks>

@@ -272,5 +272,33 @@ namespace DyadPorts.Tests.Engines
             Assert.NotNull(moved.HeldBy);
             Assert.NotEqual("-Force", moved.Reason);
         }
+
+        [Fact]
+        public void A_start_that_cannot_reserve_again_after_losing_a_race_gives_back_its_reservation_and_journals_the_race()
+        {
+            var app = TestRun.App("exh");
+            System.Net.Sockets.TcpListener thief = null;
+            var launcher = new StartHooks
+            {
+                BeforeLaunch = port =>
+                {
+                    if (thief != null) return;
+                    thief = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, port); // a host process takes the port after the check
+                    thief.Start();
+                },
+            }.Wrap(Allocator(null));
+            try
+            {
+                var e = Assert.Throws<DyadPortsException>(() => launcher.Start(Request("exh", null, new PortRange(21440, 21440)), NullOperationLog.Instance, default));
+                Assert.Equal(ErrorIds.PortRangeExhausted, e.ErrorId);
+            }
+            finally
+            {
+                thief?.Stop();
+            }
+            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(app)); // the first attempt's reservation was given back
+            var history = Allocator(null).Ledger.History(NullOperationLog.Instance, default).Where(h => h.AppId == app).Select(h => h.Kind).ToList();
+            Assert.Equal(new[] { PortEventKind.Allocated, PortEventKind.RaceLost, PortEventKind.PreviewFailed, PortEventKind.Released }, history);
+        }
     }
 }

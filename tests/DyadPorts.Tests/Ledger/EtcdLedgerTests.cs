@@ -60,8 +60,8 @@ namespace DyadPorts.Tests.Ledger
         public void Each_app_and_each_claimed_port_is_a_key_of_its_own()
         {
             var ledger = Open();
-            ledger.Transact(s => Allocate(s, "a", 21801, 21809), NullOperationLog.Instance, default);
-            ledger.Transact(s => Allocate(s, "b", 21801, 21809), NullOperationLog.Instance, default);
+            ledger.Transact((s, _) => Allocate(s, "a", 21801, 21809), NullOperationLog.Instance, default);
+            ledger.Transact((s, _) => Allocate(s, "b", 21801, 21809), NullOperationLog.Instance, default);
             var keys = TestEtcd.Dump(Raw(), _prefix).ToDictionary(kv => kv.Key.Substring(_prefix.Length), kv => kv.Value);
 
             Assert.Contains("\"appId\":\"a\"", keys["/apps/a"], StringComparison.Ordinal);
@@ -75,7 +75,7 @@ namespace DyadPorts.Tests.Ledger
             Assert.Contains("\"operator\":\"tester@test-host\"", keys.First(k => k.Key.StartsWith("/history/", StringComparison.Ordinal)).Value, StringComparison.Ordinal);
 
             // Removing an app removes its key and frees its claim.
-            ledger.Transact(s => s.Allocations.Remove("a"), NullOperationLog.Instance, default);
+            ledger.Transact((s, _) => s.Allocations.Remove("a"), NullOperationLog.Instance, default);
             keys = TestEtcd.Dump(Raw(), _prefix).ToDictionary(kv => kv.Key.Substring(_prefix.Length), kv => kv.Value);
             Assert.False(keys.ContainsKey("/apps/a"));
             Assert.False(keys.ContainsKey($"/ports/machine%3A{TestEtcd.TestMachine}/21801"));
@@ -86,15 +86,15 @@ namespace DyadPorts.Tests.Ledger
         {
             var ledger = Open();
             var other = Open(TestEtcd.Options("other@elsewhere"));
-            ledger.Transact(s => Allocate(s, "seed", 21819, 21819), NullOperationLog.Instance, default); // the prefix exists: only the claim can conflict
+            ledger.Transact((s, _) => Allocate(s, "seed", 21819, 21819), NullOperationLog.Instance, default); // the prefix exists: only the claim can conflict
             var before = ledger.LockCycles;
             var runs = 0;
-            var port = ledger.Transact(s =>
+            var port = ledger.Transact((s, _) =>
             {
                 if (++runs == 1)
                 {
                     // Another operator claims the very port this run is about to choose, before this run commits.
-                    other.Transact(o => Allocate(o, "theirs", 21810, 21819), NullOperationLog.Instance, default);
+                    other.Transact((o, _) => Allocate(o, "theirs", 21810, 21819), NullOperationLog.Instance, default);
                 }
                 return Allocate(s, "mine", 21810, 21819);
             }, NullOperationLog.Instance, default);
@@ -117,7 +117,7 @@ namespace DyadPorts.Tests.Ledger
             var raw = Raw();
             var key = ledger.Keys.Port("machine:" + TestEtcd.TestMachine, 21820);
             var runs = 0;
-            var port = ledger.Transact(s =>
+            var port = ledger.Transact((s, _) =>
             {
                 if (++runs == 1)
                 {
@@ -138,7 +138,7 @@ namespace DyadPorts.Tests.Ledger
             Parallel.For(0, operators, new ParallelOptions { MaxDegreeOfParallelism = operators }, w =>
             {
                 var ledger = Open(TestEtcd.Options($"op{w}@host{w % 2}"));
-                for (var i = 0; i < each; i++) ledger.Transact(s => Allocate(s, $"w{w}-{i}", 21830, 21899), NullOperationLog.Instance, default);
+                for (var i = 0; i < each; i++) ledger.Transact((s, _) => Allocate(s, $"w{w}-{i}", 21830, 21899), NullOperationLog.Instance, default);
             });
             var state = Open().Read(NullOperationLog.Instance, default);
             Assert.Equal(operators * each, state.Allocations.Count);
@@ -186,7 +186,7 @@ namespace DyadPorts.Tests.Ledger
             var options = TestEtcd.Options(timeout: TimeSpan.FromSeconds(2));
             using var ledger = new EtcdLedger(new EtcdConnection(EtcdLocation.Parse("etcd://127.0.0.1:20799/nowhere"), options), null, ownsCluster: true);
             var watch = Stopwatch.StartNew();
-            var e = Assert.Throws<DyadPortsException>(() => ledger.Transact(s => Allocate(s, "a", 21801, 21809), NullOperationLog.Instance, default));
+            var e = Assert.Throws<DyadPortsException>(() => ledger.Transact((s, _) => Allocate(s, "a", 21801, 21809), NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.StateStoreUnavailable, e.ErrorId);
             Assert.True(e.IsTerminating);
             Assert.Contains("127.0.0.1:20799", e.Message, StringComparison.Ordinal);

@@ -24,7 +24,7 @@ namespace DyadPorts.Tests.Ledger
         private static AllocationRecord Record(string appId, int port) =>
             new AllocationRecord { AppId = appId, Port = port, Engine = EngineKind.Process, AllocatedAt = DateTimeOffset.UtcNow };
 
-        private static int Add(StateDocument state, string appId, int port, string reason = null)
+        internal static int Add(StateDocument state, string appId, int port, string reason = null)
         {
             state.Allocations[appId] = Record(appId, port);
             state.Record(new PortEvent { Kind = PortEventKind.Allocated, AppId = appId, Port = port, Reason = reason });
@@ -34,7 +34,7 @@ namespace DyadPorts.Tests.Ledger
         [Fact]
         public void A_commit_is_seen_by_every_instance_on_the_same_location()
         {
-            Assert.Equal(21001, Open().Transact(s => Add(s, "a", 21001), NullOperationLog.Instance, default));
+            Assert.Equal(21001, Open().Transact((s, _) => Add(s, "a", 21001), NullOperationLog.Instance, default));
             var other = Open();
             Assert.Equal(21001, other.Read(NullOperationLog.Instance, default).Allocations["a"].Port);
             Assert.Equal(21001, other.Peek().Allocations["a"].Port);
@@ -44,8 +44,8 @@ namespace DyadPorts.Tests.Ledger
         public void A_transaction_that_throws_changes_nothing_and_records_no_history()
         {
             var ledger = Open();
-            ledger.Transact(s => Add(s, "a", 21002), NullOperationLog.Instance, default);
-            Assert.Throws<InvalidOperationException>(() => ledger.Transact<int>(s =>
+            ledger.Transact((s, _) => Add(s, "a", 21002), NullOperationLog.Instance, default);
+            Assert.Throws<InvalidOperationException>(() => ledger.Transact<int>((s, _) =>
             {
                 Add(s, "b", 21003);
                 s.Allocations.Remove("a");
@@ -65,7 +65,7 @@ namespace DyadPorts.Tests.Ledger
                 var ledger = Open();
                 for (var i = 0; i < each; i++)
                 {
-                    ledger.Transact(s =>
+                    ledger.Transact((s, _) =>
                     {
                         // Read-modify-write of one shared value: a lost update shows as a count below writers × each.
                         s.Counters["contract"] = (s.Counters.TryGetValue("contract", out var n) ? n : 0) + 1;
@@ -83,7 +83,7 @@ namespace DyadPorts.Tests.Ledger
         public void A_read_is_a_copy()
         {
             var ledger = Open();
-            ledger.Transact(s => Add(s, "a", 21004), NullOperationLog.Instance, default);
+            ledger.Transact((s, _) => Add(s, "a", 21004), NullOperationLog.Instance, default);
             var read = ledger.Read(NullOperationLog.Instance, default);
             read.Allocations.Clear();
             Assert.True(ledger.Read(NullOperationLog.Instance, default).Allocations.ContainsKey("a"));
@@ -102,7 +102,7 @@ namespace DyadPorts.Tests.Ledger
         public void History_follows_commit_order()
         {
             var ledger = Open();
-            for (var i = 0; i < 5; i++) ledger.Transact(s => Add(s, $"h{i}", 21010 + i), NullOperationLog.Instance, default);
+            for (var i = 0; i < 5; i++) ledger.Transact((s, _) => Add(s, $"h{i}", 21010 + i), NullOperationLog.Instance, default);
             Assert.Equal(Enumerable.Range(0, 5).Select(i => $"h{i}"), Open().History(NullOperationLog.Instance, default).Select(e => e.AppId));
         }
 
@@ -110,11 +110,11 @@ namespace DyadPorts.Tests.Ledger
         public void On_a_sound_state_a_transaction_is_one_lock_cycle_and_a_read_is_none()
         {
             var ledger = Open();
-            ledger.Transact(s => Add(s, "a", 21005), NullOperationLog.Instance, default);
+            ledger.Transact((s, _) => Add(s, "a", 21005), NullOperationLog.Instance, default);
             var before = ledger.LockCycles;
             ledger.Read(NullOperationLog.Instance, default);
             Assert.Equal(before, ledger.LockCycles);
-            ledger.Transact(s => Add(s, "b", 21006), NullOperationLog.Instance, default);
+            ledger.Transact((s, _) => Add(s, "b", 21006), NullOperationLog.Instance, default);
             Assert.Equal(before + 1, ledger.LockCycles);
         }
 
@@ -124,7 +124,7 @@ namespace DyadPorts.Tests.Ledger
             // The recovery itself commits through another instance: it would wait for ever if the ledger held its lock.
             var recovery = new CommittingRecovery(this);
             var ledger = Open(recovery);
-            var done = Task.Run(() => ledger.Transact(s => Add(s, "after", 21008), NullOperationLog.Instance, default));
+            var done = Task.Run(() => ledger.Transact((s, _) => Add(s, "after", 21008), NullOperationLog.Instance, default));
             await done.WaitAsync(TimeSpan.FromSeconds(20)); // a TimeoutException here: recovery ran while the ledger held its lock
             Assert.Equal(1, recovery.Calls);
             Assert.True(Open().Read(NullOperationLog.Instance, default).Allocations.ContainsKey("after"));
@@ -142,38 +142,49 @@ namespace DyadPorts.Tests.Ledger
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 cts.CancelAfter(TimeSpan.FromSeconds(10));
                 _contract.Open().LockApp("probe", TimeSpan.FromSeconds(10), (p, t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, p, "held"), cts.Token).Dispose();
-                _contract.Open().Transact(s => 0, NullOperationLog.Instance, cts.Token);
+                _contract.Open().Transact((s, _) => 0, NullOperationLog.Instance, cts.Token);
                 return new StateDocument { StateId = stateId };
             }
         }
 
         [Fact]
-        public async Task A_transaction_waiting_for_another_stops_on_cancel_within_a_second()
+        public void A_transaction_speaks_once_and_only_when_the_ledger_holds_nothing()
         {
-            var ledger = Open();
-            ledger.Transact(s => Add(s, "a", 21007), NullOperationLog.Instance, default);
-            using var inside = new ManualResetEventSlim();
-            using var release = new ManualResetEventSlim();
-            var holder = Task.Run(() => Open().Transact(s =>
+            var log = new ReentrantLog(this);
+            Open().Transact((s, said) =>
             {
-                inside.Set();
-                release.Wait(TimeSpan.FromSeconds(20)); // holds the ledger (a file ledger: its lock) until told
-                return Add(s, "holder", 21009);
-            }, NullOperationLog.Instance, default));
-            Assert.True(inside.Wait(TimeSpan.FromSeconds(10)));
-            try
+                said.Warning("from inside the transaction");
+                return Add(s, "spoke", 21012);
+            }, log, default);
+            Assert.Equal(new[] { "from inside the transaction" }, log.Warnings);
+            Assert.True(log.NestedCommitted, "the log was called while the ledger held its lock: a second transaction could not commit");
+        }
+
+        /// <summary>A log whose warning commits through another instance, as a prompt in another process would wait.</summary>
+        private sealed class ReentrantLog : IOperationLog
+        {
+            private readonly LedgerContract _contract;
+            public ReentrantLog(LedgerContract contract) => _contract = contract;
+            public System.Collections.Generic.List<string> Warnings { get; } = new System.Collections.Generic.List<string>();
+            public bool NestedCommitted { get; private set; }
+            public bool VerboseEnabled => false;
+            public void Verbose(string message) { }
+            public void Progress(string activity, string status, int percent) { }
+
+            public void Warning(string message)
             {
-                using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-                var watch = Stopwatch.StartNew();
-                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.Run(() => Open().Transact(s => Add(s, "waiter", 21011), NullOperationLog.Instance, cts.Token)));
-                Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1.2));
+                Warnings.Add(message);
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                try
+                {
+                    _contract.Open().Transact((s, _) => Add(s, "nested", 21013), NullOperationLog.Instance, cts.Token);
+                    NestedCommitted = true;
+                }
+                catch (OperationCanceledException)
+                {
+                    NestedCommitted = false;
+                }
             }
-            finally
-            {
-                release.Set();
-            }
-            await holder;
-            Assert.False(Open().Read(NullOperationLog.Instance, default).Allocations.ContainsKey("waiter"));
         }
 
         [Fact]
