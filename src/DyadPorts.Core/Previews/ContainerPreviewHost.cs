@@ -99,7 +99,8 @@ namespace DyadPorts.Core.Previews
             catch (EngineRefusedException e) when (launched.ContainerId == null && e.IsNameConflict)
             {
                 // Someone outside this app's start lock created the name since the snapshot.
-                var holder = _engine.FindByName(name, CancellationToken.None);
+                using var bounded = new CancellationTokenSource(CleanUpBound);
+                var holder = _engine.FindByName(name, bounded.Token);
                 throw NameInUse(name, holder, e);
             }
             catch (EngineRefusedException e)
@@ -120,24 +121,32 @@ namespace DyadPorts.Core.Previews
 
         public string Logs(LaunchedPreview preview, CancellationToken ct) => _engine.LogsTail(preview.ContainerId, LogLines, ct);
 
+        /// <summary>How long clean-up after a failed or cancelled start may take: bounded, not cancellable, so Ctrl+C still cleans up.</summary>
+        private static readonly TimeSpan CleanUpBound = TimeSpan.FromSeconds(30);
+
         public void Discard(LaunchedPreview preview, string stateId, IOperationLog log)
         {
+            using var bounded = new CancellationTokenSource(CleanUpBound);
             try
             {
                 var id = preview.ContainerId;
                 if (id == null)
                 {
                     // A create that did not return may still have made the container: only ours, by name and label.
-                    var found = _engine.FindByName(preview.ContainerName, CancellationToken.None);
+                    var found = _engine.FindByName(preview.ContainerName, bounded.Token);
                     if (found != null && found.AppId == preview.AppId && found.StateId == stateId) id = found.Id;
                 }
                 if (id == null) return;
                 log.Verbose($"App {preview.AppId}: removing container {preview.ContainerName} ({Short(id)}), which this start created.");
-                _engine.Remove(id, CancellationToken.None);
+                _engine.Remove(id, bounded.Token);
             }
             catch (DyadPortsException e)
             {
                 log.Warning($"App {preview.AppId}: could not remove container {preview.ContainerName} after the failed start: {e.Message} Remove it with Stop-DyadPreview {preview.AppId} -Remove.");
+            }
+            catch (OperationCanceledException) when (bounded.IsCancellationRequested)
+            {
+                log.Warning($"App {preview.AppId}: the engine did not remove container {preview.ContainerName} within {CleanUpBound.TotalSeconds:0} s after the failed start. Remove it with Stop-DyadPreview {preview.AppId} -Remove.");
             }
         }
 

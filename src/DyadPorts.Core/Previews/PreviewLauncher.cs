@@ -22,16 +22,22 @@ namespace DyadPorts.Core.Previews
         private readonly PortAllocator _allocator;
         private readonly IAllocationLedger _ledger;
         private readonly IPreviewHost _host;
-        private readonly IPreviewHost _processes;
+        private readonly Lazy<IPreviewHost> _processes;
 
         /// <summary>The launcher with the allocator's own hosts: its engine's containers, or host processes beside its state.</summary>
-        public PreviewLauncher(PortAllocator allocator) : this(allocator, PreviewHosts.For(allocator), PreviewHosts.Processes(allocator))
+        public PreviewLauncher(PortAllocator allocator) : this(allocator, PreviewHosts.For(allocator), new Lazy<IPreviewHost>(() => PreviewHosts.Processes(allocator)))
         {
         }
 
         /// <param name="host">Where this launcher's previews run.</param>
         /// <param name="processes">The process host, which stops an app's recorded process preview when a container replaces it.</param>
         internal PreviewLauncher(PortAllocator allocator, IPreviewHost host, IPreviewHost processes)
+            : this(allocator, host, new Lazy<IPreviewHost>(() => processes))
+        {
+        }
+
+        /// <param name="processes">Made only when an app's process preview must be stopped.</param>
+        private PreviewLauncher(PortAllocator allocator, IPreviewHost host, Lazy<IPreviewHost> processes)
         {
             _allocator = allocator;
             _ledger = allocator.Ledger;
@@ -87,7 +93,7 @@ namespace DyadPorts.Core.Previews
             if (running == null && _host.Kind != EngineKind.Process && state.Allocations.TryGetValue(appId, out var had) && had.ProcessId != null)
             {
                 // The app's process preview is replaced by a container: stopped now (only if provably ours), never left unmanaged.
-                var stopped = _processes.Stop(appId, had, state, EngineSnapshot.None, remove: true, log, ct);
+                var stopped = _processes.Value.Stop(appId, had, state, EngineSnapshot.None, remove: true, log, ct);
                 pending.Add(new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = had.Port, ProcessId = had.ProcessId, Reason = stopped?.State ?? "process" });
             }
             if (cleared)
@@ -272,7 +278,7 @@ namespace DyadPorts.Core.Previews
             var result = _host.Stop(appId, record, state, snapshot, remove, log, ct);
             if (_host.Kind != EngineKind.Process && record?.ProcessId != null)
             {
-                result = _processes.Stop(appId, record, state, EngineSnapshot.None, remove, log, ct) ?? result;
+                result = _processes.Value.Stop(appId, record, state, EngineSnapshot.None, remove, log, ct) ?? result;
             }
             if (record == null && result == null) return null;
             result = result ?? new Preview { AppId = appId, Port = record.Port, Engine = record.Engine, State = "stopped" };

@@ -37,7 +37,7 @@ namespace DyadPorts.Core.Session
         /// <summary>DYAD_PREVIEW_IMAGE, else node:22-alpine.</summary>
         public string Image { get; }
 
-        /// <summary>AUTO_KILL_PORT as a flag (1/true/yes/on).</summary>
+        /// <summary>AUTO_KILL_PORT as a flag (true/1/yes, any case; anything else is off).</summary>
         public bool AutoKillPort { get; }
 
         /// <summary>DYAD_PORT_RANGE, else 32100-32200.</summary>
