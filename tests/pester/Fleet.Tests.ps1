@@ -32,12 +32,12 @@ BeforeAll {
     $script:Made = [System.Collections.Generic.List[object]]::new()
     function New-FleetPrefix {
         param([string] $Name, [ValidateSet('Shared', 'Tls', 'Auth')] [string] $Member = 'Shared')
-        $prefix = if ($Member -eq 'Auth') { "/dyadports/test-$($TestEnv.RunId)/$Name" } else { "/dyadports-test/$($TestEnv.RunId)/$Name" }
-        $Made.Add([pscustomobject]@{ Member = $Member; Prefix = $prefix })
-        $prefix
+        $path = if ($Member -eq 'Auth') { "/dyadports/test-$($TestEnv.RunId)/$Name" } else { "/dyadports-test/$($TestEnv.RunId)/$Name" }
+        $Made.Add([pscustomobject]@{ Member = $Member; Path = $path })
+        $path
     }
     function Remove-FleetPrefixes {
-        foreach ($made in $Made) { Invoke-Etcdctl $made.Member @('del', '--prefix', "$($made.Prefix)/") | Out-Null }
+        foreach ($one in $Made) { Invoke-Etcdctl $one.Member @('del', '--prefix', "$($one.Path)/") | Out-Null }
         $Made.Clear()
     }
 
@@ -108,13 +108,13 @@ Describe 'Every cmdlet on an etcd state, with the docker engine' {
     }
 
     It 'starts a preview that answers, labelled with the prefix''s state id, lists it Active, and stops it' {
-        $prefix = New-FleetPrefix 'preview'
-        $env:DYAD_PORTS_STATE = "etcd://$($TestEnv.Etcd)$prefix"
+        $etcdPrefix = New-FleetPrefix 'preview'
+        $env:DYAD_PORTS_STATE = "etcd://$($TestEnv.Etcd)$etcdPrefix"
         $preview = Start-DyadPreview "${Prefix}fp" -Path $App -Image $Docker.Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 24610-24615
         $preview.Port | Should -BeIn (24610..24615)
         (Invoke-WebRequest "http://127.0.0.1:$($preview.Port)/" -UseBasicParsing).Content.Trim() | Should -Be 'fleet ok'
         (Get-DyadPortAllocation "${Prefix}fp").Status | Should -Be 'Active'
-        $stateId = (Invoke-Etcdctl Shared @('get', '--print-value-only', "$prefix/meta/state-id")) -join ''
+        $stateId = (Invoke-Etcdctl Shared @('get', '--print-value-only', "$etcdPrefix/meta/state-id")) -join ''
         $label = Invoke-EngineCli Docker inspect --format '{{index .Config.Labels "dyadports.state"}}' $preview.ContainerName
         $stateId | Should -Match ([regex]::Escape($label)) -Because 'the container carries the prefix''s state id'
         $stopped = Stop-DyadPreview "${Prefix}fp" -Remove -PassThru
@@ -160,7 +160,7 @@ Describe 'Two operators with separate homes on one etcd state' {
 "@
         }
         finally { $env:HOME, $env:XDG_STATE_HOME, $env:DYAD_PORTS_STATE = $saved }
-        $seen = $seen[-1] | ConvertFrom-Json
+        $seen = @($seen)[-1] | ConvertFrom-Json
         $seen.Apps | Should -Be 20
         @($seen.Ports | Sort-Object) | Should -Be @($ports | Sort-Object)
         $seen.History | Should -Contain "${Prefix}op0-1"
