@@ -34,7 +34,9 @@ $ModuleOut = Join-Path $Out 'DyadPorts'
 $NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll', 'Microsoft.Management.Infrastructure*.dll')
 # The module's layout. Beside the manifest, in PowerShell's default load context: the loader (the manifest's nested
 # module, imported first) and the cmdlets (RootModule). In deps/: every other assembly (DyadPorts.Core, Docker.DotNet,
-# Newtonsoft.Json, ...), where only the module's own load context looks (src/DyadPorts.Loader). Nothing of deps/ may
+# Newtonsoft.Json, and the fleet's DyadPorts.Fleet, dotnet-etcd, Grpc.*, Google.*, Microsoft.Extensions.DependencyInjection
+# and Logging.Abstractions), where only the module's own load context looks (src/DyadPorts.Loader). pwsh ships none of
+# those Microsoft.Extensions.* (only ObjectPool), and even one it shipped would ship here too: the module binds its own. Nothing of deps/ may
 # sit beside DyadPorts.dll: the default context would find it there and bind it, with whatever versions pwsh or
 # another module already loaded.
 $LoaderAssembly = 'DyadPorts.Loader.dll'

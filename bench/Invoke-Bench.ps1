@@ -22,7 +22,7 @@ Import-Module $ModulePath -Force
 # The floor: one bare ListContainers call, with the module's Docker.DotNet loaded a second time here, in the default
 # context (the module's own copy lives in its load context: src/DyadPorts.Loader).
 Add-Type -Path (Join-Path $ModulePath 'deps/Docker.DotNet.dll')
-$session = [DyadPorts.Core.Session.DyadSession]::Current
+$session = [DyadPorts.Infrastructure.ModuleSession]::Current
 $results = [System.Collections.Generic.List[object]]::new()
 $autoResults = [System.Collections.Generic.List[object]]::new()
 $First = 25000; $Last = 25100; $Range = "$First-$Last"

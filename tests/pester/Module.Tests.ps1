@@ -63,7 +63,7 @@ Describe 'The built module' {
             $env:DOCKER_HOST, $env:CONTAINER_HOST = $DockerHost, $ContainerHost
             $out = Invoke-ChildPwsh @'
 $null = Get-Command -Module DyadPorts
-$session = [DyadPorts.Core.Session.DyadSession]::Current
+$session = [DyadPorts.Infrastructure.ModuleSession]::Current
 $endpoints = @($env:DOCKER_HOST, $env:CONTAINER_HOST, 'unix:///run/docker.sock', 'unix:///run/podman/podman.sock', 'unix:///var/run/docker.sock') | Sort-Object -Unique
 $calls = 0
 foreach ($e in $endpoints) { $calls += $session.Engine([DyadPorts.Core.Engines.EngineTarget]::new('Auto', $e, $false, 'test')).Calls }

@@ -39,7 +39,7 @@ Describe 'The built manifest' {
     }
 
     It 'is the one version source: the module''s assemblies carry ModuleVersion, Directory.Build.props carries none' {
-        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Loader.dll', 'deps/DyadPorts.Core.dll') {
+        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Loader.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll') {
             $path = Join-Path $ModulePath $dll
             [Reflection.AssemblyName]::GetAssemblyName($path).Version | Should -Be ([version]"$Version.0")
             (Get-Item $path).VersionInfo.ProductVersion | Should -BeLike "$Version*"
@@ -64,23 +64,26 @@ Describe 'The shipped assemblies' {
     It 'are the cmdlets and the loader beside the manifest, the rest in deps/, and nothing pwsh or .NET has (System.*)' {
         (Get-ChildItem $ModulePath -Filter *.dll -Recurse | ForEach-Object { [IO.Path]::GetRelativePath($ModulePath, $_.FullName) -replace '\\', '/' }) |
             Sort-Object | Should -Be @(
-                'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/DyadPorts.Core.dll', 'deps/Newtonsoft.Json.dll',
+                'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/dotnet-etcd.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll',
+                'deps/Google.Api.CommonProtos.dll', 'deps/Google.Protobuf.dll', 'deps/Grpc.Core.Api.dll', 'deps/Grpc.Net.Client.dll', 'deps/Grpc.Net.Common.dll',
+                'deps/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/Microsoft.Extensions.DependencyInjection.dll',
+                'deps/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/Newtonsoft.Json.dll',
                 'DyadPorts.dll', 'DyadPorts.Loader.dll'
             ) -Because 'only what sits in deps/ binds in the module''s own load context'
     }
 
-    It 'reference, from the default context, no third-party assembly: the cmdlets only DyadPorts.Core, the loader nothing of the module' {
+    It 'reference, from the default context, no third-party assembly: the cmdlets only DyadPorts.Core and DyadPorts.Fleet, the loader nothing of the module' {
         # A Docker.DotNet or Newtonsoft.Json type named in DyadPorts.dll would bind in the default context, where
         # another version may be loaded already: only DyadPorts.Core (in the DyadPorts context) may carry them.
         $framework = { ($_ -like 'System.*' -and $_ -ne 'System.Management.Automation') -or $_ -in 'System', 'netstandard', 'mscorlib' }
         (Get-AssemblyReference (Join-Path $ModulePath 'DyadPorts.dll')) | Where-Object { -not (& $framework) } | Sort-Object |
-            Should -Be @('DyadPorts.Core', 'System.Management.Automation')
+            Should -Be @('DyadPorts.Core', 'DyadPorts.Fleet', 'System.Management.Automation')
         (Get-AssemblyReference (Join-Path $ModulePath 'DyadPorts.Loader.dll')) | Where-Object { -not (& $framework) } |
             Should -Be @('System.Management.Automation')
     }
 
     It 'target net10.0, what pwsh 7.6 runs on' {
-        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Loader.dll', 'deps/DyadPorts.Core.dll') {
+        foreach ($dll in 'DyadPorts.dll', 'DyadPorts.Loader.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll') {
             $bytes = [IO.File]::ReadAllBytes((Join-Path $ModulePath $dll))
             [Text.Encoding]::UTF8.GetString($bytes) | Should -Match '\.NETCoreApp,Version=v10\.0'
         }
@@ -102,7 +105,10 @@ Describe 'The package' {
 
     It 'holds exactly the module folder: manifest, assemblies (dependencies in deps/), format file, LICENSE and en-US help' {
         $Content | Sort-Object | Should -Be @(
-            'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/DyadPorts.Core.dll', 'deps/Newtonsoft.Json.dll',
+            'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/dotnet-etcd.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll',
+            'deps/Google.Api.CommonProtos.dll', 'deps/Google.Protobuf.dll', 'deps/Grpc.Core.Api.dll', 'deps/Grpc.Net.Client.dll', 'deps/Grpc.Net.Common.dll',
+            'deps/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/Microsoft.Extensions.DependencyInjection.dll',
+            'deps/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/Newtonsoft.Json.dll',
             'DyadPorts.dll', 'DyadPorts.Format.ps1xml', 'DyadPorts.Loader.dll', 'DyadPorts.psd1',
             'en-US/about_DyadPorts.help.txt', 'en-US/DyadPorts.dll-Help.xml', 'LICENSE'
         ) -Because 'the package is the module as users get it'

@@ -57,6 +57,9 @@ namespace DyadPorts.Core.Allocation
         /// <summary>The engine client for an endpoint that records name (another host's); set by the session, which knows the TLS files.</summary>
         public Func<string, ContainerEngine> EngineFor { get; set; }
 
+        /// <summary>Where process previews keep their logs; set by the session (this machine's folder, whatever the ledger). Null: beside a file ledger's state.</summary>
+        public string ProcessLogFolder { get; set; }
+
         // ---- reads ------------------------------------------------------------------------------------
 
         /// <summary>One engine snapshot (one list call; none for the process engine).</summary>

@@ -298,9 +298,12 @@ namespace DyadPorts.Core.Previews
         public static IPreviewHost For(PortAllocator allocator) =>
             allocator.Engine.Engine != null ? new ContainerPreviewHost(allocator.Engine.Engine, allocator.Kind) : Processes(allocator);
 
-        public static IPreviewHost Processes(PortAllocator allocator) =>
-            allocator.Ledger is FileLedger file
-                ? new ProcessPreviewHost(file.Store)
-                : throw new NotSupportedException("Process previews keep their logs beside a file state.");
+        public static IPreviewHost Processes(PortAllocator allocator)
+        {
+            if (allocator.ProcessLogFolder != null) return new ProcessPreviewHost(allocator.ProcessLogFolder);
+            if (allocator.Ledger is FileLedger file) return new ProcessPreviewHost(file.Store);
+            throw new DyadPortsException(ErrorIds.PreviewCommandFailed, FailureCategory.InvalidOperation, allocator.Ledger.Location,
+                $"Process previews keep their logs in a local folder, and none was given for the state at {allocator.Ledger.Location}.");
+        }
     }
 }

@@ -31,12 +31,18 @@ namespace DyadPorts.Core.Previews
         private const string ExecScript = Redirect + "exec \"$@\"";
         /// <summary>One start at a time holds an inheritable log descriptor, so one start's log never leaks into another's child.</summary>
         private static readonly object StartGate = new object();
-        private readonly StateStore _store;
+        private readonly string _logFolder;
         private readonly IHostPortProbe _host;
 
-        public ProcessPreviewHost(StateStore store, IHostPortProbe host = null)
+        /// <summary>Logs in a logs folder beside the state file.</summary>
+        public ProcessPreviewHost(StateStore store, IHostPortProbe host = null) : this(LogFolder(store), host)
         {
-            _store = store;
+        }
+
+        /// <summary>Logs in <paramref name="logFolder"/> (a fleet state has no folder of its own: this machine's is given).</summary>
+        public ProcessPreviewHost(string logFolder, IHostPortProbe host = null)
+        {
+            _logFolder = logFolder ?? throw new ArgumentNullException(nameof(logFolder));
             _host = host ?? HostPortProbe.Instance;
         }
 
@@ -65,7 +71,7 @@ namespace DyadPorts.Core.Previews
         {
             // No engine arbitrates here: the last-moment probe plays its part.
             if (!_host.IsFree(port)) throw new PortTakenException(port, "a host process listens on it now");
-            var logPath = LogPath(_store, request.AppId);
+            var logPath = Path.Combine(_logFolder, request.AppId + ".log");
             log.Verbose($"App {request.AppId}: starting the preview process on port {port} in {request.Path}; output goes to {logPath}.");
             var process = Start(request, port, logPath);
             var startedAt = PreviewProcesses.StartedAt(process);
@@ -163,8 +169,12 @@ namespace DyadPorts.Core.Previews
 
         public ICollection<string> Reclaim(IReadOnlyList<(int Port, ContainerSummary Container)> orphans, IOperationLog log, CancellationToken ct) => Array.Empty<string>();
 
-        public static string LogPath(StateStore store, string appId) =>
-            Path.Combine(Path.GetDirectoryName(store.Path) ?? ".", "logs", appId + ".log");
+        public static string LogPath(StateStore store, string appId) => Path.Combine(LogFolder(store), appId + ".log");
+
+        /// <summary>The logs folder beside a state file, or under a local folder (<c>DyadSettings.LocalFolder</c>).</summary>
+        public static string LogFolder(StateStore store) => LogFolderIn(Path.GetDirectoryName(store.Path) ?? ".");
+
+        public static string LogFolderIn(string folder) => Path.Combine(folder, "logs");
 
         /// <summary>
         /// Starts /bin/sh with the command, PORT set and output to the log; the arguments travel as an ArgumentList, never

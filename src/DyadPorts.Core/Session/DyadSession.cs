@@ -6,32 +6,43 @@ using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using DyadPorts.Core.Ledger;
+using DyadPorts.Core.Previews;
 using DyadPorts.Core.State;
 
 namespace DyadPorts.Core.Session
 {
     /// <summary>
-    /// The module's one session, shared by every cmdlet, runspace and thread of the process:
-    /// one Docker.DotNet client per engine endpoint, reused across calls. Configuration is read
-    /// from the environment at each call, so a changed $env:DYAD_PORTS_STATE takes effect at once.
+    /// A session shared by every cmdlet, runspace and thread of the process (the module makes one: its composition
+    /// root, src/DyadPorts/Infrastructure/ModuleSession.cs): one Docker.DotNet client per engine endpoint, reused across
+    /// calls, and the fleet ledgers it was given (with their connections). Configuration is read from the environment
+    /// at each call, so a changed $env:DYAD_PORTS_STATE takes effect at once.
     /// </summary>
     public sealed class DyadSession
     {
-        public static readonly DyadSession Current = new DyadSession(System.Environment.GetEnvironmentVariable);
-
         // Lazy: a GetOrAdd race builds one client, not a second one nobody disposes.
         private readonly ConcurrentDictionary<string, Lazy<ContainerEngine>> _engines = new ConcurrentDictionary<string, Lazy<ContainerEngine>>(StringComparer.Ordinal);
         private readonly EngineResolution _resolution;
+        private readonly Lazy<IFleetLedgers> _fleet;
 
-        public DyadSession(Func<string, string> environment) : this(environment, null)
+        public DyadSession(Func<string, string> environment) : this(environment, null, null)
         {
         }
 
         /// <param name="system">The system sockets the default-socket rule probes; null for the usual ones.</param>
-        public DyadSession(Func<string, string> environment, SystemSockets system)
+        public DyadSession(Func<string, string> environment, SystemSockets system) : this(environment, system, null)
+        {
+        }
+
+        /// <param name="system">The system sockets the default-socket rule probes; null for the usual ones.</param>
+        /// <param name="fleet">
+        /// Makes the fleet ledgers, called once, when a command first uses an etcd state (so nothing of the fleet loads
+        /// before); null for a session that refuses fleet states.
+        /// </param>
+        public DyadSession(Func<string, string> environment, SystemSockets system, Func<IFleetLedgers> fleet)
         {
             Environment = environment;
             _resolution = new EngineResolution(environment, SocketAnswers, (machine, ct) => PodmanMachine.Inspect(machine, environment, ct), EngineFingerprint.FileStamp, system);
+            _fleet = fleet == null ? null : new Lazy<IFleetLedgers>(fleet, LazyThreadSafetyMode.ExecutionAndPublication);
         }
 
         public Func<string, string> Environment { get; }
@@ -40,10 +51,43 @@ namespace DyadPorts.Core.Session
         public DyadSettings Settings() => new DyadSettings(Environment);
 
         /// <summary>The history of the state the settings name (no engine is needed to read it).</summary>
-        public static System.Collections.Generic.IReadOnlyList<PortEvent> History(DyadSettings settings, IOperationLog log, CancellationToken cancellationToken) =>
-            new FileLedger(new StateStore(settings.StatePath), null).History(log, cancellationToken);
+        public System.Collections.Generic.IReadOnlyList<PortEvent> History(DyadSettings settings, IOperationLog log, CancellationToken cancellationToken) =>
+            Ledger(settings, _ => null).History(log, cancellationToken);
 
-        public StateStore Store() => new StateStore(StateStore.ResolvePath(Environment));
+        /// <summary>The state as stored, without locking, repairing or writing (for completion); null when there is nothing sound to read.</summary>
+        public StateDocument Peek()
+        {
+            try
+            {
+                return Ledger(Settings(), _ => null).Peek();
+            }
+            catch (DyadPortsException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// The ledger of the state the settings name: the file ledger, or the fleet's for an etcd location.
+        /// <paramref name="recovery"/> makes the recovery for the location (given as text, for its messages).
+        /// </summary>
+        public IAllocationLedger Ledger(DyadSettings settings, Func<string, IStateRecovery> recovery)
+        {
+            ArgumentNullException.ThrowIfNull(settings);
+            ArgumentNullException.ThrowIfNull(recovery);
+            var location = settings.State;
+            if (location.IsEtcd)
+            {
+                if (_fleet == null)
+                {
+                    throw new DyadPortsException(ErrorIds.StateLocationInvalid, FailureCategory.InvalidArgument, location.Text,
+                        $"DYAD_PORTS_STATE '{location.Text}' names a fleet state on etcd, and this DyadPorts session was made without fleet support.");
+                }
+                return _fleet.Value.Open(location, settings, recovery(location.Text));
+            }
+            var store = new StateStore(location.Path);
+            return new FileLedger(store, recovery(store.Path));
+        }
 
         /// <summary>The engine the rules choose; kept while nothing they read changes. Cancelling ends the pings and `podman machine inspect`.</summary>
         public EngineTarget Resolve(EngineKind engine, string endpoint, CancellationToken cancellationToken = default) =>
@@ -89,9 +133,12 @@ namespace DyadPorts.Core.Session
 
         private PortAllocator Compose(DyadSettings settings, EngineSnapshots engine, Func<IOperationLog, CancellationToken, EngineSnapshots> findRecoveryEngine)
         {
-            var store = new StateStore(settings.StatePath);
-            var ledger = new FileLedger(store, new LabelledContainerRecovery(engine, findRecoveryEngine, store.Path));
-            return new PortAllocator(ledger, engine, settings.HostProbe(engine.Endpoint)) { EngineFor = RecordEngine };
+            var ledger = Ledger(settings, location => new LabelledContainerRecovery(engine, findRecoveryEngine, location));
+            return new PortAllocator(ledger, engine, settings.HostProbe(engine.Endpoint))
+            {
+                EngineFor = RecordEngine,
+                ProcessLogFolder = ProcessPreviewHost.LogFolderIn(settings.LocalFolder),
+            };
         }
 
         /// <summary>The client for an endpoint a record names (another host's), with the TLS files the environment or a context has for it.</summary>

@@ -17,11 +17,12 @@ namespace DyadPorts.Core.Session
     {
         private readonly Lazy<PortRange> _range;
         private readonly Lazy<ResourceLimits> _limits;
+        private readonly Lazy<StateLocation> _state;
 
         public DyadSettings(Func<string, string> environment)
         {
             Environment = environment ?? throw new ArgumentNullException(nameof(environment));
-            StatePath = StateStore.ResolvePath(environment);
+            _state = new Lazy<StateLocation>(() => StateLocation.Resolve(environment));
             Image = NonEmpty(environment(PreviewRequest.ImageVariable)) ?? PreviewRequest.DefaultImage;
             AutoKillPort = EnvironmentFlags.Parse(environment("AUTO_KILL_PORT")) == true;
             _range = new Lazy<PortRange>(() => PortRange.Resolve(null, environment));
@@ -31,8 +32,20 @@ namespace DyadPorts.Core.Session
         /// <summary>The environment the settings came from; engine resolution reads it (DOCKER_HOST, contexts, ...).</summary>
         public Func<string, string> Environment { get; }
 
-        /// <summary>DYAD_PORTS_STATE, else the per-user default (<see cref="StateStore.ResolvePath"/>).</summary>
-        public string StatePath { get; }
+        /// <summary>
+        /// DYAD_PORTS_STATE as a location: a path, else the per-user default file (<see cref="StateStore.ResolvePath"/>), or an
+        /// etcd:// or etcds:// URL. Any other scheme fails the commands that read the state with StateLocationInvalid.
+        /// </summary>
+        public StateLocation State => _state.Value;
+
+        /// <summary>The state file's path; null for a fleet state on etcd.</summary>
+        public string StatePath => State.Path;
+
+        /// <summary>
+        /// This machine's folder for what stays local whatever the state's location: the state file's folder, or for a
+        /// fleet state the per-user default one ($XDG_STATE_HOME/dyadports). Process previews keep their logs under it.
+        /// </summary>
+        public string LocalFolder => System.IO.Path.GetDirectoryName(State.Path ?? StateStore.DefaultPath(Environment)) ?? ".";
 
         /// <summary>DYAD_PREVIEW_IMAGE, else node:22-alpine.</summary>
         public string Image { get; }

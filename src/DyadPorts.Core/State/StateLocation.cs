@@ -16,12 +16,49 @@ namespace DyadPorts.Core.State
     }
 
     /// <summary>
-    /// Tells a state path from a state URL. Anything of the form <c>scheme://</c> is a URL (a Windows drive path
-    /// such as C:\x, C:/x or even C://x is not: a scheme has two letters at least); only etcd and etcds are known.
+    /// Where one command's state lives: a file (<see cref="Path"/>) or an etcd cluster (<see cref="Text"/>, the URL).
+    /// Tells a state path from a state URL: anything of the form <c>scheme://</c> is a URL (a Windows drive path
+    /// such as C:\x, C:/x or even C://x is not: a scheme has two letters at least); only etcd and etcds are known,
+    /// and any other scheme is refused, never taken as a relative path.
     /// </summary>
-    public static class StateLocation
+    public sealed class StateLocation
     {
         private static readonly Regex UrlScheme = new Regex(@"^\s*([A-Za-z][A-Za-z0-9+.\-]+)://", RegexOptions.CultureInvariant);
+
+        private StateLocation(StateLocationKind kind, string text)
+        {
+            Kind = kind;
+            Text = text;
+        }
+
+        /// <summary><see cref="StateLocationKind.File"/> or <see cref="StateLocationKind.Etcd"/>; an unknown scheme never makes a location.</summary>
+        public StateLocationKind Kind { get; }
+
+        /// <summary>The path of a state file, or the etcd:// or etcds:// URL as given.</summary>
+        public string Text { get; }
+
+        /// <summary>The state file's path; null for a fleet state.</summary>
+        public string Path => Kind == StateLocationKind.File ? Text : null;
+
+        public bool IsEtcd => Kind == StateLocationKind.Etcd;
+
+        public override string ToString() => Text;
+
+        /// <summary>
+        /// DYAD_PORTS_STATE as a location: a path as given, else the per-user default file (<see cref="StateStore.ResolvePath"/>),
+        /// or an etcd URL; a URL of any other scheme is the terminating <see cref="ErrorIds.StateLocationInvalid"/>.
+        /// </summary>
+        public static StateLocation Resolve(Func<string, string> environment)
+        {
+            ArgumentNullException.ThrowIfNull(environment);
+            var value = environment(StateStore.PathVariable);
+            switch (Classify(value))
+            {
+                case StateLocationKind.Etcd: return new StateLocation(StateLocationKind.Etcd, value.Trim());
+                case StateLocationKind.Unknown: throw UnknownScheme(value);
+                default: return new StateLocation(StateLocationKind.File, StateStore.ResolvePath(environment));
+            }
+        }
 
         public static StateLocationKind Classify(string location)
         {

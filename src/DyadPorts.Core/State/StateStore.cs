@@ -55,7 +55,12 @@ namespace DyadPorts.Core.State
         public static string ResolvePath(Func<string, string> environment)
         {
             var explicitPath = environment(PathVariable);
-            if (!string.IsNullOrWhiteSpace(explicitPath)) return explicitPath;
+            return string.IsNullOrWhiteSpace(explicitPath) ? DefaultPath(environment) : explicitPath;
+        }
+
+        /// <summary>The per-user state file: $XDG_STATE_HOME/dyadports/state.json (~/.local/state/...), or %LOCALAPPDATA%\DyadPorts\state.json.</summary>
+        public static string DefaultPath(Func<string, string> environment)
+        {
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
             {
                 return System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "DyadPorts", "state.json");

@@ -43,7 +43,7 @@ namespace DyadPorts.Commands
         {
             var patterns = _appIds.Select(id => new WildcardPattern(id, WildcardOptions.IgnoreCase)).ToList();
             var since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? new DateTimeOffset(Since.ToUniversalTime()) : (DateTimeOffset?)null;
-            var events = DyadSession.History(Settings, Log, CancellationToken)
+            var events = Session.History(Settings, Log, CancellationToken)
                 .Where(e => patterns.Count == 0 || (e.AppId != null && patterns.Any(p => p.IsMatch(e.AppId))))
                 .Where(e => since == null || e.Time >= since)
                 .Where(e => Kind == null || Kind.Contains(e.Kind))

@@ -7,6 +7,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Threading;
 using DyadPorts.Core.Session;
+using DyadPorts.Infrastructure;
 
 namespace DyadPorts.Completion
 {
@@ -16,7 +17,7 @@ namespace DyadPorts.Completion
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
         {
             var prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
-            return KnownAppIds(DyadSession.Current)
+            return KnownAppIds(ModuleSession.Current)
                 .Where(id => id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(id => id, StringComparer.OrdinalIgnoreCase)
                 .Select(id => new CompletionResult(id, id, CompletionResultType.ParameterValue, $"app {id}"));
@@ -40,7 +41,7 @@ namespace DyadPorts.Completion
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
         {
             var prefix = wordToComplete ?? string.Empty;
-            return CompletionSources.Allocations(DyadSession.Current)
+            return CompletionSources.Allocations(ModuleSession.Current)
                 .Select(a => (a.Port, a.AppId, Text: a.Port.ToString(CultureInfo.InvariantCulture)))
                 .Where(a => a.Text.StartsWith(prefix, StringComparison.Ordinal))
                 .OrderBy(a => a.Port)
@@ -55,7 +56,7 @@ namespace DyadPorts.Completion
 
         public static IEnumerable<Core.State.AllocationRecord> Allocations(DyadSession session)
         {
-            return session.Store().Peek()?.Allocations.Values.ToList() ?? Enumerable.Empty<Core.State.AllocationRecord>();
+            return session.Peek()?.Allocations.Values.ToList() ?? Enumerable.Empty<Core.State.AllocationRecord>();
         }
 
         /// <summary>

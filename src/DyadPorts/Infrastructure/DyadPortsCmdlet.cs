@@ -18,7 +18,7 @@ namespace DyadPorts.Infrastructure
 
         private DyadSettings _settings;
 
-        protected static DyadSession Session => DyadSession.Current;
+        protected static DyadSession Session => ModuleSession.Current;
 
         /// <summary>This command's settings, resolved once from the session's environment on first use.</summary>
         protected DyadSettings Settings => _settings ??= Session.Settings();
