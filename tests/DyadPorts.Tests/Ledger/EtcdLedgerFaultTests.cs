@@ -74,7 +74,7 @@ namespace DyadPorts.Tests.Ledger
         [UnixFact]
         public void The_leader_killed_mid_run_costs_two_operators_nothing_no_port_twice_in_bounded_time()
         {
-            using var cluster = Own(EtcdCluster.Start(3, 20600));
+            var cluster = Own(EtcdCluster.Start(3, 20600));
             var leader = cluster.WaitForLeader(TimeSpan.FromSeconds(10));
             var ledgers = new[] { Open(cluster, "a@machine-a"), Open(cluster, "b@machine-b") };
             const int each = 20;
@@ -117,7 +117,7 @@ namespace DyadPorts.Tests.Ledger
         public void Quorum_lost_is_StateStoreUnavailable_within_the_bound_naming_the_endpoints_nothing_written_and_all_back_with_quorum()
         {
             var bound = TimeSpan.FromSeconds(3);
-            using var cluster = Own(EtcdCluster.Start(3, 20610));
+            var cluster = Own(EtcdCluster.Start(3, 20610));
             var ledger = Open(cluster, timeout: bound);
             ledger.Transact((s, _) => Allocate(s, "before", 26100, 26199), NullOperationLog.Instance, default);
 
@@ -154,8 +154,8 @@ namespace DyadPorts.Tests.Ledger
         [UnixFact]
         public void A_commit_whose_answer_is_lost_after_it_applied_counts_once_read_back_by_its_nonce()
         {
-            using var cluster = Own(EtcdCluster.Start(3, 20620));
-            using var proxy = Own(new CuttingProxy(20626, 20620)); // in front of m0
+            var cluster = Own(EtcdCluster.Start(3, 20620));
+            var proxy = Own(new CuttingProxy(20626, 20620)); // in front of m0
             var location = EtcdLocation.Parse($"etcd://{proxy.Endpoint},{cluster.Endpoints[1]},{cluster.Endpoints[2]}{_prefix}");
             var ledger = Own(new EtcdLedger(new EtcdConnection(location, TestEtcd.Options()), null, ownsCluster: true));
             var log = new RecordingLog();
@@ -195,7 +195,7 @@ namespace DyadPorts.Tests.Ledger
         [UnixFact]
         public void An_app_lock_of_an_operator_killed_mid_lock_is_free_after_the_ttl_at_most_ttl_plus_election_timeout_plus_slack()
         {
-            using var cluster = Own(EtcdCluster.Start(3, 20630));
+            var cluster = Own(EtcdCluster.Start(3, 20630));
             var ttl = TimeSpan.FromSeconds(3);
             var waited = HolderDiesThenWait(cluster, ttl, killLeaderAfter: null);
             _output.WriteLine($"the lock was free {waited.TotalSeconds:0.00} s after its holder died (TTL {ttl.TotalSeconds} s)");
@@ -203,17 +203,21 @@ namespace DyadPorts.Tests.Ledger
         }
 
         /// <summary>
-        /// With a leader change while the dead holder's lease runs, etcd 3.4 restarts the lease at its full TTL on the
-        /// new leader (lease checkpointing is off by default): the real bound is about 2 x TTL + an election timeout.
+        /// With a leader change while the dead holder's lease runs, etcd 3.4 restarts the lease at its full TTL plus an
+        /// election timeout on the new leader (lease checkpointing is off by default). A leader lost just before the
+        /// expiry makes the worst case: TTL + an election (about one election timeout) + election timeout + TTL, so
+        /// 2 x TTL + 2 x election timeout (1 s each here) + slack. Seen here: about 8.6 s for a 3 s TTL, the leader killed 1.5 s in.
         /// </summary>
         [UnixFact]
-        public void After_a_leader_change_a_dead_holders_app_lock_is_free_within_two_ttl_plus_election_timeout_plus_slack()
+        public void After_a_leader_change_a_dead_holders_app_lock_is_free_within_two_ttl_plus_two_election_timeouts_plus_slack()
         {
-            using var cluster = Own(EtcdCluster.Start(3, 20640));
+            var cluster = Own(EtcdCluster.Start(3, 20640));
             var ttl = TimeSpan.FromSeconds(3);
             var waited = HolderDiesThenWait(cluster, ttl, killLeaderAfter: TimeSpan.FromSeconds(1.5));
             _output.WriteLine($"with the leader killed 1.5 s in, the lock was free {waited.TotalSeconds:0.00} s after its holder died (TTL {ttl.TotalSeconds} s)");
-            Assert.InRange(waited, ttl - TimeSpan.FromMilliseconds(300), 2 * ttl + TimeSpan.FromSeconds(1) + TimeSpan.FromSeconds(2.5));
+            Assert.InRange(waited, ttl - TimeSpan.FromMilliseconds(300), 2 * ttl + TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(2.5));
+            // The TTL is only a lower bound: the leader change made the dead holder's lock outlive it by far.
+            Assert.True(waited > ttl + TimeSpan.FromSeconds(1.5), $"the lease did not outlive its TTL across the leader change ({waited.TotalSeconds:0.00} s): lease checkpointing on? Then docs/FLEET.md's bound is too loose.");
         }
 
         /// <summary>
@@ -260,7 +264,7 @@ namespace DyadPorts.Tests.Ledger
         [UnixFact]
         public void The_auth_token_is_renewed_a_ledger_used_after_the_token_ttl_still_works()
         {
-            using var cluster = Own(EtcdCluster.Start(1, 20650, new[] { "--auth-token=simple", "--auth-token-ttl=2" }));
+            var cluster = Own(EtcdCluster.Start(1, 20650, new[] { "--auth-token=simple", "--auth-token-ttl=2" }));
             var rootPassword = Guid.NewGuid().ToString("N");
             var dyadPassword = Guid.NewGuid().ToString("N");
             // A private, throwaway cluster: its passwords may go in etcdctl's arguments; DyadPorts reads its own from a file.
@@ -292,7 +296,7 @@ namespace DyadPorts.Tests.Ledger
         [UnixFact]
         public void A_cluster_out_of_space_is_StateStoreFull_saying_what_to_do()
         {
-            using var cluster = Own(EtcdCluster.Start(1, 20660, new[] { "--quota-backend-bytes=1048576" }));
+            var cluster = Own(EtcdCluster.Start(1, 20660, new[] { "--quota-backend-bytes=1048576" }));
             var ledger = Open(cluster);
             ledger.Transact((s, _) => Allocate(s, "before", 26400, 26499), NullOperationLog.Instance, default);
 
