@@ -23,6 +23,7 @@ namespace DyadPorts.Fleet
         private static readonly TimeSpan LastBackoff = TimeSpan.FromMilliseconds(800);
         private readonly EtcdClient _client;
         private readonly TlsFailures _tls = new TlsFailures();
+        private readonly string _password;
 
         public EtcdConnection(EtcdLocation location, EtcdOptions options)
         {
@@ -66,7 +67,11 @@ namespace DyadPorts.Fleet
                     LoadBalancingConfigs = { new RoundRobinConfig() },
                 };
             });
-            if (options.User != null) _client.SetCredentials(options.User, ReadPassword(options));
+            if (options.User != null)
+            {
+                _password = ReadPassword(options);
+                _client.SetCredentials(options.User, _password);
+            }
         }
 
         public EtcdLocation Location { get; }
@@ -89,7 +94,7 @@ namespace DyadPorts.Fleet
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
-                    return call(_client, deadline, cancellationToken);
+                    return Call(call, deadline, cancellationToken);
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested && Errors.IsTransient(e) && DateTime.UtcNow + backoff < deadline)
                 {
@@ -108,11 +113,29 @@ namespace DyadPorts.Fleet
         {
             try
             {
-                return call(_client, deadline, cancellationToken);
+                return Call(call, deadline, cancellationToken);
             }
             catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested) && EtcdErrors.Handles(e))
             {
                 throw Errors.Map(e, Options.Timeout);
+            }
+        }
+
+        /// <summary>
+        /// The call, made again once with a renewed auth token when the member no longer knows the one the client holds
+        /// (it expired after --auth-token-ttl unused, or the member restarted): the client caches its token and does not
+        /// renew it on that refusal by itself. The refused call was not applied, so making it again is safe.
+        /// </summary>
+        private T Call<T>(Func<EtcdClient, DateTime, CancellationToken, T> call, DateTime deadline, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return call(_client, deadline, cancellationToken);
+            }
+            catch (Exception e) when (_password != null && EtcdErrors.IsExpiredToken(e))
+            {
+                _client.SetCredentials(Options.User, _password); // drops the cached token: the next call authenticates again
+                return call(_client, deadline, cancellationToken);
             }
         }
 

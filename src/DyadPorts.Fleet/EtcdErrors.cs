@@ -37,6 +37,12 @@ namespace DyadPorts.Fleet
                 || (rpc.StatusCode == StatusCode.DeadlineExceeded && Says(rpc, "etcdserver"));
         }
 
+        /// <summary>
+        /// The auth token expired or was dropped (a member restarted, or --auth-token-ttl passed): refused before anything
+        /// was applied, so the call may be made again once the token is renewed.
+        /// </summary>
+        public static bool IsExpiredToken(Exception e) => e is RpcException rpc && Says(rpc, "invalid auth token");
+
         /// <summary>True when the call may have taken effect although it failed: the commit reached a member, then the answer was lost.</summary>
         public static bool IsAmbiguous(Exception e) =>
             e is RpcException rpc && (rpc.StatusCode == StatusCode.Unavailable || rpc.StatusCode == StatusCode.DeadlineExceeded || rpc.StatusCode == StatusCode.Unknown || rpc.StatusCode == StatusCode.Cancelled);

@@ -147,6 +147,10 @@ namespace DyadPorts.Fleet
                     if (commit.Events > 0 && Random.Shared.Next(TrimEvery) == 0) TrimHistory(log);
                     return answer;
                 }
+                // A failed compare may be this very commit landing twice: gRPC re-sends a call whose connection was lost
+                // before any answer (its retry policy), and the repeat fails the compare the first one satisfied. So its
+                // nonce is read back like an ambiguous one's: if it landed, it counts, once.
+                ambiguous.Add((who.Nonce, answer, said));
                 if (round >= MaxRounds || DateTime.UtcNow >= deadline)
                 {
                     throw new DyadPortsException(ErrorIds.StateStoreUnavailable, FailureCategory.ResourceUnavailable, Location,

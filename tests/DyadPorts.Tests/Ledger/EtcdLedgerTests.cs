@@ -148,6 +148,26 @@ namespace DyadPorts.Tests.Ledger
             Assert.Equal(operators * each, Open().History(NullOperationLog.Instance, default).Count);
         }
 
+        /// <summary>
+        /// Four operators, each on its own connection (as four processes would be), 25 allocations each from one range:
+        /// 100 distinct ports. Separate processes are the Pester test's (the module's cmdlets in child pwsh processes).
+        /// </summary>
+        [Fact]
+        public void Four_operators_with_their_own_connections_times_25_get_100_distinct_ports()
+        {
+            const int operators = 4, each = 25;
+            Parallel.For(0, operators, new ParallelOptions { MaxDegreeOfParallelism = operators }, w =>
+            {
+                var ledger = Open(TestEtcd.Options($"op{w}@machine{w}"));
+                for (var i = 0; i < each; i++) ledger.Transact((s, _) => Allocate(s, $"p{w}-{i}", 26600, 26799), NullOperationLog.Instance, default);
+            });
+            var state = Open().Read(NullOperationLog.Instance, default);
+            Assert.Equal(operators * each, state.Allocations.Count);
+            Assert.Equal(operators * each, state.Allocations.Values.Select(r => r.Port).Distinct().Count());
+            Assert.Equal(operators * each, state.Counters["Allocated"]);
+            Assert.Equal(operators * each, Open().History(NullOperationLog.Instance, default).Count);
+        }
+
         [Fact]
         public void An_app_lock_of_a_holder_that_died_is_free_once_its_lease_expires()
         {

@@ -9,17 +9,20 @@ using Xunit;
 namespace DyadPorts.Tests.Support
 {
     /// <summary>
-    /// The etcd test cluster: DYADPORTS_TEST_ETCD (comma-separated host:port, default the shared 3-member cluster that
-    /// tools/setup-etcd.sh starts). A test that needs it and finds it silent fails, never skips. Each test works under a
+    /// The one fixture of every etcd test that goes through <see cref="EtcdConnection"/>. The shared 3-member cluster,
+    /// the TLS member and the auth member are <see cref="TestEnvironment"/>'s (DYADPORTS_TEST_ETCD[_TLS|_AUTH], from
+    /// tools/test-engines.env, which tools/setup-etcd.sh reads too); private clusters for fault tests are
+    /// <see cref="EtcdCluster"/>'s, reached with <see cref="Connect(EtcdCluster, string, EtcdOptions)"/>. A test that needs
+    /// a cluster and finds it silent fails, never skips (with CI=true too: the message says so). Each test works under a
     /// prefix of its own (<see cref="NewPrefix"/>) and deletes only that prefix.
     /// </summary>
     public static class TestEtcd
     {
         public const string Variable = "DYADPORTS_TEST_ETCD";
-        public const string DefaultEndpoints = "127.0.0.1:20379,127.0.0.1:20389,127.0.0.1:20399";
         public const string TestMachine = "test-machine-0001";
 
-        public static string Endpoints { get; } = Environment.GetEnvironmentVariable(Variable) is string e && e.Trim().Length > 0 ? e.Trim() : DefaultEndpoints;
+        /// <summary>The shared cluster's client endpoints, comma-separated (<see cref="TestEnvironment.Etcd"/>).</summary>
+        public static string Endpoints { get; } = string.Join(",", TestEnvironment.Etcd);
 
         private static readonly object Gate = new object();
         private static bool _checked;
@@ -43,11 +46,32 @@ namespace DyadPorts.Tests.Support
             return new EtcdConnection(EtcdLocation.Parse(Location(prefix)), options ?? Options());
         }
 
+        /// <summary>A connection to a private cluster (every member's endpoint) under <paramref name="prefix"/>.</summary>
+        [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+        public static EtcdConnection Connect(EtcdCluster cluster, string prefix, EtcdOptions options = null)
+        {
+            ArgumentNullException.ThrowIfNull(cluster);
+            return new EtcdConnection(EtcdLocation.Parse($"etcd://{string.Join(",", cluster.Endpoints)}{prefix}"), options ?? Options());
+        }
+
+        /// <summary>The TLS member (https, client certificates): etcds://host:port/prefix.</summary>
+        public static string TlsLocation(string prefix) => $"etcds://{TestEnvironment.EtcdTls}{prefix}";
+
+        /// <summary>A file of the TLS member's material (ca.pem, client.pem, client-key.pem, wrong-ca.pem, wrong-client.pem ...).</summary>
+        public static string TlsFile(string name) => System.IO.Path.Combine(TestEnvironment.EtcdTlsDir, name);
+
+        /// <summary>The auth member (user dyad may read and write under /dyadports/ only): etcd://host:port/prefix.</summary>
+        public static string AuthLocation(string prefix) => $"etcd://{TestEnvironment.EtcdAuth}{prefix}";
+
+        /// <summary>The 0600 file holding <paramref name="user"/>'s password on the auth member.</summary>
+        public static string PasswordFile(string user) => System.IO.Path.Combine(TestEnvironment.EtcdAuthDir, user + ".password");
+
         public static void EnsureAnswers()
         {
             lock (Gate)
             {
                 if (_checked) return;
+                if (Endpoints.Length == 0) Assert.Fail($"ETCD MISSING: {Variable} names no endpoint (tools/test-engines.env, or the environment). An etcd test never skips.");
                 using var cluster = new EtcdConnection(EtcdLocation.Parse(Location("/dyadports-test")), Options(timeout: TimeSpan.FromSeconds(5)));
                 try
                 {
@@ -56,7 +80,7 @@ namespace DyadPorts.Tests.Support
                 catch (DyadPortsException e)
                 {
                     var ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-                    Assert.Fail($"ETCD MISSING: the etcd test cluster does not answer at {Endpoints}{(ci ? " (CI=true: an etcd test without its cluster is a failure)" : "")}. " +
+                    Assert.Fail($"ETCD MISSING: the etcd test cluster does not answer at {Endpoints}{(ci ? " (CI=true: an etcd test without its cluster is a failure of the run's setup)" : " (an etcd test without its cluster fails, it never skips)")}. " +
                         $"Run 'bash tools/setup-etcd.sh' or set {Variable}. ({e.Message})");
                 }
                 _checked = true;
