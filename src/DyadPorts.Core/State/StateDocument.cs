@@ -26,6 +26,9 @@ namespace DyadPorts.Core.State
         [JsonProperty("image", NullValueHandling = NullValueHandling.Ignore)] public string Image { get; set; }
 
         public bool HasPreview => ContainerId != null || ProcessId.HasValue;
+
+        /// <summary>A copy of the record (every field is a value or a string).</summary>
+        public AllocationRecord Copy() => (AllocationRecord)MemberwiseClone();
     }
 
     /// <summary>The state file: its identity and every app's allocation, keyed by AppId.</summary>
@@ -41,6 +44,21 @@ namespace DyadPorts.Core.State
         /// AUTO_KILL_PORT and recovery act only on containers of their own state.
         /// </summary>
         [JsonProperty("stateId")] public string StateId { get; set; }
+
+        /// <summary>
+        /// Other states' ids this state took over (Copy-DyadPortState): containers labelled with one of them are this
+        /// state's own, as if labelled with <see cref="StateId"/>. New containers always carry <see cref="StateId"/>.
+        /// Written only when not empty; 0.2.0 and 0.3.0 ignore the field (and drop it when they rewrite the file).
+        /// </summary>
+        [JsonProperty("adoptedStateIds")]
+        public SortedSet<string> AdoptedStateIds { get; set; } = new SortedSet<string>(StringComparer.Ordinal);
+
+        /// <summary>Keeps files without adopted ids exactly as 0.3.0 wrote them.</summary>
+        public bool ShouldSerializeAdoptedStateIds() => AdoptedStateIds?.Count > 0;
+
+        /// <summary>Whether <paramref name="stateId"/> is this state's: its own id or one it adopted.</summary>
+        public bool Owns(string stateId) =>
+            stateId != null && (string.Equals(stateId, StateId, StringComparison.Ordinal) || (AdoptedStateIds?.Contains(stateId) ?? false));
 
         [JsonProperty("allocations")]
         public SortedDictionary<string, AllocationRecord> Allocations { get; set; } = new SortedDictionary<string, AllocationRecord>(StringComparer.Ordinal);
