@@ -46,7 +46,8 @@ Describe 'The built module' {
     }
 
     It 'supports ShouldProcess on every cmdlet that changes state' -ForEach @(
-        @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' }, @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' }
+        @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' }, @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' },
+        @{ Name = 'Copy-DyadPortState' }
     ) {
         (Get-Command $Name).Parameters.Keys | Should -Contain 'WhatIf'
         (Get-Command $Name).Parameters.Keys | Should -Contain 'Confirm'
