@@ -118,6 +118,7 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateLocationInvalid = nameof(StateLocationInvalid);
         public const string StateCopyConflict = nameof(StateCopyConflict);
         public const string StateFileNotFound = nameof(StateFileNotFound);
+        public const string RecordOnOtherMachine = nameof(RecordOnOtherMachine);
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {

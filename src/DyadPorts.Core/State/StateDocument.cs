@@ -24,6 +24,12 @@ namespace DyadPorts.Core.State
         /// </summary>
         [JsonProperty("processStartTicks", NullValueHandling = NullValueHandling.Ignore)] public long? ProcessStartTicks { get; set; }
         [JsonProperty("image", NullValueHandling = NullValueHandling.Ignore)] public string Image { get; set; }
+        /// <summary>
+        /// The fleet host whose port space the port is in (<see cref="Engines.MachineIdentity"/>): machine:&lt;machine id&gt; for
+        /// a machine's local engine or process preview, else the remote engine's host. Absent in records of 0.3.0 and
+        /// older, which are read as this machine's when their endpoint is local; older versions ignore the field.
+        /// </summary>
+        [JsonProperty("host", NullValueHandling = NullValueHandling.Ignore)] public string Host { get; set; }
 
         public bool HasPreview => ContainerId != null || ProcessId.HasValue;
 
