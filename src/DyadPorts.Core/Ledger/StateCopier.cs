@@ -13,7 +13,9 @@ namespace DyadPorts.Core.Ledger
     /// backup, or any ledger into any other. Only the ledgers are used, never an engine.
     /// <list type="bullet">
     /// <item>Each allocation is copied with its port and its preview record (container id, process id and start, image,
-    /// engine and endpoint) and the reaper's sample, when the destination has none for the app.</item>
+    /// engine and endpoint) and the reaper's sample, when the destination has none for the app. A record without a fleet
+    /// host gets this machine's view of it (<see cref="MachineIdentity"/>); hosts are compared as fleet hosts, so the same
+    /// port on two machines' local engines is no conflict.</item>
     /// <item>Ownership moves with it: the destination adopts the source's state id (and the ids the source adopted),
     /// so the previews the source started, labelled with its id, are the destination's own: Active, stoppable and
     /// reapable. New previews still carry the destination's own id. Ids are adopted only when at least one allocation
@@ -32,19 +34,26 @@ namespace DyadPorts.Core.Ledger
     {
         private readonly IAllocationLedger _source;
         private readonly IAllocationLedger _destination;
+        private readonly MachineIdentity _machine;
         private StateDocument _from;
 
-        public StateCopier(IAllocationLedger source, IAllocationLedger destination)
+        public StateCopier(IAllocationLedger source, IAllocationLedger destination) : this(source, destination, MachineIdentity.Current)
+        {
+        }
+
+        /// <param name="machine">This machine: a record without a fleet host (0.3.0 and older) is on its local host when its endpoint is local.</param>
+        public StateCopier(IAllocationLedger source, IAllocationLedger destination, MachineIdentity machine)
         {
             _source = source ?? throw new ArgumentNullException(nameof(source));
             _destination = destination ?? throw new ArgumentNullException(nameof(destination));
+            _machine = machine ?? MachineIdentity.Current;
         }
 
         /// <summary>What a copy would do now, writing nothing anywhere (the destination is peeked; missing or unreadable reads as empty).</summary>
         public StateCopyResult Plan(IOperationLog log, CancellationToken cancellationToken)
         {
             var into = _destination.Peek() ?? new StateDocument();
-            var plan = Decide(Source(log, cancellationToken), into, _source.Location, _destination.Location);
+            var plan = Decide(Source(log, cancellationToken), into, _source.Location, _destination.Location, _machine);
             return plan.Result(committed: false);
         }
 
@@ -57,8 +66,8 @@ namespace DyadPorts.Core.Ledger
             var from = Source(log, cancellationToken);
             var plan = _destination.Transact((state, _) =>
             {
-                var decided = Decide(from, state, _source.Location, _destination.Location);
-                decided.Apply(from, state);
+                var decided = Decide(from, state, _source.Location, _destination.Location, _machine);
+                decided.Apply(from, state, _machine);
                 return decided;
             }, log, cancellationToken);
             foreach (var e in plan.Skipped) conflict?.Invoke(e);
@@ -68,31 +77,32 @@ namespace DyadPorts.Core.Ledger
         private StateDocument Source(IOperationLog log, CancellationToken cancellationToken) => _from ??= _source.Read(log, cancellationToken);
 
         /// <summary>Pure: which of <paramref name="from"/>'s records go into <paramref name="into"/>, which are there already, which conflict.</summary>
-        internal static CopyPlan Decide(StateDocument from, StateDocument into, string source, string destination)
+        internal static CopyPlan Decide(StateDocument from, StateDocument into, string source, string destination, MachineIdentity machine)
         {
+            bool SameHost(AllocationRecord a, AllocationRecord b) => string.Equals(machine.HostOf(a), machine.HostOf(b), StringComparison.Ordinal);
             var plan = new CopyPlan(source, destination);
             var taken = into.Allocations.Values.ToList(); // grows with the records this copy adds
             foreach (var record in from.Allocations.Values.OrderBy(r => r.AppId, StringComparer.Ordinal))
             {
                 if (into.Allocations.TryGetValue(record.AppId, out var there))
                 {
-                    if (there.Port == record.Port && EngineHost.SameHost(there.EngineEndpoint, record.EngineEndpoint) && SamePreview(there, record))
+                    if (there.Port == record.Port && SameHost(there, record) && SamePreview(there, record))
                     {
                         plan.Identical.Add(record.AppId);
                     }
                     else
                     {
-                        plan.Skipped.Add(Conflict(record.AppId, there.Port != record.Port || !EngineHost.SameHost(there.EngineEndpoint, record.EngineEndpoint)
-                            ? $"App '{record.AppId}' has port {record.Port} on {EngineHost.Of(record.EngineEndpoint)} in '{source}', but port {there.Port} on {EngineHost.Of(there.EngineEndpoint)} in '{destination}'."
+                        plan.Skipped.Add(Conflict(record.AppId, there.Port != record.Port || !SameHost(there, record)
+                            ? $"App '{record.AppId}' has port {record.Port} on {machine.HostOf(record)} in '{source}', but port {there.Port} on {machine.HostOf(there)} in '{destination}'."
                             : $"App '{record.AppId}' has port {record.Port} in both '{source}' and '{destination}', but another preview ({Describe(record)} there, {Describe(there)} here)."));
                     }
                     continue;
                 }
-                var holder = taken.FirstOrDefault(r => r.Port == record.Port && EngineHost.SameHost(r.EngineEndpoint, record.EngineEndpoint));
+                var holder = taken.FirstOrDefault(r => r.Port == record.Port && SameHost(r, record));
                 if (holder != null)
                 {
                     plan.Skipped.Add(Conflict(record.AppId,
-                        $"Port {record.Port} on {EngineHost.Of(record.EngineEndpoint)} is app '{record.AppId}''s in '{source}', but app '{holder.AppId}''s in '{destination}'."));
+                        $"Port {record.Port} on {machine.HostOf(record)} is app '{record.AppId}''s in '{source}', but app '{holder.AppId}''s in '{destination}'."));
                     continue;
                 }
                 plan.Copied.Add(record.AppId);
@@ -137,12 +147,17 @@ namespace DyadPorts.Core.Ledger
             public List<DyadPortsException> Skipped { get; } = new List<DyadPortsException>();
             public List<string> Adopted { get; } = new List<string>();
 
-            /// <summary>Writes the copied records (and their samples), the adopted ids and one event per copied app into <paramref name="into"/>.</summary>
-            public void Apply(StateDocument from, StateDocument into)
+            /// <summary>
+            /// Writes the copied records (and their samples), the adopted ids and one event per copied app into <paramref name="into"/>.
+            /// A record without a fleet host (0.3.0 and older) gets the one it has seen from <paramref name="machine"/>, where the copy
+            /// runs: a file's local previews stay this machine's when the copy lands in a fleet state.
+            /// </summary>
+            public void Apply(StateDocument from, StateDocument into, MachineIdentity machine)
             {
                 foreach (var appId in Copied)
                 {
                     var record = from.Allocations[appId].Copy();
+                    record.Host = machine.HostOf(record);
                     into.Allocations[appId] = record;
                     if (from.Activity.TryGetValue(appId, out var sample) && !into.Activity.ContainsKey(appId))
                     {

@@ -60,7 +60,13 @@ namespace DyadPorts.Tests.Ledger
         private static StateCopyResult Copy(IAllocationLedger from, IAllocationLedger into, List<DyadPortsException> conflicts) =>
             new StateCopier(from, into).Copy(conflicts.Add, NullOperationLog.Instance, default);
 
-        private static string Json(AllocationRecord r) => Newtonsoft.Json.JsonConvert.SerializeObject(r);
+        /// <summary>The record as JSON without its fleet host, which a copy adds to records that have none.</summary>
+        private static string Json(AllocationRecord r)
+        {
+            var copy = r.Copy();
+            copy.Host = null;
+            return Newtonsoft.Json.JsonConvert.SerializeObject(copy);
+        }
 
         [Fact]
         public void A_file_state_is_copied_into_another_with_ports_previews_ownership_and_history()
@@ -89,6 +95,9 @@ namespace DyadPorts.Tests.Ledger
                 Assert.Equal(Json(_a.Store.Peek().Allocations[appId]), Json(copied.Allocations[appId]));
             }
             Assert.Equal("3", copied.Activity["web"].Value);
+            Assert.Equal(MachineIdentity.Current.LocalHost, copied.Allocations["web"].Host); // a record of 0.3.0 gets this machine's host
+            Assert.Equal(MachineIdentity.Current.LocalHost, copied.Allocations["proc"].Host);
+            Assert.Equal("10.9.8.7", copied.Allocations["remote"].Host);
             Assert.Contains("\"adoptedStateIds\"", System.IO.File.ReadAllText(_b.StatePath), StringComparison.Ordinal);
 
             var history = File(_b).History(NullOperationLog.Instance, default);
@@ -144,19 +153,22 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
-        public void The_same_port_on_another_host_is_no_conflict()
+        public void The_same_port_on_another_host_or_another_machines_local_engine_is_no_conflict()
         {
             var source = File(_a);
-            Plant(source, Container("far", 21870, "f1", Remote));
+            var elsewhere = Container("other-machine", 21871, "o1");
+            elsewhere.Host = MachineIdentity.Prefix + "bbbb2222";
+            Plant(source, Container("far", 21870, "f1", Remote), elsewhere, Container("here", 21871, "h0"));
             var destination = File(_b);
-            Plant(destination, Container("near", 21870, "n1"));
+            Plant(destination, Container("near", 21870, "n1"), Container("local", 21871, "l1"));
 
             var conflicts = new List<DyadPortsException>();
             var result = Copy(source, destination, conflicts);
 
-            Assert.Empty(conflicts);
-            Assert.Equal(1, result.Copied);
-            Assert.Equal(new[] { "far", "near" }, _b.Store.Peek().Allocations.Keys);
+            Assert.Equal("here", Assert.Single(conflicts).Target); // this machine's local port 21871 is app local's
+            Assert.Equal(2, result.Copied);
+            Assert.Equal(new[] { "far", "local", "near", "other-machine" }, _b.Store.Peek().Allocations.Keys);
+            Assert.Equal(MachineIdentity.Prefix + "bbbb2222", _b.Store.Peek().Allocations["other-machine"].Host);
         }
 
         [Fact]
