@@ -14,6 +14,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('DyadPorts.Format.ps1xml')
     CmdletsToExport      = @(
+        'Copy-DyadPortState'
         'Export-DyadPortMetrics'
         'Get-DyadPortAllocation'
         'Get-DyadPortHistory'

@@ -92,6 +92,14 @@ namespace DyadPorts.Fleet
                 changed = true;
             }
 
+            // The adopted ids (Copy-DyadPortState): one key, written when the set changed.
+            var adopted = seen.AdoptedStateIds?.Value ?? new List<string>();
+            if (!after.AdoptedStateIds.SetEquals(adopted))
+            {
+                commit.Put(keys.AdoptedStateIds, EtcdJson.Write(after.AdoptedStateIds.ToList()), seen.AdoptedStateIds?.ModRevision);
+                changed = true;
+            }
+
             // History: one key per event, in the order recorded.
             var index = 0;
             foreach (var e in after.Pending)

@@ -10,6 +10,7 @@ namespace DyadPorts.Fleet
     /// one per operator, a bounded history; never the whole table under one key (every writer would contend on it).
     /// <list type="bullet">
     /// <item><c>P/meta/state-id</c>: the prefix's state id (the containers' dyadports.state label), written once.</item>
+    /// <item><c>P/meta/adopted-state-ids</c>: the other states' ids the prefix took over (Copy-DyadPortState), a JSON array; absent when none.</item>
     /// <item><c>P/apps/&lt;appId&gt;</c>: the allocation (JSON), its fleet host identity, who wrote it and the writing commit's nonce.</item>
     /// <item><c>P/ports/&lt;host&gt;/&lt;port&gt;</c>: the claim, <c>&lt;appId&gt;|&lt;nonce&gt;</c>; created only if absent.</item>
     /// <item><c>P/activity/&lt;appId&gt;</c>: the idle reaper's sample.</item>
@@ -25,6 +26,7 @@ namespace DyadPorts.Fleet
         {
             Prefix = prefix;
             StateId = prefix + "/meta/state-id";
+            AdoptedStateIds = prefix + "/meta/adopted-state-ids";
             Apps = prefix + "/apps/";
             Ports = prefix + "/ports/";
             Activity = prefix + "/activity/";
@@ -35,6 +37,7 @@ namespace DyadPorts.Fleet
 
         public string Prefix { get; }
         public string StateId { get; }
+        public string AdoptedStateIds { get; }
         public string Apps { get; }
         public string Ports { get; }
         public string Activity { get; }

@@ -16,6 +16,8 @@ namespace DyadPorts.Fleet
         public long Revision { get; private set; }
         public ulong ClusterId { get; private set; }
         public string StateId { get; private set; }
+        /// <summary>The ids the prefix adopted, with the key's mod revision; null when the key is absent.</summary>
+        public Seen<List<string>> AdoptedStateIds { get; private set; }
         public Dictionary<string, Seen<StoredApp>> Apps { get; } = new Dictionary<string, Seen<StoredApp>>(StringComparer.Ordinal);
         /// <summary>Claims by key: the app that holds the port.</summary>
         public Dictionary<string, Seen<string>> Ports { get; } = new Dictionary<string, Seen<string>>(StringComparer.Ordinal);
@@ -32,6 +34,7 @@ namespace DyadPorts.Fleet
             {
                 request.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = EtcdKeys.Bytes(prefix), RangeEnd = EtcdKeys.RangeEnd(prefix) } });
             }
+            request.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = EtcdKeys.Bytes(keys.AdoptedStateIds) } });
             return request;
         }
 
@@ -64,6 +67,12 @@ namespace DyadPorts.Fleet
                 var op = JsonConvert.DeserializeObject<StoredOperator>(kv.Value.ToStringUtf8(), EtcdJson.Settings) ?? new StoredOperator();
                 snapshot.Operators[kv.Key.ToStringUtf8()] = new Seen<StoredOperator>(op, kv.ModRevision);
             }
+            var adopted = ranges[5].Kvs.FirstOrDefault();
+            if (adopted != null)
+            {
+                var ids = JsonConvert.DeserializeObject<List<string>>(adopted.Value.ToStringUtf8(), EtcdJson.Settings) ?? new List<string>();
+                snapshot.AdoptedStateIds = new Seen<List<string>>(ids, adopted.ModRevision);
+            }
             return snapshot;
         }
 
@@ -71,6 +80,7 @@ namespace DyadPorts.Fleet
         public StateDocument ToDocument(string stateId)
         {
             var document = new StateDocument { StateId = StateId ?? stateId };
+            foreach (var id in AdoptedStateIds?.Value ?? new List<string>()) if (!string.IsNullOrEmpty(id)) document.AdoptedStateIds.Add(id);
             foreach (var app in Apps.Values) document.Allocations[app.Value.Record.AppId] = EtcdJson.Copy(app.Value.Record);
             foreach (var pair in Activity) document.Activity[pair.Key] = EtcdJson.Copy(pair.Value.Value.Sample);
             foreach (var counter in Operators.Values.SelectMany(o => o.Value.Counters))

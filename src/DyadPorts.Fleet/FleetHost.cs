@@ -12,6 +12,7 @@ namespace DyadPorts.Fleet
     {
         public static string Of(AllocationRecord record, string machineId)
         {
+            if (!string.IsNullOrEmpty(record?.Host)) return record.Host; // stamped where the record was made (MachineIdentity)
             var host = EngineHost.Of(record?.EngineEndpoint);
             return host == EngineHost.Local ? "machine:" + machineId : host;
         }

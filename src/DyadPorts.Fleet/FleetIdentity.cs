@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 
 namespace DyadPorts.Fleet
 {
@@ -8,25 +7,7 @@ namespace DyadPorts.Fleet
     {
         public static string Operator() => Environment.UserName + "@" + Environment.MachineName;
 
-        /// <summary>/etc/machine-id (systemd), else /var/lib/dbus/machine-id, else the machine's name.</summary>
-        public static string MachineId()
-        {
-            foreach (var path in new[] { "/etc/machine-id", "/var/lib/dbus/machine-id" })
-            {
-                try
-                {
-                    if (File.Exists(path))
-                    {
-                        var id = File.ReadAllText(path).Trim();
-                        if (id.Length > 0) return id;
-                    }
-                }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-                {
-                    // the next source
-                }
-            }
-            return "name-" + Environment.MachineName.ToLowerInvariant();
-        }
+        /// <summary>/etc/machine-id (systemd), else /var/lib/dbus/machine-id, else the machine's name (<see cref="DyadPorts.Core.Engines.MachineIdentity.ReadMachineId"/>).</summary>
+        public static string MachineId() => DyadPorts.Core.Engines.MachineIdentity.ReadMachineId();
     }
 }

@@ -171,6 +171,38 @@ Describe 'Two operators with separate homes on one etcd state' {
     }
 }
 
+Describe 'Copy-DyadPortState between a file and etcd' {
+    AfterEach {
+        Remove-FleetPrefixes
+        $env:DYAD_PORTS_STATE = $Saved['DYAD_PORTS_STATE']
+    }
+
+    It 'moves a file state into etcd keeping ports and ownership, and backs it up to a new file unchanged' {
+        $file = New-TestState
+        Request-DyadPort fl-a -Engine Process -PortRange 24680-24689 | Out-Null
+        Request-DyadPort fl-b -Engine Process -PortRange 24680-24689 | Out-Null
+        $sourceId = (Get-Content $file -Raw | ConvertFrom-Json).stateId
+        $url = "etcd://$($TestEnv.Etcd)$(New-FleetPrefix 'copy')"
+
+        $in = Copy-DyadPortState -Source $file -Destination $url
+        $in.Copied | Should -Be 2
+        $in.AdoptedStateIds | Should -Contain $sourceId
+        $env:DYAD_PORTS_STATE = $url
+        (Get-DyadPortAllocation -Engine Process | Sort-Object AppId).ForEach({ "$($_.AppId):$($_.Port)" }) | Should -Be @('fl-a:24680', 'fl-b:24681')
+
+        $backup = Join-Path (Split-Path $file) 'backup/state.json'
+        $out = Copy-DyadPortState -Source $url -Destination $backup
+        $out.Copied | Should -Be 2
+        $env:DYAD_PORTS_STATE = $backup
+        (Get-DyadPortAllocation -Engine Process | Sort-Object AppId).ForEach({ "$($_.AppId):$($_.Port)" }) | Should -Be @('fl-a:24680', 'fl-b:24681')
+        (Get-Content $backup -Raw | ConvertFrom-Json).adoptedStateIds | Should -Contain $sourceId
+
+        # A second copy into etcd finds them identical: nothing copied twice, no conflict.
+        $again = Copy-DyadPortState -Source $file -Destination $url
+        ($again.Copied, $again.Identical, $again.Conflicts) | Should -Be @(0, 2, 0)
+    }
+}
+
 Describe 'State locations that are refused' {
     BeforeEach {
         $script:Work = New-TestHome

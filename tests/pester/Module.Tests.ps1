@@ -6,15 +6,15 @@ BeforeAll {
 Describe 'The built module' {
     It 'passes Test-ModuleManifest with explicit exports, editions and formats' {
         $manifest = Test-ModuleManifest (Join-Path $ModulePath 'DyadPorts.psd1')
-        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
+        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Copy-DyadPortState', 'Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
         $manifest.CompatiblePSEditions | Should -Be @('Core')
         $manifest.PowerShellVersion | Should -Be ([version]'7.6')
         $data = Import-PowerShellDataFile (Join-Path $ModulePath 'DyadPorts.psd1')
         $data.FormatsToProcess | Should -Be @('DyadPorts.Format.ps1xml')
     }
 
-    It 'exports exactly the nine cmdlets' {
-        (Get-Command -Module DyadPorts).Name | Sort-Object | Should -Be @('Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
+    It 'exports exactly the ten cmdlets' {
+        (Get-Command -Module DyadPorts).Name | Sort-Object | Should -Be @('Copy-DyadPortState', 'Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
     }
 
     It 'never ships System.Management.Automation or other PowerShell assemblies' {
@@ -46,7 +46,8 @@ Describe 'The built module' {
     }
 
     It 'supports ShouldProcess on every cmdlet that changes state' -ForEach @(
-        @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' }, @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' }
+        @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' }, @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' },
+        @{ Name = 'Copy-DyadPortState' }
     ) {
         (Get-Command $Name).Parameters.Keys | Should -Contain 'WhatIf'
         (Get-Command $Name).Parameters.Keys | Should -Contain 'Confirm'
@@ -113,7 +114,8 @@ Describe 'Argument completion' {
 Describe 'Help for <Name>' -ForEach @(
     @{ Name = 'Get-DyadPortAllocation' }, @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' },
     @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' }, @{ Name = 'Test-DyadPortAvailable' },
-    @{ Name = 'Get-DyadPortHistory' }, @{ Name = 'Get-DyadPortUsage' }, @{ Name = 'Export-DyadPortMetrics' }
+    @{ Name = 'Get-DyadPortHistory' }, @{ Name = 'Get-DyadPortUsage' }, @{ Name = 'Export-DyadPortMetrics' },
+    @{ Name = 'Copy-DyadPortState' }
 ) {
     BeforeAll {
         $help = Get-Help $Name -Full

@@ -60,6 +60,9 @@ namespace DyadPorts.Core.Allocation
         /// <summary>Where process previews keep their logs; set by the session (this machine's folder, whatever the ledger). Null: beside a file ledger's state.</summary>
         public string ProcessLogFolder { get; set; }
 
+        /// <summary>This machine in a fleet: stamped on every record made here, and tells another machine's local records (read-only here).</summary>
+        public MachineIdentity Machine { get; set; } = MachineIdentity.Current;
+
         // ---- reads ------------------------------------------------------------------------------------
 
         /// <summary>One engine snapshot (one list call; none for the process engine).</summary>
@@ -94,7 +97,7 @@ namespace DyadPorts.Core.Allocation
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
             var state = ReadState(log, cancellationToken);
-            return new Reconciler(EngineFor).Reconcile(state, Occupy(snapshot, state), appIdMatches, log, hostUnreachable, cancellationToken);
+            return new Reconciler(EngineFor, Machine).Reconcile(state, Occupy(snapshot, state), appIdMatches, log, hostUnreachable, cancellationToken);
         }
 
         /// <summary>The range at a glance (<see cref="UsageReport"/>).</summary>
@@ -141,6 +144,7 @@ namespace DyadPorts.Core.Allocation
                 : new AllocationRecord { AppId = appId, Port = choice.Port, AllocatedAt = DateTimeOffset.UtcNow };
             record.Engine = Kind;
             record.EngineEndpoint = Endpoint;
+            record.Host = Machine.HostOf(Endpoint);
             state.Allocations[appId] = record;
             state.Record(existing == null
                 ? Event(PortEventKind.Allocated, appId, choice.Port)
@@ -200,7 +204,7 @@ namespace DyadPorts.Core.Allocation
         private static AllocationRecord Copy(AllocationRecord r) => new AllocationRecord
         {
             AppId = r.AppId, Port = r.Port, Engine = r.Engine, EngineEndpoint = r.EngineEndpoint, AllocatedAt = r.AllocatedAt,
-            ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, ProcessStartTicks = r.ProcessStartTicks, Image = r.Image,
+            ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, ProcessStartTicks = r.ProcessStartTicks, Image = r.Image, Host = r.Host,
         };
 
         /// <summary>
@@ -323,6 +327,15 @@ namespace DyadPorts.Core.Allocation
             return allocation;
         }
 
-        private bool OnThisHost(AllocationRecord record) => EngineHost.Of(record.EngineEndpoint) == HostIdentity;
+        private bool OnThisHost(AllocationRecord record) => EngineHost.Of(record.EngineEndpoint) == HostIdentity && Machine.OtherMachine(record) == null;
+
+        /// <summary>The refusal for an app whose record names another machine's local engine or process: nothing here can see or stop it.</summary>
+        internal DyadPortsException OnOtherMachine(AllocationRecord record, string action)
+        {
+            var machine = Machine.OtherMachine(record);
+            return machine == null ? null : new DyadPortsException(ErrorIds.RecordOnOtherMachine, FailureCategory.InvalidOperation, record.AppId,
+                $"App {record.AppId}'s preview (port {record.Port}) runs on machine {machine}'s local {(record.Engine == EngineKind.Process ? "processes" : "engine")}, not on this machine ({Machine.MachineId}). " +
+                $"Nothing was {action}. Run the command on machine {machine}.");
+        }
     }
 }

@@ -17,15 +17,22 @@ namespace DyadPorts.Core.Allocation
     public sealed class Reconciler
     {
         private readonly Func<string, ContainerEngine> _engineFor;
+        private readonly MachineIdentity _machine;
 
         /// <param name="engineFor">
         /// The client for an endpoint a record names (another host's), owned by the caller (the session keeps them); it may
         /// throw EngineUnreachable (TLS files gone). Null: a client of its own per call, with the TLS files the
         /// environment names, disposed after the call.
         /// </param>
-        public Reconciler(Func<string, ContainerEngine> engineFor)
+        public Reconciler(Func<string, ContainerEngine> engineFor) : this(engineFor, MachineIdentity.Current)
+        {
+        }
+
+        /// <param name="machine">This machine: records of another machine's local engine or processes come back Unknown, never reconciled here.</param>
+        public Reconciler(Func<string, ContainerEngine> engineFor, MachineIdentity machine)
         {
             _engineFor = engineFor;
+            _machine = machine ?? MachineIdentity.Current;
         }
 
         /// <summary>
@@ -36,7 +43,14 @@ namespace DyadPorts.Core.Allocation
             Action<DyadPortsException> hostUnreachable, CancellationToken cancellationToken)
         {
             var result = new List<PortAllocation>();
-            foreach (var group in state.Allocations.Values.Where(r => appIdMatches(r.AppId)).GroupBy(r => EngineHost.Of(r.EngineEndpoint)))
+            var matching = state.Allocations.Values.Where(r => appIdMatches(r.AppId)).ToList();
+            foreach (var elsewhere in matching.Where(r => _machine.OtherMachine(r) != null).GroupBy(r => _machine.OtherMachine(r)))
+            {
+                // Another machine's local engine or processes: nothing here can see them. Unknown, named, and left alone.
+                log.Verbose($"{elsewhere.Count()} allocation(s) are on machine {elsewhere.Key}'s local engine or processes: Unknown and read-only here (this is machine {_machine.MachineId}).");
+                result.AddRange(elsewhere.Select(r => OnOtherMachine(r, elsewhere.Key)));
+            }
+            foreach (var group in matching.Where(r => _machine.OtherMachine(r) == null).GroupBy(r => EngineHost.Of(r.EngineEndpoint)))
             {
                 if (group.Key == local.HostIdentity) result.AddRange(group.Select(r => Reconcile(r, local)));
                 else result.AddRange(OtherHost(group.Key, group.ToList(), state, log, hostUnreachable, cancellationToken));
@@ -98,6 +112,15 @@ namespace DyadPorts.Core.Allocation
                 return allocation;
             }
             allocation.Status = own.Count > 0 || record.HasPreview ? AllocationStatus.Stale : AllocationStatus.Reserved;
+            return allocation;
+        }
+
+        private static PortAllocation OnOtherMachine(AllocationRecord record, string machine)
+        {
+            var allocation = ToAllocation(record);
+            allocation.Status = AllocationStatus.Unknown;
+            allocation.Host = record.Host;
+            allocation.HeldBy = $"machine {machine}'s local {(record.Engine == EngineKind.Process ? "processes" : "engine")} (read-only here: run the command on that machine)";
             return allocation;
         }
 

@@ -116,13 +116,16 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateStoreRefused = nameof(StateStoreRefused);
         public const string StateStoreFull = nameof(StateStoreFull);
         public const string StateLocationInvalid = nameof(StateLocationInvalid);
+        public const string StateCopyConflict = nameof(StateCopyConflict);
+        public const string StateFileNotFound = nameof(StateFileNotFound);
+        public const string RecordOnOtherMachine = nameof(RecordOnOtherMachine);
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
             InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
             StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
-            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid,
+            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid, StateFileNotFound,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

@@ -9,7 +9,7 @@ namespace DyadPorts.Core.Engines
     /// DYAD_PORTS_STATE values, a test suite), so a DyadPorts label alone is not enough: the container must carry
     /// this state's id. A labelled container from before the state label belongs only to the state that recorded
     /// its container id. Everything else is foreign: it holds its ports like any other container, and nothing
-    /// here ever removes it.
+    /// here ever removes it. A state that adopted another's id (Copy-DyadPortState) owns that state's containers too.
     /// </summary>
     public static class Ownership
     {
@@ -17,7 +17,7 @@ namespace DyadPorts.Core.Engines
         {
             if (!container.IsManaged || state == null) return false;
             var label = container.StateId;
-            if (label != null) return string.Equals(label, state.StateId, StringComparison.Ordinal);
+            if (label != null) return state.Owns(label); // its own id, or one it adopted (Copy-DyadPortState)
             return state.Allocations.Values.Any(r => string.Equals(r.ContainerId, container.Id, StringComparison.Ordinal));
         }
 

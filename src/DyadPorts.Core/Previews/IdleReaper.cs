@@ -51,6 +51,11 @@ namespace DyadPorts.Core.Previews
             foreach (var record in state.Allocations.Values.Where(r => appMatches(r.AppId)).ToList())
             {
                 ct.ThrowIfCancellationRequested();
+                if (_allocator.Machine.OtherMachine(record) is string machine)
+                {
+                    log.Verbose($"App {record.AppId}: its preview is on machine {machine}'s local engine or processes; left alone ({ErrorIds.RecordOnOtherMachine}).");
+                    continue;
+                }
                 var preview = PreviewOf(record, snapshot, state);
                 if (preview == null) continue;
                 if (!recordSamples)

@@ -267,6 +267,7 @@ namespace DyadPorts.Core.Previews
             var snapshot = _allocator.TakeSnapshot(log, ct);
             var state = _allocator.ReadState(log, ct);
             state.Allocations.TryGetValue(appId, out var record);
+            if (record != null && _allocator.OnOtherMachine(record, "stopped, removed or released") is DyadPortsException elsewhere) throw elsewhere;
             if (record?.ContainerId != null && record.EngineEndpoint != null && !EngineHost.SameEngine(record.EngineEndpoint, _allocator.Endpoint))
             {
                 // Its container lives on another engine: stopping nothing here and releasing its port would

@@ -89,6 +89,16 @@ namespace DyadPorts.Core.Session
             return new FileLedger(store, recovery(store.Path));
         }
 
+        /// <summary>
+        /// A ledger without recovery for a location a command is given (Copy-DyadPortState): a file path or an etcd URL.
+        /// A source (<paramref name="mustExist"/>) that is a missing file is refused, never created.
+        /// </summary>
+        public IAllocationLedger OpenLedger(DyadSettings settings, string location, bool mustExist)
+        {
+            ArgumentNullException.ThrowIfNull(settings);
+            return StateLedgers.Open(location, mustExist, _fleet == null ? null : text => _fleet.Value.Open(StateLocation.Of(text), settings, null));
+        }
+
         /// <summary>The engine the rules choose; kept while nothing they read changes. Cancelling ends the pings and `podman machine inspect`.</summary>
         public EngineTarget Resolve(EngineKind engine, string endpoint, CancellationToken cancellationToken = default) =>
             _resolution.Resolve(engine, endpoint, ResolutionMode.Full, cancellationToken);

@@ -24,8 +24,17 @@ namespace DyadPorts.Core.State
         /// </summary>
         [JsonProperty("processStartTicks", NullValueHandling = NullValueHandling.Ignore)] public long? ProcessStartTicks { get; set; }
         [JsonProperty("image", NullValueHandling = NullValueHandling.Ignore)] public string Image { get; set; }
+        /// <summary>
+        /// The fleet host whose port space the port is in (<see cref="Engines.MachineIdentity"/>): machine:&lt;machine id&gt; for
+        /// a machine's local engine or process preview, else the remote engine's host. Absent in records of 0.3.0 and
+        /// older, which are read as this machine's when their endpoint is local; older versions ignore the field.
+        /// </summary>
+        [JsonProperty("host", NullValueHandling = NullValueHandling.Ignore)] public string Host { get; set; }
 
         public bool HasPreview => ContainerId != null || ProcessId.HasValue;
+
+        /// <summary>A copy of the record (every field is a value or a string).</summary>
+        public AllocationRecord Copy() => (AllocationRecord)MemberwiseClone();
     }
 
     /// <summary>The state file: its identity and every app's allocation, keyed by AppId.</summary>
@@ -41,6 +50,21 @@ namespace DyadPorts.Core.State
         /// AUTO_KILL_PORT and recovery act only on containers of their own state.
         /// </summary>
         [JsonProperty("stateId")] public string StateId { get; set; }
+
+        /// <summary>
+        /// Other states' ids this state took over (Copy-DyadPortState): containers labelled with one of them are this
+        /// state's own, as if labelled with <see cref="StateId"/>. New containers always carry <see cref="StateId"/>.
+        /// Written only when not empty; 0.2.0 and 0.3.0 ignore the field (and drop it when they rewrite the file).
+        /// </summary>
+        [JsonProperty("adoptedStateIds")]
+        public SortedSet<string> AdoptedStateIds { get; set; } = new SortedSet<string>(StringComparer.Ordinal);
+
+        /// <summary>Keeps files without adopted ids exactly as 0.3.0 wrote them.</summary>
+        public bool ShouldSerializeAdoptedStateIds() => AdoptedStateIds?.Count > 0;
+
+        /// <summary>Whether <paramref name="stateId"/> is this state's: its own id or one it adopted.</summary>
+        public bool Owns(string stateId) =>
+            stateId != null && (string.Equals(stateId, StateId, StringComparison.Ordinal) || (AdoptedStateIds?.Contains(stateId) ?? false));
 
         [JsonProperty("allocations")]
         public SortedDictionary<string, AllocationRecord> Allocations { get; set; } = new SortedDictionary<string, AllocationRecord>(StringComparer.Ordinal);

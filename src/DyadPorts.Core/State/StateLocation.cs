@@ -44,6 +44,17 @@ namespace DyadPorts.Core.State
 
         public override string ToString() => Text;
 
+        /// <summary>A location given as text (Copy-DyadPortState's -Source, -Destination): a path as given, or an etcd URL.</summary>
+        public static StateLocation Of(string location)
+        {
+            switch (Classify(location))
+            {
+                case StateLocationKind.Etcd: return new StateLocation(StateLocationKind.Etcd, location.Trim());
+                case StateLocationKind.Unknown: throw UnknownScheme(location);
+                default: return new StateLocation(StateLocationKind.File, location);
+            }
+        }
+
         /// <summary>
         /// DYAD_PORTS_STATE as a location: a path as given, else the per-user default file (<see cref="StateStore.ResolvePath"/>),
         /// or an etcd URL; a URL of any other scheme is the terminating <see cref="ErrorIds.StateLocationInvalid"/>.

@@ -314,6 +314,13 @@ namespace DyadPorts.Core.State
             {
                 if (root["counters"] is JObject counters) document.Counters = counters.ToObject<SortedDictionary<string, long>>(serializer);
                 if (root["activity"] is JObject activity) document.Activity = activity.ToObject<SortedDictionary<string, ActivitySample>>(serializer);
+                if (root["adoptedStateIds"] is JArray adopted)
+                {
+                    foreach (var id in adopted)
+                    {
+                        if (id.Type == JTokenType.String && !string.IsNullOrEmpty((string)id)) document.AdoptedStateIds.Add((string)id);
+                    }
+                }
             }
             catch (Exception e) when (e is JsonException || e is FormatException || e is ArgumentException || e is InvalidCastException)
             {

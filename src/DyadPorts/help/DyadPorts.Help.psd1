@@ -147,6 +147,22 @@
         Outputs     = @(@{ Type = 'DyadPorts.PortUsage'; Description = 'Range, Total, Free, HeldByContainer, HeldByAllocation, HeldByHost, AllocationsByStatus, MovesLast24Hours, RacesLostLast24Hours, TopMovers, EventCounts and Map.' })
     }
 
+    'Copy-DyadPortState' = @{
+        Synopsis    = 'Copies a state''s allocations and previews into another state, keeping their ports and ownership.'
+        Description = 'Copy-DyadPortState copies every allocation of the -Source state, with its port and its preview record (container id, process id and start, image, engine and endpoint) and the idle reaper''s sample, into the -Destination state: a state file into an etcd state, an etcd state into a file as a backup, or one file into another. The destination adopts the source''s state id (and the ids the source adopted), so the previews the source started, labelled dyadports.state with its id, are the destination''s own: Get-DyadPortAllocation shows them Active, and Stop-DyadPreview and the idle reaper act on them; new previews carry the destination''s own id. A record the destination cannot take (it has the app with another port or another preview, or that port on the same host with another app) is skipped with a non-terminating StateCopyConflict error (ResourceExists, target the AppId), and the destination keeps what it had; the rest is copied. All the copied records land in one transaction on the destination: all of them, or nothing. Each copied app gets an Allocated event in the destination''s history, its reason "copied from <source>". The source is never written; a missing source file is a terminating StateFileNotFound, and no engine is asked. -WhatIf reads both and writes nothing.'
+        Parameters  = @{
+            Source      = 'The state to copy from: a state file''s path (relative paths and ~ are resolved against the current location), or etcd://host:port[,host:port...][/prefix] (etcds:// for TLS). Accepted from the pipeline by property name (FullName, which Get-Item''s files have). It must exist; it is never written.'
+            Destination = 'The state to copy into: a state file''s path (created with its folder when missing) or an etcd URL. Its own allocations are kept; conflicting records are skipped.'
+        }
+        Examples    = @(
+            @{ Code = 'Copy-DyadPortState -Source ~/.local/state/dyadports/state.json -Destination etcd://10.0.0.5:2379,10.0.0.6:2379/team-a'; Remarks = 'Moves a file state into a fleet state on etcd; its running previews stay Active there.' }
+            @{ Code = 'Copy-DyadPortState -Source etcd://10.0.0.5:2379/team-a -Destination ./backup/state.json -WhatIf'; Remarks = 'Shows how many allocations a backup of the fleet state into a file would copy, writing nothing.' }
+            @{ Code = 'Get-Item ./backup/state.json | Copy-DyadPortState -Destination $env:DYAD_PORTS_STATE | Format-List Copied, Identical, Conflicts, ConflictingApps'; Remarks = 'Restores a backup into the current state and shows the counts; each conflict is also an error record.' }
+        )
+        Inputs      = @(@{ Type = 'System.String'; Description = 'The source location, from objects with a FullName (files) or Source property.' })
+        Outputs     = @(@{ Type = 'DyadPorts.StateCopyResult'; Description = 'Source, Destination, Copied, Identical, Conflicts, CopiedApps, ConflictingApps, AdoptedStateIds and Committed. Nothing under -WhatIf.' })
+    }
+
     'Export-DyadPortMetrics' = @{
         Synopsis    = 'Writes DyadPorts metrics for Prometheus.'
         Description = 'Export-DyadPortMetrics writes the Prometheus text exposition format to a .prom file for node_exporter''s textfile collector, atomically (a temp file beside it, then a rename): gauges dyadports_ports, dyadports_ports_free, dyadports_ports_held{source}, dyadports_allocations{status}, and the counter dyadports_events_total{kind}. The counters are kept in the state file, not recounted from the journal, so rotating the journal never makes them go down. Refresh it every minute, for example from cron.'

@@ -30,34 +30,23 @@ namespace DyadPorts.Tests.Support
             return new PreviewLauncher(hooked, new Host(PreviewHosts.For(allocator), this), PreviewHosts.Processes(allocator));
         }
 
-        private sealed class Ledger : IAllocationLedger
+        private sealed class Ledger : LedgerDecorator
         {
-            private readonly IAllocationLedger _inner;
             private readonly StartHooks _hooks;
 
-            public Ledger(IAllocationLedger inner, StartHooks hooks)
+            public Ledger(IAllocationLedger inner, StartHooks hooks) : base(inner)
             {
-                _inner = inner;
                 _hooks = hooks;
             }
 
-            public string Location => _inner.Location;
-            public long LockCycles => _inner.LockCycles;
-            public StateDocument Read(IOperationLog log, CancellationToken cancellationToken) => _inner.Read(log, cancellationToken);
-            public StateDocument Peek() => _inner.Peek();
-            public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken) => _inner.History(log, cancellationToken);
-
-            public IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
-                _inner.LockApp(appId, timeout, timedOut, cancellationToken);
-
-            public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
+            public override T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
             {
                 if (_hooks._launched is int port)
                 {
                     _hooks._launched = null;
                     _hooks.AfterLaunch?.Invoke(port);
                 }
-                return _inner.Transact(transaction, log, cancellationToken);
+                return Inner.Transact(transaction, log, cancellationToken);
             }
         }
 

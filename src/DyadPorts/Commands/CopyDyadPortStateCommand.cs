@@ -1,0 +1,58 @@
+using System;
+using System.Management.Automation;
+using DyadPorts.Core.Ledger;
+using DyadPorts.Core.State;
+using DyadPorts.Infrastructure;
+
+namespace DyadPorts.Commands
+{
+    /// <summary>
+    /// Copies a state's allocations and preview records into another state (a file into etcd, etcd into a file as a
+    /// backup), keeping their ports and their previews' ownership (<see cref="StateCopier"/>).
+    /// </summary>
+    [Cmdlet(VerbsCommon.Copy, "DyadPortState", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(StateCopyResult))]
+    public sealed class CopyDyadPortStateCommand : DyadPortsCmdlet
+    {
+        /// <summary>The state to copy from: a state file's path or an etcd URL. Never written.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        [Alias("FullName")]
+        public string Source { get; set; }
+
+        /// <summary>The state to copy into: a state file's path (created when missing) or an etcd URL.</summary>
+        [Parameter(Mandatory = true, Position = 1)]
+        [ValidateNotNullOrEmpty]
+        public string Destination { get; set; }
+
+        protected override void Process()
+        {
+            var source = Location(Source);
+            var destination = Location(Destination);
+            var from = Session.OpenLedger(Settings, source, mustExist: true);
+            try
+            {
+                var into = Session.OpenLedger(Settings, destination, mustExist: false);
+                try
+                {
+                    var copier = new StateCopier(from, into);
+                    var plan = copier.Plan(Log, CancellationToken);
+                    if (!ShouldProcess(destination, $"Copy {plan.Copied} allocation(s) from {source}")) return;
+                    WriteObject(copier.Copy(WriteError, Log, CancellationToken));
+                }
+                finally
+                {
+                    (into as IDisposable)?.Dispose();
+                }
+            }
+            finally
+            {
+                (from as IDisposable)?.Dispose();
+            }
+        }
+
+        /// <summary>A path against PowerShell's current location (and ~); a URL as it is.</summary>
+        private string Location(string location) =>
+            StateLocation.Classify(location) == StateLocationKind.File ? GetUnresolvedProviderPathFromPSPath(location) : location.Trim();
+    }
+}

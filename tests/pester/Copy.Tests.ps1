@@ -1,0 +1,62 @@
+# Copy-DyadPortState through the built module, file to file (issue 17 item 8). Ports 24700-24799.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $ModulePath -Force
+}
+
+Describe 'Copy-DyadPortState' {
+    BeforeEach {
+        $script:Source = New-TestState
+        Request-DyadPort cp-a -Engine Process -PortRange 24700-24709 | Out-Null
+        Request-DyadPort cp-b -Engine Process -PortRange 24700-24709 | Out-Null
+        Request-DyadPort cp-c -Engine Process -PortRange 24700-24709 | Out-Null
+        $script:Destination = New-TestState
+    }
+    AfterEach { $env:DYAD_PORTS_STATE = $null }
+
+    It 'writes nothing under -WhatIf' {
+        $destination = Join-Path (Split-Path $Destination) 'copy/state.json'
+        $out = Copy-DyadPortState -Source $Source -Destination $destination -WhatIf
+        $out | Should -BeNullOrEmpty
+        Test-Path (Split-Path $destination) | Should -BeFalse
+        Test-Path $Destination | Should -BeFalse
+    }
+
+    It 'copies every allocation with its port and reports the counts' {
+        $result = Copy-DyadPortState -Source $Source -Destination $Destination
+        $result.PSObject.TypeNames[0] | Should -Be 'DyadPorts.StateCopyResult'
+        $result.Copied | Should -Be 3
+        $result.Conflicts | Should -Be 0
+        $env:DYAD_PORTS_STATE = $Destination
+        (Get-DyadPortAllocation -Engine Process | Sort-Object AppId).ForEach({ "$($_.AppId):$($_.Port)" }) | Should -Be @('cp-a:24700', 'cp-b:24701', 'cp-c:24702')
+        (Get-DyadPortHistory -Kind Allocated).Reason | Should -Be (@("copied from $Source") * 3)
+        $state = Get-Content $Destination -Raw | ConvertFrom-Json
+        $state.adoptedStateIds | Should -Be @((Get-Content $Source -Raw | ConvertFrom-Json).stateId)
+    }
+
+    It 'reports a conflict as a non-terminating error with its id, and copies the others' {
+        Request-DyadPort cp-b -Engine Process -PortRange 24720-24729 | Out-Null   # the same app with another port
+        Request-DyadPort cp-other -Engine Process -PortRange 24702-24702 | Out-Null   # cp-c's port with another app
+        $result = Copy-DyadPortState -Source $Source -Destination $Destination -ErrorVariable copyErrors -ErrorAction SilentlyContinue
+        $result.Copied | Should -Be 1
+        $result.Conflicts | Should -Be 2
+        $result.ConflictingApps | Should -Be @('cp-b', 'cp-c')
+        $copyErrors.Count | Should -Be 2
+        $copyErrors.ForEach({ $_.FullyQualifiedErrorId }) | Should -Be (@('StateCopyConflict,DyadPorts.Commands.CopyDyadPortStateCommand') * 2)
+        $copyErrors.ForEach({ $_.CategoryInfo.Category }) | Should -Be @('ResourceExists', 'ResourceExists')
+        $copyErrors.ForEach({ $_.TargetObject }) | Should -Be @('cp-b', 'cp-c')
+        $allocations = Read-TestState
+        $allocations['cp-a'].port | Should -Be 24700
+        $allocations['cp-b'].port | Should -Be 24720
+        $allocations['cp-other'].port | Should -Be 24702
+        $allocations.ContainsKey('cp-c') | Should -BeFalse
+    }
+
+    It 'takes the source from the pipeline, and a missing source is a terminating StateFileNotFound' {
+        (Get-Item $Source | Copy-DyadPortState -Destination $Destination).Copied | Should -Be 3
+        $missing = Join-Path (Split-Path $Source) 'missing.json'
+        { Copy-DyadPortState -Source $missing -Destination $Destination -ErrorAction Continue } |
+            Should -Throw -ErrorId 'StateFileNotFound,DyadPorts.Commands.CopyDyadPortStateCommand'
+        Test-Path $missing | Should -BeFalse
+    }
+}
