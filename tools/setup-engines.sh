@@ -11,10 +11,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 # The one table (tools/test-engines.env); the environment wins over its lines.
-while IFS='=' read -r key value; do
-  [[ $key =~ ^[A-Z_][A-Z0-9_]*$ ]] || continue
-  [ -n "${!key:-}" ] || export "$key=$value"
-done < "$here/test-engines.env"
+. "$here/test-engines.sh"
 
 STATE=$DYADPORTS_TEST_STATE
 PODMAN_SOCK=${DYADPORTS_TEST_PODMAN#unix://}
