@@ -238,6 +238,62 @@ foreach ($e in $modes | Where-Object Mode -eq 'created') {
     $overheads.Add([pscustomobject]@{ Engine = $e.Engine; 'Start -NoWait median ms' = $so.Median; 'create+start median ms' = $sr.Median; 'Overhead ms' = [math]::Round($so.Median - $sr.Median, 2); 'Ours / engine' = [math]::Round($so.Median / $sr.Median, 2); 'State-lock cycles per start' = (($cycles | Sort-Object -Unique) -join ',') })
 }
 
+# The fleet ledger against the file ledger: Request-DyadPort on the same engine (docker, K=60 created containers
+# outside the allocations' ports), interleaved file / etcd, on the shared 3-member cluster tools/setup-etcd.sh runs;
+# then 8 processes x 25 allocations on etcd. Everything written goes under /dyadports-bench/<run id>/, deleted after.
+$fleet = [System.Collections.Generic.List[object]]::new(); $fleetThroughput = $null
+$etcdctl = Join-Path $TestEnv.EtcdBin 'etcdctl'
+if (-not (Test-Path $etcdctl)) { throw "No etcdctl at $etcdctl: run 'sudo bash tools/setup-etcd.sh' first (build.ps1 Bench does)." }
+$fleetPrefix = "/dyadports-bench/$($TestEnv.RunId)"
+try {
+    Remove-BenchContainers Docker
+    for ($i = 0; $i -lt 60; $i++) {
+        $port = $First + $i
+        Invoke-EngineCli Docker create --label $runLabel --name "$($TestEnv.Prefix)fleet-$port" -p "${port}:${port}" $TestEnv.Image httpd -f -p $port -h /www | Out-Null
+    }
+    $target = @{ Engine = 'Docker'; EngineEndpoint = $TestEnv.Docker }
+    $ours = Get-SessionClient Docker $TestEnv.Docker
+    New-BenchState; $fileState = $env:DYAD_PORTS_STATE
+    $etcdState = "etcd://$($TestEnv.Etcd)$fleetPrefix/k60"
+    $byLedger = @{ File = [System.Collections.Generic.List[double]]::new(); Etcd = [System.Collections.Generic.List[double]]::new() }
+    $callsByLedger = @{ File = [System.Collections.Generic.List[long]]::new(); Etcd = [System.Collections.Generic.List[long]]::new() }
+    foreach ($warm in 'File', 'Etcd') {
+        $env:DYAD_PORTS_STATE = if ($warm -eq 'File') { $fileState } else { $etcdState }
+        $null = Measure-Allocation "$($TestEnv.Prefix)fw-$warm" $target $ours
+    }
+    for ($r = 1; $r -le $Runs; $r++) {
+        foreach ($ledger in 'File', 'Etcd') {
+            $env:DYAD_PORTS_STATE = if ($ledger -eq 'File') { $fileState } else { $etcdState }
+            $id = "$($TestEnv.Prefix)f$ledger-$r"
+            $m = Measure-Allocation $id $target $ours
+            $byLedger[$ledger].Add($m.Ms); $callsByLedger[$ledger].Add($m.Calls)
+            Remove-DyadPortAllocation $id
+        }
+    }
+    $fs = Get-Stats $byLedger.File; $es = Get-Stats $byLedger.Etcd
+    $fleet.Add([pscustomobject]@{ Engine = 'Docker'; K = 60; 'File median ms' = $fs.Median; 'File p95 ms' = $fs.P95; 'Etcd median ms' = $es.Median; 'Etcd p95 ms' = $es.P95
+        'Etcd / file' = [math]::Round($es.Median / $fs.Median, 2); 'Engine calls (file/etcd)' = "$(($callsByLedger.File | Sort-Object -Unique) -join ',')/$(($callsByLedger.Etcd | Sort-Object -Unique) -join ',')" })
+    Remove-Item $fileState -ErrorAction SilentlyContinue
+    Remove-BenchContainers Docker
+
+    # Throughput on etcd: 8 pwsh processes x 25 allocations for distinct apps, one shared etcd state.
+    $env:DYAD_PORTS_STATE = "etcd://$($TestEnv.Etcd)$fleetPrefix/throughput"
+    $fleetScript = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-fleet-$($TestEnv.RunId).ps1"
+    "Import-Module '$ModulePath'; `$w = `$args[0]; 1..25 | ForEach-Object { `$null = Request-DyadPort ""$($TestEnv.Prefix)e`$w-`$_"" -Engine Docker -EngineEndpoint '$($TestEnv.Docker)' -PortRange 25200-25700 }" | Set-Content $fleetScript
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $procs = 1..8 | ForEach-Object { Start-Process $ChildPwsh -ArgumentList (Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $fleetScript, $_) -PassThru -NoNewWindow }
+    $procs | Wait-Process
+    $seconds = $sw.Elapsed.TotalSeconds
+    $held = @(Get-DyadPortAllocation -Engine Docker -EngineEndpoint $TestEnv.Docker | Where-Object AppId -like "$($TestEnv.Prefix)e*")
+    $fleetThroughput = [pscustomobject]@{ Seconds = [math]::Round($seconds, 2); Allocated = $held.Count; Distinct = @($held.Port | Sort-Object -Unique).Count; PerSecond = [math]::Round($held.Count / $seconds, 1) }
+    Remove-Item $fleetScript -ErrorAction SilentlyContinue
+} finally {
+    $env:ETCDCTL_API = '3'
+    & $etcdctl --endpoints $TestEnv.Etcd del --prefix "$fleetPrefix/" | Out-Null
+    Remove-BenchContainers Docker
+    $env:DYAD_PORTS_STATE = $null
+}
+
 # Import cost, interleaved to share the noise.
 $bare = [System.Collections.Generic.List[double]]::new(); $import = [System.Collections.Generic.List[double]]::new()
 for ($i = 0; $i -le 10; $i++) {
@@ -273,7 +329,10 @@ $overheads | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 ("pwsh -c 0: median {0} ms, p95 {1} ms; with Import-Module: median {2} ms, p95 {3} ms; added: {4} ms" -f $ba.Median, $ba.P95, $im.Median, $im.P95, [math]::Round($im.Median - $ba.Median, 1)) | Out-Raw
 "### 5. Throughput with contention (8 pwsh processes x 25 allocations, docker)" | Out-Raw
 ("total {0:0.00} s including process start; {1} allocations, {2} distinct ports; {3:0.0} allocations/s" -f $total, $allocated, $distinct, ($allocated / $total)) | Out-Raw
+"### 6. The fleet ledger (etcd, 3 members on loopback) against the file ledger: Request-DyadPort on docker with K=60 created containers, $Runs interleaved runs each" | Out-Raw
+$fleet | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
+("8 pwsh processes x 25 allocations on one etcd state: total {0:0.00} s including process start; {1} allocations, {2} distinct ports; {3} allocations/s" -f $fleetThroughput.Seconds, $fleetThroughput.Allocated, $fleetThroughput.Distinct, $fleetThroughput.PerSecond) | Out-Raw
 "load after: $(Get-Content /proc/loadavg)" | Out-Raw
 '### JSON' | Out-Raw
-[pscustomobject]@{ Allocation = $results; Auto = $autoResults; Start = $starts; StartOverhead = $overheads; Import = @{ Bare = $ba; Import = $im }; Throughput = @{ Seconds = $total; Allocated = $allocated; Distinct = $distinct } } | ConvertTo-Json -Depth 5 | Out-Raw
+[pscustomobject]@{ Allocation = $results; Auto = $autoResults; Start = $starts; StartOverhead = $overheads; Import = @{ Bare = $ba; Import = $im }; Throughput = @{ Seconds = $total; Allocated = $allocated; Distinct = $distinct }; Fleet = $fleet; FleetThroughput = $fleetThroughput } | ConvertTo-Json -Depth 5 | Out-Raw
 Write-Host "Raw output: $raw"
