@@ -170,7 +170,8 @@ namespace DyadPorts.Fleet
                     _cluster.NewDeadline(), cancellationToken);
                 // Commit order: the create revision (one per commit), then the key (a commit's events in the order recorded).
                 return range.Kvs.OrderBy(kv => kv.CreateRevision).ThenBy(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal)
-                    .Select(kv => JsonConvert.DeserializeObject<StoredEvent>(kv.Value.ToStringUtf8(), EtcdJson.Settings)?.Event)
+                    .Select(kv => JsonConvert.DeserializeObject<StoredEvent>(kv.Value.ToStringUtf8(), EtcdJson.Settings)).Where(stored => stored?.Event != null)
+                    .Select(stored => { stored.Event.Operator ??= stored.Operator; return stored.Event; })
                     .Where(e => e != null).ToList();
             }
             catch (Exception e) when (e is DyadPortsException || e is JsonException)

@@ -156,6 +156,7 @@ Describe 'Two operators with separate homes on one etcd state' {
     Apps = @(Get-DyadPortAllocation '${Prefix}op*').Count
     Ports = @(Get-DyadPortAllocation '${Prefix}op*' | ForEach-Object Port)
     History = @(Get-DyadPortHistory '${Prefix}op*' -Kind Allocated | ForEach-Object AppId | Sort-Object -Unique)
+    Operators = @(Get-DyadPortHistory '${Prefix}op*' -Kind Allocated | ForEach-Object Operator | Sort-Object -Unique)
 } | ConvertTo-Json -Compress
 "@
         }
@@ -166,6 +167,8 @@ Describe 'Two operators with separate homes on one etcd state' {
         $seen.History | Should -Contain "${Prefix}op0-1"
         $seen.History | Should -Contain "${Prefix}op1-10"
         $seen.History.Count | Should -Be 20
+        # Each event names its operator, user@machine (both child processes here run as one user on one machine).
+        @($seen.Operators) | Should -Be @("$([Environment]::UserName)@$([Environment]::MachineName)")
         foreach ($h in $homes) { Test-Path (Join-Path $h 'state/dyadports/state.json') | Should -BeFalse }
         Remove-Item $homes -Recurse -Force -ErrorAction SilentlyContinue
     }

@@ -49,6 +49,9 @@ namespace DyadPorts
         /// <summary>Why, in words: an error id, "idle for 00:10:00", "-Force", ...</summary>
         public string Reason { get; set; }
 
+        /// <summary>Who made the decision, as user@machine: on a fleet state, any operator's events are in one history.</summary>
+        public string Operator { get; set; }
+
         public override string ToString() => $"{Time:u} {Kind} {AppId}:{Port}";
     }
 }

@@ -21,17 +21,19 @@ namespace DyadPorts.Core.State
         [JsonProperty("containerId", NullValueHandling = NullValueHandling.Ignore)] public string ContainerId { get; set; }
         [JsonProperty("processId", NullValueHandling = NullValueHandling.Ignore)] public int? ProcessId { get; set; }
         [JsonProperty("reason", NullValueHandling = NullValueHandling.Ignore)] public string Reason { get; set; }
+        /// <summary>Absent in 0.2.0 lines, which stay byte for byte as they were.</summary>
+        [JsonProperty("operator", NullValueHandling = NullValueHandling.Ignore)] public string Operator { get; set; }
 
         public static JournalRecord From(PortEvent e) => new JournalRecord
         {
             Time = e.Time, Kind = e.Kind, AppId = e.AppId, Port = e.Port, Endpoint = e.Endpoint, PreviousPort = e.PreviousPort,
-            HeldBy = e.HeldBy, ContainerId = e.ContainerId, ProcessId = e.ProcessId, Reason = e.Reason,
+            HeldBy = e.HeldBy, ContainerId = e.ContainerId, ProcessId = e.ProcessId, Reason = e.Reason, Operator = e.Operator,
         };
 
         public PortEvent ToEvent() => new PortEvent
         {
             Time = Time, Kind = Kind, AppId = AppId, Port = Port, Endpoint = Endpoint, PreviousPort = PreviousPort,
-            HeldBy = HeldBy, ContainerId = ContainerId, ProcessId = ProcessId, Reason = Reason,
+            HeldBy = HeldBy, ContainerId = ContainerId, ProcessId = ProcessId, Reason = Reason, Operator = Operator,
         };
     }
 }

@@ -85,9 +85,13 @@ namespace DyadPorts.Core.State
         internal List<PortEvent> Pending { get; } = new List<PortEvent>();
 
         /// <summary>Journals a decision of this update and counts it.</summary>
+        /// <summary>This process's operator, user@machine, as every event it records names it.</summary>
+        public static string OperatorName { get; } = Environment.UserName + "@" + Environment.MachineName;
+
         public void Record(PortEvent e)
         {
             if (e.Time == default) e.Time = DateTimeOffset.UtcNow;
+            e.Operator ??= OperatorName;
             Pending.Add(e);
             var key = e.Kind.ToString();
             Counters[key] = (Counters.TryGetValue(key, out var n) ? n : 0) + 1;

@@ -107,6 +107,15 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public void History_names_the_operator_of_each_event()
+        {
+            Open().Transact((s, _) => Add(s, "op", 21014), NullOperationLog.Instance, default);
+            var recorded = Assert.Single(Open().History(NullOperationLog.Instance, default));
+            Assert.Equal(StateDocument.OperatorName, recorded.Operator);
+            Assert.Matches("^.+@.+$", recorded.Operator);
+        }
+
+        [Fact]
         public void On_a_sound_state_a_transaction_is_one_lock_cycle_and_a_read_is_none()
         {
             var ledger = Open();
