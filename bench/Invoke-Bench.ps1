@@ -243,7 +243,7 @@ foreach ($e in $modes | Where-Object Mode -eq 'created') {
 # then 8 processes x 25 allocations on etcd. Everything written goes under /dyadports-bench/<run id>/, deleted after.
 $fleet = [System.Collections.Generic.List[object]]::new(); $fleetThroughput = $null
 $etcdctl = Join-Path $TestEnv.EtcdBin 'etcdctl'
-if (-not (Test-Path $etcdctl)) { throw "No etcdctl at $etcdctl: run 'sudo bash tools/setup-etcd.sh' first (build.ps1 Bench does)." }
+if (-not (Test-Path $etcdctl)) { throw "No etcdctl at $($etcdctl): run 'sudo bash tools/setup-etcd.sh' first (build.ps1 Bench does)." }
 $fleetPrefix = "/dyadports-bench/$($TestEnv.RunId)"
 try {
     Remove-BenchContainers Docker
