@@ -120,7 +120,7 @@ Remove-DyadPortAllocation '${Prefix}iso-re1', '${Prefix}iso-re2', '${Prefix}iso-
         $result.Again | Should -Be 24500
         $result.Second | Should -Be 24501
         $result.Forced | Should -BeTrue
-        $result.Commands | Should -Be 9
+        $result.Commands | Should -Be (Import-PowerShellDataFile (Join-Path $ModulePath 'DyadPorts.psd1')).CmdletsToExport.Count   # every exported cmdlet is there again
         $result.Contexts | Should -Be 1
         $result.Loaded | Should -Be @("DyadPorts $Version Default", "DyadPorts.Core $Version DyadPorts", "DyadPorts.Loader $Version Default")
     }
