@@ -10,11 +10,12 @@ Describe 'tools/setup-engines.sh' -Skip:(-not $IsRoot) {
     It 'fails as non-root under CI=true, and only warns without CI' {
         $copy = Join-Path ([IO.Path]::GetTempPath()) "dyadports-setup-$([guid]::NewGuid().ToString('N'))"
         New-Item -ItemType Directory -Path "$copy/tools" | Out-Null
-        Copy-Item $setup, (Join-Path (Split-Path $setup) 'test-engines.env') "$copy/tools"
+        Copy-Item $setup, (Join-Path (Split-Path $setup) 'test-engines.env'), (Join-Path (Split-Path $setup) 'test-engines.sh') "$copy/tools"
         & chmod -R a+rX $copy
         try {
-            & env CI=true setpriv --reuid=65534 --regid=65534 --clear-groups bash "$copy/tools/setup-engines.sh" 2>&1 | Out-Null
+            $out = & env CI=true setpriv --reuid=65534 --regid=65534 --clear-groups bash "$copy/tools/setup-engines.sh" 2>&1
             $LASTEXITCODE | Should -Not -Be 0
+            ($out -join "`n") | Should -BeLike '*CI=true and not root*'   # refused for the right reason, not a missing file
             & env -u CI setpriv --reuid=65534 --regid=65534 --clear-groups bash "$copy/tools/setup-engines.sh" 2>&1 | Out-Null
             $LASTEXITCODE | Should -Be 0
         } finally { Remove-Item $copy -Recurse -Force }

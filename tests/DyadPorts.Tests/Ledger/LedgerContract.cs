@@ -197,22 +197,34 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
-        public async Task An_app_lock_excludes_a_second_holder_and_a_wait_for_it_stops_on_cancel_within_a_second()
+        public void An_app_lock_excludes_a_second_holder_and_a_wait_for_it_stops_on_cancel_within_a_second()
         {
+            // Synchronous on purpose: the holder keeps its thread, and each other caller gets a thread of its own, as two
+            // commands in two runspaces would (an await could resume the holder, or run a caller, on a reused thread).
             var ledger = Open();
             static DyadPortsException TimedOut(string path, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, path, "held");
             using (ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default))
             {
                 var other = Open();
-                var e = await Assert.ThrowsAsync<DyadPortsException>(() => Task.Run(() => other.LockApp("app", TimeSpan.FromMilliseconds(300), TimedOut, default)));
+                var e = Assert.IsType<DyadPortsException>(OnOwnThread(() => other.LockApp("app", TimeSpan.FromMilliseconds(300), TimedOut, default).Dispose()));
                 Assert.Equal(ErrorIds.PreviewStartInProgress, e.ErrorId);
 
                 using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
                 var watch = Stopwatch.StartNew();
-                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.Run(() => other.LockApp("app", TimeSpan.FromSeconds(30), TimedOut, cts.Token)));
+                Assert.IsAssignableFrom<OperationCanceledException>(OnOwnThread(() => other.LockApp("app", TimeSpan.FromSeconds(30), TimedOut, cts.Token).Dispose()));
                 Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1.2));
             }
-            Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose(); // free again once released
+            Assert.Null(OnOwnThread(() => Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose())); // free again once released
+        }
+
+        /// <summary>Runs <paramref name="action"/> on a new thread and returns what it threw (null: nothing).</summary>
+        private static Exception OnOwnThread(Action action)
+        {
+            Exception thrown = null;
+            var thread = new Thread(() => thrown = Xunit.Record.Exception(action));
+            thread.Start();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(40)), "the caller did not return");
+            return thrown;
         }
     }
 }
