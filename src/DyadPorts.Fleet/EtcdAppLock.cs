@@ -1,6 +1,5 @@
 using System;
 using System.Threading;
-using System.Threading.Tasks;
 using DyadPorts.Core.Diagnostics;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -23,30 +22,27 @@ namespace DyadPorts.Fleet
         private readonly EtcdConnection _cluster;
         private readonly string _key;
         private readonly string _nonce;
-        private readonly long _lease;
-        private readonly CancellationTokenSource _keepAlive = new CancellationTokenSource();
+        private readonly EtcdLease _lease;
         private int _released;
 
-        private EtcdAppLock(EtcdConnection cluster, string key, string nonce, long lease)
+        private EtcdAppLock(EtcdConnection cluster, string key, string nonce, EtcdLease lease)
         {
             _cluster = cluster;
             _key = key;
             _nonce = nonce;
             _lease = lease;
-            _ = Task.Run(KeepAlive);
         }
 
         public static IDisposable Acquire(EtcdConnection cluster, string key, string target, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
         {
             var nonce = Guid.NewGuid().ToString("N");
             var until = DateTime.UtcNow + timeout;
-            var ttl = (long)Math.Ceiling(cluster.Options.LeaseTtl.TotalSeconds);
-            var lease = cluster.Retrying((client, d, token) => client.LeaseGrant(new LeaseGrantRequest { TTL = ttl }, null, d, token), cluster.NewDeadline(), cancellationToken).ID;
+            var lease = EtcdLease.Grant(cluster, cancellationToken); // kept alive while this waits, too
             try
             {
                 var claim = new TxnRequest();
                 claim.Compare.Add(new Compare { Key = EtcdKeys.Bytes(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 });
-                claim.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = ByteString.CopyFromUtf8(nonce), Lease = lease } });
+                claim.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = ByteString.CopyFromUtf8(nonce), Lease = lease.Id } });
                 while (true)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -60,7 +56,7 @@ namespace DyadPorts.Fleet
             }
             catch
             {
-                Revoke(cluster, lease);
+                lease.Dispose();
                 throw;
             }
         }
@@ -71,34 +67,9 @@ namespace DyadPorts.Fleet
             return range.Kvs.Count == 0 ? null : range.Kvs[0].Value.ToStringUtf8();
         }
 
-        private async Task KeepAlive()
-        {
-            var token = _keepAlive.Token;
-            while (!token.IsCancellationRequested)
-            {
-                try
-                {
-                    await _cluster.Client.LeaseKeepAlive(_lease, token).ConfigureAwait(false);
-                    return; // the lease is gone (expired or revoked): nothing left to keep
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    return;
-                }
-#pragma warning disable CA1031 // a lost stream (member down, leader change) is reopened until the lock is released
-                catch (Exception)
-#pragma warning restore CA1031
-                {
-                    try { await Task.Delay(TimeSpan.FromMilliseconds(300), token).ConfigureAwait(false); }
-                    catch (OperationCanceledException) { return; }
-                }
-            }
-        }
-
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _released, 1) != 0) return;
-            _keepAlive.Cancel();
             try
             {
                 var release = new TxnRequest();
@@ -110,20 +81,7 @@ namespace DyadPorts.Fleet
             {
                 // the lease below, or its expiry, frees the key anyway
             }
-            Revoke(_cluster, _lease);
-            _keepAlive.Dispose();
-        }
-
-        private static void Revoke(EtcdConnection cluster, long lease)
-        {
-            try
-            {
-                cluster.Once((client, d, token) => client.LeaseRevoke(new LeaseRevokeRequest { ID = lease }, null, d, token), DateTime.UtcNow + ReleaseTimeout, CancellationToken.None);
-            }
-            catch (DyadPortsException)
-            {
-                // it expires by itself within its TTL
-            }
+            _lease.Dispose(); // revoked
         }
     }
 }

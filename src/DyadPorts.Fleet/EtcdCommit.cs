@@ -12,6 +12,10 @@ namespace DyadPorts.Fleet
     /// both land. A claim (<c>P/ports/host/port</c>) is created only if absent: when another operator claimed the port
     /// meanwhile the Txn fails, and the transaction runs again on a document that shows the holder. The operator's key
     /// is always written (its counters, and this commit's nonce among its last ones).
+    /// <para>A provisional record (a start's reservation, <see cref="AllocationRecord.Provisional"/>) and its claim are
+    /// put under a lease: the writer's session lease when this commit makes the record provisional, the lease it already
+    /// has when it stays provisional; a record that is not provisional and its claim are put without one (a plain key:
+    /// etcd detaches a key put without a lease from the lease it had).</para>
     /// </summary>
     internal sealed class EtcdCommit
     {
@@ -23,13 +27,16 @@ namespace DyadPorts.Fleet
         public bool IsEmpty { get; private set; }
         public int Events { get; private set; }
 
-        public static EtcdCommit Plan(EtcdKeys keys, EtcdSnapshot seen, StateDocument before, StateDocument after, CommitIdentity who, DateTimeOffset now)
+        /// <param name="sessionLease">The writer's session lease, granted on first use (only a provisional record needs it).</param>
+        public static EtcdCommit Plan(EtcdKeys keys, EtcdSnapshot seen, StateDocument before, StateDocument after, CommitIdentity who, DateTimeOffset now, Func<long> sessionLease)
         {
+            ArgumentNullException.ThrowIfNull(sessionLease);
             var commit = new EtcdCommit();
             var changed = false;
 
-            // Apps: one key each.
+            // Apps: one key each; one this commit writes lives under the lease of LeaseOf.
             var beforeHosts = new Dictionary<string, string>(StringComparer.Ordinal);
+            var leases = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var (appId, record) in after.Allocations)
             {
                 seen.Apps.TryGetValue(appId, out var stored);
@@ -37,9 +44,15 @@ namespace DyadPorts.Fleet
                     ? stored.Value.Host
                     : FleetHost.Of(record, who.MachineId);
                 beforeHosts[appId] = host;
-                if (before.Allocations.TryGetValue(appId, out var old) && EtcdJson.Write(old) == EtcdJson.Write(record) && stored != null) continue;
+                if (before.Allocations.TryGetValue(appId, out var old) && EtcdJson.Write(old) == EtcdJson.Write(record) && stored != null)
+                {
+                    leases[appId] = stored.Lease; // untouched: as it is
+                    continue;
+                }
+                var lease = LeaseOf(record, stored, sessionLease);
+                leases[appId] = lease;
                 var value = new StoredApp { Host = host, Operator = who.Operator, Nonce = who.Nonce, Record = record };
-                commit.Put(keys.App(appId), EtcdJson.Write(value), stored?.ModRevision);
+                commit.Put(keys.App(appId), EtcdJson.Write(value), stored?.ModRevision, lease);
                 changed = true;
             }
             foreach (var appId in before.Allocations.Keys.Where(id => !after.Allocations.ContainsKey(id)))
@@ -55,8 +68,8 @@ namespace DyadPorts.Fleet
             foreach (var (key, appId) in wanted)
             {
                 seen.Ports.TryGetValue(key, out var claim);
-                if (claim != null && claim.Value == appId && held.ContainsKey(key)) continue;
-                commit.Put(key, appId + "|" + who.Nonce, claim?.ModRevision);
+                if (claim != null && claim.Value == appId && held.ContainsKey(key) && claim.Lease == leases[appId]) continue;
+                commit.Put(key, appId + "|" + who.Nonce, claim?.ModRevision, leases[appId]); // a claim lives as long as its app
                 changed = true;
             }
             foreach (var key in held.Keys.Where(k => !wanted.ContainsKey(k)))
@@ -121,6 +134,17 @@ namespace DyadPorts.Fleet
             return commit;
         }
 
+        /// <summary>
+        /// The lease an app's key lives under: none for a plain record; for a provisional one the lease it was stored under
+        /// while it stays provisional (another commit touching it does not take it over), else the writer's session lease.
+        /// </summary>
+        private static long LeaseOf(AllocationRecord record, Seen<StoredApp> stored, Func<long> sessionLease)
+        {
+            if (!record.Provisional) return 0;
+            if (stored != null && stored.Value.Record.Provisional && stored.Lease != 0) return stored.Lease;
+            return sessionLease();
+        }
+
         /// <summary>(host, port) claim keys of a set of apps: the first app in ordinal order holds a port two of them name.</summary>
         private static Dictionary<string, string> Claims(EtcdKeys keys, Dictionary<string, (string Host, int Port)> apps)
         {
@@ -136,11 +160,12 @@ namespace DyadPorts.Fleet
         private readonly HashSet<string> _written = new HashSet<string>(StringComparer.Ordinal);
 
         /// <summary>Puts a key that must be as it was read: at <paramref name="seenModRevision"/>, or absent when null.</summary>
-        private void Put(string key, string value, long? seenModRevision)
+        /// <param name="lease">The lease the key lives under; 0: none (a plain key, detached from any lease it had).</param>
+        private void Put(string key, string value, long? seenModRevision, long lease = 0)
         {
             if (!_written.Add(key)) return;
             _txn.Compare.Add(Guard(key, seenModRevision));
-            _txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = Google.Protobuf.ByteString.CopyFromUtf8(value) } });
+            _txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = Google.Protobuf.ByteString.CopyFromUtf8(value), Lease = lease } });
         }
 
         private void Delete(string key, long seenModRevision)

@@ -40,6 +40,9 @@ namespace DyadPorts.Fleet
         private readonly EtcdKeys _keys;
         private readonly IStateRecovery _recovery;
         private readonly string _instance = Guid.NewGuid().ToString("N").Substring(0, 12);
+        private readonly object _leaseGate = new object();
+        private EtcdLease _session;
+        private bool _disposed;
         private long _lockCycles;
         private long _commits;
 
@@ -123,7 +126,7 @@ namespace DyadPorts.Fleet
                 Interlocked.Increment(ref _lockCycles);
                 var said = new BufferedLog(log); // a run that does not commit says nothing
                 var answer = transaction(after, said);
-                var commit = EtcdCommit.Plan(_keys, snapshot, before, after, who, DateTimeOffset.UtcNow);
+                var commit = EtcdCommit.Plan(_keys, snapshot, before, after, who, DateTimeOffset.UtcNow, () => SessionLease(cancellationToken));
                 if (commit.IsEmpty)
                 {
                     said.Replay();
@@ -248,8 +251,29 @@ namespace DyadPorts.Fleet
             }
         }
 
+        /// <summary>
+        /// This ledger's session lease, under which its starts' reservations live (<see cref="AllocationRecord.Provisional"/>):
+        /// granted on the first one, kept alive until the ledger is disposed (then revoked: a reservation no start
+        /// confirmed goes with it) or the process dies (then it expires after its TTL).
+        /// </summary>
+        private long SessionLease(CancellationToken cancellationToken)
+        {
+            lock (_leaseGate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _session ??= EtcdLease.Grant(_cluster, cancellationToken);
+                return _session.Id;
+            }
+        }
+
         public void Dispose()
         {
+            lock (_leaseGate)
+            {
+                _disposed = true;
+                _session?.Dispose();
+                _session = null;
+            }
             if (_ownsCluster) _cluster.Dispose();
         }
     }

@@ -48,13 +48,13 @@ namespace DyadPorts.Fleet
             {
                 var app = JsonConvert.DeserializeObject<StoredApp>(kv.Value.ToStringUtf8(), EtcdJson.Settings);
                 if (app?.Record?.AppId == null) continue; // not ours to read: left alone
-                snapshot.Apps[app.Record.AppId] = new Seen<StoredApp>(app, kv.ModRevision);
+                snapshot.Apps[app.Record.AppId] = new Seen<StoredApp>(app, kv.ModRevision, kv.Lease);
             }
             foreach (var kv in ranges[2].Kvs)
             {
                 var value = kv.Value.ToStringUtf8();
                 var bar = value.LastIndexOf('|');
-                snapshot.Ports[kv.Key.ToStringUtf8()] = new Seen<string>(bar < 0 ? value : value.Substring(0, bar), kv.ModRevision);
+                snapshot.Ports[kv.Key.ToStringUtf8()] = new Seen<string>(bar < 0 ? value : value.Substring(0, bar), kv.ModRevision, kv.Lease);
             }
             foreach (var kv in ranges[3].Kvs)
             {
@@ -91,17 +91,19 @@ namespace DyadPorts.Fleet
         }
     }
 
-    /// <summary>A value as read, with the mod revision a commit compares against.</summary>
+    /// <summary>A value as read, with the mod revision a commit compares against and the lease it lives under (0: none).</summary>
     internal sealed class Seen<T>
     {
-        public Seen(T value, long modRevision)
+        public Seen(T value, long modRevision, long lease = 0)
         {
             Value = value;
             ModRevision = modRevision;
+            Lease = lease;
         }
 
         public T Value { get; }
         public long ModRevision { get; }
+        public long Lease { get; }
     }
 
     internal static class EtcdJson

@@ -195,6 +195,7 @@ namespace DyadPorts.Core.Allocation
                 record.ProcessId = null;
                 record.ProcessStartedAt = null;
                 record.ProcessStartTicks = null;
+                record.Provisional = true; // until the preview runs: on etcd, under this operator's lease
                 return record.Port;
             }, log, cancellationToken);
             previous = before;
@@ -205,6 +206,7 @@ namespace DyadPorts.Core.Allocation
         {
             AppId = r.AppId, Port = r.Port, Engine = r.Engine, EngineEndpoint = r.EngineEndpoint, AllocatedAt = r.AllocatedAt,
             ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, ProcessStartTicks = r.ProcessStartTicks, Image = r.Image, Host = r.Host,
+            Provisional = r.Provisional,
         };
 
         /// <summary>
@@ -246,6 +248,7 @@ namespace DyadPorts.Core.Allocation
                 record.ProcessId = launched.ProcessId;
                 record.ProcessStartedAt = launched.ProcessStartedAt;
                 record.ProcessStartTicks = launched.ProcessStartTicks;
+                record.Provisional = false; // the start succeeded: a plain record
                 state.Record(Event(PortEventKind.PreviewStarted, appId, port, containerId: launched.ContainerId, processId: launched.ProcessId));
                 return true;
             }, log, cancellationToken);
@@ -268,6 +271,7 @@ namespace DyadPorts.Core.Allocation
                 record.EngineEndpoint = Endpoint;
                 record.ContainerId = running.Id;
                 record.Image = running.Image;
+                record.Provisional = false;
                 state.Record(Event(PortEventKind.Reused, appId, port, containerId: running.Id, reason: "its preview already runs"));
                 return port;
             }, log, cancellationToken);

@@ -30,6 +30,12 @@ namespace DyadPorts.Core.State
         /// older, which are read as this machine's when their endpoint is local; older versions ignore the field.
         /// </summary>
         [JsonProperty("host", NullValueHandling = NullValueHandling.Ignore)] public string Host { get; set; }
+        /// <summary>
+        /// A start's reservation, not yet confirmed by a running preview: set by the reservation, cleared once the preview
+        /// is recorded. On etcd such a record (and its port claim) lives under the operator's lease, so a start killed
+        /// midway costs only the lease's life; a file state just keeps it. Written only when set; older versions ignore it.
+        /// </summary>
+        [JsonProperty("provisional", DefaultValueHandling = DefaultValueHandling.Ignore)] public bool Provisional { get; set; }
 
         public bool HasPreview => ContainerId != null || ProcessId.HasValue;
 

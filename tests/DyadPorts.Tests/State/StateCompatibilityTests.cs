@@ -67,5 +67,25 @@ namespace DyadPorts.Tests.State
             Assert.Null(asOld.Allocations["p"].ProcessStartTicks);
             Assert.Equal((21900, 7, T0), (asOld.Allocations["p"].Port, asOld.Allocations["p"].ProcessId.Value, asOld.Allocations["p"].ProcessStartedAt.Value));
         }
+        [Fact]
+        public void A_reservations_provisional_flag_round_trips_in_a_file_and_a_file_without_it_reads_plain()
+        {
+            using var temp = new TempState();
+            File.Copy(Fixtures.PathOf("0.2.0", "state.json"), temp.StatePath);
+            File.SetUnixFileMode(temp.StatePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var ledger = new DyadPorts.Core.Ledger.FileLedger(temp.Store, null);
+            var state = ledger.Read(NullOperationLog.Instance, default);
+            Assert.All(state.Allocations.Values, r => Assert.False(r.Provisional));
+
+            ledger.Transact((s, _) => s.Allocations["api"].Provisional = true, NullOperationLog.Instance, default);
+            Assert.Contains("\"provisional\": true", File.ReadAllText(temp.StatePath), StringComparison.Ordinal);
+            state = ledger.Read(NullOperationLog.Instance, default);
+            Assert.True(state.Allocations["api"].Provisional);
+            Assert.False(state.Allocations["web-app"].Provisional);
+
+            ledger.Transact((s, _) => s.Allocations["api"].Provisional = false, NullOperationLog.Instance, default);
+            Assert.DoesNotContain("provisional", File.ReadAllText(temp.StatePath), StringComparison.Ordinal); // a plain record is written as before
+            Assert.False(ledger.Read(NullOperationLog.Instance, default).Allocations["api"].Provisional);
+        }
     }
 }

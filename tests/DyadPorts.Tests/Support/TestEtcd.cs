@@ -102,6 +102,16 @@ namespace DyadPorts.Tests.Support
             }
         }
 
+        /// <summary>Every key under <paramref name="prefix"/> with the lease it lives under (0: a plain key).</summary>
+        public static IReadOnlyDictionary<string, long> Leases(EtcdConnection cluster, string prefix)
+        {
+            var key = prefix + "/";
+            var range = cluster.Retrying((client, d, token) => client.Get(new RangeRequest { Key = EtcdKeys.Bytes(key), RangeEnd = EtcdKeys.RangeEnd(key) }, null, d, token), cluster.NewDeadline(), CancellationToken.None);
+            var leases = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var kv in range.Kvs) leases[kv.Key.ToStringUtf8().Substring(prefix.Length)] = kv.Lease;
+            return leases;
+        }
+
         /// <summary>Every key under <paramref name="prefix"/> with its value, in key order.</summary>
         public static IReadOnlyList<KeyValuePair<string, string>> Dump(EtcdConnection cluster, string prefix)
         {
