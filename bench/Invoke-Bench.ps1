@@ -12,6 +12,9 @@ param(
     [int[]] $Occupancy = @(0, 30, 60),
     [int] $Runs = 15,
     [int] $SeedRuns = 5,
+    [int] $OneShotRuns = 9,
+    # Only section 7 (cost against the number of containers): for working on it; the documented run is the whole bench.
+    [switch] $ScaleOnly,
     [string] $RawDirectory = (Join-Path $PSScriptRoot '../docs/bench')
 )
 $ErrorActionPreference = 'Stop'
@@ -67,6 +70,24 @@ function Measure-Allocation([string] $AppId, [hashtable] $Target, $Client) {
 "dockerd: $(Invoke-EngineCli Docker version --format '{{.Server.Version}}') (at $($TestEnv.Docker)); docker CLI $(Invoke-EngineCli Docker version --format '{{.Client.Version}}')" | Out-Raw
 "pwsh: $($PSVersionTable.PSVersion); dotnet: $([Environment]::Version); module: $ModulePath; commit: $(& git -C $PSScriptRoot rev-parse --short HEAD 2>$null)" | Out-Raw
 "image: $($TestEnv.Image); run: $($TestEnv.RunId); runs: $Runs (seed $SeedRuns); occupancy: $($Occupancy -join ', ')" | Out-Raw
+
+function Out-ScaleSection {
+    "### 7. Cost against the number of containers on the host (issue 18): K created containers outside the range, warm Request-DyadPort with the engine feed off and on, $Runs interleaved runs; engine calls per allocation read from ContainerEngine.Calls of the session's client and the endpoint's view" | Out-Raw
+    $scale | Format-Table -Property * -AutoSize | Out-String -Width 400 | Out-Raw
+    "### 7b. Cold one-shot (a fresh pwsh: Import-Module + one Request-DyadPort, no feed) paired A B A B against 'pwsh -NoProfile -c 1', $OneShotRuns pairs" | Out-Raw
+    $scaleOneShot | Format-Table -Property * -AutoSize | Out-String -Width 400 | Out-Raw
+    "plot: $(Split-Path $scalePlot -Leaf)" | Out-Raw
+}
+if ($ScaleOnly) {
+    . (Join-Path $PSScriptRoot 'Measure-Scale.ps1')
+    '' | Out-Raw
+    Out-ScaleSection
+    "load after: $(Get-Content /proc/loadavg)" | Out-Raw
+    '### JSON' | Out-Raw
+    [pscustomobject]@{ Scale = $scale; ScaleOneShot = $scaleOneShot } | ConvertTo-Json -Depth 5 | Out-Raw
+    Write-Host "Raw output: $raw"
+    return
+}
 
 $site = New-Item -ItemType Directory -Force (Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-site-$($TestEnv.RunId)")
 'bench' | Set-Content (Join-Path $site 'index.html')
@@ -294,6 +315,9 @@ try {
     $env:DYAD_PORTS_STATE = $null
 }
 
+# Cost against the number of containers on the host, feed on and off, and the cold one-shot at each K.
+. (Join-Path $PSScriptRoot 'Measure-Scale.ps1')
+
 # Import cost, interleaved to share the noise.
 $bare = [System.Collections.Generic.List[double]]::new(); $import = [System.Collections.Generic.List[double]]::new()
 for ($i = 0; $i -le 10; $i++) {
@@ -332,7 +356,8 @@ $overheads | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 "### 6. The fleet ledger (etcd, 3 members on loopback) against the file ledger: Request-DyadPort on docker with K=60 created containers, $Runs interleaved runs each" | Out-Raw
 $fleet | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 ("8 pwsh processes x 25 allocations on one etcd state: total {0:0.00} s including process start; {1} allocations, {2} distinct ports; {3} allocations/s" -f $fleetThroughput.Seconds, $fleetThroughput.Allocated, $fleetThroughput.Distinct, $fleetThroughput.PerSecond) | Out-Raw
+Out-ScaleSection
 "load after: $(Get-Content /proc/loadavg)" | Out-Raw
 '### JSON' | Out-Raw
-[pscustomobject]@{ Allocation = $results; Auto = $autoResults; Start = $starts; StartOverhead = $overheads; Import = @{ Bare = $ba; Import = $im }; Throughput = @{ Seconds = $total; Allocated = $allocated; Distinct = $distinct }; Fleet = $fleet; FleetThroughput = $fleetThroughput } | ConvertTo-Json -Depth 5 | Out-Raw
+[pscustomobject]@{ Scale = $scale; ScaleOneShot = $scaleOneShot; Allocation = $results; Auto = $autoResults; Start = $starts; StartOverhead = $overheads; Import = @{ Bare = $ba; Import = $im }; Throughput = @{ Seconds = $total; Allocated = $allocated; Distinct = $distinct }; Fleet = $fleet; FleetThroughput = $fleetThroughput } | ConvertTo-Json -Depth 5 | Out-Raw
 Write-Host "Raw output: $raw"

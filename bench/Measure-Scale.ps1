@@ -1,0 +1,167 @@
+# Section 7 of bench/Invoke-Bench.ps1, dot-sourced from it (it uses its $session, $TestEnv, $runLabel, $Runs,
+# Get-Stats, Measure-Ms, New-BenchState, Out-Raw): allocation cost against the number of containers on the host
+# (issue 18). K created containers OUTSIDE the allocations' range (ports 26000.., never started, so never bound),
+# made over the API and grown 60 -> 240 -> 1000 on each engine. At each K, interleaved:
+#   - one bare ListContainers(All=true) call (Docker.DotNet in this process's default context): the floor;
+#   - Request-DyadPort with DYAD_PORTS_ENGINE_FEED=off: what a one-shot process pays (no feed);
+#   - Request-DyadPort with the feed on, once the session's view of the endpoint is live;
+#   - the other design the issue names: one catch-up call GET /events?since=..&until=now;
+# with the engine calls of each allocation: the session client's and the view's (ContainerEngine.Calls).
+# Then the cold one-shot (Import-Module + one Request-DyadPort in a fresh pwsh) paired A B A B against a bare pwsh
+# (bench/Measure-OneShot.ps1). Writes an SVG plot of cost against K next to the raw output.
+$ScaleK = @(60, 240, 1000)
+$ScaleFirst = 25300; $ScaleLast = 25399; $ScaleRange = "$ScaleFirst-$ScaleLast"
+$ScaleBasePort = 26000
+$scale = [System.Collections.Generic.List[object]]::new()
+$scaleOneShot = [System.Collections.Generic.List[object]]::new()
+
+function New-ScaleContainers($Client, [int] $From, [int] $To) {
+    # Created, never started, in batches of 8 concurrent API calls; each publishes its own port outside the range.
+    for ($i = $From; $i -lt $To; $i += 8) {
+        $tasks = foreach ($j in $i..([math]::Min($i + 8, $To) - 1)) {
+            $port = $ScaleBasePort + $j
+            $key = "$port/tcp"
+            $binding = [Docker.DotNet.Models.PortBinding]@{ HostPort = "$port" }
+            $p = [Docker.DotNet.Models.CreateContainerParameters]::new()
+            $p.Name = "$($TestEnv.Prefix)scale-$port"
+            $p.Image = $TestEnv.Image
+            $p.Cmd = [System.Collections.Generic.List[string]]@('httpd', '-f', '-p', "$port", '-h', '/www')
+            $p.Labels = [System.Collections.Generic.Dictionary[string, string]]::new()
+            $p.Labels[$TestEnv.RunLabel] = $TestEnv.RunId
+            $p.ExposedPorts = [System.Collections.Generic.Dictionary[string, Docker.DotNet.Models.EmptyStruct]]::new()
+            $p.ExposedPorts[$key] = [Docker.DotNet.Models.EmptyStruct]::new()
+            $p.HostConfig = [Docker.DotNet.Models.HostConfig]::new()
+            $p.HostConfig.PortBindings = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.IList[Docker.DotNet.Models.PortBinding]]]::new()
+            $p.HostConfig.PortBindings[$key] = [System.Collections.Generic.List[Docker.DotNet.Models.PortBinding]]@($binding)
+            $Client.Containers.CreateContainerAsync($p)
+        }
+        [System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($tasks))
+    }
+}
+
+function Remove-ScaleContainers($Client) {
+    $filter = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.IDictionary[string, bool]]]::new()
+    $filter['label'] = [System.Collections.Generic.Dictionary[string, bool]]::new()
+    $filter['label'][$runLabel] = $true
+    $ours = $Client.Containers.ListContainersAsync([Docker.DotNet.Models.ContainersListParameters]@{ All = $true; Filters = $filter }).GetAwaiter().GetResult()
+    $ids = @($ours | ForEach-Object ID)
+    for ($i = 0; $i -lt $ids.Count; $i += 8) {
+        $tasks = foreach ($id in $ids[$i..([math]::Min($i + 8, $ids.Count) - 1)]) { $Client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }) }
+        [System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($tasks))
+    }
+}
+
+# GET /events?since=<1 s ago>&until=<now>: the stream ends by itself at 'until'.
+function Measure-CatchUp($Client) {
+    $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+    $parameters = [Docker.DotNet.Models.ContainerEventsParameters]@{ Since = "$($now - 1)"; Until = "$now" }
+    $progress = [System.Progress[Docker.DotNet.Models.Message]]::new()
+    Measure-Ms { $Client.System.MonitorEventsAsync($parameters, $progress, [System.Threading.CancellationToken]::None).GetAwaiter().GetResult() }
+}
+
+# Every engine call one allocation made: the session's client for the endpoint and the endpoint's view.
+function Get-EngineCalls($Client, [string] $Endpoint) {
+    $viewCalls = $session.ViewCalls($Endpoint)
+    $Client.Calls + $viewCalls
+}
+
+function Measure-ScaleAllocation([string] $AppId, [hashtable] $Target, $Client, [string] $Feed) {
+    $env:DYAD_PORTS_ENGINE_FEED = $Feed
+    $before = Get-EngineCalls $Client $Target.EngineEndpoint
+    $ms = Measure-Ms { Request-DyadPort $AppId -PortRange $ScaleRange @Target }
+    $calls = (Get-EngineCalls $Client $Target.EngineEndpoint) - $before
+    Remove-DyadPortAllocation $AppId
+    [pscustomobject]@{ Ms = $ms; Calls = $calls }
+}
+
+foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine = 'Docker'; Endpoint = $TestEnv.Docker })) {
+    $client = [Docker.DotNet.DockerClientConfiguration]::new([uri]$e.Endpoint).CreateClient()
+    $listParams = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
+    $target = @{ Engine = $e.Engine; EngineEndpoint = $e.Endpoint }
+    $ours = Get-SessionClient $e.Engine $e.Endpoint
+    try {
+        Remove-ScaleContainers $client
+        $have = 0
+        foreach ($k in $ScaleK) {
+            Write-Host "== scale: $($e.Engine), K=$k created containers outside $ScaleRange"
+            New-ScaleContainers $client $have $k
+            $have = $k
+            New-BenchState
+            # Warm-up: feed off once (lists, inspects what it has not seen), then on twice (the second engine call
+            # of the session starts the view), then wait for the view to be live.
+            $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-0" $target $ours 'off'
+            $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-1" $target $ours 'on'
+            $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-2" $target $ours 'on'
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not $session.ViewIsLive($e.Endpoint) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            if (-not $session.ViewIsLive($e.Endpoint)) { throw "scale: the engine view of $($e.Endpoint) is not live after 30 s" }
+            $null = $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult()
+            $null = Measure-CatchUp $client
+
+            $floor = [System.Collections.Generic.List[double]]::new(); $catchUp = [System.Collections.Generic.List[double]]::new()
+            $off = [System.Collections.Generic.List[object]]::new(); $on = [System.Collections.Generic.List[object]]::new()
+            for ($r = 1; $r -le $Runs; $r++) {
+                $floor.Add((Measure-Ms { $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult() }))
+                $off.Add((Measure-ScaleAllocation "$($TestEnv.Prefix)s$k-off-$r" $target $ours 'off'))
+                $on.Add((Measure-ScaleAllocation "$($TestEnv.Prefix)s$k-on-$r" $target $ours 'on'))
+                $catchUp.Add((Measure-CatchUp $client))
+            }
+            $env:DYAD_PORTS_ENGINE_FEED = $null
+            $f = Get-Stats $floor; $so = Get-Stats $off.Ms; $sn = Get-Stats $on.Ms; $cu = Get-Stats $catchUp
+            $scale.Add([pscustomobject]@{
+                Engine = $e.Engine; K = $k
+                'List ms' = $f.Median
+                'Feed off ms' = $so.Median; 'Off p95' = $so.P95; 'Off calls' = (@($off.Calls | Sort-Object -Unique) -join '/')
+                'Feed on ms' = $sn.Median; 'On p95' = $sn.P95; 'On calls' = (@($on.Calls | Sort-Object -Unique) -join '/')
+                'Catch-up ms' = $cu.Median
+                'Off / list' = [math]::Round($so.Median / [math]::Max($f.Median, 0.001), 2)
+            })
+            Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
+
+            # The cold one-shot at this K: a fresh pwsh imports the module and makes one allocation (no feed).
+            New-BenchState
+            $one = & (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') -ModulePath $ModulePath -Engine $e.Engine -EngineEndpoint $e.Endpoint -PortRange $ScaleRange -Label "K=$k" -Runs $OneShotRuns
+            $one | ForEach-Object Lines | Out-Raw
+            $scaleOneShot.Add([pscustomobject]@{ Engine = $e.Engine; K = $k; 'Bare pwsh ms' = $one.BareMs; 'Import+Request ms' = $one.OneShotMs; 'Overhead ms' = $one.OverheadMs; 'Paired overhead ms' = $one.PairedOverheadMs })
+            Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
+        }
+    } finally {
+        $env:DYAD_PORTS_ENGINE_FEED = $null
+        Remove-ScaleContainers $client
+        $client.Dispose()
+    }
+}
+
+# The plot: allocation cost against K (log scale), feed on and off, both engines, as SVG.
+function Write-ScalePlot([string] $Path) {
+    $w = 640; $h = 400; $left = 60; $right = 170; $top = 30; $bottom = 50
+    $maxMs = [math]::Max(1, ($scale | ForEach-Object { [math]::Max($_.'Feed off ms', $_.'Feed on ms') } | Measure-Object -Maximum).Maximum)
+    $logMin = [math]::Log10($ScaleK[0]); $logMax = [math]::Log10($ScaleK[-1])
+    $x = { param($k) $left + ($w - $left - $right) * ([math]::Log10($k) - $logMin) / ($logMax - $logMin) }
+    $y = { param($ms) $h - $bottom - ($h - $top - $bottom) * $ms / $maxMs }
+    $inv = [Globalization.CultureInfo]::InvariantCulture
+    $svg = [System.Text.StringBuilder]::new()
+    $null = $svg.AppendLine("<svg xmlns='http://www.w3.org/2000/svg' width='$w' height='$h' font-family='sans-serif' font-size='12'>")
+    $null = $svg.AppendLine("<rect width='$w' height='$h' fill='white'/>")
+    $null = $svg.AppendLine("<text x='$left' y='18'>Request-DyadPort, warm median (ms) against K created containers ($stamp)</text>")
+    $null = $svg.AppendLine("<line x1='$left' y1='$($h - $bottom)' x2='$($w - $right)' y2='$($h - $bottom)' stroke='black'/><line x1='$left' y1='$top' x2='$left' y2='$($h - $bottom)' stroke='black'/>")
+    foreach ($k in $ScaleK) { $px = (& $x $k).ToString('0.0', $inv); $null = $svg.AppendLine("<text x='$px' y='$($h - $bottom + 18)' text-anchor='middle'>K=$k</text>") }
+    foreach ($t in 0..4) { $v = $maxMs * $t / 4; $py = (& $y $v).ToString('0.0', $inv); $null = $svg.AppendLine("<text x='$($left - 6)' y='$py' text-anchor='end'>$($v.ToString('0', $inv))</text><line x1='$left' y1='$py' x2='$($w - $right)' y2='$py' stroke='#ddd'/>") }
+    $series = @(
+        @{ Engine = 'Podman'; Column = 'Feed off ms'; Color = '#b2182b'; Dash = '6,3'; Name = 'podman, feed off' }
+        @{ Engine = 'Podman'; Column = 'Feed on ms'; Color = '#b2182b'; Dash = ''; Name = 'podman, feed on' }
+        @{ Engine = 'Docker'; Column = 'Feed off ms'; Color = '#2166ac'; Dash = '6,3'; Name = 'docker, feed off' }
+        @{ Engine = 'Docker'; Column = 'Feed on ms'; Color = '#2166ac'; Dash = ''; Name = 'docker, feed on' }
+    )
+    $i = 0
+    foreach ($s in $series) {
+        $points = ($scale | Where-Object Engine -eq $s.Engine | Sort-Object K | ForEach-Object { "$((& $x $_.K).ToString('0.0', $inv)),$((& $y $_.($s.Column)).ToString('0.0', $inv))" }) -join ' '
+        $null = $svg.AppendLine("<polyline points='$points' fill='none' stroke='$($s.Color)' stroke-width='2' stroke-dasharray='$($s.Dash)'/>")
+        $ly = $top + 20 * $i++
+        $null = $svg.AppendLine("<line x1='$($w - $right + 10)' y1='$ly' x2='$($w - $right + 40)' y2='$ly' stroke='$($s.Color)' stroke-width='2' stroke-dasharray='$($s.Dash)'/><text x='$($w - $right + 45)' y='$($ly + 4)'>$($s.Name)</text>")
+    }
+    $null = $svg.AppendLine('</svg>')
+    Set-Content -Path $Path -Value $svg.ToString()
+}
+$scalePlot = [IO.Path]::ChangeExtension($raw, '.scale.svg')
+Write-ScalePlot $scalePlot
