@@ -87,6 +87,11 @@ namespace DyadPorts.Core.Previews
             var appId = request.AppId;
             var snapshot = _allocator.TakeSnapshot(log, ct);
             var state = _allocator.ReadState(log, ct);
+            if (state.Allocations.TryGetValue(appId, out var recorded) && _allocator.OnOtherMachine(recorded, "started, reused or moved", "move it here first with Request-DyadPort -Force or Remove-DyadPortAllocation -Force") is DyadPortsException elsewhere)
+            {
+                // Another machine's local engine or processes run it: a start here would move it and leave that preview untracked.
+                throw elsewhere;
+            }
             var pending = new List<PortEvent>();
 
             var running = _host.ReuseOrClear(appId, state, snapshot, log, ct, out var cleared);
