@@ -190,9 +190,10 @@ namespace DyadPorts.Core.Allocation
         /// </summary>
         /// <param name="previous">The app's allocation before this reservation (null when it had none), for a failed start to give back.</param>
         internal int ReserveForStart(string appId, PortRange range, ISet<int> lost, EngineSnapshot snapshot, IReadOnlyCollection<PortEvent> alsoRecord,
-            out AllocationRecord previous, IOperationLog log, CancellationToken cancellationToken)
+            out AllocationRecord previous, out long? claim, IOperationLog log, CancellationToken cancellationToken)
         {
             AllocationRecord before = null;
+            AllocationRecord reserved = null;
             var port = _ledger.Transact((state, said) =>
             {
                 before = state.Allocations.TryGetValue(appId, out var had) ? Copy(had) : null;
@@ -203,9 +204,13 @@ namespace DyadPorts.Core.Allocation
                 record.ProcessStartedAt = null;
                 record.ProcessStartTicks = null;
                 record.Provisional = true; // until the preview runs: on etcd, under this operator's lease
+                reserved = record;
                 return record.Port;
             }, log, cancellationToken);
             previous = before;
+            // The ledger stamps the claim on the record it committed; a commit whose answer was lost (and that landed) is read back.
+            claim = reserved?.ClaimRevision;
+            if (claim == null && ReadState(log, cancellationToken).Allocations.TryGetValue(appId, out var stored) && stored.Port == port) claim = stored.ClaimRevision;
             return port;
         }
 
@@ -213,7 +218,7 @@ namespace DyadPorts.Core.Allocation
         {
             AppId = r.AppId, Port = r.Port, Engine = r.Engine, EngineEndpoint = r.EngineEndpoint, AllocatedAt = r.AllocatedAt,
             ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, ProcessStartTicks = r.ProcessStartTicks, Image = r.Image, Host = r.Host,
-            Provisional = r.Provisional,
+            Provisional = r.Provisional, ClaimRevision = r.ClaimRevision,
         };
 
         /// <summary>

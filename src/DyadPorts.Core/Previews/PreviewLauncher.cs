@@ -104,7 +104,7 @@ namespace DyadPorts.Core.Previews
             if (cleared)
             {
                 // Every container of the app in the snapshot was removed (stopped, or running but unhealthy).
-                pending.AddRange(snapshot.ForApp(appId, state)
+                pending.AddRange(snapshot.ForAppAnyClaim(appId, state)
                     .Select(c => new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = c.TcpHostPorts.Cast<int?>().FirstOrDefault(), ContainerId = c.Id, Reason = c.IsRunning ? "unhealthy" : c.State }));
             }
             if (running != null)
@@ -125,13 +125,14 @@ namespace DyadPorts.Core.Previews
             for (var attempt = 1; attempt <= request.MaxRetries; attempt++)
             {
                 int port;
+                long? claim;
                 try
                 {
                     ct.ThrowIfCancellationRequested();
                     if (fresh || attempt > 1) snapshot = _allocator.TakeSnapshot(log, ct);
                     fresh = false;
                     if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, pending, log, ct);
-                    port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, pending.ToArray(), out var before, log, ct);
+                    port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, pending.ToArray(), out var before, out claim, log, ct);
                     if (!reservedOnce) { previous = before; reservedOnce = true; } // what the app had before this start
                 }
                 catch (Exception e)
@@ -146,7 +147,7 @@ namespace DyadPorts.Core.Previews
                 LaunchedPreview launched;
                 try
                 {
-                    launched = _host.Launch(request, port, state.StateId, log, ct);
+                    launched = _host.Launch(request.UnderClaim(claim), port, state.StateId, log, ct); // its containers carry the claim
                 }
                 catch (PortTakenException e)
                 {
