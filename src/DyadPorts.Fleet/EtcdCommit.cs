@@ -44,14 +44,14 @@ namespace DyadPorts.Fleet
                     ? stored.Value.Host
                     : FleetHost.Of(record, who.MachineId);
                 beforeHosts[appId] = host;
-                if (before.Allocations.TryGetValue(appId, out var old) && EtcdJson.Write(old) == EtcdJson.Write(record) && stored != null)
+                if (before.Allocations.TryGetValue(appId, out var old) && EtcdJson.Write(Stored(old)) == EtcdJson.Write(Stored(record)) && stored != null)
                 {
                     leases[appId] = stored.Lease; // untouched: as it is
                     continue;
                 }
                 var lease = LeaseOf(record, stored, sessionLease);
                 leases[appId] = lease;
-                var value = new StoredApp { Host = host, Operator = who.Operator, Nonce = who.Nonce, Record = record };
+                var value = new StoredApp { Host = host, Operator = who.Operator, Nonce = who.Nonce, Record = Stored(record) };
                 commit.Put(keys.App(appId), EtcdJson.Write(value), stored?.ModRevision, lease);
                 changed = true;
             }
@@ -68,6 +68,7 @@ namespace DyadPorts.Fleet
             foreach (var (key, appId) in wanted)
             {
                 seen.Ports.TryGetValue(key, out var claim);
+                commit._claims[appId] = claim?.CreateRevision; // null: created by this commit
                 if (claim != null && claim.Value == appId && held.ContainsKey(key) && claim.Lease == leases[appId]) continue;
                 commit.Put(key, appId + "|" + who.Nonce, claim?.ModRevision, leases[appId]); // a claim lives as long as its app
                 changed = true;
@@ -132,6 +133,29 @@ namespace DyadPorts.Fleet
             if (own.Recent.Count > StoredOperator.RecentCommits) own.Recent.RemoveRange(StoredOperator.RecentCommits, own.Recent.Count - StoredOperator.RecentCommits);
             commit.Put(operatorKey, EtcdJson.Write(own), mine?.ModRevision);
             return commit;
+        }
+
+        private readonly Dictionary<string, long?> _claims = new Dictionary<string, long?>(StringComparer.Ordinal);
+
+        /// <summary>
+        /// After the commit landed at <paramref name="revision"/>: each record of <paramref name="after"/> gets its claim's
+        /// create revision (that revision for a claim key this commit created), as a read would give it.
+        /// </summary>
+        public void StampClaims(StateDocument after, long revision)
+        {
+            foreach (var (appId, record) in after.Allocations)
+            {
+                record.ClaimRevision = _claims.TryGetValue(appId, out var seen) ? seen ?? revision : null;
+            }
+        }
+
+        /// <summary>The record as the app's key keeps it: its claim is the claim key's, never stored in the value.</summary>
+        private static AllocationRecord Stored(AllocationRecord record)
+        {
+            if (record.ClaimRevision == null) return record;
+            var copy = record.Copy();
+            copy.ClaimRevision = null;
+            return copy;
         }
 
         /// <summary>

@@ -67,10 +67,10 @@ namespace DyadPorts.Fleet
         public StateDocument Read(IOperationLog log, CancellationToken cancellationToken)
         {
             var snapshot = ReadSnapshot(_cluster.NewDeadline(), cancellationToken);
-            if (snapshot.StateId != null || _recovery == null) return snapshot.ToDocument(DerivedStateId(snapshot));
+            if (snapshot.StateId != null || _recovery == null) return snapshot.ToDocument(DerivedStateId(snapshot), _keys);
             // Nothing stored yet: what recovery finds is the state. Only a non-empty one needs writing.
             var rebuilt = Rebuild(DerivedStateId(snapshot), log, cancellationToken);
-            if (rebuilt == null || rebuilt.Allocations.Count == 0) return snapshot.ToDocument(DerivedStateId(snapshot));
+            if (rebuilt == null || rebuilt.Allocations.Count == 0) return snapshot.ToDocument(DerivedStateId(snapshot), _keys);
             return Transact((state, _) => state, log, cancellationToken);
         }
 
@@ -80,7 +80,7 @@ namespace DyadPorts.Fleet
             {
                 var snapshot = _cluster.Once((client, deadline, token) => EtcdSnapshot.From(client.Transaction(EtcdSnapshot.Request(_keys), null, deadline, token), _keys),
                     DateTime.UtcNow + (PeekTimeout < _cluster.Options.Timeout ? PeekTimeout : _cluster.Options.Timeout), CancellationToken.None);
-                return snapshot.StateId == null ? null : snapshot.ToDocument(snapshot.StateId);
+                return snapshot.StateId == null ? null : snapshot.ToDocument(snapshot.StateId, _keys);
             }
             catch (Exception e) when (e is DyadPortsException || e is OperationCanceledException || e is JsonException)
             {
@@ -121,8 +121,8 @@ namespace DyadPorts.Fleet
                     rebuilt = Rebuild(stateId, log, cancellationToken); // nothing is held: etcd holds nothing for us between calls
                     recovered = true;
                 }
-                var before = snapshot.ToDocument(stateId);
-                var after = snapshot.StateId == null && rebuilt != null ? Recovered(rebuilt, stateId) : snapshot.ToDocument(stateId);
+                var before = snapshot.ToDocument(stateId, _keys);
+                var after = snapshot.StateId == null && rebuilt != null ? Recovered(rebuilt, stateId) : snapshot.ToDocument(stateId, _keys);
                 Interlocked.Increment(ref _lockCycles);
                 var said = new BufferedLog(log); // a run that does not commit says nothing
                 var answer = transaction(after, said);
@@ -146,6 +146,7 @@ namespace DyadPorts.Fleet
                 }
                 if (response.Succeeded)
                 {
+                    commit.StampClaims(after, response.Header.Revision); // the caller sees each record's claim
                     said.Replay();
                     if (commit.Events > 0 && Random.Shared.Next(TrimEvery) == 0) TrimHistory(log);
                     return answer;

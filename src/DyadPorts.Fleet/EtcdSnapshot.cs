@@ -54,7 +54,7 @@ namespace DyadPorts.Fleet
             {
                 var value = kv.Value.ToStringUtf8();
                 var bar = value.LastIndexOf('|');
-                snapshot.Ports[kv.Key.ToStringUtf8()] = new Seen<string>(bar < 0 ? value : value.Substring(0, bar), kv.ModRevision, kv.Lease);
+                snapshot.Ports[kv.Key.ToStringUtf8()] = new Seen<string>(bar < 0 ? value : value.Substring(0, bar), kv.ModRevision, kv.Lease, kv.CreateRevision);
             }
             foreach (var kv in ranges[3].Kvs)
             {
@@ -77,11 +77,21 @@ namespace DyadPorts.Fleet
         }
 
         /// <summary>A fresh document of what was read (its own objects: changing it changes nothing stored).</summary>
-        public StateDocument ToDocument(string stateId)
+        public StateDocument ToDocument(string stateId) => ToDocument(stateId, null);
+
+        /// <summary>As <see cref="ToDocument(string)"/>, with each record's claim: the create revision of its claim key when the app holds it.</summary>
+        public StateDocument ToDocument(string stateId, EtcdKeys keys)
         {
             var document = new StateDocument { StateId = StateId ?? stateId };
             foreach (var id in AdoptedStateIds?.Value ?? new List<string>()) if (!string.IsNullOrEmpty(id)) document.AdoptedStateIds.Add(id);
-            foreach (var app in Apps.Values) document.Allocations[app.Value.Record.AppId] = EtcdJson.Copy(app.Value.Record);
+            foreach (var app in Apps.Values)
+            {
+                var record = EtcdJson.Copy(app.Value.Record);
+                record.ClaimRevision = keys != null && app.Value.Host != null && Ports.TryGetValue(keys.Port(app.Value.Host, record.Port), out var claim) && claim.Value == record.AppId
+                    ? claim.CreateRevision
+                    : null;
+                document.Allocations[record.AppId] = record;
+            }
             foreach (var pair in Activity) document.Activity[pair.Key] = EtcdJson.Copy(pair.Value.Value.Sample);
             foreach (var counter in Operators.Values.SelectMany(o => o.Value.Counters))
             {
@@ -94,12 +104,16 @@ namespace DyadPorts.Fleet
     /// <summary>A value as read, with the mod revision a commit compares against and the lease it lives under (0: none).</summary>
     internal sealed class Seen<T>
     {
-        public Seen(T value, long modRevision, long lease = 0)
+        public Seen(T value, long modRevision, long lease = 0, long createRevision = 0)
         {
             Value = value;
             ModRevision = modRevision;
             Lease = lease;
+            CreateRevision = createRevision;
         }
+
+        /// <summary>The revision at which the key was created (a claim's identity).</summary>
+        public long CreateRevision { get; }
 
         public T Value { get; }
         public long ModRevision { get; }

@@ -126,6 +126,13 @@ namespace DyadPorts.Core.Allocation
         private AllocationRecord Reserve(string appId, PortRequest request, Occupancy occupancy, StateDocument state, IOperationLog log)
         {
             state.Allocations.TryGetValue(appId, out var existing);
+            if (existing != null && OnOtherMachine(existing, "reserved or moved", "move it here with Request-DyadPort -Force (that machine's preview is then left untracked)") is DyadPortsException elsewhere)
+            {
+                // Another machine's local engine or processes run it: moving it here would leave that preview untracked.
+                if (!request.Force) throw elsewhere;
+                log.Warning($"App {appId}: -Force moves its allocation (port {existing.Port}) from machine {Machine.OtherMachine(existing)}'s local {(existing.Engine == EngineKind.Process ? "processes" : "engine")} to host {HostIdentity}. " +
+                            "Whatever runs it there is left alone, and no longer tracked: stop it on that machine.");
+            }
             if (existing != null && !OnThisHost(existing))
             {
                 log.Verbose($"App {appId}: its allocation (port {existing.Port}) is on host {EngineHost.Of(existing.EngineEndpoint)}; it moves to host {HostIdentity}.");
@@ -183,9 +190,10 @@ namespace DyadPorts.Core.Allocation
         /// </summary>
         /// <param name="previous">The app's allocation before this reservation (null when it had none), for a failed start to give back.</param>
         internal int ReserveForStart(string appId, PortRange range, ISet<int> lost, EngineSnapshot snapshot, IReadOnlyCollection<PortEvent> alsoRecord,
-            out AllocationRecord previous, IOperationLog log, CancellationToken cancellationToken)
+            out AllocationRecord previous, out long? claim, IOperationLog log, CancellationToken cancellationToken)
         {
             AllocationRecord before = null;
+            AllocationRecord reserved = null;
             var port = _ledger.Transact((state, said) =>
             {
                 before = state.Allocations.TryGetValue(appId, out var had) ? Copy(had) : null;
@@ -196,9 +204,13 @@ namespace DyadPorts.Core.Allocation
                 record.ProcessStartedAt = null;
                 record.ProcessStartTicks = null;
                 record.Provisional = true; // until the preview runs: on etcd, under this operator's lease
+                reserved = record;
                 return record.Port;
             }, log, cancellationToken);
             previous = before;
+            // The ledger stamps the claim on the record it committed; a commit whose answer was lost (and that landed) is read back.
+            claim = reserved?.ClaimRevision;
+            if (claim == null && ReadState(log, cancellationToken).Allocations.TryGetValue(appId, out var stored) && stored.Port == port) claim = stored.ClaimRevision;
             return port;
         }
 
@@ -206,7 +218,7 @@ namespace DyadPorts.Core.Allocation
         {
             AppId = r.AppId, Port = r.Port, Engine = r.Engine, EngineEndpoint = r.EngineEndpoint, AllocatedAt = r.AllocatedAt,
             ContainerId = r.ContainerId, ProcessId = r.ProcessId, ProcessStartedAt = r.ProcessStartedAt, ProcessStartTicks = r.ProcessStartTicks, Image = r.Image, Host = r.Host,
-            Provisional = r.Provisional,
+            Provisional = r.Provisional, ClaimRevision = r.ClaimRevision,
         };
 
         /// <summary>
@@ -313,12 +325,25 @@ namespace DyadPorts.Core.Allocation
         }
 
         /// <summary>Removes the app's allocation; null when it had none. Needs no engine unless the state must be rebuilt.</summary>
-        public PortAllocation Release(string appId, IOperationLog log, CancellationToken cancellationToken, string reason = null, IReadOnlyCollection<PortEvent> alsoRecord = null)
+        public PortAllocation Release(string appId, IOperationLog log, CancellationToken cancellationToken, string reason = null, IReadOnlyCollection<PortEvent> alsoRecord = null) =>
+            Release(appId, force: true, log, cancellationToken, reason, alsoRecord);
+
+        /// <summary>
+        /// Remove-DyadPortAllocation: removes the app's allocation; null when it had none. An allocation of another machine's
+        /// local engine or processes is refused (RecordOnOtherMachine, nothing written) unless <paramref name="force"/>.
+        /// </summary>
+        public PortAllocation Release(string appId, bool force, IOperationLog log, CancellationToken cancellationToken, string reason = null, IReadOnlyCollection<PortEvent> alsoRecord = null)
         {
-            var removed = _ledger.Transact((state, _) =>
+            var removed = _ledger.Transact((state, said) =>
             {
                 RecordAll(state, alsoRecord);
                 if (!state.Allocations.TryGetValue(appId, out var record)) return null;
+                if (OnOtherMachine(record, "released", "release it from here with Remove-DyadPortAllocation -Force (that machine's preview is then left untracked)") is DyadPortsException elsewhere)
+                {
+                    if (!force) throw elsewhere;
+                    said.Warning($"App {appId}: -Force releases its allocation (port {record.Port}) of machine {Machine.OtherMachine(record)}'s local {(record.Engine == EngineKind.Process ? "processes" : "engine")}. " +
+                                 "Whatever runs it there is left alone, and no longer tracked: stop it on that machine.");
+                }
                 state.Allocations.Remove(appId);
                 state.Activity.Remove(appId);
                 state.Record(Event(PortEventKind.Released, appId, record.Port, containerId: record.ContainerId, processId: record.ProcessId, reason: reason));
@@ -334,12 +359,13 @@ namespace DyadPorts.Core.Allocation
         private bool OnThisHost(AllocationRecord record) => EngineHost.Of(record.EngineEndpoint) == HostIdentity && Machine.OtherMachine(record) == null;
 
         /// <summary>The refusal for an app whose record names another machine's local engine or process: nothing here can see or stop it.</summary>
-        internal DyadPortsException OnOtherMachine(AllocationRecord record, string action)
+        /// <param name="orElse">What else the user may do, after "Run the command on machine M" (for example the -Force that overrides).</param>
+        internal DyadPortsException OnOtherMachine(AllocationRecord record, string action, string orElse = null)
         {
             var machine = Machine.OtherMachine(record);
             return machine == null ? null : new DyadPortsException(ErrorIds.RecordOnOtherMachine, FailureCategory.InvalidOperation, record.AppId,
                 $"App {record.AppId}'s preview (port {record.Port}) runs on machine {machine}'s local {(record.Engine == EngineKind.Process ? "processes" : "engine")}, not on this machine ({Machine.MachineId}). " +
-                $"Nothing was {action}. Run the command on machine {machine}.");
+                $"Nothing was {action}. Run the command on machine {machine}{(orElse == null ? "." : ", or " + orElse + ".")}");
         }
     }
 }

@@ -108,7 +108,9 @@ namespace DyadPorts.Core.Allocation
             if (holder != null)
             {
                 allocation.Status = AllocationStatus.Conflict;
-                allocation.HeldBy = holder.Description;
+                allocation.HeldBy = holder.Container != null && Ownership.IsStaleClaimant(holder.Container, record)
+                    ? $"{holder.Description}, a stale claimant: an earlier start's under claim {holder.Container.ClaimRevision}, which was lost (the allocation's claim is {record.ClaimRevision})"
+                    : holder.Description;
                 return allocation;
             }
             allocation.Status = own.Count > 0 || record.HasPreview ? AllocationStatus.Stale : AllocationStatus.Reserved;

@@ -32,6 +32,8 @@ namespace DyadPorts.Core.Engines
         public const string ManagedLabel = "dyadports.managed";
         /// <summary>The id of the state file whose DyadPorts created the container.</summary>
         public const string StateLabel = "dyadports.state";
+        /// <summary>The claim of the start that created the container (<see cref="State.AllocationRecord.ClaimRevision"/>), in decimal.</summary>
+        public const string ClaimLabel = "dyadports.claim";
 
         public string Id { get; set; }
         public string Name { get; set; }
@@ -58,6 +60,10 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>The dyadports.state label; null on containers from before it existed, and on foreign ones.</summary>
         public string StateId => Labels.TryGetValue(StateLabel, out var id) && !string.IsNullOrEmpty(id) ? id : null;
+
+        /// <summary>The dyadports.claim label; null on containers from before it existed, and on foreign ones.</summary>
+        public long? ClaimRevision => Labels.TryGetValue(ClaimLabel, out var text) &&
+                                      long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var claim) ? claim : null;
 
         /// <summary>created, exited or dead: it holds its ports but serves nothing. Paused and restarting ones are not.</summary>
         public bool IsDormant => State != null && (State.Equals("created", StringComparison.OrdinalIgnoreCase) ||
@@ -104,5 +110,9 @@ namespace DyadPorts.Core.Engines
         /// <summary>The app's own containers in <paramref name="state"/>, running ones first (see <see cref="Ownership"/>).</summary>
         public IEnumerable<ContainerSummary> ForApp(string appId, State.StateDocument state) =>
             Containers.Where(c => Ownership.IsAppsOwn(c, appId, state)).OrderByDescending(c => c.IsRunning);
+
+        /// <summary>The app's containers in <paramref name="state"/> of any claim: its own and its stale claimants, running ones first.</summary>
+        public IEnumerable<ContainerSummary> ForAppAnyClaim(string appId, State.StateDocument state) =>
+            Containers.Where(c => Ownership.IsAppsOfAnyClaim(c, appId, state)).OrderByDescending(c => c.IsRunning);
     }
 }

@@ -72,7 +72,7 @@ namespace DyadPorts.Core.Ledger
             try
             {
                 CountLockCycle();
-                return _store.Update(state => transaction(state, held), id => id == preparedFor ? Prepared(id, rebuilt, failed) : throw new RecoveryNeeded(id), held, cancellationToken);
+                return _store.Update(state => Stamped(transaction, state, held), id => id == preparedFor ? Prepared(id, rebuilt, failed) : throw new RecoveryNeeded(id), held, cancellationToken);
             }
             catch (RecoveryNeeded e)
             {
@@ -91,12 +91,21 @@ namespace DyadPorts.Core.Ledger
             try
             {
                 CountLockCycle();
-                return _store.Update(state => transaction(state, again), id => Prepared(id, rebuilt, failed), again, cancellationToken);
+                return _store.Update(state => Stamped(transaction, state, again), id => Prepared(id, rebuilt, failed), again, cancellationToken);
             }
             finally
             {
                 again.Replay();
             }
+        }
+
+        /// <summary>Runs the transaction and gives each claim it made the state's next claim number (<see cref="FileClaims"/>).</summary>
+        private static T Stamped<T>(LedgerTransaction<T> transaction, StateDocument state, IOperationLog log)
+        {
+            var claims = FileClaims.Before(state);
+            var result = transaction(state, log);
+            claims.Stamp(state);
+            return result;
         }
 
         private bool Missing() => !System.IO.File.Exists(_store.Path) && !System.IO.Directory.Exists(_store.Path);

@@ -66,8 +66,11 @@ namespace DyadPorts.Core.Ledger
                     AllocatedAt = container.Created ?? DateTimeOffset.UtcNow,
                     ContainerId = container.Id,
                     Image = container.Image,
+                    ClaimRevision = container.ClaimRevision, // the claim it was started under (a file state's; etcd's come from its keys)
                 };
             }
+            // A file state's next claim is newer than every claim its containers carry.
+            document.ClaimSequence = snapshot.Containers.Where(c => c.StateId == stateId).Select(c => c.ClaimRevision ?? 0).DefaultIfEmpty(0).Max();
             return document;
         }
     }

@@ -31,12 +31,18 @@ namespace DyadPorts.Core.Previews
             cleared = false;
             var name = AppIds.ContainerName(appId);
             var sameName = snapshot.Containers.FirstOrDefault(c => c.Name == name);
-            if (sameName != null && !Ownership.IsAppsOwn(sameName, appId, state)) throw NameInUse(name, sameName);
+            if (sameName != null && !Ownership.IsAppsOfAnyClaim(sameName, appId, state)) throw NameInUse(name, sameName);
 
-            // 1. Running already: return it, with the port the engine reports.
-            var running = snapshot.ForApp(appId, state).FirstOrDefault(c => c.IsRunning && c.TcpHostPorts.Any());
+            // 1. Running already: return it, with the port the engine reports. A stale claimant (an earlier start's, whose
+            // claim was lost) bears the app's name and serves it: the start, which holds the app's lock, adopts it under the
+            // current claim rather than leave it untracked (the record then names it).
+            var running = snapshot.ForAppAnyClaim(appId, state).FirstOrDefault(c => c.IsRunning && c.TcpHostPorts.Any());
             if (running != null)
             {
+                if (state.Allocations.TryGetValue(appId, out var record) && Ownership.IsStaleClaimant(running, record))
+                {
+                    log.Verbose($"App {appId}: {running.Describe()} is a stale claimant (claim {running.ClaimRevision}, the app's claim is {record.ClaimRevision}); this start adopts it.");
+                }
                 var inspected = _engine.InspectOrNull(running.Id, ct);
                 if (inspected?.State?.Health?.Status != "unhealthy")
                 {
@@ -46,7 +52,7 @@ namespace DyadPorts.Core.Previews
             }
 
             // 2. Exists but not running (or unhealthy): remove the app's own, of this state only.
-            foreach (var old in snapshot.ForApp(appId, state))
+            foreach (var old in snapshot.ForAppAnyClaim(appId, state))
             {
                 log.Verbose($"App {appId}: removing {old.Describe()}, which still reserves port(s) {string.Join(", ", old.TcpHostPorts)}.");
                 _engine.Remove(old.Id, ct);
@@ -216,7 +222,7 @@ namespace DyadPorts.Core.Previews
         {
             var portKey = port.ToString(CultureInfo.InvariantCulture) + "/tcp";
             var portText = port.ToString(CultureInfo.InvariantCulture);
-            return new CreateContainerParameters
+            var parameters = new CreateContainerParameters
             {
                 Name = name,
                 Image = image,
@@ -239,6 +245,9 @@ namespace DyadPorts.Core.Previews
                     Memory = request.Limits.MemoryBytes,
                 },
             };
+            // The claim it runs under, which tells it from a stale claimant later (Ownership.IsStaleClaimant).
+            if (request.ClaimRevision is long claim) parameters.Labels[ContainerSummary.ClaimLabel] = claim.ToString(CultureInfo.InvariantCulture);
+            return parameters;
         }
 
         private static DyadPortsException NameInUse(string name, ContainerSummary holder, Exception inner = null)

@@ -87,6 +87,11 @@ namespace DyadPorts.Core.Previews
             var appId = request.AppId;
             var snapshot = _allocator.TakeSnapshot(log, ct);
             var state = _allocator.ReadState(log, ct);
+            if (state.Allocations.TryGetValue(appId, out var recorded) && _allocator.OnOtherMachine(recorded, "started, reused or moved", "move it here first with Request-DyadPort -Force or Remove-DyadPortAllocation -Force") is DyadPortsException elsewhere)
+            {
+                // Another machine's local engine or processes run it: a start here would move it and leave that preview untracked.
+                throw elsewhere;
+            }
             var pending = new List<PortEvent>();
 
             var running = _host.ReuseOrClear(appId, state, snapshot, log, ct, out var cleared);
@@ -99,7 +104,7 @@ namespace DyadPorts.Core.Previews
             if (cleared)
             {
                 // Every container of the app in the snapshot was removed (stopped, or running but unhealthy).
-                pending.AddRange(snapshot.ForApp(appId, state)
+                pending.AddRange(snapshot.ForAppAnyClaim(appId, state)
                     .Select(c => new PortEvent { Kind = PortEventKind.PreviewReplaced, AppId = appId, Port = c.TcpHostPorts.Cast<int?>().FirstOrDefault(), ContainerId = c.Id, Reason = c.IsRunning ? "unhealthy" : c.State }));
             }
             if (running != null)
@@ -120,13 +125,14 @@ namespace DyadPorts.Core.Previews
             for (var attempt = 1; attempt <= request.MaxRetries; attempt++)
             {
                 int port;
+                long? claim;
                 try
                 {
                     ct.ThrowIfCancellationRequested();
                     if (fresh || attempt > 1) snapshot = _allocator.TakeSnapshot(log, ct);
                     fresh = false;
                     if (request.AutoKillPort) snapshot = ReclaimOrphans(request, lost, snapshot, pending, log, ct);
-                    port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, pending.ToArray(), out var before, log, ct);
+                    port = lastPort = _allocator.ReserveForStart(appId, request.Range, lost, snapshot, pending.ToArray(), out var before, out claim, log, ct);
                     if (!reservedOnce) { previous = before; reservedOnce = true; } // what the app had before this start
                 }
                 catch (Exception e)
@@ -141,7 +147,7 @@ namespace DyadPorts.Core.Previews
                 LaunchedPreview launched;
                 try
                 {
-                    launched = _host.Launch(request, port, state.StateId, log, ct);
+                    launched = _host.Launch(request.UnderClaim(claim), port, state.StateId, log, ct); // its containers carry the claim
                 }
                 catch (PortTakenException e)
                 {

@@ -25,6 +25,17 @@ namespace DyadPorts.Core.Previews
         public bool NoWait { get; set; }
         public ResourceLimits Limits { get; set; } = new ResourceLimits();
 
+        /// <summary>The claim of the reservation a launch runs under (<see cref="State.AllocationRecord.ClaimRevision"/>), set by the launcher per attempt.</summary>
+        public long? ClaimRevision { get; private set; }
+
+        /// <summary>This request for a launch under <paramref name="claim"/> (a copy: the caller's request is left as it is).</summary>
+        internal PreviewRequest UnderClaim(long? claim)
+        {
+            var copy = (PreviewRequest)MemberwiseClone();
+            copy.ClaimRevision = claim;
+            return copy;
+        }
+
         public bool IsShellCommand => Command == null || Command.Count == 1;
         public string ShellCommand => Command == null || Command.Count == 0 ? DefaultCommand : Command[0];
     }

@@ -37,6 +37,16 @@ namespace DyadPorts.Core.State
         /// </summary>
         [JsonProperty("provisional", DefaultValueHandling = DefaultValueHandling.Ignore)] public bool Provisional { get; set; }
 
+        /// <summary>
+        /// The identity of the app's claim on its (host, port): the ledger's, never the caller's. On etcd the revision at
+        /// which the claim key P/ports/&lt;host&gt;/&lt;port&gt; was created (derived from the key on every read, never stored in
+        /// the app's value); in a file the state's <see cref="StateDocument.ClaimSequence"/> when the claim was made. A new
+        /// claim (a new record, another port or endpoint) always has a larger one than the app's earlier claims. Containers
+        /// carry it as the label dyadports.claim, which tells a stale claimant (<see cref="Engines.Ownership.IsStaleClaimant"/>).
+        /// Absent in records of 0.3.0 and older until a new claim is made; older versions ignore the field.
+        /// </summary>
+        [JsonProperty("claim", NullValueHandling = NullValueHandling.Ignore)] public long? ClaimRevision { get; set; }
+
         public bool HasPreview => ContainerId != null || ProcessId.HasValue;
 
         /// <summary>A copy of the record (every field is a value or a string).</summary>
@@ -71,6 +81,14 @@ namespace DyadPorts.Core.State
         /// <summary>Whether <paramref name="stateId"/> is this state's: its own id or one it adopted.</summary>
         public bool Owns(string stateId) =>
             stateId != null && (string.Equals(stateId, StateId, StringComparison.Ordinal) || (AdoptedStateIds?.Contains(stateId) ?? false));
+
+        /// <summary>
+        /// A file state's claim counter: the last <see cref="AllocationRecord.ClaimRevision"/> given (the file ledger gives
+        /// each new claim the next one). Written only once a claim was made, so 0.2.0's files rewrite unchanged; 0.2.0
+        /// ignores it. An etcd state does not use it (its claims are etcd revisions).
+        /// </summary>
+        [JsonProperty("claimSequence", DefaultValueHandling = DefaultValueHandling.Ignore)]
+        public long ClaimSequence { get; set; }
 
         [JsonProperty("allocations")]
         public SortedDictionary<string, AllocationRecord> Allocations { get; set; } = new SortedDictionary<string, AllocationRecord>(StringComparer.Ordinal);

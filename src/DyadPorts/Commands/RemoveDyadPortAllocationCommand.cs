@@ -22,6 +22,10 @@ namespace DyadPorts.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>Release an allocation of another machine's local engine or processes too (refused without it: RecordOnOtherMachine).</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
         protected override void Process()
         {
             // Releasing reads and writes only the state file. The engine is resolved only if the state must be
@@ -30,7 +34,7 @@ namespace DyadPorts.Commands
             ForEachInput(AppId, appId =>
             {
                 if (!ShouldProcess($"app {appId}", "Release its port allocation")) return;
-                var released = allocator.Release(appId, Log, CancellationToken);
+                var released = allocator.Release(appId, Force, Log, CancellationToken);
                 if (released == null)
                 {
                     throw new DyadPortsException(ErrorIds.AppIdNotFound, FailureCategory.ObjectNotFound, appId,

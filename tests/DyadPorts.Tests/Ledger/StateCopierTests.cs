@@ -60,11 +60,12 @@ namespace DyadPorts.Tests.Ledger
         private static StateCopyResult Copy(IAllocationLedger from, IAllocationLedger into, List<DyadPortsException> conflicts) =>
             new StateCopier(from, into).Copy(conflicts.Add, NullOperationLog.Instance, default);
 
-        /// <summary>The record as JSON without its fleet host, which a copy adds to records that have none.</summary>
+        /// <summary>The record as JSON without its fleet host, which a copy adds to records that have none, and its claim, which each state gives its own.</summary>
         private static string Json(AllocationRecord r)
         {
             var copy = r.Copy();
             copy.Host = null;
+            copy.ClaimRevision = null;
             return Newtonsoft.Json.JsonConvert.SerializeObject(copy);
         }
 
