@@ -10,7 +10,8 @@ namespace DyadPorts.Tests.Support
     /// The one table of the engine tests' rows: each real engine (docker, podman) on each ledger (the state file, the
     /// fleet ledger on the shared etcd cluster). A theory takes a row's <see cref="Name"/> (a plain string, so xUnit
     /// lists each row as its own case) through <see cref="All"/>, or <see cref="FileOnly"/> for a test about the file
-    /// itself, and opens the row's state with <see cref="EngineState.Use"/>. A further axis (issue 18: the engine
+    /// itself, and opens the row's state with <see cref="EngineState.Use"/>. Tests with -Engine Process take
+    /// <see cref="ProcessEngine"/> (the process engine on each ledger). A further axis (issue 18: the engine
     /// event feed on or off) is added here and only here: a field of the row, its rows in <see cref="Rows"/>, its part
     /// of <see cref="Name"/>, and what it changes in <see cref="Snapshots"/>.
     /// </summary>
