@@ -16,23 +16,23 @@ namespace DyadPorts.Tests.Engines
     public sealed class AllocatorEngineTests : IDisposable
     {
         private readonly EngineFixture _engines;
-        private readonly TempState _temp = new TempState();
+        private readonly EngineState _state = new EngineState();
 
         public AllocatorEngineTests(EngineFixture engines) => _engines = engines;
 
         public void Dispose()
         {
             foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
-            _temp.Dispose();
+            _state.Dispose();
         }
 
-        private PortAllocator Allocator(TestEngine engine) => new PortAllocator(_temp.Store, engine.Engine, engine.Kind);
+        private PortAllocator Allocator(TestEngine engine) => _state.Allocator(engine);
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_container_on_a_published_port_is_listed_with_that_exact_binding(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_container_on_a_published_port_is_listed_with_that_exact_binding(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             engine.Run(TestRun.App("listed"), 21000);
             var listed = engine.Engine.Snapshot(default).Containers.Single(c => c.Name == TestRun.App("listed"));
@@ -41,16 +41,16 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void The_seeds_scenario_57_moves_off_56s_port_with_a_warning_and_58_gets_the_next(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void The_seeds_scenario_57_moves_off_56s_port_with_a_warning_and_58_gets_the_next(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             var range = new PortRange(21010, 21020);
             engine.RunManaged(TestRun.App("56"), 21010);
             // The naive service's memory: app 57 "has" 21010.
             var a57Id = TestRun.App("57");
-            _temp.Store.Update(s => { s.Allocations[a57Id] = new AllocationRecord { AppId = a57Id, Port = 21010, Engine = engine.Kind }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+            _state.Seed(s => s.Allocations[a57Id] = new AllocationRecord { AppId = a57Id, Port = 21010, Engine = engine.Kind });
 
             var log = new RecordingLog();
             var allocator = Allocator(engine);
@@ -61,10 +61,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void The_substring_trap_a_container_on_4103_does_not_block_41030(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void The_substring_trap_a_container_on_4103_does_not_block_41030(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             engine.Run(TestRun.App("4103"), 4103);
             var status = Allocator(engine).Test(new[] { 4103, 21030 }, NullOperationLog.Instance, default);
@@ -75,10 +75,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Created_and_exited_containers_still_hold_their_ports_and_say_so(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Created_and_exited_containers_still_hold_their_ports_and_say_so(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             engine.Run(TestRun.App("created"), 21040, start: false);
             var exited = engine.Run(TestRun.App("exited"), 21041);
@@ -91,10 +91,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_loopback_only_binding_counts_as_held(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_loopback_only_binding_counts_as_held(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             engine.Run(TestRun.App("loopback"), 21060, hostIp: "127.0.0.1");
             var status = Allocator(engine).Test(new[] { 21060 }, NullOperationLog.Instance, default).Single();
@@ -103,10 +103,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Host_listeners_on_v4_and_v6_are_seen_beside_the_engine(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Host_listeners_on_v4_and_v6_are_seen_beside_the_engine(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             var v4 = new TcpListener(IPAddress.Loopback, 21070);
             var v6 = new TcpListener(IPAddress.IPv6Any, 21071) { Server = { DualMode = false } };
             v4.Start();
@@ -127,13 +127,13 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void The_apps_own_running_container_keeps_its_port_and_is_active(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void The_apps_own_running_container_keeps_its_port_and_is_active(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             var range = new PortRange(21090, 21099);
-            engine.RunManaged(TestRun.App("57"), 21091, stateId: _temp.Store.DerivedStateId);
+            engine.RunManaged(TestRun.App("57"), 21091, stateId: _state.StateId);
             var allocation = Allocator(engine).Request(TestRun.App("57"), range, false, NullOperationLog.Instance, default);
             Assert.Equal(21091, allocation.Port);
             Assert.Equal(AllocationStatus.Active, allocation.Status);
@@ -142,18 +142,18 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Get_reconciles_active_reserved_stale_and_conflict(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Get_reconciles_active_reserved_stale_and_conflict(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             var allocator = Allocator(engine);
             var range = new PortRange(21100, 21110);
-            engine.RunManaged(TestRun.App("act"), 21100, stateId: _temp.Store.DerivedStateId);
+            engine.RunManaged(TestRun.App("act"), 21100, stateId: _state.StateId);
             Assert.Equal(21100, allocator.Request(TestRun.App("act"), range, false, NullOperationLog.Instance, default).Port);
             Assert.Equal(21101, allocator.Request(TestRun.App("res"), range, false, NullOperationLog.Instance, default).Port);
             Assert.Equal(21102, allocator.Request(TestRun.App("stale"), range, false, NullOperationLog.Instance, default).Port);
-            var staleId = engine.RunManaged(TestRun.App("stale"), 21102, stateId: _temp.Store.DerivedStateId);
+            var staleId = engine.RunManaged(TestRun.App("stale"), 21102, stateId: _state.StateId);
             engine.Stop(staleId);
             Assert.Equal(21103, allocator.Request(TestRun.App("conf"), range, false, NullOperationLog.Instance, default).Port);
             engine.Run(TestRun.App("intruder"), 21103);
@@ -167,33 +167,33 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_corrupt_state_is_rebuilt_from_labelled_containers_and_nothing_running_is_lost(string name)
+        [MemberData(nameof(EngineCase.FileOnly), MemberType = typeof(EngineCase))] // a corrupt state file and its .corrupt copy: the file itself
+        public void A_corrupt_state_is_rebuilt_from_labelled_containers_and_nothing_running_is_lost(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
-            var id = engine.RunManaged(TestRun.App("90"), 21120, stateId: _temp.Store.DerivedStateId);
-            System.IO.File.WriteAllText(_temp.StatePath, "{ not json");
+            var id = engine.RunManaged(TestRun.App("90"), 21120, stateId: _state.StateId);
+            System.IO.File.WriteAllText(_state.Temp.StatePath, "{ not json");
             var log = new RecordingLog();
             var all = Allocator(engine).Get(a => a.StartsWith(TestRun.Prefix, StringComparison.Ordinal), log, default);
             var rebuilt = Assert.Single(all);
             Assert.Equal((TestRun.App("90"), 21120, AllocationStatus.Active), (rebuilt.AppId, rebuilt.Port, rebuilt.Status));
             Assert.Contains(ErrorIds.StateFileCorrupt, Assert.Single(log.Warnings));
-            Assert.Single(System.IO.Directory.GetFiles(_temp.Directory, "state.json.corrupt-*"));
+            Assert.Single(System.IO.Directory.GetFiles(_state.Temp.Directory, "state.json.corrupt-*"));
             Assert.Equal("running", engine.Find("dyad-app-" + TestRun.App("90")).State);
             Assert.Equal(21121, Allocator(engine).Request(TestRun.App("91"), new PortRange(21120, 21130), false, NullOperationLog.Instance, default).Port);
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void An_allocation_costs_one_list_call_plus_one_inspect_per_stopped_container_first_seen(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void An_allocation_costs_one_list_call_plus_one_inspect_per_stopped_container_first_seen(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             engine.Run(TestRun.App("calls-created"), 21140, start: false);
             engine.Run(TestRun.App("calls-running"), 21141);
             var client = new ContainerEngine(engine.Endpoint, engine.Kind);   // a fresh client: its counter starts at 0
-            var allocator = new PortAllocator(_temp.Store, client, engine.Kind);
+            var allocator = _state.Allocator(client, engine.Kind);
             var range = new PortRange(21140, 21150);
             long Cost(string app, int expectedPort)
             {
@@ -223,13 +223,13 @@ namespace DyadPorts.Tests.Engines
         [Fact]
         public void An_unreachable_engine_is_an_error_naming_the_endpoint_never_available()
         {
-            var allocator = new PortAllocator(_temp.Store, new ContainerEngine("unix:///tmp/dyadports-no-such.sock", EngineKind.Docker), EngineKind.Docker);
+            var allocator = _state.Allocator(new ContainerEngine("unix:///tmp/dyadports-no-such.sock", EngineKind.Docker), EngineKind.Docker);
             var e = Assert.Throws<DyadPortsException>(() => allocator.Test(new[] { 21000 }, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.EngineUnreachable, e.ErrorId);
             Assert.Equal(FailureCategory.ConnectionError, e.Category);
             Assert.Equal("unix:///tmp/dyadports-no-such.sock", e.Target);
             Assert.Contains("unix:///tmp/dyadports-no-such.sock", e.Message);
-            Assert.Null(_temp.Store.Peek());
+            Assert.Null(_state.Peek());
         }
     }
 }

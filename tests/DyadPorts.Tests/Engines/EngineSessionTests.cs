@@ -26,14 +26,14 @@ namespace DyadPorts.Tests.Engines
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public sealed class EngineSessionTests : IDisposable
     {
-        private readonly TempState _temp = new TempState();
+        private readonly EngineState _state = new EngineState();
         private readonly string _dir;
         private readonly Dictionary<string, string> _env;
         private readonly List<Socket> _sockets = new List<Socket>();
 
         public EngineSessionTests()
         {
-            _dir = Directory.CreateDirectory(Path.Combine(_temp.Directory, "s")).FullName;
+            _dir = Directory.CreateDirectory(Path.Combine(_state.Temp.Directory, "s")).FullName;
             _env = new Dictionary<string, string>
             {
                 ["HOME"] = _dir,
@@ -41,7 +41,7 @@ namespace DyadPorts.Tests.Engines
                 ["DOCKER_CONFIG"] = Path.Combine(_dir, ".docker"),
                 ["CONTAINERS_CONF"] = Path.Combine(_dir, "containers.conf"),
                 ["PODMAN_CONNECTIONS_CONF"] = Path.Combine(_dir, "podman-connections.json"),
-                ["DYAD_PORTS_STATE"] = _temp.StatePath,
+                ["DYAD_PORTS_STATE"] = _state.Location,
                 ["PATH"] = Path.Combine(_dir, "bin"),
             };
         }
@@ -49,7 +49,7 @@ namespace DyadPorts.Tests.Engines
         public void Dispose()
         {
             foreach (var socket in _sockets) socket.Dispose();
-            _temp.Dispose();
+            _state.Dispose();
         }
 
         private string Env(string name) => _env.TryGetValue(name, out var v) ? v : null;
@@ -143,10 +143,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_client_in_use_survives_another_runspaces_Forget(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_client_in_use_survives_another_runspaces_Forget(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _state.Use(row);
             var session = new DyadSession(Env);
             var target = new EngineTarget(engine.Kind, engine.Endpoint, true, "test");
             var client = session.Engine(target);
@@ -169,15 +169,15 @@ namespace DyadPorts.Tests.Engines
             _env["DOCKER_TLS_VERIFY"] = "1";
             _env["DOCKER_CERT_PATH"] = certs;
             const string remote = "tcp://10.231.0.2:2376";
-            _temp.Store.Update(s =>
+            _state.Seed(s =>
             {
                 s.Allocations["far"] = new AllocationRecord { AppId = "far", Port = 21850, Engine = EngineKind.Docker, EngineEndpoint = remote };
                 s.Allocations["near"] = new AllocationRecord { AppId = "near", Port = 21851, Engine = EngineKind.Docker, EngineEndpoint = docker.Endpoint };
-                return 0;
-            }, id => new StateDocument { StateId = id }, NullOperationLog.Instance, default);
+            });
 
             var session = new DyadSession(Env);
-            var allocator = new PortAllocator(_temp.Store, session.Engine(new EngineTarget(EngineKind.Docker, docker.Endpoint, true, "test")), EngineKind.Docker) { EngineFor = session.RecordEngine };
+            var allocator = _state.Allocator(session.Engine(new EngineTarget(EngineKind.Docker, docker.Endpoint, true, "test")), EngineKind.Docker);
+            allocator.EngineFor = session.RecordEngine;
             var errors = new List<DyadPortsException>();
             var listed = allocator.Get(_ => true, NullOperationLog.Instance, errors.Add, default).ToDictionary(a => a.AppId);
             Assert.Equal(AllocationStatus.Unknown, listed["far"].Status);

@@ -21,26 +21,35 @@ namespace DyadPorts.Tests.Engines
     [Collection(EngineCollection.Name)]
     public sealed class ErrorSemanticsTests : IDisposable
     {
-        private readonly TempState _temp = new TempState();
+        private readonly EngineState _state = new EngineState();
         private readonly HostedPowerShell _ps = new HostedPowerShell();
 
-        public ErrorSemanticsTests() => Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _temp.StatePath);
+        public ErrorSemanticsTests() => Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _state.Location);
+
+        /// <summary>Runs the test on the process engine row <paramref name="row"/>: the cmdlets find its state through DYAD_PORTS_STATE.</summary>
+        private void Use(string row)
+        {
+            Assert.Null(_state.Use(row));
+            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _state.Location);
+        }
 
         public void Dispose()
         {
             Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", null);
             _ps.Dispose();
-            _temp.Dispose();
+            _state.Dispose();
         }
 
-        [Fact]
-        public void A_full_range_fails_each_input_alone_and_the_earlier_output_arrives()
+        [Theory]
+        [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
+        public void A_full_range_fails_each_input_alone_and_the_earlier_output_arrives(string row)
         {
+            Use(row);
             // try/catch sees only terminating errors: none may come, and both later inputs are tried.
             var quiet = _ps.Run("try { 'a','b','c' | Request-DyadPort -PortRange 21650-21650 -Engine Process -ErrorAction SilentlyContinue -ErrorVariable ev } catch { 'caught' }; $ev.Count");
             Assert.Equal(new object[] { "a", 2 }, quiet.Output.Select(o => o.BaseObject is PortAllocation a ? a.AppId : o.BaseObject));
             Assert.Empty(quiet.Errors); // SilentlyContinue really is silent
-            Assert.Equal(new[] { "a" }, _temp.Store.Peek().Allocations.Keys);
+            Assert.Equal(new[] { "a" }, _state.Peek().Allocations.Keys);
 
             var loud = _ps.Run("'c','b' | Request-DyadPort -PortRange 21650-21650 -Engine Process");
             Assert.Empty(loud.Output);
@@ -50,17 +59,21 @@ namespace DyadPorts.Tests.Engines
             Assert.All(loud.Errors, e => Assert.Equal(ErrorCategory.ResourceUnavailable, e.CategoryInfo.Category));
         }
 
-        [Fact]
-        public void ErrorAction_Stop_still_stops_at_the_first_error()
+        [Theory]
+        [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
+        public void ErrorAction_Stop_still_stops_at_the_first_error(string row)
         {
+            Use(row);
             var result = _ps.Run("try { 'a','b','c' | Request-DyadPort -PortRange 21651-21651 -Engine Process -ErrorAction Stop | ForEach-Object AppId } catch { 'caught ' + $_.FullyQualifiedErrorId }");
             Assert.Equal(new object[] { "a", "caught PortRangeExhausted,DyadPorts.Commands.RequestDyadPortCommand" }, result.Output.Select(o => o.BaseObject.ToString()));
-            Assert.Equal(new[] { "a" }, _temp.Store.Peek().Allocations.Keys);
+            Assert.Equal(new[] { "a" }, _state.Peek().Allocations.Keys);
         }
 
-        [Fact]
-        public void Unknown_apps_are_reported_one_by_one_by_stop_and_remove()
+        [Theory]
+        [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
+        public void Unknown_apps_are_reported_one_by_one_by_stop_and_remove(string row)
         {
+            Use(row);
             _ps.Run("Request-DyadPort known -PortRange 21652-21660 -Engine Process");
             var stop = _ps.Run("Stop-DyadPreview nope1, known, nope2 -Engine Process -PassThru");
             Assert.Null(stop.Terminating);
@@ -73,40 +86,44 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(2, remove.Errors.Count);
         }
 
-        [Fact]
+        [Fact] // on the file only: a state file of a newer version, left byte for byte
         public void A_newer_state_file_stops_the_command_and_is_left_byte_for_byte()
         {
             var content = "{\"version\":7,\"allocations\":{}}";
-            File.WriteAllText(_temp.StatePath, content);
+            File.WriteAllText(_state.Temp.StatePath, content);
             var result = _ps.Run("try { 'a','b' | Request-DyadPort -PortRange 21661-21670 -Engine Process -ErrorAction SilentlyContinue } catch { $_ }");
             var error = Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject); // terminating: caught despite SilentlyContinue
             Assert.StartsWith("StateFileNewerVersion,", error.FullyQualifiedErrorId);
-            Assert.Equal(_temp.StatePath, error.TargetObject);
+            Assert.Equal(_state.Temp.StatePath, error.TargetObject);
             Assert.Equal(ErrorCategory.InvalidData, error.CategoryInfo.Category);
-            Assert.Equal(content, File.ReadAllText(_temp.StatePath));
-            Assert.Empty(Directory.GetFiles(_temp.Directory, "state.json.corrupt-*"));
+            Assert.Equal(content, File.ReadAllText(_state.Temp.StatePath));
+            Assert.Empty(Directory.GetFiles(_state.Temp.Directory, "state.json.corrupt-*"));
         }
 
-        [Fact]
-        public void An_invalid_range_parameter_stops_the_command()
+        [Theory]
+        [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
+        public void An_invalid_range_parameter_stops_the_command(string row)
         {
+            Use(row);
             var result = _ps.Run("try { 'a','b' | Request-DyadPort -PortRange 21670-21660 -Engine Process -ErrorAction SilentlyContinue } catch { $_.FullyQualifiedErrorId }");
             Assert.StartsWith("InvalidPortRange,", (string)Assert.Single(result.Output).BaseObject);
-            Assert.Null(_temp.Store.Peek());
+            Assert.Null(_state.Peek());
         }
 
-        [Fact]
-        public void A_recorded_process_without_its_start_time_is_never_killed()
+        [Theory]
+        [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
+        public void A_recorded_process_without_its_start_time_is_never_killed(string row)
         {
+            Use(row);
             using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60"));
             try
             {
-                _temp.Store.Update(s => { s.Allocations["p"] = new AllocationRecord { AppId = "p", Port = 21671, Engine = EngineKind.Process, ProcessId = sleeper.Id }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                _state.Seed(s => s.Allocations["p"] = new AllocationRecord { AppId = "p", Port = 21671, Engine = EngineKind.Process, ProcessId = sleeper.Id });
                 var result = _ps.Run("Stop-DyadPreview p -Engine Process -PassThru");
                 Assert.Null(result.AnyError);
                 Assert.Contains(result.Warnings, w => w.Contains($"process {sleeper.Id}") && w.Contains("not touched"));
                 Assert.False(sleeper.HasExited);
-                Assert.False(_temp.Store.Peek().Allocations.ContainsKey("p"));
+                Assert.False(_state.Peek().Allocations.ContainsKey("p"));
                 Assert.Equal("unknown", ((Preview)Assert.Single(result.Output).BaseObject).State);
             }
             finally
@@ -115,14 +132,16 @@ namespace DyadPorts.Tests.Engines
             }
         }
 
-        [Fact]
-        public void A_recorded_process_whose_start_time_differs_is_a_reused_pid_and_never_killed()
+        [Theory]
+        [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
+        public void A_recorded_process_whose_start_time_differs_is_a_reused_pid_and_never_killed(string row)
         {
+            Use(row);
             using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60"));
             try
             {
                 var wrong = new DateTimeOffset(sleeper.StartTime).AddMinutes(-5);
-                _temp.Store.Update(s => { s.Allocations["q"] = new AllocationRecord { AppId = "q", Port = 21672, Engine = EngineKind.Process, ProcessId = sleeper.Id, ProcessStartedAt = wrong }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                _state.Seed(s => s.Allocations["q"] = new AllocationRecord { AppId = "q", Port = 21672, Engine = EngineKind.Process, ProcessId = sleeper.Id, ProcessStartedAt = wrong });
                 var allocation = Assert.IsType<PortAllocation>(Assert.Single(_ps.Run("Get-DyadPortAllocation q -Engine Process").Output).BaseObject);
                 Assert.NotEqual(AllocationStatus.Active, allocation.Status);
                 Assert.Null(_ps.Run("Stop-DyadPreview q -Engine Process").AnyError);
@@ -134,16 +153,18 @@ namespace DyadPorts.Tests.Engines
             }
         }
 
-        [Fact]
-        public void A_process_preview_that_exits_at_once_is_PreviewExitedEarly_and_leaves_nothing()
+        [Theory]
+        [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
+        public void A_process_preview_that_exits_at_once_is_PreviewExitedEarly_and_leaves_nothing(string row)
         {
-            var folder = Directory.CreateDirectory(Path.Combine(_temp.Directory, "app")).FullName;
-            var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, null, EngineKind.Process));
+            Use(row);
+            var folder = Directory.CreateDirectory(Path.Combine(_state.Temp.Directory, "app")).FullName;
+            var launcher = _state.Launcher(null);
             var request = new PreviewRequest { AppId = "early", Path = folder, Command = new[] { "echo gone-$PORT; exit 3" }, Range = new PortRange(21673, 21680), Timeout = TimeSpan.FromSeconds(20) };
             var e = Assert.Throws<DyadPortsException>(() => launcher.Start(request, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
             Assert.False(e.IsTerminating);
-            Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey("early") ?? false);
+            Assert.False(_state.Peek()?.Allocations.ContainsKey("early") ?? false);
         }
 
         [Fact]

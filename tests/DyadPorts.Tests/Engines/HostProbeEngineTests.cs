@@ -19,30 +19,30 @@ namespace DyadPorts.Tests.Engines
     [Collection(EngineCollection.Name)]
     public sealed class HostProbeEngineTests : IDisposable
     {
-        private readonly TempState _temp = new TempState();
+        private readonly EngineState _state = new EngineState();
 
         public static IEnumerable<object[]> StrategiesAndEngines =>
             from strategy in new[] { "bind", "strict", "table" }
-            from engine in new[] { "docker", "podman" }
-            select new object[] { strategy, engine };
+            from row in EngineCase.Names
+            select new object[] { strategy, row };
 
         public void Dispose()
         {
             foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
-            _temp.Dispose();
+            _state.Dispose();
         }
 
         private static HostProbeStrategy Strategy(string name) => Enum.Parse<HostProbeStrategy>(name, ignoreCase: true);
 
         /// <summary>One allocator per operation, each with a new probe of the strategy (a table probe reads the table once per allocation).</summary>
         private PortAllocator Allocator(TestEngine engine, string strategy) =>
-            new PortAllocator(_temp.Store, engine.Engine, engine.Kind, HostProbes.Create(Strategy(strategy)));
+            _state.Allocator(engine, HostProbes.Create(Strategy(strategy)));
 
         [Theory]
         [MemberData(nameof(StrategiesAndEngines))]
-        public void Host_listeners_on_v4_and_v6_loopback_and_wildcard_are_seen_beside_the_engine(string strategy, string name)
+        public void Host_listeners_on_v4_and_v6_loopback_and_wildcard_are_seen_beside_the_engine(string strategy, string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _state.Use(row);
             var listeners = new[]
             {
                 new TcpListener(IPAddress.Loopback, 21820),
@@ -67,9 +67,9 @@ namespace DyadPorts.Tests.Engines
 
         [Theory]
         [MemberData(nameof(StrategiesAndEngines))]
-        public void The_probe_alone_sees_a_running_containers_published_port(string strategy, string name)
+        public void The_probe_alone_sees_a_running_containers_published_port(string strategy, string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _state.Use(row);
             engine.CleanUp();
             engine.Run("dyadtest-probe-" + TestRun.Prefix + strategy, 21835);
             Assert.False(HostProbes.Create(Strategy(strategy)).IsFree(21835));

@@ -15,13 +15,13 @@ namespace DyadPorts.Tests.Engines
     public sealed class HostedCmdletTests : IDisposable
     {
         private readonly EngineFixture _engines;
-        private readonly TempState _temp = new TempState();
+        private readonly EngineState _state = new EngineState();
         private readonly HostedPowerShell _ps = new HostedPowerShell();
 
         public HostedCmdletTests(EngineFixture engines)
         {
             _engines = engines;
-            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _temp.StatePath);
+            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _state.Location);
         }
 
         public void Dispose()
@@ -29,14 +29,22 @@ namespace DyadPorts.Tests.Engines
             Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", null);
             foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
             _ps.Dispose();
-            _temp.Dispose();
+            _state.Dispose();
+        }
+
+        /// <summary>Runs the test on <paramref name="row"/>: the cmdlets find its state through DYAD_PORTS_STATE (a file or an etcd URL).</summary>
+        private TestEngine Use(string row)
+        {
+            var engine = _state.Use(row);
+            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _state.Location);
+            return engine;
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Request_and_test_emit_typed_objects_and_bools_through_the_pipeline(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Request_and_test_emit_typed_objects_and_bools_through_the_pipeline(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = Use(row);
             engine.CleanUp();
             engine.Run(TestRun.App("hosted"), 21200);
             var vars = new Dictionary<string, object> { ["endpoint"] = engine.Endpoint, ["engine"] = engine.Name, ["app"] = TestRun.App("h1") };
@@ -48,6 +56,8 @@ namespace DyadPorts.Tests.Engines
 
             var bools = _ps.Run("21200, 21201, 21202 | Test-DyadPortAvailable -EngineEndpoint $endpoint -Engine $engine", vars);
             Assert.Equal(new object[] { false, false, true }, bools.Output.Select(o => o.BaseObject));
+            Assert.Equal(21201, _state.Peek().Allocations[TestRun.App("h1")].Port);
+            _state.AssertStoredOnItsLedger();
         }
 
         [Fact]
@@ -65,20 +75,20 @@ namespace DyadPorts.Tests.Engines
             var bad = _ps.Run("Request-DyadPort '$(id)' -Engine Process");
             Assert.Equal(ErrorCategory.InvalidData, bad.AnyError.CategoryInfo.Category);
             Assert.StartsWith("ParameterArgumentValidationError", bad.AnyError.FullyQualifiedErrorId);
-            Assert.Null(_temp.Store.Peek());
+            Assert.Null(_state.Peek());
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Losing_every_race_fails_with_PortConflictRetriesExhausted_and_leaves_nothing(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Losing_every_race_fails_with_PortConflictRetriesExhausted_and_leaves_nothing(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = Use(row);
             engine.CleanUp();
             var launcher = new StartHooks { BeforeLaunch = port => engine.Run(TestRun.App($"thief-{port}"), port) }
-                .Wrap(new PortAllocator(_temp.Store, engine.Engine, engine.Kind));
+                .Wrap(_state.Allocator(engine));
             var request = new PreviewRequest
             {
-                AppId = TestRun.App("69"), Path = _temp.Directory, Image = engine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
+                AppId = TestRun.App("69"), Path = _state.Temp.Directory, Image = engine.Image, Command = new[] { "httpd -f -p \"$PORT\" -h /app" },
                 Range = new PortRange(21210, 21220), MaxRetries = 2,
             };
             var e = Assert.Throws<DyadPortsException>(() => launcher.Start(request, NullOperationLog.Instance, default));
@@ -86,7 +96,7 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(FailureCategory.ResourceUnavailable, e.Category);
             Assert.Contains("21210, 21211", e.Message);
             Assert.Null(engine.Find("dyad-app-" + TestRun.App("69")));
-            Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey(TestRun.App("69")) ?? false);
+            Assert.False(_state.Peek()?.Allocations.ContainsKey(TestRun.App("69")) ?? false);
         }
     }
 }

@@ -38,10 +38,10 @@ namespace DyadPorts.Tests.Engines
             reaper.Reap(IdleFor, mine, (_, _) => true, remove: true, keepAllocation: false, recordSamples: true, log ?? new RecordingLog(), default);
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_preview_without_requests_is_stopped_through_neighbour_traffic_while_a_busy_one_and_one_with_an_open_connection_are_kept(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_preview_without_requests_is_stopped_through_neighbour_traffic_while_a_busy_one_and_one_with_an_open_connection_are_kept(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var idle = TestRun.App("ridle");
             var busy = TestRun.App("rbusy");
             var held = TestRun.App("rheld");
@@ -93,28 +93,36 @@ namespace DyadPorts.Tests.Engines
             }
             Assert.Equal("running", engine.Find("dyad-app-" + busy).State);
             Assert.Equal("running", engine.Find("dyad-app-" + held).State);
-            Assert.False(_scenario.Store.Peek().Allocations.ContainsKey(idle));
-            Assert.Contains(_scenario.Store.Journal.Read(_ => { }), e => e.Kind == PortEventKind.PreviewStopped && e.AppId == idle && e.Reason.StartsWith("idle for", StringComparison.Ordinal));
-            var sample = _scenario.Store.Peek().Activity[held];
+            Assert.False(_scenario.State.Peek().Allocations.ContainsKey(idle));
+            Assert.Contains(_scenario.State.History(), e => e.Kind == PortEventKind.PreviewStopped && e.AppId == idle && e.Reason.StartsWith("idle for", StringComparison.Ordinal));
+            var sample = _scenario.State.Peek().Activity[held];
+            _scenario.State.AssertStoredOnItsLedger(); // issue 17 item 3: on an etcd row the reaper really ran on etcd
             Assert.Equal((ActivitySample.AcceptedSignal, (int?)1), (sample.Signal, sample.Attached));
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void WhatIf_reports_the_idle_preview_and_creates_no_file_in_a_fresh_state_folder(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void WhatIf_reports_the_idle_preview_and_creates_no_file_in_a_fresh_state_folder(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var idle = TestRun.App("rwhatif");
             var preview = _scenario.Launcher(engine).Start(_scenario.Request(idle, engine, 21730, 21735), NullOperationLog.Instance, default);
             var reaper = new IdleReaper(_scenario.Allocator(engine));
             reaper.Reap(TimeSpan.FromSeconds(1), id => id == idle, (_, _) => true, true, false, true, new RecordingLog(), default); // the baseline
             Thread.Sleep(1500);
 
-            // The same state in a fresh folder: only state.json, none of the lock files the start left beside the first.
+            // On the file, the same state in a fresh folder: only state.json, none of the lock files the start left
+            // beside the first. On etcd, the same prefix: -WhatIf changes no key.
             using var fresh = new TempState();
-            File.Copy(_scenario.Temp.StatePath, fresh.StatePath);
-            var before = File.ReadAllText(fresh.StatePath);
-            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", fresh.StatePath);
+            var location = _scenario.State.Location;
+            if (!_scenario.State.OnEtcd)
+            {
+                File.Copy(_scenario.Temp.StatePath, fresh.StatePath);
+                location = fresh.StatePath;
+            }
+            string Stored() => _scenario.State.OnEtcd ? _scenario.State.Stored() : File.ReadAllText(fresh.StatePath);
+            var before = Stored();
+            Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", location);
             try
             {
                 var vars = new Dictionary<string, object> { ["endpoint"] = engine.Endpoint, ["engine"] = engine.Name, ["app"] = idle };
@@ -127,8 +135,8 @@ namespace DyadPorts.Tests.Engines
             {
                 Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", null);
             }
-            Assert.Equal(new[] { "state.json" }, Directory.GetFileSystemEntries(fresh.Directory).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
-            Assert.Equal(before, File.ReadAllText(fresh.StatePath));
+            if (!_scenario.State.OnEtcd) Assert.Equal(new[] { "state.json" }, Directory.GetFileSystemEntries(fresh.Directory).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+            Assert.Equal(before, Stored());
             Assert.Equal("running", engine.Find("dyad-app-" + idle).State);
             Assert.Equal(preview.ContainerId, engine.Find("dyad-app-" + idle).ID);
         }
@@ -149,7 +157,7 @@ namespace DyadPorts.Tests.Engines
                 var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
                 Assert.Equal(new[] { idle }, stopped.Select(p => p.AppId));
                 Assert.False(PreviewProcesses.IsAlive(new AllocationRecord { ProcessId = pIdle.ProcessId, ProcessStartedAt = pIdle.StartedAt }));
-                Assert.True(PreviewProcesses.IsAlive(_scenario.Store.Peek().Allocations[busy]));
+                Assert.True(PreviewProcesses.IsAlive(_scenario.State.Peek().Allocations[busy]));
             }
             finally
             {
@@ -171,7 +179,7 @@ namespace DyadPorts.Tests.Engines
                 reaper.Reap(TimeSpan.FromSeconds(1), id => id == held, (_, _) => true, false, false, true, new RecordingLog(), default);
                 Thread.Sleep(1500);
                 Assert.Empty(reaper.Reap(TimeSpan.FromSeconds(1), id => id == held, (_, _) => true, false, false, true, new RecordingLog(), default));
-                Assert.True(PreviewProcesses.IsAlive(_scenario.Store.Peek().Allocations[held]));
+                Assert.True(PreviewProcesses.IsAlive(_scenario.State.Peek().Allocations[held]));
             }
             finally
             {

@@ -9,6 +9,7 @@ using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using DyadPorts.Core.Insights;
+using DyadPorts.Core.Ledger;
 using DyadPorts.Core.Previews;
 using DyadPorts.Core.State;
 using DyadPorts.Tests.Support;
@@ -21,13 +22,11 @@ namespace DyadPorts.Tests.Engines
     public sealed class InsightsEngineTests : IDisposable
     {
         private readonly PreviewScenario _scenario = new PreviewScenario("insight");
-        private readonly TempState _temp;
-        private readonly TempState _other = new TempState();
+        private readonly EngineState _other = new EngineState();
 
         public InsightsEngineTests(EngineFixture engines)
         {
             _ = engines; // the collection's fixture: both engines, and this run's clean-up at the end
-            _temp = _scenario.Temp;
         }
 
         public void Dispose()
@@ -36,39 +35,45 @@ namespace DyadPorts.Tests.Engines
             _other.Dispose();
         }
 
-        private PortAllocator Allocator(TestEngine engine, StateStore store = null) => _scenario.Allocator(engine, store);
+        private PortAllocator Allocator(TestEngine engine) => _scenario.Allocator(engine);
 
         private PreviewRequest Request(string appId, TestEngine engine, int first, int last) => _scenario.Request(appId, engine, first, last);
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void The_seed_scenario_journals_an_allocation_then_a_move_naming_the_holder(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void The_seed_scenario_journals_an_allocation_then_a_move_naming_the_holder(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var a57 = TestRun.App("57");
             var a56 = TestRun.App("56");
             var range = new PortRange(21700, 21705);
             Assert.Equal(21700, Allocator(engine).Request(a57, range, false, NullOperationLog.Instance, default).Port);
-            // App 56's preview appears on 21700, started by a DyadPorts that does not know 57's state (the seed's stale memory).
-            var p56 = new PreviewLauncher(Allocator(engine, _other.Store)).Start(Request(a56, engine, 21700, 21700), NullOperationLog.Instance, default);
+            // App 56's preview appears on 21700, started by a DyadPorts that does not know 57's state (the seed's stale
+            // memory): another state of the same row.
+            _other.Use(row);
+            var p56 = _other.Launcher(engine).Start(Request(a56, engine, 21700, 21700), NullOperationLog.Instance, default);
             Assert.Equal(21701, Allocator(engine).Request(a57, range, false, new RecordingLog(), default).Port);
 
-            var history = _temp.Store.Journal.Read(w => throw new InvalidOperationException(w)).Where(e => e.AppId == a57).ToList();
+            var read = new RecordingLog();
+            var history = _scenario.State.Ledger((IStateRecovery)null).History(read, default).Where(e => e.AppId == a57).ToList();
+            Assert.Empty(read.Warnings); // every event was readable
             Assert.Equal(new[] { PortEventKind.Allocated, PortEventKind.Moved }, history.Select(e => e.Kind));
             Assert.Equal((21700, (int?)null), (history[0].Port.Value, history[0].PreviousPort));
             Assert.Equal((21701, (int?)21700), (history[1].Port.Value, history[1].PreviousPort));
             Assert.Contains($"container dyad-app-{a56}", history[1].HeldBy);
             Assert.Equal(engine.Endpoint, history[1].Endpoint);
             Assert.True(history[0].Time <= history[1].Time);
-            Assert.Equal(1, _temp.Store.Peek().Counters["Moved"]);
-            Assert.Contains(_other.Store.Journal.Read(_ => { }), e => e.Kind == PortEventKind.PreviewStarted && e.ContainerId == p56.ContainerId);
+            Assert.Equal(1, _scenario.State.Peek().Counters["Moved"]);
+            Assert.Contains(_other.History(), e => e.Kind == PortEventKind.PreviewStarted && e.ContainerId == p56.ContainerId);
+            _scenario.State.AssertStoredOnItsLedger(); // issue 17 item 3: on an etcd row the history is etcd's
+            _other.AssertStoredOnItsLedger();
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Usage_counts_match_Test_over_the_same_range_and_the_metrics_pass_promtool(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Usage_counts_match_Test_over_the_same_range_and_the_metrics_pass_promtool(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var range = new PortRange(21710, 21719);
             engine.Run($"{TestRun.Prefix}usage-c", 21710);
             engine.Run($"{TestRun.Prefix}usage-s", 21713, start: false);
@@ -87,7 +92,8 @@ namespace DyadPorts.Tests.Engines
                 Assert.Equal((6, 2, 1, 1), (usage.Free, usage.HeldByContainer, usage.HeldByAllocation, usage.HeldByHost));
                 Assert.Equal(1, usage.AllocationsByStatus["Reserved"]);
 
-                var prom = Path.Combine(_temp.Directory, "dyadports.prom");
+                _scenario.State.AssertStoredOnItsLedger(); // issue 17 item 3: on an etcd row usage and metrics read etcd
+                var prom = Path.Combine(_scenario.Temp.Directory, "dyadports.prom");
                 PrometheusText.WriteAtomically(prom, PrometheusText.Build(usage));
                 Assert.Contains("dyadports_ports_free{range=\"21710-21719\"} 6", File.ReadAllText(prom));
                 var (code, output) = Promtool(prom);

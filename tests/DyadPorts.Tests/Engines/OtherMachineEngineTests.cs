@@ -18,24 +18,23 @@ namespace DyadPorts.Tests.Engines
     public sealed class OtherMachineEngineTests : IDisposable
     {
         private const string OtherMachine = "other-machine-0002";
-        private readonly EngineFixture _engines;
         private readonly PreviewScenario _scenario = new PreviewScenario("another machine's preview");
 
         public OtherMachineEngineTests(EngineFixture engines)
         {
-            _engines = engines;
+            _ = engines; // the collection's fixture: both engines, and this run's clean-up at the end
         }
 
         public void Dispose() => _scenario.Dispose();
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Another_machines_record_is_Unknown_and_never_stopped_or_reaped_from_here(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Another_machines_record_is_Unknown_and_never_stopped_or_reaped_from_here(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
-            var first = name == "docker" ? 21880 : 21885;
-            var appId = TestRun.App("elsewhere-" + name);
+            var first = engine.Name == "docker" ? 21880 : 21885;
+            var appId = TestRun.App("elsewhere-" + engine.Name);
             var started = _scenario.Launcher(engine).Start(_scenario.Request(appId, engine, first, first + 4), NullOperationLog.Instance, default);
             var allocator = _scenario.Allocator(engine);
             Assert.Equal(MachineIdentity.Current.LocalHost, allocator.ReadState(NullOperationLog.Instance, default).Allocations[appId].Host); // stamped at the start

@@ -15,13 +15,11 @@ namespace DyadPorts.Tests.Engines
     [Collection(EngineCollection.Name)]
     public sealed class PreviewEngineTests : IDisposable
     {
-        private readonly EngineFixture _engines;
         private readonly PreviewScenario _scenario = new PreviewScenario("hello from the preview");
-        private TempState _temp => _scenario.Temp;
 
         public PreviewEngineTests(EngineFixture engines)
         {
-            _engines = engines;
+            _ = engines; // the collection's fixture: both engines, and this run's clean-up at the end
         }
 
         public void Dispose() => _scenario.Dispose();
@@ -40,10 +38,10 @@ namespace DyadPorts.Tests.Engines
         private static string Get(int port) => PreviewScenario.Get(port);
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void The_seeds_after_fix_56_57_58_answer_on_the_first_three_ports_of_the_range(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void The_seeds_after_fix_56_57_58_answer_on_the_first_three_ports_of_the_range(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
             var range = new PortRange(21300, 21310);
             var previews = new[] { "56", "57", "58" }.Select(id => Launcher(engine).Start(Request(id, engine, range), NullOperationLog.Instance, default)).ToList();
@@ -65,10 +63,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_second_start_is_idempotent_and_a_stopped_container_is_replaced(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_second_start_is_idempotent_and_a_stopped_container_is_replaced(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
             var range = new PortRange(21320, 21330);
             var first = Launcher(engine).Start(Request("61", engine, range), NullOperationLog.Instance, default);
@@ -85,10 +83,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Losing_the_race_between_check_and_start_lands_on_the_next_port(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Losing_the_race_between_check_and_start_lands_on_the_next_port(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
             var grabbed = false;
             var launcher = new StartHooks
@@ -110,15 +108,15 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Auto_kill_removes_only_stale_labelled_containers_an_unlabelled_one_survives(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Auto_kill_removes_only_stale_labelled_containers_an_unlabelled_one_survives(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
             var unlabelled = engine.Run(TestRun.App("unlabelled"), 21360, start: false);
             // The state exists and gives "old" nothing: its container is an orphan of this state (the seed's zombie).
             Allocator(engine).Request(TestRun.App("other"), new PortRange(21366, 21366), false, NullOperationLog.Instance, default);
-            var stale = engine.RunManaged(TestRun.App("old"), 21361, start: false, stateId: _temp.Store.DerivedStateId);
+            var stale = engine.RunManaged(TestRun.App("old"), 21361, start: false, stateId: _scenario.State.StateId);
             var request = Request("63", engine, new PortRange(21360, 21365));
             request.AutoKillPort = true;
             var log = new RecordingLog();
@@ -133,10 +131,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_host_listener_on_the_wanted_port_is_passed_over(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_host_listener_on_the_wanted_port_is_passed_over(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
             var listener = new TcpListener(IPAddress.Any, 21370);
             listener.Start();
@@ -153,10 +151,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_preview_that_exits_at_once_fails_with_its_logs_and_leaves_nothing_behind(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_preview_that_exits_at_once_fails_with_its_logs_and_leaves_nothing_behind(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
             var request = Request("65", engine, new PortRange(21380, 21385), "echo boom-$PORT; exit 3");
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, NullOperationLog.Instance, default));
@@ -164,14 +162,14 @@ namespace DyadPorts.Tests.Engines
             Assert.Contains("boom-21380", e.Message);
             Assert.Equal(TestRun.App("65"), e.Target);
             Assert.Null(engine.Find("dyad-app-" + TestRun.App("65")));
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(TestRun.App("65")));
+            Assert.False(_scenario.State.Peek().Allocations.ContainsKey(TestRun.App("65")));
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_missing_image_that_cannot_be_pulled_is_ImageNotFound(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_missing_image_that_cannot_be_pulled_is_ImageNotFound(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             var request = Request("66", engine, new PortRange(21390, 21395));
             request.Image = "localhost:1/dyadports/no-such-image:1";
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, NullOperationLog.Instance, default));
@@ -182,16 +180,16 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Stop_with_remove_removes_only_our_container_and_releases_the_port(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Stop_with_remove_removes_only_our_container_and_releases_the_port(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
             var preview = Launcher(engine).Start(Request("67", engine, new PortRange(21400, 21405)), NullOperationLog.Instance, default);
             var stopped = Launcher(engine).Stop(TestRun.App("67"), remove: true, keepAllocation: false, NullOperationLog.Instance, default);
             Assert.Equal("removed", stopped.State);
             Assert.Null(engine.Find("dyad-app-" + TestRun.App("67")));
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(TestRun.App("67")));
+            Assert.False(_scenario.State.Peek().Allocations.ContainsKey(TestRun.App("67")));
             Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(preview.Port));
             Assert.Null(Launcher(engine).Stop(TestRun.App("67"), true, false, NullOperationLog.Instance, default));
         }
@@ -215,7 +213,7 @@ namespace DyadPorts.Tests.Engines
                 Assert.Equal(preview.Port, Launcher(null).Start(request, NullOperationLog.Instance, default).Port); // idempotent
 
                 Launcher(null).Stop(TestRun.App("68"), remove: false, keepAllocation: false, NullOperationLog.Instance, default);
-                Assert.False(_temp.Store.Peek().Allocations.ContainsKey(TestRun.App("68")));
+                Assert.False(_scenario.State.Peek().Allocations.ContainsKey(TestRun.App("68")));
                 Assert.True(DyadPorts.Core.Availability.HostPortProbe.Instance.IsFree(21411));
             }
             finally
@@ -225,10 +223,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_start_keeps_the_port_its_app_holds_while_it_is_free_and_takes_the_state_lock_twice(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_start_keeps_the_port_its_app_holds_while_it_is_free_and_takes_the_state_lock_twice(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             var range = new PortRange(21420, 21425);
             var app = TestRun.App("keep");
             var other = TestRun.App("keep-other");
@@ -251,10 +249,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_start_moves_only_when_the_port_its_app_holds_is_taken_and_records_no_Force(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_start_moves_only_when_the_port_its_app_holds_is_taken_and_records_no_Force(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             var range = new PortRange(21430, 21435);
             var app = TestRun.App("taken");
             var other = TestRun.App("taken-other");
@@ -296,7 +294,7 @@ namespace DyadPorts.Tests.Engines
             {
                 thief?.Stop();
             }
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(app)); // the first attempt's reservation was given back
+            Assert.False(_scenario.State.Peek().Allocations.ContainsKey(app)); // the first attempt's reservation was given back
             var history = Allocator(null).Ledger.History(NullOperationLog.Instance, default).Where(h => h.AppId == app).Select(h => h.Kind).ToList();
             Assert.Equal(new[] { PortEventKind.Allocated, PortEventKind.RaceLost, PortEventKind.PreviewFailed, PortEventKind.Released }, history);
         }

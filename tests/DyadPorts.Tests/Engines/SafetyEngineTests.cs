@@ -26,21 +26,21 @@ namespace DyadPorts.Tests.Engines
     public sealed class SafetyEngineTests : IDisposable
     {
         private readonly PreviewScenario _scenario = new PreviewScenario("safe preview");
-        private readonly TempState _temp;
 
         public SafetyEngineTests(EngineFixture engines)
         {
             _ = engines; // the collection's fixture: both engines, and this run's clean-up at the end
-            _temp = _scenario.Temp;
         }
 
         public void Dispose() => _scenario.Dispose();
 
-        private string StateId => _temp.Store.DerivedStateId;
+        private EngineState State => _scenario.State;
 
-        private PortAllocator Allocator(TestEngine engine, StateStore store = null) => _scenario.Allocator(engine, store);
+        private string StateId => State.StateId;
 
-        private PreviewLauncher Launcher(TestEngine engine, StateStore store = null) => _scenario.Launcher(engine, store);
+        private PortAllocator Allocator(TestEngine engine) => _scenario.Allocator(engine);
+
+        private PreviewLauncher Launcher(TestEngine engine) => _scenario.Launcher(engine);
 
         private PreviewRequest Request(string appId, TestEngine engine, int first, int last, bool autoKill = false) => _scenario.Request(appId, engine, first, last, autoKill);
 
@@ -49,10 +49,10 @@ namespace DyadPorts.Tests.Engines
         // ---- 1. AUTO_KILL_PORT -------------------------------------------------------------------------
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Auto_kill_passes_over_a_stopped_preview_that_kept_its_allocation(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Auto_kill_passes_over_a_stopped_preview_that_kept_its_allocation(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var a = TestRun.App("keep-a");
             var b = TestRun.App("keep-b");
             var first = Launcher(engine).Start(Request(a, engine, 21500, 21500), NullOperationLog.Instance, default);
@@ -62,15 +62,15 @@ namespace DyadPorts.Tests.Engines
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(Request(b, engine, 21500, 21500, autoKill: true), new RecordingLog(), default));
             Assert.Equal(ErrorIds.PortRangeExhausted, e.ErrorId);
             Assert.Equal(first.ContainerId, engine.Find("dyad-app-" + a).ID);
-            Assert.Equal(21500, _temp.Store.Peek().Allocations[a].Port);
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(b));
+            Assert.Equal(21500, State.Peek().Allocations[a].Port);
+            Assert.False(State.Peek().Allocations.ContainsKey(b));
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Auto_kill_still_reclaims_the_seeds_zombie_an_orphan_of_this_state(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Auto_kill_still_reclaims_the_seeds_zombie_an_orphan_of_this_state(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var zombie = TestRun.App("zombie");
             // The state exists and gives the zombie's app nothing (say, Remove-DyadPortAllocation released it).
             Allocator(engine).Request(TestRun.App("z-other"), new PortRange(21515, 21515), false, NullOperationLog.Instance, default);
@@ -85,10 +85,10 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Auto_kill_never_touches_another_states_or_a_legacy_or_an_unlabelled_container(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Auto_kill_never_touches_another_states_or_a_legacy_or_an_unlabelled_container(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var otherState = engine.RunManaged(TestRun.App("other"), 21520, start: false, stateId: "00000000deadbeef");
             var legacy = engine.RunManaged(TestRun.App("legacy"), 21521, start: false);
             var unlabelled = engine.Run(TestRun.Prefix + "plain", 21522, start: false);
@@ -100,13 +100,13 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Starts_label_containers_with_this_states_id(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Starts_label_containers_with_this_states_id(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var preview = Launcher(engine).Start(Request(TestRun.App("labelled"), engine, 21530, 21531), NullOperationLog.Instance, default);
             var listed = engine.All().Single(c => c.ID == preview.ContainerId);
-            Assert.Equal(_temp.Store.Peek().StateId, listed.Labels[ContainerSummary.StateLabel]);
+            Assert.Equal(State.Peek().StateId, listed.Labels[ContainerSummary.StateLabel]);
             Assert.Equal(StateId, listed.Labels[ContainerSummary.StateLabel]);
             Assert.Equal("true", listed.Labels[ContainerSummary.ManagedLabel]);
         }
@@ -114,34 +114,34 @@ namespace DyadPorts.Tests.Engines
         // ---- 2. One start per app ------------------------------------------------------------------------
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Two_simultaneous_starts_of_one_app_end_with_one_preview_and_its_allocation(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Two_simultaneous_starts_of_one_app_end_with_one_preview_and_its_allocation(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var app = TestRun.App("twice");
             using var go = new ManualResetEventSlim();
             var starts = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
             {
                 go.Wait();
-                // Separate stores and launchers, as two runspaces would have; the same file and engine.
-                return Launcher(engine, new StateStore(_temp.StatePath)).Start(Request(app, engine, 21540, 21545), NullOperationLog.Instance, default);
+                // Separate ledgers and launchers, as two runspaces would have; the same state and engine.
+                return Launcher(engine).Start(Request(app, engine, 21540, 21545), NullOperationLog.Instance, default);
             })).ToArray();
             go.Set();
             var previews = starts.Select(t => t.GetAwaiter().GetResult()).ToList();
             Assert.Equal(previews[0].ContainerId, previews[1].ContainerId);
             Assert.Equal(previews[0].Port, previews[1].Port);
             Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-" + app));
-            var record = _temp.Store.Peek().Allocations[app];
+            var record = State.Peek().Allocations[app];
             Assert.Equal(previews[0].Port, record.Port);
             Assert.Equal(previews[0].ContainerId, record.ContainerId);
             Assert.Equal("safe preview", Get(record.Port));
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_container_that_merely_has_the_name_is_never_the_apps_own(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_container_that_merely_has_the_name_is_never_the_apps_own(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var app = TestRun.App("squat");
             var squatter = engine.Run("dyad-app-" + app, 21550); // running, no DyadPorts label
             var allocation = Allocator(engine).Request(app, new PortRange(21550, 21555), false, NullOperationLog.Instance, default);
@@ -152,29 +152,28 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal("dyad-app-" + app, e.Target);
             Assert.Equal(squatter, engine.Find("dyad-app-" + app).ID);
             Assert.Equal("running", engine.Find("dyad-app-" + app).State);
-            Assert.Equal(21551, _temp.Store.Peek().Allocations[app].Port); // its reservation is untouched
+            Assert.Equal(21551, State.Peek().Allocations[app].Port); // its reservation is untouched
         }
 
         // ---- 3. Recovery ---------------------------------------------------------------------------------
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Removing_one_app_from_a_corrupt_state_keeps_every_other_app(string name)
+        [MemberData(nameof(EngineCase.FileOnly), MemberType = typeof(EngineCase))] // a truncated state file: the file itself
+        public void Removing_one_app_from_a_corrupt_state_keeps_every_other_app(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var keep = TestRun.App("r-keep");
             var drop = TestRun.App("r-drop");
             Launcher(engine).Start(Request(keep, engine, 21560, 21565), NullOperationLog.Instance, default);
             Launcher(engine).Start(Request(drop, engine, 21560, 21565), NullOperationLog.Instance, default);
             var foreign = engine.RunManaged(TestRun.App("r-foreign"), 21566, stateId: "00000000deadbeef");
-            File.WriteAllText(_temp.StatePath, "{ truncated");
+            File.WriteAllText(State.Temp.StatePath, "{ truncated");
 
             // Remove-DyadPortAllocation's allocator: no engine of its own, the engine resolved only to recover.
-            var releaser = new PortAllocator(_temp.Store, null, EngineKind.Process,
-                recovery: new LabelledContainerRecovery(null, (_, _) => Allocator(engine).Engine, _temp.StatePath));
+            var releaser = new PortAllocator(State.Ledger(new LabelledContainerRecovery(null, (_, _) => Allocator(engine).Engine, State.Location)), State.Snapshots(null));
             var log = new RecordingLog();
             Assert.Equal(21561, releaser.Release(drop, log, default).Port);
-            var state = _temp.Store.Peek();
+            var state = State.Peek();
             Assert.Equal(new[] { keep }, state.Allocations.Keys);
             Assert.Equal(21560, state.Allocations[keep].Port);
             Assert.Contains(ErrorIds.StateFileCorrupt, Assert.Single(log.Warnings));
@@ -182,14 +181,15 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_rebuild_takes_only_this_states_containers(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_rebuild_takes_only_this_states_containers(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             engine.RunManaged(TestRun.App("mine"), 21570, stateId: StateId);
             engine.RunManaged(TestRun.App("theirs"), 21571, stateId: "00000000deadbeef");
             engine.RunManaged(TestRun.App("old"), 21572);
-            File.WriteAllText(_temp.StatePath, "garbage");
+            // On the file the state is garbage; on etcd nothing is stored yet: either way the next command rebuilds it.
+            if (!State.OnEtcd) File.WriteAllText(State.Temp.StatePath, "garbage");
             var all = Allocator(engine).Get(id => id.StartsWith(TestRun.Prefix, StringComparison.Ordinal), new RecordingLog(), default);
             var only = Assert.Single(all);
             Assert.Equal((TestRun.App("mine"), 21570, AllocationStatus.Active), (only.AppId, only.Port, only.Status));
@@ -200,23 +200,23 @@ namespace DyadPorts.Tests.Engines
         // ---- 6. Failure paths clean up and never release what they do not own ---------------------------
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void An_allocation_removed_mid_start_is_recorded_again_where_the_preview_runs(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void An_allocation_removed_mid_start_is_recorded_again_where_the_preview_runs(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var app = TestRun.App("vanish");
             var launcher = new StartHooks { AfterLaunch = _ => Allocator(engine).Release(app, NullOperationLog.Instance, default) }.Wrap(Allocator(engine));
             var preview = launcher.Start(Request(app, engine, 21580, 21585), new RecordingLog(), default);
-            var record = _temp.Store.Peek().Allocations[app];
+            var record = State.Peek().Allocations[app];
             Assert.Equal((preview.Port, preview.ContainerId), (record.Port, record.ContainerId));
             Assert.Equal("safe preview", Get(preview.Port));
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_port_taken_in_the_state_mid_start_is_given_up_and_the_other_apps_allocation_kept(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_port_taken_in_the_state_mid_start_is_given_up_and_the_other_apps_allocation_kept(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var app = TestRun.App("steal");
             var other = TestRun.App("stealer");
             var stolen = false;
@@ -226,21 +226,21 @@ namespace DyadPorts.Tests.Engines
                 {
                     if (stolen) return;
                     stolen = true;
-                    _temp.Store.Update(s => { s.Allocations.Remove(app); s.Allocations[other] = new AllocationRecord { AppId = other, Port = port, Engine = engine.Kind }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
+                    State.Seed(s => { s.Allocations.Remove(app); s.Allocations[other] = new AllocationRecord { AppId = other, Port = port, Engine = engine.Kind }; });
                 },
             }.Wrap(Allocator(engine));
             var preview = launcher.Start(Request(app, engine, 21590, 21595), new RecordingLog(), default);
             Assert.Equal(21591, preview.Port);
             Assert.Equal(new[] { 21590 }, preview.PortsLostToRaces);
-            Assert.Equal(21590, _temp.Store.Peek().Allocations[other].Port);
+            Assert.Equal(21590, State.Peek().Allocations[other].Port);
             Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-" + app));
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void Cancelling_after_the_container_was_created_removes_it_and_releases_only_this_starts_port(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Cancelling_after_the_container_was_created_removes_it_and_releases_only_this_starts_port(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var app = TestRun.App("cancel");
             using var cts = new CancellationTokenSource();
             var launcher = new StartHooks { AfterLaunch = _ => cts.Cancel() }.Wrap(Allocator(engine));
@@ -248,24 +248,24 @@ namespace DyadPorts.Tests.Engines
             request.Command = new[] { "sleep 30" }; // never answers: the wait would run until cancelled
             Assert.ThrowsAny<OperationCanceledException>(() => launcher.Start(request, new RecordingLog(), cts.Token));
             Assert.Null(engine.Find("dyad-app-" + app));
-            Assert.False(_temp.Store.Peek()?.Allocations.ContainsKey(app) ?? false);
+            Assert.False(State.Peek()?.Allocations.ContainsKey(app) ?? false);
         }
 
         public static IEnumerable<object[]> FaultsAfterLaunch()
         {
-            foreach (var engine in new[] { "docker", "podman" })
+            foreach (var row in EngineCase.Names)
             {
-                yield return new object[] { engine, "engine", ErrorIds.EngineRequestFailed };
-                yield return new object[] { engine, "io", ErrorIds.ContainerStartFailed };
-                yield return new object[] { engine, "key", ErrorIds.ContainerStartFailed };
+                yield return new object[] { row, "engine", ErrorIds.EngineRequestFailed };
+                yield return new object[] { row, "io", ErrorIds.ContainerStartFailed };
+                yield return new object[] { row, "key", ErrorIds.ContainerStartFailed };
             }
         }
 
         [Theory]
         [MemberData(nameof(FaultsAfterLaunch))]
-        public void A_fault_after_the_container_started_is_mapped_and_cleans_up(string name, string fault, string errorId)
+        public void A_fault_after_the_container_started_is_mapped_and_cleans_up(string row, string fault, string errorId)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var app = TestRun.App("fault-" + fault);
             var launcher = new StartHooks { AfterLaunch = port => throw (fault == "engine"
                 ? new EngineRefusedException(engine.Endpoint, "inspect container x", HttpStatusCode.InternalServerError, "simulated engine failure", null)
@@ -275,21 +275,21 @@ namespace DyadPorts.Tests.Engines
             Assert.False(e.IsTerminating);
             Assert.Contains("simulated", e.Message);
             Assert.Null(engine.Find("dyad-app-" + app));
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(app));
+            Assert.False(State.Peek().Allocations.ContainsKey(app));
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_failed_start_gives_back_the_allocation_the_app_had(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void A_failed_start_gives_back_the_allocation_the_app_had(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var app = TestRun.App("had");
             Assert.Equal(21640, Allocator(engine).Request(app, new PortRange(21640, 21645), false, NullOperationLog.Instance, default).Port);
             var request = Request(app, engine, 21640, 21645);
             request.Command = new[] { "echo no; exit 5" };
             var e = Assert.Throws<DyadPortsException>(() => Launcher(engine).Start(request, new RecordingLog(), default));
             Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
-            var record = _temp.Store.Peek().Allocations[app];
+            var record = State.Peek().Allocations[app];
             Assert.Equal((21640, (string)null), (record.Port, record.ContainerId));
             Assert.Null(engine.Find("dyad-app-" + app));
         }
@@ -298,34 +298,34 @@ namespace DyadPorts.Tests.Engines
         public void Stop_refuses_a_preview_that_is_a_container_of_another_engine_and_releases_nothing()
         {
             var app = TestRun.App("elsewhere");
-            _temp.Store.Update(s => { s.Allocations[app] = new AllocationRecord { AppId = app, Port = 21646, Engine = EngineKind.Podman, EngineEndpoint = "unix:///run/dyadports-no-such/podman.sock", ContainerId = "0123456789abcdef0123" }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
-            var launcher = new PreviewLauncher(new PortAllocator(_temp.Store, null, EngineKind.Process));
+            State.Seed(s => s.Allocations[app] = new AllocationRecord { AppId = app, Port = 21646, Engine = EngineKind.Podman, EngineEndpoint = "unix:///run/dyadports-no-such/podman.sock", ContainerId = "0123456789abcdef0123" });
+            var launcher = Launcher(null);
             var e = Assert.Throws<DyadPortsException>(() => launcher.Stop(app, false, false, NullOperationLog.Instance, default));
             Assert.Equal(ErrorIds.PreviewOnOtherEngine, e.ErrorId);
             Assert.False(e.IsTerminating);
             Assert.Contains("-EngineEndpoint unix:///run/dyadports-no-such/podman.sock", e.Message);
-            Assert.Equal(21646, _temp.Store.Peek().Allocations[app].Port);
+            Assert.Equal(21646, State.Peek().Allocations[app].Port);
         }
 
         [Fact]
         public void A_failure_path_releases_only_the_allocation_its_own_start_made()
         {
             var app = TestRun.App("owned");
-            _temp.Store.Update(s => { s.Allocations[app] = new AllocationRecord { AppId = app, Port = 21620, ContainerId = "theirs" }; return 0; }, _ => new StateDocument(), NullOperationLog.Instance, default);
-            var allocator = new PortAllocator(_temp.Store, null, EngineKind.Process);
+            State.Seed(s => s.Allocations[app] = new AllocationRecord { AppId = app, Port = 21620, ContainerId = "theirs" });
+            var allocator = Allocator(null);
             Assert.False(allocator.ReleaseIfOwned(app, 21620, "mine", null, NullOperationLog.Instance));
             Assert.False(allocator.ReleaseIfOwned(app, 21621, null, null, NullOperationLog.Instance));
             Assert.False(allocator.ReleaseIfOwned(app, 21620, null, 4242, NullOperationLog.Instance));
-            Assert.Equal("theirs", _temp.Store.Peek().Allocations[app].ContainerId);
+            Assert.Equal("theirs", State.Peek().Allocations[app].ContainerId);
             Assert.True(allocator.ReleaseIfOwned(app, 21620, "theirs", null, NullOperationLog.Instance));
-            Assert.False(_temp.Store.Peek().Allocations.ContainsKey(app));
+            Assert.False(State.Peek().Allocations.ContainsKey(app));
         }
 
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void No_docker_dotnet_exception_leaves_the_engine_client(string name)
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void No_docker_dotnet_exception_leaves_the_engine_client(string row)
         {
-            var engine = TestEngine.Get(name);
+            var engine = _scenario.Use(row);
             var stop = Assert.Throws<EngineRefusedException>(() => engine.Engine.Stop("dyadports-no-such-container", TimeSpan.Zero, default));
             Assert.Equal(HttpStatusCode.NotFound, stop.StatusCode);
             Assert.Equal(ErrorIds.EngineRequestFailed, stop.ErrorId);

@@ -14,24 +14,24 @@ namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// Ownership follows a copy: a preview started with one state, copied into a second state, is that state's own:
-    /// Active there, and stopped by a launcher over it. Real dockerd and podman, a second file state and the shared
-    /// etcd cluster; ports 21890-21899.
+    /// Active there, and stopped by a launcher over it. Each <see cref="EngineCase"/> row as the source, into a second
+    /// file state and into a second etcd prefix; ports 21890-21899.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class StateCopyEngineTests : IDisposable
     {
-        private readonly EngineFixture _engines;
         private readonly PreviewScenario _scenario = new PreviewScenario("copied preview");
         private readonly TempState _destination = new TempState();
         private readonly string _prefix = TestEtcd.NewPrefix();
         private IAllocationLedger _etcd;
         private IAllocationLedger _file;
 
-        public static IEnumerable<object[]> Cases => from engine in new[] { "docker", "podman" } from store in new[] { "file", "etcd" } select new object[] { engine, store };
+        /// <summary>Each row (the source state's engine and ledger) into each kind of destination.</summary>
+        public static IEnumerable<object[]> Cases => from row in EngineCase.Names from kind in new[] { EngineCase.File, EngineCase.Etcd } select new object[] { row, kind };
 
         public StateCopyEngineTests(EngineFixture engines)
         {
-            _engines = engines;
+            _ = engines; // the collection's fixture: both engines, and this run's clean-up at the end
         }
 
         public void Dispose()
@@ -56,12 +56,12 @@ namespace DyadPorts.Tests.Engines
 
         [Theory]
         [MemberData(nameof(Cases))]
-        public void A_copied_running_preview_is_the_destinations_own_active_and_stoppable(string name, string into)
+        public void A_copied_running_preview_is_the_destinations_own_active_and_stoppable(string row, string into)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
             engine.CleanUp();
-            var first = name == "docker" ? 21890 : 21895;
-            var appId = TestRun.App($"copy-{name}-{into}");
+            var first = engine.Name == "docker" ? 21890 : 21895;
+            var appId = TestRun.App($"copy-{engine.Name}-{_scenario.State.Case.LedgerName}-{into}");
             var started = _scenario.Launcher(engine).Start(_scenario.Request(appId, engine, first, first + 4), NullOperationLog.Instance, default);
             Assert.Equal("copied preview", PreviewScenario.Get(started.Port));
 
@@ -70,7 +70,7 @@ namespace DyadPorts.Tests.Engines
             Assert.Empty(destination.Get(id => id == appId, NullOperationLog.Instance, default));
 
             var conflicts = new List<DyadPortsException>();
-            var result = new StateCopier(new FileLedger(_scenario.Store, null), Destination(into)).Copy(conflicts.Add, NullOperationLog.Instance, default);
+            var result = new StateCopier(_scenario.State.Ledger((IStateRecovery)null), Destination(into)).Copy(conflicts.Add, NullOperationLog.Instance, default);
             Assert.Empty(conflicts);
             Assert.Equal(1, result.Copied);
 

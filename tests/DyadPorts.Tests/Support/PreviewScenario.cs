@@ -3,13 +3,13 @@ using System.IO;
 using System.Net.Http;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Previews;
-using DyadPorts.Core.State;
 
 namespace DyadPorts.Tests.Support
 {
     /// <summary>
-    /// What a preview test needs, in one place: a private state, an app folder with an index page, and the
-    /// allocator, launcher and request for an engine (null: the process engine), serving that folder over HTTP.
+    /// What a preview test needs, in one place: the test's state (<see cref="State"/>: the ledger of its
+    /// <see cref="EngineCase"/> row once <see cref="Use"/> chose it, else the state file), an app folder with an index
+    /// page, and the allocator, launcher and request for an engine (null: the process engine), serving that folder over HTTP.
     /// </summary>
     public sealed class PreviewScenario : IDisposable
     {
@@ -25,15 +25,17 @@ namespace DyadPorts.Tests.Support
             File.WriteAllText(Path.Combine(AppFolder, "index.html"), page);
         }
 
-        public TempState Temp { get; } = new TempState();
-        public StateStore Store => Temp.Store;
+        public EngineState State { get; } = new EngineState();
+        public TempState Temp => State.Temp;
         public string AppFolder { get; }
         public string Page { get; }
 
-        public PortAllocator Allocator(TestEngine engine, StateStore store = null) =>
-            new PortAllocator(store ?? Temp.Store, engine?.Engine, engine?.Kind ?? EngineKind.Process);
+        /// <summary>Runs this scenario on <paramref name="row"/> (<see cref="EngineCase.Name"/>); its engine.</summary>
+        public TestEngine Use(string row) => State.Use(row);
 
-        public PreviewLauncher Launcher(TestEngine engine, StateStore store = null) => new PreviewLauncher(Allocator(engine, store));
+        public PortAllocator Allocator(TestEngine engine) => State.Allocator(engine);
+
+        public PreviewLauncher Launcher(TestEngine engine) => State.Launcher(engine);
 
         public PreviewRequest Request(string appId, TestEngine engine, int first, int last, bool autoKill = false) => new PreviewRequest
         {
@@ -56,7 +58,7 @@ namespace DyadPorts.Tests.Support
             {
                 if (TestEngine.TryGet(name, out var engine)) engine.CleanUp();
             }
-            Temp.Dispose();
+            State.Dispose();
         }
     }
 }

@@ -106,8 +106,16 @@ namespace DyadPorts.Tests.Support
             return Run("dyad-app-" + appId, hostPort, start, labels: labels);
         }
 
-        public void Stop(string id) =>
-            Client.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = 0 }).GetAwaiter().GetResult();
+        /// <summary>
+        /// Leaves the container exited, at once: a kill. (A stop with WaitBeforeKillSeconds = 0 sends no t= at all, since
+        /// Docker.DotNet drops a zero, and dockerd then waits its default 10 s for the test image's httpd, which as PID 1
+        /// ignores SIGTERM.)
+        /// </summary>
+        public void Stop(string id)
+        {
+            Client.Containers.KillContainerAsync(id, new ContainerKillParameters()).GetAwaiter().GetResult();
+            for (var waited = 0; waited < 100 && Client.Containers.InspectContainerAsync(id).GetAwaiter().GetResult().State.Running; waited++) Thread.Sleep(50);
+        }
 
         public void Remove(string nameOrId)
         {
