@@ -136,10 +136,10 @@ namespace DyadPorts.Tests.Engines
             var session = Session(Range(10, 19));
             var view = Warm(session, engine);
             var client = SessionClient(session, engine);
-            var (sessionCalls, viewCalls, lists) = (client.Calls, view.Calls, view.Lists);
+            var (sessionCalls, lists) = (client.Calls, view.Lists);
+            // The view's own calls follow the engine's events (other users' containers here), not the allocations.
             for (var i = 0; i < 5; i++) Request(session, engine, "view-zero-" + i.ToString(CultureInfo.InvariantCulture));
             NoCallUnlessRelisted(view, lists, sessionCalls, client);
-            if (view.Lists == lists) Assert.Equal(viewCalls, view.Calls);
         }
 
         [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
