@@ -37,9 +37,10 @@ namespace DyadPorts.Tests.Engines
             _temp.Dispose();
         }
 
-        private DyadSession Session(string range, string feed = null)
+        private DyadSession Session(string range, string feed = null, string dockerHost = null)
         {
             var env = new Dictionary<string, string> { ["DYAD_PORTS_STATE"] = _temp.StatePath, ["DYAD_PORT_RANGE"] = range, ["HOME"] = _temp.Directory };
+            if (dockerHost != null) env["DOCKER_HOST"] = dockerHost;
             if (feed != null) env[DyadSettings.EngineFeedVariable] = feed;
             var session = new DyadSession(name => env.TryGetValue(name, out var v) ? v : null, null, null, (client, kind) =>
             {
@@ -192,6 +193,22 @@ namespace DyadPorts.Tests.Engines
             var client = SessionClient(session, engine);
             var (calls, lists) = (client.Calls, view.Lists);
             Assert.Equal(Port(41), Request(session, engine, "view-freed").Port);
+            NoCallUnlessRelisted(view, lists, calls, client);
+        }
+
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Completion_and_listings_read_the_live_view(string name)
+        {
+            var engine = _engines.Get(name);
+            var session = Session(Range(60, 62), dockerHost: engine.Endpoint);
+            var view = Warm(session, engine); // Port(60)
+            engine.RunManaged(TestRun.App("view-complete-" + name), Port(61), start: false);
+            Thread.Sleep(EngineView.FreshnessBound);
+            var client = SessionClient(session, engine);
+            var (calls, lists) = (client.Calls, view.Lists);
+            Assert.Contains(DyadPorts.Completion.CompletionSources.Containers(session), c => c.SuggestedAppId == TestRun.App("view-complete-" + name));
+            var allocator = session.Allocator(engine.Kind, engine.Endpoint, NullOperationLog.Instance, CancellationToken.None);
+            Assert.Contains(allocator.Get(_ => true, NullOperationLog.Instance, CancellationToken.None), a => a.AppId == TestRun.App("view-warm") && a.Port == Port(60));
             NoCallUnlessRelisted(view, lists, calls, client);
         }
 
