@@ -57,6 +57,9 @@ namespace DyadPorts.Core.Allocation
         /// <summary>The engine client for an endpoint that records name (another host's); set by the session, which knows the TLS files.</summary>
         public Func<string, ContainerEngine> EngineFor { get; set; }
 
+        /// <summary>The session's engine views when the feed is on (other hosts' records are judged from them once live); null for none.</summary>
+        public EngineViews Views { get; set; }
+
         /// <summary>Where process previews keep their logs; set by the session (this machine's folder, whatever the ledger). Null: beside a file ledger's state.</summary>
         public string ProcessLogFolder { get; set; }
 
@@ -97,7 +100,7 @@ namespace DyadPorts.Core.Allocation
         {
             var snapshot = TakeSnapshot(log, cancellationToken);
             var state = ReadState(log, cancellationToken);
-            return new Reconciler(EngineFor, Machine).Reconcile(state, Occupy(snapshot, state), appIdMatches, log, hostUnreachable, cancellationToken);
+            return new Reconciler(EngineFor, Machine, Views).Reconcile(state, Occupy(snapshot, state), appIdMatches, log, hostUnreachable, cancellationToken);
         }
 
         /// <summary>The range at a glance (<see cref="UsageReport"/>).</summary>

@@ -29,11 +29,19 @@ namespace DyadPorts.Core.Allocation
         }
 
         /// <param name="machine">This machine: records of another machine's local engine or processes come back Unknown, never reconciled here.</param>
-        public Reconciler(Func<string, ContainerEngine> engineFor, MachineIdentity machine)
+        public Reconciler(Func<string, ContainerEngine> engineFor, MachineIdentity machine) : this(engineFor, machine, null)
+        {
+        }
+
+        /// <param name="views">The session's engine views: another host's live view answers instead of a list call; null for none.</param>
+        public Reconciler(Func<string, ContainerEngine> engineFor, MachineIdentity machine, EngineViews views)
         {
             _engineFor = engineFor;
             _machine = machine ?? MachineIdentity.Current;
+            _views = views;
         }
+
+        private readonly EngineViews _views;
 
         /// <summary>
         /// Every record of <paramref name="state"/> that <paramref name="appIdMatches"/>, reconciled. A host that cannot be
@@ -72,8 +80,8 @@ namespace DyadPorts.Core.Allocation
                     var engine = _engineFor != null
                         ? _engineFor(endpoint)
                         : own = new ContainerEngine(endpoint, EngineKind.Auto, EngineResolver.TlsFor(endpoint, System.Environment.GetEnvironmentVariable));
-                    var snapshot = engine.Snapshot(cancellationToken);
-                    log.Verbose($"Host {host}: engine at {endpoint}: {snapshot.Containers.Count} container(s) listed.");
+                    var snapshot = (own == null ? _views?.Read(engine, EngineKind.Auto, cancellationToken) : null) ?? engine.Snapshot(cancellationToken);
+                    log.Verbose($"Host {host}: engine at {endpoint}: {snapshot.Containers.Count} container(s).");
                     var occupancy = new Occupancy(snapshot, state, RemoteHostPortProbe.Instance, PreviewProcesses.IsAlive, host);
                     result.AddRange(byEndpoint.Select(r => Reconcile(r, occupancy)));
                 }

@@ -119,13 +119,14 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateCopyConflict = nameof(StateCopyConflict);
         public const string StateFileNotFound = nameof(StateFileNotFound);
         public const string RecordOnOtherMachine = nameof(RecordOnOtherMachine);
+        public const string EngineFeedInvalid = nameof(EngineFeedInvalid);
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
             InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
             StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
-            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid, StateFileNotFound,
+            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid, StateFileNotFound, EngineFeedInvalid,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

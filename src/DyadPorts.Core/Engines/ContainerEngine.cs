@@ -39,6 +39,12 @@ namespace DyadPorts.Core.Engines
         /// <summary>The TLS files this client uses; null for none.</summary>
         public EngineTls Tls { get; }
 
+        /// <summary>
+        /// A container this client created, started, stopped (<c>Removed</c> false) or removed (<c>Removed</c> true): the
+        /// session's engine view hears of the process's own writes at once, not only when the engine's events arrive.
+        /// </summary>
+        public event Action<string, bool> ContainerChanged;
+
         /// <summary>API calls made through this client so far: what tests and benchmarks count per operation.</summary>
         public long Calls => Interlocked.Read(ref _calls);
         private long _calls;
@@ -130,6 +136,57 @@ namespace DyadPorts.Core.Engines
             }
         }
 
+        /// <summary>
+        /// One container as a list would show it, from one inspect: its actual bindings while it runs, else the configured
+        /// ones (HostConfig.PortBindings). Null when the engine has no such container.
+        /// </summary>
+        public ContainerSummary Describe(string id, CancellationToken cancellationToken)
+        {
+            var c = InspectOrNull(id, cancellationToken);
+            if (c == null) return null;
+            var summary = new ContainerSummary
+            {
+                Id = c.ID,
+                Name = c.Name?.TrimStart('/') ?? c.ID,
+                State = c.State?.Status,
+                Image = c.Config?.Image ?? c.Image,
+                Labels = c.Config?.Labels != null ? new Dictionary<string, string>(c.Config.Labels) : new Dictionary<string, string>(),
+                Created = c.Created == default ? (DateTimeOffset?)null : new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
+            };
+            var ports = summary.IsRunning ? PortBindingParser.FromPortBindings(c.NetworkSettings?.Ports) : Array.Empty<PublishedPort>();
+            summary.Ports = ports.Count > 0 ? ports : PortBindingParser.FromPortBindings(c.HostConfig?.PortBindings);
+            return summary;
+        }
+
+        /// <summary>
+        /// Follows the engine's container events from <paramref name="since"/> (best effort: engines keep only so many)
+        /// until the stream ends, fails, is cancelled, or <see cref="Reconnect"/> is called; each event goes to
+        /// <paramref name="onEvent"/> on the stream's thread. One call, on a connection of its own.
+        /// </summary>
+        public async Task FollowEvents(DateTimeOffset since, Action<Message> onEvent, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            CancellationTokenSource linked;
+            lock (_gate)
+            {
+                if (_disposed) throw new ObjectDisposedException(nameof(ContainerEngine), $"The client for '{Endpoint}' was disposed.");
+                _streams = _streams ?? new CancellationTokenSource();
+                linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _streams.Token);
+            }
+            using var _ = linked;
+            var credentials = Tls == null ? null : EngineTlsCredentials.Create(Endpoint, Tls);
+            // A client of its own: a stream lives as long as the session, and a Reconnect must be able to end it.
+            using var client = new DockerClientConfiguration(new Uri(Endpoint), credentials, Timeout.InfiniteTimeSpan).CreateClient();
+            var parameters = new ContainerEventsParameters
+            {
+                Since = since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["type"] = new Dictionary<string, bool> { ["container"] = true } },
+            };
+            await client.System.MonitorEventsAsync(parameters, new Reporter<Message>(onEvent), linked.Token).ConfigureAwait(false);
+        }
+
+        private CancellationTokenSource _streams;
+
         /// <summary>The container with exactly this name, running or not; null when there is none.</summary>
         public ContainerSummary FindByName(string name, CancellationToken cancellationToken)
         {
@@ -149,7 +206,7 @@ namespace DyadPorts.Core.Engines
             ContainerStatsResponse stats = null;
             Call($"report the stats of container {id}", async (c, ct) =>
             {
-                await c.Containers.GetContainerStatsAsync(id, new ContainerStatsParameters { Stream = false, OneShot = true }, new StatsProgress(s => stats = s), ct).ConfigureAwait(false);
+                await c.Containers.GetContainerStatsAsync(id, new ContainerStatsParameters { Stream = false, OneShot = true }, new Reporter<ContainerStatsResponse>(s => stats = s), ct).ConfigureAwait(false);
                 return true;
             }, cancellationToken);
             var networks = stats?.Networks?.Values;
@@ -209,7 +266,7 @@ namespace DyadPorts.Core.Engines
                 {
                     try
                     {
-                        await c.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Progress(messages.Add), stop.Token).ConfigureAwait(false);
+                        await c.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, new Reporter<JSONMessage>(messages.Add), stop.Token).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -242,14 +299,36 @@ namespace DyadPorts.Core.Engines
             if (failure != null) throw new EngineRefusedException(Endpoint, $"pull {image}", HttpStatusCode.NotFound, failure, null);
         }
 
-        public string Create(CreateContainerParameters parameters, CancellationToken cancellationToken) =>
-            Call($"create container {parameters.Name}", (c, ct) => c.Containers.CreateContainerAsync(parameters, ct), cancellationToken).ID;
+        public string Create(CreateContainerParameters parameters, CancellationToken cancellationToken)
+        {
+            var id = Call($"create container {parameters.Name}", (c, ct) => c.Containers.CreateContainerAsync(parameters, ct), cancellationToken).ID;
+            ContainerChanged?.Invoke(id, false);
+            return id;
+        }
 
-        public void Start(string id, CancellationToken cancellationToken) =>
-            Call($"start container {id}", (c, ct) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
+        public void Start(string id, CancellationToken cancellationToken)
+        {
+            try
+            {
+                Call($"start container {id}", (c, ct) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
+            }
+            finally
+            {
+                ContainerChanged?.Invoke(id, false); // a refused start may still have changed it
+            }
+        }
 
-        public void Stop(string id, TimeSpan grace, CancellationToken cancellationToken) =>
-            Call($"stop container {id}", (c, ct) => c.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
+        public void Stop(string id, TimeSpan grace, CancellationToken cancellationToken)
+        {
+            try
+            {
+                Call($"stop container {id}", (c, ct) => c.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
+            }
+            finally
+            {
+                ContainerChanged?.Invoke(id, false);
+            }
+        }
 
         /// <summary>
         /// Removes a container; gone already counts as done. <paramref name="force"/> false lets the engine refuse a
@@ -265,7 +344,13 @@ namespace DyadPorts.Core.Engines
             {
                 // gone already
             }
+            catch (DyadPortsException)
+            {
+                ContainerChanged?.Invoke(id, false); // not removed, maybe changed: the view looks again
+                throw;
+            }
             _configuredPorts.TryRemove(id, out _);
+            ContainerChanged?.Invoke(id, true);
         }
 
         public string LogsTail(string id, int lines, CancellationToken cancellationToken)
@@ -366,7 +451,11 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public void Reconnect()
         {
-            lock (_gate) Retire();
+            lock (_gate)
+            {
+                Retire();
+                EndStreams();
+            }
         }
 
         public void Dispose()
@@ -375,7 +464,17 @@ namespace DyadPorts.Core.Engines
             {
                 _disposed = true;
                 Retire();
+                EndStreams();
             }
+        }
+
+        /// <summary>Ends the event streams under way (their followers see the end and connect again).</summary>
+        private void EndStreams()
+        {
+            if (_streams == null) return;
+            _streams.Cancel();
+            _streams.Dispose();
+            _streams = null;
         }
 
         /// <summary>The current client, made on first use, with one more call under way on it.</summary>
@@ -420,18 +519,12 @@ namespace DyadPorts.Core.Engines
             public bool Retired { get; set; }
         }
 
-        private sealed class StatsProgress : IProgress<ContainerStatsResponse>
+        /// <summary>Reports on the thread that reports, in order (System.Progress would post each report to the pool).</summary>
+        private sealed class Reporter<T> : IProgress<T>
         {
-            private readonly Action<ContainerStatsResponse> _report;
-            public StatsProgress(Action<ContainerStatsResponse> report) => _report = report;
-            public void Report(ContainerStatsResponse value) => _report(value);
-        }
-
-        private sealed class Progress : IProgress<JSONMessage>
-        {
-            private readonly Action<JSONMessage> _report;
-            public Progress(Action<JSONMessage> report) => _report = report;
-            public void Report(JSONMessage value) => _report(value);
+            private readonly Action<T> _report;
+            public Reporter(Action<T> report) => _report = report;
+            public void Report(T value) => _report(value);
         }
     }
 }

@@ -6,14 +6,23 @@ namespace DyadPorts.Core.Engines
     /// <summary>
     /// The engine as one command sees it: snapshots of one endpoint's containers, taken on demand, with the latest
     /// one kept so that recovery can reuse it instead of asking the engine again. A null engine is the process
-    /// engine, which sees no containers.
+    /// engine, which sees no containers. With the session's <see cref="EngineViews"/> (DYAD_PORTS_ENGINE_FEED on), a live
+    /// view answers instead of a list call.
     /// </summary>
     public sealed class EngineSnapshots
     {
-        public EngineSnapshots(ContainerEngine engine, EngineKind kind)
+        private readonly EngineViews _views;
+
+        public EngineSnapshots(ContainerEngine engine, EngineKind kind) : this(engine, kind, null)
+        {
+        }
+
+        /// <param name="views">The session's engine views, or null for none (the feed off): every take lists.</param>
+        public EngineSnapshots(ContainerEngine engine, EngineKind kind, EngineViews views)
         {
             Engine = engine;
             Kind = kind;
+            _views = views;
         }
 
         public ContainerEngine Engine { get; }
@@ -23,10 +32,16 @@ namespace DyadPorts.Core.Engines
         /// <summary>The snapshot taken last by this command; null before the first.</summary>
         public EngineSnapshot Latest { get; private set; }
 
-        /// <summary>One list call (none for the process engine).</summary>
+        /// <summary>The live view's snapshot (no call, or one inspect per container the process changed), else one list call (none for the process engine).</summary>
         public EngineSnapshot Take(IOperationLog log, CancellationToken cancellationToken)
         {
             if (Engine == null) return EngineSnapshot.None;
+            var viewed = _views?.Read(Engine, Kind, cancellationToken);
+            if (viewed != null)
+            {
+                log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {viewed.Containers.Count} container(s) in the session's view (its events, at most {EngineView.FreshnessBound.TotalMilliseconds} ms old).");
+                return Latest = viewed;
+            }
             var snapshot = Engine.Snapshot(cancellationToken);
             log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {snapshot.Containers.Count} container(s) listed.");
             return Latest = snapshot;

@@ -17,7 +17,7 @@ namespace DyadPorts.Core.Session
     /// calls, and the fleet ledgers it was given (with their connections). Configuration is read from the environment
     /// at each call, so a changed $env:DYAD_PORTS_STATE takes effect at once.
     /// </summary>
-    public sealed class DyadSession
+    public sealed class DyadSession : IDisposable
     {
         // Lazy: a GetOrAdd race builds one client, not a second one nobody disposes.
         private readonly ConcurrentDictionary<string, Lazy<ContainerEngine>> _engines = new ConcurrentDictionary<string, Lazy<ContainerEngine>>(StringComparer.Ordinal);
@@ -38,14 +38,39 @@ namespace DyadPorts.Core.Session
         /// Makes the fleet ledgers, called once, when a command first uses an etcd state (so nothing of the fleet loads
         /// before); null for a session that refuses fleet states.
         /// </param>
-        public DyadSession(Func<string, string> environment, SystemSockets system, Func<IFleetLedgers> fleet)
+        public DyadSession(Func<string, string> environment, SystemSockets system, Func<IFleetLedgers> fleet) : this(environment, system, fleet, null)
         {
+        }
+
+        /// <param name="viewClients">
+        /// Makes the own client of an engine view (<see cref="EngineViews"/>) for a session client and its kind; null for
+        /// a new client on the same endpoint and TLS files.
+        /// </param>
+        public DyadSession(Func<string, string> environment, SystemSockets system, Func<IFleetLedgers> fleet, Func<ContainerEngine, EngineKind, ContainerEngine> viewClients)
+        {
+            Views = new EngineViews(viewClients);
             Environment = environment;
             _resolution = new EngineResolution(environment, SocketAnswers, (machine, ct) => PodmanMachine.Inspect(machine, environment, ct), EngineFingerprint.FileStamp, system);
             _fleet = fleet == null ? null : new Lazy<IFleetLedgers>(fleet, LazyThreadSafetyMode.ExecutionAndPublication);
         }
 
         public Func<string, string> Environment { get; }
+
+        /// <summary>
+        /// The engine views this session follows (one per endpoint, each on its own client, started on the endpoint's
+        /// second read while DYAD_PORTS_ENGINE_FEED is on). The bench reads <see cref="EngineViews.IsLive"/> and each view's calls.
+        /// </summary>
+        public EngineViews Views { get; }
+
+        /// <summary>Ends the views' streams and background tasks. The session's clients stay usable until the process ends.</summary>
+        public void Dispose() => Views.Dispose();
+
+        /// <summary>The snapshots of a client as the settings say: through the session's views when the feed is on.</summary>
+        public EngineSnapshots Snapshots(DyadSettings settings, ContainerEngine client, EngineKind kind)
+        {
+            ArgumentNullException.ThrowIfNull(settings);
+            return new EngineSnapshots(client, kind, settings.EngineFeed ? Views : null);
+        }
 
         /// <summary>The settings of one command, resolved from this session's environment.</summary>
         public DyadSettings Settings() => new DyadSettings(Environment);
@@ -131,7 +156,7 @@ namespace DyadPorts.Core.Session
             var client = Engine(target);
             var kind = client.Kind(cancellationToken);
             log.Verbose($"Engine: {kind} at {client.Endpoint} ({target.Reason}){(target.Tls == null ? "" : $", TLS files {target.Tls}")}.");
-            return Compose(settings, new EngineSnapshots(client, kind), null);
+            return Compose(settings, Snapshots(settings, client, kind), null);
         }
 
         /// <summary>
@@ -147,6 +172,7 @@ namespace DyadPorts.Core.Session
             return new PortAllocator(ledger, engine, settings.HostProbe(engine.Endpoint))
             {
                 EngineFor = RecordEngine,
+                Views = engine.Engine != null && settings.EngineFeed ? Views : null,
                 ProcessLogFolder = ProcessPreviewHost.LogFolderIn(settings.LocalFolder),
             };
         }
@@ -170,7 +196,7 @@ namespace DyadPorts.Core.Session
                 var client = Engine(target);
                 if (!client.Answers(cancellationToken)) continue;
                 log.Verbose($"Rebuilding the state from the {target.Kind} engine at {client.Endpoint} ({target.Reason}).");
-                return new EngineSnapshots(client, client.Kind(cancellationToken));
+                return Snapshots(Settings(), client, client.Kind(cancellationToken));
             }
             return null;
         }
@@ -191,6 +217,7 @@ namespace DyadPorts.Core.Session
         {
             if (endpoint == null) return;
             _resolution.Forget(endpoint);
+            Views.Forget(endpoint);
             foreach (var entry in _engines)
             {
                 if ((entry.Key == endpoint || entry.Key.StartsWith(endpoint + "|", StringComparison.Ordinal)) && entry.Value.IsValueCreated) entry.Value.Value.Reconnect();

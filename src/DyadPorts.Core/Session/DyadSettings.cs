@@ -1,6 +1,7 @@
 using System;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Availability;
+using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using DyadPorts.Core.Previews;
 using DyadPorts.Core.State;
@@ -18,6 +19,10 @@ namespace DyadPorts.Core.Session
         private readonly Lazy<PortRange> _range;
         private readonly Lazy<ResourceLimits> _limits;
         private readonly Lazy<StateLocation> _state;
+        private readonly Lazy<bool> _engineFeed;
+
+        /// <summary>on (the default) or off: whether a warm session reads its engines through a view fed by their events.</summary>
+        public const string EngineFeedVariable = "DYAD_PORTS_ENGINE_FEED";
 
         public DyadSettings(Func<string, string> environment)
         {
@@ -26,6 +31,7 @@ namespace DyadPorts.Core.Session
             Image = NonEmpty(environment(PreviewRequest.ImageVariable)) ?? PreviewRequest.DefaultImage;
             AutoKillPort = EnvironmentFlags.Parse(environment("AUTO_KILL_PORT")) == true;
             _range = new Lazy<PortRange>(() => PortRange.Resolve(null, environment));
+            _engineFeed = new Lazy<bool>(() => ParseEngineFeed(environment(EngineFeedVariable)));
             _limits = new Lazy<ResourceLimits>(() => ResourceLimits.Parse(environment(ResourceLimits.CpuVariable), environment(ResourceLimits.MemoryVariable)));
         }
 
@@ -64,6 +70,24 @@ namespace DyadPorts.Core.Session
 
         /// <summary>The host probe for an engine endpoint: by OS and DYAD_PORTS_HOST_PROBE, or none for another host's engine.</summary>
         public Func<IHostPortProbe> HostProbe(string endpoint) => HostProbes.Factory(EngineHost.IsLocal(endpoint), Environment, HostProbes.CurrentOs);
+
+        /// <summary>
+        /// DYAD_PORTS_ENGINE_FEED: on (or unset) lets the session follow each engine's events after its second call and
+        /// answer from that view; off lists on every call. Anything else fails the commands that use an engine with EngineFeedInvalid.
+        /// </summary>
+        public bool EngineFeed => _engineFeed.Value;
+
+        internal static bool ParseEngineFeed(string value)
+        {
+            switch (value?.Trim().ToLowerInvariant())
+            {
+                case null: case "": case "on": return true;
+                case "off": return false;
+                default:
+                    throw new DyadPortsException(ErrorIds.EngineFeedInvalid, FailureCategory.InvalidArgument, value,
+                        $"{EngineFeedVariable} is '{value}'; it takes on (the default: a warm session follows the engine's events) or off (every call lists the engine's containers).");
+            }
+        }
 
         private static string NonEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
     }

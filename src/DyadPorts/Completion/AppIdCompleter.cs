@@ -71,7 +71,10 @@ namespace DyadPorts.Completion
                 {
                     var target = session.Resolve(EngineKind.Auto, null, Core.Engines.ResolutionMode.NoProcesses, timeout.Token);
                     if (!target.IsContainerEngine) return Enumerable.Empty<Core.Engines.ContainerSummary>();
-                    return session.Engine(target).Snapshot(timeout.Token).Containers;
+                    // Through the session's view when the feed is on and it is live: no engine call.
+                    var settings = session.Settings();
+                    var client = session.Engine(target);
+                    return session.Snapshots(settings, client, target.Kind).Take(Core.Diagnostics.NullOperationLog.Instance, timeout.Token).Containers;
                 }
             }
             catch (Exception)

@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Generic;
+
+namespace DyadPorts.Core.Engines
+{
+    /// <summary>
+    /// Applies one container event to a view's map of containers by id (pure: the engine is asked only through
+    /// <c>describe</c>, one inspect that gives the container as a list would show it, or null when it is gone).
+    /// Every change sets what the engine says now, never a toggle, so events applied again, or applied after a list
+    /// that already saw them, leave the map as the engine is once the later events are in.
+    /// </summary>
+    public static class EngineEventApplier
+    {
+        /// <returns>True when the map changed.</returns>
+        public static bool Apply(IDictionary<string, ContainerSummary> map, ContainerEvent e, Func<string, ContainerSummary> describe)
+        {
+            ArgumentNullException.ThrowIfNull(map);
+            ArgumentNullException.ThrowIfNull(describe);
+            if (e == null) return false;
+            switch (e.Action)
+            {
+                case "destroy": // dockerd
+                case "remove":  // podman 4.3
+                    return map.Remove(e.Id);
+                case "create":  // bindings are in HostConfig only: one inspect per created container
+                case "start":   // a binding to port 0 gets its host port now
+                case "restart":
+                case "die":
+                case "stop":
+                    return Describe(map, e.Id, describe);
+                case "pause":
+                    return map.ContainsKey(e.Id) ? Replace(map, e.Id, "paused", null) : Describe(map, e.Id, describe);
+                case "unpause":
+                    return map.ContainsKey(e.Id) ? Replace(map, e.Id, "running", null) : Describe(map, e.Id, describe);
+                case "rename":
+                    return map.ContainsKey(e.Id) && e.Name != null ? Replace(map, e.Id, null, e.Name) : Describe(map, e.Id, describe);
+                default:
+                    // exec, attach, health, init, cleanup, kill (die follows), update (no binding, label or name): nothing the
+                    // allocator reads, unless the view never saw the container (an event it missed): then look.
+                    return !map.ContainsKey(e.Id) && Describe(map, e.Id, describe);
+            }
+        }
+
+        private static bool Describe(IDictionary<string, ContainerSummary> map, string id, Func<string, ContainerSummary> describe)
+        {
+            var now = describe(id);
+            if (now == null) return map.Remove(id);
+            map[id] = now;
+            return true;
+        }
+
+        /// <summary>A new summary, so a snapshot already handed out never changes under its reader.</summary>
+        private static bool Replace(IDictionary<string, ContainerSummary> map, string id, string state, string name)
+        {
+            var old = map[id];
+            map[id] = new ContainerSummary
+            {
+                Id = old.Id,
+                Name = name ?? old.Name,
+                State = state ?? old.State,
+                Image = old.Image,
+                Labels = old.Labels,
+                Ports = old.Ports,
+                Created = old.Created,
+            };
+            return true;
+        }
+    }
+}

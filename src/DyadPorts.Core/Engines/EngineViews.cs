@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+
+namespace DyadPorts.Core.Engines
+{
+    /// <summary>
+    /// The session's engine views, at most one per client (endpoint and TLS files). A view starts on the second engine
+    /// read of its endpoint, so a process that reads once never pays for a stream; until it is live, readers list.
+    /// </summary>
+    public sealed class EngineViews : IDisposable
+    {
+        private readonly Func<ContainerEngine, EngineKind, ContainerEngine> _clientFor;
+        private readonly ConcurrentDictionary<ContainerEngine, Entry> _entries = new ConcurrentDictionary<ContainerEngine, Entry>();
+        private volatile bool _disposed;
+
+        /// <param name="clientFor">
+        /// Makes a view's own client for a session client and its kind; null for a new <see cref="ContainerEngine"/> on the
+        /// same endpoint and TLS files.
+        /// </param>
+        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null)
+        {
+            _clientFor = clientFor ?? ((engine, kind) => new ContainerEngine(engine.Endpoint, kind, engine.Tls));
+        }
+
+        /// <summary>
+        /// The live view's snapshot of <paramref name="engine"/>'s endpoint, or null (the caller lists). Counts the read:
+        /// the second one starts the view in the background.
+        /// </summary>
+        public EngineSnapshot Read(ContainerEngine engine, EngineKind kind, CancellationToken cancellationToken)
+        {
+            ArgumentNullException.ThrowIfNull(engine);
+            var entry = _entries.GetOrAdd(engine, _ => new Entry());
+            var view = entry.View;
+            if (view != null) return view.TryRead(cancellationToken);
+            if (Interlocked.Increment(ref entry.Reads) >= 2) Start(entry, engine, kind);
+            return null;
+        }
+
+        /// <summary>The views started so far.</summary>
+        public IReadOnlyList<EngineView> Started => _entries.Values.Select(e => e.View).Where(v => v != null).ToList();
+
+        /// <summary>The view of an endpoint, or null when none was started.</summary>
+        public EngineView For(string endpoint) => Started.FirstOrDefault(v => v.Endpoint == endpoint);
+
+        /// <summary>Whether an endpoint's view answers now (for the bench: otherwise allocations list).</summary>
+        public bool IsLive(string endpoint) => For(endpoint)?.IsLive == true;
+
+        /// <summary>An endpoint stopped answering: its views end their streams, and list again when they reconnect.</summary>
+        public void Forget(string endpoint)
+        {
+            foreach (var view in Started.Where(v => v.Endpoint == endpoint)) view.Reconnect();
+        }
+
+        private void Start(Entry entry, ContainerEngine engine, EngineKind kind)
+        {
+            lock (entry)
+            {
+                if (entry.View != null || _disposed) return;
+                var view = new EngineView(_clientFor(engine, kind));
+                engine.ContainerChanged += view.Touched;
+                view.Start();
+                entry.View = view;
+            }
+            if (_disposed) Dispose(); // raced with Dispose: end what was just started
+        }
+
+        public void Dispose()
+        {
+            _disposed = true;
+            foreach (var pair in _entries)
+            {
+                EngineView view;
+                lock (pair.Value)
+                {
+                    view = pair.Value.View;
+                    pair.Value.View = null;
+                }
+                if (view == null) continue;
+                pair.Key.ContainerChanged -= view.Touched;
+                view.Dispose();
+            }
+        }
+
+        private sealed class Entry
+        {
+            public int Reads;
+            public volatile EngineView View;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+# The engine view (DYAD_PORTS_ENGINE_FEED, issue 18) across an engine restart, on PRIVATE engines
+# (tests/pester/PrivateEngines.ps1) started and stopped by pid by this file. Ports 28300-28399.
+# A warm session's view is live; the engine is restarted; a container another client creates on a port of the range
+# (raw API, Docker.DotNet) must be passed over by the next allocation: the view lists again after its stream ended.
+BeforeDiscovery { $script:CanRun = $IsLinux -and (id -u) -eq '0' }
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    . (Join-Path $PSScriptRoot 'PrivateEngines.ps1')
+    Import-Module $ModulePath -Force
+    Add-Type -Path (Join-Path $ModulePath 'deps/Docker.DotNet.dll')
+    $script:session = [DyadPorts.Infrastructure.ModuleSession]::Current
+
+    function Wait-ViewLive([string] $Endpoint, [bool] $Live = $true) {
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ($session.Views.IsLive($Endpoint) -ne $Live -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        $session.Views.IsLive($Endpoint)
+    }
+
+    # The private dockerd has a data root of its own: the test image is imported into it, through the API.
+    function Import-TestImage([Docker.DotNet.DockerClient] $Client) {
+        $repo, $tag = $TestEnv.Image -split ':', 2
+        $tar = [IO.File]::OpenRead((Join-Path $TestEnv.State 'image.tar'))
+        try {
+            $parameters = [Docker.DotNet.Models.ImagesCreateParameters]@{ FromSrc = '-'; Repo = $repo; Tag = $tag }
+            $Client.Images.CreateImageAsync($parameters, $tar, $null, [Progress[Docker.DotNet.Models.JSONMessage]]::new()).GetAwaiter().GetResult()
+        } finally { $tar.Dispose() }
+    }
+
+    function New-RawContainer([Docker.DotNet.DockerClient] $Client, [string] $Name, [int] $Port) {
+        $key = "$Port/tcp"
+        $binding = [Docker.DotNet.Models.PortBinding]@{ HostPort = [string]$Port }
+        $bindings = [Collections.Generic.Dictionary[string, Collections.Generic.IList[Docker.DotNet.Models.PortBinding]]]::new()
+        $bindings[$key] = [Collections.Generic.List[Docker.DotNet.Models.PortBinding]]@($binding)
+        $labels = [Collections.Generic.Dictionary[string, string]]::new(); $labels[$TestEnv.RunLabel] = $TestEnv.RunId
+        $parameters = [Docker.DotNet.Models.CreateContainerParameters]@{ Name = $Name; Image = $TestEnv.Image; Labels = $labels; Cmd = [Collections.Generic.List[string]]@("sleep", "600") }
+        $parameters.HostConfig = [Docker.DotNet.Models.HostConfig]@{ PortBindings = $bindings }
+        $Client.Containers.CreateContainerAsync($parameters).GetAwaiter().GetResult().ID
+    }
+}
+
+Describe 'The engine view of a private <Engine> engine restarted in the middle of a session' -Skip:(-not $CanRun) -ForEach @(
+    @{ Engine = 'Podman'; Port = 28300 }
+    @{ Engine = 'Docker'; Port = 28320 }
+) {
+    BeforeAll {
+        $null = New-TestState
+        Remove-Item Env:DYAD_PORTS_ENGINE_FEED -ErrorAction SilentlyContinue   # the default: on
+        $private = New-PrivateEngine $Engine
+        Start-PrivateEngine $private
+        $client = [Docker.DotNet.DockerClientConfiguration]::new([Uri]$private.Endpoint).CreateClient()
+        if ($Engine -eq 'Docker') { Import-TestImage $client }
+        $created = [Collections.Generic.List[string]]::new()
+    }
+    AfterAll {
+        foreach ($id in $created) {
+            try { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
+        }
+        $client.Dispose()
+        Remove-PrivateEngine $private
+    }
+
+    It 'lists again after the restart: a container created then is passed over' {
+        $range = "$Port-$($Port + 3)"
+        (Request-DyadPort "${Prefix}feed-warm-$Engine" -Engine $Engine -EngineEndpoint $private.Endpoint -PortRange $range).Port | Should -Be $Port
+        $null = Request-DyadPort "${Prefix}feed-warm-$Engine" -Engine $Engine -EngineEndpoint $private.Endpoint -PortRange $range   # the second read starts the view
+        Wait-ViewLive $private.Endpoint | Should -BeTrue
+        $view = $session.Views.For($private.Endpoint)
+        $lists = $view.Lists
+
+        $firstPid = $private.Pid
+        Stop-PrivateEngine $private
+        Wait-ViewLive $private.Endpoint $false | Should -BeFalse   # its stream ended with the engine: it does not answer
+        Start-PrivateEngine $private
+        $private.Pid | Should -Not -Be $firstPid
+        $created.Add((New-RawContainer $client "${Prefix}feed-after-restart-$Engine" ($Port + 1)))
+        # The view may have reconnected before the create: its event is then in within the stated bound.
+        Start-Sleep -Milliseconds ([DyadPorts.Core.Engines.EngineView]::FreshnessBound.TotalMilliseconds)
+
+        $allocation = Request-DyadPort "${Prefix}feed-next-$Engine" -Engine $Engine -EngineEndpoint $private.Endpoint -PortRange $range
+        $allocation.Port | Should -Be ($Port + 2)
+        # And once the view is live again, it has listed again and still passes over the container.
+        Wait-ViewLive $private.Endpoint | Should -BeTrue
+        $view.Lists | Should -BeGreaterThan $lists
+        (Request-DyadPort "${Prefix}feed-last-$Engine" -Engine $Engine -EngineEndpoint $private.Endpoint -PortRange $range).Port | Should -Be ($Port + 3)
+    }
+}
