@@ -185,7 +185,7 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Theory]
-        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        [MemberData(nameof(EngineCase.Listing), MemberType = typeof(EngineCase))]   // the list path itself; the view's calls: EngineViewEngineTests
         public void An_allocation_costs_one_list_call_plus_one_inspect_per_stopped_container_first_seen(string row)
         {
             var engine = _state.Use(row);

@@ -27,6 +27,8 @@ namespace DyadPorts.Tests.Engines
         public void Dispose()
         {
             Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", null);
+            Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", null);
+            ViewSettler.Unregister(DyadPorts.Infrastructure.ModuleSession.Current.Views);
             foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
             _ps.Dispose();
             _state.Dispose();
@@ -37,6 +39,10 @@ namespace DyadPorts.Tests.Engines
         {
             var engine = _state.Use(row);
             Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", _state.Location);
+            // The module's session is the process's: its views follow the feed setting of each command, and with the
+            // feed on every change this test makes through its own client is waited for until they show it.
+            Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", _state.Case.FeedSetting);
+            if (_state.Case.Feed) ViewSettler.Register(DyadPorts.Infrastructure.ModuleSession.Current.Views);
             return engine;
         }
 

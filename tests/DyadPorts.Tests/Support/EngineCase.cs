@@ -8,12 +8,13 @@ namespace DyadPorts.Tests.Support
 {
     /// <summary>
     /// The one table of the engine tests' rows: each real engine (docker, podman) on each ledger (the state file, the
-    /// fleet ledger on the shared etcd cluster). A theory takes a row's <see cref="Name"/> (a plain string, so xUnit
+    /// fleet ledger on the shared etcd cluster), and on the state file with the engine event feed on and off (issue 18:
+    /// the etcd rows run with the default, on). A theory takes a row's <see cref="Name"/> (a plain string, so xUnit
     /// lists each row as its own case) through <see cref="All"/>, or <see cref="FileOnly"/> for a test about the file
     /// itself, and opens the row's state with <see cref="EngineState.Use"/>. Tests with -Engine Process take
-    /// <see cref="ProcessEngine"/> (the process engine on each ledger). A further axis (issue 18: the engine
-    /// event feed on or off) is added here and only here: a field of the row, its rows in <see cref="Rows"/>, its part
-    /// of <see cref="Name"/>, and what it changes in <see cref="Snapshots"/>.
+    /// <see cref="ProcessEngine"/> (the process engine on each ledger). The feed decides in
+    /// <see cref="Snapshots(ContainerEngine, EngineKind, EngineViews)"/>: with it on, the row's allocators read the
+    /// test's own <see cref="EngineViews"/>, which <see cref="EngineState"/> makes live before the first command.
     /// </summary>
     public sealed class EngineCase
     {
@@ -24,23 +25,26 @@ namespace DyadPorts.Tests.Support
 
         private static readonly EngineCase[] Rows =
         {
-            new EngineCase("docker", File),
-            new EngineCase("docker", Etcd),
-            new EngineCase("podman", File),
-            new EngineCase("podman", Etcd),
+            new EngineCase("docker", File, true),
+            new EngineCase("docker", File, false),
+            new EngineCase("docker", Etcd, true),
+            new EngineCase("podman", File, true),
+            new EngineCase("podman", File, false),
+            new EngineCase("podman", Etcd, true),
         };
 
         /// <summary>The process engine (no container engine) on each ledger, for the tests of process previews and cmdlets run with -Engine Process.</summary>
         private static readonly EngineCase[] ProcessRows =
         {
-            new EngineCase(Process, File),
-            new EngineCase(Process, Etcd),
+            new EngineCase(Process, File, false),
+            new EngineCase(Process, Etcd, false),
         };
 
-        private EngineCase(string engine, string ledger)
+        private EngineCase(string engine, string ledger, bool feed)
         {
             EngineName = engine;
             LedgerName = ledger;
+            Feed = feed;
         }
 
         /// <summary>"docker" or "podman" (<see cref="TestEngine.Get"/>), or <see cref="Process"/>.</summary>
@@ -51,8 +55,14 @@ namespace DyadPorts.Tests.Support
 
         public bool OnEtcd => LedgerName == Etcd;
 
-        /// <summary>The row as a theory shows it, e.g. "podman/etcd"; <see cref="Parse"/> reads it back.</summary>
-        public string Name => EngineName + "/" + LedgerName;
+        /// <summary>Whether the engine event feed is on (DYAD_PORTS_ENGINE_FEED): allocations read a live view, not a list call.</summary>
+        public bool Feed { get; }
+
+        /// <summary>The row as a theory shows it, e.g. "podman/file/feed-off"; <see cref="Parse"/> reads it back.</summary>
+        public string Name => EngineName + "/" + LedgerName + (EngineName == Process ? "" : Feed ? "/feed-on" : "/feed-off");
+
+        /// <summary>What DYAD_PORTS_ENGINE_FEED says for this row.</summary>
+        public string FeedSetting => Feed ? "on" : "off";
 
         /// <summary>Every row's name, to combine with another axis of a test's own.</summary>
         public static IEnumerable<string> Names => Rows.Select(r => r.Name);
@@ -66,8 +76,14 @@ namespace DyadPorts.Tests.Support
         /// <summary>MemberData of the rows on the state file, for a test about the file itself (say why where it is used).</summary>
         public static IEnumerable<object[]> FileOnly => FileNames.Select(n => new object[] { n });
 
+        /// <summary>MemberData of the rows whose allocations list the engine (the feed off), for a test about the list call itself.</summary>
+        public static IEnumerable<object[]> Listing => Rows.Where(r => !r.Feed).Select(r => new object[] { r.Name });
+
         /// <summary>MemberData of the process engine on each ledger.</summary>
         public static IEnumerable<object[]> ProcessEngine => ProcessRows.Select(r => new object[] { r.Name });
+
+        /// <summary>The row of a test that takes none (a [Fact]): the state file, and allocations that list.</summary>
+        public static EngineCase Default => Rows.First(r => !r.OnEtcd && !r.Feed);
 
         public static EngineCase Parse(string name) =>
             Rows.Concat(ProcessRows).FirstOrDefault(r => r.Name == name)
@@ -77,15 +93,11 @@ namespace DyadPorts.Tests.Support
         public TestEngine Engine() => EngineName == Process ? null : TestEngine.Get(EngineName);
 
         /// <summary>
-        /// The engine's snapshots for one allocator, as the session composes them (<paramref name="engine"/> null: the
-        /// process engine). The event feed axis chooses its snapshots here.
+        /// The engine's snapshots for one allocator, as the session composes them (<paramref name="client"/> null: the
+        /// process engine): through <paramref name="views"/> when the row's feed is on, else one list call per take.
         /// </summary>
-        [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "The row decides (issue 18 adds the feed axis here).")]
-        public EngineSnapshots Snapshots(TestEngine engine) => engine == null ? Snapshots(null, EngineKind.Process) : Snapshots(engine.Engine, engine.Kind);
-
-        /// <summary>As <see cref="Snapshots(TestEngine)"/>, over an engine client of the test's own (null: the process engine).</summary>
-        [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "The row decides (issue 18 adds the feed axis here).")]
-        public EngineSnapshots Snapshots(ContainerEngine client, EngineKind kind) => new EngineSnapshots(client, client == null ? EngineKind.Process : kind);
+        public EngineSnapshots Snapshots(ContainerEngine client, EngineKind kind, EngineViews views) =>
+            client == null ? new EngineSnapshots(null, EngineKind.Process) : new EngineSnapshots(client, kind, Feed ? views : null);
 
         public override string ToString() => Name;
     }

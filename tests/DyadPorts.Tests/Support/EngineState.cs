@@ -32,6 +32,8 @@ namespace DyadPorts.Tests.Support
         /// <summary>The row the test runs on; null before <see cref="Use"/>.</summary>
         public EngineCase Case { get; private set; }
 
+        private EngineViews _views;
+
         public bool OnEtcd => Case?.OnEtcd ?? false;
 
         /// <summary>The etcd prefix of an etcd row (null on the file).</summary>
@@ -59,9 +61,30 @@ namespace DyadPorts.Tests.Support
         }
 
         /// <summary>The engine's snapshots as this row composes them (<paramref name="engine"/> null: the process engine).</summary>
-        public EngineSnapshots Snapshots(TestEngine engine) => Row.Snapshots(engine);
+        public EngineSnapshots Snapshots(TestEngine engine) => engine == null ? Snapshots(null, EngineKind.Process) : Snapshots(engine.Engine, engine.Kind);
 
-        private EngineCase Row => Case ?? EngineCase.Parse(EngineCase.FileNames.First());
+        /// <summary>
+        /// As <see cref="Snapshots(TestEngine)"/> over a client of the test's own. With the row's feed on, this state's
+        /// own <see cref="EngineViews"/> (a session's, disposed with the state) has a live view of the client's endpoint
+        /// before this returns, so every take reads the view, and <see cref="ViewSettler"/> waits after each change the
+        /// test makes through another client until the view shows it (within the view's freshness bound).
+        /// </summary>
+        public EngineSnapshots Snapshots(ContainerEngine client, EngineKind kind)
+        {
+            if (client == null || !Row.Feed) return Row.Snapshots(client, kind, null);
+            lock (_opened)
+            {
+                if (_views == null)
+                {
+                    _views = new EngineViews();
+                    ViewSettler.Register(_views);
+                }
+            }
+            ViewSettler.MakeLive(_views, client, kind);
+            return Row.Snapshots(client, kind, _views);
+        }
+
+        private EngineCase Row => Case ?? EngineCase.Default;
 
         /// <summary>A new ledger instance with the recovery the session gives a command over <paramref name="engine"/>.</summary>
         public IAllocationLedger Ledger(EngineSnapshots engine) => Ledger(new LabelledContainerRecovery(engine, null, Location));
@@ -85,7 +108,7 @@ namespace DyadPorts.Tests.Support
         /// <summary>An allocator over this state with <paramref name="client"/> (an engine client of the test's own) as its engine.</summary>
         public PortAllocator Allocator(ContainerEngine client, EngineKind kind)
         {
-            var snapshots = Row.Snapshots(client, kind);
+            var snapshots = Snapshots(client, kind);
             return new PortAllocator(Ledger(snapshots), snapshots) { ProcessLogFolder = ProcessLogFolder };
         }
 
@@ -128,6 +151,11 @@ namespace DyadPorts.Tests.Support
 
         public void Dispose()
         {
+            if (_views != null)
+            {
+                ViewSettler.Unregister(_views);
+                _views.Dispose();
+            }
             lock (_opened)
             {
                 foreach (var ledger in _opened) ledger.Dispose();

@@ -73,7 +73,7 @@ namespace DyadPorts.Tests.Support
         public string Run(string name, int hostPort, bool start = true, string hostIp = null, IDictionary<string, string> labels = null, IList<string> cmd = null, IList<string> capAdd = null)
         {
             var existing = Find(name);
-            if (existing != null && IsThisRuns(existing)) Remove(existing.ID);
+            if (existing != null && IsThisRuns(existing)) RemoveOnly(existing.ID);
             var key = $"{hostPort}/tcp";
             var allLabels = new Dictionary<string, string> { [TestRun.Label] = TestRun.Id };
             if (labels != null) foreach (var l in labels) allLabels[l.Key] = l.Value;
@@ -91,6 +91,7 @@ namespace DyadPorts.Tests.Support
                 },
             }).GetAwaiter().GetResult();
             if (start) Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters()).GetAwaiter().GetResult();
+            ViewSettler.Settle(this);
             return created.ID;
         }
 
@@ -115,9 +116,16 @@ namespace DyadPorts.Tests.Support
         {
             Client.Containers.KillContainerAsync(id, new ContainerKillParameters()).GetAwaiter().GetResult();
             for (var waited = 0; waited < 100 && Client.Containers.InspectContainerAsync(id).GetAwaiter().GetResult().State.Running; waited++) Thread.Sleep(50);
+            ViewSettler.Settle(this);
         }
 
         public void Remove(string nameOrId)
+        {
+            RemoveOnly(nameOrId);
+            ViewSettler.Settle(this);
+        }
+
+        private void RemoveOnly(string nameOrId)
         {
             try { Client.Containers.RemoveContainerAsync(nameOrId, new ContainerRemoveParameters { Force = true }).GetAwaiter().GetResult(); }
             catch (DockerContainerNotFoundException) { }
@@ -130,9 +138,12 @@ namespace DyadPorts.Tests.Support
             Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }).GetAwaiter().GetResult();
 
         /// <summary>Created by this run: its run label, or a DyadPorts preview of one of this run's AppIds.</summary>
-        public static bool IsThisRuns(ContainerListResponse c)
+        public static bool IsThisRuns(ContainerListResponse c) => IsThisRuns(c?.Labels as IReadOnlyDictionary<string, string> ?? (c?.Labels == null ? null : new Dictionary<string, string>(c.Labels)));
+
+        /// <summary>As <see cref="IsThisRuns(ContainerListResponse)"/>, by a container's labels.</summary>
+        public static bool IsThisRuns(IReadOnlyDictionary<string, string> containerLabels)
         {
-            var labels = c.Labels ?? new Dictionary<string, string>();
+            var labels = containerLabels ?? new Dictionary<string, string>();
             if (labels.TryGetValue(TestRun.Label, out var run) && run == TestRun.Id) return true;
             return labels.TryGetValue(ContainerSummary.ManagedLabel, out var managed) && managed == "true"
                 && labels.TryGetValue(ContainerSummary.AppIdLabel, out var app) && app != null && app.StartsWith(TestRun.Prefix, StringComparison.Ordinal);
@@ -141,7 +152,8 @@ namespace DyadPorts.Tests.Support
         /// <summary>Removes what this run created (<see cref="IsThisRuns"/>), and nothing else.</summary>
         public void CleanUp()
         {
-            foreach (var c in All().Where(IsThisRuns)) Remove(c.ID);
+            foreach (var c in All().Where(IsThisRuns)) RemoveOnly(c.ID);
+            ViewSettler.Settle(this);
         }
     }
 }
