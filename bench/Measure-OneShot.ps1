@@ -15,8 +15,14 @@
     Prints one raw line per process, then per variant the median wall time and the median of its per-round difference
     to bare (the overhead), then the paired differences between the builds. -Containers is only a label for the
     output: the caller creates the K containers on the engine (bench/Invoke-Bench.ps1).
+    Every line is written to the pipeline, nothing to the host: a caller keeps them as raw output.
+    Wall time is what the goal is stated in; on a machine loaded by other work it swings by seconds, so the CPU time
+    of each child (user + system, from this process's cutime/cstime) is printed beside it: it moves much less.
 .EXAMPLE
     dotnet pwsh -NoProfile -File bench/Measure-OneShot.ps1 -ModulePath ./out/DyadPorts -Engine Docker -Containers 0 -Pairs 11
+.EXAMPLE
+    # From bench/Invoke-Bench.ps1, after creating K containers on the engine:
+    & (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') -ModulePath $ModulePath -Engine Docker -EngineEndpoint $TestEnv.Docker -Containers $k | Out-Raw
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,

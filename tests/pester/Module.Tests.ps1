@@ -55,6 +55,28 @@ Describe 'The built module' {
         finally { Remove-Item $parent -Recurse -Force -ErrorAction SilentlyContinue }
     }
 
+    It 'loads no engine client (Docker.DotNet) for a process-engine command on an existing file state' {
+        # Issue 18: a one-shot loads nothing its command does not need. The first child writes the state (a missing
+        # state is rebuilt from the engines' labelled containers, which may load the client); the second must not.
+        $state = New-TestState
+        $script = New-ChildScript @"
+`$env:DYAD_PORTS_STATE = '$state'
+`$port = (Request-DyadPort '${Prefix}noengine' -Engine Process -PortRange 28690-28694).Port
+`$free = Test-DyadPortAvailable 28694 -Engine Process
+"`$port `$free " + (@([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { `$_.GetName().Name } | Where-Object { `$_ -like 'Docker.DotNet*' }) -join ',')
+"@
+        try {
+            $first = & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script)
+            $second = & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script)
+        }
+        finally {
+            Remove-Item $script -ErrorAction SilentlyContinue
+            Remove-DyadPortAllocation "${Prefix}noengine" -ErrorAction SilentlyContinue
+        }
+        $first | Should -Match '^2869[0-4] True'
+        $second | Should -Be (($first -split ' ')[0] + ' True ')
+    }
+
     It 'declares [OutputType] on every cmdlet' {
         foreach ($command in Get-Command -Module DyadPorts) {
             $command.OutputType.Count | Should -BeGreaterThan 0 -Because "$($command.Name) needs [OutputType]"
