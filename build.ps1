@@ -4,7 +4,7 @@
     Builds, tests, demonstrates and benchmarks DyadPorts.
 .DESCRIPTION
     Tasks:
-      Build  - compiles and lays out an importable module in out/DyadPorts
+      Build  - compiles and lays out an importable module in out/DyadPorts (dependencies also ReadyToRun for linux-x64)
       Package - Build (Release), then out/packages/DyadPorts.<version>.nupkg with Compress-PSResource, for Install-PSResource
       Test   - Build, Package, start the real engines (root on Debian), run xunit then Pester; the last line is
                'N passed, N failed, N skipped' (with CI=true a skipped test counts as failed)
@@ -35,13 +35,21 @@ $NeverShip = @('System.Management.Automation.dll', 'Microsoft.PowerShell.*.dll',
 # The module's layout. Beside the manifest, in PowerShell's default load context: the loader (the manifest's nested
 # module, imported first) and the cmdlets (RootModule). In deps/: every other assembly (DyadPorts.Core, Docker.DotNet,
 # Newtonsoft.Json, and the fleet's DyadPorts.Fleet, dotnet-etcd, Grpc.*, Google.*, Microsoft.Extensions.DependencyInjection
-# and Logging.Abstractions), where only the module's own load context looks (src/DyadPorts.Loader). pwsh ships none of
+# and Logging.Abstractions), where only the module's own load context looks (src/DyadPorts.Loader); in deps/linux-x64/
+# the same assemblies compiled ReadyToRun, which the loader prefers on that runtime (see $ReadyToRunRid below). pwsh ships none of
 # those Microsoft.Extensions.* (only ObjectPool), and even one it shipped would ship here too: the module binds its own. Nothing of deps/ may
 # sit beside DyadPorts.dll: the default context would find it there and bind it, with whatever versions pwsh or
 # another module already loaded.
 $LoaderAssembly = 'DyadPorts.Loader.dll'
 $RootAssembly = 'DyadPorts.dll'
 $DepsFolder = 'deps'
+# ReadyToRun (issue 18): deps/<RID>/ holds the same assemblies as deps/, compiled ahead of time for this one runtime
+# identifier by 'dotnet publish -r <RID> -p:PublishReadyToRun=true' (crossgen2 from the NuGet package
+# Microsoft.NETCore.App.Crossgen2.<host RID>, whose version the SDK picks). The loader binds them only in a runtime whose
+# RuntimeInformation.RuntimeIdentifier is exactly this RID: a ReadyToRun image of another platform does not load at all
+# (BadImageFormatException), so every other platform binds the IL-only copies in deps/ and JITs them, as before.
+# DyadPorts.dll and the loader, which PowerShell loads from the manifest's folder on every platform, stay IL-only.
+$ReadyToRunRid = 'linux-x64'
 
 function Invoke-Native {
     param([string] $FilePath, [string[]] $ArgumentList)
@@ -71,6 +79,7 @@ function Invoke-Build {
         Copy-Item $dll.FullName -Destination $(if ($dll.Name -eq $RootAssembly) { $ModuleOut } else { $deps })
     }
     Copy-Item (Join-Path $Root "src/DyadPorts.Loader/bin/$Configuration/net10.0/$LoaderAssembly") $ModuleOut
+    Copy-ReadyToRunDependency $deps
     Copy-ModuleManifest (Join-Path $ModuleOut 'DyadPorts.psd1')
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
     Copy-Item (Join-Path $Root 'src/DyadPorts/DyadPorts.Format.ps1xml') $ModuleOut
@@ -80,6 +89,22 @@ function Invoke-Build {
     Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut,
         '-Source', (Join-Path $Root 'src/DyadPorts/help/DyadPorts.Help.psd1'), '-Destination', (Join-Path $enUs 'DyadPorts.dll-Help.xml'))
     Write-Host "Built module: $ModuleOut ($((Get-ChildItem $ModuleOut -Recurse -File).Count) files)"
+}
+
+# deps/<RID>/: every assembly of deps/, compiled ReadyToRun for $ReadyToRunRid, and nothing else.
+function Copy-ReadyToRunDependency {
+    param([System.IO.DirectoryInfo] $Deps)
+    $published = Join-Path $Out "publish-$ReadyToRunRid"
+    if (Test-Path $published) { Remove-Item $published -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/DyadPorts/DyadPorts.csproj'), '-c', $Configuration, '-r', $ReadyToRunRid,
+        '--self-contained', 'false', '-p:PublishReadyToRun=true', "-p:Version=$ModuleVersion", '-o', $published, '-nologo', '-v', 'q', '-clp:NoSummary')
+    $native = New-Item -ItemType Directory -Path (Join-Path $Deps.FullName $ReadyToRunRid)
+    foreach ($dll in Get-ChildItem $Deps.FullName -Filter *.dll) {
+        $compiled = Join-Path $published $dll.Name
+        if (-not (Test-Path $compiled)) { throw "dotnet publish -r $ReadyToRunRid wrote no $($dll.Name): deps/$ReadyToRunRid must mirror deps/" }
+        Copy-Item $compiled -Destination $native
+    }
+    Remove-Item $published -Recurse -Force
 }
 
 # The manifest as shipped: the source manifest with ReleaseNotes taken from CHANGELOG.md's section for ModuleVersion.

@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
 namespace DyadPorts.Loader
@@ -21,7 +23,20 @@ namespace DyadPorts.Loader
         internal static readonly AssemblyName Core = new AssemblyName("DyadPorts.Core");
 
         private static readonly DyadPortsLoadContext Context = new DyadPortsLoadContext(
-            Path.Combine(Path.GetDirectoryName(typeof(ModuleDependencies).Assembly.Location) ?? string.Empty, Folder));
+            Folders(Path.Combine(Path.GetDirectoryName(typeof(ModuleDependencies).Assembly.Location) ?? string.Empty, Folder),
+                RuntimeInformation.RuntimeIdentifier));
+
+        /// <summary>
+        /// Where the dependencies are looked up: deps/&lt;RID&gt;/ first when the module ships ReadyToRun copies for the
+        /// runtime's own identifier (build.ps1 compiles them for linux-x64), then deps/, whose IL-only copies run on every
+        /// platform. A ReadyToRun image of another platform would not load at all (BadImageFormatException), so the RID must
+        /// match exactly: linux-musl-x64 or a distribution's own RID takes the IL, as does every other platform.
+        /// </summary>
+        internal static IReadOnlyList<string> Folders(string deps, string runtimeIdentifier)
+        {
+            string native = string.IsNullOrEmpty(runtimeIdentifier) ? null : Path.Combine(deps, runtimeIdentifier);
+            return native is not null && Directory.Exists(native) ? new[] { native, deps } : new[] { deps };
+        }
 
         private static readonly object Gate = new object();
         private static int _imports;

@@ -25,6 +25,8 @@ BeforeAll {
     $script:OldProtobuf = Get-RestoredFile 'google.protobuf/3.25.1/lib/net5.0/Google.Protobuf.dll'
     $script:OldGrpc = Get-RestoredFile 'grpc.net.client/2.55.0/lib/net7.0/Grpc.Net.Client.dll'
     $script:Deps = Join-Path $ModulePath 'deps'
+    # Where the loader binds them from: the ReadyToRun copies on linux-x64 (build.ps1), the IL copies elsewhere.
+    $script:Bound = if ([System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier -eq 'linux-x64') { Join-Path $Deps 'linux-x64' } else { $Deps }
 }
 
 Describe 'An older Google.Protobuf and Grpc.Net.Client already loaded' {
@@ -65,9 +67,9 @@ Remove-DyadPortAllocation '${Prefix}iso-etcd'
         $result.Listed | Should -Be $result.Port
         $result.Loaded | Should -Contain "Google.Protobuf 3.25.1.0 Default $OldProtobuf" -Because 'what was loaded first stays, untouched'
         $result.Loaded | Should -Contain "Grpc.Net.Client 2.0.0.0 Default $OldGrpc"
-        $result.Loaded | Where-Object { $_ -like "Google.Protobuf * DyadPorts $Deps/Google.Protobuf.dll" } | Should -Not -BeNullOrEmpty
-        $result.Loaded | Where-Object { $_ -like "Grpc.Net.Client 2.0.0.0 DyadPorts $Deps/Grpc.Net.Client.dll" } | Should -Not -BeNullOrEmpty
-        $result.Loaded | Where-Object { $_ -like "DyadPorts.Fleet * DyadPorts $Deps/DyadPorts.Fleet.dll" } | Should -Not -BeNullOrEmpty
+        $result.Loaded | Where-Object { $_ -like "Google.Protobuf * DyadPorts $Bound/Google.Protobuf.dll" } | Should -Not -BeNullOrEmpty
+        $result.Loaded | Where-Object { $_ -like "Grpc.Net.Client 2.0.0.0 DyadPorts $Bound/Grpc.Net.Client.dll" } | Should -Not -BeNullOrEmpty
+        $result.Loaded | Where-Object { $_ -like "DyadPorts.Fleet * DyadPorts $Bound/DyadPorts.Fleet.dll" } | Should -Not -BeNullOrEmpty
     }
 }
 

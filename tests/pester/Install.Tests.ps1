@@ -49,6 +49,8 @@ Import-Module DyadPorts
 `$r.ModuleBase = `$m.ModuleBase
 `$r.Version = `$m.Version.ToString()
 `$a = Request-DyadPort '$AppId' -Engine Docker -EngineEndpoint '$Docker' -PortRange 21990-21999
+`$r.Bound = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'DyadPorts.Core', 'Docker.DotNet', 'Newtonsoft.Json' -and `$_.Location -like "`$(`$m.ModuleBase)*" } | ForEach-Object { [IO.Path]::GetRelativePath(`$m.ModuleBase, `$_.Location) -replace '\\', '/' } | Sort-Object)
+`$r.Rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
 `$r.AppId = `$a.AppId; `$r.Port = `$a.Port; `$r.Status = `$a.Status.ToString(); `$r.Engine = `$a.Engine.ToString()
 `$r.StateWritten = Test-Path `$env:DYAD_PORTS_STATE
 `$help = Get-Help Request-DyadPort -Full
@@ -105,6 +107,11 @@ Uninstall-PSResource DyadPorts
         $R.Port | Should -BeLessOrEqual 21999
         $R.Status | Should -Be 'Reserved'
         $R.StateWritten | Should -BeTrue
+    }
+
+    It 'binds the ReadyToRun copies of deps/linux-x64 on linux-x64 (the package carries them), else the IL of deps/' {
+        $folder = if ($R.Rid -eq 'linux-x64') { 'deps/linux-x64' } else { 'deps' }
+        $R.Bound | Should -Be @("$folder/Docker.DotNet.dll", "$folder/DyadPorts.Core.dll", "$folder/Newtonsoft.Json.dll")
     }
 
     It 'has full help with the examples' {

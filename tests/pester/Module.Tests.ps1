@@ -29,12 +29,52 @@ Describe 'The built module' {
         $ours = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { -not $_.IsDynamic -and $_.Location -like "$ModulePath*" }
         foreach ($assembly in $ours) {
             $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($assembly).Name
-            $expected = if ((Split-Path $assembly.Location) -eq (Join-Path $ModulePath 'deps')) { 'DyadPorts' } else { 'Default' }
+            $expected = if ($assembly.Location -like (Join-Path $ModulePath 'deps/*')) { 'DyadPorts' } else { 'Default' }
             $context | Should -Be $expected -Because "$($assembly.Location) belongs in the $expected context"
         }
         @($ours | Where-Object { $_.GetName().Name -eq 'DyadPorts.Core' }).Count | Should -Be 1
         ($ours | Group-Object { $_.GetName().Name } | Where-Object Count -gt 1) | Should -BeNullOrEmpty
         [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext([DyadPorts.PortAllocation].Assembly).Name | Should -Be 'DyadPorts'
+    }
+
+    It 'binds deps/ from deps/linux-x64 (ReadyToRun) on linux-x64, and from the IL copies in deps/ where that folder is missing' {
+        $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+        $folder = if ($rid -eq 'linux-x64') { 'deps/linux-x64' } else { 'deps' }
+        [DyadPorts.PortAllocation].Assembly.Location | Should -Be (Join-Path $ModulePath "$folder/DyadPorts.Core.dll")
+        # Another platform sees no folder of its RID: a copy of the module without deps/linux-x64 is what it gets.
+        $parent = Join-Path ([IO.Path]::GetTempPath()) ('dyadports-il-' + [guid]::NewGuid().ToString('N'))
+        $copy = Join-Path $parent 'DyadPorts'
+        try {
+            New-Item -ItemType Directory $parent | Out-Null
+            Copy-Item $ModulePath -Destination $copy -Recurse
+            Remove-Item (Join-Path $copy 'deps/linux-x64') -Recurse -Force -ErrorAction SilentlyContinue
+            $location = & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-Command',
+                "Import-Module '$copy'; [DyadPorts.PortAllocation]::new().GetType().Assembly.Location")
+            $location | Should -Be (Join-Path $copy 'deps/DyadPorts.Core.dll')
+        }
+        finally { Remove-Item $parent -Recurse -Force -ErrorAction SilentlyContinue }
+    }
+
+    It 'loads no engine client (Docker.DotNet) for a process-engine command on an existing file state' {
+        # Issue 18: a one-shot loads nothing its command does not need. The first child writes the state (a missing
+        # state is rebuilt from the engines' labelled containers, which may load the client); the second must not.
+        $state = New-TestState
+        $script = New-ChildScript @"
+`$env:DYAD_PORTS_STATE = '$state'
+`$port = (Request-DyadPort '${Prefix}noengine' -Engine Process -PortRange 28690-28694).Port
+`$free = Test-DyadPortAvailable 28694 -Engine Process
+"`$port `$free " + (@([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { `$_.GetName().Name } | Where-Object { `$_ -like 'Docker.DotNet*' }) -join ',')
+"@
+        try {
+            $first = & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script)
+            $second = & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script)
+        }
+        finally {
+            Remove-Item $script -ErrorAction SilentlyContinue
+            Remove-DyadPortAllocation "${Prefix}noengine" -ErrorAction SilentlyContinue
+        }
+        $first | Should -Match '^2869[0-4] True'
+        $second | Should -Be (($first -split ' ')[0] + ' True ')
     }
 
     It 'declares [OutputType] on every cmdlet' {

@@ -66,6 +66,10 @@ Describe 'The shipped assemblies' {
             Sort-Object | Should -Be @(
                 'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/dotnet-etcd.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll',
                 'deps/Google.Api.CommonProtos.dll', 'deps/Google.Protobuf.dll', 'deps/Grpc.Core.Api.dll', 'deps/Grpc.Net.Client.dll', 'deps/Grpc.Net.Common.dll',
+                'deps/linux-x64/Docker.DotNet.dll', 'deps/linux-x64/Docker.DotNet.X509.dll', 'deps/linux-x64/dotnet-etcd.dll', 'deps/linux-x64/DyadPorts.Core.dll', 'deps/linux-x64/DyadPorts.Fleet.dll',
+                'deps/linux-x64/Google.Api.CommonProtos.dll', 'deps/linux-x64/Google.Protobuf.dll', 'deps/linux-x64/Grpc.Core.Api.dll', 'deps/linux-x64/Grpc.Net.Client.dll', 'deps/linux-x64/Grpc.Net.Common.dll',
+                'deps/linux-x64/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/linux-x64/Microsoft.Extensions.DependencyInjection.dll',
+                'deps/linux-x64/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/linux-x64/Newtonsoft.Json.dll',
                 'deps/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/Microsoft.Extensions.DependencyInjection.dll',
                 'deps/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/Newtonsoft.Json.dll',
                 'DyadPorts.dll', 'DyadPorts.Loader.dll'
@@ -80,6 +84,25 @@ Describe 'The shipped assemblies' {
             Should -Be @('DyadPorts.Core', 'DyadPorts.Fleet', 'System.Management.Automation')
         (Get-AssemblyReference (Join-Path $ModulePath 'DyadPorts.Loader.dll')) | Where-Object { -not (& $framework) } |
             Should -Be @('System.Management.Automation')
+    }
+
+    It 'are IL-only, which loads on every platform, except deps/linux-x64: the same assemblies as deps/, all ReadyToRun' {
+        # A ReadyToRun image of another platform does not load at all (BadImageFormatException,
+        # docs/bench/r2r-other-platform-2026-11-30.txt): only the loader's linux-x64 folder may carry native code.
+        function Test-ReadyToRun([string] $Path) {
+            $stream = [IO.File]::OpenRead($Path)
+            try { $pe = [Reflection.PortableExecutable.PEReader]::new($stream); $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -gt 0 }
+            finally { $stream.Dispose() }
+        }
+        $native = Join-Path $ModulePath 'deps/linux-x64'
+        foreach ($dll in Get-ChildItem $ModulePath -Filter *.dll -Recurse) {
+            Test-ReadyToRun $dll.FullName | Should -Be ($dll.DirectoryName -eq $native) -Because "$($dll.FullName)"
+        }
+        (Get-ChildItem $native -Filter *.dll).Name | Sort-Object | Should -Be ((Get-ChildItem (Join-Path $ModulePath 'deps') -Filter *.dll).Name | Sort-Object)
+        foreach ($dll in Get-ChildItem $native -Filter *.dll) {
+            [Reflection.AssemblyName]::GetAssemblyName($dll.FullName).FullName |
+                Should -Be ([Reflection.AssemblyName]::GetAssemblyName((Join-Path $ModulePath "deps/$($dll.Name)")).FullName)
+        }
     }
 
     It 'target net10.0, what pwsh 7.6 runs on' {
@@ -107,6 +130,10 @@ Describe 'The package' {
         $Content | Sort-Object | Should -Be @(
             'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/dotnet-etcd.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll',
             'deps/Google.Api.CommonProtos.dll', 'deps/Google.Protobuf.dll', 'deps/Grpc.Core.Api.dll', 'deps/Grpc.Net.Client.dll', 'deps/Grpc.Net.Common.dll',
+            'deps/linux-x64/Docker.DotNet.dll', 'deps/linux-x64/Docker.DotNet.X509.dll', 'deps/linux-x64/dotnet-etcd.dll', 'deps/linux-x64/DyadPorts.Core.dll', 'deps/linux-x64/DyadPorts.Fleet.dll',
+            'deps/linux-x64/Google.Api.CommonProtos.dll', 'deps/linux-x64/Google.Protobuf.dll', 'deps/linux-x64/Grpc.Core.Api.dll', 'deps/linux-x64/Grpc.Net.Client.dll', 'deps/linux-x64/Grpc.Net.Common.dll',
+            'deps/linux-x64/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/linux-x64/Microsoft.Extensions.DependencyInjection.dll',
+            'deps/linux-x64/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/linux-x64/Newtonsoft.Json.dll',
             'deps/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/Microsoft.Extensions.DependencyInjection.dll',
             'deps/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/Newtonsoft.Json.dll',
             'DyadPorts.dll', 'DyadPorts.Format.ps1xml', 'DyadPorts.Loader.dll', 'DyadPorts.psd1',

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Docker.DotNet;
 using Docker.DotNet.X509;
 using DyadPorts.Core.Diagnostics;
 
@@ -12,10 +13,12 @@ namespace DyadPorts.Core.Engines
     /// <summary>
     /// Docker.DotNet.X509 client credentials from cert.pem/key.pem (PKCS#1 or PKCS#8, as OpenSSL 3 writes them, through
     /// X509Certificate2.CreateFromPemFile), with the server verified against ca.pem alone, never the system store.
+    /// Typed as Docker.DotNet's <see cref="Credentials"/>: a caller that compiles a call to it (the JIT, for
+    /// ContainerEngine's client factory) then needs no type of Docker.DotNet.X509, so a unix socket never loads that assembly.
     /// </summary>
     public static class EngineTlsCredentials
     {
-        public static CertificateCredentials Create(string endpoint, EngineTls tls)
+        public static Credentials Create(string endpoint, EngineTls tls)
         {
             X509Certificate2 client;
             X509Certificate2 ca;

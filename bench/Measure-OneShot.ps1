@@ -1,0 +1,104 @@
+<#
+.SYNOPSIS
+    The one-shot cost (issue 18 items 4 and 6): a fresh 'pwsh -c "Import-Module DyadPorts; Request-DyadPort x"' against
+    a bare 'pwsh -c 1', paired.
+.DESCRIPTION
+    Each round starts one fresh pwsh (-NoProfile -NonInteractive) per variant, in order A B C … in odd rounds and reversed
+    in even ones, so that no variant always runs first or right after another and machine noise hits all of a round alike:
+      bare            - '1'
+      import          - 'Import-Module <ModulePath>'
+      request         - 'Import-Module <ModulePath>; Request-DyadPort <AppId> -Engine <Engine> … -PortRange <range>'
+                        (its output formatted for the host, as a script's one-shot call does)
+      before-import/before-request - the same with -BaselineModulePath, when given (another build, e.g. before a change)
+    One warm-up round is not counted. The state is a temp file of its own, removed after; the app keeps its port from
+    the warm-up on, so every counted request is the common one-shot case: an app asking again for its port.
+    Prints one raw line per process, then per variant the median wall time and the median of its per-round difference
+    to bare (the overhead), then the paired differences between the builds. -Containers is only a label for the
+    output: the caller creates the K containers on the engine (bench/Invoke-Bench.ps1).
+    Every line is written to the pipeline, nothing to the host: a caller keeps them as raw output.
+    Wall time is what the goal is stated in; on a machine loaded by other work it swings by seconds, so the CPU time
+    of each child (user + system, from this process's cutime/cstime) is printed beside it: it moves much less.
+.EXAMPLE
+    dotnet pwsh -NoProfile -File bench/Measure-OneShot.ps1 -ModulePath ./out/DyadPorts -Engine Docker -Containers 0 -Pairs 11
+.EXAMPLE
+    # From bench/Invoke-Bench.ps1, after creating K containers on the engine:
+    & (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') -ModulePath $ModulePath -Engine Docker -EngineEndpoint $TestEnv.Docker -Containers $k | Out-Raw
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [ValidateSet('Auto', 'Docker', 'Podman')] [string] $Engine = 'Docker',
+    [string] $EngineEndpoint,
+    [int] $Containers = 0,
+    [int] $Pairs = 11,
+    [string] $BaselineModulePath,
+    [string] $PortRange = '28600-28699',
+    [string] $AppId = 'oneshot-bench'
+)
+$ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot '../tools/ChildPwsh.ps1')
+
+# CPU time (user + system) of this process's waited-for children so far, from /proc/self/stat (cutime, cstime), in ms.
+$script:Hz = 100
+function Get-ChildCpuMs {
+    $f = (Get-Content "/proc/$PID/stat" -Raw).Split(')')[1].Trim().Split(' ')
+    ([double]$f[13] + [double]$f[14]) * 1000 / $script:Hz
+}
+function Get-Median([double[]] $Values) {
+    $s = @($Values | Sort-Object)
+    if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
+}
+
+$target = "-Engine $Engine" + $(if ($EngineEndpoint) { " -EngineEndpoint '$EngineEndpoint'" } else { '' })
+$variants = [ordered]@{ bare = '1' }
+$builds = [ordered]@{ '' = (Resolve-Path $ModulePath).Path }
+if ($BaselineModulePath) { $builds['before-'] = (Resolve-Path $BaselineModulePath).Path }
+foreach ($b in $builds.Keys) {
+    $variants["${b}import"] = "Import-Module '$($builds[$b])'"
+    $variants["${b}request"] = "Import-Module '$($builds[$b])'; Request-DyadPort $AppId $target -PortRange $PortRange"
+}
+
+$state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-oneshot-$([guid]::NewGuid().ToString('N')).json"
+$savedState = $env:DYAD_PORTS_STATE
+$env:DYAD_PORTS_STATE = $state
+try {
+    "# one-shot bench, $(Get-Date -Format o); K=$Containers containers (label); $target -PortRange $PortRange; pairs $Pairs"
+    "# pwsh $($PSVersionTable.PSVersion); dotnet $([Environment]::Version); $([Environment]::ProcessorCount) cores; child: $ChildPwsh $($ChildPwshPrefix -join ' ')"
+    foreach ($b in $builds.Keys) { "# module ${b}: $($builds[$b]); commit $(& git -C $PSScriptRoot rev-parse --short HEAD 2>$null)" }
+    "# load before: $((Get-Content /proc/loadavg -Raw).Trim())"
+    $rows = [System.Collections.Generic.List[object]]::new()
+    foreach ($round in 0..$Pairs) {
+        $order = @($variants.Keys); if ($round % 2 -eq 0) { [array]::Reverse($order) }
+        foreach ($k in $order) {
+            $cpu = Get-ChildCpuMs
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $out = @(& $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-Command', $variants[$k]) 2>&1)
+            $ms = $sw.Elapsed.TotalMilliseconds
+            $cpu = (Get-ChildCpuMs) - $cpu
+            if ($LASTEXITCODE -ne 0) { throw "pwsh exited with $LASTEXITCODE for $k`: $($out -join "`n")" }
+            if ($round -eq 0) { continue }   # warm-up
+            "round {0,2} {1,-15} wall {2,8:N1} ms  cpu {3,8:N1} ms" -f $round, $k, $ms, $cpu
+            $rows.Add([pscustomobject]@{ Round = $round; Variant = $k; Ms = $ms; Cpu = $cpu })
+        }
+    }
+    "# load after: $((Get-Content /proc/loadavg -Raw).Trim())"
+    function Get-PairedMedian([string] $A, [string] $B, [string] $Property = 'Ms') {
+        Get-Median @(foreach ($r in 1..$Pairs) {
+                ($rows | Where-Object { $_.Round -eq $r -and $_.Variant -eq $A }).$Property - ($rows | Where-Object { $_.Round -eq $r -and $_.Variant -eq $B }).$Property
+            })
+    }
+    foreach ($k in $variants.Keys) {
+        $mine = $rows | Where-Object Variant -eq $k
+        $line = "median K={0} {1,-15} wall {2,8:N1} ms  cpu {3,8:N1} ms" -f $Containers, $k, (Get-Median $mine.Ms), (Get-Median $mine.Cpu)
+        if ($k -ne 'bare') { $line += "  overhead over bare (median of paired differences): wall {0,7:N1} ms  cpu {1,7:N1} ms" -f (Get-PairedMedian $k 'bare'), (Get-PairedMedian $k 'bare' Cpu) }
+        $line
+    }
+    if ($BaselineModulePath) {
+        foreach ($k in 'import', 'request') {
+            "paired K={0} {1} - before-{1}: median wall {2,7:N1} ms  cpu {3,7:N1} ms" -f $Containers, $k, (Get-PairedMedian $k "before-$k"), (Get-PairedMedian $k "before-$k" Cpu)
+        }
+    }
+}
+finally {
+    $env:DYAD_PORTS_STATE = $savedState
+    Remove-Item $state, "$state.*" -ErrorAction SilentlyContinue
+}
