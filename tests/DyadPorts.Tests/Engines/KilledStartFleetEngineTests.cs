@@ -94,9 +94,15 @@ namespace DyadPorts.Tests.Engines
                 ["KILL9_RANGE"] = range,
                 ["KILL9_ENGINE"] = engine.Kind.ToString(),
             };
+            // Only what this test sets applies: no other etcd setting, and no AUTO_KILL_PORT, from the test process.
+            foreach (var variable in new[] { EtcdOptions.CaCertVariable, EtcdOptions.CertVariable, EtcdOptions.KeyVariable, EtcdOptions.UserVariable, EtcdOptions.PasswordFileVariable, EtcdOptions.TimeoutVariable, "AUTO_KILL_PORT" })
+            {
+                environment[variable] = null;
+            }
 
             string deadContainer;
             string claimKey;
+            long deadClaim;
             TimeSpan freeAfter;
             using (var proxy = new HoldingEngineProxy(engine.Endpoint))
             {
@@ -124,6 +130,8 @@ namespace DyadPorts.Tests.Engines
                 Assert.NotNull(created);
                 Assert.StartsWith(deadContainer, created.ID, StringComparison.Ordinal);
                 Assert.Equal("created", created.State);
+                deadClaim = Assert.NotNull(reservation.ClaimRevision);
+                Assert.Equal(deadClaim.ToString(CultureInfo.InvariantCulture), created.Labels[ContainerSummary.ClaimLabel]); // it carries the dead start's claim
 
                 // 2. kill -9 of the operator, by its pid. Right after it the keys are still there: only their leases end them.
                 var sinceKill = Stopwatch.StartNew();
@@ -167,6 +175,7 @@ namespace DyadPorts.Tests.Engines
             var record = _ledger.Read(NullOperationLog.Instance, default).Allocations[appId];
             Assert.False(record.Provisional);
             Assert.Equal(newContainer, record.ContainerId);
+            Assert.True(record.ClaimRevision > deadClaim, $"the second start runs under a claim of its own ({record.ClaimRevision}), made after the dead one ({deadClaim}) expired");
             var leasesNow = TestEtcd.Leases(_raw, _prefix);
             Assert.Equal(0, leasesNow[appKey]); // a finished start's record is plain
             Assert.False(leasesNow.ContainsKey(lockKey));

@@ -47,9 +47,6 @@ namespace DyadPorts.Tests.Support
         /// <summary>unix:// + <see cref="SocketPath"/>: the endpoint to give the start.</summary>
         public string Endpoint => "unix://" + SocketPath;
 
-        /// <summary>Completes with the container id (or name) of the first start request held.</summary>
-        public Task<string> Held => _held.Task;
-
         /// <summary>
         /// Waits until a start is held (its container id or name) or <paramref name="giveUp"/> says to stop (a client that
         /// ended, say) or <paramref name="timeout"/> passes (null then).
