@@ -8,7 +8,8 @@ namespace DyadPorts.Fleet
     /// How to talk to the cluster, from the environment (given as a function, never read from the process here):
     /// DYAD_PORTS_ETCD_CACERT, _CERT and _KEY mean what etcdctl's --cacert, --cert and --key mean;
     /// DYAD_PORTS_ETCD_USER with DYAD_PORTS_ETCD_PASSWORD_FILE (never a password on a command line);
-    /// DYAD_PORTS_ETCD_TIMEOUT, the bound in seconds on every call (default 10).
+    /// DYAD_PORTS_ETCD_TIMEOUT, the bound in seconds on every call (default 10);
+    /// DYAD_PORTS_ETCD_LEASE_TTL, the TTL in whole seconds of the leases behind app locks and start reservations (1-15, default 10).
     /// </summary>
     public sealed class EtcdOptions
     {
@@ -18,6 +19,10 @@ namespace DyadPorts.Fleet
         public const string UserVariable = "DYAD_PORTS_ETCD_USER";
         public const string PasswordFileVariable = "DYAD_PORTS_ETCD_PASSWORD_FILE";
         public const string TimeoutVariable = "DYAD_PORTS_ETCD_TIMEOUT";
+        public const string LeaseTtlVariable = "DYAD_PORTS_ETCD_LEASE_TTL";
+
+        /// <summary>The longest lease TTL, in seconds: what a crashed start may cost is bounded by about twice it.</summary>
+        public const int MaxLeaseTtlSeconds = 15;
 
         public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
         public static readonly TimeSpan DefaultLeaseTtl = TimeSpan.FromSeconds(10);
@@ -30,7 +35,10 @@ namespace DyadPorts.Fleet
         public string User { get; set; }
         public string PasswordFile { get; set; }
 
-        /// <summary>The TTL of the leases behind app locks (at most 15 s). A dead holder's lease can live about TTL + an election timeout.</summary>
+        /// <summary>
+        /// The TTL of the leases behind app locks and start reservations (at most 15 s; DYAD_PORTS_ETCD_LEASE_TTL). A dead
+        /// holder's lease can live about TTL + an election timeout, and up to about 2 × TTL after a leader change.
+        /// </summary>
         public TimeSpan LeaseTtl { get; set; } = DefaultLeaseTtl;
 
         /// <summary>Who commits: user@machine, on every history event and as the owner of its counter key.</summary>
@@ -67,6 +75,16 @@ namespace DyadPorts.Fleet
                         $"{TimeoutVariable} '{timeout}' is not a number of seconds between 0 and 3600.");
                 }
                 options.Timeout = TimeSpan.FromSeconds(seconds);
+            }
+            var ttl = NullIfBlank(environment(LeaseTtlVariable));
+            if (ttl != null)
+            {
+                if (!int.TryParse(ttl, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds < 1 || seconds > MaxLeaseTtlSeconds)
+                {
+                    throw new DyadPortsException(ErrorIds.StateLocationInvalid, FailureCategory.InvalidArgument, ttl,
+                        $"{LeaseTtlVariable} '{ttl}' is not a whole number of seconds between 1 and {MaxLeaseTtlSeconds}.");
+                }
+                options.LeaseTtl = TimeSpan.FromSeconds(seconds);
             }
             if ((options.CertFile == null) != (options.KeyFile == null))
             {

@@ -11,7 +11,7 @@ namespace DyadPorts.Fleet
 {
     /// <summary>
     /// The session's fleet ledgers (<see cref="IFleetLedgers"/>): one <see cref="EtcdConnection"/> per location and
-    /// connection settings (TLS files, user, password file, bound), kept for the life of the session like the engine
+    /// connection settings (TLS files, user, password file, bound, lease TTL), kept for the life of the session like the engine
     /// clients, and a cheap <see cref="EtcdLedger"/> per command over it. A changed TLS or password file makes a new
     /// connection; a connection that could not be made is not kept.
     /// </summary>
@@ -46,7 +46,7 @@ namespace DyadPorts.Fleet
         }
 
         private static string Key(EtcdLocation location, EtcdOptions options) => string.Join("|",
-            location.ConnectionString, location.Prefix, options.Timeout.Ticks.ToString(CultureInfo.InvariantCulture),
+            location.ConnectionString, location.Prefix, options.Timeout.Ticks.ToString(CultureInfo.InvariantCulture), options.LeaseTtl.Ticks.ToString(CultureInfo.InvariantCulture),
             Stamp(options.CaCertFile), Stamp(options.CertFile), Stamp(options.KeyFile), options.User ?? string.Empty, Stamp(options.PasswordFile));
 
         /// <summary>A file as part of a key: its path and when it last changed (a renewed certificate or a new password makes a new connection).</summary>

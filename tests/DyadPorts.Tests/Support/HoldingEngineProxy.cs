@@ -1,0 +1,319 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace DyadPorts.Tests.Support
+{
+    /// <summary>
+    /// A unix-socket proxy in front of a real engine's API socket (dockerd's or podman's), given to a start as its
+    /// <c>-EngineEndpoint</c>: every request is passed to the engine as it is, except <c>POST /containers/{id}/start</c>,
+    /// which is held (never forwarded, never answered) until the proxy is disposed. A start through it creates its
+    /// container, then waits in the engine's start call: mid-way, with its reservation and its app lock written and its
+    /// preview not recorded. Requests are framed as HTTP/1.1 (Content-Length or chunked bodies; a line may end in LF alone,
+    /// as Docker.DotNet ends its header lines), answers passed through as bytes; a connection that upgrades (attach, exec)
+    /// is passed through as bytes from then on.
+    /// </summary>
+    public sealed class HoldingEngineProxy : IDisposable
+    {
+        private static readonly Regex StartRequest = new Regex(@"^POST /(?:v[0-9.]+/)?containers/([^/?]+)/start(?:[? ]|$)", RegexOptions.CultureInvariant);
+        private readonly string _upstream;
+        private readonly Socket _listener;
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly List<Socket> _sockets = new List<Socket>();
+        private readonly List<string> _requests = new List<string>();
+        private int _connections;
+        private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <param name="engineEndpoint">The engine's unix:// endpoint, e.g. unix:///run/docker.sock.</param>
+        public HoldingEngineProxy(string engineEndpoint)
+        {
+            ArgumentNullException.ThrowIfNull(engineEndpoint);
+            if (!engineEndpoint.StartsWith("unix://", StringComparison.Ordinal)) throw new ArgumentException("A unix:// engine endpoint is needed: " + engineEndpoint, nameof(engineEndpoint));
+            _upstream = engineEndpoint.Substring("unix://".Length);
+            SocketPath = Path.Combine(Path.GetTempPath(), $"dyadports-hold-{Guid.NewGuid():N}.sock");
+            _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+            _listener.Listen(16);
+            _ = Task.Run(AcceptLoop);
+        }
+
+        public string SocketPath { get; }
+
+        /// <summary>unix:// + <see cref="SocketPath"/>: the endpoint to give the start.</summary>
+        public string Endpoint => "unix://" + SocketPath;
+
+        /// <summary>
+        /// Waits until a start is held (its container id or name) or <paramref name="giveUp"/> says to stop (a client that
+        /// ended, say) or <paramref name="timeout"/> passes (null then).
+        /// </summary>
+        public string WaitForHeldStart(TimeSpan timeout, Func<bool> giveUp)
+        {
+            ArgumentNullException.ThrowIfNull(giveUp);
+            var until = DateTime.UtcNow + timeout;
+            while (!_held.Task.IsCompleted && !giveUp() && DateTime.UtcNow < until) _held.Task.Wait(TimeSpan.FromMilliseconds(200));
+            return _held.Task.IsCompletedSuccessfully ? _held.Task.Result : null;
+        }
+
+        /// <summary>Every request line seen so far (for a failure's message).</summary>
+        public IReadOnlyList<string> Requests
+        {
+            get { lock (_requests) return _requests.ToArray(); }
+        }
+
+        private async Task AcceptLoop()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket client;
+                try
+                {
+                    client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException)
+                {
+                    return;
+                }
+                Interlocked.Increment(ref _connections);
+                _ = Task.Run(() => Pair(client));
+            }
+        }
+
+        /// <summary>How many connections the proxy took so far.</summary>
+        public int Connections => Volatile.Read(ref _connections);
+
+        private async Task Pair(Socket client)
+        {
+            var server = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            lock (_sockets)
+            {
+                _sockets.Add(client);
+                _sockets.Add(server);
+            }
+            try
+            {
+                await server.ConnectAsync(new UnixDomainSocketEndPoint(_upstream), _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException)
+            {
+                Close(client, server);
+                return;
+            }
+            var up = PassRequests(client, server);
+            var down = Pump(server, client);
+            var first = await Task.WhenAny(up, down).ConfigureAwait(false);
+            if (first == up && up.Result) return; // a held start: both sockets stay open, unanswered, until Dispose
+            Close(client, server);
+        }
+
+        /// <summary>Passes requests on one by one until the client closes (false) or a start is held (true).</summary>
+        private async Task<bool> PassRequests(Socket client, Socket server)
+        {
+            var reader = new Reader(client, _stop.Token);
+            try
+            {
+                while (true)
+                {
+                    var head = await reader.ReadHead().ConfigureAwait(false);
+                    if (head == null) return false;
+                    var text = Encoding.ASCII.GetString(head);
+                    var requestLine = text.Substring(0, text.IndexOf('\n', StringComparison.Ordinal)).TrimEnd('\r');
+                    lock (_requests) _requests.Add(requestLine);
+                    var start = StartRequest.Match(requestLine);
+                    if (start.Success)
+                    {
+                        _held.TrySetResult(Uri.UnescapeDataString(start.Groups[1].Value));
+                        return true;
+                    }
+                    await Send(server, head).ConfigureAwait(false);
+                    var headers = Headers(text);
+                    if (headers.TryGetValue("transfer-encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+                    {
+                        await CopyChunked(reader, server).ConfigureAwait(false);
+                    }
+                    else if (headers.TryGetValue("content-length", out var length) && long.TryParse(length, out var n) && n > 0)
+                    {
+                        await Send(server, await reader.ReadExactly(n).ConfigureAwait(false)).ConfigureAwait(false);
+                    }
+                    if (headers.ContainsKey("upgrade"))
+                    {
+                        await Send(server, reader.TakeBuffered()).ConfigureAwait(false);
+                        await Pump(client, server).ConfigureAwait(false); // hijacked: bytes from now on
+                        return false;
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException || e is EndOfStreamException)
+            {
+                return false;
+            }
+        }
+
+        private static async Task CopyChunked(Reader reader, Socket server)
+        {
+            while (true)
+            {
+                var line = await reader.ReadLine().ConfigureAwait(false);
+                await Send(server, line).ConfigureAwait(false);
+                var sizeText = Encoding.ASCII.GetString(line).Trim();
+                var semicolon = sizeText.IndexOf(';', StringComparison.Ordinal);
+                if (semicolon >= 0) sizeText = sizeText.Substring(0, semicolon);
+                var size = long.Parse(sizeText, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                if (size == 0)
+                {
+                    while (true)
+                    {
+                        var trailer = await reader.ReadLine().ConfigureAwait(false);
+                        await Send(server, trailer).ConfigureAwait(false);
+                        if (Encoding.ASCII.GetString(trailer).Trim().Length == 0) return; // the empty line that ends the body
+                    }
+                }
+                await Send(server, await reader.ReadExactly(size).ConfigureAwait(false)).ConfigureAwait(false);
+                await Send(server, await reader.ReadLine().ConfigureAwait(false)).ConfigureAwait(false); // the data's line end
+            }
+        }
+
+        private static Dictionary<string, string> Headers(string head)
+        {
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var line in head.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[1..])
+            {
+                var colon = line.IndexOf(':', StringComparison.Ordinal);
+                if (colon > 0) headers[line.Substring(0, colon).Trim()] = line.Substring(colon + 1).Trim();
+            }
+            return headers;
+        }
+
+        private async Task Pump(Socket from, Socket to)
+        {
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                while (true)
+                {
+                    var n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                    if (n == 0) return;
+                    await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException)
+            {
+                // the pair is closed
+            }
+        }
+
+        private static async Task Send(Socket to, byte[] bytes)
+        {
+            var sent = 0;
+            while (sent < bytes.Length) sent += await to.SendAsync(bytes.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
+        }
+
+        private void Close(Socket client, Socket server)
+        {
+            foreach (var s in new[] { client, server })
+            {
+                try { s.Close(); }
+                catch (Exception e) when (e is SocketException || e is ObjectDisposedException) { }
+                lock (_sockets) _sockets.Remove(s);
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Dispose();
+            List<Socket> open;
+            lock (_sockets) open = new List<Socket>(_sockets);
+            foreach (var s in open) s.Dispose();
+            try { File.Delete(SocketPath); }
+            catch (IOException) { }
+            _held.TrySetCanceled();
+            _stop.Dispose();
+        }
+
+        /// <summary>Reads a client's bytes: a request head, a line, or an exact count, keeping what came beyond it.</summary>
+        private sealed class Reader
+        {
+            private readonly Socket _socket;
+            private readonly CancellationToken _token;
+            private readonly byte[] _chunk = new byte[64 * 1024];
+            private byte[] _buffered = Array.Empty<byte>();
+
+            public Reader(Socket socket, CancellationToken token)
+            {
+                _socket = socket;
+                _token = token;
+            }
+
+            /// <summary>The bytes up to and with the blank line after the headers; null when the client closed between requests.</summary>
+            public async Task<byte[]> ReadHead()
+            {
+                while (true)
+                {
+                    var end = HeadLength(_buffered);
+                    if (end > 0) return Take(end);
+                    if (!await Fill().ConfigureAwait(false))
+                    {
+                        if (_buffered.Length == 0) return null;
+                        throw new EndOfStreamException("The client closed mid-request.");
+                    }
+                }
+            }
+
+            public async Task<byte[]> ReadLine()
+            {
+                while (true)
+                {
+                    var end = _buffered.AsSpan().IndexOf((byte)'\n');
+                    if (end >= 0) return Take(end + 1);
+                    if (!await Fill().ConfigureAwait(false)) throw new EndOfStreamException("The client closed mid-body.");
+                }
+            }
+
+            public async Task<byte[]> ReadExactly(long count)
+            {
+                while (_buffered.Length < count)
+                {
+                    if (!await Fill().ConfigureAwait(false)) throw new EndOfStreamException("The client closed mid-body.");
+                }
+                return Take((int)count);
+            }
+
+            /// <summary>The length of the head up to and with its blank line (a line may end in LF alone: Docker.DotNet ends its header lines so); 0 while incomplete.</summary>
+            private static int HeadLength(byte[] bytes)
+            {
+                for (var i = 0; i < bytes.Length; i++)
+                {
+                    if (bytes[i] != (byte)'\n') continue;
+                    if (i + 1 < bytes.Length && bytes[i + 1] == (byte)'\n') return i + 2;
+                    if (i + 2 < bytes.Length && bytes[i + 1] == (byte)'\r' && bytes[i + 2] == (byte)'\n') return i + 3;
+                }
+                return 0;
+            }
+
+            public byte[] TakeBuffered() => Take(_buffered.Length);
+
+            private byte[] Take(int count)
+            {
+                var taken = _buffered.AsSpan(0, count).ToArray();
+                _buffered = _buffered.AsSpan(count).ToArray();
+                return taken;
+            }
+
+            private async Task<bool> Fill()
+            {
+                var n = await _socket.ReceiveAsync(_chunk, SocketFlags.None, _token).ConfigureAwait(false);
+                if (n == 0) return false;
+                var grown = new byte[_buffered.Length + n];
+                _buffered.CopyTo(grown, 0);
+                Array.Copy(_chunk, 0, grown, _buffered.Length, n);
+                _buffered = grown;
+                return true;
+            }
+        }
+    }
+}
