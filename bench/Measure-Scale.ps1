@@ -61,8 +61,8 @@ function Measure-CatchUp($Client) {
 
 # Every engine call one allocation made: the session's client for the endpoint and the endpoint's view.
 function Get-EngineCalls($Client, [string] $Endpoint) {
-    $viewCalls = $session.ViewCalls($Endpoint)
-    $Client.Calls + $viewCalls
+    $view = $session.Views.For($Endpoint)
+    $Client.Calls + $(if ($view) { $view.Calls } else { 0 })
 }
 
 function Measure-ScaleAllocation([string] $AppId, [hashtable] $Target, $Client, [string] $Feed) {
@@ -93,8 +93,8 @@ foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine =
             $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-1" $target $ours 'on'
             $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-2" $target $ours 'on'
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not $session.ViewIsLive($e.Endpoint) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-            if (-not $session.ViewIsLive($e.Endpoint)) { throw "scale: the engine view of $($e.Endpoint) is not live after 30 s" }
+            while (-not $session.Views.IsLive($e.Endpoint) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            if (-not $session.Views.IsLive($e.Endpoint)) { throw "scale: the engine view of $($e.Endpoint) is not live after 30 s" }
             $null = $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult()
             $null = Measure-CatchUp $client
 
@@ -118,12 +118,17 @@ foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine =
             })
             Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
 
-            # The cold one-shot at this K: a fresh pwsh imports the module and makes one allocation (no feed).
-            New-BenchState
-            $one = & (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') -ModulePath $ModulePath -Engine $e.Engine -EngineEndpoint $e.Endpoint -PortRange $ScaleRange -Label "K=$k" -Runs $OneShotRuns
-            $one | ForEach-Object Lines | Out-Raw
-            $scaleOneShot.Add([pscustomobject]@{ Engine = $e.Engine; K = $k; 'Bare pwsh ms' = $one.BareMs; 'Import+Request ms' = $one.OneShotMs; 'Overhead ms' = $one.OverheadMs; 'Paired overhead ms' = $one.PairedOverheadMs })
-            Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
+            # The cold one-shot at this K: a fresh pwsh imports the module and makes one allocation (no feed), paired
+            # A B A B against a bare pwsh (bench/Measure-OneShot.ps1 keeps a state of its own).
+            $lines = @(& (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') -ModulePath $ModulePath -Engine $e.Engine -EngineEndpoint $e.Endpoint -Containers $k -Pairs $OneShotRuns -PortRange $ScaleRange -AppId "$($TestEnv.Prefix)oneshot")
+            $lines | Out-Raw
+            $number = { param($text) [double]($text -replace ',', '') }
+            $bareLine = @($lines | Where-Object { $_ -like 'median K=* bare *' })[0]
+            $requestLine = @($lines | Where-Object { $_ -like 'median K=* request *' })[0]
+            if ($bareLine -notmatch 'wall\s+([\d,.]+) ms') { throw "scale: no bare median in the one-shot output at K=$k" }
+            $bareMs = & $number $Matches[1]
+            if ($requestLine -notmatch 'request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no request median in the one-shot output at K=$k" }
+            $scaleOneShot.Add([pscustomobject]@{ Engine = $e.Engine; K = $k; 'Bare pwsh ms' = $bareMs; 'Import+Request ms' = (& $number $Matches[1]); 'Overhead ms (paired, wall)' = (& $number $Matches[2]); 'Overhead ms (paired, CPU)' = (& $number $Matches[3]) })
         }
     } finally {
         $env:DYAD_PORTS_ENGINE_FEED = $null

@@ -66,7 +66,33 @@ function New-TestContainer {
     $labels = @('--label', $RunLabel) + @($Label | Where-Object { $_ } | ForEach-Object { '--label', $_ })
     $id = Invoke-EngineCli $Engine @verb --name $Name @labels -p "${Port}:${Port}" $TestEnv.Image httpd -f -p $Port -h /www
     if ($LASTEXITCODE -ne 0) { throw "$Engine could not create the test container $Name on port $Port (exit $LASTEXITCODE)" }
+    Wait-EngineView $Engine
     $id
+}
+
+# With the engine feed on (DYAD_PORTS_ENGINE_FEED, on by default), this session's live view of the engine's endpoint
+# learns of a change another client made (the CLI here, a child pwsh) from the engine's events, within its freshness
+# bound. A test that changed containers that way waits here until the view shows this run's containers as the CLI
+# lists them, and fails if it does not within 3x that bound: the freshness the view promises, checked after each change.
+function Wait-EngineView {
+    param([string] $Engine)
+    $session = ('DyadPorts.Infrastructure.ModuleSession' -as [type])
+    if (-not $session -or $env:DYAD_PORTS_ENGINE_FEED -eq 'off') { return }
+    $view = $session::Current.Views.For($TestEnv.$Engine)
+    if (-not $view -or -not $view.IsLive) { return }
+    $bound = [TimeSpan]::FromTicks($view.GetType()::FreshnessBound.Ticks * 3)
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $truth = $null; $seen = $null
+    while ($true) {
+        if ($null -eq $truth -or $clock.ElapsedMilliseconds % 200 -lt 20) { $truth = (@(Invoke-EngineCli $Engine ps -aq --no-trunc --filter "label=$RunLabel" 2>$null) | Sort-Object) -join ',' }
+        $snapshot = $view.TryRead([Threading.CancellationToken]::None)
+        if ($snapshot) {
+            $seen = (@($snapshot.Containers | Where-Object { $_.Labels.ContainsKey($TestEnv.RunLabel) -and $_.Labels[$TestEnv.RunLabel] -eq $TestEnv.RunId } | ForEach-Object Id) | Sort-Object) -join ','
+            if ($seen -eq $truth) { return }
+        }
+        if ($clock.Elapsed -gt $bound) { throw "The engine view of $($TestEnv.$Engine) does not show this run's containers $($bound.TotalMilliseconds) ms after a change: CLI [$truth], view [$seen]" }
+        Start-Sleep -Milliseconds 10
+    }
 }
 
 # Removes what this run created: its run label, or a DyadPorts preview (dyadports.managed=true) of one of this
@@ -78,6 +104,7 @@ function Remove-TestContainers {
     $managed = Invoke-EngineCli $Engine ps -a --filter 'label=dyadports.managed=true' --format "{{.ID}} $appId" 2>$null
     $ids += @($managed | Where-Object { ($_ -split ' ', 2)[1] -like "$Prefix*" } | ForEach-Object { ($_ -split ' ', 2)[0] })
     if ($ids) { Invoke-EngineCli $Engine rm -f @($ids | Sort-Object -Unique) *> $null }
+    Wait-EngineView $Engine
 }
 
 # Runs a script block with a temporary HOME, DOCKER_CONFIG and CONTAINERS_CONF: for tests that touch CLI

@@ -8,14 +8,28 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
-$config = New-PesterConfiguration
-$config.Run.Path = $PSScriptRoot
-$config.Run.PassThru = $true
-$config.Output.Verbosity = 'Detailed'
-$config.Should.ErrorAction = 'Continue'
-$result = Invoke-Pester -Configuration $config
-[pscustomobject]@{
-    Passed = $result.PassedCount
-    Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-    Skipped = $result.SkippedCount
-} | ConvertTo-Json | Set-Content -Path $ResultPath
+# Every engine test runs with the engine feed on (the default: this session's views follow the engines' events) and
+# off (every allocation lists). The first pass runs every file with the default; the second, with
+# DYAD_PORTS_ENGINE_FEED=off, the files whose tests use an engine from this session (not the packaging and setup
+# files, the child-process and private-engine files whose own processes never start a feed, nor EngineFeed itself).
+$FeedOff = 'Allocation', 'AutoEngine', 'Copy', 'Fleet', 'History', 'Preview', 'RunspaceEngines', 'Views'
+$passes = @(
+    @{ Name = 'feed on (default)'; Feed = $null; Path = @($PSScriptRoot) }
+    @{ Name = 'feed off'; Feed = 'off'; Path = @($FeedOff | ForEach-Object { Join-Path $PSScriptRoot "$_.Tests.ps1" }) }
+)
+$counts = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
+foreach ($pass in $passes) {
+    Write-Host "=== Pester, engine feed $($pass.Name)"
+    $env:DYAD_PORTS_ENGINE_FEED = $pass.Feed
+    $config = New-PesterConfiguration
+    $config.Run.Path = $pass.Path
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Detailed'
+    $config.Should.ErrorAction = 'Continue'
+    $result = Invoke-Pester -Configuration $config
+    $counts.Passed += $result.PassedCount
+    $counts.Failed += $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    $counts.Skipped += $result.SkippedCount
+}
+$env:DYAD_PORTS_ENGINE_FEED = $null
+$counts | ConvertTo-Json | Set-Content -Path $ResultPath
