@@ -7,7 +7,10 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     . (Join-Path $PSScriptRoot 'PrivateEngines.ps1')
     Import-Module $ModulePath -Force
-    Add-Type -Path (Join-Path $ModulePath 'deps/Docker.DotNet.dll')
+    # The test's own Docker.DotNet (another client, as another operator's would be), loaded from a copy outside the
+    # module: the module's copies stay in its own load context only (Module.Tests checks every assembly under it).
+    Copy-Item (Join-Path $ModulePath 'deps/Docker.DotNet.dll') (Join-Path $TestDrive 'Docker.DotNet.dll')
+    Add-Type -Path (Join-Path $TestDrive 'Docker.DotNet.dll')
     $script:session = [DyadPorts.Infrastructure.ModuleSession]::Current
 
     function Wait-ViewLive([string] $Endpoint, [bool] $Live = $true) {

@@ -34,7 +34,7 @@ namespace DyadPorts.Core.State
     /// by path, so a descriptor from <see cref="Open"/> is locked with <see cref="TryLock"/> explicitly.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Globalization", "CA2101", Justification = "Paths are marshalled explicitly as UTF-8 (LPUTF8Str), which is what libc takes on Linux and macOS.")]
-    internal static class UnixFiles
+    internal static partial class UnixFiles
     {
         private static readonly bool IsMac = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);
         private static readonly bool IsArm = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm;
@@ -67,46 +67,46 @@ namespace DyadPorts.Core.State
         // the mode, as a 64-bit value, is the ninth argument and lands in the first stack slot, where open's va_arg
         // reads it. (.NET's own System.Native uses a C shim for this; DyadPorts ships no native code. The layout is
         // checked by reading Apple's "Writing ARM64 code for Apple platforms", since linux-x64 CI cannot run it.)
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        private static extern int SysOpen([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
+        [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        private static partial int SysOpen(string path, int flags, int mode);
 
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        private static extern int SysOpenAppleArm64([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, long x2, long x3, long x4, long x5, long x6, long x7, long mode);
+        [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        private static partial int SysOpenAppleArm64(string path, int flags, long x2, long x3, long x4, long x5, long x6, long x7, long mode);
 
         private static readonly bool VariadicOnStack = IsMac && RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
 
         private static int OpenRaw(string path, int flags, int mode) =>
             VariadicOnStack ? SysOpenAppleArm64(path, flags, 0, 0, 0, 0, 0, 0, mode) : SysOpen(path, flags, mode);
 
-        [DllImport("libc", EntryPoint = "dup", SetLastError = true)]
-        private static extern int SysDup(SafeFileHandle fd);
+        [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+        private static partial int SysDup(SafeFileHandle fd);
 
-        [DllImport("libc", EntryPoint = "fchmod", SetLastError = true)]
-        private static extern int SysFchmod(SafeFileHandle fd, int mode);
+        [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+        private static partial int SysFchmod(SafeFileHandle fd, int mode);
 
-        [DllImport("libc", EntryPoint = "chmod", SetLastError = true)]
-        private static extern int SysChmod([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
+        [LibraryImport("libc", EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        private static partial int SysChmod(string path, int mode);
 
-        [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
-        private static extern int SysFlock(SafeFileHandle fd, int operation);
+        [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+        private static partial int SysFlock(SafeFileHandle fd, int operation);
 
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        private static extern int SysFsync(SafeFileHandle fd);
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        private static partial int SysFsync(SafeFileHandle fd);
 
-        [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
-        private static extern int SysRename([MarshalAs(UnmanagedType.LPUTF8Str)] string from, [MarshalAs(UnmanagedType.LPUTF8Str)] string to);
+        [LibraryImport("libc", EntryPoint = "rename", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        private static partial int SysRename(string from, string to);
 
-        [DllImport("libc", EntryPoint = "geteuid")]
-        private static extern int SysGeteuid();
+        [LibraryImport("libc", EntryPoint = "geteuid")]
+        private static partial int SysGeteuid();
 
-        [DllImport("libc", EntryPoint = "fstat", SetLastError = true)]
-        private static extern int SysFstat(SafeFileHandle fd, byte[] buffer);
+        [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
+        private static partial int SysFstat(SafeFileHandle fd, [Out] byte[] buffer);
 
-        [DllImport("libc", EntryPoint = "__fxstat", SetLastError = true)]
-        private static extern int SysFxstat(int version, SafeFileHandle fd, byte[] buffer);
+        [LibraryImport("libc", EntryPoint = "__fxstat", SetLastError = true)]
+        private static partial int SysFxstat(int version, SafeFileHandle fd, [Out] byte[] buffer);
 
-        [DllImport("libc", EntryPoint = "fstat$INODE64", SetLastError = true)]
-        private static extern int SysFstatMacX64(SafeFileHandle fd, byte[] buffer);
+        [LibraryImport("libc", EntryPoint = "fstat$INODE64", SetLastError = true)]
+        private static partial int SysFstatMacX64(SafeFileHandle fd, [Out] byte[] buffer);
 
         public static int EffectiveUserId => SysGeteuid();
 
@@ -121,7 +121,7 @@ namespace DyadPorts.Core.State
                     errno = 0;
                     return new SafeFileHandle((IntPtr)fd, ownsHandle: true);
                 }
-                errno = Marshal.GetLastWin32Error();
+                errno = Marshal.GetLastPInvokeError();
                 if (errno != ErrorInterrupted) return null;
             }
         }
@@ -137,7 +137,7 @@ namespace DyadPorts.Core.State
             {
                 var fd = SysDup(handle);
                 if (fd >= 0) return new SafeFileHandle((IntPtr)fd, ownsHandle: true);
-                var errno = Marshal.GetLastWin32Error();
+                var errno = Marshal.GetLastPInvokeError();
                 if (errno != ErrorInterrupted) throw new IOException($"dup failed: {new Win32Exception(errno).Message}", errno);
             }
         }
@@ -148,7 +148,7 @@ namespace DyadPorts.Core.State
             while (true)
             {
                 if (SysFlock(handle, LockExclusive | LockNonBlocking) == 0) return true;
-                var errno = Marshal.GetLastWin32Error();
+                var errno = Marshal.GetLastPInvokeError();
                 if (errno == ErrorWouldBlock) return false;
                 if (errno != ErrorInterrupted) throw new IOException($"flock failed: {new Win32Exception(errno).Message}", errno);
             }
@@ -156,23 +156,23 @@ namespace DyadPorts.Core.State
 
         public static void SetMode(SafeFileHandle handle, int mode)
         {
-            if (SysFchmod(handle, mode) != 0) throw new IOException($"fchmod {Convert.ToString(mode, 8)} failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+            if (SysFchmod(handle, mode) != 0) throw new IOException($"fchmod {Convert.ToString(mode, 8)} failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
         }
 
         public static void SetMode(string path, int mode)
         {
-            if (SysChmod(path, mode) != 0) throw new IOException($"chmod {Convert.ToString(mode, 8)} '{path}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+            if (SysChmod(path, mode) != 0) throw new IOException($"chmod {Convert.ToString(mode, 8)} '{path}' failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
         }
 
         public static void Sync(SafeFileHandle handle)
         {
-            if (SysFsync(handle) != 0) throw new IOException($"fsync failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+            if (SysFsync(handle) != 0) throw new IOException($"fsync failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
         }
 
         /// <summary>rename(2): atomic, and it replaces a symlink at <paramref name="to"/> rather than writing through it.</summary>
         public static void Rename(string from, string to)
         {
-            if (SysRename(from, to) != 0) throw new IOException($"rename '{from}' to '{to}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+            if (SysRename(from, to) != 0) throw new IOException($"rename '{from}' to '{to}' failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
         }
 
         /// <summary>Type, mode and owner of an open descriptor; null on a platform whose stat layout is not known here.</summary>
@@ -183,7 +183,7 @@ namespace DyadPorts.Core.State
             if (IsMac)
             {
                 result = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? SysFstatMacX64(handle, buffer) : SysFstat(handle, buffer);
-                if (result != 0) throw new IOException($"fstat failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+                if (result != 0) throw new IOException($"fstat failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
                 // struct stat (64-bit inodes): dev_t(4) mode_t(2) nlink_t(2) ino_t(8) uid_t(4)
                 return new UnixFileInfo(BitConverter.ToUInt16(buffer, 4), BitConverter.ToInt32(buffer, 16), BitConverter.ToUInt16(buffer, 6));
             }
@@ -199,7 +199,7 @@ namespace DyadPorts.Core.State
                 // glibc before 2.33 exports only the versioned wrapper.
                 result = SysFxstat(arch == Architecture.X64 ? 1 : 0, handle, buffer);
             }
-            if (result != 0) throw new IOException($"fstat failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+            if (result != 0) throw new IOException($"fstat failed: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}");
             // x86_64: dev(8) ino(8) nlink(8) mode(4) uid(4); arm64 (generic): dev(8) ino(8) mode(4) nlink(4) uid(4)
             return arch == Architecture.X64
                 ? new UnixFileInfo(BitConverter.ToInt32(buffer, 24), BitConverter.ToInt32(buffer, 28), BitConverter.ToInt64(buffer, 16))
@@ -225,7 +225,7 @@ namespace DyadPorts.Core.State
                         return Stat(handle);
                     }
                 }
-                errno = Marshal.GetLastWin32Error();
+                errno = Marshal.GetLastPInvokeError();
                 if (errno != ErrorInterrupted) return null;
             }
         }

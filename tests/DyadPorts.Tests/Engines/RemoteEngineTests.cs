@@ -9,6 +9,7 @@ using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Availability;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
+using DyadPorts.Core.Ledger;
 using DyadPorts.Core.Previews;
 using DyadPorts.Core.Session;
 using DyadPorts.Core.State;
@@ -63,6 +64,30 @@ namespace DyadPorts.Tests.Engines
             {
                 listener.Stop();
             }
+        }
+
+        [Fact]
+        public void The_engine_view_follows_a_remote_tls_host_and_passes_over_a_container_another_client_made_there()
+        {
+            using var views = new EngineViews();
+            var allocator = new PortAllocator(new FileLedger(_temp.Store, null), new EngineSnapshots(_remote.Engine, EngineKind.Docker, views)) { EngineFor = _ => _remote.Engine };
+            var range = new PortRange(21960, 21965);
+            Assert.Equal(21960, allocator.Request(TestRun.App("rv1"), range, false, NullOperationLog.Instance, default).Port);
+            Assert.Null(views.For(RemoteDockerHost.Endpoint));   // one read starts nothing
+            Assert.Equal(21960, allocator.Request(TestRun.App("rv1"), range, false, NullOperationLog.Instance, default).Port);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!views.IsLive(RemoteDockerHost.Endpoint) && clock.Elapsed < TimeSpan.FromSeconds(15)) System.Threading.Thread.Sleep(20);
+            Assert.True(views.IsLive(RemoteDockerHost.Endpoint), "the view of the remote TLS host is not live after 15 s");
+
+            // Another client (the test's own, over the same TLS) runs a container on the next free port; after the
+            // view's freshness bound an allocation passes over it without a call through the command's client.
+            _remote.Run("dpt12-feed-holder", 21961);
+            System.Threading.Thread.Sleep(EngineView.FreshnessBound);
+            var calls = _remote.Engine.Calls;
+            var allocation = allocator.Request(TestRun.App("rv2"), range, false, NullOperationLog.Instance, default);
+            Assert.Equal(21962, allocation.Port);
+            Assert.Equal(calls, _remote.Engine.Calls);
+            Assert.True(views.For(RemoteDockerHost.Endpoint).Calls > 0, "the view made no call of its own");
         }
 
         [Fact]
