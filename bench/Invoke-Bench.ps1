@@ -3,7 +3,7 @@
     DyadPorts benchmarks, side by side in one run (docs/BENCHMARKS.md). Run with: dotnet pwsh ./build.ps1 Bench
 .DESCRIPTION
     Engines and image come from the one table (tools/TestEnv.ps1). Every container the bench creates carries
-    dyadports.test-run=<run id> and is the only thing it removes; ports 25000-25200 (never the default range).
+    dyadports.test-run=<run id> and is the only thing it removes; ports 25000-25700 and, for created containers never started, 26000-26999 (never the default range).
     Engine calls per allocation are read from the client's own counter (ContainerEngine.Calls), not written down.
     The raw output, with the machine's description, is written to docs/bench/<UTC time>.txt.
 #>
@@ -99,6 +99,9 @@ $modes = @(
     @{ Engine = 'Docker'; Endpoint = $TestEnv.Docker; Cli = @('docker', '-H', $TestEnv.Docker); Mode = 'running' }
     @{ Engine = 'Docker'; Endpoint = $TestEnv.Docker; Cli = @('docker', '-H', $TestEnv.Docker); Mode = 'created' }
 )
+# Sections 1 and 2 measure the list path (DYAD_PORTS_ENGINE_FEED=off: one list call per allocation), as every
+# version before 0.4.0 allocated; section 7 measures the feed on and off side by side.
+$env:DYAD_PORTS_ENGINE_FEED = 'off'
 foreach ($e in $modes) {
     $client = [Docker.DotNet.DockerClientConfiguration]::new([uri]$e.Endpoint).CreateClient()
     $listParams = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
@@ -175,6 +178,8 @@ foreach ($c in $autoCases) {
         foreach ($v in $c.Vars.Keys) { Remove-Item "Env:$v" -ErrorAction SilentlyContinue }
     }
 }
+
+$env:DYAD_PORTS_ENGINE_FEED = $null
 
 # Start-DyadPreview to first HTTP answer, against `<engine> run` plus the same readiness poll.
 $starts = [System.Collections.Generic.List[object]]::new()
@@ -276,24 +281,37 @@ try {
     $ours = Get-SessionClient Docker $TestEnv.Docker
     New-BenchState; $fileState = $env:DYAD_PORTS_STATE
     $etcdState = "etcd://$($TestEnv.Etcd)$fleetPrefix/k60"
-    $byLedger = @{ File = [System.Collections.Generic.List[double]]::new(); Etcd = [System.Collections.Generic.List[double]]::new() }
-    $callsByLedger = @{ File = [System.Collections.Generic.List[long]]::new(); Etcd = [System.Collections.Generic.List[long]]::new() }
-    foreach ($warm in 'File', 'Etcd') {
-        $env:DYAD_PORTS_STATE = if ($warm -eq 'File') { $fileState } else { $etcdState }
-        $null = Measure-Allocation "$($TestEnv.Prefix)fw-$warm" $target $ours
-    }
-    for ($r = 1; $r -le $Runs; $r++) {
-        foreach ($ledger in 'File', 'Etcd') {
-            $env:DYAD_PORTS_STATE = if ($ledger -eq 'File') { $fileState } else { $etcdState }
-            $id = "$($TestEnv.Prefix)f$ledger-$r"
-            $m = Measure-Allocation $id $target $ours
-            $byLedger[$ledger].Add($m.Ms); $callsByLedger[$ledger].Add($m.Calls)
-            Remove-DyadPortAllocation $id
+    # With the engine feed off (each allocation lists the engine, as the fleet ledger was first measured) and on (the
+    # default: no engine call, so what is left is the ledger's own cost).
+    foreach ($feed in 'off', 'on') {
+        $env:DYAD_PORTS_ENGINE_FEED = $feed
+        $byLedger = @{ File = [System.Collections.Generic.List[double]]::new(); Etcd = [System.Collections.Generic.List[double]]::new() }
+        $callsByLedger = @{ File = [System.Collections.Generic.List[long]]::new(); Etcd = [System.Collections.Generic.List[long]]::new() }
+        foreach ($warm in 'File', 'Etcd', 'File', 'Etcd') {
+            $env:DYAD_PORTS_STATE = if ($warm -eq 'File') { $fileState } else { $etcdState }
+            $null = Measure-Allocation "$($TestEnv.Prefix)fw-$warm" $target $ours
         }
+        if ($feed -eq 'on') {
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not $session.Views.IsLive($TestEnv.Docker) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        }
+        for ($r = 1; $r -le $Runs; $r++) {
+            foreach ($ledger in 'File', 'Etcd') {
+                $env:DYAD_PORTS_STATE = if ($ledger -eq 'File') { $fileState } else { $etcdState }
+                $id = "$($TestEnv.Prefix)f$ledger-$feed-$r"
+                $view = $session.Views.For($TestEnv.Docker)
+                $viewBefore = if ($view) { $view.Calls } else { 0 }
+                $m = Measure-Allocation $id $target $ours
+                $viewCalls = $(if ($view) { $view.Calls } else { 0 }) - $viewBefore
+                $byLedger[$ledger].Add($m.Ms); $callsByLedger[$ledger].Add($m.Calls + $viewCalls)
+                Remove-DyadPortAllocation $id
+            }
+        }
+        $fs = Get-Stats $byLedger.File; $es = Get-Stats $byLedger.Etcd
+        $fleet.Add([pscustomobject]@{ Engine = 'Docker'; K = 60; Feed = $feed; 'File median ms' = $fs.Median; 'File p95 ms' = $fs.P95; 'Etcd median ms' = $es.Median; 'Etcd p95 ms' = $es.P95
+            'Etcd / file' = [math]::Round($es.Median / $fs.Median, 2); 'Etcd - file ms' = [math]::Round($es.Median - $fs.Median, 2); 'Engine calls (file/etcd)' = "$(($callsByLedger.File | Sort-Object -Unique) -join ',')/$(($callsByLedger.Etcd | Sort-Object -Unique) -join ',')" })
     }
-    $fs = Get-Stats $byLedger.File; $es = Get-Stats $byLedger.Etcd
-    $fleet.Add([pscustomobject]@{ Engine = 'Docker'; K = 60; 'File median ms' = $fs.Median; 'File p95 ms' = $fs.P95; 'Etcd median ms' = $es.Median; 'Etcd p95 ms' = $es.P95
-        'Etcd / file' = [math]::Round($es.Median / $fs.Median, 2); 'Engine calls (file/etcd)' = "$(($callsByLedger.File | Sort-Object -Unique) -join ',')/$(($callsByLedger.Etcd | Sort-Object -Unique) -join ',')" })
+    $env:DYAD_PORTS_ENGINE_FEED = $null
     Remove-Item $fileState -ErrorAction SilentlyContinue
     Remove-BenchContainers Docker
 
@@ -341,9 +359,9 @@ $distinct = ($state.allocations.Values.port | Sort-Object -Unique).Count
 Remove-Item $script, $site -Recurse -Force -ErrorAction SilentlyContinue
 
 '' | Out-Raw
-"### 1. Allocation cost against occupancy (K containers on $First..; medians over $Runs runs, seed over $SeedRuns; engine calls per allocation read from ContainerEngine.Calls)" | Out-Raw
+"### 1. Allocation cost against occupancy, the list path (DYAD_PORTS_ENGINE_FEED=off) (K containers on $First..; medians over $Runs runs, seed over $SeedRuns; engine calls per allocation read from ContainerEngine.Calls)" | Out-Raw
 $results | Format-Table -Property * -AutoSize | Out-String -Width 400 | Out-Raw
-"### 2. The Auto path (no -Engine/-EngineEndpoint), K=0, $Runs runs" | Out-Raw
+"### 2. The Auto path (no -Engine/-EngineEndpoint), K=0, $Runs runs, the list path (feed off)" | Out-Raw
 $autoResults | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 "### 3. Start-DyadPreview -NoWait + HTTP poll against '<engine> run -d' + the same poll (5 pairs after a warm-up pair)" | Out-Raw
 $starts | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
@@ -353,7 +371,7 @@ $overheads | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 ("pwsh -c 0: median {0} ms, p95 {1} ms; with Import-Module: median {2} ms, p95 {3} ms; added: {4} ms" -f $ba.Median, $ba.P95, $im.Median, $im.P95, [math]::Round($im.Median - $ba.Median, 1)) | Out-Raw
 "### 5. Throughput with contention (8 pwsh processes x 25 allocations, docker)" | Out-Raw
 ("total {0:0.00} s including process start; {1} allocations, {2} distinct ports; {3:0.0} allocations/s" -f $total, $allocated, $distinct, ($allocated / $total)) | Out-Raw
-"### 6. The fleet ledger (etcd, 3 members on loopback) against the file ledger: Request-DyadPort on docker with K=60 created containers, $Runs interleaved runs each" | Out-Raw
+"### 6. The fleet ledger (etcd, 3 members on loopback) against the file ledger: Request-DyadPort on docker with K=60 created containers, $Runs interleaved runs each, with the engine feed off and on" | Out-Raw
 $fleet | Format-Table -AutoSize | Out-String -Width 300 | Out-Raw
 ("8 pwsh processes x 25 allocations on one etcd state: total {0:0.00} s including process start; {1} allocations, {2} distinct ports; {3} allocations/s" -f $fleetThroughput.Seconds, $fleetThroughput.Allocated, $fleetThroughput.Distinct, $fleetThroughput.PerSecond) | Out-Raw
 Out-ScaleSection
