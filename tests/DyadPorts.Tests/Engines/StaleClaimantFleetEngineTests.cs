@@ -2,6 +2,7 @@ using System;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
+using DyadPorts.Core.Ledger;
 using DyadPorts.Core.Previews;
 using DyadPorts.Core.State;
 using DyadPorts.Fleet;
@@ -22,33 +23,32 @@ namespace DyadPorts.Tests.Engines
     {
         private readonly EngineFixture _engines;
         private readonly PreviewScenario _scenario = new PreviewScenario("stale claimant");
-        private readonly string _prefix = TestEtcd.NewPrefix();
-        private readonly EtcdLedger _ledger;
 
         public StaleClaimantFleetEngineTests(EngineFixture engines)
         {
             _engines = engines;
-            _ledger = new EtcdLedger(TestEtcd.Connect(_prefix), null, ownsCluster: true);
         }
 
         public void Dispose()
         {
             _scenario.Dispose();
-            TestEtcd.DeletePrefix(_prefix);
-            _ledger.Dispose();
         }
 
+        /// <summary>The row's ledger, without recovery: what the test reads and forges.</summary>
+        private IAllocationLedger Ledger => _scenario.State.Ledger((IStateRecovery)null);
+
         [Theory]
-        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_container_of_a_lost_claim_is_told_apart_from_the_apps_current_claim(string name)
+        [MemberData(nameof(EngineCase.Fleet), MemberType = typeof(EngineCase))]
+        public void A_container_of_a_lost_claim_is_told_apart_from_the_apps_current_claim(string row)
         {
-            var engine = _engines.Get(name);
+            var engine = _scenario.Use(row);
+            var name = engine.Name;
             engine.CleanUp();
             var first = name == "docker" ? 28420 : 28430;
             var appId = TestRun.App("stale-" + name);
-            var allocator = new PortAllocator(_ledger, new EngineSnapshots(engine.Engine, engine.Kind));
+            var allocator = _scenario.Allocator(engine);
             var started = new PreviewLauncher(allocator).Start(_scenario.Request(appId, engine, first, first + 9), NullOperationLog.Instance, default);
-            var claim = _ledger.Read(NullOperationLog.Instance, default).Allocations[appId].ClaimRevision;
+            var claim = Ledger.Read(NullOperationLog.Instance, default).Allocations[appId].ClaimRevision;
             Assert.NotNull(claim);
             var container = engine.Find("dyad-app-" + appId);
             Assert.Equal(claim.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), container.Labels[ContainerSummary.ClaimLabel]); // the container carries its claim
@@ -56,12 +56,12 @@ namespace DyadPorts.Tests.Engines
 
             // The claim is lost (as when the start's lease expired), and another operator claims the same port for the app
             // without seeing the container: a new claim key, a later revision, a record that names no container.
-            _ledger.Transact((s, _) => s.Allocations.Remove(appId), NullOperationLog.Instance, default);
-            _ledger.Transact((s, _) => s.Allocations[appId] = new AllocationRecord
+            Ledger.Transact((s, _) => s.Allocations.Remove(appId), NullOperationLog.Instance, default);
+            Ledger.Transact((s, _) => s.Allocations[appId] = new AllocationRecord
             {
                 AppId = appId, Port = started.Port, Engine = engine.Kind, EngineEndpoint = engine.Engine.Endpoint, AllocatedAt = DateTimeOffset.UtcNow, Host = MachineIdentity.Current.LocalHost,
             }, NullOperationLog.Instance, default);
-            var newClaim = _ledger.Read(NullOperationLog.Instance, default).Allocations[appId].ClaimRevision;
+            var newClaim = Ledger.Read(NullOperationLog.Instance, default).Allocations[appId].ClaimRevision;
             Assert.True(newClaim > claim);
 
             // Told apart: a Conflict naming the stale claimant, not Active.
@@ -76,7 +76,7 @@ namespace DyadPorts.Tests.Engines
             // The next start (which holds the app's lock) adopts it under the current claim: Active again, the same container.
             var again = new PreviewLauncher(allocator).Start(_scenario.Request(appId, engine, first, first + 9), NullOperationLog.Instance, default);
             Assert.Equal(container.ID, again.ContainerId);
-            var record = _ledger.Read(NullOperationLog.Instance, default).Allocations[appId];
+            var record = Ledger.Read(NullOperationLog.Instance, default).Allocations[appId];
             Assert.Equal(container.ID, record.ContainerId);
             Assert.Equal(newClaim, record.ClaimRevision);
             Assert.Equal(AllocationStatus.Active, Assert.Single(allocator.Get(id => id == appId, NullOperationLog.Instance, default)).Status);

@@ -79,6 +79,9 @@ namespace DyadPorts.Tests.Support
         /// <summary>MemberData of the rows whose allocations list the engine (the feed off), for a test about the list call itself.</summary>
         public static IEnumerable<object[]> Listing => Rows.Where(r => !r.Feed).Select(r => new object[] { r.Name });
 
+        /// <summary>MemberData of the rows on the fleet ledger, for a test about the fleet itself (claims, other machines' records).</summary>
+        public static IEnumerable<object[]> Fleet => Rows.Where(r => r.OnEtcd).Select(r => new object[] { r.Name });
+
         /// <summary>MemberData of the process engine on each ledger.</summary>
         public static IEnumerable<object[]> ProcessEngine => ProcessRows.Select(r => new object[] { r.Name });
 
