@@ -41,6 +41,29 @@ namespace DyadPorts.Core.Engines
             }
         }
 
+        /// <summary>Whether <see cref="Apply"/> would look the container up (one inspect) for this event, given the map as it is.</summary>
+        public static bool NeedsLook(IDictionary<string, ContainerSummary> map, ContainerEvent e)
+        {
+            ArgumentNullException.ThrowIfNull(map);
+            if (e == null) return false;
+            switch (e.Action)
+            {
+                case "destroy":
+                case "remove":
+                    return false;
+                case "create":
+                case "start":
+                case "restart":
+                case "die":
+                case "stop":
+                    return true;
+                case "rename":
+                    return !(map.ContainsKey(e.Id) && e.Name != null);
+                default: // pause and unpause too: in place when known
+                    return !map.ContainsKey(e.Id);
+            }
+        }
+
         private static bool Describe(IDictionary<string, ContainerSummary> map, string id, Func<string, ContainerSummary> describe)
         {
             var now = describe(id);

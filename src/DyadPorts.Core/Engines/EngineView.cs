@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
+using DyadPorts.Core.Diagnostics;
 
 namespace DyadPorts.Core.Engines
 {
@@ -30,12 +31,21 @@ namespace DyadPorts.Core.Engines
         private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
         private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(5);
 
+        /// <summary>
+        /// How often a live view pings its engine: a stream that went silent without closing (a remote host powered
+        /// off, a split network, a hung engine) is out of service within this plus the ping's 3 s timeout.
+        /// </summary>
+        public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
         private readonly ContainerEngine _client;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly object _gate = new object();
         private readonly Dictionary<string, ContainerSummary> _map = new Dictionary<string, ContainerSummary>(StringComparer.Ordinal);
         // Containers this process changed through the session's client: inspected at the next read.
         private readonly ConcurrentDictionary<string, bool> _touched = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        // Per container, how often the view changed it (under _gate): an inspect made outside the lock is applied only
+        // if its container's version did not move meanwhile.
+        private readonly Dictionary<string, long> _versions = new Dictionary<string, long>(StringComparer.Ordinal);
         private volatile EngineSnapshot _snapshot; // null while the stream is not live
         private Task _loop;
         private long _lists;
@@ -69,7 +79,8 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// The engine as the view has it, or null while the stream is not live (the caller lists, as without a view).
-        /// Containers the process changed itself since the last read are inspected first (one call each).
+        /// Containers the process changed itself since the last read are inspected first (one call each), outside the
+        /// view's lock; a result is kept only if no event for that container was applied meanwhile (the event's is newer).
         /// </summary>
         public EngineSnapshot TryRead(CancellationToken cancellationToken)
         {
@@ -77,6 +88,12 @@ namespace DyadPorts.Core.Engines
             foreach (var id in _touched.Keys.ToList())
             {
                 if (!_touched.TryRemove(id, out _)) continue;
+                long version;
+                lock (_gate)
+                {
+                    if (_snapshot == null) return null;
+                    version = VersionOf(id);
+                }
                 ContainerSummary now;
                 try
                 {
@@ -90,8 +107,10 @@ namespace DyadPorts.Core.Engines
                 lock (_gate)
                 {
                     if (_snapshot == null) return null;
+                    if (VersionOf(id) != version) continue;
                     if (now == null) _map.Remove(id);
                     else _map[id] = now;
+                    Bump(id);
                     Publish();
                 }
             }
@@ -108,8 +127,10 @@ namespace DyadPorts.Core.Engines
                 return;
             }
             _touched.TryRemove(id, out _);
+            // Short: the lock is never held across an engine call.
             lock (_gate)
             {
+                Bump(id);
                 if (_snapshot != null && _map.Remove(id)) Publish();
             }
         }
@@ -124,6 +145,8 @@ namespace DyadPorts.Core.Engines
             {
                 var events = Channel.CreateUnbounded<ContainerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
                 Task stream = null;
+                Task heartbeat = null;
+                using var connection = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 try
                 {
                     // Subscribe first (since= a little before, for what happens until the engine has registered it), then list.
@@ -131,34 +154,36 @@ namespace DyadPorts.Core.Engines
                     {
                         var e = ContainerEvent.From(m);
                         if (e != null) events.Writer.TryWrite(e);
-                    }, stop);
+                    }, connection.Token);
                     _ = stream.ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     var listed = _client.Snapshot(stop);
                     lock (_gate)
                     {
                         _map.Clear();
                         foreach (var c in listed.Containers) _map[c.Id] = c;
+                        foreach (var gone in _versions.Keys.Where(id => !_map.ContainsKey(id)).ToList()) _versions.Remove(gone);
                         Interlocked.Increment(ref _lists);
-                        while (events.Reader.TryRead(out var e)) EngineEventApplier.Apply(_map, e, Describe);
+                    }
+                    while (events.Reader.TryRead(out var e)) Apply(e, connection.Token);
+                    lock (_gate)
+                    {
                         _touched.Clear();
                         Publish();
                     }
                     retry = FirstRetry;
+                    // A stream that never closes (a host powered off, a network split, a hung engine) sends nothing: a
+                    // ping every HeartbeatInterval that fails ends this connection, and the view stops answering.
+                    heartbeat = Heartbeat(connection, events.Writer);
                     while (await events.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
                     {
-                        lock (_gate)
-                        {
-                            var changed = false;
-                            while (events.Reader.TryRead(out var e)) changed |= EngineEventApplier.Apply(_map, e, Describe);
-                            if (changed) Publish();
-                        }
+                        while (events.Reader.TryRead(out var e)) Apply(e, connection.Token);
                     }
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
                     break;
                 }
-#pragma warning disable CA1031 // any end of the stream (unreachable, refused, cut, disposed) means the same: not live, connect again
+#pragma warning disable CA1031 // any end of the stream (unreachable, refused, cut, disposed, silent) means the same: not live, connect again
                 catch (Exception)
                 {
                     retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
@@ -167,8 +192,10 @@ namespace DyadPorts.Core.Engines
                 finally
                 {
                     lock (_gate) _snapshot = null;
-                    // The stream's own end (fault or cancel) is observed here whatever ended the loop above.
+                    await connection.CancelAsync().ConfigureAwait(false);
+                    // The stream's and the heartbeat's own ends (fault or cancel) are observed here whatever ended the loop above.
                     _ = stream?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    _ = heartbeat?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
                 try
                 {
@@ -180,6 +207,70 @@ namespace DyadPorts.Core.Engines
                 }
             }
         }
+
+        /// <summary>Pings the engine every <see cref="HeartbeatInterval"/>; the first failure ends the connection's events.</summary>
+        private async Task Heartbeat(CancellationTokenSource connection, ChannelWriter<ContainerEvent> events)
+        {
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(HeartbeatInterval, connection.Token).ConfigureAwait(false);
+                    _client.Ping(connection.Token);
+                }
+            }
+            catch (OperationCanceledException) when (connection.IsCancellationRequested)
+            {
+            }
+            catch (DyadPortsException e)
+            {
+                // Out of service at once, even while the loop waits on an inspect the silent engine will not answer;
+                // then that inspect is cancelled and the loop connects again. (A later connection's view is left alone:
+                // this one was cancelled before the next began.)
+                lock (_gate)
+                {
+                    if (!connection.IsCancellationRequested) _snapshot = null;
+                }
+                events.TryComplete(e);
+                try
+                {
+                    await connection.CancelAsync().ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // the connection already ended
+                }
+            }
+        }
+
+        /// <summary>
+        /// Applies one event: decides under the lock whether it needs a look, inspects outside it (the lock is never held
+        /// across an engine call), and applies under it, unless the process changed that container meanwhile.
+        /// </summary>
+        private void Apply(ContainerEvent e, CancellationToken stop)
+        {
+            bool look;
+            long version;
+            lock (_gate)
+            {
+                look = EngineEventApplier.NeedsLook(_map, e);
+                version = VersionOf(e.Id);
+            }
+            var described = look ? _client.Describe(e.Id, stop) : null;
+            lock (_gate)
+            {
+                if (VersionOf(e.Id) != version) return; // the process's own change since is newer; its event follows
+                if (EngineEventApplier.Apply(_map, e, _ => described))
+                {
+                    Bump(e.Id);
+                    if (_snapshot != null) Publish();
+                }
+            }
+        }
+
+        private long VersionOf(string id) => _versions.TryGetValue(id, out var v) ? v : 0;
+
+        private void Bump(string id) => _versions[id] = VersionOf(id) + 1;
 
         private ContainerSummary Describe(string id) => _client.Describe(id, _stop.Token);
 

@@ -27,6 +27,7 @@ namespace DyadPorts.Tests.Support
         private readonly List<Socket> _sockets = new List<Socket>();
         private readonly List<string> _requests = new List<string>();
         private int _connections;
+        private volatile bool _frozen;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <param name="engineEndpoint">The engine's unix:// endpoint, e.g. unix:///run/docker.sock.</param>
@@ -86,6 +87,12 @@ namespace DyadPorts.Tests.Support
         /// <summary>How many connections the proxy took so far.</summary>
         public int Connections => Volatile.Read(ref _connections);
 
+        /// <summary>
+        /// From now on the engine is silent, as a host powered off or a split network looks: every new request is held
+        /// unanswered and nothing is closed (a stream already open stays open and, with no container changing, says nothing).
+        /// </summary>
+        public void Freeze() => _frozen = true;
+
         private async Task Pair(Socket client)
         {
             var server = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -123,6 +130,7 @@ namespace DyadPorts.Tests.Support
                     var text = Encoding.ASCII.GetString(head);
                     var requestLine = text.Substring(0, text.IndexOf('\n', StringComparison.Ordinal)).TrimEnd('\r');
                     lock (_requests) _requests.Add(requestLine);
+                    if (_frozen) return true; // a silent engine: held, unanswered, the connection left open
                     var start = StartRequest.Match(requestLine);
                     if (start.Success)
                     {

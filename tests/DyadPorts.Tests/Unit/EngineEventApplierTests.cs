@@ -145,6 +145,38 @@ namespace DyadPorts.Tests.Unit
             Assert.Empty(_view);
         }
 
+        [Theory]
+        [InlineData("create")]
+        [InlineData("start")]
+        [InlineData("restart")]
+        [InlineData("die")]
+        [InlineData("stop")]
+        [InlineData("destroy")]
+        [InlineData("remove")]
+        [InlineData("pause")]
+        [InlineData("unpause")]
+        [InlineData("rename")]
+        [InlineData("exec_start: sh")]
+        [InlineData("health_status: healthy")]
+        public void NeedsLook_says_exactly_when_Apply_inspects_for_a_known_and_an_unknown_container(string action)
+        {
+            // The view inspects outside its lock from what NeedsLook says, then applies the result: the two must agree.
+            foreach (var known in new[] { false, true })
+            {
+                foreach (var engine in new[] { "docker", "podman" })
+                {
+                    _view.Clear();
+                    _engine[Id] = Container("running", 28102);
+                    if (known) _view[Id] = Container("exited", 28102);
+                    var e = ContainerEvent.From(Event(engine, action, "feedprobe-renamed"));
+                    var expected = EngineEventApplier.NeedsLook(_view, e);
+                    var before = _inspects;
+                    EngineEventApplier.Apply(_view, e, Inspect);
+                    Assert.True(expected == (_inspects > before), $"{engine} {action}, known {known}: NeedsLook said {expected}, Apply inspected {_inspects - before} time(s)");
+                }
+            }
+        }
+
         [Fact]
         public void Events_replayed_after_a_list_converge_on_the_engine()
         {

@@ -1,0 +1,49 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using DyadPorts.Core.Engines;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>
+    /// An engine view whose engine goes silent without closing anything (a remote host powered off, a split network, a
+    /// hung engine: no event, no FIN) stops answering within its heartbeat bound, so allocations list again instead of
+    /// reading a view that can no longer be fresh. The engine is reached through a proxy that then holds every request.
+    /// No ports.
+    /// </summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class EngineViewHeartbeatEngineTests
+    {
+        private readonly EngineFixture _engines;
+
+        public EngineViewHeartbeatEngineTests(EngineFixture engines) => _engines = engines;
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_view_whose_engine_goes_silent_stops_answering_within_its_heartbeat_bound(string name)
+        {
+            var engine = _engines.Get(name);
+            using var proxy = new HoldingEngineProxy(engine.Endpoint);
+            using var client = new ContainerEngine(proxy.Endpoint, engine.Kind);
+            using var views = new EngineViews();
+            var clock = Stopwatch.StartNew();
+            while (views.Read(client, engine.Kind, default) == null)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "the view is not live after 15 s");
+                Thread.Sleep(20);
+            }
+
+            // Silent from here: the ping every HeartbeatInterval goes unanswered, and its 3 s timeout ends the view's
+            // connection. A generous margin for a loaded machine; without the heartbeat the view stays live for good.
+            var bound = EngineView.HeartbeatInterval + TimeSpan.FromSeconds(3) + TimeSpan.FromSeconds(4);
+            proxy.Freeze();
+            clock.Restart();
+            Assert.True(views.IsLive(proxy.Endpoint), "the view stopped answering before the engine went silent");
+            while (views.IsLive(proxy.Endpoint) && clock.Elapsed < bound + TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+            Assert.False(views.IsLive(proxy.Endpoint), $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent");
+            Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent, over the bound of {bound.TotalSeconds:0.0} s");
+        }
+    }
+}
