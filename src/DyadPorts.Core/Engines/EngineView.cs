@@ -272,8 +272,6 @@ namespace DyadPorts.Core.Engines
 
         private void Bump(string id) => _versions[id] = VersionOf(id) + 1;
 
-        private ContainerSummary Describe(string id) => _client.Describe(id, _stop.Token);
-
         /// <summary>A new snapshot for the next readers; one already handed out never changes. Under the lock.</summary>
         private void Publish() => _snapshot = new EngineSnapshot(_map.Values.ToList());
 

@@ -28,18 +28,13 @@ namespace DyadPorts.Tests.Engines
             using var proxy = new HoldingEngineProxy(engine.Endpoint);
             using var client = new ContainerEngine(proxy.Endpoint, engine.Kind);
             using var views = new EngineViews();
-            var clock = Stopwatch.StartNew();
-            while (views.Read(client, engine.Kind, default) == null)
-            {
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "the view is not live after 15 s");
-                Thread.Sleep(20);
-            }
+            ViewSettler.MakeLive(views, client, engine.Kind);
 
             // Silent from here: the ping every HeartbeatInterval goes unanswered, and its 3 s timeout ends the view's
             // connection. A generous margin for a loaded machine; without the heartbeat the view stays live for good.
             var bound = EngineView.HeartbeatInterval + TimeSpan.FromSeconds(3) + TimeSpan.FromSeconds(4);
             proxy.Freeze();
-            clock.Restart();
+            var clock = Stopwatch.StartNew();
             Assert.True(views.IsLive(proxy.Endpoint), "the view stopped answering before the engine went silent");
             while (views.IsLive(proxy.Endpoint) && clock.Elapsed < bound + TimeSpan.FromSeconds(10)) Thread.Sleep(20);
             Assert.False(views.IsLive(proxy.Endpoint), $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent");

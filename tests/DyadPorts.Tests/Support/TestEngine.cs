@@ -138,7 +138,7 @@ namespace DyadPorts.Tests.Support
             Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }).GetAwaiter().GetResult();
 
         /// <summary>Created by this run: its run label, or a DyadPorts preview of one of this run's AppIds.</summary>
-        public static bool IsThisRuns(ContainerListResponse c) => IsThisRuns(c?.Labels as IReadOnlyDictionary<string, string> ?? (c?.Labels == null ? null : new Dictionary<string, string>(c.Labels)));
+        public static bool IsThisRuns(ContainerListResponse c) => IsThisRuns(c?.Labels == null ? null : new Dictionary<string, string>(c.Labels));
 
         /// <summary>As <see cref="IsThisRuns(ContainerListResponse)"/>, by a container's labels.</summary>
         public static bool IsThisRuns(IReadOnlyDictionary<string, string> containerLabels)
