@@ -51,6 +51,20 @@ function Remove-BenchContainers([string] $Engine) {
 }
 # The session's own client for a target: its Calls counter is what the cmdlets used.
 function Get-SessionClient([string] $Engine, [string] $Endpoint) { $session.Engine($session.Resolve($Engine, $Endpoint)) }
+# 8 pwsh processes x 25 Request-DyadPort calls for distinct apps ("<prefix><Tag><worker>-<n>") on the docker engine, against
+# whatever state DYAD_PORTS_STATE names; the seconds from the first process started until the last one ended.
+function Measure-ParallelRequests([string] $Tag) {
+    $script = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-child-$Tag-$($TestEnv.RunId).ps1"
+    "Import-Module '$ModulePath'; `$w = `$args[0]; 1..25 | ForEach-Object { `$null = Request-DyadPort ""$($TestEnv.Prefix)$Tag`$w-`$_"" -Engine Docker -EngineEndpoint '$($TestEnv.Docker)' -PortRange 25200-25700 }" | Set-Content $script
+    try {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $procs = 1..8 | ForEach-Object { Start-Process $ChildPwsh -ArgumentList (Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script, $_) -PassThru -NoNewWindow }
+        $procs | Wait-Process
+        $sw.Elapsed.TotalSeconds
+    } finally {
+        Remove-Item $script -ErrorAction SilentlyContinue
+    }
+}
 # Times one Request-DyadPort and counts the engine calls it made through the client.
 function Measure-Allocation([string] $AppId, [hashtable] $Target, $Client) {
     $before = $Client.Calls
@@ -317,15 +331,9 @@ try {
 
     # Throughput on etcd: 8 pwsh processes x 25 allocations for distinct apps, one shared etcd state.
     $env:DYAD_PORTS_STATE = "etcd://$($TestEnv.Etcd)$fleetPrefix/throughput"
-    $fleetScript = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-fleet-$($TestEnv.RunId).ps1"
-    "Import-Module '$ModulePath'; `$w = `$args[0]; 1..25 | ForEach-Object { `$null = Request-DyadPort ""$($TestEnv.Prefix)e`$w-`$_"" -Engine Docker -EngineEndpoint '$($TestEnv.Docker)' -PortRange 25200-25700 }" | Set-Content $fleetScript
-    $sw = [Diagnostics.Stopwatch]::StartNew()
-    $procs = 1..8 | ForEach-Object { Start-Process $ChildPwsh -ArgumentList (Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $fleetScript, $_) -PassThru -NoNewWindow }
-    $procs | Wait-Process
-    $seconds = $sw.Elapsed.TotalSeconds
+    $seconds = Measure-ParallelRequests 'e'
     $held = @(Get-DyadPortAllocation -Engine Docker -EngineEndpoint $TestEnv.Docker | Where-Object AppId -like "$($TestEnv.Prefix)e*")
     $fleetThroughput = [pscustomobject]@{ Seconds = [math]::Round($seconds, 2); Allocated = $held.Count; Distinct = @($held.Port | Sort-Object -Unique).Count; PerSecond = [math]::Round($held.Count / $seconds, 1) }
-    Remove-Item $fleetScript -ErrorAction SilentlyContinue
 } finally {
     $env:ETCDCTL_API = '3'
     & $etcdctl --endpoints $TestEnv.Etcd del --prefix "$fleetPrefix/" | Out-Null
@@ -347,16 +355,11 @@ $ba = Get-Stats $bare; $im = Get-Stats $import
 
 # Throughput: 8 processes x 25 allocations for distinct apps (docker).
 New-BenchState
-$script = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-child-$($TestEnv.RunId).ps1"
-"Import-Module '$ModulePath'; `$w = `$args[0]; 1..25 | ForEach-Object { `$null = Request-DyadPort ""$($TestEnv.Prefix)t`$w-`$_"" -Engine Docker -EngineEndpoint '$($TestEnv.Docker)' -PortRange 25200-25700 }" | Set-Content $script
-$sw = [Diagnostics.Stopwatch]::StartNew()
-$procs = 1..8 | ForEach-Object { Start-Process $ChildPwsh -ArgumentList (Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script, $_) -PassThru -NoNewWindow }
-$procs | Wait-Process
-$total = $sw.Elapsed.TotalSeconds
+$total = Measure-ParallelRequests 't'
 $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable
 $allocated = $state.allocations.Count
 $distinct = ($state.allocations.Values.port | Sort-Object -Unique).Count
-Remove-Item $script, $site -Recurse -Force -ErrorAction SilentlyContinue
+Remove-Item $site -Recurse -Force -ErrorAction SilentlyContinue
 
 '' | Out-Raw
 "### 1. Allocation cost against occupancy, the list path (DYAD_PORTS_ENGINE_FEED=off) (K containers on $First..; medians over $Runs runs, seed over $SeedRuns; engine calls per allocation read from ContainerEngine.Calls)" | Out-Raw

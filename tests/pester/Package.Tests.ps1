@@ -7,6 +7,19 @@ BeforeAll {
     $Version = $Data.ModuleVersion
     $PackageDir = if ($env:DYADPORTS_PACKAGES) { $env:DYADPORTS_PACKAGES } else { Join-Path (Split-Path $ModulePath) 'packages' }
     $Nupkg = Join-Path $PackageDir "DyadPorts.$Version.nupkg"
+    # Every assembly the module ships, sorted: the cmdlets and the loader beside the manifest, the rest in deps/ (IL)
+    # and deps/linux-x64/ (the same, ReadyToRun).
+    $Assemblies = @(
+        'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/dotnet-etcd.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll',
+        'deps/Google.Api.CommonProtos.dll', 'deps/Google.Protobuf.dll', 'deps/Grpc.Core.Api.dll', 'deps/Grpc.Net.Client.dll', 'deps/Grpc.Net.Common.dll',
+        'deps/linux-x64/Docker.DotNet.dll', 'deps/linux-x64/Docker.DotNet.X509.dll', 'deps/linux-x64/dotnet-etcd.dll', 'deps/linux-x64/DyadPorts.Core.dll', 'deps/linux-x64/DyadPorts.Fleet.dll',
+        'deps/linux-x64/Google.Api.CommonProtos.dll', 'deps/linux-x64/Google.Protobuf.dll', 'deps/linux-x64/Grpc.Core.Api.dll', 'deps/linux-x64/Grpc.Net.Client.dll', 'deps/linux-x64/Grpc.Net.Common.dll',
+        'deps/linux-x64/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/linux-x64/Microsoft.Extensions.DependencyInjection.dll',
+        'deps/linux-x64/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/linux-x64/Newtonsoft.Json.dll',
+        'deps/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/Microsoft.Extensions.DependencyInjection.dll',
+        'deps/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/Newtonsoft.Json.dll',
+        'DyadPorts.dll', 'DyadPorts.Loader.dll'
+    ) | Sort-Object
 }
 
 Describe 'The built manifest' {
@@ -63,17 +76,7 @@ Describe 'The shipped assemblies' {
 
     It 'are the cmdlets and the loader beside the manifest, the rest in deps/, and nothing pwsh or .NET has (System.*)' {
         (Get-ChildItem $ModulePath -Filter *.dll -Recurse | ForEach-Object { [IO.Path]::GetRelativePath($ModulePath, $_.FullName) -replace '\\', '/' }) |
-            Sort-Object | Should -Be @(
-                'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/dotnet-etcd.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll',
-                'deps/Google.Api.CommonProtos.dll', 'deps/Google.Protobuf.dll', 'deps/Grpc.Core.Api.dll', 'deps/Grpc.Net.Client.dll', 'deps/Grpc.Net.Common.dll',
-                'deps/linux-x64/Docker.DotNet.dll', 'deps/linux-x64/Docker.DotNet.X509.dll', 'deps/linux-x64/dotnet-etcd.dll', 'deps/linux-x64/DyadPorts.Core.dll', 'deps/linux-x64/DyadPorts.Fleet.dll',
-                'deps/linux-x64/Google.Api.CommonProtos.dll', 'deps/linux-x64/Google.Protobuf.dll', 'deps/linux-x64/Grpc.Core.Api.dll', 'deps/linux-x64/Grpc.Net.Client.dll', 'deps/linux-x64/Grpc.Net.Common.dll',
-                'deps/linux-x64/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/linux-x64/Microsoft.Extensions.DependencyInjection.dll',
-                'deps/linux-x64/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/linux-x64/Newtonsoft.Json.dll',
-                'deps/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/Microsoft.Extensions.DependencyInjection.dll',
-                'deps/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/Newtonsoft.Json.dll',
-                'DyadPorts.dll', 'DyadPorts.Loader.dll'
-            ) -Because 'only what sits in deps/ binds in the module''s own load context'
+            Sort-Object | Should -Be $Assemblies -Because 'only what sits in deps/ binds in the module''s own load context'
     }
 
     It 'reference, from the default context, no third-party assembly: the cmdlets only DyadPorts.Core and DyadPorts.Fleet, the loader nothing of the module' {
@@ -127,18 +130,7 @@ Describe 'The package' {
     }
 
     It 'holds exactly the module folder: manifest, assemblies (dependencies in deps/), format file, LICENSE and en-US help' {
-        $Content | Sort-Object | Should -Be @(
-            'deps/Docker.DotNet.dll', 'deps/Docker.DotNet.X509.dll', 'deps/dotnet-etcd.dll', 'deps/DyadPorts.Core.dll', 'deps/DyadPorts.Fleet.dll',
-            'deps/Google.Api.CommonProtos.dll', 'deps/Google.Protobuf.dll', 'deps/Grpc.Core.Api.dll', 'deps/Grpc.Net.Client.dll', 'deps/Grpc.Net.Common.dll',
-            'deps/linux-x64/Docker.DotNet.dll', 'deps/linux-x64/Docker.DotNet.X509.dll', 'deps/linux-x64/dotnet-etcd.dll', 'deps/linux-x64/DyadPorts.Core.dll', 'deps/linux-x64/DyadPorts.Fleet.dll',
-            'deps/linux-x64/Google.Api.CommonProtos.dll', 'deps/linux-x64/Google.Protobuf.dll', 'deps/linux-x64/Grpc.Core.Api.dll', 'deps/linux-x64/Grpc.Net.Client.dll', 'deps/linux-x64/Grpc.Net.Common.dll',
-            'deps/linux-x64/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/linux-x64/Microsoft.Extensions.DependencyInjection.dll',
-            'deps/linux-x64/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/linux-x64/Newtonsoft.Json.dll',
-            'deps/Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'deps/Microsoft.Extensions.DependencyInjection.dll',
-            'deps/Microsoft.Extensions.Logging.Abstractions.dll', 'deps/Newtonsoft.Json.dll',
-            'DyadPorts.dll', 'DyadPorts.Format.ps1xml', 'DyadPorts.Loader.dll', 'DyadPorts.psd1',
-            'en-US/about_DyadPorts.help.txt', 'en-US/DyadPorts.dll-Help.xml', 'LICENSE'
-        ) -Because 'the package is the module as users get it'
+        $Content | Sort-Object | Should -Be (@($Assemblies) + 'DyadPorts.Format.ps1xml', 'DyadPorts.psd1', 'en-US/about_DyadPorts.help.txt', 'en-US/DyadPorts.dll-Help.xml', 'LICENSE' | Sort-Object) -Because 'the package is the module as users get it'
         $built = Get-ChildItem $ModulePath -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($ModulePath, $_.FullName) -replace '\\', '/' }
         $Content | Sort-Object | Should -Be ($built | Sort-Object)
     }

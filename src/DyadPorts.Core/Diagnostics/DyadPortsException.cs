@@ -72,6 +72,14 @@ namespace DyadPorts.Core.Diagnostics
         public bool IsNameConflict =>
             StatusCode == HttpStatusCode.Conflict || EngineMessage.Contains("is already in use", StringComparison.OrdinalIgnoreCase);
 
+        /// <summary>
+        /// The engine has no such container: 404 from both, and podman 4.3's 500 "no such container" for one removed while
+        /// the call was under way ("container … does not exist in database: no such container").
+        /// </summary>
+        public bool IsNoSuchContainer =>
+            StatusCode == HttpStatusCode.NotFound
+            || (StatusCode == HttpStatusCode.InternalServerError && EngineMessage.Contains("no such container", StringComparison.OrdinalIgnoreCase));
+
         internal static string FirstLine(string text) => (text ?? string.Empty).Split('\n')[0].Trim();
     }
 

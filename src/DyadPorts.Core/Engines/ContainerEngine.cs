@@ -74,12 +74,15 @@ namespace DyadPorts.Core.Engines
             }
         }
 
-        public void Ping(CancellationToken cancellationToken)
+        public void Ping(CancellationToken cancellationToken) => PingAsync(cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>As <see cref="Ping"/>, without holding a thread while the engine answers.</summary>
+        public async Task PingAsync(CancellationToken cancellationToken)
         {
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 timeout.CancelAfter(PingTimeout);
-                Call("answer a ping", async (c, ct) => { await c.System.PingAsync(ct).ConfigureAwait(false); return true; }, timeout.Token, cancellationToken);
+                await CallAsync("answer a ping", async (c, ct) => { await c.System.PingAsync(ct).ConfigureAwait(false); return true; }, timeout.Token, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -124,13 +127,16 @@ namespace DyadPorts.Core.Engines
             return PortBindingParser.FromPortBindings(inspected?.HostConfig?.PortBindings);
         }
 
-        public ContainerInspectResponse InspectOrNull(string id, CancellationToken cancellationToken)
+        public ContainerInspectResponse InspectOrNull(string id, CancellationToken cancellationToken) =>
+            InspectOrNullAsync(id, cancellationToken).GetAwaiter().GetResult();
+
+        private async Task<ContainerInspectResponse> InspectOrNullAsync(string id, CancellationToken cancellationToken)
         {
             try
             {
-                return Call($"inspect container {id}", (c, ct) => c.Containers.InspectContainerAsync(id, ct), cancellationToken);
+                return await CallAsync($"inspect container {id}", (c, ct) => c.Containers.InspectContainerAsync(id, ct), cancellationToken).ConfigureAwait(false);
             }
-            catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            catch (EngineRefusedException e) when (e.IsNoSuchContainer)
             {
                 return null;
             }
@@ -140,9 +146,12 @@ namespace DyadPorts.Core.Engines
         /// One container as a list would show it, from one inspect: its actual bindings while it runs, else the configured
         /// ones (HostConfig.PortBindings). Null when the engine has no such container.
         /// </summary>
-        public ContainerSummary Describe(string id, CancellationToken cancellationToken)
+        public ContainerSummary Describe(string id, CancellationToken cancellationToken) => DescribeAsync(id, cancellationToken).GetAwaiter().GetResult();
+
+        /// <summary>As <see cref="Describe"/>, without holding a thread while the engine answers.</summary>
+        public async Task<ContainerSummary> DescribeAsync(string id, CancellationToken cancellationToken)
         {
-            var c = InspectOrNull(id, cancellationToken);
+            var c = await InspectOrNullAsync(id, cancellationToken).ConfigureAwait(false);
             if (c == null) return null;
             var summary = new ContainerSummary
             {
@@ -340,7 +349,7 @@ namespace DyadPorts.Core.Engines
             {
                 Call($"remove container {id}", async (c, ct) => { await c.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = force, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
             }
-            catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            catch (EngineRefusedException e) when (e.IsNoSuchContainer)
             {
                 // gone already
             }
@@ -378,14 +387,18 @@ namespace DyadPorts.Core.Engines
         /// refusals become <see cref="EngineRefusedException"/> with its status and words, for callers to read.
         /// </summary>
         /// <param name="userToken">The caller's own token when <paramref name="token"/> also carries a timeout.</param>
-        private T Call<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
+        private T Call<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null) =>
+            CallAsync(operation, call, token, userToken).GetAwaiter().GetResult();
+
+        /// <summary>As <see cref="Call{T}"/>, without holding a thread while the engine answers (the engine view's background work).</summary>
+        private async Task<T> CallAsync<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
         {
             Interlocked.Increment(ref _calls);
             ClientLease lease = null;
             try
             {
                 lease = Acquire();
-                return call(lease.Client, token).ConfigureAwait(false).GetAwaiter().GetResult();
+                return await call(lease.Client, token).ConfigureAwait(false);
             }
             catch (DockerApiException e) when (Tls == null && (e.ResponseBody ?? "").Contains("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase))
             {

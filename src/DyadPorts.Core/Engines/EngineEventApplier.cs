@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace DyadPorts.Core.Engines
 {
@@ -63,6 +64,48 @@ namespace DyadPorts.Core.Engines
                     return !map.ContainsKey(e.Id);
             }
         }
+
+        /// <summary>
+        /// The events of one batch (what arrived while the view was busy), reduced to what a map needs, per container in
+        /// the order of its last event: a container whose last event is its removal gets only that (no inspect for a
+        /// container created and removed within the batch); one with a create, start, restart, die or stop gets one event
+        /// that looks (the inspect gives its state after all of them, name and pause included); any other container keeps
+        /// its events (a rename, pause or unpause applied in place; anything else looks only at an unknown container).
+        /// Applying the result leaves the map as applying every event would, with at most one inspect per container.
+        /// </summary>
+        public static IReadOnlyList<ContainerEvent> Coalesce(IReadOnlyList<ContainerEvent> batch)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            var byId = new Dictionary<string, List<ContainerEvent>>(StringComparer.Ordinal);
+            var lastAt = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var e = batch[i];
+                if (e == null) continue;
+                if (!byId.TryGetValue(e.Id, out var events)) byId[e.Id] = events = new List<ContainerEvent>();
+                events.Add(e);
+                lastAt[e.Id] = i;
+            }
+            var result = new List<ContainerEvent>(byId.Count);
+            foreach (var id in lastAt.OrderBy(p => p.Value).Select(p => p.Key))
+            {
+                var events = byId[id];
+                var last = events[events.Count - 1];
+                if (IsRemoval(last.Action))
+                {
+                    result.Add(last);
+                    continue;
+                }
+                var looks = events.LastOrDefault(e => AlwaysLooks(e.Action));
+                if (looks != null) result.Add(looks);
+                else result.AddRange(events);
+            }
+            return result;
+        }
+
+        private static bool IsRemoval(string action) => action == "destroy" || action == "remove";
+
+        private static bool AlwaysLooks(string action) => action == "create" || action == "start" || action == "restart" || action == "die" || action == "stop";
 
         private static bool Describe(IDictionary<string, ContainerSummary> map, string id, Func<string, ContainerSummary> describe)
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Channels;
@@ -47,6 +48,14 @@ namespace DyadPorts.Core.Engines
         // if its container's version did not move meanwhile.
         private readonly Dictionary<string, long> _versions = new Dictionary<string, long>(StringComparer.Ordinal);
         private volatile EngineSnapshot _snapshot; // null while the stream is not live
+        // When each event of the connection under way arrived (Stopwatch ticks), until the loop has applied it: a view
+        // whose oldest unapplied event is older than the bound (an inspect the engine is slow to answer while it still
+        // answers pings) is behind, and does not answer.
+        private volatile ConcurrentQueue<long> _unapplied = new ConcurrentQueue<long>();
+        // Containers an event sent the view to inspect (under _gate): when the oldest inspect still due for each began. The
+        // inspects run concurrently, off the loop, and hold no thread while the engine answers: podman answers an inspect
+        // only once a stop of that container has ended, and a loop waiting on it would hold every other event back.
+        private readonly Dictionary<string, long> _looks = new Dictionary<string, long>(StringComparer.Ordinal);
         private Task _loop;
         private long _lists;
 
@@ -67,6 +76,20 @@ namespace DyadPorts.Core.Engines
         /// <summary>Whether the stream is live and the view answers.</summary>
         public bool IsLive => _snapshot != null;
 
+        /// <summary>
+        /// Whether an event arrived more than <see cref="FreshnessBound"/> ago and is not applied yet, or a container the view
+        /// does not have yet (a create) has waited that long for its inspect: the view then does not answer, and the caller
+        /// lists, until it has caught up.
+        /// </summary>
+        public bool IsBehind
+        {
+            get
+            {
+                if (_unapplied.TryPeek(out var arrived) && Stopwatch.GetElapsedTime(arrived) > FreshnessBound) return true;
+                lock (_gate) return _looks.Any(l => !_map.ContainsKey(l.Key) && Stopwatch.GetElapsedTime(l.Value) > FreshnessBound);
+            }
+        }
+
         /// <summary>Starts following, in the background. Once.</summary>
         public void Start()
         {
@@ -84,7 +107,7 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public EngineSnapshot TryRead(CancellationToken cancellationToken)
         {
-            if (_snapshot == null) return null;
+            if (_snapshot == null || IsBehind) return null;
             foreach (var id in _touched.Keys.ToList())
             {
                 if (!_touched.TryRemove(id, out _)) continue;
@@ -111,6 +134,7 @@ namespace DyadPorts.Core.Engines
                     if (now == null) _map.Remove(id);
                     else _map[id] = now;
                     Bump(id);
+                    _looks.Remove(id); // no look started since (the version did not move): this result is the newest
                     Publish();
                 }
             }
@@ -131,6 +155,7 @@ namespace DyadPorts.Core.Engines
             lock (_gate)
             {
                 Bump(id);
+                _looks.Remove(id);
                 if (_snapshot != null && _map.Remove(id)) Publish();
             }
         }
@@ -144,6 +169,8 @@ namespace DyadPorts.Core.Engines
             while (!stop.IsCancellationRequested)
             {
                 var events = Channel.CreateUnbounded<ContainerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                var unapplied = new ConcurrentQueue<long>();
+                _unapplied = unapplied;
                 Task stream = null;
                 Task heartbeat = null;
                 using var connection = CancellationTokenSource.CreateLinkedTokenSource(stop);
@@ -153,18 +180,22 @@ namespace DyadPorts.Core.Engines
                     stream = _client.FollowEvents(DateTimeOffset.UtcNow - SinceMargin, m =>
                     {
                         var e = ContainerEvent.From(m);
-                        if (e != null) events.Writer.TryWrite(e);
+                        if (e == null) return;
+                        unapplied.Enqueue(Stopwatch.GetTimestamp());
+                        if (!events.Writer.TryWrite(e)) unapplied.TryDequeue(out _);
                     }, connection.Token);
                     _ = stream.ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                    var listed = _client.Snapshot(stop);
+                    // On a thread of its own: a list of a thousand containers takes podman a second.
+                    var listed = await Task.Factory.StartNew(() => _client.Snapshot(stop), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
                     lock (_gate)
                     {
                         _map.Clear();
+                        _looks.Clear();
                         foreach (var c in listed.Containers) _map[c.Id] = c;
                         foreach (var gone in _versions.Keys.Where(id => !_map.ContainsKey(id)).ToList()) _versions.Remove(gone);
                         Interlocked.Increment(ref _lists);
                     }
-                    while (events.Reader.TryRead(out var e)) Apply(e, connection.Token);
+                    ApplyWaiting(events, unapplied, connection.Token);
                     lock (_gate)
                     {
                         _touched.Clear();
@@ -176,7 +207,7 @@ namespace DyadPorts.Core.Engines
                     heartbeat = Heartbeat(connection, events.Writer);
                     while (await events.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
                     {
-                        while (events.Reader.TryRead(out var e)) Apply(e, connection.Token);
+                        ApplyWaiting(events, unapplied, connection.Token);
                     }
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -216,7 +247,7 @@ namespace DyadPorts.Core.Engines
                 while (true)
                 {
                     await Task.Delay(HeartbeatInterval, connection.Token).ConfigureAwait(false);
-                    _client.Ping(connection.Token);
+                    await _client.PingAsync(connection.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (connection.IsCancellationRequested)
@@ -244,22 +275,71 @@ namespace DyadPorts.Core.Engines
         }
 
         /// <summary>
-        /// Applies one event: decides under the lock whether it needs a look, inspects outside it (the lock is never held
-        /// across an engine call), and applies under it, unless the process changed that container meanwhile.
+        /// Applies every event waiting, coalesced per container (<see cref="EngineEventApplier.Coalesce"/>: a burst costs at
+        /// most one inspect per container, none for one created and removed within it), then takes their arrivals off the
+        /// queue of unapplied ones.
         /// </summary>
-        private void Apply(ContainerEvent e, CancellationToken stop)
+        private void ApplyWaiting(Channel<ContainerEvent> events, ConcurrentQueue<long> unapplied, CancellationToken connection)
         {
-            bool look;
+            var batch = new List<ContainerEvent>();
+            while (events.Reader.TryRead(out var e)) batch.Add(e);
+            if (batch.Count == 0) return;
+            foreach (var e in EngineEventApplier.Coalesce(batch)) Apply(e, events.Writer, connection);
+            for (var i = 0; i < batch.Count; i++) unapplied.TryDequeue(out _);
+        }
+
+        /// <summary>
+        /// Applies one event: at once under the lock when it needs no look (a removal, a rename or pause in place), else
+        /// starts its inspect (<see cref="Look"/>) and goes on; the newest look of a container is the one that applies.
+        /// </summary>
+        private void Apply(ContainerEvent e, ChannelWriter<ContainerEvent> events, CancellationToken connection)
+        {
             long version;
             lock (_gate)
             {
-                look = EngineEventApplier.NeedsLook(_map, e);
-                version = VersionOf(e.Id);
+                if (!EngineEventApplier.NeedsLook(_map, e))
+                {
+                    var changed = EngineEventApplier.Apply(_map, e, _ => null);
+                    if (changed || e.Action == "destroy" || e.Action == "remove")
+                    {
+                        Bump(e.Id); // a look still under way is older than this
+                        _looks.Remove(e.Id);
+                        if (changed && _snapshot != null) Publish();
+                    }
+                    return;
+                }
+                version = Bump(e.Id);
+                _looks.TryAdd(e.Id, Stopwatch.GetTimestamp()); // the view is behind on this container since its oldest look due
             }
-            var described = look ? _client.Describe(e.Id, stop) : null;
+            _ = Look(e, version, events, connection);
+        }
+
+        /// <summary>
+        /// Inspects the event's container without holding a thread, then applies what the engine says unless a newer look or
+        /// change of that container came meanwhile. An inspect that fails ends the connection: the view lists again.
+        /// </summary>
+        private async Task Look(ContainerEvent e, long version, ChannelWriter<ContainerEvent> events, CancellationToken connection)
+        {
+            ContainerSummary described;
+            try
+            {
+                described = await _client.DescribeAsync(e.Id, connection).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (connection.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // whatever ended the inspect (refused, unreachable, disposed) ends the connection the same way
+            catch (Exception failure)
+            {
+                events.TryComplete(failure);
+                return;
+            }
+#pragma warning restore CA1031
             lock (_gate)
             {
-                if (VersionOf(e.Id) != version) return; // the process's own change since is newer; its event follows
+                if (VersionOf(e.Id) != version) return; // a newer look or change of this container came meanwhile
+                _looks.Remove(e.Id);
                 if (EngineEventApplier.Apply(_map, e, _ => described))
                 {
                     Bump(e.Id);
@@ -270,7 +350,7 @@ namespace DyadPorts.Core.Engines
 
         private long VersionOf(string id) => _versions.TryGetValue(id, out var v) ? v : 0;
 
-        private void Bump(string id) => _versions[id] = VersionOf(id) + 1;
+        private long Bump(string id) => _versions[id] = VersionOf(id) + 1;
 
         /// <summary>A new snapshot for the next readers; one already handed out never changes. Under the lock.</summary>
         private void Publish() => _snapshot = new EngineSnapshot(_map.Values.ToList());

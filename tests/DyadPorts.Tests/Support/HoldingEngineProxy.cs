@@ -27,7 +27,7 @@ namespace DyadPorts.Tests.Support
         private readonly List<Socket> _sockets = new List<Socket>();
         private readonly List<string> _requests = new List<string>();
         private int _connections;
-        private volatile bool _frozen;
+        private volatile Func<string, bool> _hold = _ => false;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <param name="engineEndpoint">The engine's unix:// endpoint, e.g. unix:///run/docker.sock.</param>
@@ -91,7 +91,13 @@ namespace DyadPorts.Tests.Support
         /// From now on the engine is silent, as a host powered off or a split network looks: every new request is held
         /// unanswered and nothing is closed (a stream already open stays open and, with no container changing, says nothing).
         /// </summary>
-        public void Freeze() => _frozen = true;
+        public void Freeze() => _hold = _ => true;
+
+        /// <summary>
+        /// From now on the requests whose request line (<c>GET /v1.41/containers/…/json HTTP/1.1</c>) matches are held
+        /// unanswered, their connections left open; every other request passes as before: an engine slow on some calls only.
+        /// </summary>
+        public void Hold(Func<string, bool> requestLine) => _hold = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
 
         private async Task Pair(Socket client)
         {
@@ -130,7 +136,7 @@ namespace DyadPorts.Tests.Support
                     var text = Encoding.ASCII.GetString(head);
                     var requestLine = text.Substring(0, text.IndexOf('\n', StringComparison.Ordinal)).TrimEnd('\r');
                     lock (_requests) _requests.Add(requestLine);
-                    if (_frozen) return true; // a silent engine: held, unanswered, the connection left open
+                    if (_hold(requestLine)) return true; // held, unanswered, the connection left open
                     var start = StartRequest.Match(requestLine);
                     if (start.Success)
                     {

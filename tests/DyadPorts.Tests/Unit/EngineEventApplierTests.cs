@@ -189,6 +189,93 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
+        public void A_burst_coalesced_costs_one_inspect_per_container_and_none_for_one_created_and_removed_within_it()
+        {
+            const string Gone = "0aab3cf9d2390aab3cf9d2390aab3cf9d2390aab3cf9d2390aab3cf9d2390aab";
+            _engine[Id] = Container("running", 28101);
+            var burst = new[]
+            {
+                new ContainerEvent(Gone, "create", "x"), new ContainerEvent(Id, "create", "feedprobe-d"), new ContainerEvent(Gone, "init", "x"),
+                new ContainerEvent(Id, "init", "feedprobe-d"), new ContainerEvent(Gone, "start", "x"), new ContainerEvent(Id, "start", "feedprobe-d"),
+                new ContainerEvent(Gone, "kill", "x"), new ContainerEvent(Gone, "die", "x"), new ContainerEvent(Gone, "cleanup", "x"), new ContainerEvent(Gone, "remove", "x"),
+            };
+            var coalesced = EngineEventApplier.Coalesce(burst);
+            foreach (var e in coalesced) EngineEventApplier.Apply(_view, e, Inspect);
+            Assert.Equal(1, _inspects);
+            Assert.Equal(new[] { Id }, _view.Keys);
+            Assert.Equal("running", _view[Id].State);
+            Assert.Equal(new[] { (Id, "start"), (Gone, "remove") }, coalesced.Select(e => (e.Id, e.Action)));
+        }
+
+        /// <summary>
+        /// Every sequence of up to three events over two containers (each action of both engines) that an engine could
+        /// send, from a view that knows the first container or not: the map after the coalesced batch is the map after
+        /// every event one by one, with no more inspects. The engine is modelled from the same events, and an inspect
+        /// answers its state after the whole batch, as a view that is applying events late sees it.
+        /// </summary>
+        [Fact]
+        public void Applying_a_coalesced_batch_leaves_the_map_as_applying_each_event_does()
+        {
+            const string Other = "5e1f62610888a51617d8747163c6f59abace41e944586c8d55de806728e9115d";
+            var actions = new[] { "create", "start", "restart", "die", "stop", "kill", "pause", "unpause", "rename", "init", "destroy", "remove" };
+            var events = actions.SelectMany(a => new[] { new ContainerEvent(Id, a, "renamed"), new ContainerEvent(Other, a, "renamed") }).ToList();
+            var checkedBatches = 0;
+            foreach (var batch in Sequences(events, 3))
+            foreach (var known in new[] { false, true })
+            foreach (var existed in new[] { false, true })
+            {
+                if (known && !existed) continue;
+                var engine = new Dictionary<string, ContainerSummary>();
+                if (existed) engine[Id] = Container("exited", 28101);
+                if (!batch.Any(e => e.Id == Other && e.Action == "create")) engine[Other] = new ContainerSummary { Id = Other, Name = "other", State = "exited", Ports = Array.Empty<PublishedPort>() };
+                if (!Model(engine, batch)) continue; // no engine sends this
+                Dictionary<string, ContainerSummary> View() => known ? new Dictionary<string, ContainerSummary> { [Id] = Container("exited", 28101) } : new Dictionary<string, ContainerSummary>();
+                var (one, each) = (View(), View());
+                int inspectsOne = 0, inspectsEach = 0;
+                foreach (var e in batch) EngineEventApplier.Apply(one, e, id => { inspectsOne++; return engine.TryGetValue(id, out var c) ? c : null; });
+                foreach (var e in EngineEventApplier.Coalesce(batch)) EngineEventApplier.Apply(each, e, id => { inspectsEach++; return engine.TryGetValue(id, out var c) ? c : null; });
+                Assert.True(Render(one) == Render(each), $"[{string.Join(", ", batch)}] known={known} existed={existed}: one by one {Render(one)}, coalesced {Render(each)}");
+                Assert.True(inspectsEach <= inspectsOne, $"{inspectsEach} inspects coalesced against {inspectsOne}: {string.Join(", ", batch)}");
+                checkedBatches++;
+            }
+            Assert.True(checkedBatches > 5_000, $"only {checkedBatches} batches checked");
+        }
+
+        /// <summary>Applies the batch to the engine's containers; false when an engine would not send it (an event for a container it does not have, a second create).</summary>
+        private static bool Model(Dictionary<string, ContainerSummary> engine, IEnumerable<ContainerEvent> batch)
+        {
+            foreach (var e in batch)
+            {
+                var has = engine.TryGetValue(e.Id, out var c);
+                if (e.Action == "create")
+                {
+                    if (has) return false;
+                    engine[e.Id] = new ContainerSummary { Id = e.Id, Name = e.Name, State = "created", Ports = new[] { new PublishedPort(28102, null, 80, "tcp") } };
+                    continue;
+                }
+                if (!has) return false;
+                // A kill changes nothing by itself: the engine's die follows it.
+                string state = e.Action switch { "start" or "restart" or "unpause" => "running", "die" or "stop" => "exited", "pause" => "paused", _ => c.State };
+                if (e.Action == "destroy" || e.Action == "remove") engine.Remove(e.Id);
+                else engine[e.Id] = new ContainerSummary { Id = c.Id, Name = e.Action == "rename" ? e.Name : c.Name, State = state, Ports = c.Ports };
+            }
+            return true;
+        }
+
+        private static IEnumerable<List<ContainerEvent>> Sequences(List<ContainerEvent> events, int longest)
+        {
+            var frontier = new List<List<ContainerEvent>> { new List<ContainerEvent>() };
+            for (var length = 1; length <= longest; length++)
+            {
+                frontier = frontier.SelectMany(shorter => events.Select(e => new List<ContainerEvent>(shorter) { e })).ToList();
+                foreach (var sequence in frontier) yield return sequence;
+            }
+        }
+
+        private static string Render(Dictionary<string, ContainerSummary> map) =>
+            string.Join("; ", map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key[..6]}={p.Value.Name}:{p.Value.State}:{string.Join(",", p.Value.Ports.Select(x => x.HostPort))}"));
+
+        [Fact]
         public void Other_types_and_empty_events_are_not_container_events()
         {
             Assert.Null(ContainerEvent.From(new Message { Type = "network", Action = "connect", Actor = new Actor { ID = "n1" } }));

@@ -13,5 +13,13 @@ namespace DyadPorts.Tests.Unit
         [InlineData("no such image", false)]
         public void Recognises_both_engines_port_conflict_texts(string message, bool conflict) =>
             Assert.Equal(conflict, new EngineRefusedException("unix:///x.sock", "start container x", System.Net.HttpStatusCode.InternalServerError, message, null).IsPortConflict);
+
+        [Theory]
+        [InlineData(404, "No such container: 3f2a", true)]
+        [InlineData(500, "container 3f2a does not exist in database: no such container", true)] // podman 4.3, removed mid-call
+        [InlineData(500, "container state improper", false)]
+        [InlineData(409, "no such container", false)]
+        public void Recognises_no_such_container_as_both_engines_say_it(int status, string message, bool gone) =>
+            Assert.Equal(gone, new EngineRefusedException("unix:///x.sock", "inspect container 3f2a", (System.Net.HttpStatusCode)status, message, null).IsNoSuchContainer);
     }
 }
