@@ -90,18 +90,42 @@ namespace DyadPorts.Core.Engines
         /// Every container, running or not, with the host ports it holds: one list call, plus one inspect
         /// per stopped container the session has not seen (docker lists no ports for those).
         /// </summary>
-        public EngineSnapshot Snapshot(CancellationToken cancellationToken)
+        public EngineSnapshot Snapshot(CancellationToken cancellationToken) => Snapshot(null, null, cancellationToken);
+
+        /// <summary>
+        /// As <see cref="Snapshot(CancellationToken)"/>, with <paramref name="configuredPorts"/> as the second level after
+        /// this client's memory: a stopped container neither has seen is inspected, and the file is saved when that added an
+        /// entry or the list no longer has one it stored. The file is read only when the memory misses, so a warm session
+        /// that has seen every container does not touch it. Null for none.
+        /// </summary>
+        public EngineSnapshot Snapshot(ConfiguredPortsCache configuredPorts, IOperationLog log, CancellationToken cancellationToken)
         {
             var listed = Call("list its containers", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
-            var live = new HashSet<string>(listed.Select(c => c.ID));
+            var live = new HashSet<string>(listed.Select(c => c.ID), StringComparer.Ordinal);
             foreach (var gone in _configuredPorts.Keys.Where(id => !live.Contains(id)).ToList()) _configuredPorts.TryRemove(gone, out _);
 
+            IReadOnlyDictionary<string, IReadOnlyList<PublishedPort>> stored = null;
+            IReadOnlyList<PublishedPort> Configured(string id)
+            {
+                if (configuredPorts != null)
+                {
+                    stored ??= configuredPorts.Load(log);
+                    if (stored.TryGetValue(id, out var known)) return known;
+                }
+                return ConfiguredPorts(id, cancellationToken);
+            }
+
             var containers = new List<ContainerSummary>(listed.Count);
-            foreach (var c in listed) containers.Add(Summarize(c, cancellationToken));
+            foreach (var c in listed) containers.Add(Summarize(c, Configured));
+            if (stored != null)
+            {
+                var kept = ConfiguredPortsCache.Kept(stored, _configuredPorts, live, out var changed);
+                if (changed) configuredPorts.Save(kept, log);
+            }
             return new EngineSnapshot(containers);
         }
 
-        private ContainerSummary Summarize(ContainerListResponse c, CancellationToken cancellationToken)
+        private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured)
         {
             var summary = new ContainerSummary
             {
@@ -115,7 +139,7 @@ namespace DyadPorts.Core.Engines
             var ports = PortBindingParser.FromList(c.Ports);
             if (ports.Count == 0 && !summary.IsRunning)
             {
-                ports = _configuredPorts.GetOrAdd(c.ID, id => ConfiguredPorts(id, cancellationToken));
+                ports = _configuredPorts.GetOrAdd(c.ID, configured);
             }
             summary.Ports = ports;
             return summary;
@@ -202,7 +226,7 @@ namespace DyadPorts.Core.Engines
             var filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { ["^/?" + name + "$"] = true } };
             var listed = Call($"find container {name}", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct), cancellationToken);
             var match = listed.FirstOrDefault(c => c.Names != null && c.Names.Any(n => n.TrimStart('/') == name));
-            return match == null ? null : Summarize(match, cancellationToken);
+            return match == null ? null : Summarize(match, id => ConfiguredPorts(id, cancellationToken));
         }
 
         /// <summary>

@@ -12,17 +12,27 @@ namespace DyadPorts.Core.Engines
     public sealed class EngineSnapshots
     {
         private readonly EngineViews _views;
+        private readonly ConfiguredPortsCache _configuredPorts;
 
         public EngineSnapshots(ContainerEngine engine, EngineKind kind) : this(engine, kind, null)
         {
         }
 
         /// <param name="views">The session's engine views, or null for none (the feed off): every take lists.</param>
-        public EngineSnapshots(ContainerEngine engine, EngineKind kind, EngineViews views)
+        public EngineSnapshots(ContainerEngine engine, EngineKind kind, EngineViews views) : this(engine, kind, views, null)
+        {
+        }
+
+        /// <param name="configuredPorts">
+        /// The file of the endpoint's configured port bindings that outlives the process (so a one-shot process inspects
+        /// only the stopped containers no process has seen), or null for the client's memory alone.
+        /// </param>
+        public EngineSnapshots(ContainerEngine engine, EngineKind kind, EngineViews views, ConfiguredPortsCache configuredPorts)
         {
             Engine = engine;
             Kind = kind;
             _views = views;
+            _configuredPorts = configuredPorts;
         }
 
         public ContainerEngine Engine { get; }
@@ -42,7 +52,7 @@ namespace DyadPorts.Core.Engines
                 log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {viewed.Containers.Count} container(s) in the session's view (its events, at most {EngineView.FreshnessBound.TotalMilliseconds} ms old).");
                 return Latest = viewed;
             }
-            var snapshot = Engine.Snapshot(cancellationToken);
+            var snapshot = Engine.Snapshot(_configuredPorts, log, cancellationToken);
             log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {snapshot.Containers.Count} container(s) listed.");
             return Latest = snapshot;
         }

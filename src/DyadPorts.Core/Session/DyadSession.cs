@@ -65,11 +65,15 @@ namespace DyadPorts.Core.Session
         /// <summary>Ends the views' streams and background tasks. The session's clients stay usable until the process ends.</summary>
         public void Dispose() => Views.Dispose();
 
-        /// <summary>The snapshots of a client as the settings say: through the session's views when the feed is on.</summary>
+        /// <summary>
+        /// The snapshots of a client as the settings say: through the session's views when the feed is on, and with the
+        /// endpoint's configured-ports file in the settings' local folder (<see cref="ConfiguredPortsCache"/>).
+        /// </summary>
         public EngineSnapshots Snapshots(DyadSettings settings, ContainerEngine client, EngineKind kind)
         {
             ArgumentNullException.ThrowIfNull(settings);
-            return new EngineSnapshots(client, kind, settings.EngineFeed ? Views : null);
+            var configuredPorts = client == null ? null : new ConfiguredPortsCache(settings.LocalFolder, client.Endpoint);
+            return new EngineSnapshots(client, kind, settings.EngineFeed ? Views : null, configuredPorts);
         }
 
         /// <summary>The settings of one command, resolved from this session's environment.</summary>
