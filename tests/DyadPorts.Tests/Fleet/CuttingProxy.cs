@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using DyadPorts.Tests.Support;
 
 namespace DyadPorts.Tests.Fleet
 {
@@ -21,7 +22,7 @@ namespace DyadPorts.Tests.Fleet
         private readonly TcpListener _listener;
         private readonly IPEndPoint _target;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
-        private readonly List<Socket> _sockets = new List<Socket>();
+        private readonly ProxiedPairs _pairs = new ProxiedPairs();
         private byte[] _marker;
         private int _cuts;
 
@@ -64,25 +65,21 @@ namespace DyadPorts.Tests.Fleet
         private async Task Pair(Socket client)
         {
             var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            lock (_sockets)
-            {
-                _sockets.Add(client);
-                _sockets.Add(server);
-            }
+            _pairs.Add(client, server);
             try
             {
                 await server.ConnectAsync(_target, _stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException)
             {
-                Close(client, server);
+                _pairs.Close(client, server, reset: true); // a reset, as a lost link would look
                 return;
             }
             var muted = new StrongBox();
             var up = Pump(client, server, muted, watch: true);
             var down = Pump(server, client, muted, watch: false);
             await Task.WhenAny(up, down).ConfigureAwait(false);
-            Close(client, server);
+            _pairs.Close(client, server, reset: true); // a reset, as a lost link would look
         }
 
         private async Task Pump(Socket from, Socket to, StrongBox muted, bool watch)
@@ -120,30 +117,11 @@ namespace DyadPorts.Tests.Fleet
             }
         }
 
-        private void Close(Socket client, Socket server)
-        {
-            foreach (var s in new[] { client, server })
-            {
-                try
-                {
-                    s.LingerState = new LingerOption(true, 0); // a reset, as a lost link would look
-                    s.Close();
-                }
-                catch (Exception e) when (e is SocketException || e is ObjectDisposedException)
-                {
-                    // already closed
-                }
-                lock (_sockets) _sockets.Remove(s);
-            }
-        }
-
         public void Dispose()
         {
             _stop.Cancel();
             _listener.Stop();
-            List<Socket> open;
-            lock (_sockets) open = new List<Socket>(_sockets);
-            foreach (var s in open) s.Dispose();
+            _pairs.Dispose();
             _stop.Dispose();
         }
 

@@ -24,7 +24,7 @@ namespace DyadPorts.Tests.Support
         private readonly string _upstream;
         private readonly Socket _listener;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
-        private readonly List<Socket> _sockets = new List<Socket>();
+        private readonly ProxiedPairs _pairs = new ProxiedPairs();
         private readonly List<string> _requests = new List<string>();
         private int _connections;
         private volatile Func<string, bool> _hold = _ => false;
@@ -102,25 +102,21 @@ namespace DyadPorts.Tests.Support
         private async Task Pair(Socket client)
         {
             var server = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            lock (_sockets)
-            {
-                _sockets.Add(client);
-                _sockets.Add(server);
-            }
+            _pairs.Add(client, server);
             try
             {
                 await server.ConnectAsync(new UnixDomainSocketEndPoint(_upstream), _stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException)
             {
-                Close(client, server);
+                _pairs.Close(client, server);
                 return;
             }
             var up = PassRequests(client, server);
-            var down = Pump(server, client);
+            var down = ProxiedPairs.Pump(server, client, _stop.Token);
             var first = await Task.WhenAny(up, down).ConfigureAwait(false);
             if (first == up && up.Result) return; // a held start: both sockets stay open, unanswered, until Dispose
-            Close(client, server);
+            _pairs.Close(client, server);
         }
 
         /// <summary>Passes requests on one by one until the client closes (false) or a start is held (true).</summary>
@@ -156,7 +152,7 @@ namespace DyadPorts.Tests.Support
                     if (headers.ContainsKey("upgrade"))
                     {
                         await Send(server, reader.TakeBuffered()).ConfigureAwait(false);
-                        await Pump(client, server).ConfigureAwait(false); // hijacked: bytes from now on
+                        await ProxiedPairs.Pump(client, server, _stop.Token).ConfigureAwait(false); // hijacked: bytes from now on
                         return false;
                     }
                 }
@@ -202,47 +198,17 @@ namespace DyadPorts.Tests.Support
             return headers;
         }
 
-        private async Task Pump(Socket from, Socket to)
-        {
-            var buffer = new byte[64 * 1024];
-            try
-            {
-                while (true)
-                {
-                    var n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
-                    if (n == 0) return;
-                    await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token).ConfigureAwait(false);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException)
-            {
-                // the pair is closed
-            }
-        }
-
         private static async Task Send(Socket to, byte[] bytes)
         {
             var sent = 0;
             while (sent < bytes.Length) sent += await to.SendAsync(bytes.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
         }
 
-        private void Close(Socket client, Socket server)
-        {
-            foreach (var s in new[] { client, server })
-            {
-                try { s.Close(); }
-                catch (Exception e) when (e is SocketException || e is ObjectDisposedException) { }
-                lock (_sockets) _sockets.Remove(s);
-            }
-        }
-
         public void Dispose()
         {
             _stop.Cancel();
             _listener.Dispose();
-            List<Socket> open;
-            lock (_sockets) open = new List<Socket>(_sockets);
-            foreach (var s in open) s.Dispose();
+            _pairs.Dispose();
             try { File.Delete(SocketPath); }
             catch (IOException) { }
             _held.TrySetCanceled();
