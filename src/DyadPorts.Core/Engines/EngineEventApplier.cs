@@ -107,9 +107,14 @@ namespace DyadPorts.Core.Engines
 
         private static bool AlwaysLooks(string action) => action == "create" || action == "start" || action == "restart" || action == "die" || action == "stop";
 
-        private static bool Describe(IDictionary<string, ContainerSummary> map, string id, Func<string, ContainerSummary> describe)
+        private static bool Describe(IDictionary<string, ContainerSummary> map, string id, Func<string, ContainerSummary> describe) =>
+            Described(map, id, describe(id));
+
+        /// <summary>Sets what one inspect said of a container: <paramref name="now"/>, or gone when null.</summary>
+        /// <returns>True when the map changed.</returns>
+        public static bool Described(IDictionary<string, ContainerSummary> map, string id, ContainerSummary now)
         {
-            var now = describe(id);
+            ArgumentNullException.ThrowIfNull(map);
             if (now == null) return map.Remove(id);
             map[id] = now;
             return true;

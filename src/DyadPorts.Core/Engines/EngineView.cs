@@ -44,18 +44,22 @@ namespace DyadPorts.Core.Engines
         private readonly Dictionary<string, ContainerSummary> _map = new Dictionary<string, ContainerSummary>(StringComparer.Ordinal);
         // Containers this process changed through the session's client: inspected at the next read.
         private readonly ConcurrentDictionary<string, bool> _touched = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
-        // Per container, how often the view changed it (under _gate): an inspect made outside the lock is applied only
-        // if its container's version did not move meanwhile.
-        private readonly Dictionary<string, long> _versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        // Every look at the engine (a list, an inspect, an event applied in place) takes the next number as it starts
+        // (under _gate); per container, the number of what the map holds. A result is applied only if it started after
+        // that: inspects answer out of order, and a later start sees the engine at least as new.
+        private long _order;
+        private long _listedAt; // the number of the last list: anything that started before it is older than the map
+        private readonly Dictionary<string, long> _applied = new Dictionary<string, long>(StringComparer.Ordinal);
         private volatile EngineSnapshot _snapshot; // null while the stream is not live
         // When each event of the connection under way arrived (Stopwatch ticks), until the loop has applied it: a view
         // whose oldest unapplied event is older than the bound (an inspect the engine is slow to answer while it still
         // answers pings) is behind, and does not answer.
         private volatile ConcurrentQueue<long> _unapplied = new ConcurrentQueue<long>();
-        // Containers an event sent the view to inspect (under _gate): when the oldest inspect still due for each began. The
+        // Containers an event sent the view to inspect (under _gate): when the oldest inspect still due for each began, and
+        // the number of the newest (it is no longer due once a result that started as late is in). The
         // inspects run concurrently, off the loop, and hold no thread while the engine answers: podman answers an inspect
         // only once a stop of that container has ended, and a loop waiting on it would hold every other event back.
-        private readonly Dictionary<string, long> _looks = new Dictionary<string, long>(StringComparer.Ordinal);
+        private readonly Dictionary<string, (long Since, long Newest)> _looks = new Dictionary<string, (long Since, long Newest)>(StringComparer.Ordinal);
         private Task _loop;
         private long _lists;
 
@@ -86,7 +90,7 @@ namespace DyadPorts.Core.Engines
             get
             {
                 if (_unapplied.TryPeek(out var arrived) && Stopwatch.GetElapsedTime(arrived) > FreshnessBound) return true;
-                lock (_gate) return _looks.Any(l => !_map.ContainsKey(l.Key) && Stopwatch.GetElapsedTime(l.Value) > FreshnessBound);
+                lock (_gate) return _looks.Any(l => !_map.ContainsKey(l.Key) && Stopwatch.GetElapsedTime(l.Value.Since) > FreshnessBound);
             }
         }
 
@@ -103,7 +107,7 @@ namespace DyadPorts.Core.Engines
         /// <summary>
         /// The engine as the view has it, or null while the stream is not live (the caller lists, as without a view).
         /// Containers the process changed itself since the last read are inspected first (one call each), outside the
-        /// view's lock; a result is kept only if no event for that container was applied meanwhile (the event's is newer).
+        /// view's lock; a result is kept unless what the view has of that container started later (it is newer).
         /// </summary>
         public EngineSnapshot TryRead(CancellationToken cancellationToken)
         {
@@ -111,11 +115,11 @@ namespace DyadPorts.Core.Engines
             foreach (var id in _touched.Keys.ToList())
             {
                 if (!_touched.TryRemove(id, out _)) continue;
-                long version;
+                long order;
                 lock (_gate)
                 {
                     if (_snapshot == null) return null;
-                    version = VersionOf(id);
+                    order = ++_order;
                 }
                 ContainerSummary now;
                 try
@@ -130,12 +134,7 @@ namespace DyadPorts.Core.Engines
                 lock (_gate)
                 {
                     if (_snapshot == null) return null;
-                    if (VersionOf(id) != version) continue;
-                    if (now == null) _map.Remove(id);
-                    else _map[id] = now;
-                    Bump(id);
-                    _looks.Remove(id); // no look started since (the version did not move): this result is the newest
-                    Publish();
+                    if (Take(id, order, now)) Publish();
                 }
             }
             return _snapshot;
@@ -154,7 +153,7 @@ namespace DyadPorts.Core.Engines
             // Short: the lock is never held across an engine call.
             lock (_gate)
             {
-                Bump(id);
+                _applied[id] = ++_order; // gone: a look under way started before
                 _looks.Remove(id);
                 if (_snapshot != null && _map.Remove(id)) Publish();
             }
@@ -185,14 +184,21 @@ namespace DyadPorts.Core.Engines
                         if (!events.Writer.TryWrite(e)) unapplied.TryDequeue(out _);
                     }, connection.Token);
                     _ = stream.ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    long listedAt;
+                    lock (_gate) listedAt = ++_order;
                     // On a thread of its own: a list of a thousand containers takes podman a second.
                     var listed = await Task.Factory.StartNew(() => _client.Snapshot(stop), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
                     lock (_gate)
                     {
                         _map.Clear();
                         _looks.Clear();
-                        foreach (var c in listed.Containers) _map[c.Id] = c;
-                        foreach (var gone in _versions.Keys.Where(id => !_map.ContainsKey(id)).ToList()) _versions.Remove(gone);
+                        _applied.Clear();
+                        _listedAt = listedAt;
+                        foreach (var c in listed.Containers)
+                        {
+                            _map[c.Id] = c;
+                            _applied[c.Id] = listedAt;
+                        }
                         Interlocked.Increment(ref _lists);
                     }
                     ApplyWaiting(events, unapplied, connection.Token);
@@ -289,36 +295,41 @@ namespace DyadPorts.Core.Engines
         }
 
         /// <summary>
-        /// Applies one event: at once under the lock when it needs no look (a removal, a rename or pause in place), else
-        /// starts its inspect (<see cref="Look"/>) and goes on; the newest look of a container is the one that applies.
+        /// Applies one event: at once under the lock when it needs no look (a removal, a rename or pause in place) and no
+        /// look of its container is under way, else starts an inspect (<see cref="Look"/>) and goes on. Inspects answer in
+        /// any order: what the view holds of a container is always what the latest-started of them said (<see cref="Take"/>).
         /// </summary>
         private void Apply(ContainerEvent e, ChannelWriter<ContainerEvent> events, CancellationToken connection)
         {
-            long version;
+            long order;
             lock (_gate)
             {
-                if (!EngineEventApplier.NeedsLook(_map, e))
+                var removal = e.Action == "destroy" || e.Action == "remove";
+                // In place only when no look of this container is still under way: its result would be older than this
+                // change, or this change would discard it, so a pending look makes any event of the container look again.
+                if (!EngineEventApplier.NeedsLook(_map, e) && (removal || !_looks.ContainsKey(e.Id)))
                 {
                     var changed = EngineEventApplier.Apply(_map, e, _ => null);
-                    if (changed || e.Action == "destroy" || e.Action == "remove")
+                    if (changed || removal)
                     {
-                        Bump(e.Id); // a look still under way is older than this
+                        _applied[e.Id] = ++_order; // a look still under way started before this
                         _looks.Remove(e.Id);
                         if (changed && _snapshot != null) Publish();
                     }
                     return;
                 }
-                version = Bump(e.Id);
-                _looks.TryAdd(e.Id, Stopwatch.GetTimestamp()); // the view is behind on this container since its oldest look due
+                order = ++_order;
+                // The view is behind on this container since its oldest look due.
+                _looks[e.Id] = (_looks.TryGetValue(e.Id, out var due) ? due.Since : Stopwatch.GetTimestamp(), order);
             }
-            _ = Look(e, version, events, connection);
+            _ = Look(e, order, events, connection);
         }
 
         /// <summary>
-        /// Inspects the event's container without holding a thread, then applies what the engine says unless a newer look or
-        /// change of that container came meanwhile. An inspect that fails ends the connection: the view lists again.
+        /// Inspects the event's container without holding a thread, then applies what the engine says unless what the view
+        /// has of that container started later. An inspect that fails ends the connection: the view lists again.
         /// </summary>
-        private async Task Look(ContainerEvent e, long version, ChannelWriter<ContainerEvent> events, CancellationToken connection)
+        private async Task Look(ContainerEvent e, long order, ChannelWriter<ContainerEvent> events, CancellationToken connection)
         {
             ContainerSummary described;
             try
@@ -338,19 +349,23 @@ namespace DyadPorts.Core.Engines
 #pragma warning restore CA1031
             lock (_gate)
             {
-                if (VersionOf(e.Id) != version) return; // a newer look or change of this container came meanwhile
-                _looks.Remove(e.Id);
-                if (EngineEventApplier.Apply(_map, e, _ => described))
-                {
-                    Bump(e.Id);
-                    if (_snapshot != null) Publish();
-                }
+                if (Take(e.Id, order, described) && _snapshot != null) Publish();
             }
         }
 
-        private long VersionOf(string id) => _versions.TryGetValue(id, out var v) ? v : 0;
-
-        private long Bump(string id) => _versions[id] = VersionOf(id) + 1;
+        /// <summary>
+        /// Under the lock: sets what an inspect numbered <paramref name="order"/> said of a container unless what the map
+        /// has of it started later, and ends the wait for its looks that started no later.
+        /// </summary>
+        /// <returns>True when the map changed.</returns>
+        private bool Take(string id, long order, ContainerSummary now)
+        {
+            if (_looks.TryGetValue(id, out var due) && due.Newest <= order) _looks.Remove(id);
+            if (order < _listedAt) return false; // it began before the list the map holds
+            if (_applied.TryGetValue(id, out var held) && held > order) return false; // a newer start is in
+            _applied[id] = order;
+            return EngineEventApplier.Described(_map, id, now);
+        }
 
         /// <summary>A new snapshot for the next readers; one already handed out never changes. Under the lock.</summary>
         private void Publish() => _snapshot = new EngineSnapshot(_map.Values.ToList());
