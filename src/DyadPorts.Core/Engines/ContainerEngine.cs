@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Net;
 using System.Threading;
@@ -216,40 +215,7 @@ namespace DyadPorts.Core.Engines
                 Since = since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Filters = new Dictionary<string, IDictionary<string, bool>> { ["type"] = new Dictionary<string, bool> { ["container"] = true } },
             };
-            // The stream itself, cut into lines here (EventLines): Docker.DotNet's progress reader can hold the last event
-            // of a burst until the next one arrives.
-#pragma warning disable CS0618 // Docker.DotNet marks the stream overload obsolete in favour of that reader
-            using var stream = await client.System.MonitorEventsAsync(parameters, linked.Token).ConfigureAwait(false);
-#pragma warning restore CS0618
-            using var ended = linked.Token.Register(() => stream.Dispose()); // a read under way may not watch the token
-            var lines = new EventLines();
-            var buffer = new byte[16 * 1024];
-            while (true)
-            {
-                int read;
-                try
-                {
-                    read = await stream.ReadAsync(buffer.AsMemory(), linked.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (linked.IsCancellationRequested && (e is ObjectDisposedException || e is IOException))
-                {
-                    throw new OperationCanceledException(linked.Token);
-                }
-                if (read == 0) return; // the engine ended the stream
-                foreach (var line in lines.Add(buffer.AsSpan(0, read)))
-                {
-                    Message message;
-                    try
-                    {
-                        message = Newtonsoft.Json.JsonConvert.DeserializeObject<Message>(line);
-                    }
-                    catch (Newtonsoft.Json.JsonException e)
-                    {
-                        throw new IOException($"The engine at '{Endpoint}' sent an event that is not JSON: {e.Message}", e);
-                    }
-                    if (message != null) onEvent(message);
-                }
-            }
+            await client.System.MonitorEventsAsync(parameters, new Reporter<Message>(onEvent), linked.Token).ConfigureAwait(false);
         }
 
         private CancellationTokenSource _streams;
