@@ -22,8 +22,14 @@ namespace DyadPorts.Tests.Engines
 
         public void Dispose()
         {
-            foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
-            _state.Dispose();
+            try
+            {
+                foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
+            }
+            finally
+            {
+                _state.Dispose(); // its views too, even when a clean-up failed
+            }
         }
 
         private PortAllocator Allocator(TestEngine engine) => _state.Allocator(engine);

@@ -28,8 +28,14 @@ namespace DyadPorts.Tests.Engines
 
         public void Dispose()
         {
-            foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
-            _state.Dispose();
+            try
+            {
+                foreach (var name in new[] { "docker", "podman" }) TestEngine.Get(name).CleanUp();
+            }
+            finally
+            {
+                _state.Dispose(); // its views too, even when a clean-up failed
+            }
         }
 
         private static HostProbeStrategy Strategy(string name) => Enum.Parse<HostProbeStrategy>(name, ignoreCase: true);

@@ -29,9 +29,15 @@ namespace DyadPorts.Tests.Engines
             Environment.SetEnvironmentVariable("DYAD_PORTS_STATE", null);
             Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", null);
             ViewSettler.Unregister(DyadPorts.Infrastructure.ModuleSession.Current.Views);
-            foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
-            _ps.Dispose();
-            _state.Dispose();
+            try
+            {
+                foreach (var name in new[] { "docker", "podman" }) _engines.Get(name).CleanUp();
+            }
+            finally
+            {
+                _ps.Dispose();
+                _state.Dispose(); // its views too, even when a clean-up failed
+            }
         }
 
         /// <summary>Runs the test on <paramref name="row"/>: the cmdlets find its state through DYAD_PORTS_STATE (a file or an etcd URL).</summary>

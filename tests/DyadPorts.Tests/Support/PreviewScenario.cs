@@ -51,14 +51,23 @@ namespace DyadPorts.Tests.Support
         /// <summary>The page the preview on 127.0.0.1:<paramref name="port"/> serves, trimmed.</summary>
         public static string Get(int port) => Http.GetStringAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult().Trim();
 
-        /// <summary>Removes what this run created on the engines the test used, then the private state.</summary>
+        /// <summary>
+        /// Removes what this run created on the engines the test used, then the private state, its views included, even
+        /// when a clean-up fails (a view left registered would be checked, and fail, in every later test).
+        /// </summary>
         public void Dispose()
         {
-            foreach (var name in new[] { "docker", "podman" })
+            try
             {
-                if (TestEngine.TryGet(name, out var engine)) engine.CleanUp();
+                foreach (var name in new[] { "docker", "podman" })
+                {
+                    if (TestEngine.TryGet(name, out var engine)) engine.CleanUp();
+                }
             }
-            State.Dispose();
+            finally
+            {
+                State.Dispose();
+            }
         }
     }
 }
