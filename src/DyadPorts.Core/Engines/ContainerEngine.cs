@@ -196,7 +196,8 @@ namespace DyadPorts.Core.Engines
         /// until the stream ends, fails, is cancelled, or <see cref="Reconnect"/> is called; each event goes to
         /// <paramref name="onEvent"/> on the stream's thread. One call, on a connection of its own.
         /// </summary>
-        public async Task FollowEvents(DateTimeOffset since, Action<Message> onEvent, CancellationToken cancellationToken)
+        /// <param name="until">Null to follow until the stream ends; else the engine ends the stream at that time (a catch-up).</param>
+        public async Task FollowEvents(DateTimeOffset since, Action<Message> onEvent, CancellationToken cancellationToken, DateTimeOffset? until = null)
         {
             Interlocked.Increment(ref _calls);
             CancellationTokenSource linked;
@@ -215,6 +216,11 @@ namespace DyadPorts.Core.Engines
                 Since = since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Filters = new Dictionary<string, IDictionary<string, bool>> { ["type"] = new Dictionary<string, bool> { ["container"] = true } },
             };
+            if (until is DateTimeOffset end)
+            {
+                var ms = end.ToUnixTimeMilliseconds();
+                parameters.Until = (ms / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + (ms % 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
+            }
             await client.System.MonitorEventsAsync(parameters, new Reporter<Message>(onEvent), linked.Token).ConfigureAwait(false);
         }
 
