@@ -417,8 +417,24 @@ namespace DyadPorts.Core.Engines
         /// refusals become <see cref="EngineRefusedException"/> with its status and words, for callers to read.
         /// </summary>
         /// <param name="userToken">The caller's own token when <paramref name="token"/> also carries a timeout.</param>
-        private T Call<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null) =>
-            CallAsync(operation, call, token, userToken).GetAwaiter().GetResult();
+        private T Call<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
+        {
+            Interlocked.Increment(ref _calls);
+            ClientLease lease = null;
+            try
+            {
+                lease = Acquire();
+                return call(lease.Client, token).ConfigureAwait(false).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (Translate(e, operation, userToken ?? token) is Exception translated)
+            {
+                throw translated;
+            }
+            finally
+            {
+                if (lease != null) Release(lease);
+            }
+        }
 
         /// <summary>As <see cref="Call{T}"/>, without holding a thread while the engine answers (the engine view's background work).</summary>
         private async Task<T> CallAsync<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
@@ -430,31 +446,36 @@ namespace DyadPorts.Core.Engines
                 lease = Acquire();
                 return await call(lease.Client, token).ConfigureAwait(false);
             }
-            catch (DockerApiException e) when (Tls == null && (e.ResponseBody ?? "").Contains("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase))
+            catch (Exception e) when (Translate(e, operation, userToken ?? token) is Exception translated)
             {
-                throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
-                    $"The container engine at '{Endpoint}' serves TLS, and no TLS files were given. Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH " +
-                    "to a folder with ca.pem, cert.pem and key.pem, or use a docker context that has them (DOCKER_CONTEXT).", e);
-            }
-            catch (DockerApiException e)
-            {
-                throw new EngineRefusedException(Endpoint, operation, e.StatusCode, EngineWords(e), e);
-            }
-            catch (OperationCanceledException) when ((userToken ?? token).IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception e) when (!(e is DyadPortsException))
-            {
-                var tls = Tls == null ? "" : $" TLS files used: {Tls}; the server is verified against that ca.pem only.";
-                throw new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
-                    $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}.{tls} Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
-                    "point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at a running one, or use -Engine Process to check host sockets only.", e);
+                throw translated;
             }
             finally
             {
                 if (lease != null) Release(lease);
             }
+        }
+
+        /// <summary>
+        /// What a call's failure becomes for the caller: refusals an <see cref="EngineRefusedException"/> with the engine's
+        /// status and words, anything else short of the caller's own cancellation EngineUnreachable; null to let it pass
+        /// as it is (the caller's cancellation, or already a <see cref="DyadPortsException"/>).
+        /// </summary>
+        private Exception Translate(Exception e, string operation, CancellationToken caller)
+        {
+            if (e is DockerApiException tls && Tls == null && (tls.ResponseBody ?? "").Contains("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase))
+            {
+                return new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
+                    $"The container engine at '{Endpoint}' serves TLS, and no TLS files were given. Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH " +
+                    "to a folder with ca.pem, cert.pem and key.pem, or use a docker context that has them (DOCKER_CONTEXT).", e);
+            }
+            if (e is DockerApiException refused) return new EngineRefusedException(Endpoint, operation, refused.StatusCode, EngineWords(refused), e);
+            if (e is OperationCanceledException && caller.IsCancellationRequested) return null;
+            if (e is DyadPortsException) return null;
+            var tlsFiles = Tls == null ? "" : $" TLS files used: {Tls}; the server is verified against that ca.pem only.";
+            return new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
+                $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}.{tlsFiles} Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
+                "point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at a running one, or use -Engine Process to check host sockets only.", e);
         }
 
         /// <summary>The engine's own message from its JSON error body, else the client's text.</summary>
