@@ -103,7 +103,8 @@ namespace DyadPorts.Core.Engines
             return result;
         }
 
-        private static bool IsRemoval(string action) => action == "destroy" || action == "remove";
+        /// <summary>dockerd's destroy or podman 4.3's remove: the container is gone.</summary>
+        public static bool IsRemoval(string action) => action == "destroy" || action == "remove";
 
         private static bool AlwaysLooks(string action) => action == "create" || action == "start" || action == "restart" || action == "die" || action == "stop";
 

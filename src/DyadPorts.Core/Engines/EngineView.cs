@@ -363,7 +363,7 @@ namespace DyadPorts.Core.Engines
             long order;
             lock (_gate)
             {
-                var removal = e.Action == "destroy" || e.Action == "remove";
+                var removal = EngineEventApplier.IsRemoval(e.Action);
                 // In place only when no look of this container is still under way: its result would be older than this
                 // change, or this change would discard it, so a pending look makes any event of the container look again.
                 if (!EngineEventApplier.NeedsLook(_map, e) && (removal || !_looks.ContainsKey(e.Id)))
