@@ -72,6 +72,8 @@ wait_sock() {
   for _ in $(seq 1 60); do sock_answers "$1" && return 0; sleep 0.5; done
   log "socket $1 did not answer"; return 1
 }
+# The last lines of a service's log, when it did not come up: the CI output is all anyone sees of the run.
+show_log() { log "last lines of $1:"; tail -n 25 "$1" | cut -c1-300 >&2 || true; }
 # A pid this script recorded, still the same program: only such a process is ever stopped here.
 own_pid() {
   local file=$1 program=$2 pid
@@ -92,14 +94,25 @@ else
   mkdir -p "$(dirname "$PODMAN_SOCK")"
   (cd / && exec setsid nohup podman system service --time=0 "unix://$PODMAN_SOCK") >>"$LOGS/podman-service.log" 2>&1 </dev/null &
   echo $! > "$STATE/podman.pid"
-  wait_sock "$PODMAN_SOCK"
+  wait_sock "$PODMAN_SOCK" || { show_log "$LOGS/podman-service.log"; exit 1; }
 fi
 if sock_answers "$DOCKER_SOCK"; then
   log "dockerd answers at unix://$DOCKER_SOCK: used as it is"
 else
+  # dockerd 20.10 takes its containerd's pid file at its word: if that pid is alive, whatever it now runs, it
+  # waits for a containerd that is not there and gives up ("timeout waiting for containerd to start"). When the
+  # machine's processes were stopped without dockerd's own shutdown, the pid is free for reuse, and the podman
+  # service just started above can hold it (a CI run: pid file 14160, podman 14153). Such a file names no
+  # containerd, so it is dockerd's own stale record and is removed; a file naming a live containerd is left alone.
+  cpid_file=/var/run/docker/containerd/containerd.pid
+  if cpid=$(cat "$cpid_file" 2>/dev/null) && [ -n "$cpid" ] && [ -e "/proc/$cpid" ] \
+     && ! tr '\0' ' ' < "/proc/$cpid/cmdline" 2>/dev/null | grep -q containerd; then
+    log "removing dockerd's stale $cpid_file: pid $cpid is not containerd ($(tr '\0' ' ' < "/proc/$cpid/cmdline" 2>/dev/null | cut -c1-80))"
+    rm -f "$cpid_file"
+  fi
   log "starting dockerd on unix://$DOCKER_SOCK (cwd /, log $LOGS/dockerd.log)"
   (cd / && exec setsid nohup dockerd --host "unix://$DOCKER_SOCK" --pidfile "$STATE/dockerd.pid") >>"$LOGS/dockerd.log" 2>&1 </dev/null &
-  wait_sock "$DOCKER_SOCK"
+  wait_sock "$DOCKER_SOCK" || { show_log "$LOGS/dockerd.log"; exit 1; }
 fi
 
 # The test image: no registry is reachable, so it is built from busybox-static. Its name carries the hash of
