@@ -32,39 +32,12 @@ $client = [Docker.DotNet.DockerClientConfiguration]::new([uri]$endpoint).CreateC
 $folder = New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "dyadports-oneshot-created-$($TestEnv.RunId)")
 $savedTmp = $env:TMPDIR
 
-function Remove-RunContainers {
-    $filter = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.IDictionary[string, bool]]]::new()
-    $filter['label'] = [System.Collections.Generic.Dictionary[string, bool]]::new()
-    $filter['label']["$($TestEnv.RunLabel)=$($TestEnv.RunId)"] = $true
-    $ids = @($client.Containers.ListContainersAsync([Docker.DotNet.Models.ContainersListParameters]@{ All = $true; Filters = $filter }).GetAwaiter().GetResult() | ForEach-Object ID)
-    for ($i = 0; $i -lt $ids.Count; $i += 8) {
-        $tasks = foreach ($id in $ids[$i..([math]::Min($i + 8, $ids.Count) - 1)]) { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }) }
-        [System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($tasks))
-    }
-    $ids.Count
-}
+. (Join-Path $PSScriptRoot 'BenchContainers.ps1')
 
 try {
     $sw = [Diagnostics.Stopwatch]::StartNew()
-    for ($i = 0; $i -lt $Containers; $i += 8) {
-        $tasks = foreach ($j in $i..([math]::Min($i + 8, $Containers) - 1)) {
-            $port = $PortBase + ($j % $PortCount)
-            $key = "$port/tcp"
-            $p = [Docker.DotNet.Models.CreateContainerParameters]::new()
-            $p.Name = "$($TestEnv.Prefix)oneshot-$j"
-            $p.Image = $TestEnv.Image
-            $p.Cmd = [System.Collections.Generic.List[string]]@('httpd', '-f', '-p', "$port", '-h', '/www')
-            $p.Labels = [System.Collections.Generic.Dictionary[string, string]]::new()
-            $p.Labels[$TestEnv.RunLabel] = $TestEnv.RunId
-            $p.ExposedPorts = [System.Collections.Generic.Dictionary[string, Docker.DotNet.Models.EmptyStruct]]::new()
-            $p.ExposedPorts[$key] = [Docker.DotNet.Models.EmptyStruct]::new()
-            $p.HostConfig = [Docker.DotNet.Models.HostConfig]::new()
-            $p.HostConfig.PortBindings = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.IList[Docker.DotNet.Models.PortBinding]]]::new()
-            $p.HostConfig.PortBindings[$key] = [System.Collections.Generic.List[Docker.DotNet.Models.PortBinding]]@([Docker.DotNet.Models.PortBinding]@{ HostPort = "$port" })
-            $client.Containers.CreateContainerAsync($p)
-        }
-        [System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($tasks))
-    }
+    # Round robin: created containers bind nothing, so several may name one port.
+    New-BenchContainers $client @(foreach ($j in 0..($Containers - 1)) { @{ Name = "$($TestEnv.Prefix)oneshot-$j"; Port = $PortBase + ($j % $PortCount) } })
     $all = $client.Containers.ListContainersAsync([Docker.DotNet.Models.ContainersListParameters]@{ All = $true }).GetAwaiter().GetResult()
     "# $Engine at ${endpoint}: created $Containers containers (ports $PortBase-$($PortBase + $PortCount - 1), round robin) in $([math]::Round($sw.Elapsed.TotalSeconds, 1)) s; the engine now has $($all.Count) container(s), $(@($all | Where-Object State -ne 'running').Count) not running"
     "# TMPDIR (state and engine-ports file of the run): $($folder.FullName)"
@@ -74,7 +47,7 @@ try {
 }
 finally {
     $env:TMPDIR = $savedTmp
-    "# removed $(Remove-RunContainers) container(s) of run $($TestEnv.RunId)"
+    "# removed $(Remove-BenchContainersOfRun $client) container(s) of run $($TestEnv.RunId)"
     Remove-Item $folder.FullName -Recurse -Force -ErrorAction SilentlyContinue
     $client.Dispose()
 }

@@ -15,40 +15,11 @@ $ScaleBasePort = 26000
 $scale = [System.Collections.Generic.List[object]]::new()
 $scaleOneShot = [System.Collections.Generic.List[object]]::new()
 
-function New-ScaleContainers($Client, [int] $From, [int] $To) {
-    # Created, never started, in batches of 8 concurrent API calls; each publishes its own port outside the range.
-    for ($i = $From; $i -lt $To; $i += 8) {
-        $tasks = foreach ($j in $i..([math]::Min($i + 8, $To) - 1)) {
-            $port = $ScaleBasePort + $j
-            $key = "$port/tcp"
-            $binding = [Docker.DotNet.Models.PortBinding]@{ HostPort = "$port" }
-            $p = [Docker.DotNet.Models.CreateContainerParameters]::new()
-            $p.Name = "$($TestEnv.Prefix)scale-$port"
-            $p.Image = $TestEnv.Image
-            $p.Cmd = [System.Collections.Generic.List[string]]@('httpd', '-f', '-p', "$port", '-h', '/www')
-            $p.Labels = [System.Collections.Generic.Dictionary[string, string]]::new()
-            $p.Labels[$TestEnv.RunLabel] = $TestEnv.RunId
-            $p.ExposedPorts = [System.Collections.Generic.Dictionary[string, Docker.DotNet.Models.EmptyStruct]]::new()
-            $p.ExposedPorts[$key] = [Docker.DotNet.Models.EmptyStruct]::new()
-            $p.HostConfig = [Docker.DotNet.Models.HostConfig]::new()
-            $p.HostConfig.PortBindings = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.IList[Docker.DotNet.Models.PortBinding]]]::new()
-            $p.HostConfig.PortBindings[$key] = [System.Collections.Generic.List[Docker.DotNet.Models.PortBinding]]@($binding)
-            $Client.Containers.CreateContainerAsync($p)
-        }
-        [System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($tasks))
-    }
-}
+. (Join-Path $PSScriptRoot 'BenchContainers.ps1')
 
-function Remove-ScaleContainers($Client) {
-    $filter = [System.Collections.Generic.Dictionary[string, System.Collections.Generic.IDictionary[string, bool]]]::new()
-    $filter['label'] = [System.Collections.Generic.Dictionary[string, bool]]::new()
-    $filter['label'][$runLabel] = $true
-    $ours = $Client.Containers.ListContainersAsync([Docker.DotNet.Models.ContainersListParameters]@{ All = $true; Filters = $filter }).GetAwaiter().GetResult()
-    $ids = @($ours | ForEach-Object ID)
-    for ($i = 0; $i -lt $ids.Count; $i += 8) {
-        $tasks = foreach ($id in $ids[$i..([math]::Min($i + 8, $ids.Count) - 1)]) { $Client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }) }
-        [System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($tasks))
-    }
+# K created, never started, containers [From, To): each publishes its own port outside the range.
+function New-ScaleContainers($Client, [int] $From, [int] $To) {
+    New-BenchContainers $Client @(foreach ($j in $From..($To - 1)) { @{ Name = "$($TestEnv.Prefix)scale-$($ScaleBasePort + $j)"; Port = $ScaleBasePort + $j } })
 }
 
 # GET /events?since=<1 s ago>&until=<now>: the stream ends by itself at 'until'.
@@ -80,7 +51,7 @@ foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine =
     $target = @{ Engine = $e.Engine; EngineEndpoint = $e.Endpoint }
     $ours = Get-SessionClient $e.Engine $e.Endpoint
     try {
-        Remove-ScaleContainers $client
+        $null = Remove-BenchContainersOfRun $client
         $have = 0
         foreach ($k in $ScaleK) {
             Write-Host "== scale: $($e.Engine), K=$k created containers outside $ScaleRange"
@@ -132,7 +103,7 @@ foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine =
         }
     } finally {
         $env:DYAD_PORTS_ENGINE_FEED = $null
-        Remove-ScaleContainers $client
+        $null = Remove-BenchContainersOfRun $client
         $client.Dispose()
     }
 }

@@ -333,9 +333,11 @@ namespace DyadPorts.Core.Engines
 
             public bool DueForCatchUp(TimeSpan quietFor, out DateTimeOffset since)
             {
+                since = default;
+                if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived)) < quietFor || Interlocked.CompareExchange(ref _caughtUp, 1, 0) != 0) return false;
                 var nano = Interlocked.Read(ref _newestNano);
                 since = (nano > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(nano / 1_000_000) : Since) - TimeSpan.FromSeconds(1);
-                return Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived)) >= quietFor && Interlocked.CompareExchange(ref _caughtUp, 1, 0) == 0;
+                return true;
             }
         }
 

@@ -14,7 +14,8 @@ namespace DyadPorts.Tests.Engines
     /// hung engine: no event, no FIN) stops answering within its heartbeat bound, so allocations list again instead of
     /// reading a view that can no longer be fresh. The engine is reached through a proxy that then holds every request.
     /// A view whose engine still answers pings but not the inspect an event needs is behind, and stops answering within
-    /// its freshness bound too. Port 23010.
+    /// its freshness bound too. An event the stream never delivers is in the view after the quiet spell's catch-up.
+    /// Ports 23010-23012.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewHeartbeatEngineTests
@@ -27,20 +28,16 @@ namespace DyadPorts.Tests.Engines
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_view_whose_engine_goes_silent_stops_answering_within_its_heartbeat_bound(string name)
         {
-            var engine = _engines.Get(name);
-            using var proxy = new HoldingEngineProxy(engine.Endpoint);
-            using var client = new ContainerEngine(proxy.Endpoint, engine.Kind);
-            using var views = new EngineViews();
-            ViewSettler.MakeLive(views, client, engine.Kind);
+            using var through = new ProxiedView(_engines.Get(name));
 
             // Silent from here: the ping every HeartbeatInterval goes unanswered, and its 3 s timeout ends the view's
             // connection. A generous margin for a loaded machine; without the heartbeat the view stays live for good.
             var bound = EngineView.HeartbeatInterval + TimeSpan.FromSeconds(3) + TimeSpan.FromSeconds(4);
-            proxy.Freeze();
+            through.Proxy.Freeze();
             var clock = Stopwatch.StartNew();
-            Assert.True(views.IsLive(proxy.Endpoint), "the view stopped answering before the engine went silent");
-            while (views.IsLive(proxy.Endpoint) && clock.Elapsed < bound + TimeSpan.FromSeconds(10)) Thread.Sleep(20);
-            Assert.False(views.IsLive(proxy.Endpoint), $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent");
+            Assert.True(through.View.IsLive, "the view stopped answering before the engine went silent");
+            while (through.View.IsLive && clock.Elapsed < bound + TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+            Assert.False(through.View.IsLive, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent");
             Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent, over the bound of {bound.TotalSeconds:0.0} s");
         }
 
@@ -52,29 +49,117 @@ namespace DyadPorts.Tests.Engines
         public void A_view_whose_engine_does_not_answer_an_events_inspect_stops_answering_within_its_freshness_bound(string name)
         {
             var engine = _engines.Get(name);
-            using var proxy = new HoldingEngineProxy(engine.Endpoint);
-            using var client = new ContainerEngine(proxy.Endpoint, engine.Kind);
-            using var views = new EngineViews();
-            ViewSettler.MakeLive(views, client, engine.Kind);
-            var view = views.For(proxy.Endpoint);
+            using var through = new ProxiedView(engine);
 
             // From here the engine answers pings, lists and the stream, but never an inspect: the create event of a
             // container another client makes arrives, and the view's loop waits on its inspect.
-            proxy.Hold(InspectLine.IsMatch);
+            through.Proxy.Hold(InspectLine.IsMatch);
             var id = engine.Run(TestRun.App("view-behind"), 23010, start: false);
             try
             {
                 var clock = Stopwatch.StartNew();
                 var bound = EngineView.FreshnessBound * 3;
                 EngineSnapshot read;
-                while ((read = view.TryRead(default)) != null && clock.Elapsed < bound + TimeSpan.FromSeconds(5)) Thread.Sleep(20);
+                while ((read = through.View.TryRead(default)) != null && clock.Elapsed < bound + TimeSpan.FromSeconds(5)) Thread.Sleep(20);
                 Assert.True(read == null, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after a create it cannot inspect, without it: {read?.Containers.Any(c => c.Id == id)}");
                 Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after the create, over {bound.TotalSeconds:0.0} s");
-                Assert.True(view.IsLive, "the heartbeat ended the view: the engine answered pings, so only the freshness guard should have");
+                Assert.True(through.View.IsLive, "the heartbeat ended the view: the engine answered pings, so only the freshness guard should have");
             }
             finally
             {
                 engine.Remove(id);
+            }
+        }
+
+        /// <summary>
+        /// Podman 4.3's stream was seen holding back the last event before a quiet spell (docs/ARCHITECTURE.md, "The engine
+        /// view"). Here the proxy takes one container's events out of the stream for good; the view hears another
+        /// container's event just after each, and once the stream has been quiet the catch-up (since a second before the
+        /// newest event heard) brings the missing one: its create, then its removal, with no list in between.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void An_event_the_stream_never_delivers_is_in_the_view_after_the_quiet_spells_catch_up(string name)
+        {
+            var engine = _engines.Get(name);
+            var missing = TestRun.App("view-catchup-missing");
+            using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
+            var lists = through.View.Lists;
+            // Quiet, then the catch-up at the next heartbeat (up to CatchUpWindow ahead), then the container's inspect:
+            // twice that, and room for a loaded machine.
+            var bound = (EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow) * 2 + TimeSpan.FromSeconds(2);
+            string missingId = null, heardId = null;
+            try
+            {
+                missingId = engine.Run(missing, 23011, start: false);
+                heardId = engine.Run(TestRun.App("view-catchup-heard"), 23012, start: false);
+                var shown = WaitFor(through.View, bound, s => s.Containers.Any(c => c.Id == missingId));
+                Assert.True(through.Proxy.DroppedEvents > 0, "the proxy took no event out of the stream: the test would prove nothing");
+                Assert.True(shown <= bound, $"a container whose create the stream never delivered is not in the view {shown.TotalSeconds:0.0} s later (bound {bound.TotalSeconds:0.0} s)");
+                Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not the catch-up, showed the container");
+
+                var dropped = through.Proxy.DroppedEvents;
+                engine.Remove(missingId);
+                engine.Remove(heardId);
+                heardId = null;
+                var gone = WaitFor(through.View, bound, s => s.Containers.All(c => c.Id != missingId));
+                Assert.True(through.Proxy.DroppedEvents > dropped, "the proxy took no removal event out of the stream: the test would prove nothing");
+                Assert.True(gone <= bound, $"a container whose removal the stream never delivered is still in the view {gone.TotalSeconds:0.0} s later (bound {bound.TotalSeconds:0.0} s)");
+                Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not the catch-up, removed the container");
+                missingId = null;
+            }
+            finally
+            {
+                if (heardId != null) engine.Remove(heardId);
+                if (missingId != null) engine.Remove(missingId);
+            }
+        }
+
+        /// <summary>How long until the view answers a snapshot that satisfies <paramref name="done"/>; past <paramref name="bound"/> it stops waiting.</summary>
+        private static TimeSpan WaitFor(EngineView view, TimeSpan bound, Func<EngineSnapshot, bool> done)
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed <= bound + TimeSpan.FromSeconds(1))
+            {
+                var read = view.TryRead(default);
+                if (read != null && done(read)) return clock.Elapsed;
+                Thread.Sleep(20);
+            }
+            return clock.Elapsed;
+        }
+
+        /// <summary>A live engine view of a test engine, reached through a <see cref="HoldingEngineProxy"/> (set up by <c>before</c> first).</summary>
+        private sealed class ProxiedView : IDisposable
+        {
+            private readonly ContainerEngine _client;
+            private readonly EngineViews _views = new EngineViews();
+
+            public ProxiedView(TestEngine engine, Action<HoldingEngineProxy> before = null)
+            {
+                Proxy = new HoldingEngineProxy(engine.Endpoint);
+                _client = new ContainerEngine(Proxy.Endpoint, engine.Kind);
+                try
+                {
+                    before?.Invoke(Proxy);
+                    ViewSettler.MakeLive(_views, _client, engine.Kind);
+                    View = _views.For(Proxy.Endpoint);
+                }
+                catch
+                {
+                    Dispose();
+                    throw;
+                }
+            }
+
+            public HoldingEngineProxy Proxy { get; }
+
+            public EngineView View { get; }
+
+            public void Dispose()
+            {
+                _views.Dispose();
+                _client.Dispose();
+                Proxy.Dispose();
             }
         }
     }

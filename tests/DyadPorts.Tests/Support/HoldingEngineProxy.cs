@@ -16,10 +16,13 @@ namespace DyadPorts.Tests.Support
     /// container, then waits in the engine's start call: mid-way, with its reservation and its app lock written and its
     /// preview not recorded. Requests are framed as HTTP/1.1 (Content-Length or chunked bodies; a line may end in LF alone,
     /// as Docker.DotNet ends its header lines), answers passed through as bytes; a connection that upgrades (attach, exec)
-    /// is passed through as bytes from then on.
+    /// is passed through as bytes from then on. With <see cref="DropFromEventStreams"/>, answers are framed too, and the
+    /// events a stream would carry can be taken out of it.
     /// </summary>
     public sealed class HoldingEngineProxy : IDisposable
     {
+        /// <summary>An event stream as an engine view follows it: GET /events with no until= (a catch-up asks with one).</summary>
+        private static readonly Regex EventStreamRequest = new Regex(@"^GET /(?:v[0-9.]+/)?events\?(?![^ ]*until=)", RegexOptions.CultureInvariant);
         private static readonly Regex StartRequest = new Regex(@"^POST /(?:v[0-9.]+/)?containers/([^/?]+)/start(?:[? ]|$)", RegexOptions.CultureInvariant);
         private readonly string _upstream;
         private readonly Socket _listener;
@@ -28,6 +31,8 @@ namespace DyadPorts.Tests.Support
         private readonly List<string> _requests = new List<string>();
         private int _connections;
         private volatile Func<string, bool> _hold = _ => false;
+        private Func<string, bool> _dropEvent;
+        private int _dropped;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <param name="engineEndpoint">The engine's unix:// endpoint, e.g. unix:///run/docker.sock.</param>
@@ -99,6 +104,16 @@ namespace DyadPorts.Tests.Support
         /// </summary>
         public void Hold(Func<string, bool> requestLine) => _hold = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
 
+        /// <summary>
+        /// For connections opened from now on: every event whose JSON line matches is taken out of each event stream (GET
+        /// /events without until=), as an engine's stream that never delivers an event would look; a bounded events query
+        /// (with until=, an engine view's catch-up) still carries it. Call it before the client connects.
+        /// </summary>
+        public void DropFromEventStreams(Func<string, bool> eventLine) => Volatile.Write(ref _dropEvent, eventLine ?? throw new ArgumentNullException(nameof(eventLine)));
+
+        /// <summary>How many events <see cref="DropFromEventStreams"/> has taken out so far.</summary>
+        public int DroppedEvents => Volatile.Read(ref _dropped);
+
         private async Task Pair(Socket client)
         {
             var server = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -112,15 +127,17 @@ namespace DyadPorts.Tests.Support
                 _pairs.Close(client, server);
                 return;
             }
-            var up = PassRequests(client, server);
-            var down = ProxiedPairs.Pump(server, client, _stop.Token);
+            var requestLines = System.Threading.Channels.Channel.CreateUnbounded<string>();
+            var up = PassRequests(client, server, requestLines.Writer);
+            var drop = Volatile.Read(ref _dropEvent);
+            var down = drop == null ? ProxiedPairs.Pump(server, client, _stop.Token) : PassAnswers(server, client, requestLines.Reader, drop);
             var first = await Task.WhenAny(up, down).ConfigureAwait(false);
             if (first == up && up.Result) return; // a held start: both sockets stay open, unanswered, until Dispose
             _pairs.Close(client, server);
         }
 
         /// <summary>Passes requests on one by one until the client closes (false) or a start is held (true).</summary>
-        private async Task<bool> PassRequests(Socket client, Socket server)
+        private async Task<bool> PassRequests(Socket client, Socket server, System.Threading.Channels.ChannelWriter<string> requestLines)
         {
             var reader = new Reader(client, _stop.Token);
             try
@@ -140,6 +157,7 @@ namespace DyadPorts.Tests.Support
                         return true;
                     }
                     await Send(server, head).ConfigureAwait(false);
+                    requestLines.TryWrite(requestLine);
                     var headers = Headers(text);
                     if (headers.TryGetValue("transfer-encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
                     {
@@ -163,27 +181,124 @@ namespace DyadPorts.Tests.Support
             }
         }
 
-        private static async Task CopyChunked(Reader reader, Socket server)
+        /// <summary>
+        /// Passes the engine's answers one by one, each framed by its head (Content-Length, chunked, or to the close), and
+        /// takes the matching events out of an event stream's chunks; an upgraded connection passes bytes from then on.
+        /// </summary>
+        private async Task PassAnswers(Socket server, Socket client, System.Threading.Channels.ChannelReader<string> requestLines, Func<string, bool> drop)
+        {
+            var reader = new Reader(server, _stop.Token);
+            try
+            {
+                while (true)
+                {
+                    var head = await reader.ReadHead().ConfigureAwait(false);
+                    if (head == null) return;
+                    await Send(client, head).ConfigureAwait(false);
+                    var text = Encoding.ASCII.GetString(head);
+                    var status = int.Parse(text.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
+                    var headers = Headers(text);
+                    if (status == 101 || headers.ContainsKey("upgrade"))
+                    {
+                        await Send(client, reader.TakeBuffered()).ConfigureAwait(false);
+                        await ProxiedPairs.Pump(server, client, _stop.Token).ConfigureAwait(false);
+                        return;
+                    }
+                    if (status < 200) continue; // an interim answer: the final one for the same request follows
+                    var requestLine = await requestLines.ReadAsync(_stop.Token).ConfigureAwait(false);
+                    if (status == 204 || status == 304 || requestLine.StartsWith("HEAD ", StringComparison.Ordinal)) continue;
+                    if (headers.TryGetValue("transfer-encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+                    {
+                        if (EventStreamRequest.IsMatch(requestLine)) await DropFromChunks(reader, client, drop).ConfigureAwait(false);
+                        else await CopyChunked(reader, client).ConfigureAwait(false);
+                    }
+                    else if (headers.TryGetValue("content-length", out var length) && long.TryParse(length, out var n))
+                    {
+                        if (n > 0) await Send(client, await reader.ReadExactly(n).ConfigureAwait(false)).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await Send(client, reader.TakeBuffered()).ConfigureAwait(false);
+                        await ProxiedPairs.Pump(server, client, _stop.Token).ConfigureAwait(false); // the body ends with the connection
+                        return;
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException || e is EndOfStreamException || e is System.Threading.Channels.ChannelClosedException)
+            {
+                // the pair is closed
+            }
+        }
+
+        /// <summary>An event stream's chunked body, line by line (one event per line): each line kept is sent as a chunk of its own.</summary>
+        private async Task DropFromChunks(Reader reader, Socket to, Func<string, bool> drop)
+        {
+            var pending = new List<byte>();
+            while (true)
+            {
+                var size = ChunkSize(await reader.ReadLine().ConfigureAwait(false));
+                if (size == 0)
+                {
+                    if (pending.Count > 0) await SendChunk(to, pending.ToArray()).ConfigureAwait(false);
+                    await Send(to, Encoding.ASCII.GetBytes("0\r\n")).ConfigureAwait(false);
+                    await CopyTrailers(reader, to).ConfigureAwait(false);
+                    return;
+                }
+                pending.AddRange(await reader.ReadExactly(size).ConfigureAwait(false));
+                await reader.ReadLine().ConfigureAwait(false); // the data's line end
+                int end;
+                while ((end = pending.IndexOf((byte)'\n')) >= 0)
+                {
+                    var line = pending.GetRange(0, end + 1).ToArray();
+                    pending.RemoveRange(0, end + 1);
+                    if (drop(Encoding.UTF8.GetString(line))) Interlocked.Increment(ref _dropped);
+                    else await SendChunk(to, line).ConfigureAwait(false);
+                }
+            }
+        }
+
+        private static Task SendChunk(Socket to, byte[] data)
+        {
+            var framed = new List<byte>(Encoding.ASCII.GetBytes(data.Length.ToString("x", System.Globalization.CultureInfo.InvariantCulture) + "\r\n"));
+            framed.AddRange(data);
+            framed.AddRange("\r\n"u8.ToArray());
+            return Send(to, framed.ToArray());
+        }
+
+        private static async Task CopyChunked(Reader reader, Socket to)
         {
             while (true)
             {
                 var line = await reader.ReadLine().ConfigureAwait(false);
-                await Send(server, line).ConfigureAwait(false);
-                var sizeText = Encoding.ASCII.GetString(line).Trim();
-                var semicolon = sizeText.IndexOf(';', StringComparison.Ordinal);
-                if (semicolon >= 0) sizeText = sizeText.Substring(0, semicolon);
-                var size = long.Parse(sizeText, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                await Send(to, line).ConfigureAwait(false);
+                var size = ChunkSize(line);
                 if (size == 0)
                 {
-                    while (true)
-                    {
-                        var trailer = await reader.ReadLine().ConfigureAwait(false);
-                        await Send(server, trailer).ConfigureAwait(false);
-                        if (Encoding.ASCII.GetString(trailer).Trim().Length == 0) return; // the empty line that ends the body
-                    }
+                    await CopyTrailers(reader, to).ConfigureAwait(false);
+                    return;
                 }
-                await Send(server, await reader.ReadExactly(size).ConfigureAwait(false)).ConfigureAwait(false);
-                await Send(server, await reader.ReadLine().ConfigureAwait(false)).ConfigureAwait(false); // the data's line end
+                await Send(to, await reader.ReadExactly(size).ConfigureAwait(false)).ConfigureAwait(false);
+                await Send(to, await reader.ReadLine().ConfigureAwait(false)).ConfigureAwait(false); // the data's line end
+            }
+        }
+
+        /// <summary>A chunk's size line: hex, maybe with extensions after a semicolon.</summary>
+        private static long ChunkSize(byte[] line)
+        {
+            var sizeText = Encoding.ASCII.GetString(line).Trim();
+            var semicolon = sizeText.IndexOf(';', StringComparison.Ordinal);
+            if (semicolon >= 0) sizeText = sizeText.Substring(0, semicolon);
+            return long.Parse(sizeText, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>The trailers after the last chunk, up to and with the empty line that ends the body.</summary>
+        private static async Task CopyTrailers(Reader reader, Socket to)
+        {
+            while (true)
+            {
+                var trailer = await reader.ReadLine().ConfigureAwait(false);
+                await Send(to, trailer).ConfigureAwait(false);
+                if (Encoding.ASCII.GetString(trailer).Trim().Length == 0) return;
             }
         }
 
