@@ -10,6 +10,10 @@
       request         - 'Import-Module <ModulePath>; Request-DyadPort <AppId> -Engine <Engine> … -PortRange <range>'
                         (its output formatted for the host, as a script's one-shot call does)
       before-import/before-request - the same with -BaselineModulePath, when given (another build, e.g. before a change)
+    With -Floor two more variants, to tell PowerShell's own cost of showing an object from the module's:
+      bare-object     - '[pscustomobject]@{ AppId = …; Port = …; Status = …; Engine = … }' (no module; shown as a table,
+                        as the module's view shows an allocation)
+      request-port    - 'Import-Module <ModulePath>; (Request-DyadPort …).Port' (a script that takes the port: an int shown)
     One warm-up round is not counted. The state is a temp file of its own, removed after; the app keeps its port from
     the warm-up on, so every counted request is the common one-shot case: an app asking again for its port.
     Prints one raw line per process, then per variant the median wall time and the median of its per-round difference
@@ -32,7 +36,8 @@ param(
     [int] $Pairs = 11,
     [string] $BaselineModulePath,
     [string] $PortRange = '28600-28699',
-    [string] $AppId = 'oneshot-bench'
+    [string] $AppId = 'oneshot-bench',
+    [switch] $Floor
 )
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../tools/ChildPwsh.ps1')
@@ -55,6 +60,10 @@ if ($BaselineModulePath) { $builds['before-'] = (Resolve-Path $BaselineModulePat
 foreach ($b in $builds.Keys) {
     $variants["${b}import"] = "Import-Module '$($builds[$b])'"
     $variants["${b}request"] = "Import-Module '$($builds[$b])'; Request-DyadPort $AppId $target -PortRange $PortRange"
+}
+if ($Floor) {
+    $variants['bare-object'] = "[pscustomobject]@{ AppId = '$AppId'; Port = 32100; Status = 'Active'; Engine = 'Docker' }"
+    $variants['request-port'] = "Import-Module '$($builds[''])'; (Request-DyadPort $AppId $target -PortRange $PortRange).Port"
 }
 
 $state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-oneshot-$([guid]::NewGuid().ToString('N')).json"
@@ -91,6 +100,9 @@ try {
         $line = "median K={0} {1,-15} wall {2,8:N1} ms  cpu {3,8:N1} ms" -f $Containers, $k, (Get-Median $mine.Ms), (Get-Median $mine.Cpu)
         if ($k -ne 'bare') { $line += "  overhead over bare (median of paired differences): wall {0,7:N1} ms  cpu {1,7:N1} ms" -f (Get-PairedMedian $k 'bare'), (Get-PairedMedian $k 'bare' Cpu) }
         $line
+    }
+    if ($Floor) {
+        "paired K={0} request - bare-object (the module's cost over PowerShell showing one object): median wall {1,7:N1} ms  cpu {2,7:N1} ms" -f $Containers, (Get-PairedMedian 'request' 'bare-object'), (Get-PairedMedian 'request' 'bare-object' Cpu)
     }
     if ($BaselineModulePath) {
         foreach ($k in 'import', 'request') {

@@ -8,6 +8,8 @@
     (System.Runtime.JitInfo), and the assemblies that were loaded in it, with their load context.
     With -JitByAssembly a second set of processes runs with an in-process EventListener on the runtime's JIT events
     and counts the methods jitted per namespace (slower: read only the counts from those).
+    With -Floor each run also starts a fresh pwsh without the module that makes and formats one [pscustomobject] of
+    four properties (a table): what PowerShell itself costs any one-shot that shows an object.
     With -Strace the child runs under 'strace -f -e trace=execve' and prints every process it started.
     The engine is Docker on its default socket unless -Engine/-EngineEndpoint say otherwise; the state is a temp file,
     removed after.
@@ -21,6 +23,7 @@ param(
     [string] $PortRange = '28600-28699',
     [int] $Runs = 5,
     [switch] $JitByAssembly,
+    [switch] $Floor,
     [switch] $Strace
 )
 $ErrorActionPreference = 'Stop'
@@ -56,13 +59,24 @@ function Phase([string] $Name, [scriptblock] $Block) {
 }
 "startup  {0,7:N1} ms to the first line (process start time, 10 ms resolution); jit so far {1} methods {2:N1} ms" -f $startup,
     [System.Runtime.JitInfo]::GetCompiledMethodCount($false), [System.Runtime.JitInfo]::GetCompilationTime($false).TotalMilliseconds
+__BODY__
+$phases
+"total jit {0} methods {1:N1} ms; process cpu {2:N1} ms" -f [System.Runtime.JitInfo]::GetCompiledMethodCount($false),
+    [System.Runtime.JitInfo]::GetCompilationTime($false).TotalMilliseconds, $p.TotalProcessorTime.TotalMilliseconds
+'@
+$moduleBody = @'
 Phase import { Import-Module '__MODULE__' }
 Phase request { $script:r = Request-DyadPort oneshot-trace __TARGET__ -PortRange __RANGE__ }
 Phase format { $null = $script:r | Out-String }
 Phase second { $script:r = Request-DyadPort oneshot-trace2 __TARGET__ -PortRange __RANGE__ }
-$phases
-"total jit {0} methods {1:N1} ms; process cpu {2:N1} ms" -f [System.Runtime.JitInfo]::GetCompiledMethodCount($false),
-    [System.Runtime.JitInfo]::GetCompilationTime($false).TotalMilliseconds, $p.TotalProcessorTime.TotalMilliseconds
+'@
+# The floor (-Floor): what PowerShell itself costs a fresh process to show one object, with no module: a
+# [pscustomobject] of four properties (so PowerShell shows it as a table, as the module's view shows an allocation),
+# formatted for the host as the 'format' phase above does.
+$floorBody = @'
+Phase object { $script:r = [pscustomobject]@{ AppId = 'oneshot-trace'; Port = 32100; Status = 'Active'; Engine = 'Docker' } }
+Phase format { $null = $script:r | Out-String }
+Phase second { $null = [pscustomobject]@{ AppId = 'oneshot-trace2'; Port = 32101 } | Out-String }
 '@
 $listener = @'
 Add-Type -TypeDefinition @"
@@ -92,7 +106,7 @@ $total = 0; foreach ($v in [JitCounter]::ByNamespace.Values) { $total += $v }
 "jitted during import+request+format (events): $total"
 [JitCounter]::ByNamespace.GetEnumerator() | Sort-Object Value -Descending | Select-Object -First 40 | ForEach-Object { "  {0,5} {1}" -f $_.Value, $_.Key }
 '@
-function Expand([string] $text) { $text.Replace('__MODULE__', $ModulePath).Replace('__TARGET__', $target).Replace('__RANGE__', $PortRange) }
+function Expand([string] $text) { $text.Replace('__BODY__', $moduleBody).Replace('__MODULE__', $ModulePath).Replace('__TARGET__', $target).Replace('__RANGE__', $PortRange) }
 
 try {
     $env:DYAD_PORTS_STATE = $state
@@ -110,6 +124,10 @@ try {
             Remove-Item $log
         }
         else { & $ChildPwsh @args }
+        if ($Floor) {
+            "## run $run, floor (no module)"
+            & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-Command', $child.Replace('__BODY__', $floorBody))
+        }
     }
     if ($JitByAssembly) {
         "## JIT by namespace (EventListener on; timings of these runs not comparable)"

@@ -77,42 +77,4 @@ namespace DyadPorts.Core.Engines
         /// <summary>"container dyad-app-56" or "container dyad-app-56 (exited)".</summary>
         public string Describe() => IsRunning ? $"container {Name}" : $"container {Name} ({State})";
     }
-
-    /// <summary>All containers of one engine at one moment, indexed by host port.</summary>
-    public sealed class EngineSnapshot
-    {
-        /// <summary>No containers: what the process engine sees.</summary>
-        public static readonly EngineSnapshot None = new EngineSnapshot(Array.Empty<ContainerSummary>());
-        private readonly Dictionary<int, List<ContainerSummary>> _byHostPort = new Dictionary<int, List<ContainerSummary>>();
-
-        public EngineSnapshot(IReadOnlyList<ContainerSummary> containers)
-        {
-            Containers = containers;
-            foreach (var container in containers)
-            {
-                foreach (var port in container.TcpHostPorts)
-                {
-                    if (!_byHostPort.TryGetValue(port, out var list)) _byHostPort[port] = list = new List<ContainerSummary>();
-                    list.Add(container);
-                }
-            }
-        }
-
-        public IReadOnlyList<ContainerSummary> Containers { get; }
-
-        /// <summary>The same snapshot without the given containers, e.g. after they were removed.</summary>
-        public EngineSnapshot Without(ICollection<string> containerIds) =>
-            new EngineSnapshot(Containers.Where(c => !containerIds.Contains(c.Id)).ToList());
-
-        public IReadOnlyList<ContainerSummary> OnHostPort(int port) =>
-            _byHostPort.TryGetValue(port, out var list) ? list : (IReadOnlyList<ContainerSummary>)Array.Empty<ContainerSummary>();
-
-        /// <summary>The app's own containers in <paramref name="state"/>, running ones first (see <see cref="Ownership"/>).</summary>
-        public IEnumerable<ContainerSummary> ForApp(string appId, State.StateDocument state) =>
-            Containers.Where(c => Ownership.IsAppsOwn(c, appId, state)).OrderByDescending(c => c.IsRunning);
-
-        /// <summary>The app's containers in <paramref name="state"/> of any claim: its own and its stale claimants, running ones first.</summary>
-        public IEnumerable<ContainerSummary> ForAppAnyClaim(string appId, State.StateDocument state) =>
-            Containers.Where(c => Ownership.IsAppsOfAnyClaim(c, appId, state)).OrderByDescending(c => c.IsRunning);
-    }
 }
