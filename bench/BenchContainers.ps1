@@ -5,6 +5,7 @@
 
 # $Containers: one @{ Name = ...; Port = ... } per container.
 function New-BenchContainers($Client, [object[]] $Containers) {
+    if (-not $Containers) { return }
     for ($i = 0; $i -lt $Containers.Count; $i += 8) {
         $tasks = foreach ($c in $Containers[$i..([math]::Min($i + 8, $Containers.Count) - 1)]) {
             $key = "$($c.Port)/tcp"

@@ -37,7 +37,7 @@ $savedTmp = $env:TMPDIR
 try {
     $sw = [Diagnostics.Stopwatch]::StartNew()
     # Round robin: created containers bind nothing, so several may name one port.
-    New-BenchContainers $client @(foreach ($j in 0..($Containers - 1)) { @{ Name = "$($TestEnv.Prefix)oneshot-$j"; Port = $PortBase + ($j % $PortCount) } })
+    New-BenchContainers $client @(for ($j = 0; $j -lt $Containers; $j++) { @{ Name = "$($TestEnv.Prefix)oneshot-$j"; Port = $PortBase + ($j % $PortCount) } })
     $all = $client.Containers.ListContainersAsync([Docker.DotNet.Models.ContainersListParameters]@{ All = $true }).GetAwaiter().GetResult()
     "# $Engine at ${endpoint}: created $Containers containers (ports $PortBase-$($PortBase + $PortCount - 1), round robin) in $([math]::Round($sw.Elapsed.TotalSeconds, 1)) s; the engine now has $($all.Count) container(s), $(@($all | Where-Object State -ne 'running').Count) not running"
     "# TMPDIR (state and engine-ports file of the run): $($folder.FullName)"

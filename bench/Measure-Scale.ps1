@@ -19,7 +19,7 @@ $scaleOneShot = [System.Collections.Generic.List[object]]::new()
 
 # K created, never started, containers [From, To): each publishes its own port outside the range.
 function New-ScaleContainers($Client, [int] $From, [int] $To) {
-    New-BenchContainers $Client @(foreach ($j in $From..($To - 1)) { @{ Name = "$($TestEnv.Prefix)scale-$($ScaleBasePort + $j)"; Port = $ScaleBasePort + $j } })
+    New-BenchContainers $Client @(for ($j = $From; $j -lt $To; $j++) { @{ Name = "$($TestEnv.Prefix)scale-$($ScaleBasePort + $j)"; Port = $ScaleBasePort + $j } })
 }
 
 # GET /events?since=<1 s ago>&until=<now>: the stream ends by itself at 'until'.

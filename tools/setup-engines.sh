@@ -106,7 +106,7 @@ else
   # containerd, so it is dockerd's own stale record and is removed; a file naming a live containerd is left alone.
   cpid_file=/var/run/docker/containerd/containerd.pid
   if cpid=$(cat "$cpid_file" 2>/dev/null) && [ -n "$cpid" ] && [ -e "/proc/$cpid" ] \
-     && ! tr '\0' ' ' < "/proc/$cpid/cmdline" 2>/dev/null | grep -q containerd; then
+     && [ "$(cat "/proc/$cpid/comm" 2>/dev/null)" != containerd ]; then
     log "removing dockerd's stale $cpid_file: pid $cpid is not containerd ($(tr '\0' ' ' < "/proc/$cpid/cmdline" 2>/dev/null | cut -c1-80))"
     rm -f "$cpid_file"
   fi

@@ -39,9 +39,9 @@ namespace DyadPorts.Core.Engines
         public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
 
         /// <summary>
-        /// How long a stream may be quiet before the heartbeat asks the engine once more for what came since its last
-        /// event (<see cref="CatchUpWindow"/>): podman 4.3's stream, in full test runs, held back the last event before a
-        /// quiet spell (a removal not in a view 3 s later, delivered only with the next event).
+        /// How long a stream may be quiet before the heartbeat asks the engine once more for what came since the last
+        /// catch-up (up to <see cref="CatchUpWindow"/> ahead): podman 4.3's stream, in full test runs, held back the last
+        /// event before a quiet spell (a removal not in a view 3 s later, delivered only with the next event).
         /// </summary>
         public static readonly TimeSpan QuietBeforeCatchUp = TimeSpan.FromMilliseconds(500);
 
@@ -266,9 +266,9 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// Pings the engine every <see cref="HeartbeatInterval"/>, and once the stream has been quiet for
-        /// <see cref="QuietBeforeCatchUp"/> asks once for the events since its last one (up to <see cref="CatchUpWindow"/>
-        /// ahead), applied like any other (again, harmlessly, if the stream had them); the first failure of either ends
-        /// the connection's events.
+        /// <see cref="QuietBeforeCatchUp"/> asks once for the events since the last catch-up (up to
+        /// <see cref="CatchUpWindow"/> ahead), applying those the stream did not deliver like any other; the first failure
+        /// of either ends the connection's events.
         /// </summary>
         private async Task Heartbeat(CancellationTokenSource connection, ChannelWriter<ContainerEvent> events, Quiet quiet, Action<Docker.DotNet.Models.Message> take)
         {
@@ -280,7 +280,12 @@ namespace DyadPorts.Core.Engines
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
                     if (quiet.DueForCatchUp(QuietBeforeCatchUp, out var since))
                     {
-                        await _client.FollowEvents(since, take, connection.Token, DateTimeOffset.UtcNow + CatchUpWindow).ConfigureAwait(false);
+                        var until = DateTimeOffset.UtcNow + CatchUpWindow;
+                        await _client.FollowEvents(since, m =>
+                        {
+                            if (!quiet.AlreadyHeard(m)) take(m);
+                        }, connection.Token, until).ConfigureAwait(false);
+                        quiet.Covered(until);
                     }
                 }
             }
@@ -311,33 +316,75 @@ namespace DyadPorts.Core.Engines
         }
 
         /// <summary>
-        /// When one connection's stream last said something, and the engine time of its newest event: what the catch-up
-        /// asks from (a second back, since its seconds are whole), once per quiet spell.
+        /// When one connection's stream last said something, what it said lately, and how far the catch-ups have covered:
+        /// each catch-up (once per quiet spell) asks from a second before the end of the last one (the first from the
+        /// connection's own since=; the engine's seconds are whole), so together they cover the whole connection however
+        /// long ago an event went missing, and skips what the stream had already delivered, so a busy spell between two
+        /// catch-ups costs no second inspect.
         /// </summary>
         private sealed class Quiet
         {
+            /// <summary>Heard events kept to skip in catch-ups: those older than this before the covered end are let go.</summary>
+            private static readonly TimeSpan HeardKept = TimeSpan.FromSeconds(5);
+            /// <summary>A stream that never goes quiet keeps at most this many heard events (the oldest go first); a catch-up then applies the rest again, harmlessly.</summary>
+            private const int HeardMost = 4096;
+            private readonly object _lock = new object();
+            private readonly HashSet<(string Id, string Action, long TimeNano)> _heard = new HashSet<(string, string, long)>();
+            private readonly Queue<(string Id, string Action, long TimeNano)> _heardOrder = new Queue<(string, string, long)>();
             private long _arrived = Stopwatch.GetTimestamp();
-            private long _newestNano;
             private int _caughtUp;
+            private DateTimeOffset _covered;
 
-            public Quiet(DateTimeOffset since) => Since = since;
+            public Quiet(DateTimeOffset since)
+            {
+                Since = since;
+                _covered = since;
+            }
 
             public DateTimeOffset Since { get; }
 
+            private static (string, string, long) Key(Docker.DotNet.Models.Message m) =>
+                (string.IsNullOrEmpty(m.Actor?.ID) ? m.ID : m.Actor.ID, string.IsNullOrEmpty(m.Action) ? m.Status : m.Action, m.TimeNano);
+
             public void Heard(Docker.DotNet.Models.Message message)
             {
-                if (message != null && message.TimeNano > Interlocked.Read(ref _newestNano)) Interlocked.Exchange(ref _newestNano, message.TimeNano);
+                if (message != null)
+                {
+                    lock (_lock)
+                    {
+                        var key = Key(message);
+                        if (_heard.Add(key)) _heardOrder.Enqueue(key);
+                        while (_heardOrder.Count > HeardMost) _heard.Remove(_heardOrder.Dequeue());
+                    }
+                }
                 Interlocked.Exchange(ref _arrived, Stopwatch.GetTimestamp());
                 Interlocked.Exchange(ref _caughtUp, 0);
             }
 
+            /// <summary>Once per quiet spell: true, with the since= of the catch-up due.</summary>
             public bool DueForCatchUp(TimeSpan quietFor, out DateTimeOffset since)
             {
                 since = default;
                 if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived)) < quietFor || Interlocked.CompareExchange(ref _caughtUp, 1, 0) != 0) return false;
-                var nano = Interlocked.Read(ref _newestNano);
-                since = (nano > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(nano / 1_000_000) : Since) - TimeSpan.FromSeconds(1);
+                lock (_lock) since = _covered - TimeSpan.FromSeconds(1);
                 return true;
+            }
+
+            /// <summary>Whether the stream delivered this event already (a catch-up's copy of it is skipped).</summary>
+            public bool AlreadyHeard(Docker.DotNet.Models.Message message)
+            {
+                lock (_lock) return message != null && _heard.Contains(Key(message));
+            }
+
+            /// <summary>A catch-up up to <paramref name="until"/> completed: the next asks from a second before it.</summary>
+            public void Covered(DateTimeOffset until)
+            {
+                lock (_lock)
+                {
+                    _covered = until;
+                    var keepFrom = (until - HeardKept).ToUnixTimeMilliseconds() * 1_000_000;
+                    while (_heardOrder.Count > 0 && _heardOrder.Peek().TimeNano < keepFrom) _heard.Remove(_heardOrder.Dequeue());
+                }
             }
         }
 

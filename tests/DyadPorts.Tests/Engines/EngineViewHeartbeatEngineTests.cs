@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
+using Docker.DotNet.Models;
 using DyadPorts.Core.Engines;
 using DyadPorts.Tests.Support;
 using Xunit;
@@ -73,45 +74,55 @@ namespace DyadPorts.Tests.Engines
 
         /// <summary>
         /// Podman 4.3's stream was seen holding back the last event before a quiet spell (docs/ARCHITECTURE.md, "The engine
-        /// view"). Here the proxy takes one container's events out of the stream for good; the view hears another
-        /// container's event just after each, and once the stream has been quiet the catch-up (since a second before the
-        /// newest event heard) brings the missing one: its create, then its removal, with no list in between.
+        /// view"). Here the proxy takes one container's events out of the stream for good. The view's first quiet spell
+        /// (and its catch-up) passes before the container is made; seconds later a rename of another container is heard,
+        /// and the next quiet spell's catch-up, which covers everything since the last one, brings the missing create;
+        /// then the same for its removal. No list in between.
         /// </summary>
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void An_event_the_stream_never_delivers_is_in_the_view_after_the_quiet_spells_catch_up(string name)
+        public void An_event_the_stream_never_delivers_is_in_the_view_after_the_next_quiet_spells_catch_up(string name)
         {
             var engine = _engines.Get(name);
             var missing = TestRun.App("view-catchup-missing");
-            using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
-            var lists = through.View.Lists;
-            // Quiet, then the catch-up at the next heartbeat (up to CatchUpWindow ahead), then the container's inspect:
-            // twice that, and room for a loaded machine.
-            var bound = (EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow) * 2 + TimeSpan.FromSeconds(2);
-            string missingId = null, heardId = null;
+            var heard = TestRun.App("view-catchup-heard");
+            string heardId = null, missingId = null;
             try
             {
+                heardId = engine.Run(heard, 23012, start: false);
+                using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
+                var lists = through.View.Lists;
+                // Quiet, then the catch-up at the next heartbeat (up to CatchUpWindow ahead), then the container's inspect:
+                // twice that, and room for a loaded machine.
+                var bound = (EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow) * 2 + TimeSpan.FromSeconds(2);
+                // Past the first quiet spell's catch-up, and then far more than a second between the missing event and the next one heard.
+                var apart = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1);
+                var renames = 0;
+                void Hear() => engine.Client.Containers.RenameContainerAsync(heardId, new ContainerRenameParameters { NewName = heard + "-" + ++renames }, default).GetAwaiter().GetResult();
+
+                Thread.Sleep(apart);
                 missingId = engine.Run(missing, 23011, start: false);
-                heardId = engine.Run(TestRun.App("view-catchup-heard"), 23012, start: false);
+                Thread.Sleep(apart);
+                Hear();
                 var shown = WaitFor(through.View, bound, s => s.Containers.Any(c => c.Id == missingId));
                 Assert.True(through.Proxy.DroppedEvents > 0, "the proxy took no event out of the stream: the test would prove nothing");
-                Assert.True(shown <= bound, $"a container whose create the stream never delivered is not in the view {shown.TotalSeconds:0.0} s later (bound {bound.TotalSeconds:0.0} s)");
+                Assert.True(shown <= bound, $"a container whose create the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after the next event heard (bound {bound.TotalSeconds:0.0} s)");
                 Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not the catch-up, showed the container");
 
                 var dropped = through.Proxy.DroppedEvents;
                 engine.Remove(missingId);
-                engine.Remove(heardId);
-                heardId = null;
+                Thread.Sleep(apart);
+                Hear();
                 var gone = WaitFor(through.View, bound, s => s.Containers.All(c => c.Id != missingId));
                 Assert.True(through.Proxy.DroppedEvents > dropped, "the proxy took no removal event out of the stream: the test would prove nothing");
-                Assert.True(gone <= bound, $"a container whose removal the stream never delivered is still in the view {gone.TotalSeconds:0.0} s later (bound {bound.TotalSeconds:0.0} s)");
+                Assert.True(gone <= bound, $"a container whose removal the stream never delivered is still in the view {gone.TotalSeconds:0.0} s after the next event heard (bound {bound.TotalSeconds:0.0} s)");
                 Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not the catch-up, removed the container");
                 missingId = null;
             }
             finally
             {
-                if (heardId != null) engine.Remove(heardId);
                 if (missingId != null) engine.Remove(missingId);
+                if (heardId != null) engine.Remove(heardId);
             }
         }
 
