@@ -370,11 +370,14 @@ namespace DyadPorts.Core.State
         /// <summary>
         /// Keeps the original beside the state as .corrupt-&lt;time&gt;: a copy of its bytes (new file, O_EXCL), so the live
         /// file stays in place until the atomic rename replaces it; if the command then fails, nothing was lost.
-        /// A directory in the file's place can only be moved aside.
+        /// A directory in the file's place can only be moved aside. A backup of that name already there (a recovery in the
+        /// same millisecond: a command that failed after recovering, then the next) is kept, and this one takes -2, -3, ….
         /// </summary>
         private string BackUp(byte[] bytes)
         {
-            var backup = $"{Path}.corrupt-{DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture)}";
+            var stamped = $"{Path}.corrupt-{DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", CultureInfo.InvariantCulture)}";
+            var backup = stamped;
+            for (var n = 2; File.Exists(backup) || Directory.Exists(backup); n++) backup = $"{stamped}-{n}";
             try
             {
                 if (bytes == null) Directory.Move(Path, backup);
