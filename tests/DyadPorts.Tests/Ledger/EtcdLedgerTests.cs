@@ -173,18 +173,23 @@ namespace DyadPorts.Tests.Ledger
         {
             var ledger = Open();
             var raw = Raw();
-            // A holder killed with kill -9: its lock key under a 2 s lease that nobody keeps alive. The clock starts before
-            // the grant: the lease runs from there, whatever the put after it costs on a busy machine.
+            // A holder killed with kill -9: its lock key under a 4 s lease that nobody keeps alive. The clock starts before
+            // the grant: the lease runs from there, whatever the put after it costs on a busy machine. (With a 2 s lease, a
+            // clean-clone CI run once spent 1.5 s on the grant and the put, and the lease ran out during the check that the
+            // lock is still held.)
+            const int ttl = 4;
             var watch = Stopwatch.StartNew();
-            var lease = raw.Retrying((c, d, t) => c.LeaseGrant(new LeaseGrantRequest { TTL = 2 }, null, d, t), raw.NewDeadline(), default).ID;
+            var lease = raw.Retrying((c, d, t) => c.LeaseGrant(new LeaseGrantRequest { TTL = ttl }, null, d, t), raw.NewDeadline(), default).ID;
             raw.Retrying((c, d, t) => c.Put(new PutRequest { Key = ByteString.CopyFromUtf8(ledger.Keys.AppLock("app")), Value = ByteString.CopyFromUtf8("dead"), Lease = lease }, null, d, t), raw.NewDeadline(), default);
             static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
 
+            var before = watch.Elapsed;
+            Assert.True(before < TimeSpan.FromSeconds(ttl - 1), $"the grant and the put took {before.TotalSeconds:0.0} s of the {ttl} s lease: the held check below would prove nothing");
             Assert.Equal(ErrorIds.PreviewStartInProgress, Assert.Throws<DyadPortsException>(() => ledger.LockApp("app", TimeSpan.FromMilliseconds(500), TimedOut, default)).ErrorId);
             using (ledger.LockApp("app", TimeSpan.FromSeconds(15), TimedOut, default))
             {
                 // The real bound: the TTL, plus an election timeout if the leader changes (up to about 2 x TTL on etcd 3.4).
-                Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(2 - 0.3), TimeSpan.FromSeconds(2 * 2 + 2)); // never before the TTL
+                Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(ttl - 0.3), TimeSpan.FromSeconds(ttl * 2 + 2)); // never before the TTL
             }
         }
 
