@@ -158,7 +158,7 @@ namespace DyadPorts.Core.Session
                 return Compose(settings, new EngineSnapshots(null, EngineKind.Process), (l, ct) => FindRecoveryEngine(l, ct));
             }
             var client = Engine(target);
-            var kind = client.Kind(cancellationToken);
+            var kind = KindOf(target, client, cancellationToken);
             log.Verbose($"Engine: {kind} at {client.Endpoint} ({target.Reason}){(target.Tls == null ? "" : $", TLS files {target.Tls}")}.");
             return Compose(settings, Snapshots(settings, client, kind), null);
         }
@@ -200,10 +200,20 @@ namespace DyadPorts.Core.Session
                 var client = Engine(target);
                 if (!client.Answers(cancellationToken)) continue;
                 log.Verbose($"Rebuilding the state from the {target.Kind} engine at {client.Endpoint} ({target.Reason}).");
-                return Snapshots(Settings(), client, client.Kind(cancellationToken));
+                return Snapshots(Settings(), client, KindOf(target, client, cancellationToken));
             }
             return null;
         }
+
+        /// <summary>
+        /// The engine's kind: the family the user named (-Engine, CONTAINERIZATION_ENGINE, CONTAINER_HOST, a podman
+        /// connection) is taken as said, as it is with an explicit -EngineEndpoint; a kind the rules only inferred (a
+        /// default socket that answered, DOCKER_HOST or a context without a family) is asked of the engine, once per
+        /// client, since docker's socket may be podman's. Not asking saves a cold one-shot the /version call and its
+        /// contract (docs/bench/oneshot-kind-2026-11-30.txt).
+        /// </summary>
+        private static EngineKind KindOf(EngineTarget target, ContainerEngine client, CancellationToken cancellationToken) =>
+            target.IsExplicit && (target.Kind == EngineKind.Docker || target.Kind == EngineKind.Podman) ? target.Kind : client.Kind(cancellationToken);
 
         /// <summary>One client per endpoint and TLS files, shared by every runspace and reused for the life of the session.</summary>
         public ContainerEngine Engine(EngineTarget target) => Engine(target.Endpoint, target.Kind, target.Tls);

@@ -187,5 +187,26 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(remote, error.Target);
             Assert.Contains("TLS files", error.Message);
         }
+
+        [Fact]
+        public void A_named_family_is_taken_as_said_and_a_kind_only_inferred_from_a_default_socket_is_asked()
+        {
+            // podman's socket as docker's default socket, as podman-docker's /var/run/docker.sock is.
+            var podman = TestEngine.Get("podman").Endpoint;
+            Assert.StartsWith("unix://", podman, StringComparison.Ordinal);
+            var session = new DyadSession(Env, new SystemSockets(Array.Empty<string>(), new[] { podman.Substring("unix://".Length) }));
+
+            // -Engine Docker names the family: the socket is pinged (it is the family's only default that answers), and not asked what it is.
+            var named = session.Allocator(EngineKind.Docker, null, NullOperationLog.Instance, default);
+            Assert.Equal(podman, named.Endpoint);
+            Assert.Equal(EngineKind.Docker, named.Kind);
+            Assert.Equal(1, named.Engine.Engine.Calls); // the ping; a /version call would make 2
+
+            // Nothing named: docker's default socket answered, so the rules only inferred Docker, and the engine says it is podman.
+            var inferred = session.Allocator(EngineKind.Auto, null, NullOperationLog.Instance, default);
+            Assert.Equal(podman, inferred.Endpoint);
+            Assert.Equal(EngineKind.Podman, inferred.Kind);
+            Assert.Equal(3, inferred.Engine.Engine.Calls); // the same client: a second ping, then /version
+        }
     }
 }
