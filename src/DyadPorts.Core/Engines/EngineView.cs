@@ -46,6 +46,15 @@ namespace DyadPorts.Core.Engines
         public static readonly TimeSpan QuietBeforeCatchUp = TimeSpan.FromMilliseconds(500);
 
         /// <summary>
+        /// While a stream stays quiet, how often the heartbeat catches up again after the quiet spell's first catch-up:
+        /// a lone event the stream holds back or drops after that (nothing heard after it to start a new quiet spell) is
+        /// in the view within this, plus a heartbeat and <see cref="CatchUpWindow"/>. Each costs dockerd an answer from
+        /// memory, and podman 4.3 a read of its events file (36 ms of its CPU with a 0.6 MB file:
+        /// docs/bench/podman-catchup-cpu-2026-11-30.txt).
+        /// </summary>
+        public static readonly TimeSpan QuietCatchUpRepeat = TimeSpan.FromSeconds(10);
+
+        /// <summary>
         /// How far ahead of now the catch-up's <c>until</c> lies: podman reads its events file only until then (with
         /// until=now it returns at once, without them), dockerd answers from memory. The catch-up waits that long.
         /// </summary>
@@ -266,9 +275,9 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// Pings the engine every <see cref="HeartbeatInterval"/>, and once the stream has been quiet for
-        /// <see cref="QuietBeforeCatchUp"/> asks once for the events since the last catch-up (up to
-        /// <see cref="CatchUpWindow"/> ahead), applying those the stream did not deliver like any other; the first failure
-        /// of either ends the connection's events.
+        /// <see cref="QuietBeforeCatchUp"/>, then every <see cref="QuietCatchUpRepeat"/> while it stays quiet, asks for
+        /// the events since the last catch-up (up to <see cref="CatchUpWindow"/> ahead), applying those the stream did
+        /// not deliver like any other; the first failure of either ends the connection's events.
         /// </summary>
         private async Task Heartbeat(CancellationTokenSource connection, ChannelWriter<ContainerEvent> events, Quiet quiet, Action<Docker.DotNet.Models.Message> take)
         {
@@ -278,7 +287,7 @@ namespace DyadPorts.Core.Engines
                 {
                     await Task.Delay(HeartbeatInterval, connection.Token).ConfigureAwait(false);
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
-                    if (quiet.DueForCatchUp(QuietBeforeCatchUp, out var since))
+                    if (quiet.DueForCatchUp(QuietBeforeCatchUp, QuietCatchUpRepeat, out var since))
                     {
                         var until = DateTimeOffset.UtcNow + CatchUpWindow;
                         await _client.FollowEvents(since, m =>
@@ -317,10 +326,10 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// When one connection's stream last said something, what it said lately, and how far the catch-ups have covered:
-        /// each catch-up (once per quiet spell) asks from a second before the end of the last one (the first from the
-        /// connection's own since=; the engine's seconds are whole), so together they cover the whole connection however
-        /// long ago an event went missing, and skips what the stream had already delivered, so a busy spell between two
-        /// catch-ups costs no second inspect.
+        /// each catch-up (once per quiet spell, and again every <see cref="QuietCatchUpRepeat"/> while the spell lasts)
+        /// asks from a second before the end of the last one (the first from the connection's own since=; the engine's
+        /// seconds are whole), so together they cover the whole connection however long ago an event went missing, and
+        /// skips what the stream had already delivered, so a busy spell between two catch-ups costs no second inspect.
         /// </summary>
         private sealed class Quiet
         {
@@ -332,6 +341,7 @@ namespace DyadPorts.Core.Engines
             private readonly HashSet<(string Id, string Action, long TimeNano)> _heard = new HashSet<(string, string, long)>();
             private readonly Queue<(string Id, string Action, long TimeNano)> _heardOrder = new Queue<(string, string, long)>();
             private long _arrived = Stopwatch.GetTimestamp();
+            private long _lastCatchUp;
             private int _caughtUp;
             private DateTimeOffset _covered;
 
@@ -361,11 +371,15 @@ namespace DyadPorts.Core.Engines
                 Interlocked.Exchange(ref _caughtUp, 0);
             }
 
-            /// <summary>Once per quiet spell: true, with the since= of the catch-up due.</summary>
-            public bool DueForCatchUp(TimeSpan quietFor, out DateTimeOffset since)
+            /// <summary>
+            /// Once the stream has been quiet for <paramref name="quietFor"/>, then every <paramref name="repeat"/> while it
+            /// stays quiet: true, with the since= of the catch-up due.
+            /// </summary>
+            public bool DueForCatchUp(TimeSpan quietFor, TimeSpan repeat, out DateTimeOffset since)
             {
                 since = default;
-                if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived)) < quietFor || Interlocked.CompareExchange(ref _caughtUp, 1, 0) != 0) return false;
+                if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived)) < quietFor) return false;
+                if (Interlocked.CompareExchange(ref _caughtUp, 1, 0) != 0 && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastCatchUp)) < repeat) return false;
                 lock (_lock) since = _covered - TimeSpan.FromSeconds(1);
                 return true;
             }
@@ -379,6 +393,7 @@ namespace DyadPorts.Core.Engines
             /// <summary>A catch-up up to <paramref name="until"/> completed: the next asks from a second before it.</summary>
             public void Covered(DateTimeOffset until)
             {
+                Interlocked.Exchange(ref _lastCatchUp, Stopwatch.GetTimestamp());
                 lock (_lock)
                 {
                     _covered = until;

@@ -15,8 +15,8 @@ namespace DyadPorts.Tests.Engines
     /// hung engine: no event, no FIN) stops answering within its heartbeat bound, so allocations list again instead of
     /// reading a view that can no longer be fresh. The engine is reached through a proxy that then holds every request.
     /// A view whose engine still answers pings but not the inspect an event needs is behind, and stops answering within
-    /// its freshness bound too. An event the stream never delivers is in the view after the quiet spell's catch-up.
-    /// Ports 23010-23012.
+    /// its freshness bound too. An event the stream never delivers is in the view after the quiet spell's catch-up, and
+    /// a lone one after the spell's next catch-up. Ports 23010-23013.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewHeartbeatEngineTests
@@ -123,6 +123,45 @@ namespace DyadPorts.Tests.Engines
             {
                 if (missingId != null) engine.Remove(missingId);
                 if (heardId != null) engine.Remove(heardId);
+            }
+        }
+
+        /// <summary>
+        /// As above, with nothing heard after the missing events: the quiet spell's first catch-up has passed before the
+        /// container is made, so only the spell's next catch-up (<see cref="EngineView.QuietCatchUpRepeat"/> after it) can
+        /// bring a lone create, and then a lone removal, that the stream never delivers. No list in between.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_lone_event_the_stream_never_delivers_is_in_the_view_after_the_quiet_spells_next_catch_up(string name)
+        {
+            var engine = _engines.Get(name);
+            var missing = TestRun.App("view-lone-missing");
+            string missingId = null;
+            try
+            {
+                using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
+                var lists = through.View.Lists;
+                // The repeat, the heartbeat that starts the catch-up (up to CatchUpWindow ahead), the container's inspect, and room for a loaded machine.
+                var bound = EngineView.QuietCatchUpRepeat + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(3);
+                Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1));
+
+                void Lone(string what, Action change, Func<EngineSnapshot, bool> done)
+                {
+                    var dropped = through.Proxy.DroppedEvents;
+                    change();
+                    var shown = WaitFor(through.View, bound, done);
+                    Assert.True(through.Proxy.DroppedEvents > dropped, $"the proxy took no {what} event out of the stream: the test would prove nothing");
+                    Assert.True(shown <= bound, $"a lone {what} the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after it (bound {bound.TotalSeconds:0.0} s)");
+                    Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not a catch-up, showed the {what}");
+                }
+                Lone("create", () => missingId = engine.Run(missing, 23013, start: false), s => s.Containers.Any(c => c.Id == missingId));
+                Lone("removal", () => engine.Remove(missingId), s => s.Containers.All(c => c.Id != missingId));
+                missingId = null;
+            }
+            finally
+            {
+                if (missingId != null) engine.Remove(missingId);
             }
         }
 
