@@ -14,6 +14,10 @@
       bare-object     - '[pscustomobject]@{ AppId = …; Port = …; Status = …; Engine = … }' (no module; shown as a table,
                         as the module's view shows an allocation)
       request-port    - 'Import-Module <ModulePath>; (Request-DyadPort …).Port' (a script that takes the port: an int shown)
+    With -InProcess, per build one more variant, 'first-request' ('before-first-request'): the same as request, with
+    its output discarded, and the child times the first Request-DyadPort itself (a Stopwatch after the import); the
+    median of those times and of their paired differences between the builds are printed too. Inside the process the
+    noise of process start and exit is left out, so a change of 20-30 ms shows that the wall times above cannot.
     One warm-up round is not counted. The state is a temp file of its own, removed after; the app keeps its port from
     the warm-up on, so every counted request is the common one-shot case: an app asking again for its port.
     Prints one raw line per process, then per variant the median wall time and the median of its per-round difference
@@ -37,7 +41,8 @@ param(
     [string] $BaselineModulePath,
     [string] $PortRange = '28600-28699',
     [string] $AppId = 'oneshot-bench',
-    [switch] $Floor
+    [switch] $Floor,
+    [switch] $InProcess
 )
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../tools/ChildPwsh.ps1')
@@ -60,6 +65,9 @@ if ($BaselineModulePath) { $builds['before-'] = (Resolve-Path $BaselineModulePat
 foreach ($b in $builds.Keys) {
     $variants["${b}import"] = "Import-Module '$($builds[$b])'"
     $variants["${b}request"] = "Import-Module '$($builds[$b])'; Request-DyadPort $AppId $target -PortRange $PortRange"
+    if ($InProcess) {
+        $variants["${b}first-request"] = "Import-Module '$($builds[$b])'; `$sw = [Diagnostics.Stopwatch]::StartNew(); `$null = Request-DyadPort $AppId $target -PortRange $PortRange; 'first-request-ms ' + `$sw.Elapsed.TotalMilliseconds.ToString([cultureinfo]::InvariantCulture)"
+    }
 }
 if ($Floor) {
     $variants['bare-object'] = "[pscustomobject]@{ AppId = '$AppId'; Port = 32100; Status = 'Active'; Engine = 'Docker' }"
@@ -85,8 +93,12 @@ try {
             $cpu = (Get-ChildCpuMs) - $cpu
             if ($LASTEXITCODE -ne 0) { throw "pwsh exited with $LASTEXITCODE for $k`: $($out -join "`n")" }
             if ($round -eq 0) { continue }   # warm-up
-            "round {0,2} {1,-15} wall {2,8:N1} ms  cpu {3,8:N1} ms" -f $round, $k, $ms, $cpu
-            $rows.Add([pscustomobject]@{ Round = $round; Variant = $k; Ms = $ms; Cpu = $cpu })
+            $inside = @($out | Where-Object { "$_" -match '^first-request-ms ([\d.]+)$' } | ForEach-Object { [double]::Parse($Matches[1], [cultureinfo]::InvariantCulture) })
+            if ($k -like '*first-request' -and $inside.Count -ne 1) { throw "the child of $k printed no first-request time: $($out -join "`n")" }
+            $line = "round {0,2} {1,-15} wall {2,8:N1} ms  cpu {3,8:N1} ms" -f $round, $k, $ms, $cpu
+            if ($inside) { $line += "  first request in the process {0,7:N1} ms" -f $inside[0] }
+            $line
+            $rows.Add([pscustomobject]@{ Round = $round; Variant = $k; Ms = $ms; Cpu = $cpu; Inside = $(if ($inside) { $inside[0] } else { $null }) })
         }
     }
     "# load after: $((Get-Content /proc/loadavg -Raw).Trim())"
@@ -104,9 +116,17 @@ try {
     if ($Floor) {
         "paired K={0} request - bare-object (the module's cost over PowerShell showing one object): median wall {1,7:N1} ms  cpu {2,7:N1} ms" -f $Containers, (Get-PairedMedian 'request' 'bare-object'), (Get-PairedMedian 'request' 'bare-object' Cpu)
     }
+    if ($InProcess) {
+        foreach ($b in $builds.Keys) {
+            "median K={0} {1}first-request in the process {2,7:N1} ms" -f $Containers, $b, (Get-Median ($rows | Where-Object Variant -eq "${b}first-request").Inside)
+        }
+    }
     if ($BaselineModulePath) {
         foreach ($k in 'import', 'request') {
             "paired K={0} {1} - before-{1}: median wall {2,7:N1} ms  cpu {3,7:N1} ms" -f $Containers, $k, (Get-PairedMedian $k "before-$k"), (Get-PairedMedian $k "before-$k" Cpu)
+        }
+        if ($InProcess) {
+            "paired K={0} first-request - before-first-request, timed in the process: median {1,7:N1} ms" -f $Containers, (Get-PairedMedian 'first-request' 'before-first-request' Inside)
         }
     }
 }

@@ -24,6 +24,7 @@ namespace DyadPorts.Core.Engines
         private const string What = "engine ports cache";
         private static readonly IReadOnlyDictionary<string, IReadOnlyList<PublishedPort>> Empty = new Dictionary<string, IReadOnlyList<PublishedPort>>();
         private readonly string _folder;
+        private string _path;
 
         public ConfiguredPortsCache(string folder, string endpoint)
         {
@@ -31,11 +32,15 @@ namespace DyadPorts.Core.Engines
             ArgumentNullException.ThrowIfNull(endpoint);
             _folder = folder;
             Endpoint = endpoint;
-            Path = System.IO.Path.Combine(folder, FileName(endpoint));
         }
 
         public string Endpoint { get; }
-        public string Path { get; }
+
+        /// <summary>
+        /// Named when first needed: a command that never reads or writes the file (no container it has not seen) never
+        /// hashes, and so never loads the platform's cryptography (OpenSSL on Linux) for it.
+        /// </summary>
+        public string Path => _path ??= System.IO.Path.Combine(_folder, FileName(Endpoint));
 
         /// <summary>engine-ports-&lt;first 16 hex digits of SHA-256(endpoint)&gt;.txt</summary>
         public static string FileName(string endpoint) =>
