@@ -3,12 +3,14 @@ using System.Text.RegularExpressions;
 namespace DyadPorts.Core.Allocation
 {
     /// <summary>The one rule for app ids, and the names derived from them.</summary>
-    public static class AppIds
+    public static partial class AppIds
     {
         public const string Pattern = "^[A-Za-z0-9][A-Za-z0-9_.-]*\\z";
         public const int MaxLength = 63;
         public const string ContainerNamePrefix = "dyad-app-";
-        private static readonly Regex Valid = new Regex(Pattern, RegexOptions.CultureInvariant);
+        /// <summary>Generated at build (and so compiled ahead of time with the module): a cold process parses no pattern.</summary>
+        [GeneratedRegex(Pattern, RegexOptions.CultureInvariant)]
+        private static partial Regex Valid { get; }
 
         /// <summary>Null when valid, else why not.</summary>
         public static string Problem(string appId)

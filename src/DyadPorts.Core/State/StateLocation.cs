@@ -21,9 +21,10 @@ namespace DyadPorts.Core.State
     /// such as C:\x, C:/x or even C://x is not: a scheme has two letters at least); only etcd and etcds are known,
     /// and any other scheme is refused, never taken as a relative path.
     /// </summary>
-    public sealed class StateLocation
+    public sealed partial class StateLocation
     {
-        private static readonly Regex UrlScheme = new Regex(@"^\s*([A-Za-z][A-Za-z0-9+.\-]+)://", RegexOptions.CultureInvariant);
+        [GeneratedRegex(@"^\s*([A-Za-z][A-Za-z0-9+.\-]+)://", RegexOptions.CultureInvariant)]
+        private static partial Regex UrlScheme { get; }
 
         private StateLocation(StateLocationKind kind, string text)
         {

@@ -21,11 +21,12 @@ namespace DyadPorts.Core.State
     /// A corrupt file is backed up and rebuilt from the engine's labelled containers; a file of a newer
     /// version, a symlink or another user's file is refused and left exactly as it is.
     /// </summary>
-    public sealed class StateStore
+    public sealed partial class StateStore
     {
         public const string PathVariable = "DYAD_PORTS_STATE";
         private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
-        private static readonly Regex SalvageStateId = new Regex("\"stateId\"\\s*:\\s*\"([0-9a-f]{8,64})\"", RegexOptions.CultureInvariant);
+        [GeneratedRegex("\"stateId\"\\s*:\\s*\"([0-9a-f]{8,64})\"", RegexOptions.CultureInvariant)]
+        private static partial Regex SalvageStateId { get; }
         private static readonly JsonSerializerSettings Json = new JsonSerializerSettings
         {
             Formatting = Formatting.Indented,
