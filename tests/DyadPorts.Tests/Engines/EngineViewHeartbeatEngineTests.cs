@@ -91,32 +91,21 @@ namespace DyadPorts.Tests.Engines
             {
                 heardId = engine.Run(heard, 23012, start: false);
                 using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
-                var lists = through.View.Lists;
                 // Quiet, then the catch-up at the next heartbeat (up to CatchUpWindow ahead), then the container's inspect:
                 // twice that, and room for a loaded machine.
                 var bound = (EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow) * 2 + TimeSpan.FromSeconds(2);
                 // Past the first quiet spell's catch-up, and then far more than a second between the missing event and the next one heard.
                 var apart = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1);
                 var renames = 0;
-                void Hear() => engine.Client.Containers.RenameContainerAsync(heardId, new ContainerRenameParameters { NewName = heard + "-" + ++renames }, default).GetAwaiter().GetResult();
+                void Hear()
+                {
+                    Thread.Sleep(apart);
+                    engine.Client.Containers.RenameContainerAsync(heardId, new ContainerRenameParameters { NewName = heard + "-" + ++renames }, default).GetAwaiter().GetResult();
+                }
 
                 Thread.Sleep(apart);
-                missingId = engine.Run(missing, 23011, start: false);
-                Thread.Sleep(apart);
-                Hear();
-                var shown = WaitFor(through.View, bound, s => s.Containers.Any(c => c.Id == missingId));
-                Assert.True(through.Proxy.DroppedEvents > 0, "the proxy took no event out of the stream: the test would prove nothing");
-                Assert.True(shown <= bound, $"a container whose create the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after the next event heard (bound {bound.TotalSeconds:0.0} s)");
-                Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not the catch-up, showed the container");
-
-                var dropped = through.Proxy.DroppedEvents;
-                engine.Remove(missingId);
-                Thread.Sleep(apart);
-                Hear();
-                var gone = WaitFor(through.View, bound, s => s.Containers.All(c => c.Id != missingId));
-                Assert.True(through.Proxy.DroppedEvents > dropped, "the proxy took no removal event out of the stream: the test would prove nothing");
-                Assert.True(gone <= bound, $"a container whose removal the stream never delivered is still in the view {gone.TotalSeconds:0.0} s after the next event heard (bound {bound.TotalSeconds:0.0} s)");
-                Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not the catch-up, removed the container");
+                AssertCaughtUp(through, "create", () => missingId = engine.Run(missing, 23011, start: false), Hear, s => s.Containers.Any(c => c.Id == missingId), bound);
+                AssertCaughtUp(through, "removal", () => engine.Remove(missingId), Hear, s => s.Containers.All(c => c.Id != missingId), bound);
                 missingId = null;
             }
             finally
@@ -141,28 +130,36 @@ namespace DyadPorts.Tests.Engines
             try
             {
                 using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
-                var lists = through.View.Lists;
                 // The repeat, the heartbeat that starts the catch-up (up to CatchUpWindow ahead), the container's inspect, and room for a loaded machine.
                 var bound = EngineView.QuietCatchUpRepeat + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(3);
                 Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1));
 
-                void Lone(string what, Action change, Func<EngineSnapshot, bool> done)
-                {
-                    var dropped = through.Proxy.DroppedEvents;
-                    change();
-                    var shown = WaitFor(through.View, bound, done);
-                    Assert.True(through.Proxy.DroppedEvents > dropped, $"the proxy took no {what} event out of the stream: the test would prove nothing");
-                    Assert.True(shown <= bound, $"a lone {what} the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after it (bound {bound.TotalSeconds:0.0} s)");
-                    Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not a catch-up, showed the {what}");
-                }
-                Lone("create", () => missingId = engine.Run(missing, 23013, start: false), s => s.Containers.Any(c => c.Id == missingId));
-                Lone("removal", () => engine.Remove(missingId), s => s.Containers.All(c => c.Id != missingId));
+                AssertCaughtUp(through, "create", () => missingId = engine.Run(missing, 23013, start: false), null, s => s.Containers.Any(c => c.Id == missingId), bound);
+                AssertCaughtUp(through, "removal", () => engine.Remove(missingId), null, s => s.Containers.All(c => c.Id != missingId), bound);
                 missingId = null;
             }
             finally
             {
                 if (missingId != null) engine.Remove(missingId);
             }
+        }
+
+        /// <summary>
+        /// Makes a <paramref name="change"/> whose events the proxy takes out of the stream, then <paramref name="then"/>
+        /// (something the view hears, or nothing), and asserts that the view shows the change within
+        /// <paramref name="bound"/>, that the proxy really dropped an event of it, and that the view did not list meanwhile.
+        /// </summary>
+        private static void AssertCaughtUp(ProxiedView through, string what, Action change, Action then, Func<EngineSnapshot, bool> done, TimeSpan bound)
+        {
+            var lists = through.View.Lists;
+            var dropped = through.Proxy.DroppedEvents;
+            change();
+            then?.Invoke();
+            var shown = WaitFor(through.View, bound, done);
+            var after = then == null ? "it" : "the next event heard";
+            Assert.True(through.Proxy.DroppedEvents > dropped, $"the proxy took no {what} event out of the stream: the test would prove nothing");
+            Assert.True(shown <= bound, $"a {what} the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after {after} (bound {bound.TotalSeconds:0.0} s)");
+            Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not a catch-up, showed the {what}");
         }
 
         /// <summary>How long until the view answers a snapshot that satisfies <paramref name="done"/>; past <paramref name="bound"/> it stops waiting.</summary>

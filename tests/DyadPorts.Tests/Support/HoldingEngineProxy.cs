@@ -159,14 +159,7 @@ namespace DyadPorts.Tests.Support
                     await Send(server, head).ConfigureAwait(false);
                     requestLines.TryWrite(requestLine);
                     var headers = Headers(text);
-                    if (headers.TryGetValue("transfer-encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
-                    {
-                        await CopyChunked(reader, server).ConfigureAwait(false);
-                    }
-                    else if (headers.TryGetValue("content-length", out var length) && long.TryParse(length, out var n) && n > 0)
-                    {
-                        await Send(server, await reader.ReadExactly(n).ConfigureAwait(false)).ConfigureAwait(false);
-                    }
+                    await CopyFramedBody(reader, server, headers, CopyChunked).ConfigureAwait(false); // none framed: a request without a body
                     if (headers.ContainsKey("upgrade"))
                     {
                         await Send(server, reader.TakeBuffered()).ConfigureAwait(false);
@@ -207,16 +200,8 @@ namespace DyadPorts.Tests.Support
                     if (status < 200) continue; // an interim answer: the final one for the same request follows
                     var requestLine = await requestLines.ReadAsync(_stop.Token).ConfigureAwait(false);
                     if (status == 204 || status == 304 || requestLine.StartsWith("HEAD ", StringComparison.Ordinal)) continue;
-                    if (headers.TryGetValue("transfer-encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
-                    {
-                        if (EventStreamRequest.IsMatch(requestLine)) await DropFromChunks(reader, client, drop).ConfigureAwait(false);
-                        else await CopyChunked(reader, client).ConfigureAwait(false);
-                    }
-                    else if (headers.TryGetValue("content-length", out var length) && long.TryParse(length, out var n))
-                    {
-                        if (n > 0) await Send(client, await reader.ReadExactly(n).ConfigureAwait(false)).ConfigureAwait(false);
-                    }
-                    else
+                    Func<Reader, Socket, Task> chunks = EventStreamRequest.IsMatch(requestLine) ? (r, to) => DropFromChunks(r, to, drop) : CopyChunked;
+                    if (!await CopyFramedBody(reader, client, headers, chunks).ConfigureAwait(false))
                     {
                         await Send(client, reader.TakeBuffered()).ConfigureAwait(false);
                         await ProxiedPairs.Pump(server, client, _stop.Token).ConfigureAwait(false); // the body ends with the connection
@@ -228,6 +213,25 @@ namespace DyadPorts.Tests.Support
             {
                 // the pair is closed
             }
+        }
+
+        /// <summary>
+        /// A body framed by its head: chunked (passed on by <paramref name="chunks"/>) or by Content-Length; false when the
+        /// head frames none (a request then has no body; an answer's ends with the connection).
+        /// </summary>
+        private static async Task<bool> CopyFramedBody(Reader reader, Socket to, Dictionary<string, string> headers, Func<Reader, Socket, Task> chunks)
+        {
+            if (headers.TryGetValue("transfer-encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+            {
+                await chunks(reader, to).ConfigureAwait(false);
+                return true;
+            }
+            if (headers.TryGetValue("content-length", out var length) && long.TryParse(length, out var n))
+            {
+                if (n > 0) await Send(to, await reader.ReadExactly(n).ConfigureAwait(false)).ConfigureAwait(false);
+                return true;
+            }
+            return false;
         }
 
         /// <summary>An event stream's chunked body, line by line (one event per line): each line kept is sent as a chunk of its own.</summary>
