@@ -14,6 +14,10 @@
       bare-object     - '[pscustomobject]@{ AppId = …; Port = …; Status = …; Engine = … }' (no module; shown as a table,
                         as the module's view shows an allocation)
       request-port    - 'Import-Module <ModulePath>; (Request-DyadPort …).Port' (a script that takes the port: an int shown)
+    and two for the floor of any binary module, with bench/FloorModule (built here into a temp folder: one cmdlet with
+    Request-DyadPort's parameters and ShouldProcess that does no work, and the same table view; no dependencies):
+      floor-import    - 'Import-Module <FloorModule>'
+      floor-request   - 'Import-Module <FloorModule>; Request-FloorPort …' (its object shown as a table)
     With -InProcess, per build one more variant, 'first-request' ('before-first-request'): the same as request, with
     its output discarded, and the child times the first Request-DyadPort itself (a Stopwatch after the import); the
     median of those times and of their paired differences between the builds are printed too. Inside the process the
@@ -70,6 +74,13 @@ foreach ($b in $builds.Keys) {
     }
 }
 if ($Floor) {
+    $floorModule = Join-Path ([IO.Path]::GetTempPath()) "dyadports-floor-$([guid]::NewGuid().ToString('N'))"
+    $floorSource = Join-Path $PSScriptRoot 'FloorModule'
+    & dotnet build (Join-Path $floorSource 'FloorModule.csproj') -c Release -o $floorModule -nologo -v q -clp:NoSummary | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "bench/FloorModule did not build (dotnet build exited with $LASTEXITCODE)" }
+    Copy-Item (Join-Path $floorSource 'FloorModule.psd1'), (Join-Path $floorSource 'FloorModule.Format.ps1xml') $floorModule
+    $variants['floor-import'] = "Import-Module '$floorModule/FloorModule.psd1'"
+    $variants['floor-request'] = "Import-Module '$floorModule/FloorModule.psd1'; Request-FloorPort $AppId $target -PortRange $PortRange"
     $variants['bare-object'] = "[pscustomobject]@{ AppId = '$AppId'; Port = 32100; Status = 'Active'; Engine = 'Docker' }"
     $variants['request-port'] = "Import-Module '$($builds[''])'; (Request-DyadPort $AppId $target -PortRange $PortRange).Port"
 }
@@ -114,6 +125,8 @@ try {
         $line
     }
     if ($Floor) {
+        "paired K={0} request - floor-request (the module's cost over a binary module that does no work): median wall {1,7:N1} ms  cpu {2,7:N1} ms" -f $Containers, (Get-PairedMedian 'request' 'floor-request'), (Get-PairedMedian 'request' 'floor-request' Cpu)
+        "paired K={0} import - floor-import: median wall {1,7:N1} ms  cpu {2,7:N1} ms" -f $Containers, (Get-PairedMedian 'import' 'floor-import'), (Get-PairedMedian 'import' 'floor-import' Cpu)
         "paired K={0} request - bare-object (the module's cost over PowerShell showing one object): median wall {1,7:N1} ms  cpu {2,7:N1} ms" -f $Containers, (Get-PairedMedian 'request' 'bare-object'), (Get-PairedMedian 'request' 'bare-object' Cpu)
     }
     if ($InProcess) {
@@ -133,4 +146,5 @@ try {
 finally {
     $env:DYAD_PORTS_STATE = $savedState
     Remove-Item $state, "$state.*" -ErrorAction SilentlyContinue
+    if ($floorModule) { Remove-Item -LiteralPath $floorModule -Recurse -Force -ErrorAction SilentlyContinue }
 }
