@@ -73,6 +73,7 @@ foreach ($b in $builds.Keys) {
         $variants["${b}first-request"] = "Import-Module '$($builds[$b])'; `$sw = [Diagnostics.Stopwatch]::StartNew(); `$null = Request-DyadPort $AppId $target -PortRange $PortRange; 'first-request-ms ' + `$sw.Elapsed.TotalMilliseconds.ToString([cultureinfo]::InvariantCulture)"
     }
 }
+$floorModule = $null
 if ($Floor) {
     $floorModule = Join-Path ([IO.Path]::GetTempPath()) "dyadports-floor-$([guid]::NewGuid().ToString('N'))"
     $floorSource = Join-Path $PSScriptRoot 'FloorModule'
