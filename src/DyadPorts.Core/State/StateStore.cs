@@ -38,7 +38,6 @@ namespace DyadPorts.Core.State
         public StateStore(string path)
         {
             Path = System.IO.Path.GetFullPath(path);
-            _derivedStateId = new Lazy<string>(() => Derive(Path), LazyThreadSafetyMode.PublicationOnly);
             Journal = new Journal(Path);
         }
 
@@ -53,10 +52,10 @@ namespace DyadPorts.Core.State
         /// <remarks>
         /// Derived when first needed (a new file, a recovery, a file without an id): the command on a file that has
         /// its id neither reads /etc/machine-id nor hashes, so it never loads the platform's cryptography (OpenSSL on
-        /// Linux, 15-25 ms in a cold process) for it.
+        /// Linux) for it (docs/bench/oneshot-lazy-hash-2026-11-30.txt). Two threads that race here derive the same id.
         /// </remarks>
-        public string DerivedStateId => _derivedStateId.Value;
-        private readonly Lazy<string> _derivedStateId;
+        public string DerivedStateId => _derivedStateId ??= Derive(Path);
+        private string _derivedStateId;
 
         /// <summary>DYAD_PORTS_STATE, else $XDG_STATE_HOME/dyadports/state.json (~/.local/state), else %LOCALAPPDATA%\DyadPorts\state.json.</summary>
         public static string ResolvePath(Func<string, string> environment)
