@@ -36,15 +36,9 @@ function Med($a) { $s = $a | Sort-Object; $s[[int][math]::Floor($s.Count/2)] }
 try {
   New-BenchContainers $floor @(for ($j = 0; $j -lt $K; $j++) { @{ Name = "$($TestEnv.Prefix)cg-$(26000+$j)"; Port = 26000 + $j } })
   for ($i = 0; $i -lt $Warm; $i++) { $null = $floor.Containers.ListContainersAsync($lp).GetAwaiter().GetResult(); $null = $mod.Containers.ListContainersAsync($mlp, [Threading.CancellationToken]::None).GetAwaiter().GetResult() }
-  $a = @(); $b = @()
-  for ($r = 0; $r -lt $Runs; $r++) {
-    $a += Ms { $floor.Containers.ListContainersAsync($lp).GetAwaiter().GetResult() }
-    $b += Ms { $mod.Containers.ListContainersAsync($mlp, [Threading.CancellationToken]::None).GetAwaiter().GetResult() }
-  }
   $env:DYAD_PORTS_STATE = (Join-Path ([IO.Path]::GetTempPath()) "dyadports-parts-$([guid]::NewGuid().ToString('N')).json"); $env:DYAD_PORTS_ENGINE_FEED = 'off'
   $sess = [DyadPorts.Infrastructure.ModuleSession]::Current
   $ours = $sess.Engine($sess.Resolve('Docker', $ep))
-  $cfgCache = $null
   for ($i = 0; $i -lt 100; $i++) { $null = $ours.Snapshot([Threading.CancellationToken]::None); $null = Request-DyadPort "$($TestEnv.Prefix)cgw" -Engine Docker -EngineEndpoint $ep -PortRange 25300-25399 }
   $c = @(); $d = @(); $e = @(); $f = @(); $g = @()
   for ($r = 0; $r -lt $Runs; $r++) {
@@ -68,5 +62,4 @@ try {
   "view live {5}: feed on {0:N2} ms ({3} gen0 GCs in all); Snapshot {1:N2}; feed off {2:N2} ms ({4} gen0 GCs in all)" -f (Med $on), (Med $h), (Med $off2), $g0on, $g0off, $sess.Views.IsLive($ep)
   "floor list {0:N2}; module's raw list {4:N2}; ContainerEngine.Snapshot (list + snapshot) {1:N2}; Request-DyadPort feed off {2:N2}; Test-DyadPortAvailable -Engine Process {3:N2}" -f (Med $c), (Med $d), (Med $e), (Med $f), (Med $g)
   Remove-DyadPortAllocation "$($TestEnv.Prefix)cgw"; Remove-Item "$($env:DYAD_PORTS_STATE)*" -ErrorAction SilentlyContinue
-  "K=${K} warm=${Warm} runs=${Runs}: bench floor (IL, default context) list median {0:N2} ms; module's copy (deps/linux-x64 ReadyToRun, its load context) list median {1:N2} ms; ratio {2:N2}" -f (Med $a), (Med $b), ((Med $b)/(Med $a))
 } finally { "# removed $(Remove-BenchContainersOfRun $floor) containers of this run" }
