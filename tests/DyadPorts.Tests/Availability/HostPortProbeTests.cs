@@ -9,6 +9,7 @@ using Xunit;
 namespace DyadPorts.Tests.Availability
 {
     /// <summary>Real listeners that no engine knows about. Each test uses its own port block.</summary>
+    [Collection(HostListenerCollection.Name)]
     public class HostPortProbeTests
     {
         private static TcpListener Listen(IPAddress address, int port, bool v6Only = true)
@@ -41,7 +42,7 @@ namespace DyadPorts.Tests.Availability
             {
                 listener.Stop();
             }
-            Assert.True(probe.IsFree(port));
+            Assert.True(probe.IsFree(port), HostListenerCollection.StillHeld(port));
         }
 
         [Fact]
@@ -56,7 +57,7 @@ namespace DyadPorts.Tests.Availability
                 accepted.Close(); // the server side closes first and keeps TIME_WAIT
             }
             listener.Stop();
-            Assert.True(HostPortProbe.Instance.IsFree(port));
+            Assert.True(HostPortProbe.Instance.IsFree(port), HostListenerCollection.StillHeld(port));
         }
     }
 }

@@ -2,11 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using DyadPorts.Core.Availability;
+using DyadPorts.Tests.Support;
 using Xunit;
 
 namespace DyadPorts.Tests.Availability
 {
     /// <summary>The three host probe strategies against real listeners (how one is chosen: Unit/HostProbesTests). Ports 21800-21819.</summary>
+    [Collection(HostListenerCollection.Name)]
     public class HostProbeStrategyTests
     {
         [Fact]
@@ -55,7 +57,7 @@ namespace DyadPorts.Tests.Availability
             {
                 listener.Stop();
             }
-            Assert.True(HostProbes.Create(kind).IsFree(port));
+            Assert.True(HostProbes.Create(kind).IsFree(port), HostListenerCollection.StillHeld(port));
         }
     }
 }
