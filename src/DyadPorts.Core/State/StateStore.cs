@@ -313,6 +313,8 @@ namespace DyadPorts.Core.State
             {
                 Version = root["version"]?.Type == JTokenType.Integer ? VersionOf(root["version"]) : 1,
                 StateId = root["stateId"]?.Type == JTokenType.String ? root.Value<string>("stateId") : null,
+                // The last claim given: without it, a claim made after the highest-numbered record was released would be given again.
+                ClaimSequence = root["claimSequence"] is JValue { Value: long claims } && claims > 0 ? claims : 0,
             };
             if (document.Version > StateDocument.CurrentVersion) return document; // the caller refuses it, untouched
             if (!(root["allocations"] is JObject allocations)) { problem = "it has no allocations object"; return null; }

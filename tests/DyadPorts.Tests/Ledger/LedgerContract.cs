@@ -116,6 +116,23 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public void A_claim_is_never_given_twice_not_even_to_the_same_app_and_port_after_a_release()
+        {
+            // A start's containers carry its claim; one of an earlier claim is a stale claimant only while the numbers differ.
+            var ledger = Open();
+            long? ClaimOfA() => Open().Read(NullOperationLog.Instance, default).Allocations["a"].ClaimRevision;
+            ledger.Transact((s, _) => Add(s, "a", 21015), NullOperationLog.Instance, default);
+            var first = ClaimOfA();
+            Assert.NotNull(first);
+            ledger.Transact((s, _) => Add(s, "b", 21016), NullOperationLog.Instance, default);
+            Assert.Equal(first, ClaimOfA()); // another app's claim leaves a's as it was
+            ledger.Transact((s, _) => s.Allocations.Remove("a"), NullOperationLog.Instance, default);
+            ledger.Transact((s, _) => s.Allocations.Remove("b"), NullOperationLog.Instance, default);
+            Open().Transact((s, _) => Add(s, "a", 21015), NullOperationLog.Instance, default); // another instance: only what is stored counts
+            Assert.True(ClaimOfA() > first, $"the second claim of a on the same port is {ClaimOfA()}, the first was {first}");
+        }
+
+        [Fact]
         public void On_a_sound_state_a_transaction_is_one_lock_cycle_and_a_read_is_none()
         {
             var ledger = Open();

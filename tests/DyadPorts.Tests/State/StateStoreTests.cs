@@ -207,6 +207,19 @@ namespace DyadPorts.Tests.State
             Assert.Empty(Directory.GetFiles(temp.Directory, "state.json.corrupt-*"));
         }
 
+        [Theory]
+        [InlineData("7", 7)]
+        [InlineData("123456789012345678901234567890", 0)] // beyond a long: read as none, never an overflow
+        [InlineData("-3", 0)]
+        [InlineData("\"7\"", 0)]
+        public void The_claim_counter_is_read_back_and_one_that_is_not_a_positive_count_is_read_as_none(string stored, long read)
+        {
+            using var temp = new TempState();
+            File.WriteAllText(temp.StatePath, "{\"version\":2,\"stateId\":\"0123456789abcdef\",\"claimSequence\":" + stored + ",\"allocations\":{}}");
+            Assert.Equal(read, temp.Store.Peek().ClaimSequence);
+            Assert.Equal(read, temp.Store.Read(NotCorrupt, new RecordingLog(), default).ClaimSequence);
+        }
+
         [Fact]
         public void A_missing_file_is_rebuilt_from_this_states_containers_when_there_are_any()
         {
