@@ -40,7 +40,10 @@ namespace DyadPorts.Fleet
             foreach (var (appId, record) in after.Allocations)
             {
                 seen.Apps.TryGetValue(appId, out var stored);
-                var host = stored != null && stored.Value.Record.Engine == record.Engine && string.Equals(stored.Value.Record.EngineEndpoint, record.EngineEndpoint, StringComparison.Ordinal)
+                // The record's own host when it has one: a record moved to another machine's local engine (-Force) keeps its
+                // endpoint text, and its claim must move with it. Only a record of 0.3.0 or older (no host) keeps the stored one.
+                var host = string.IsNullOrEmpty(record.Host) && stored != null && stored.Value.Record.Engine == record.Engine &&
+                           string.Equals(stored.Value.Record.EngineEndpoint, record.EngineEndpoint, StringComparison.Ordinal)
                     ? stored.Value.Host
                     : FleetHost.Of(record, who.MachineId);
                 beforeHosts[appId] = host;

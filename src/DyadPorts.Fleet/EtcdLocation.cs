@@ -85,7 +85,10 @@ namespace DyadPorts.Fleet
                 host = colon < 0 ? hostPort : hostPort.Substring(0, colon);
                 portText = colon < 0 ? null : hostPort.Substring(colon + 1);
             }
-            if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c == '/' || c == '\\')) throw Invalid(text, $"the endpoint '{hostPort}' has no valid host");
+            // A name or address the URI rules accept, as the etcd client's own parsing needs ("etcd^1" is neither).
+            var kind = host.StartsWith('[') ? Uri.CheckHostName(host.Trim('[', ']')) : Uri.CheckHostName(host);
+            if (host.StartsWith('[') ? kind != UriHostNameType.IPv6 : kind != UriHostNameType.Dns && kind != UriHostNameType.IPv4)
+                throw Invalid(text, $"the endpoint '{hostPort}' has no valid host");
             if (portText == null) throw Invalid(text, $"the endpoint '{hostPort}' has no port (etcd's client port is usually 2379)");
             if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port < 1 || port > 65535)
             {

@@ -87,6 +87,9 @@ namespace DyadPorts.Fleet
             foreach (var app in Apps.Values)
             {
                 var record = EtcdJson.Copy(app.Value.Record);
+                // A record stored without its host (made where none was stamped) is the host its claim is under: read as
+                // "here" on every machine, another machine's local preview would look like this one's.
+                if (string.IsNullOrEmpty(record.Host)) record.Host = app.Value.Host;
                 record.ClaimRevision = keys != null && app.Value.Host != null && Ports.TryGetValue(keys.Port(app.Value.Host, record.Port), out var claim) && claim.Value == record.AppId
                     ? claim.CreateRevision
                     : null;

@@ -152,6 +152,19 @@ Describe 'Specific errors for bad input' {
         $errs2[0].FullyQualifiedErrorId | Should -BeLike 'AppIdNotFound,*'
     }
 
+    It 'reports an invalid -AppId wildcard as a non-terminating InvalidAppIdPattern and lists what the other patterns match' {
+        Request-DyadPort known -Engine Process -PortRange 26616-26619 | Out-Null
+        $out = Get-DyadPortAllocation 'web[', 'kno*' -Engine Process -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out.AppId | Should -Be 'known'
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidAppIdPattern,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $errs[0].TargetObject | Should -Be 'web['
+        @(Get-DyadPortHistory 'web[' -ErrorVariable herrs -ErrorAction SilentlyContinue).Count | Should -Be 0
+        $herrs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidAppIdPattern,*'
+        @(Get-DyadPortHistory 'kno*').AppId | Should -Contain 'known'
+    }
+
     It 'fails with EngineUnreachable naming the endpoint, never saying available' {
         $err = { Test-DyadPortAvailable 22090 -EngineEndpoint unix:///tmp/dyadports-nothing.sock } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'EngineUnreachable,*'

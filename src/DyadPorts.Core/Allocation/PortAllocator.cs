@@ -258,6 +258,7 @@ namespace DyadPorts.Core.Allocation
                 }
                 record.Engine = Kind;
                 record.EngineEndpoint = Endpoint;
+                record.Host = Machine.HostOf(Endpoint);
                 record.ContainerId = launched.ContainerId;
                 record.Image = image;
                 record.ProcessId = launched.ProcessId;
@@ -284,6 +285,7 @@ namespace DyadPorts.Core.Allocation
                 }
                 record.Engine = Kind;
                 record.EngineEndpoint = Endpoint;
+                record.Host = Machine.HostOf(Endpoint);
                 record.ContainerId = running.Id;
                 record.Image = running.Image;
                 record.Provisional = false;

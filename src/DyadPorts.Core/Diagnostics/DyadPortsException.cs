@@ -103,6 +103,7 @@ namespace DyadPorts.Core.Diagnostics
         public const string PreviewStartInProgress = nameof(PreviewStartInProgress);
         public const string EngineRequestFailed = nameof(EngineRequestFailed);
         public const string PreviewOnOtherEngine = nameof(PreviewOnOtherEngine);
+        public const string InvalidAppIdPattern = nameof(InvalidAppIdPattern);
 
         // ---- doom every input: terminating ----
         public const string InvalidPortRange = nameof(InvalidPortRange);
@@ -128,13 +129,14 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateFileNotFound = nameof(StateFileNotFound);
         public const string RecordOnOtherMachine = nameof(RecordOnOtherMachine);
         public const string EngineFeedInvalid = nameof(EngineFeedInvalid);
+        public const string EngineListRefused = nameof(EngineListRefused);
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
             InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
             StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
-            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid, StateFileNotFound, EngineFeedInvalid,
+            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid, StateFileNotFound, EngineFeedInvalid, EngineListRefused,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

@@ -100,7 +100,15 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public EngineSnapshot Snapshot(ConfiguredPortsCache configuredPorts, IOperationLog log, CancellationToken cancellationToken)
         {
-            var listed = Call("list its containers", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
+            IList<ContainerListResponse> listed;
+            try
+            {
+                listed = Call("list its containers", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
+            }
+            catch (EngineRefusedException e)
+            {
+                throw ListRefused(e);
+            }
             var live = new HashSet<string>(listed.Select(c => c.ID), StringComparer.Ordinal);
             foreach (var gone in _configuredPorts.Keys.Where(id => !live.Contains(id)).ToList()) _configuredPorts.TryRemove(gone, out _);
 
@@ -124,6 +132,18 @@ namespace DyadPorts.Core.Engines
             }
             return new EngineSnapshot(containers);
         }
+
+        /// <summary>
+        /// A refused list dooms every input of the command (each would be refused the same way, and nothing can be checked
+        /// without it): a socket proxy that forbids listing containers (403), or an engine failing at it.
+        /// </summary>
+        private DyadPortsException ListRefused(EngineRefusedException e) =>
+            new DyadPortsException(ErrorIds.EngineListRefused,
+                e.StatusCode == HttpStatusCode.Forbidden || e.StatusCode == HttpStatusCode.Unauthorized ? FailureCategory.PermissionDenied : FailureCategory.ResourceUnavailable,
+                Endpoint,
+                $"The engine at '{Endpoint}' refused to list its containers: {EngineRefusedException.FirstLine(e.EngineMessage)} (HTTP {(int)e.StatusCode}). " +
+                "Without that list no port can be checked against its containers, so nothing was done. A socket proxy in front of the engine " +
+                "(docker-socket-proxy, for one) must allow CONTAINERS, and POST for previews.", e);
 
         private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured)
         {
@@ -473,6 +493,14 @@ namespace DyadPorts.Core.Engines
             if (e is OperationCanceledException && caller.IsCancellationRequested) return null;
             if (e is DyadPortsException) return null;
             var tlsFiles = Tls == null ? "" : $" TLS files used: {Tls}; the server is verified against that ca.pem only.";
+            if (e is OperationCanceledException || e is TimeoutException)
+            {
+                // Not the caller's cancellation (above): a bound ran out with the connection made and no answer.
+                return new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.OperationTimeout, Endpoint,
+                    $"The container engine at '{Endpoint}' did not answer in time (to {operation}).{tlsFiles} It may be hung or overloaded, or something in between " +
+                    "holds the connection without answering. Check it, point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at one that answers, " +
+                    "or use -Engine Process to check host sockets only.", e);
+            }
             return new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
                 $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}.{tlsFiles} Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
                 "point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at a running one, or use -Engine Process to check host sockets only.", e);

@@ -158,6 +158,9 @@ namespace DyadPorts.Core.Ledger
                 {
                     var record = from.Allocations[appId].Copy();
                     record.Host = machine.HostOf(record);
+                    // A reservation of a start that never finished is a plain allocation here: in a fleet state a provisional
+                    // record lives under its writer's lease, and this copy's lease ends with the command.
+                    record.Provisional = false;
                     into.Allocations[appId] = record;
                     if (from.Activity.TryGetValue(appId, out var sample) && !into.Activity.ContainsKey(appId))
                     {

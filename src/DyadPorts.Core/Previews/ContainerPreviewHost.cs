@@ -106,7 +106,18 @@ namespace DyadPorts.Core.Previews
             {
                 // Someone outside this app's start lock created the name since the snapshot.
                 using var bounded = new CancellationTokenSource(CleanUpBound);
-                var holder = _engine.FindByName(name, bounded.Token);
+                ContainerSummary holder;
+                try
+                {
+                    holder = _engine.FindByName(name, bounded.Token);
+                }
+                catch (Exception lookup) when ((lookup is OperationCanceledException && bounded.IsCancellationRequested && !ct.IsCancellationRequested) || lookup is DyadPortsException)
+                {
+                    // The refusal is the fact; only who holds the name is unknown.
+                    throw new DyadPortsException(ErrorIds.ContainerNameInUse, FailureCategory.ResourceExists, name,
+                        $"The container name '{name}' is taken, and the engine did not say by what within {CleanUpBound.TotalSeconds:0} s. DyadPorts will neither use nor remove it. " +
+                        "Remove or rename it yourself, or use another AppId.", e);
+                }
                 throw NameInUse(name, holder, e);
             }
             catch (EngineRefusedException e)

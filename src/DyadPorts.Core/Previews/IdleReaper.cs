@@ -40,8 +40,12 @@ namespace DyadPorts.Core.Previews
 
         /// <param name="shouldStop">Asked before each stop (ShouldProcess); false skips it.</param>
         /// <param name="recordSamples">False under -WhatIf: then nothing at all is written, not even a lock file.</param>
+        /// <param name="appFailed">
+        /// Gets a failure tied to one app (the engine refused to stop or remove its container): the sweep goes on with the
+        /// others. A failure that dooms every app (the engine or the state unreachable) ends the run. Null: the first failure ends it.
+        /// </param>
         public IReadOnlyList<Preview> Reap(TimeSpan idleFor, Func<string, bool> appMatches, Func<string, string, bool> shouldStop, bool remove, bool keepAllocation,
-            bool recordSamples, IOperationLog log, CancellationToken ct)
+            bool recordSamples, IOperationLog log, CancellationToken ct, Action<DyadPortsException> appFailed = null)
         {
             var snapshot = _allocator.TakeSnapshot(log, ct);
             // Under -WhatIf nothing is written, not even a migration or a recovery: the file is only peeked at.
@@ -51,54 +55,69 @@ namespace DyadPorts.Core.Previews
             foreach (var record in state.Allocations.Values.Where(r => appMatches(r.AppId)).ToList())
             {
                 ct.ThrowIfCancellationRequested();
-                if (_allocator.Machine.OtherMachine(record) is string machine)
-                {
-                    log.Verbose($"App {record.AppId}: its preview is on machine {machine}'s local engine or processes; left alone ({ErrorIds.RecordOnOtherMachine}).");
-                    continue;
-                }
-                var preview = PreviewOf(record, snapshot, state);
-                if (preview == null) continue;
-                if (!recordSamples)
-                {
-                    // -WhatIf: the app's lock file would be created by taking it, so it is not taken; a start in
-                    // progress at worst makes the report one run out of date.
-                    var judged = Judge(record, preview, state, idleFor, log, ct);
-                    if (judged?.Verdict == IdleVerdict.Idle) shouldStop(record.AppId, Action(remove, keepAllocation, judged.Reason));
-                    continue;
-                }
-                IDisposable appLock;
                 try
                 {
-                    appLock = _launcher.LockApp(record.AppId, LockWait, NullOperationLog.Instance, ct);
+                    if (ReapOne(record, snapshot, state, idleFor, shouldStop, remove, keepAllocation, recordSamples, log, ct) is Preview result) stopped.Add(result);
                 }
-                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.PreviewStartInProgress)
+                catch (DyadPortsException e) when (!e.IsTerminating && appFailed != null)
                 {
-                    log.Verbose($"App {record.AppId}: its preview is being started or stopped right now; skipped.");
-                    continue;
-                }
-                using (appLock)
-                {
-                    // Under the lock, the app must still have the preview judged: a restart in between is a new preview.
-                    var now = _allocator.ReadState(log, ct);
-                    if (now == null || !now.Allocations.TryGetValue(record.AppId, out var current) ||
-                        current.ContainerId != record.ContainerId || current.ProcessId != record.ProcessId)
-                    {
-                        log.Verbose($"App {record.AppId}: its preview changed while the reaper looked; skipped.");
-                        continue;
-                    }
-                    var judged = Judge(record, preview, now, idleFor, log, ct);
-                    if (judged == null) continue;
-                    var kept = judged.Keep;
-                    if (judged.Verdict == IdleVerdict.Idle && shouldStop(record.AppId, Action(remove, keepAllocation, judged.Reason)))
-                    {
-                        var result = _launcher.StopLocked(record.AppId, remove, keepAllocation, judged.Reason, log, ct);
-                        if (result != null) stopped.Add(result);
-                        kept = null;
-                    }
-                    Remember(record.AppId, kept, log, ct);
+                    appFailed(e);
                 }
             }
             return stopped;
+        }
+
+        /// <summary>One app of a run: the preview it stopped, or null (kept, skipped, or only reported under -WhatIf).</summary>
+        private Preview ReapOne(AllocationRecord record, EngineSnapshot snapshot, StateDocument state, TimeSpan idleFor, Func<string, string, bool> shouldStop,
+            bool remove, bool keepAllocation, bool recordSamples, IOperationLog log, CancellationToken ct)
+        {
+            if (_allocator.Machine.OtherMachine(record) is string machine)
+            {
+                log.Verbose($"App {record.AppId}: its preview is on machine {machine}'s local engine or processes; left alone ({ErrorIds.RecordOnOtherMachine}).");
+                return null;
+            }
+            var preview = PreviewOf(record, snapshot, state);
+            if (preview == null) return null;
+            if (!recordSamples)
+            {
+                // -WhatIf: the app's lock file would be created by taking it, so it is not taken; a start in
+                // progress at worst makes the report one run out of date.
+                var judged = Judge(record, preview, state, idleFor, log, ct);
+                if (judged?.Verdict == IdleVerdict.Idle) shouldStop(record.AppId, Action(remove, keepAllocation, judged.Reason));
+                return null;
+            }
+            IDisposable appLock;
+            try
+            {
+                appLock = _launcher.LockApp(record.AppId, LockWait, NullOperationLog.Instance, ct);
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.PreviewStartInProgress)
+            {
+                log.Verbose($"App {record.AppId}: its preview is being started or stopped right now; skipped.");
+                return null;
+            }
+            using (appLock)
+            {
+                // Under the lock, the app must still have the preview judged: a restart in between is a new preview.
+                var now = _allocator.ReadState(log, ct);
+                if (now == null || !now.Allocations.TryGetValue(record.AppId, out var current) ||
+                    current.ContainerId != record.ContainerId || current.ProcessId != record.ProcessId)
+                {
+                    log.Verbose($"App {record.AppId}: its preview changed while the reaper looked; skipped.");
+                    return null;
+                }
+                var judged = Judge(record, preview, now, idleFor, log, ct);
+                if (judged == null) return null;
+                var kept = judged.Keep;
+                Preview result = null;
+                if (judged.Verdict == IdleVerdict.Idle && shouldStop(record.AppId, Action(remove, keepAllocation, judged.Reason)))
+                {
+                    result = _launcher.StopLocked(record.AppId, remove, keepAllocation, judged.Reason, log, ct);
+                    kept = null;
+                }
+                Remember(record.AppId, kept, log, ct);
+                return result;
+            }
         }
 
         private IdleJudgement Judge(AllocationRecord record, string preview, StateDocument state, TimeSpan idleFor, IOperationLog log, CancellationToken ct)

@@ -318,21 +318,27 @@ namespace DyadPorts.Core.State
             };
             if (document.Version > StateDocument.CurrentVersion) return document; // the caller refuses it, untouched
             if (!(root["allocations"] is JObject allocations)) { problem = "it has no allocations object"; return null; }
-            try
+            // Each section on its own: a malformed one is dropped (and named) without taking the others with it.
+            var sectionsDropped = dropped;
+            void Section(string name, Action read)
             {
-                if (root["counters"] is JObject counters) document.Counters = counters.ToObject<SortedDictionary<string, long>>(serializer);
-                if (root["activity"] is JObject activity) document.Activity = activity.ToObject<SortedDictionary<string, ActivitySample>>(serializer);
-                if (root["adoptedStateIds"] is JArray adopted)
+                try
                 {
-                    foreach (var id in adopted)
-                    {
-                        if (id.Type == JTokenType.String && !string.IsNullOrEmpty((string)id)) document.AdoptedStateIds.Add((string)id);
-                    }
+                    read();
+                }
+                catch (Exception e) when (IsMalformed(e))
+                {
+                    sectionsDropped.Add($"the {name} are malformed ({e.Message})");
                 }
             }
-            catch (Exception e) when (e is JsonException || e is FormatException || e is ArgumentException || e is InvalidCastException)
+            Section("counters", () => { if (root["counters"] is JObject counters) document.Counters = counters.ToObject<SortedDictionary<string, long>>(serializer); });
+            Section("activity samples", () => { if (root["activity"] is JObject activity) document.Activity = activity.ToObject<SortedDictionary<string, ActivitySample>>(serializer); });
+            if (root["adoptedStateIds"] is JArray adopted)
             {
-                dropped.Add($"the counters or activity samples are malformed ({e.Message})");
+                foreach (var id in adopted)
+                {
+                    if (id.Type == JTokenType.String && !string.IsNullOrEmpty((string)id)) document.AdoptedStateIds.Add((string)id);
+                }
             }
             foreach (var entry in allocations.Properties())
             {
@@ -341,7 +347,7 @@ namespace DyadPorts.Core.State
                 {
                     record = entry.Value.Type == JTokenType.Object ? entry.Value.ToObject<AllocationRecord>(serializer) : null;
                 }
-                catch (Exception e) when (e is JsonException || e is FormatException || e is ArgumentException || e is InvalidCastException)
+                catch (Exception e) when (IsMalformed(e))
                 {
                     // reported below as malformed
                 }
@@ -354,6 +360,10 @@ namespace DyadPorts.Core.State
             }
             return document;
         }
+
+        /// <summary>What Newtonsoft throws for a value of the wrong shape or size (a null count, 1.5, a number beyond a long).</summary>
+        private static bool IsMalformed(Exception e) =>
+            e is JsonException || e is FormatException || e is ArgumentException || e is InvalidCastException || e is OverflowException;
 
         /// <summary>An integer version; one too large for an int is certainly newer than this module.</summary>
         private static int VersionOf(JToken token)

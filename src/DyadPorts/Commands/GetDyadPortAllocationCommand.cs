@@ -30,9 +30,10 @@ namespace DyadPorts.Commands
         // Gathered first so that many piped ids cost one engine snapshot.
         protected override void End()
         {
-            var patterns = _appIds.Select(id => new WildcardPattern(id, WildcardOptions.IgnoreCase)).ToList();
+            var patterns = AppIdPatterns.Of(_appIds, WriteError);
+            if (!patterns.CanMatch) return;
             // Another host that cannot be reached: its records come back Unknown, with one non-terminating error for that host.
-            var found = Allocator.Get(id => patterns.Count == 0 || patterns.Any(p => p.IsMatch(id)), Log, WriteError, CancellationToken);
+            var found = Allocator.Get(patterns.Matches, Log, WriteError, CancellationToken);
             foreach (var allocation in found.OrderBy(a => a.Port)) WriteObject(allocation);
 
             foreach (var literal in _appIds.Where(id => !WildcardPattern.ContainsWildcardCharacters(id)))

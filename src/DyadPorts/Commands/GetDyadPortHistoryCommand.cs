@@ -41,10 +41,11 @@ namespace DyadPorts.Commands
 
         protected override void End()
         {
-            var patterns = _appIds.Select(id => new WildcardPattern(id, WildcardOptions.IgnoreCase)).ToList();
+            var patterns = AppIdPatterns.Of(_appIds, WriteError);
+            if (!patterns.CanMatch) return;
             var since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? new DateTimeOffset(Since.ToUniversalTime()) : (DateTimeOffset?)null;
             var events = Session.History(Settings, Log, CancellationToken)
-                .Where(e => patterns.Count == 0 || (e.AppId != null && patterns.Any(p => p.IsMatch(e.AppId))))
+                .Where(e => patterns.Matches(e.AppId))
                 .Where(e => since == null || e.Time >= since)
                 .Where(e => Kind == null || Kind.Contains(e.Kind))
                 .ToList();

@@ -75,7 +75,7 @@ namespace DyadPorts.Commands
             var record = !whatIf;
             var reaper = new IdleReaper(Allocator);
             var stopped = reaper.Reap(IdleFor, id => _idleApps.Count == 0 || _idleApps.Contains(id), (appId, action) => ShouldProcess($"app {appId}", action),
-                Remove, KeepAllocation, recordSamples: record, Log, CancellationToken);
+                Remove, KeepAllocation, recordSamples: record, Log, CancellationToken, WriteError);
             if (PassThru) foreach (var preview in stopped) WriteObject(preview);
         }
     }

@@ -48,10 +48,11 @@ namespace DyadPorts.Infrastructure
             {
                 throw new PipelineStoppedException();
             }
-            catch (Exception e) when (!(e is RuntimeException) && !(e is OperationCanceledException))
+            catch (Exception e) when (!(e is RuntimeException))
             {
-                // The last resort: nothing raw leaves a DyadPorts cmdlet. Each foreseen failure has its own id in the
-                // core; reaching this is a bug, reported with its id and the original exception inside.
+                // The last resort: nothing raw leaves a DyadPorts cmdlet, a cancellation the user did not ask for (a bound
+                // inside the module that ran out) included. Each foreseen failure has its own id in the core; reaching this
+                // is a bug, reported with its id and the original exception inside.
                 ThrowTerminatingError(new ErrorRecord(
                     new DyadPortsException(ErrorIds.UnexpectedFailure, FailureCategory.InvalidOperation, null,
                         $"DyadPorts failed unexpectedly ({e.GetType().Name}: {e.Message}). Nothing after this point was done. Please report it with this message.", e),

@@ -92,6 +92,39 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
+        public void An_engine_that_takes_the_connection_and_never_answers_is_EngineUnreachable_as_a_timeout_naming_what_was_asked()
+        {
+            var silent = "unix://" + SilentSocket("hung.sock");
+            using var engine = new ContainerEngine(silent, EngineKind.Docker);
+            var watch = Stopwatch.StartNew();
+            var e = Assert.Throws<DyadPortsException>(() => engine.Ping(default));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the ping took {watch.Elapsed}");
+            Assert.Equal(ErrorIds.EngineUnreachable, e.ErrorId);
+            Assert.Equal(FailureCategory.OperationTimeout, e.Category);
+            Assert.Equal(silent, e.Target);
+            Assert.Contains("did not answer in time (to answer a ping)", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("canceled", e.Message, StringComparison.OrdinalIgnoreCase);
+        }
+
+        [Fact]
+        public void Completion_yields_nothing_and_never_throws_whatever_the_states_client_library_throws()
+        {
+            // Past the location's own checks, the etcd client still parses the endpoints and may throw anything of its own.
+            var session = new DyadSession(Env, new SystemSockets(Array.Empty<string>(), Array.Empty<string>()), () => new ThrowingFleet());
+            _env["DYAD_PORTS_STATE"] = "etcd://127.0.0.1:2379";
+            var watch = Stopwatch.StartNew();
+            Assert.Empty(AppIdCompleter.KnownAppIds(session));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"completion took {watch.Elapsed}");
+        }
+
+        /// <summary>A fleet whose client library fails in its own way on open (as dotnet-etcd's endpoint parsing throws UriFormatException).</summary>
+        private sealed class ThrowingFleet : DyadPorts.Core.Ledger.IFleetLedgers
+        {
+            public DyadPorts.Core.Ledger.IAllocationLedger Open(DyadPorts.Core.State.StateLocation location, DyadSettings settings, DyadPorts.Core.Ledger.IStateRecovery recovery) =>
+                throw new UriFormatException("Invalid URI: The hostname could not be parsed.");
+        }
+
+        [Fact]
         public void Completion_starts_no_process_for_a_podman_machine_and_a_full_resolution_is_cut_short_by_its_token()
         {
             var marker = SleepingPodman();

@@ -59,6 +59,35 @@ namespace DyadPorts.Tests.Engines
             Assert.All(loud.Errors, e => Assert.Equal(ErrorCategory.ResourceUnavailable, e.CategoryInfo.Category));
         }
 
+        [Fact]
+        public void An_engine_that_refuses_to_list_its_containers_stops_the_command_once_not_once_per_input()
+        {
+            // docker-socket-proxy with CONTAINERS=0 in front of the real dockerd: the ping passes, the list is refused.
+            using var proxy = new HoldingEngineProxy(TestEngine.Get("docker").Endpoint);
+            proxy.Refuse(line => line.Contains("/containers/json", StringComparison.Ordinal));
+            // Feed off: no engine view lists through the proxy in the background, so every list the proxy sees is the command's.
+            var feed = Environment.GetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED");
+            Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", "off");
+            HostedPowerShell.Result result;
+            try
+            {
+                // try/catch sees only a terminating error: the one error must be caught there, and no output come before it.
+                result = _ps.Run($"try {{ 'a','b','c' | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21661-21669 }} catch {{ $_ }}");
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", feed);
+            }
+            Assert.Empty(result.Errors);
+            var refused = Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
+            Assert.StartsWith("EngineListRefused,", refused.FullyQualifiedErrorId, StringComparison.Ordinal);
+            Assert.Equal(ErrorCategory.PermissionDenied, refused.CategoryInfo.Category);
+            Assert.Equal(proxy.Endpoint, refused.TargetObject);
+            Assert.Contains("HTTP 403", refused.Exception.Message, StringComparison.Ordinal);
+            Assert.Single(proxy.Requests, r => r.Contains("/containers/json", StringComparison.Ordinal));
+            Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+        }
+
         [Theory]
         [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
         public void ErrorAction_Stop_still_stops_at_the_first_error(string row)

@@ -100,6 +100,42 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal((ActivitySample.AcceptedSignal, (int?)1), (sample.Signal, sample.Attached));
         }
 
+        [Fact]
+        public void An_app_whose_container_the_engine_refuses_to_remove_is_reported_and_the_sweep_goes_on_with_the_others()
+        {
+            // Podman refuses to remove a container whose network another container shares ("has dependent containers"),
+            // force or not; dockerd removes it. So this refusal is podman's.
+            var engine = _scenario.Use("podman/file/feed-off");
+            var refused = TestRun.App("rrefused"); // swept first: the state's apps go in ordinal order
+            var other = TestRun.App("rsweep");
+            var pRefused = _scenario.Launcher(engine).Start(_scenario.Request(refused, engine, 21736, 21739), NullOperationLog.Instance, default);
+            _scenario.Launcher(engine).Start(_scenario.Request(other, engine, 21736, 21739), NullOperationLog.Instance, default);
+            var dependent = engine.Run($"{TestRun.Prefix}rdependent", 0, cmd: new List<string> { "sleep", "300" }, networkMode: "container:" + pRefused.ContainerId);
+            try
+            {
+                bool Mine(string id) => id == refused || id == other;
+                var reaper = new IdleReaper(_scenario.Allocator(engine));
+                var failures = new List<DyadPortsException>();
+                Assert.Empty(reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, true, new RecordingLog(), default, failures.Add)); // the baseline
+                Thread.Sleep(TimeSpan.FromSeconds(2.5));
+                var log = new RecordingLog();
+                var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, true, log, default, failures.Add);
+
+                Assert.True(new[] { other }.SequenceEqual(stopped.Select(p => p.AppId)), "stopped: " + string.Join(", ", stopped.Select(p => p.AppId)) + "\n" + string.Join("\n", log.Verbose));
+                var failure = Assert.Single(failures);
+                Assert.Equal(ErrorIds.EngineRequestFailed, failure.ErrorId);
+                Assert.False(failure.IsTerminating);
+                Assert.Contains("dependent", failure.Message, StringComparison.Ordinal);
+                Assert.Null(engine.Find("dyad-app-" + other));
+                Assert.NotNull(engine.Find("dyad-app-" + refused)); // the engine kept it
+                Assert.False(_scenario.State.Peek().Allocations.ContainsKey(other));
+            }
+            finally
+            {
+                engine.Remove(dependent); // first: then the preview it depends on can go in the run's clean-up
+            }
+        }
+
         [Theory]
         [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
         public void WhatIf_reports_the_idle_preview_and_creates_no_file_in_a_fresh_state_folder(string row)

@@ -82,6 +82,23 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public void A_record_moved_to_another_machine_on_the_same_endpoint_takes_its_claim_there_and_a_record_without_a_host_reads_as_its_claims()
+        {
+            var ledger = Open();
+            ledger.Transact((s, _) => Allocate(s, "a", 21801, 21809), NullOperationLog.Instance, default); // made with no host stamped
+            Assert.Equal($"machine:{TestEtcd.TestMachine}", Open().Read(NullOperationLog.Instance, default).Allocations["a"].Host);
+
+            // -Force from another machine keeps the endpoint text (a local socket's is the same everywhere) and stamps that machine.
+            ledger.Transact((s, _) => s.Allocations["a"].Host = "machine:other-machine-0004", NullOperationLog.Instance, default);
+            var keys = TestEtcd.Dump(Raw(), _prefix).ToDictionary(kv => kv.Key.Substring(_prefix.Length), kv => kv.Value);
+            Assert.StartsWith("a|", keys["/ports/machine%3Aother-machine-0004/21801"], StringComparison.Ordinal);
+            Assert.False(keys.ContainsKey($"/ports/machine%3A{TestEtcd.TestMachine}/21801"), "the claim stayed on the machine the record left");
+            var moved = Open().Read(NullOperationLog.Instance, default).Allocations["a"];
+            Assert.Equal("machine:other-machine-0004", moved.Host);
+            Assert.NotNull(moved.ClaimRevision); // it holds the claim under its new host
+        }
+
+        [Fact]
         public void A_port_claimed_between_read_and_commit_fails_the_claim_and_the_rerun_takes_the_next_port()
         {
             var ledger = Open();

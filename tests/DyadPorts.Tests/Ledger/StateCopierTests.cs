@@ -226,6 +226,25 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public void A_reservation_whose_start_never_finished_is_copied_into_etcd_as_a_plain_allocation_that_outlives_the_copy()
+        {
+            var file = File(_a);
+            var reserved = Container("half-started", 21890);
+            reserved.Provisional = true; // a start killed between its reservation and its preview
+            Plant(file, reserved);
+            var conflicts = new List<DyadPortsException>();
+            using (var destination = new EtcdLedger(TestEtcd.Connect(_prefix), null, ownsCluster: true))
+            {
+                Assert.Equal(1, Copy(file, destination, conflicts).Copied);
+            } // the copy's session lease ends with it, as Copy-DyadPortState's does
+            Assert.Empty(conflicts);
+            var copied = Etcd().Read(NullOperationLog.Instance, default).Allocations;
+            Assert.True(copied.ContainsKey("half-started"), "the copied reservation vanished with the copy's lease");
+            Assert.False(copied["half-started"].Provisional);
+            Assert.Equal(21890, copied["half-started"].Port);
+        }
+
+        [Fact]
         public void A_file_state_goes_into_etcd_and_back_with_a_conflict_each_way()
         {
             var fileA = File(_a);

@@ -221,6 +221,25 @@ namespace DyadPorts.Tests.State
         }
 
         [Fact]
+        public void A_malformed_counters_section_is_dropped_alone_and_the_samples_and_adopted_state_ids_are_kept()
+        {
+            using var temp = new TempState();
+            File.WriteAllText(temp.StatePath, "{\"version\":2,\"stateId\":\"0123456789abcdef\",\"allocations\":{}," +
+                "\"counters\":{\"Allocated\":null},\"activity\":{\"web\":{\"at\":\"2026-01-01T00:00:00+00:00\",\"preview\":\"c1\",\"value\":\"3\"}}," +
+                "\"adoptedStateIds\":[\"fedcba9876543210\"]}");
+            var log = new RecordingLog();
+            var state = temp.Store.Read(NotCorrupt, log, default);
+            Assert.Contains(log.Warnings, w => w.Contains("the counters are malformed", StringComparison.Ordinal));
+            Assert.DoesNotContain(log.Warnings, w => w.Contains("activity", StringComparison.Ordinal));
+            Assert.False(state.Counters.ContainsKey("Allocated")); // the malformed count; the repair counts its own StateRecovered
+            Assert.Equal("3", state.Activity["web"].Value);
+            Assert.True(state.Owns("fedcba9876543210"));
+            var rewritten = temp.Store.Peek(); // the repaired file keeps them too
+            Assert.True(rewritten.Owns("fedcba9876543210"));
+            Assert.Equal("c1", rewritten.Activity["web"].Preview);
+        }
+
+        [Fact]
         public void A_missing_file_is_rebuilt_from_this_states_containers_when_there_are_any()
         {
             using var temp = new TempState();

@@ -54,7 +54,10 @@ namespace DyadPorts.Tests.Support
             if (engineCase.OnEtcd)
             {
                 Prefix = TestEtcd.NewPrefix();
-                _cluster = TestEtcd.Connect(Prefix);
+                // As this machine: the state the commands under test read and write here, so what a test seeds is this machine's.
+                var options = TestEtcd.Options();
+                options.MachineId = DyadPorts.Fleet.FleetIdentity.MachineId();
+                _cluster = TestEtcd.Connect(Prefix, options);
             }
             Case = engineCase;
             return engine;

@@ -31,6 +31,7 @@ namespace DyadPorts.Tests.Support
         private readonly List<string> _requests = new List<string>();
         private int _connections;
         private volatile Func<string, bool> _hold = _ => false;
+        private volatile Func<string, bool> _refuse = _ => false;
         private Func<string, bool> _dropEvent;
         private int _dropped;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -105,6 +106,16 @@ namespace DyadPorts.Tests.Support
         public void Hold(Func<string, bool> requestLine) => _hold = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
 
         /// <summary>
+        /// From now on the requests whose request line matches are answered by the proxy itself with 403 and the page
+        /// HAProxy gives, never passed on: docker-socket-proxy in front of an engine, with that part of the API turned off.
+        /// </summary>
+        public void Refuse(Func<string, bool> requestLine) => _refuse = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
+
+        private static readonly byte[] Forbidden = Encoding.ASCII.GetBytes(
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 93\r\nCache-Control: no-cache\r\n\r\n" +
+            "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n");
+
+        /// <summary>
         /// For connections opened from now on: every event whose JSON line matches is taken out of each event stream (GET
         /// /events without until=), as an engine's stream that never delivers an event would look; a bounded events query
         /// (with until=, an engine view's catch-up) still carries it. Call it before the client connects.
@@ -150,6 +161,12 @@ namespace DyadPorts.Tests.Support
                     var requestLine = text.Substring(0, text.IndexOf('\n', StringComparison.Ordinal)).TrimEnd('\r');
                     lock (_requests) _requests.Add(requestLine);
                     if (_hold(requestLine)) return true; // held, unanswered, the connection left open
+                    if (_refuse(requestLine))
+                    {
+                        // A GET has no body to pass; the client sends one request at a time, so nothing of the engine's is under way here.
+                        await Send(client, Forbidden).ConfigureAwait(false);
+                        continue;
+                    }
                     var start = StartRequest.Match(requestLine);
                     if (start.Success)
                     {

@@ -70,7 +70,9 @@ namespace DyadPorts.Tests.Support
         /// <paramref name="hostPort"/>. Name it with <see cref="TestRun.App"/>. A container of that name is
         /// replaced only if this run created it.
         /// </summary>
-        public string Run(string name, int hostPort, bool start = true, string hostIp = null, IDictionary<string, string> labels = null, IList<string> cmd = null, IList<string> capAdd = null)
+        /// <param name="networkMode">Another network to join (container:&lt;id&gt; shares that container's): then nothing is published.</param>
+        public string Run(string name, int hostPort, bool start = true, string hostIp = null, IDictionary<string, string> labels = null, IList<string> cmd = null, IList<string> capAdd = null,
+            string networkMode = null)
         {
             var existing = Find(name);
             if (existing != null && IsThisRuns(existing)) RemoveOnly(existing.ID);
@@ -82,12 +84,13 @@ namespace DyadPorts.Tests.Support
                 Name = name,
                 Image = Image,
                 Cmd = cmd ?? new List<string> { "httpd", "-f", "-p", hostPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-h", "/www" },
-                ExposedPorts = new Dictionary<string, EmptyStruct> { [key] = default },
+                ExposedPorts = networkMode != null ? null : new Dictionary<string, EmptyStruct> { [key] = default },
                 Labels = allLabels,
                 HostConfig = new HostConfig
                 {
-                    PortBindings = new Dictionary<string, IList<PortBinding>> { [key] = new List<PortBinding> { new PortBinding { HostPort = hostPort.ToString(System.Globalization.CultureInfo.InvariantCulture), HostIP = hostIp ?? "" } } },
+                    PortBindings = networkMode != null ? null : new Dictionary<string, IList<PortBinding>> { [key] = new List<PortBinding> { new PortBinding { HostPort = hostPort.ToString(System.Globalization.CultureInfo.InvariantCulture), HostIP = hostIp ?? "" } } },
                     CapAdd = capAdd,
+                    NetworkMode = networkMode,
                 },
             }).GetAwaiter().GetResult();
             if (start) Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters()).GetAwaiter().GetResult();

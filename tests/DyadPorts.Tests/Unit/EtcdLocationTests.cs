@@ -43,6 +43,9 @@ namespace DyadPorts.Tests.Unit
         [InlineData("etcd://user:pw@host:2379")]        // credentials never in the URL
         [InlineData("etcd://host:2379/a/../b")]
         [InlineData("etcd://host:2379/a?x=1")]
+        [InlineData("etcd://etcd^1:2379")]              // no host name the etcd client could parse
+        [InlineData("etcd://a b:2379")]
+        [InlineData("etcd://[not-v6]:2379")]
         [InlineData("/var/state.json")]                 // a path is not an etcd location
         public void Invalid_locations_are_StateLocationInvalid(string text)
         {
