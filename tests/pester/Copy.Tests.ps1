@@ -52,11 +52,16 @@ Describe 'Copy-DyadPortState' {
         $allocations.ContainsKey('cp-c') | Should -BeFalse
     }
 
-    It 'takes the source from the pipeline, and a missing source is a terminating StateFileNotFound' {
-        (Get-Item $Source | Copy-DyadPortState -Destination $Destination).Copied | Should -Be 3
+    It 'takes the source from the pipeline, and a missing source is its own non-terminating StateFileNotFound' {
         $missing = Join-Path (Split-Path $Source) 'missing.json'
-        { Copy-DyadPortState -Source $missing -Destination $Destination -ErrorAction Continue } |
-            Should -Throw -ErrorId 'StateFileNotFound,DyadPorts.Commands.CopyDyadPortStateCommand'
+        $results = @([pscustomobject]@{ FullName = $missing }, (Get-Item $Source)) |
+            Copy-DyadPortState -Destination $Destination -ErrorVariable copyErrors -ErrorAction SilentlyContinue
+        @($results).Count | Should -Be 1
+        $results.Copied | Should -Be 3 # the source after the missing one
+        $copyErrors.Count | Should -Be 1
+        $copyErrors[0].FullyQualifiedErrorId | Should -Be 'StateFileNotFound,DyadPorts.Commands.CopyDyadPortStateCommand'
+        $copyErrors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $copyErrors[0].TargetObject | Should -Be $missing
         Test-Path $missing | Should -BeFalse
     }
 }

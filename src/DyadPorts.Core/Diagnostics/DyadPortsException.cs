@@ -94,7 +94,6 @@ namespace DyadPorts.Core.Diagnostics
         public const string PortConflictRetriesExhausted = nameof(PortConflictRetriesExhausted);
         public const string PreviewExitedEarly = nameof(PreviewExitedEarly);
         public const string PreviewTimeout = nameof(PreviewTimeout);
-        public const string ImageNotFound = nameof(ImageNotFound);
         public const string ContainerNameInUse = nameof(ContainerNameInUse);
         public const string ContainerStartFailed = nameof(ContainerStartFailed);
         public const string PreviewCommandFailed = nameof(PreviewCommandFailed);
@@ -104,9 +103,12 @@ namespace DyadPorts.Core.Diagnostics
         public const string EngineRequestFailed = nameof(EngineRequestFailed);
         public const string PreviewOnOtherEngine = nameof(PreviewOnOtherEngine);
         public const string InvalidAppIdPattern = nameof(InvalidAppIdPattern);
+        public const string PreviewLogFailed = nameof(PreviewLogFailed);
+        public const string StateFileNotFound = nameof(StateFileNotFound); // Copy-DyadPortState's -Source, one per piped source
 
         // ---- doom every input: terminating ----
         public const string InvalidPortRange = nameof(InvalidPortRange);
+        public const string ImageNotFound = nameof(ImageNotFound); // -Image (or DYAD_PREVIEW_IMAGE) is the command's, not one input's
         public const string EngineUnreachable = nameof(EngineUnreachable);
         public const string InvalidEngineEndpoint = nameof(InvalidEngineEndpoint);
         public const string StateFileCorrupt = nameof(StateFileCorrupt);
@@ -126,17 +128,16 @@ namespace DyadPorts.Core.Diagnostics
         public const string StateStoreFull = nameof(StateStoreFull);
         public const string StateLocationInvalid = nameof(StateLocationInvalid);
         public const string StateCopyConflict = nameof(StateCopyConflict);
-        public const string StateFileNotFound = nameof(StateFileNotFound);
         public const string RecordOnOtherMachine = nameof(RecordOnOtherMachine);
         public const string EngineFeedInvalid = nameof(EngineFeedInvalid);
         public const string EngineListRefused = nameof(EngineListRefused);
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
-            InvalidPortRange, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
+            InvalidPortRange, ImageNotFound, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
             StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
-            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid, StateFileNotFound, EngineFeedInvalid, EngineListRefused,
+            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid, EngineFeedInvalid, EngineListRefused,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

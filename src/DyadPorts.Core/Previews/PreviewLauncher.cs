@@ -282,7 +282,16 @@ namespace DyadPorts.Core.Previews
                     $"App {appId}'s preview is container {record.ContainerId.Substring(0, Math.Min(12, record.ContainerId.Length))} of the engine at '{record.EngineEndpoint}', " +
                     $"not of {(_allocator.Endpoint == null ? "the process engine" : $"'{_allocator.Endpoint}'")}. Nothing was stopped or released. Run it again with -EngineEndpoint {record.EngineEndpoint}.");
             }
-            var result = _host.Stop(appId, record, state, snapshot, remove, log, ct);
+            Preview result;
+            try
+            {
+                result = _host.Stop(appId, record, state, snapshot, remove, log, ct);
+            }
+            catch (EngineRefusedException e)
+            {
+                // The engine refused this app's container: the app is the offending value, as in the other per-app failures.
+                throw new DyadPortsException(e.ErrorId, e.Category, appId, $"App {appId}: {e.Message}", e);
+            }
             if (_host.Kind != EngineKind.Process && record?.ProcessId != null)
             {
                 result = _processes.Value.Stop(appId, record, state, EngineSnapshot.None, remove, log, ct) ?? result;

@@ -215,7 +215,12 @@ namespace DyadPorts.Core.Previews
             }
             catch (IOException e)
             {
-                throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, logPath, $"Could not open the preview log '{logPath}': {e.Message}", e);
+                throw new DyadPortsException(ErrorIds.PreviewLogFailed, FailureCategory.WriteError, logPath, $"App {request.AppId}: could not open its preview log '{logPath}': {e.Message}", e);
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateWriteFailed || e.ErrorId == ErrorIds.StateFileUnsafe)
+            {
+                // This app's log (a folder or a link where it goes, say): this app fails, not every app of the command.
+                throw new DyadPortsException(ErrorIds.PreviewLogFailed, e.Category, logPath, $"App {request.AppId}: its preview log cannot be used: {e.Message}", e);
             }
             catch (Exception e) when (e is System.ComponentModel.Win32Exception || e is InvalidOperationException)
             {

@@ -88,6 +88,21 @@ namespace DyadPorts.Tests.Engines
             Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
         }
 
+        [Fact]
+        public void An_image_that_cannot_be_pulled_stops_the_command_once_not_once_per_piped_app()
+        {
+            using var proxy = new HoldingEngineProxy(TestEngine.Get("docker").Endpoint); // to count the pulls
+            var app = Directory.CreateDirectory(Path.Combine(_state.Temp.Directory, "image-app")).FullName;
+            var result = _ps.Run($"try {{ 'img-a','img-b','img-c' | Start-DyadPreview -Path '{app}' -Image localhost:1/dyadports/no-such-image:1 " +
+                $"-Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21686-21689 }} catch {{ $_ }}");
+            Assert.Empty(result.Errors);
+            var missing = Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
+            Assert.StartsWith("ImageNotFound,", missing.FullyQualifiedErrorId, StringComparison.Ordinal);
+            Assert.Equal("localhost:1/dyadports/no-such-image:1", missing.TargetObject);
+            Assert.Single(proxy.Requests, r => r.StartsWith("POST ", StringComparison.Ordinal) && r.Contains("/images/create", StringComparison.Ordinal));
+            Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+        }
+
         [Theory]
         [MemberData(nameof(EngineCase.ProcessEngine), MemberType = typeof(EngineCase))]
         public void ErrorAction_Stop_still_stops_at_the_first_error(string row)
@@ -194,6 +209,22 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(ErrorIds.PreviewExitedEarly, e.ErrorId);
             Assert.False(e.IsTerminating);
             Assert.False(_state.Peek()?.Allocations.ContainsKey("early") ?? false);
+        }
+
+        [Fact]
+        public void A_process_preview_whose_log_cannot_be_opened_fails_that_app_alone_as_PreviewLogFailed()
+        {
+            Use("process/file");
+            var folder = Directory.CreateDirectory(Path.Combine(_state.Temp.Directory, "app")).FullName;
+            var log = Path.Combine(_state.ProcessLogFolder, "blocked.log");
+            Directory.CreateDirectory(log); // a folder where the app's log goes
+            var request = new PreviewRequest { AppId = "blocked", Path = folder, Command = new[] { "sleep 30" }, Range = new PortRange(21681, 21685), Timeout = TimeSpan.FromSeconds(20) };
+            var e = Assert.Throws<DyadPortsException>(() => _state.Launcher(null).Start(request, NullOperationLog.Instance, default));
+            Assert.Equal(ErrorIds.PreviewLogFailed, e.ErrorId);
+            Assert.False(e.IsTerminating);
+            Assert.Equal(log, e.Target);
+            Assert.Contains("blocked", e.Message, StringComparison.Ordinal);
+            Assert.False(_state.Peek()?.Allocations.ContainsKey("blocked") ?? false); // its reservation was given back
         }
 
         [Fact]

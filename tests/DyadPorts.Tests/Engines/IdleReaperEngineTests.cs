@@ -124,6 +124,7 @@ namespace DyadPorts.Tests.Engines
                 Assert.True(new[] { other }.SequenceEqual(stopped.Select(p => p.AppId)), "stopped: " + string.Join(", ", stopped.Select(p => p.AppId)) + "\n" + string.Join("\n", log.Verbose));
                 var failure = Assert.Single(failures);
                 Assert.Equal(ErrorIds.EngineRequestFailed, failure.ErrorId);
+                Assert.Equal(refused, failure.Target); // the app, not the engine's endpoint
                 Assert.False(failure.IsTerminating);
                 Assert.Contains("dependent", failure.Message, StringComparison.Ordinal);
                 Assert.Null(engine.Find("dyad-app-" + other));
