@@ -113,6 +113,37 @@ namespace DyadPorts.Tests.Engines
             Assert.Contains("'gone'", e.Message);
         }
 
+        [Theory]
+        [InlineData("{\"Name\":\"bad\",\"Endpoints\":{\"docker\":\"tcp://10.0.0.1:2376\"}}")] // the endpoint as a string, not an object
+        [InlineData("{\"Name\":\"bad\",\"Endpoints\":\"tcp://10.0.0.1:2376\"}")]
+        [InlineData("{\"Name\":\"bad\",\"Endpoints\":{\"docker\":{\"Host\":{\"url\":\"tcp://10.0.0.1:2376\"}}}}")]
+        public void A_context_file_of_another_shape_than_the_cli_writes_is_InvalidEngineEndpoint_naming_the_file(string meta)
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(_home, ".docker", "contexts", "meta", DockerCliConfig.Sha256("bad"))).FullName;
+            File.WriteAllText(Path.Combine(dir, "meta.json"), meta);
+            _env["DOCKER_CONTEXT"] = "bad";
+            var e = Assert.Throws<DyadPortsException>(() => Resolve(answering: "unix:///run/docker.sock"));
+            Assert.Equal(ErrorIds.InvalidEngineEndpoint, e.ErrorId);
+            Assert.Equal(FailureCategory.InvalidData, e.Category);
+            Assert.Equal(Path.Combine(dir, "meta.json"), e.Target);
+            Assert.Empty(DockerCliConfig.All(v => _env.TryGetValue(v, out var x) ? x : null)); // looking up TLS files passes over it
+        }
+
+        [Fact]
+        public void A_current_context_or_a_podman_connection_of_another_shape_is_InvalidEngineEndpoint_naming_its_file()
+        {
+            Directory.CreateDirectory(Path.Combine(_home, ".docker"));
+            var config = Path.Combine(_home, ".docker", "config.json");
+            File.WriteAllText(config, "{\"currentContext\":{\"name\":\"x\"}}");
+            var e = Assert.Throws<DyadPortsException>(() => Resolve(answering: "unix:///run/docker.sock"));
+            Assert.Equal((ErrorIds.InvalidEngineEndpoint, FailureCategory.InvalidData, (object)config), (e.ErrorId, e.Category, e.Target));
+
+            File.Delete(config);
+            File.WriteAllText(_env["PODMAN_CONNECTIONS_CONF"], "{\"Connection\":{\"Default\":\"m\",\"Connections\":{\"m\":\"ssh://core@127.0.0.1:53711/run/podman.sock\"}}}");
+            e = Assert.Throws<DyadPortsException>(() => Resolve(EngineKind.Podman, answering: "unix:///run/podman/podman.sock"));
+            Assert.Equal((ErrorIds.InvalidEngineEndpoint, FailureCategory.InvalidData, (object)_env["PODMAN_CONNECTIONS_CONF"]), (e.ErrorId, e.Category, e.Target));
+        }
+
         [Fact]
         public void Explicit_endpoints_and_DOCKER_HOST_win_over_contexts_and_connections()
         {
