@@ -25,7 +25,7 @@ namespace DyadPorts.Completion
         {
             var ids = new HashSet<string>(StringComparer.Ordinal);
             var budget = CompletionSources.StartBudget();
-            foreach (var allocation in CompletionSources.Allocations(session)) ids.Add(allocation.AppId);
+            foreach (var allocation in CompletionSources.Allocations(session, budget)) ids.Add(allocation.AppId);
             foreach (var container in CompletionSources.Containers(session, budget))
             {
                 if (container.SuggestedAppId != null) ids.Add(container.SuggestedAppId);

@@ -125,6 +125,28 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
+        public void Completion_keeps_its_budget_when_the_thread_pool_is_busy()
+        {
+            // Every pool thread busy (a loaded host process, many runspaces): a cancellation that must run on the pool to
+            // reach a call blocked on a silent socket comes late, and the prompt must not wait for it.
+            var silent = SilentSocket("busy-pool.sock");
+            var session = new DyadSession(Env, new SystemSockets(new[] { silent }, new[] { silent }));
+            using var gate = new ManualResetEventSlim();
+            var busy = ThreadPool.ThreadCount + Environment.ProcessorCount * 2;
+            for (var i = 0; i < busy; i++) ThreadPool.UnsafeQueueUserWorkItem(_ => gate.Wait(TimeSpan.FromSeconds(20)), null);
+            try
+            {
+                var watch = Stopwatch.StartNew();
+                Assert.Empty(AppIdCompleter.KnownAppIds(session));
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"completion took {watch.Elapsed} with {busy} pool work items holding their threads");
+            }
+            finally
+            {
+                gate.Set();
+            }
+        }
+
+        [Fact]
         public void Completion_starts_no_process_for_a_podman_machine_and_a_full_resolution_is_cut_short_by_its_token()
         {
             var marker = SleepingPodman();
