@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
 using DyadPorts.Core.Previews;
 using DyadPorts.Tests.Support;
 using Xunit;
@@ -80,6 +81,25 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(first.Port, replaced.Port); // released, then reused: it is the lowest free port again
             Assert.Single(engine.All(), c => c.Names.Contains("/dyad-app-" + TestRun.App("61")));
             Assert.Equal("hello from the preview", Get(replaced.Port).Trim());
+        }
+
+        [Theory]
+        [MemberData(nameof(EngineCase.Fleet), MemberType = typeof(EngineCase))]
+        public void A_running_preview_recorded_again_after_its_allocation_was_removed_names_this_machine_in_its_stored_record(string row)
+        {
+            var engine = _scenario.Use(row);
+            engine.CleanUp();
+            var range = new PortRange(21400, 21405);
+            var appId = TestRun.App("62");
+            var first = Launcher(engine).Start(Request("62", engine, range), NullOperationLog.Instance, default);
+            Assert.NotNull(_scenario.Allocator(engine).Release(appId, NullOperationLog.Instance, default)); // Remove-DyadPortAllocation: the container runs on
+            var again = Launcher(engine).Start(Request("62", engine, range), NullOperationLog.Instance, default); // found running: recorded again
+            Assert.Equal(first.ContainerId, again.ContainerId);
+
+            // The record as stored, not only the key its claim is under: another machine reads the host from it.
+            using var raw = TestEtcd.Connect(_scenario.State.Prefix);
+            var stored = TestEtcd.Dump(raw, _scenario.State.Prefix).Single(kv => kv.Key.EndsWith("/apps/" + Uri.EscapeDataString(appId), StringComparison.Ordinal)).Value;
+            Assert.Equal(MachineIdentity.Current.LocalHost, (string)Newtonsoft.Json.Linq.JObject.Parse(stored)["record"]?["host"]);
         }
 
         [Theory]
