@@ -109,8 +109,7 @@ namespace DyadPorts.Core.Engines
             {
                 return read();
             }
-            catch (Exception e) when (e is InvalidOperationException || e is ArgumentException || e is InvalidCastException || e is FormatException ||
-                                      e is OverflowException || e is Newtonsoft.Json.JsonException)
+            catch (Exception e) when (JsonShape.IsMismatch(e))
             {
                 throw new DyadPortsException(ErrorIds.InvalidEngineEndpoint, FailureCategory.InvalidData, path,
                     $"'{path}' is not as the {writer} writes it ({e.Message}). Fix it or move it aside, or name the engine with DOCKER_HOST, CONTAINER_HOST or -EngineEndpoint.", e);

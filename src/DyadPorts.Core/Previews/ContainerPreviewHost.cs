@@ -111,7 +111,8 @@ namespace DyadPorts.Core.Previews
                 {
                     holder = _engine.FindByName(name, bounded.Token);
                 }
-                catch (Exception lookup) when ((lookup is OperationCanceledException && bounded.IsCancellationRequested && !ct.IsCancellationRequested) || lookup is DyadPortsException)
+                catch (Exception lookup) when ((lookup is OperationCanceledException && bounded.IsCancellationRequested && !ct.IsCancellationRequested) ||
+                                               (lookup is DyadPortsException failed && !failed.IsTerminating)) // an engine gone is still EngineUnreachable
                 {
                     // The refusal is the fact; only who holds the name is unknown.
                     throw new DyadPortsException(ErrorIds.ContainerNameInUse, FailureCategory.ResourceExists, name,

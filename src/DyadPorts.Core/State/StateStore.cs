@@ -319,20 +319,19 @@ namespace DyadPorts.Core.State
             if (document.Version > StateDocument.CurrentVersion) return document; // the caller refuses it, untouched
             if (!(root["allocations"] is JObject allocations)) { problem = "it has no allocations object"; return null; }
             // Each section on its own: a malformed one is dropped (and named) without taking the others with it.
-            var sectionsDropped = dropped;
-            void Section(string name, Action read)
+            static void Section(List<string> dropped, string name, Action read)
             {
                 try
                 {
                     read();
                 }
-                catch (Exception e) when (IsMalformed(e))
+                catch (Exception e) when (JsonShape.IsMismatch(e))
                 {
-                    sectionsDropped.Add($"the {name} are malformed ({e.Message})");
+                    dropped.Add($"the {name} are malformed ({e.Message})");
                 }
             }
-            Section("counters", () => { if (root["counters"] is JObject counters) document.Counters = counters.ToObject<SortedDictionary<string, long>>(serializer); });
-            Section("activity samples", () => { if (root["activity"] is JObject activity) document.Activity = activity.ToObject<SortedDictionary<string, ActivitySample>>(serializer); });
+            Section(dropped, "counters", () => { if (root["counters"] is JObject counters) document.Counters = counters.ToObject<SortedDictionary<string, long>>(serializer); });
+            Section(dropped, "activity samples", () => { if (root["activity"] is JObject activity) document.Activity = activity.ToObject<SortedDictionary<string, ActivitySample>>(serializer); });
             if (root["adoptedStateIds"] is JArray adopted)
             {
                 foreach (var id in adopted)
@@ -347,7 +346,7 @@ namespace DyadPorts.Core.State
                 {
                     record = entry.Value.Type == JTokenType.Object ? entry.Value.ToObject<AllocationRecord>(serializer) : null;
                 }
-                catch (Exception e) when (IsMalformed(e))
+                catch (Exception e) when (JsonShape.IsMismatch(e))
                 {
                     // reported below as malformed
                 }
@@ -360,10 +359,6 @@ namespace DyadPorts.Core.State
             }
             return document;
         }
-
-        /// <summary>What Newtonsoft throws for a value of the wrong shape or size (a null count, 1.5, a number beyond a long).</summary>
-        private static bool IsMalformed(Exception e) =>
-            e is JsonException || e is FormatException || e is ArgumentException || e is InvalidCastException || e is OverflowException;
 
         /// <summary>An integer version; one too large for an int is certainly newer than this module.</summary>
         private static int VersionOf(JToken token)
