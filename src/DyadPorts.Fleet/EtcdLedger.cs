@@ -212,7 +212,7 @@ namespace DyadPorts.Fleet
         {
             try
             {
-                return _recovery.Rebuild(stateId, log, cancellationToken);
+                return _recovery.Rebuild(new StateIdentity(stateId), log, cancellationToken); // a new prefix has adopted nothing
             }
             catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileCorrupt)
             {

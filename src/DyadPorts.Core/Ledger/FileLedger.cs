@@ -49,7 +49,7 @@ namespace DyadPorts.Core.Ledger
             if (Missing())
             {
                 // Nothing stored yet: what recovery finds is the state. Only a non-empty one needs writing (and the lock).
-                var (rebuilt, failed) = Rebuild(_store.DerivedStateId, log, cancellationToken);
+                var (rebuilt, failed) = Rebuild(new StateIdentity(_store.DerivedStateId), log, cancellationToken);
                 if (failed != null || rebuilt.Allocations.Count == 0) return new StateDocument { StateId = _store.DerivedStateId };
             }
             return Transact((state, _) => state, log, cancellationToken);
@@ -60,23 +60,23 @@ namespace DyadPorts.Core.Ledger
         public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
         {
             // A missing file is the common first use: recover before the lock, so that it costs one lock cycle.
-            string preparedFor = null;
+            StateIdentity preparedFor = null;
             StateDocument rebuilt = null;
             DyadPortsException failed = null;
             if (Missing())
             {
-                preparedFor = _store.DerivedStateId;
+                preparedFor = new StateIdentity(_store.DerivedStateId);
                 (rebuilt, failed) = Rebuild(preparedFor, log, cancellationToken);
             }
             var held = new BufferedLog(log);
             try
             {
                 CountLockCycle();
-                return _store.Update(state => Stamped(transaction, state, held), id => id == preparedFor ? Prepared(id, rebuilt, failed) : throw new RecoveryNeeded(id), held, cancellationToken);
+                return _store.Update(state => Stamped(transaction, state, held), id => id.Equals(preparedFor) ? Prepared(id, rebuilt, failed) : throw new RecoveryNeeded(id), held, cancellationToken);
             }
             catch (RecoveryNeeded e)
             {
-                preparedFor = e.StateId;
+                preparedFor = e.Identity;
                 held.Discard(); // the run that found the file unreadable is run again below
             }
             finally
@@ -111,7 +111,7 @@ namespace DyadPorts.Core.Ledger
         private bool Missing() => !System.IO.File.Exists(_store.Path) && !System.IO.Directory.Exists(_store.Path);
 
         /// <summary>Recovery with nothing held; a StateFileCorrupt (no engine answers) is kept for the store to decide on.</summary>
-        private (StateDocument Rebuilt, DyadPortsException Failed) Rebuild(string stateId, IOperationLog log, CancellationToken cancellationToken)
+        private (StateDocument Rebuilt, DyadPortsException Failed) Rebuild(StateIdentity identity, IOperationLog log, CancellationToken cancellationToken)
         {
             try
             {
@@ -120,7 +120,7 @@ namespace DyadPorts.Core.Ledger
                     throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.ResourceUnavailable, Location,
                         $"The DyadPorts state '{Location}' must be rebuilt, and this command has no engine to rebuild it from. It was left exactly as it is.");
                 }
-                return (_recovery.Rebuild(stateId, log, cancellationToken), null);
+                return (_recovery.Rebuild(identity, log, cancellationToken), null);
             }
             catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileCorrupt)
             {
@@ -128,11 +128,11 @@ namespace DyadPorts.Core.Ledger
             }
         }
 
-        private static StateDocument Prepared(string stateId, StateDocument rebuilt, DyadPortsException failed)
+        private static StateDocument Prepared(StateIdentity identity, StateDocument rebuilt, DyadPortsException failed)
         {
             if (failed != null) throw failed;
             var copy = StateStore.Clone(rebuilt);
-            copy.StateId = stateId;
+            identity.Stamp(copy);
             return copy;
         }
 
@@ -144,8 +144,8 @@ namespace DyadPorts.Core.Ledger
         /// <summary>Unwinds the first locked pass of a transaction that found the state missing or unreadable.</summary>
         private sealed class RecoveryNeeded : Exception
         {
-            public RecoveryNeeded(string stateId) : base("The state must be rebuilt.") => StateId = stateId;
-            public string StateId { get; }
+            public RecoveryNeeded(StateIdentity identity) : base("The state must be rebuilt.") => Identity = identity;
+            public StateIdentity Identity { get; }
         }
     }
 }

@@ -12,6 +12,7 @@ namespace DyadPorts.Core.Ledger
     /// </summary>
     public interface IStateRecovery
     {
-        StateDocument Rebuild(string stateId, IOperationLog log, CancellationToken cancellationToken);
+        /// <summary>A state of the containers <paramref name="identity"/> owns, carrying its id and its adopted ids.</summary>
+        StateDocument Rebuild(StateIdentity identity, IOperationLog log, CancellationToken cancellationToken);
     }
 }

@@ -30,9 +30,9 @@ namespace DyadPorts.Core.Ledger
             _location = location;
         }
 
-        public StateDocument Rebuild(string stateId, IOperationLog log, CancellationToken cancellationToken)
+        public StateDocument Rebuild(StateIdentity identity, IOperationLog log, CancellationToken cancellationToken)
         {
-            if (_engine?.Engine != null) return Rebuild(_engine.LatestOrTake(log, cancellationToken), _engine, stateId);
+            if (_engine?.Engine != null) return Rebuild(_engine.LatestOrTake(log, cancellationToken), _engine, identity);
             EngineSnapshots found = null;
             try
             {
@@ -42,17 +42,21 @@ namespace DyadPorts.Core.Ledger
             {
                 log.Verbose($"No engine to rebuild the state from: {e.Message}");
             }
-            if (found?.Engine != null) return Rebuild(found.Take(log, cancellationToken), found, stateId);
+            if (found?.Engine != null) return Rebuild(found.Take(log, cancellationToken), found, identity);
             throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.ResourceUnavailable, _location,
                 $"The DyadPorts state '{_location}' must be rebuilt from the engine's DyadPorts-labelled containers, but no container engine answers. " +
                 "It was left exactly as it is. Start the engine (or point DOCKER_HOST / -EngineEndpoint at it) and run the command again, or move the file aside to start from an empty state.");
         }
 
-        /// <summary>A state of this state's labelled containers in <paramref name="snapshot"/>; running ones win a port.</summary>
-        internal static StateDocument Rebuild(EngineSnapshot snapshot, EngineSnapshots engine, string stateId)
+        /// <summary>
+        /// A state of this state's labelled containers in <paramref name="snapshot"/> (its own id's and its adopted ids');
+        /// running ones win a port.
+        /// </summary>
+        internal static StateDocument Rebuild(EngineSnapshot snapshot, EngineSnapshots engine, StateIdentity identity)
         {
-            var document = new StateDocument { StateId = stateId };
-            foreach (var container in snapshot.Containers.Where(c => c.AppId != null && c.StateId == stateId).OrderByDescending(c => c.IsRunning))
+            var document = new StateDocument();
+            identity.Stamp(document);
+            foreach (var container in snapshot.Containers.Where(c => c.AppId != null && identity.Owns(c.StateId)).OrderByDescending(c => c.IsRunning))
             {
                 var port = container.TcpHostPorts.Cast<int?>().FirstOrDefault();
                 if (port == null || document.Allocations.ContainsKey(container.AppId) || AppIds.Problem(container.AppId) != null) continue;
@@ -70,7 +74,7 @@ namespace DyadPorts.Core.Ledger
                 };
             }
             // A file state's next claim is newer than every claim its containers carry.
-            document.ClaimSequence = snapshot.Containers.Where(c => c.StateId == stateId).Select(c => c.ClaimRevision ?? 0).DefaultIfEmpty(0).Max();
+            document.ClaimSequence = snapshot.Containers.Where(c => identity.Owns(c.StateId)).Select(c => c.ClaimRevision ?? 0).DefaultIfEmpty(0).Max();
             return document;
         }
     }

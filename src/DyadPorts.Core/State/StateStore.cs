@@ -27,6 +27,10 @@ namespace DyadPorts.Core.State
         private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
         [GeneratedRegex("\"stateId\"\\s*:\\s*\"([0-9a-f]{8,64})\"", RegexOptions.CultureInvariant)]
         private static partial Regex SalvageStateId { get; }
+        [GeneratedRegex("\"adoptedStateIds\"\\s*:\\s*\\[([^\\]]*)", RegexOptions.CultureInvariant)] // to the end of a cut file too
+        private static partial Regex SalvageAdopted { get; }
+        [GeneratedRegex("\"([0-9a-f]{8,64})\"", RegexOptions.CultureInvariant)]
+        private static partial Regex SalvageId { get; }
         private static readonly JsonSerializerSettings Json = new JsonSerializerSettings
         {
             Formatting = Formatting.Indented,
@@ -110,7 +114,7 @@ namespace DyadPorts.Core.State
         /// A missing or corrupt file is replaced by <paramref name="rebuild"/>'s document (given the state id),
         /// which is asked for before anything is moved: if it fails, the file stays where it is.
         /// </summary>
-        public T Update<T>(Func<StateDocument, T> change, Func<string, StateDocument> rebuild, IOperationLog log, CancellationToken cancellationToken)
+        public T Update<T>(Func<StateDocument, T> change, Func<StateIdentity, StateDocument> rebuild, IOperationLog log, CancellationToken cancellationToken)
         {
             SafeFiles.EnsureFolder(Folder);
             using (CrossProcessLock.Acquire(LockPath, LockTimeout, cancellationToken))
@@ -136,7 +140,7 @@ namespace DyadPorts.Core.State
         }
 
         /// <summary>A consistent copy of the state; takes the lock so it never reads between two writers.</summary>
-        public StateDocument Read(Func<string, StateDocument> rebuild, IOperationLog log, CancellationToken cancellationToken) =>
+        public StateDocument Read(Func<StateIdentity, StateDocument> rebuild, IOperationLog log, CancellationToken cancellationToken) =>
             Update(document => document, rebuild, log, cancellationToken);
 
         /// <summary>
@@ -182,7 +186,7 @@ namespace DyadPorts.Core.State
         internal static StateDocument Clone(StateDocument document) =>
             Parse(JsonConvert.SerializeObject(document, Json), out _, out _);
 
-        private StateDocument ReadOrRecover(Func<string, StateDocument> rebuild, IOperationLog log, out bool mustWrite)
+        private StateDocument ReadOrRecover(Func<StateIdentity, StateDocument> rebuild, IOperationLog log, out bool mustWrite)
         {
             mustWrite = false;
             string text;
@@ -205,7 +209,7 @@ namespace DyadPorts.Core.State
                 StateDocument fresh;
                 try
                 {
-                    fresh = rebuild(DerivedStateId);
+                    fresh = rebuild(new StateIdentity(DerivedStateId));
                 }
                 catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileCorrupt)
                 {
@@ -267,15 +271,28 @@ namespace DyadPorts.Core.State
             }
 
             // Unreadable: rebuild first (it may need the engine, and may fail), then move the bad file aside.
-            var stateId = (text != null ? SalvageStateId.Match(text) : Match.Empty) is Match m && m.Success ? m.Groups[1].Value : DerivedStateId;
-            var rebuilt = rebuild(stateId);
-            rebuilt.StateId = stateId;
+            var identity = Salvage(text);
+            var rebuilt = rebuild(identity);
+            identity.Stamp(rebuilt);
             var backup = BackUp(bytes);
             rebuilt.Record(new PortEvent { Kind = PortEventKind.StateRecovered, Reason = $"unreadable file ({problem}); {rebuilt.Allocations.Count} allocation(s) rebuilt; original at {backup}" });
             log.Warning($"{ErrorIds.StateFileCorrupt}: the state file '{Path}' was unreadable ({problem}). " +
                         $"It was backed up to '{backup}' and {rebuilt.Allocations.Count} allocation(s) were rebuilt from this state's DyadPorts-labelled containers.");
             mustWrite = true;
             return rebuilt;
+        }
+
+        /// <summary>
+        /// What an unreadable file still tells of its identity: its state id (else the one its path gives) and the ids
+        /// it adopted, so that the rebuild takes the adopted previews too and the rebuilt state keeps them.
+        /// </summary>
+        internal StateIdentity Salvage(string text)
+        {
+            if (text == null) return new StateIdentity(DerivedStateId);
+            var id = SalvageStateId.Match(text);
+            var adopted = SalvageAdopted.Match(text);
+            return new StateIdentity(id.Success ? id.Groups[1].Value : DerivedStateId,
+                adopted.Success ? SalvageId.Matches(adopted.Groups[1].Value).Select(m => m.Groups[1].Value) : null);
         }
 
         /// <summary>The file's text (and bytes); null when it does not exist. Never follows a symlink, never reads another user's file.</summary>

@@ -172,7 +172,7 @@ namespace DyadPorts.Tests.Engines
                 s.Allocations["z"] = new AllocationRecord { AppId = "z", Port = 21932, Engine = EngineKind.Docker, EngineEndpoint = RemoteDockerHost.Endpoint };
                 s.Allocations["here"] = new AllocationRecord { AppId = "here", Port = 21933, Engine = EngineKind.Process };
                 return 0;
-            }, id => new StateDocument { StateId = id }, NullOperationLog.Instance, default);
+            }, id => new StateDocument { StateId = id.StateId }, NullOperationLog.Instance, default);
 
             var local = new PortAllocator(_temp.Store, null, EngineKind.Process)
             {

@@ -197,6 +197,22 @@ namespace DyadPorts.Tests.Engines
             Assert.DoesNotContain(Allocator(engine).Test(new[] { 21571, 21572 }, NullOperationLog.Instance, default), s => s.Available);
         }
 
+        [Theory]
+        [MemberData(nameof(EngineCase.FileOnly), MemberType = typeof(EngineCase))]
+        public void A_rebuild_of_a_cut_file_takes_the_previews_of_the_states_it_adopted_too(string row)
+        {
+            var engine = _scenario.Use(row);
+            const string adopted = "00000000cafef00d";
+            engine.RunManaged(TestRun.App("own"), 21573, stateId: StateId);
+            engine.RunManaged(TestRun.App("adopted"), 21574, stateId: adopted);
+            engine.RunManaged(TestRun.App("stranger"), 21575, stateId: "00000000deadbeef");
+            // A file cut off mid-write after Copy-DyadPortState had made the other state's previews this state's own.
+            File.WriteAllText(State.Temp.StatePath, $"{{\"version\":2,\"stateId\":\"{StateId}\",\"adoptedStateIds\":[\"{adopted}\"],\"allocations\":{{\"x\":{{\"appId\":\"x\",\"po");
+            var all = Allocator(engine).Get(id => id.StartsWith(TestRun.Prefix, StringComparison.Ordinal), new RecordingLog(), default);
+            Assert.Equal(new[] { (TestRun.App("adopted"), 21574), (TestRun.App("own"), 21573) }, all.Select(a => (a.AppId, a.Port)).OrderBy(a => a.Item1, StringComparer.Ordinal));
+            Assert.Equal(new[] { adopted }, State.Peek().AdoptedStateIds);
+        }
+
         // ---- 6. Failure paths clean up and never release what they do not own ---------------------------
 
         [Theory]

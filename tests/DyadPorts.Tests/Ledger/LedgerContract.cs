@@ -162,14 +162,14 @@ namespace DyadPorts.Tests.Ledger
             public CommittingRecovery(LedgerContract contract) => _contract = contract;
             public int Calls { get; private set; }
 
-            public StateDocument Rebuild(string stateId, IOperationLog log, CancellationToken cancellationToken)
+            public StateDocument Rebuild(StateIdentity identity, IOperationLog log, CancellationToken cancellationToken)
             {
                 Calls++;
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 cts.CancelAfter(TimeSpan.FromSeconds(10));
                 _contract.Open().LockApp("probe", TimeSpan.FromSeconds(10), (p, t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, p, "held"), cts.Token).Dispose();
                 _contract.Open().Transact((s, _) => 0, NullOperationLog.Instance, cts.Token);
-                return new StateDocument { StateId = stateId };
+                return new StateDocument { StateId = identity.StateId };
             }
         }
 

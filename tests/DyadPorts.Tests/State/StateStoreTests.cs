@@ -21,7 +21,7 @@ namespace DyadPorts.Tests.State
             return d;
         }
 
-        private static StateDocument NotCorrupt(string stateId) => throw new InvalidOperationException("the state is not corrupt");
+        private static StateDocument NotCorrupt(StateIdentity identity) => throw new InvalidOperationException("the state is not corrupt");
 
         [Fact]
         public void Writes_round_trip_and_the_file_is_private_with_a_state_id()
@@ -56,7 +56,7 @@ namespace DyadPorts.Tests.State
             File.WriteAllText(temp.StatePath, content);
             var log = new RecordingLog();
             string askedFor = null;
-            var state = temp.Store.Read(id => { askedFor = id; return Rebuilt(("56", 32100)); }, log, default);
+            var state = temp.Store.Read(id => { askedFor = id.StateId; return Rebuilt(("56", 32100)); }, log, default);
             Assert.Equal(temp.Store.DerivedStateId, askedFor);
             Assert.Equal(32100, state.Allocations["56"].Port);
             var warning = Assert.Single(log.Warnings);
@@ -73,9 +73,25 @@ namespace DyadPorts.Tests.State
             using var temp = new TempState();
             File.WriteAllText(temp.StatePath, "{\"version\":2,\"stateId\":\"0123456789abcdef\",\"allocations\":{\"a\":{\"appId\":\"a\",\"po");
             string askedFor = null;
-            var state = temp.Store.Read(id => { askedFor = id; return new StateDocument(); }, new RecordingLog(), default);
+            var state = temp.Store.Read(id => { askedFor = id.StateId; return new StateDocument(); }, new RecordingLog(), default);
             Assert.Equal("0123456789abcdef", askedFor);
             Assert.Equal("0123456789abcdef", state.StateId);
+        }
+
+        [Theory]
+        [InlineData(",\"adoptedStateIds\":[\"00000000deadbeef\",\"11111111cafef00d\"],\"allocations\":{\"a\":{\"appId\":\"a\",\"po", new[] { "00000000deadbeef", "11111111cafef00d" })]
+        [InlineData(",\"adoptedStateIds\":[\"00000000deadbeef\",\"11111111caf", new[] { "00000000deadbeef" })]
+        [InlineData(",\"allocations\":{\"a\":{\"appId\":\"a\",\"po", new string[0])]
+        public void A_truncated_file_keeps_the_states_it_adopted_for_the_rebuild_and_after_it(string rest, string[] adopted)
+        {
+            using var temp = new TempState();
+            File.WriteAllText(temp.StatePath, "{\"version\":2,\"stateId\":\"0123456789abcdef\"" + rest);
+            StateIdentity askedFor = null;
+            var state = temp.Store.Read(id => { askedFor = id; return new StateDocument(); }, new RecordingLog(), default);
+            Assert.Equal(adopted, askedFor.Adopted);
+            Assert.Equal(adopted, state.AdoptedStateIds);
+            Assert.Equal(adopted, new StateStore(temp.StatePath).Peek().AdoptedStateIds);
+            Assert.All(adopted, id => Assert.True(state.Owns(id)));
         }
 
         [Fact]
