@@ -155,13 +155,14 @@ namespace DyadPorts.Fleet
                 // before any answer (its retry policy), and the repeat fails the compare the first one satisfied. So its
                 // nonce is read back like an ambiguous one's: if it landed, it counts, once.
                 ambiguous.Add((who.Nonce, answer, said));
-                if (round >= MaxRounds || DateTime.UtcNow >= deadline)
+                var backoff = TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 + Math.Min(round, 20) * 2));
+                if (round >= MaxRounds || DateTime.UtcNow + backoff >= deadline) // lost to others, not to a silent cluster
                 {
-                    throw new DyadPortsException(ErrorIds.StateStoreUnavailable, FailureCategory.ResourceUnavailable, Location,
-                        $"The etcd state at {_cluster.Location.EndpointList} changed under this command {round} times in a row (other operators committing); it gave up within its bound. Nothing was half-written.");
+                    throw new DyadPortsException(ErrorIds.StateStoreBusy, FailureCategory.ResourceBusy, Location,
+                        $"The etcd state at {_cluster.Location.EndpointList} changed under this command {round} times in a row (other operators committing); it gave up within its bound. Nothing was half-written. Run the command again.");
                 }
                 log.Verbose($"The etcd state changed since it was read (round {round}); reading it again.");
-                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 + Math.Min(round, 20) * 2)));
+                cancellationToken.WaitHandle.WaitOne(backoff);
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }

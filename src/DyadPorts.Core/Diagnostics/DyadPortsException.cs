@@ -25,6 +25,7 @@ namespace DyadPorts.Core.Diagnostics
         OperationStopped,
         SecurityError,
         PermissionDenied,
+        ResourceBusy,
     }
 
     /// <summary>A failure with its own error id, category and the value that caused it.</summary>
@@ -124,6 +125,8 @@ namespace DyadPorts.Core.Diagnostics
         public const string InvalidHostProbe = nameof(InvalidHostProbe);
         public const string EngineSshUnsupported = nameof(EngineSshUnsupported);
         public const string StateStoreUnavailable = nameof(StateStoreUnavailable);
+        public const string StateStoreBusy = nameof(StateStoreBusy);
+        public const string StateBackupFailed = nameof(StateBackupFailed);
         public const string StateStoreRefused = nameof(StateStoreRefused);
         public const string StateStoreFull = nameof(StateStoreFull);
         public const string StateLocationInvalid = nameof(StateLocationInvalid);
@@ -137,7 +140,7 @@ namespace DyadPorts.Core.Diagnostics
             InvalidPortRange, ImageNotFound, EngineUnreachable, InvalidEngineEndpoint, StateFileCorrupt, StateLockTimeout,
             StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
-            StateStoreUnavailable, StateStoreRefused, StateStoreFull, StateLocationInvalid, EngineFeedInvalid, EngineListRefused,
+            StateStoreUnavailable, StateStoreBusy, StateBackupFailed, StateStoreRefused, StateStoreFull, StateLocationInvalid, EngineFeedInvalid, EngineListRefused,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

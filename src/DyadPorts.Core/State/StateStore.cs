@@ -198,7 +198,7 @@ namespace DyadPorts.Core.State
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.ReadError, Path,
+                throw new DyadPortsException(ErrorIds.StateReadFailed, FailureCategory.ReadError, Path,
                     $"Cannot read the DyadPorts state file '{Path}': {e.Message}. It was left as it is.", e);
             }
 
@@ -416,7 +416,7 @@ namespace DyadPorts.Core.State
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || (e is DyadPortsException d && d.ErrorId == ErrorIds.StateWriteFailed))
             {
-                throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.WriteError, Path,
+                throw new DyadPortsException(ErrorIds.StateBackupFailed, FailureCategory.WriteError, Path,
                     $"The DyadPorts state file '{Path}' is corrupt and could not be backed up to '{backup}': {e.Message}. It was left as it is; move it away by hand.", e);
             }
         }

@@ -243,6 +243,26 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public void A_state_that_changes_under_every_round_is_StateStoreBusy_and_nothing_of_the_command_is_written()
+        {
+            // Another process of the same operator commits inside each of this command's rounds: it rewrites the operator's
+            // key (its recent commits), which each commit guards, so every compare fails until the rounds run out.
+            var ledger = Open(TestEtcd.Options(timeout: TimeSpan.FromSeconds(60)));
+            var other = Open();
+            var rounds = 0;
+            var e = Assert.Throws<DyadPortsException>(() => ledger.Transact((s, _) =>
+            {
+                var n = ++rounds;
+                other.Transact((o, __) => { o.Allocations["noise"] = Record("noise", 21820 + n % 2); return 0; }, NullOperationLog.Instance, default);
+                return Allocate(s, "loser", 21810, 21819);
+            }, NullOperationLog.Instance, default));
+            Assert.Equal((ErrorIds.StateStoreBusy, FailureCategory.ResourceBusy, true), (e.ErrorId, e.Category, e.IsTerminating));
+            Assert.True(rounds > 1, $"{rounds} round(s)");
+            Assert.Contains($"{rounds} times in a row", e.Message, StringComparison.Ordinal);
+            Assert.False(Open().Read(NullOperationLog.Instance, default).Allocations.ContainsKey("loser"));
+        }
+
+        [Fact]
         public void The_default_bound_is_ten_seconds()
         {
             using var ledger = new EtcdLedger(new EtcdConnection(EtcdLocation.Parse("etcd://127.0.0.1:20799"), TestEtcd.Options()), null, ownsCluster: true);

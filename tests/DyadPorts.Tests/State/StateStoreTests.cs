@@ -174,6 +174,18 @@ namespace DyadPorts.Tests.State
         }
 
         [Fact]
+        public void A_corrupt_file_that_cannot_be_backed_up_is_StateBackupFailed_and_left_as_it_is()
+        {
+            using var temp = new TempState();
+            // A name of 240 bytes fits (NAME_MAX is 255); its backup's, 22 bytes longer, does not.
+            var path = Path.Combine(temp.Directory, new string('s', 240));
+            File.WriteAllText(path, "{ truncated");
+            var e = Assert.Throws<DyadPortsException>(() => new StateStore(path).Read(id => new StateDocument(), new RecordingLog(), default));
+            Assert.Equal((ErrorIds.StateBackupFailed, FailureCategory.WriteError, (object)path, true), (e.ErrorId, e.Category, e.Target, e.IsTerminating));
+            Assert.Equal("{ truncated", File.ReadAllText(path));
+        }
+
+        [Fact]
         public void A_corrupt_file_with_no_engine_to_rebuild_from_is_left_exactly_as_it_is()
         {
             using var temp = new TempState();
