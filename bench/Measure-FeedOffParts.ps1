@@ -14,15 +14,7 @@
     dotnet pwsh -NoProfile -File bench/Measure-FeedOffParts.ps1 -K 60 -Runs 60
 #>
 param([int] $K = 60, [int] $Warm = 300, [int] $Runs = 40)
-$ErrorActionPreference = 'Stop'
-Set-Location (Join-Path $PSScriptRoot '..')
-. ./tools/TestEnv.ps1
-Import-Module ./out/DyadPorts -Force
-Add-Type -Path ./out/DyadPorts/deps/Docker.DotNet.dll
-. ./bench/BenchContainers.ps1
-$ep = $TestEnv.Docker
-$floor = [Docker.DotNet.DockerClientConfiguration]::new([uri]$ep).CreateClient()
-$lp = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
+. (Join-Path $PSScriptRoot 'DockerFloor.ps1')
 $null = Test-DyadPortAvailable 28690 -Engine Docker -EngineEndpoint $ep
 $asm = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Docker.DotNet' -and [Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name -eq 'DyadPorts' }
 "# feed-off parts, $(Get-Date -Format o); docker $ep; K=$K; warm-up $Warm calls per client; $Runs interleaved runs; commit $(git rev-parse --short HEAD); load $((Get-Content /proc/loadavg -Raw).Trim())"

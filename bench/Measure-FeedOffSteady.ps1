@@ -15,15 +15,7 @@
     dotnet pwsh -NoProfile -File bench/Measure-FeedOffSteady.ps1 -K 60 -Runs 500 -Blocks 6
 #>
 param([int] $K = 60, [int] $Runs = 500, [int] $Blocks = 6)
-$ErrorActionPreference = 'Stop'
-Set-Location (Join-Path $PSScriptRoot '..')
-. ./tools/TestEnv.ps1
-Import-Module ./out/DyadPorts -Force
-Add-Type -Path ./out/DyadPorts/deps/Docker.DotNet.dll
-. ./bench/BenchContainers.ps1
-$ep = $TestEnv.Docker
-$floor = [Docker.DotNet.DockerClientConfiguration]::new([uri]$ep).CreateClient()
-$lp = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
+. (Join-Path $PSScriptRoot 'DockerFloor.ps1')
 $app = "$($TestEnv.Prefix)st"
 function Med($a) { $s = @($a | Sort-Object); $s[[int][math]::Floor($s.Count / 2)] }
 "# feed-off steady state, $(Get-Date -Format o); docker $ep; K=$K; $Blocks blocks of $Runs rounds; commit $(git rev-parse --short HEAD); $(nproc) cores; load $((Get-Content /proc/loadavg -Raw).Trim())"
