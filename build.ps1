@@ -180,12 +180,19 @@ function Invoke-Test {
     Remove-Item $trx -ErrorAction SilentlyContinue
     & dotnet test (Join-Path $Root 'tests/DyadPorts.Tests/DyadPorts.Tests.csproj') -c $Configuration --no-build -nologo `
         --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal'
+    $xunitExit = $LASTEXITCODE
     $xunit = [xml](Get-Content $trx -Raw)
-    $counters = $xunit.TestRun.ResultSummary.Counters
+    $summary = $xunit.TestRun.ResultSummary
+    $counters = $summary.Counters
     $xunitPassed = [int]$counters.passed
     $xunitFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
     $xunitSkipped = [int]$counters.notExecuted
     if ($xunitPassed + $xunitFailed -eq 0) { $xunitFailed = 1 }
+    if ($xunitFailed -eq 0 -and ($xunitExit -ne 0 -or $summary.outcome -ne 'Completed')) {
+        # The test host crashed (the run aborted): the tests it never ran are counted nowhere, so the run is one failure.
+        Write-Host "xunit: the run ended '$($summary.outcome)' (exit $xunitExit) with no failed test: the test host aborted; counted as 1 failed."
+        $xunitFailed = 1
+    }
 
     # Pester in a separate pwsh against the built module.
     $pesterJson = Join-Path $results 'pester.json'

@@ -74,6 +74,12 @@ namespace DyadPorts.Fleet
             return Transact((state, _) => state, log, cancellationToken);
         }
 
+        public StateDocument ReadAsStored(IOperationLog log, CancellationToken cancellationToken)
+        {
+            var snapshot = ReadSnapshot(_cluster.NewDeadline(), cancellationToken);
+            return snapshot.ToDocument(snapshot.StateId ?? DerivedStateId(snapshot), _keys); // never rebuilt: etcd is only read
+        }
+
         public StateDocument Peek()
         {
             try

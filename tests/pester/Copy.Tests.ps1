@@ -64,4 +64,34 @@ Describe 'Copy-DyadPortState' {
         $copyErrors[0].TargetObject | Should -Be $missing
         Test-Path $missing | Should -BeFalse
     }
+
+    It 'never writes its source, with or without -WhatIf: a version 1 file with a malformed record is copied from as it is' {
+        $old = Join-Path (Split-Path $Source) 'old.json'
+        Set-Content -Path $old -NoNewline -Value '{"allocations":{"cp-v1":{"appId":"cp-v1","port":24740,"engine":"Process","allocatedAt":"2026-01-01T00:00:00+00:00"},"cp-bad":{"appId":"cp-bad","port":0}}}'
+        $before = [IO.File]::ReadAllBytes($old)
+        $folder = @(Get-ChildItem (Split-Path $old) -Force).Name
+        Copy-DyadPortState -Source $old -Destination $Destination -WhatIf -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+        $result = Copy-DyadPortState -Source $old -Destination $Destination -WarningVariable warned -WarningAction SilentlyContinue
+        $result.Copied | Should -Be 1
+        (Read-TestState)['cp-v1'].port | Should -Be 24740
+        $warned.Count | Should -BeGreaterThan 0
+        $warned[0].Message | Should -BeLike 'StateFileCorrupt:*cp-bad*left out*'
+        [IO.File]::ReadAllBytes($old) | Should -Be $before
+        @(Get-ChildItem (Split-Path $old) -Force).Name | Should -Be $folder # no lock, no backup, no history beside it
+    }
+
+    It 'goes on with the next piped source when one is not a state: its own non-terminating StateFileCorrupt' {
+        $garbage = Join-Path (Split-Path $Source) 'garbage.json'
+        Set-Content -Path $garbage -Value 'not a state'
+        $results = @((Get-Item $garbage), (Get-Item $Source)) |
+            Copy-DyadPortState -Destination $Destination -ErrorVariable copyErrors -ErrorAction SilentlyContinue
+        @($results).Count | Should -Be 1
+        $results.Copied | Should -Be 3
+        $copyErrors.Count | Should -Be 1
+        $copyErrors[0].FullyQualifiedErrorId | Should -Be 'StateFileCorrupt,DyadPorts.Commands.CopyDyadPortStateCommand'
+        $copyErrors[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $copyErrors[0].TargetObject | Should -Be $garbage
+        Get-Content $garbage -Raw | Should -Be "not a state$([Environment]::NewLine)"
+        @(Get-ChildItem (Split-Path $garbage) -Filter 'garbage.json.corrupt-*').Count | Should -Be 0
+    }
 }

@@ -20,7 +20,8 @@ namespace DyadPorts.Core.Engines
     /// </summary>
     public sealed class ContainerEngine : IDisposable
     {
-        private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(3);
+        /// <summary>How long a ping may take before the engine counts as silent.</summary>
+        public static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(3);
         private readonly object _gate = new object();
         private ClientLease _current;
         private bool _disposed;

@@ -65,7 +65,9 @@ namespace DyadPorts.Core.Engines
         private readonly object _gate = new object();
         private readonly Dictionary<string, ContainerSummary> _map = new Dictionary<string, ContainerSummary>(StringComparer.Ordinal);
         // Containers this process changed through the session's client: inspected at the next read.
-        private readonly ConcurrentDictionary<string, bool> _touched = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        // Each with the stamp of its last touch: a list covers only the touches made before it began.
+        private readonly ConcurrentDictionary<string, long> _touched = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        private long _touches;
         // Every look at the engine (a list, an inspect, an event applied in place) takes the next number as it starts
         // (under _gate); per container, the number of what the map holds. A result is applied only if it started after
         // that: inspects answer out of order, and a later start sees the engine at least as new.
@@ -136,7 +138,7 @@ namespace DyadPorts.Core.Engines
             if (_snapshot == null || IsBehind) return null;
             foreach (var id in _touched.Keys.ToList())
             {
-                if (!_touched.TryRemove(id, out _)) continue;
+                if (!_touched.TryRemove(id, out var stamp)) continue;
                 long order;
                 lock (_gate)
                 {
@@ -150,7 +152,7 @@ namespace DyadPorts.Core.Engines
                 }
                 catch
                 {
-                    _touched.TryAdd(id, true);
+                    _touched.TryAdd(id, stamp);
                     throw;
                 }
                 lock (_gate)
@@ -168,7 +170,7 @@ namespace DyadPorts.Core.Engines
             if (string.IsNullOrEmpty(id)) return;
             if (!removed)
             {
-                _touched[id] = true;
+                _touched[id] = Interlocked.Increment(ref _touches);
                 return;
             }
             _touched.TryRemove(id, out _);
@@ -186,14 +188,16 @@ namespace DyadPorts.Core.Engines
 
         private async Task Follow(CancellationToken stop)
         {
-            var retry = FirstRetry;
+            var retry = TimeSpan.FromTicks(FirstRetry.Ticks / 2); // the first wait is FirstRetry
             while (!stop.IsCancellationRequested)
             {
-                var events = Channel.CreateUnbounded<ContainerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                // Two writers: the stream, and the heartbeat's catch-ups.
+                var events = Channel.CreateUnbounded<ContainerEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
                 var unapplied = new ConcurrentQueue<long>();
                 _unapplied = unapplied;
                 Task stream = null;
                 Task heartbeat = null;
+                long? liveAt = null;
                 using var connection = CancellationTokenSource.CreateLinkedTokenSource(stop);
                 try
                 {
@@ -213,11 +217,14 @@ namespace DyadPorts.Core.Engines
                     }, connection.Token);
                     _ = stream.ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     long listedAt;
+                    var touchedBefore = Interlocked.Read(ref _touches);
                     lock (_gate) listedAt = ++_order;
                     // On a thread of its own: a list of a thousand containers takes podman a second.
                     var listed = await Task.Factory.StartNew(() => _client.Snapshot(stop), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
                     lock (_gate)
                     {
+                        // Removals this process made while the list was under way (Touched) are newer than the list.
+                        var removedSince = _applied.Where(a => a.Value > listedAt).ToList();
                         _map.Clear();
                         _looks.Clear();
                         _applied.Clear();
@@ -227,21 +234,30 @@ namespace DyadPorts.Core.Engines
                             _map[c.Id] = c;
                             _applied[c.Id] = listedAt;
                         }
+                        foreach (var (id, order) in removedSince)
+                        {
+                            _map.Remove(id);
+                            _applied[id] = order;
+                        }
                         Interlocked.Increment(ref _lists);
                     }
                     ApplyWaiting(events, unapplied, connection.Token);
-                    lock (_gate)
+                    if (!events.Reader.Completion.IsCompleted) // a stream that ended while the view listed is no stream to be live on
                     {
-                        _touched.Clear();
-                        Publish();
-                    }
-                    retry = FirstRetry;
-                    // A stream that never closes (a host powered off, a network split, a hung engine) sends nothing: a
-                    // ping every HeartbeatInterval that fails ends this connection, and the view stops answering.
-                    heartbeat = Heartbeat(connection, events.Writer, quiet, Take);
-                    while (await events.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
-                    {
-                        ApplyWaiting(events, unapplied, connection.Token);
+                        lock (_gate)
+                        {
+                            // The list covers what the process touched before it began; a later touch is inspected at the next read.
+                            foreach (var touch in _touched.Where(t => t.Value <= touchedBefore).ToList()) _touched.TryRemove(touch);
+                            Publish();
+                        }
+                        liveAt = Stopwatch.GetTimestamp();
+                        // A stream that never closes (a host powered off, a network split, a hung engine) sends nothing: a
+                        // ping every HeartbeatInterval that fails ends this connection, and the view stops answering.
+                        heartbeat = Heartbeat(connection, events.Writer, quiet, Take);
+                        while (await events.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
+                        {
+                            ApplyWaiting(events, unapplied, connection.Token);
+                        }
                     }
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -251,7 +267,6 @@ namespace DyadPorts.Core.Engines
 #pragma warning disable CA1031 // any end of the stream (unreachable, refused, cut, disposed, silent) means the same: not live, connect again
                 catch (Exception)
                 {
-                    retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
                 }
 #pragma warning restore CA1031
                 finally
@@ -262,6 +277,9 @@ namespace DyadPorts.Core.Engines
                     _ = stream?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     _ = heartbeat?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
+                // A connection that was live a while starts the waits over; one that ended at once (or never was live) waits
+                // twice as long as the last, so a stream that keeps ending does not make the view list the engine ten times a second.
+                retry = liveAt is long since && Stopwatch.GetElapsedTime(since) >= LastRetry ? FirstRetry : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
                 try
                 {
                     await Task.Delay(retry, stop).ConfigureAwait(false);
@@ -290,10 +308,16 @@ namespace DyadPorts.Core.Engines
                     if (quiet.DueForCatchUp(QuietBeforeCatchUp, QuietCatchUpRepeat, out var since))
                     {
                         var until = DateTimeOffset.UtcNow + CatchUpWindow;
-                        await _client.FollowEvents(since, m =>
+                        // Bounded like a ping: an engine that goes silent mid catch-up (the query sent, no answer, nothing
+                        // closed) would otherwise hold the heartbeat, and no ping would ever end the view's connection.
+                        using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(connection.Token))
                         {
-                            if (!quiet.AlreadyHeard(m)) take(m);
-                        }, connection.Token, until).ConfigureAwait(false);
+                            bounded.CancelAfter(CatchUpWindow + ContainerEngine.PingTimeout);
+                            await _client.FollowEvents(since, m =>
+                            {
+                                if (!quiet.AlreadyHeard(m)) take(m);
+                            }, bounded.Token, until).ConfigureAwait(false);
+                        }
                         quiet.Covered(until);
                     }
                 }

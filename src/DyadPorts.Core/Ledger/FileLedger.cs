@@ -57,6 +57,8 @@ namespace DyadPorts.Core.Ledger
 
         public StateDocument Peek() => _store.Peek();
 
+        public StateDocument ReadAsStored(IOperationLog log, CancellationToken cancellationToken) => _store.ReadAsStored(log ?? NullOperationLog.Instance);
+
         public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
         {
             // A missing file is the common first use: recover before the lock, so that it costs one lock cycle.

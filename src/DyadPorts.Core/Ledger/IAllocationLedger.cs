@@ -47,6 +47,13 @@ namespace DyadPorts.Core.Ledger
         /// <summary>The table as stored, without locking, repairing or writing anything; null when missing, unreadable, unsafe or newer.</summary>
         StateDocument Peek();
 
+        /// <summary>
+        /// The table as stored, to read only (a copy's source): nothing locked, repaired, rebuilt or written; what a read
+        /// would migrate or leave out is done in memory (a record left out is a warning). A state that cannot be read fails
+        /// with its own error, its location the target.
+        /// </summary>
+        StateDocument ReadAsStored(IOperationLog log, CancellationToken cancellationToken);
+
         /// <summary>Runs <paramref name="transaction"/> atomically and commits what it changed (nothing, when it changed nothing).</summary>
         T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken);
 

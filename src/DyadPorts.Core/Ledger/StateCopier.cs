@@ -27,8 +27,8 @@ namespace DyadPorts.Core.Ledger
     /// <item>History: one Allocated event per copied app, its reason "copied from &lt;source&gt;" (so the destination's
     /// Allocated counter counts copies too). Nothing is recorded for identical or conflicting records.</item>
     /// </list>
-    /// The source is read once (<see cref="IAllocationLedger.Read"/>: a source opened without recovery is never rebuilt)
-    /// and never written by the copy.
+    /// The source is read once, as stored (<see cref="IAllocationLedger.ReadAsStored"/>: never locked, migrated, repaired or
+    /// rebuilt on disk), and never written by the copy, nor by its plan.
     /// </summary>
     public sealed class StateCopier
     {
@@ -74,7 +74,7 @@ namespace DyadPorts.Core.Ledger
             return plan.Result(committed: true);
         }
 
-        private StateDocument Source(IOperationLog log, CancellationToken cancellationToken) => _from ??= _source.Read(log, cancellationToken);
+        private StateDocument Source(IOperationLog log, CancellationToken cancellationToken) => _from ??= _source.ReadAsStored(log, cancellationToken);
 
         /// <summary>Pure: which of <paramref name="from"/>'s records go into <paramref name="into"/>, which are there already, which conflict.</summary>
         internal static CopyPlan Decide(StateDocument from, StateDocument into, string source, string destination, MachineIdentity machine)

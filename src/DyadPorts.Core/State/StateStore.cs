@@ -235,12 +235,7 @@ namespace DyadPorts.Core.State
             else
             {
                 document = Parse(text, out problem, out dropped);
-                if (document != null && document.Version > StateDocument.CurrentVersion)
-                {
-                    throw new DyadPortsException(ErrorIds.StateFileNewerVersion, FailureCategory.InvalidData, Path,
-                        $"The DyadPorts state file '{Path}' has version {document.Version}, but this module understands version {StateDocument.CurrentVersion} at most. " +
-                        "It was written by a newer DyadPorts and was left exactly as it is. Update the module (Update-PSResource DyadPorts), or point DYAD_PORTS_STATE elsewhere.");
-                }
+                if (document != null && document.Version > StateDocument.CurrentVersion) throw NewerVersion(document);
             }
 
             if (document != null && dropped.Count == 0)
@@ -280,6 +275,41 @@ namespace DyadPorts.Core.State
                         $"It was backed up to '{backup}' and {rebuilt.Allocations.Count} allocation(s) were rebuilt from this state's DyadPorts-labelled containers.");
             mustWrite = true;
             return rebuilt;
+        }
+
+        private DyadPortsException NewerVersion(StateDocument document) =>
+            new DyadPortsException(ErrorIds.StateFileNewerVersion, FailureCategory.InvalidData, Path,
+                $"The DyadPorts state file '{Path}' has version {document.Version}, but this module understands version {StateDocument.CurrentVersion} at most. " +
+                "It was written by a newer DyadPorts and was left exactly as it is. Update the module (Update-PSResource DyadPorts), or point DYAD_PORTS_STATE elsewhere.");
+
+        /// <summary>
+        /// The state as the file holds it, to read only (a copy's source): no lock, nothing repaired, nothing written. A file
+        /// of version 1 gets its derived state id in memory; a malformed record is left out, with a warning; a file that is no
+        /// state is <see cref="ErrorIds.StateFileCorrupt"/>, a newer one <see cref="ErrorIds.StateFileNewerVersion"/>, a
+        /// missing one <see cref="ErrorIds.StateFileNotFound"/>, and an unreadable or unsafe one fails as a read does.
+        /// The atomic rename of every write means the file read is a whole one.
+        /// </summary>
+        public StateDocument ReadAsStored(IOperationLog log)
+        {
+            var text = ReadText(out var isFolder);
+            if (text == null && !isFolder)
+            {
+                throw new DyadPortsException(ErrorIds.StateFileNotFound, FailureCategory.ObjectNotFound, Path,
+                    $"There is no DyadPorts state file at '{Path}'. Nothing was read from it, and nothing was created.");
+            }
+            string problem = "it is a directory";
+            var dropped = new List<string>();
+            var document = isFolder ? null : Parse(text, out problem, out dropped);
+            if (document == null)
+            {
+                throw new DyadPortsException(ErrorIds.StateFileCorrupt, FailureCategory.InvalidData, Path,
+                    $"The DyadPorts state file '{Path}' cannot be read as a state ({problem}). It was left exactly as it is, and nothing was read from it.");
+            }
+            if (document.Version > StateDocument.CurrentVersion) throw NewerVersion(document);
+            foreach (var why in dropped) log.Warning($"{ErrorIds.StateFileCorrupt}: {why} in '{Path}'; that record was left out, and the file was not changed.");
+            document.Version = StateDocument.CurrentVersion;
+            if (string.IsNullOrEmpty(document.StateId)) document.StateId = DerivedStateId;
+            return document;
         }
 
         /// <summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Ledger;
 using DyadPorts.Core.State;
 using DyadPorts.Infrastructure;
@@ -29,14 +30,25 @@ namespace DyadPorts.Commands
         {
             var source = Location(Source);
             var destination = Location(Destination);
-            var from = Session.OpenLedger(Settings, source, mustExist: true);
+            IAllocationLedger from = null;
             try
             {
+                from = Session.OpenLedger(Settings, source, mustExist: true);
                 var into = Session.OpenLedger(Settings, destination, mustExist: false);
                 try
                 {
                     var copier = new StateCopier(from, into);
-                    var plan = copier.Plan(Log, CancellationToken);
+                    StateCopyResult plan;
+                    try
+                    {
+                        plan = copier.Plan(Log, CancellationToken); // reads the source, as stored: nothing of it is written
+                    }
+                    catch (DyadPortsException e) when (OfSource(e, source, from))
+                    {
+                        // This source cannot be read (missing, not a state, newer, unsafe, unreachable): the next piped one still is.
+                        WriteError(e);
+                        return;
+                    }
                     if (!ShouldProcess(destination, $"Copy {plan.Copied} allocation(s) from {source}")) return;
                     WriteObject(copier.Copy(WriteError, Log, CancellationToken));
                 }
@@ -45,11 +57,19 @@ namespace DyadPorts.Commands
                     (into as IDisposable)?.Dispose();
                 }
             }
+            catch (DyadPortsException e) when (from == null && OfSource(e, source, null))
+            {
+                WriteError(e); // the source could not even be opened
+            }
             finally
             {
                 (from as IDisposable)?.Dispose();
             }
         }
+
+        /// <summary>A failure of this input's source, not of the destination every input shares.</summary>
+        private static bool OfSource(DyadPortsException e, string source, IAllocationLedger from) =>
+            e.Target is string target && (string.Equals(target, source, StringComparison.Ordinal) || string.Equals(target, from?.Location, StringComparison.Ordinal));
 
         /// <summary>A path against PowerShell's current location (and ~); a URL as it is.</summary>
         private string Location(string location) =>

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Net.Sockets;
 using System.Threading;
+using System.Threading.Tasks;
 using DyadPorts.Completion;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
@@ -131,9 +132,10 @@ namespace DyadPorts.Tests.Engines
             // reach a call blocked on a silent socket comes late, and the prompt must not wait for it.
             var silent = SilentSocket("busy-pool.sock");
             var session = new DyadSession(Env, new SystemSockets(new[] { silent }, new[] { silent }));
-            using var gate = new ManualResetEventSlim();
+            // A task, not a disposable event: work items the pool starts only after the test has ended must find the gate open.
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var busy = ThreadPool.ThreadCount + Environment.ProcessorCount * 2;
-            for (var i = 0; i < busy; i++) ThreadPool.UnsafeQueueUserWorkItem(_ => gate.Wait(TimeSpan.FromSeconds(20)), null);
+            for (var i = 0; i < busy; i++) ThreadPool.UnsafeQueueUserWorkItem(_ => gate.Task.Wait(TimeSpan.FromSeconds(20)), null);
             try
             {
                 var watch = Stopwatch.StartNew();
@@ -142,7 +144,7 @@ namespace DyadPorts.Tests.Engines
             }
             finally
             {
-                gate.Set();
+                gate.SetResult();
             }
         }
 

@@ -16,7 +16,8 @@ namespace DyadPorts.Tests.Engines
     /// reading a view that can no longer be fresh. The engine is reached through a proxy that then holds every request.
     /// A view whose engine still answers pings but not the inspect an event needs is behind, and stops answering within
     /// its freshness bound too. An event the stream never delivers is in the view after the quiet spell's catch-up, and
-    /// a lone one after the spell's next catch-up. Ports 23010-23013.
+    /// a lone one after the spell's next catch-up. A container the process makes while the view lists (after the engine
+    /// answered the list) is in the view's next read. Ports 23010-23014.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewHeartbeatEngineTests
@@ -40,6 +41,76 @@ namespace DyadPorts.Tests.Engines
             while (through.View.IsLive && clock.Elapsed < bound + TimeSpan.FromSeconds(10)) Thread.Sleep(20);
             Assert.False(through.View.IsLive, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent");
             Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent, over the bound of {bound.TotalSeconds:0.0} s");
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_view_whose_engine_goes_silent_during_a_catch_up_stops_answering_within_its_heartbeat_bound(string name)
+        {
+            using var through = new ProxiedView(_engines.Get(name));
+
+            // The quiet spell's catch-up (GET /events?...until=) goes unanswered, then everything does: a host powered off
+            // right after the heartbeat sent it. The catch-up is bounded like a ping; unbounded, the heartbeat waits on it
+            // for good and no ping ever ends the view's connection.
+            through.Proxy.Hold(line => line.Contains("until=", StringComparison.Ordinal));
+            var sent = Stopwatch.StartNew();
+            var reach = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + TimeSpan.FromSeconds(5);
+            while (!through.Proxy.Requests.Any(r => r.Contains("until=", StringComparison.Ordinal)) && sent.Elapsed < reach) Thread.Sleep(20);
+            Assert.True(through.Proxy.Requests.Any(r => r.Contains("until=", StringComparison.Ordinal)), $"no catch-up was sent within {reach.TotalSeconds:0.0} s: the test would prove nothing");
+            through.Proxy.Freeze();
+            var clock = Stopwatch.StartNew();
+            Assert.True(through.View.IsLive, "the view stopped answering before its engine went silent");
+            var bound = EngineView.CatchUpWindow + ContainerEngine.PingTimeout + TimeSpan.FromSeconds(4);
+            while (through.View.IsLive && clock.Elapsed < bound + TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+            Assert.False(through.View.IsLive, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent during a catch-up");
+            Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent during a catch-up, over the bound of {bound.TotalSeconds:0.0} s");
+        }
+
+        /// <summary>The list (GET /containers/json), not an inspect (GET /containers/{id}/json).</summary>
+        private static readonly Regex ListLine = new Regex(@"^GET /[^ ]*containers/json", RegexOptions.CultureInvariant);
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_container_the_process_makes_while_the_view_lists_is_in_the_views_next_read(string name)
+        {
+            var engine = _engines.Get(name);
+            var made = TestRun.App("view-touched-while-listing");
+            string id = null;
+            try
+            {
+                // Its events never reach the view's stream: only the process's own word (Touched) can bring it in at once.
+                using var through = new ProxiedView(engine, proxy =>
+                {
+                    proxy.FrameAnswers();
+                    proxy.DropFromEventStreams(line => line.Contains(made, StringComparison.Ordinal));
+                });
+                through.Proxy.DelayAnswers(ListLine.IsMatch);
+                through.View.Reconnect();
+                var clock = Stopwatch.StartNew();
+                while (through.Proxy.DelayedAnswers == 0 && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(10);
+                Assert.True(through.Proxy.DelayedAnswers > 0, "the view did not list again after its reconnect: the test would prove nothing");
+                Assert.False(through.View.IsLive, "the view answers while its list is held");
+
+                // The engine has answered the list; the process now makes a container and tells the view, as the session's
+                // client does, before the view has heard the list.
+                id = engine.Run(made, 23014, start: false);
+                through.View.Touched(id, removed: false);
+                through.Proxy.ReleaseAnswers();
+                clock.Restart();
+                EngineSnapshot read = null;
+                while ((read = through.View.TryRead(default)) == null && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(10);
+                Assert.NotNull(read);
+                Assert.True(clock.Elapsed < EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval, $"the first read came {clock.Elapsed.TotalSeconds:0.00} s after the release: a catch-up may have brought the container");
+                Assert.Contains(read.Containers, c => c.Id == id);
+                // Its create was in the stream and taken out of it: the process's touch, not the stream, brought it in.
+                clock.Restart();
+                while (through.Proxy.DroppedEvents == 0 && clock.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
+                Assert.True(through.Proxy.DroppedEvents > 0, "no event of the container was taken out of the stream: the test would prove nothing");
+            }
+            finally
+            {
+                if (id != null) engine.Remove(id);
+            }
         }
 
         /// <summary>An inspect (GET /containers/{id}/json), not the list (GET /containers/json).</summary>

@@ -34,6 +34,10 @@ namespace DyadPorts.Tests.Support
         private volatile Func<string, bool> _refuse = _ => false;
         private Func<string, bool> _dropEvent;
         private int _dropped;
+        private volatile bool _framed;
+        private volatile Func<string, bool> _delayAnswer = _ => false;
+        private volatile TaskCompletionSource _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _delayed;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <param name="engineEndpoint">The engine's unix:// endpoint, e.g. unix:///run/docker.sock.</param>
@@ -122,6 +126,33 @@ namespace DyadPorts.Tests.Support
         /// </summary>
         public void DropFromEventStreams(Func<string, bool> eventLine) => Volatile.Write(ref _dropEvent, eventLine ?? throw new ArgumentNullException(nameof(eventLine)));
 
+        /// <summary>
+        /// For connections opened from now on, answers pass one by one (framed), so that <see cref="DelayAnswers"/> can hold
+        /// some. Call it before the client connects.
+        /// </summary>
+        public void FrameAnswers() => _framed = true;
+
+        /// <summary>
+        /// From now on the engine's answers to the requests whose request line matches are held, whole, until
+        /// <see cref="ReleaseAnswers"/>: the engine has answered (as it was then), and the client has not heard it yet. Only on
+        /// connections opened after <see cref="FrameAnswers"/>.
+        /// </summary>
+        public void DelayAnswers(Func<string, bool> requestLine)
+        {
+            _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _delayAnswer = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
+        }
+
+        /// <summary>Passes on the answers <see cref="DelayAnswers"/> held, and holds no more.</summary>
+        public void ReleaseAnswers()
+        {
+            _delayAnswer = _ => false;
+            _released.TrySetResult();
+        }
+
+        /// <summary>How many answers <see cref="DelayAnswers"/> has held so far.</summary>
+        public int DelayedAnswers => Volatile.Read(ref _delayed);
+
         /// <summary>How many events <see cref="DropFromEventStreams"/> has taken out so far.</summary>
         public int DroppedEvents => Volatile.Read(ref _dropped);
 
@@ -141,7 +172,7 @@ namespace DyadPorts.Tests.Support
             var requestLines = System.Threading.Channels.Channel.CreateUnbounded<string>();
             var up = PassRequests(client, server, requestLines.Writer);
             var drop = Volatile.Read(ref _dropEvent);
-            var down = drop == null ? ProxiedPairs.Pump(server, client, _stop.Token) : PassAnswers(server, client, requestLines.Reader, drop);
+            var down = drop == null && !_framed ? ProxiedPairs.Pump(server, client, _stop.Token) : PassAnswers(server, client, requestLines.Reader, drop ?? (_ => false));
             var first = await Task.WhenAny(up, down).ConfigureAwait(false);
             if (first == up && up.Result) return; // a held start: both sockets stay open, unanswered, until Dispose
             _pairs.Close(client, server);
@@ -204,18 +235,31 @@ namespace DyadPorts.Tests.Support
                 {
                     var head = await reader.ReadHead().ConfigureAwait(false);
                     if (head == null) return;
-                    await Send(client, head).ConfigureAwait(false);
                     var text = Encoding.ASCII.GetString(head);
                     var status = int.Parse(text.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
                     var headers = Headers(text);
                     if (status == 101 || headers.ContainsKey("upgrade"))
                     {
+                        await Send(client, head).ConfigureAwait(false);
                         await Send(client, reader.TakeBuffered()).ConfigureAwait(false);
                         await ProxiedPairs.Pump(server, client, _stop.Token).ConfigureAwait(false);
                         return;
                     }
-                    if (status < 200) continue; // an interim answer: the final one for the same request follows
+                    if (status < 200)
+                    {
+                        await Send(client, head).ConfigureAwait(false);
+                        continue; // an interim answer: the final one for the same request follows
+                    }
                     var requestLine = await requestLines.ReadAsync(_stop.Token).ConfigureAwait(false);
+                    if (_delayAnswer(requestLine))
+                    {
+                        // The engine has begun its answer (its head is here), so the answer is the engine as it was then;
+                        // the client hears it only when released.
+                        var released = _released.Task;
+                        Interlocked.Increment(ref _delayed);
+                        await released.WaitAsync(_stop.Token).ConfigureAwait(false);
+                    }
+                    await Send(client, head).ConfigureAwait(false);
                     if (status == 204 || status == 304 || requestLine.StartsWith("HEAD ", StringComparison.Ordinal)) continue;
                     Func<Reader, Socket, Task> chunks = EventStreamRequest.IsMatch(requestLine) ? (r, to) => DropFromChunks(r, to, drop) : CopyChunked;
                     if (!await CopyFramedBody(reader, client, headers, chunks).ConfigureAwait(false))

@@ -17,6 +17,7 @@ namespace DyadPorts.Tests.Support
         public long LockCycles => Inner.LockCycles;
         public StateDocument Read(IOperationLog log, CancellationToken cancellationToken) => Inner.Read(log, cancellationToken);
         public StateDocument Peek() => Inner.Peek();
+        public StateDocument ReadAsStored(IOperationLog log, CancellationToken cancellationToken) => Inner.ReadAsStored(log, cancellationToken);
         public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken) => Inner.History(log, cancellationToken);
 
         public IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
