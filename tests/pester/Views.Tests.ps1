@@ -52,7 +52,7 @@ Describe 'App folders piped by property name' {
 
     It 'gives AppId the alias Name on <Name>' -ForEach @(
         @{ Name = 'Start-DyadPreview' }, @{ Name = 'Request-DyadPort' }, @{ Name = 'Stop-DyadPreview' },
-        @{ Name = 'Get-DyadPortAllocation' }, @{ Name = 'Remove-DyadPortAllocation' }
+        @{ Name = 'Get-DyadPortAllocation' }, @{ Name = 'Remove-DyadPortAllocation' }, @{ Name = 'Get-DyadPortHistory' }
     ) {
         $parameter = (Get-Command $Name).Parameters['AppId']
         $parameter.Aliases | Should -Contain 'Name'
@@ -73,5 +73,11 @@ Describe 'App folders piped by property name' {
         @($out | Where-Object { "$_" -like 'What if:*app-one*' }).Count | Should -Be 1 -Because ($out -join "`n")
         @($out | Where-Object { "$_" -like 'What if:*app2*' }).Count | Should -Be 1
         Test-Path $state | Should -BeFalse
+    }
+
+    It 'binds Get-ChildItem -Directory | Get-DyadPortHistory by Name, not by the folder as text' {
+        $out = Invoke-ChildPwsh ("`$env:DYAD_PORTS_STATE = '$state'; 'app-one', 'app2', 'app3' | Request-DyadPort -Engine Process -PortRange 21980-21989 | Out-Null; " +
+            "Get-ChildItem '$apps' -Directory | Get-DyadPortHistory | ForEach-Object { 'event ' + `$_.AppId }; 'app-one', 'app2', 'app3' | Remove-DyadPortAllocation")
+        @($out | Where-Object { "$_" -like 'event *' } | Sort-Object -Unique) | Should -Be @('event app-one', 'event app2') -Because ($out -join "`n")
     }
 }

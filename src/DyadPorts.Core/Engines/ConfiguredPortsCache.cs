@@ -36,6 +36,9 @@ namespace DyadPorts.Core.Engines
 
         public string Endpoint { get; }
 
+        /// <summary>Read, never written (a command under -WhatIf creates no file): <see cref="Save"/> then does nothing.</summary>
+        public bool ReadOnly { get; init; }
+
         /// <summary>
         /// Named when first needed: a command that never reads or writes the file (no container it has not seen) never
         /// hashes, and so never loads the platform's cryptography (OpenSSL on Linux) for it.
@@ -66,9 +69,10 @@ namespace DyadPorts.Core.Engines
             return Empty;
         }
 
-        /// <summary>Replaces the file with <paramref name="entries"/>; false (said in a verbose line) when it could not be written.</summary>
+        /// <summary>Replaces the file with <paramref name="entries"/>; false (said in a verbose line) when it could not be written, or is <see cref="ReadOnly"/>.</summary>
         public bool Save(IEnumerable<KeyValuePair<string, IReadOnlyList<PublishedPort>>> entries, IOperationLog log)
         {
+            if (ReadOnly) return false;
             var bytes = new UTF8Encoding(false).GetBytes(ConfiguredPortsFormat.Format(Endpoint, entries));
             try
             {

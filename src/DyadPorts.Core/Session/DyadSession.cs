@@ -72,12 +72,12 @@ namespace DyadPorts.Core.Session
         public EngineSnapshots Snapshots(DyadSettings settings, ContainerEngine client, EngineKind kind)
         {
             ArgumentNullException.ThrowIfNull(settings);
-            var configuredPorts = client == null ? null : new ConfiguredPortsCache(settings.LocalFolder, client.Endpoint);
+            var configuredPorts = client == null ? null : new ConfiguredPortsCache(settings.LocalFolder, client.Endpoint) { ReadOnly = settings.WritesNothing };
             return new EngineSnapshots(client, kind, settings.EngineFeed ? Views : null, configuredPorts);
         }
 
-        /// <summary>The settings of one command, resolved from this session's environment.</summary>
-        public DyadSettings Settings() => new DyadSettings(Environment);
+        /// <summary>The settings of one command, resolved from this session's environment; <paramref name="writesNothing"/> under -WhatIf.</summary>
+        public DyadSettings Settings(bool writesNothing = false) => new DyadSettings(Environment) { WritesNothing = writesNothing };
 
         /// <summary>The history of the state the settings name (no engine is needed to read it).</summary>
         public System.Collections.Generic.IReadOnlyList<PortEvent> History(DyadSettings settings, IOperationLog log, CancellationToken cancellationToken) =>

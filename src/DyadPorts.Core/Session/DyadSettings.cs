@@ -35,6 +35,12 @@ namespace DyadPorts.Core.Session
             _limits = new Lazy<ResourceLimits>(() => ResourceLimits.Parse(environment(ResourceLimits.CpuVariable), environment(ResourceLimits.MemoryVariable)));
         }
 
+        /// <summary>
+        /// The command only looks (-WhatIf): it writes no file of its own, not even a cache (the engine-ports file is read,
+        /// never saved). What it would change, it asks ShouldProcess about, as always.
+        /// </summary>
+        public bool WritesNothing { get; init; }
+
         /// <summary>The environment the settings came from; engine resolution reads it (DOCKER_HOST, contexts, ...).</summary>
         public Func<string, string> Environment { get; }
 

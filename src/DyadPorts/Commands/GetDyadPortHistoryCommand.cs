@@ -17,6 +17,7 @@ namespace DyadPorts.Commands
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         [ArgumentCompleter(typeof(AppIdCompleter))]
+        [Alias("Name")]
         public string[] AppId { get; set; }
 
         /// <summary>Only events at or after this time.</summary>

@@ -68,11 +68,8 @@ namespace DyadPorts.Commands
             {
                 throw new DyadPortsException(ErrorIds.InvalidIdleFor, FailureCategory.InvalidArgument, IdleFor, $"-IdleFor {IdleFor} is negative; give how long a preview must have served nothing, for example 00:10:00.");
             }
-            // Under -WhatIf the samples are not recorded either: nothing at all changes.
-            var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)
-                ? ((SwitchParameter)w).IsPresent
-                : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
-            var record = !whatIf;
+            // Under -WhatIf the samples are not recorded either (and no cache file is written): nothing at all changes.
+            var record = !WhatIfRequested;
             var reaper = new IdleReaper(Allocator);
             var stopped = reaper.Reap(IdleFor, id => _idleApps.Count == 0 || _idleApps.Contains(id), (appId, action) => ShouldProcess($"app {appId}", action),
                 Remove, KeepAllocation, recordSamples: record, Log, CancellationToken, WriteError);

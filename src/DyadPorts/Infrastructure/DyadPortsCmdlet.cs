@@ -21,7 +21,12 @@ namespace DyadPorts.Infrastructure
         protected static DyadSession Session => ModuleSession.Current;
 
         /// <summary>This command's settings, resolved once from the session's environment on first use.</summary>
-        protected DyadSettings Settings => _settings ??= Session.Settings();
+        protected DyadSettings Settings => _settings ??= Session.Settings(writesNothing: WhatIfRequested);
+
+        /// <summary>-WhatIf given, or $WhatIfPreference set: the command only looks.</summary>
+        protected bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+            ? ((SwitchParameter)whatIf).IsPresent
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
         protected CancellationToken CancellationToken => _cancellation.Token;
 
         protected override void StopProcessing() => CancelUnlessDisposed();
