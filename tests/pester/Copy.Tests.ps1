@@ -22,6 +22,15 @@ Describe 'Copy-DyadPortState' {
         Test-Path $Destination | Should -BeFalse
     }
 
+    It 'plans under -WhatIf against the destination as the copy would: a newer one is StateFileNewerVersion, and is left as it is' {
+        Set-Content -Path $Destination -NoNewline -Value '{"version":99,"stateId":"0123456789abcdef","allocations":{}}'
+        $before = Get-Content $Destination -Raw
+        $err = { Copy-DyadPortState -Source $Source -Destination $Destination -WhatIf } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'StateFileNewerVersion,DyadPorts.Commands.CopyDyadPortStateCommand'
+        $err.TargetObject | Should -Be $Destination
+        Get-Content $Destination -Raw | Should -Be $before
+    }
+
     It 'copies every allocation with its port and reports the counts' {
         $result = Copy-DyadPortState -Source $Source -Destination $Destination
         $result.PSObject.TypeNames[0] | Should -Be 'DyadPorts.StateCopyResult'

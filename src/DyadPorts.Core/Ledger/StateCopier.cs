@@ -49,10 +49,21 @@ namespace DyadPorts.Core.Ledger
             _machine = machine ?? MachineIdentity.Current;
         }
 
-        /// <summary>What a copy would do now, writing nothing anywhere (the destination is peeked; missing or unreadable reads as empty).</summary>
+        /// <summary>
+        /// What a copy would do now, writing nothing anywhere. The destination is read as stored: a missing one is empty,
+        /// and one the copy could not use (newer, unsafe, unreachable, not a state) fails here as the copy would.
+        /// </summary>
         public StateCopyResult Plan(IOperationLog log, CancellationToken cancellationToken)
         {
-            var into = _destination.Peek() ?? new StateDocument();
+            StateDocument into;
+            try
+            {
+                into = _destination.ReadAsStored(NullOperationLog.Instance, cancellationToken); // its own warnings are the copy's to give
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileNotFound)
+            {
+                into = new StateDocument(); // created by the copy
+            }
             var plan = Decide(Source(log, cancellationToken), into, _source.Location, _destination.Location, _machine);
             return plan.Result(committed: false);
         }
