@@ -155,6 +155,15 @@ Describe 'Specific errors for bad input' {
         Test-Path $env:DYAD_PORTS_STATE | Should -BeFalse
     }
 
+    It 'refuses a piped AppId that could not name a container alone, and handles the next one' {
+        $out = 'pipe-ok1', 'bad id', 'pipe-ok2' | Request-DyadPort -Engine Process -PortRange 26620-26625 -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out.AppId | Should -Be @('pipe-ok1', 'pipe-ok2')
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentValidationError*'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        (Read-TestState).Keys | Sort-Object | Should -Be @('pipe-ok1', 'pipe-ok2')
+    }
+
     It 'reports an unknown AppId as a non-terminating AppIdNotFound' {
         Request-DyadPort known -Engine Process -PortRange 26610-26615 | Out-Null
         Remove-DyadPortAllocation nobody, known -ErrorVariable errs -ErrorAction SilentlyContinue

@@ -90,7 +90,6 @@ namespace DyadPorts.Core.Diagnostics
         // ---- tied to one input: non-terminating, the pipeline goes on ----
         public const string PortRangeExhausted = nameof(PortRangeExhausted);
         public const string InvalidPort = nameof(InvalidPort);
-        public const string InvalidAppId = nameof(InvalidAppId);
         public const string AppIdNotFound = nameof(AppIdNotFound);
         public const string PortConflictRetriesExhausted = nameof(PortConflictRetriesExhausted);
         public const string PreviewExitedEarly = nameof(PreviewExitedEarly);
