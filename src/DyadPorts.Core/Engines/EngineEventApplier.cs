@@ -103,6 +103,13 @@ namespace DyadPorts.Core.Engines
             return result;
         }
 
+        /// <summary>
+        /// A start (or restart): the container may now hold host ports it did not (an ephemeral -P or -p 80 binding is
+        /// given at start), so a view still waiting for its inspect past the bound is behind, even for a container it has.
+        /// A stop frees ports: waiting on its inspect (podman answers only once the stop has ended) holds none back.
+        /// </summary>
+        public static bool MayBind(string action) => action == "start" || action == "restart";
+
         /// <summary>dockerd's destroy or podman 4.3's remove: the container is gone.</summary>
         public static bool IsRemoval(string action) => action == "destroy" || action == "remove";
 

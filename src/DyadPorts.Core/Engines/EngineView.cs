@@ -83,7 +83,8 @@ namespace DyadPorts.Core.Engines
         // the number of the newest (it is no longer due once a result that started as late is in). The
         // inspects run concurrently, off the loop, and hold no thread while the engine answers: podman answers an inspect
         // only once a stop of that container has ended, and a loop waiting on it would hold every other event back.
-        private readonly Dictionary<string, (long Since, long Newest)> _looks = new Dictionary<string, (long Since, long Newest)>(StringComparer.Ordinal);
+        // Binds: one of the events due was a start, which may give a container host ports it did not hold (-P, -p 80).
+        private readonly Dictionary<string, (long Since, long Newest, bool Binds)> _looks = new Dictionary<string, (long Since, long Newest, bool Binds)>(StringComparer.Ordinal);
         private Task _loop;
         private long _lists;
 
@@ -106,15 +107,15 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// Whether an event arrived more than <see cref="FreshnessBound"/> ago and is not applied yet, or a container the view
-        /// does not have yet (a create) has waited that long for its inspect: the view then does not answer, and the caller
-        /// lists, until it has caught up.
+        /// does not have yet (a create), or one that started (<see cref="EngineEventApplier.MayBind"/>), has waited that long
+        /// for its inspect: the view then does not answer, and the caller lists, until it has caught up.
         /// </summary>
         public bool IsBehind
         {
             get
             {
                 if (_unapplied.TryPeek(out var arrived) && Stopwatch.GetElapsedTime(arrived) > FreshnessBound) return true;
-                lock (_gate) return _looks.Any(l => !_map.ContainsKey(l.Key) && Stopwatch.GetElapsedTime(l.Value.Since) > FreshnessBound);
+                lock (_gate) return _looks.Any(l => (l.Value.Binds || !_map.ContainsKey(l.Key)) && Stopwatch.GetElapsedTime(l.Value.Since) > FreshnessBound);
             }
         }
 
@@ -467,7 +468,8 @@ namespace DyadPorts.Core.Engines
                 }
                 order = ++_order;
                 // The view is behind on this container since its oldest look due.
-                _looks[e.Id] = (_looks.TryGetValue(e.Id, out var due) ? due.Since : Stopwatch.GetTimestamp(), order);
+                var binds = EngineEventApplier.MayBind(e.Action);
+                _looks[e.Id] = _looks.TryGetValue(e.Id, out var due) ? (due.Since, order, due.Binds || binds) : (Stopwatch.GetTimestamp(), order, binds);
             }
             _ = Look(e, order, events, connection);
         }

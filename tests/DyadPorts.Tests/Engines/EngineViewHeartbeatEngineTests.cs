@@ -17,7 +17,7 @@ namespace DyadPorts.Tests.Engines
     /// A view whose engine still answers pings but not the inspect an event needs is behind, and stops answering within
     /// its freshness bound too. An event the stream never delivers is in the view after the quiet spell's catch-up, and
     /// a lone one after the spell's next catch-up. A container the process makes while the view lists (after the engine
-    /// answered the list) is in the view's next read. Ports 23010-23014.
+    /// answered the list) is in the view's next read; a started container the view cannot inspect stops it answering. Ports 23010-23015.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewHeartbeatEngineTests
@@ -136,6 +136,36 @@ namespace DyadPorts.Tests.Engines
                 Assert.True(read == null, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after a create it cannot inspect, without it: {read?.Containers.Any(c => c.Id == id)}");
                 Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after the create, over {bound.TotalSeconds:0.0} s");
                 Assert.True(through.View.IsLive, "the heartbeat ended the view: the engine answered pings, so only the freshness guard should have");
+            }
+            finally
+            {
+                engine.Remove(id);
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_view_that_cannot_inspect_a_started_container_it_has_stops_answering_within_its_freshness_bound(string name)
+        {
+            var engine = _engines.Get(name);
+            using var through = new ProxiedView(engine);
+            var id = engine.Run(TestRun.App("view-start-behind"), 23015, start: false);
+            try
+            {
+                var clock = Stopwatch.StartNew();
+                while (through.View.TryRead(default)?.Containers.Any(c => c.Id == id) != true && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+                Assert.True(through.View.TryRead(default)?.Containers.Any(c => c.Id == id) == true, "the view never had the created container: the test would prove nothing");
+
+                // Another client starts it: a start may give a container host ports it did not hold (-P), and the view
+                // cannot inspect it. It has the container, but not as it is now: it must stop answering, not answer without the ports.
+                through.Proxy.Hold(InspectLine.IsMatch);
+                engine.Start(id);
+                clock.Restart();
+                var bound = EngineView.FreshnessBound * 3;
+                EngineSnapshot read;
+                while ((read = through.View.TryRead(default)) != null && clock.Elapsed < bound + TimeSpan.FromSeconds(5)) Thread.Sleep(20);
+                Assert.True(read == null, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after a start it cannot inspect");
+                Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after the start, over {bound.TotalSeconds:0.0} s");
             }
             finally
             {

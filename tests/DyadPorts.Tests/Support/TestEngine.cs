@@ -122,6 +122,13 @@ namespace DyadPorts.Tests.Support
             ViewSettler.Settle(this);
         }
 
+        /// <summary>Starts a created or stopped container of this run, as another client would.</summary>
+        public void Start(string id)
+        {
+            Client.Containers.StartContainerAsync(id, new ContainerStartParameters()).GetAwaiter().GetResult();
+            ViewSettler.Settle(this);
+        }
+
         public void Remove(string nameOrId)
         {
             RemoveOnly(nameOrId);

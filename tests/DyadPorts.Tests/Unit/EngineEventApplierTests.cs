@@ -310,5 +310,15 @@ namespace DyadPorts.Tests.Unit
             Assert.Contains(DyadSettings.EngineFeedVariable, e.Message, StringComparison.Ordinal);
             Assert.True(ErrorIds.IsTerminating(e.ErrorId));
         }
+
+        [Theory]
+        [InlineData("start", true)]
+        [InlineData("restart", true)]
+        [InlineData("create", false)]
+        [InlineData("stop", false)]
+        [InlineData("die", false)]
+        [InlineData("unpause", false)]
+        public void Only_a_start_may_give_a_container_host_ports_it_did_not_hold(string action, bool binds) =>
+            Assert.Equal(binds, EngineEventApplier.MayBind(action));
     }
 }
