@@ -24,8 +24,14 @@ namespace DyadPorts.Core.Engines
         /// <summary>The container's name when the event carries it (the new one after a rename), without a leading slash.</summary>
         public string Name { get; }
 
-        /// <summary>The event, or null for one that is not about a container or names none.</summary>
-        public static ContainerEvent From(Message message)
+        /// <summary>
+        /// Delivered by a catch-up, not by the stream: it may be older than what the view holds of its container (the stream
+        /// dropped it and delivered a later one), so it is never applied in place; the container is inspected instead.
+        /// </summary>
+        public bool Late { get; init; }
+
+        /// <summary>The event, or null for one that is not about a container or names none; <paramref name="late"/> for a catch-up's.</summary>
+        public static ContainerEvent From(Message message, bool late = false)
         {
             if (message == null) return null;
             if (message.Type != null && !string.Equals(message.Type, "container", StringComparison.OrdinalIgnoreCase)) return null;
@@ -36,7 +42,7 @@ namespace DyadPorts.Core.Engines
             if (colon >= 0) action = action.Substring(0, colon);
             string name = null;
             if (message.Actor?.Attributes != null && message.Actor.Attributes.TryGetValue("name", out var n) && !string.IsNullOrEmpty(n)) name = n.TrimStart('/');
-            return new ContainerEvent(id, action.Trim().ToLowerInvariant(), name);
+            return new ContainerEvent(id, action.Trim().ToLowerInvariant(), name) { Late = late };
         }
 
         public override string ToString() => $"{Action} {Id}";

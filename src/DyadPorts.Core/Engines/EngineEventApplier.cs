@@ -18,6 +18,7 @@ namespace DyadPorts.Core.Engines
             ArgumentNullException.ThrowIfNull(map);
             ArgumentNullException.ThrowIfNull(describe);
             if (e == null) return false;
+            if (e.Late && !IsRemoval(e.Action)) return Describe(map, e.Id, describe); // see NeedsLook
             switch (e.Action)
             {
                 case "destroy": // dockerd
@@ -47,6 +48,7 @@ namespace DyadPorts.Core.Engines
         {
             ArgumentNullException.ThrowIfNull(map);
             if (e == null) return false;
+            if (e.Late && !IsRemoval(e.Action)) return true; // maybe older than the map: only an inspect says what is now (a removal is final)
             switch (e.Action)
             {
                 case "destroy":

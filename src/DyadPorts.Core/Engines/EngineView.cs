@@ -204,9 +204,9 @@ namespace DyadPorts.Core.Engines
                 {
                     // Subscribe first (since= a little before, for what happens until the engine has registered it), then list.
                     var quiet = new Quiet(DateTimeOffset.UtcNow - SinceMargin);
-                    void Take(Docker.DotNet.Models.Message m)
+                    void Take(Docker.DotNet.Models.Message m, bool late)
                     {
-                        var e = ContainerEvent.From(m);
+                        var e = ContainerEvent.From(m, late);
                         if (e == null) return;
                         unapplied.Enqueue(Stopwatch.GetTimestamp());
                         if (!events.Writer.TryWrite(e)) unapplied.TryDequeue(out _);
@@ -214,7 +214,7 @@ namespace DyadPorts.Core.Engines
                     stream = _client.FollowEvents(quiet.Since, m =>
                     {
                         quiet.Heard(m);
-                        Take(m);
+                        Take(m, late: false);
                     }, connection.Token);
                     _ = stream.ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     long listedAt;
@@ -254,7 +254,7 @@ namespace DyadPorts.Core.Engines
                         liveAt = Stopwatch.GetTimestamp();
                         // A stream that never closes (a host powered off, a network split, a hung engine) sends nothing: a
                         // ping every HeartbeatInterval that fails ends this connection, and the view stops answering.
-                        heartbeat = Heartbeat(connection, events.Writer, quiet, Take);
+                        heartbeat = Heartbeat(connection, events.Writer, quiet, m => Take(m, late: true));
                         while (await events.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
                         {
                             ApplyWaiting(events, unapplied, connection.Token);

@@ -165,16 +165,33 @@ namespace DyadPorts.Tests.Unit
             {
                 foreach (var engine in new[] { "docker", "podman" })
                 {
-                    _view.Clear();
-                    _engine[Id] = Container("running", 28102);
-                    if (known) _view[Id] = Container("exited", 28102);
-                    var e = ContainerEvent.From(Event(engine, action, "feedprobe-renamed"));
-                    var expected = EngineEventApplier.NeedsLook(_view, e);
-                    var before = _inspects;
-                    EngineEventApplier.Apply(_view, e, Inspect);
-                    Assert.True(expected == (_inspects > before), $"{engine} {action}, known {known}: NeedsLook said {expected}, Apply inspected {_inspects - before} time(s)");
+                    foreach (var late in new[] { false, true })
+                    {
+                        _view.Clear();
+                        _engine[Id] = Container("running", 28102);
+                        if (known) _view[Id] = Container("exited", 28102);
+                        var e = ContainerEvent.From(Event(engine, action, "feedprobe-renamed"), late);
+                        var expected = EngineEventApplier.NeedsLook(_view, e);
+                        var before = _inspects;
+                        EngineEventApplier.Apply(_view, e, Inspect);
+                        Assert.True(expected == (_inspects > before), $"{engine} {action}, known {known}, late {late}: NeedsLook said {expected}, Apply inspected {_inspects - before} time(s)");
+                    }
                 }
             }
+        }
+
+        [Fact]
+        public void A_late_pause_or_unpause_of_a_known_container_is_inspected_never_applied_in_place()
+        {
+            // The stream dropped an unpause and delivered a later pause; the catch-up then brings the unpause, older than the map.
+            _engine[Id] = Container("paused", 28110);
+            _view[Id] = Container("paused", 28110);
+            var late = ContainerEvent.From(Event("docker", "unpause", null), late: true);
+            Assert.True(EngineEventApplier.NeedsLook(_view, late));
+            EngineEventApplier.Apply(_view, late, Inspect);
+            Assert.Equal("paused", _view[Id].State);
+            // On the stream, the same event is applied in place.
+            Assert.False(EngineEventApplier.NeedsLook(_view, ContainerEvent.From(Event("docker", "unpause", null))));
         }
 
         [Fact]
