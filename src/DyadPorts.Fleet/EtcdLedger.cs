@@ -108,18 +108,7 @@ namespace DyadPorts.Fleet
                 var who = new CommitIdentity(_cluster.Options.Operator, _cluster.Options.MachineId, $"{_instance}.{Interlocked.Increment(ref _commits).ToString(CultureInfo.InvariantCulture)}");
 
                 // An earlier attempt whose answer was lost: if its nonce is among the operator's last commits, it landed.
-                if (ambiguous.Count > 0 && snapshot.Operators.TryGetValue(_keys.Operator(who.Operator), out var mine))
-                {
-                    foreach (var (nonce, result, earlier) in ambiguous)
-                    {
-                        if (mine.Value.Recent.Contains(nonce))
-                        {
-                            earlier.Replay();
-                            log.Verbose($"The etcd commit {nonce} whose answer was lost had landed: it counts, once.");
-                            return result;
-                        }
-                    }
-                }
+                if (Landed(snapshot, who.Operator, ambiguous, log, out var landed)) return landed;
 
                 var stateId = snapshot.StateId ?? DerivedStateId(snapshot);
                 if (snapshot.StateId == null && _recovery != null && !recovered)
@@ -164,6 +153,8 @@ namespace DyadPorts.Fleet
                 var backoff = TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 + Math.Min(round, 20) * 2));
                 if (round >= MaxRounds || DateTime.UtcNow + backoff >= deadline) // lost to others, not to a silent cluster
                 {
+                    // This round's own commit may have landed already (a repeat by gRPC failed the compare): read it back once.
+                    if (Landed(ReadSnapshot(_cluster.NewDeadline(), cancellationToken), who.Operator, ambiguous, log, out var last)) return last;
                     throw new DyadPortsException(ErrorIds.StateStoreBusy, FailureCategory.ResourceBusy, Location,
                         $"The etcd state at {_cluster.Location.EndpointList} changed under this command {round} times in a row (other operators committing); it gave up within its bound. Nothing was half-written. Run the command again.");
                 }
@@ -171,6 +162,22 @@ namespace DyadPorts.Fleet
                 cancellationToken.WaitHandle.WaitOne(backoff);
                 cancellationToken.ThrowIfCancellationRequested();
             }
+        }
+
+        /// <summary>Whether one of the commits whose answer was lost is among the operator's last commits in <paramref name="snapshot"/>: it landed, and counts once.</summary>
+        private bool Landed<T>(EtcdSnapshot snapshot, string operatorName, List<(string Nonce, T Result, BufferedLog Said)> ambiguous, IOperationLog log, out T result)
+        {
+            result = default;
+            if (ambiguous.Count == 0 || !snapshot.Operators.TryGetValue(_keys.Operator(operatorName), out var mine)) return false;
+            foreach (var (nonce, answer, earlier) in ambiguous)
+            {
+                if (!mine.Value.Recent.Contains(nonce)) continue;
+                earlier.Replay();
+                log.Verbose($"The etcd commit {nonce} whose answer was lost had landed: it counts, once.");
+                result = answer;
+                return true;
+            }
+            return false;
         }
 
         public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken)

@@ -70,20 +70,6 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
         Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}w3" | Should -BeNullOrEmpty
     }
 
-    It 'creates no file under Stop-DyadPreview -IdleFor -WhatIf, not even the engine-ports cache' {
-        # A created container the fresh process has never seen: docker lists no ports for it, so the snapshot inspects
-        # it, and without -WhatIf would keep its bindings in the engine-ports file beside the state.
-        New-TestContainer $Engine "${Prefix}whatif-cache" 22047 -NoStart | Out-Null
-        $folder = Join-Path ([IO.Path]::GetTempPath()) ('dyadports-whatif-' + [guid]::NewGuid().ToString('N'))
-        try {
-            $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$folder/state.json'; Stop-DyadPreview -IdleFor 00:00:01 -Engine $Engine -EngineEndpoint '$Endpoint' -WhatIf; 'looked'"
-            $out | Should -Contain 'looked' -Because ($out -join "`n")
-            Test-Path $folder | Should -BeFalse -Because '-WhatIf creates no file'
-        } finally {
-            Remove-Item $folder -Recurse -Force -ErrorAction SilentlyContinue
-        }
-    }
-
     It 'fails with PortRangeExhausted on a full range, naming the range' {
         Request-DyadPort "${Prefix}x1" -PortRange 22050-22051 | Out-Null
         Request-DyadPort "${Prefix}x2" -PortRange 22050-22051 | Out-Null
@@ -112,6 +98,27 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
         ($all | Where-Object AppId -eq "${Prefix}cor").Port | Should -Be 22070
         Get-ChildItem (Split-Path $env:DYAD_PORTS_STATE) -Filter 'state.json.corrupt-*' | Should -HaveCount 1
         (Invoke-WebRequest http://127.0.0.1:22070/ -UseBasicParsing).Content.Trim() | Should -Be 'pester'
+    }
+}
+
+# Docker only: the engine-ports cache exists for dockerd, which lists no ports for created containers.
+Describe '-WhatIf writes no cache against <Engine>' -ForEach @($Engines | Where-Object { $_.Engine -eq 'Docker' }) {
+    BeforeAll { Assert-EngineAnswers $Endpoint }
+    AfterAll { Remove-TestContainers $Engine $Endpoint }
+
+    It 'creates no file under Stop-DyadPreview -IdleFor -WhatIf, not even the engine-ports cache' {
+        # A created container the fresh process has never seen: dockerd lists no ports for it, so the snapshot inspects
+        # it, and without -WhatIf would keep its bindings in the engine-ports file beside the state. (Podman lists them:
+        # there the file is never needed, so the test would prove nothing.)
+        New-TestContainer $Engine "${Prefix}whatif-cache" 22047 -NoStart | Out-Null
+        $folder = Join-Path ([IO.Path]::GetTempPath()) ('dyadports-whatif-' + [guid]::NewGuid().ToString('N'))
+        try {
+            $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$folder/state.json'; Stop-DyadPreview -IdleFor 00:00:01 -Engine $Engine -EngineEndpoint '$Endpoint' -WhatIf; 'looked'"
+            $out | Should -Contain 'looked' -Because ($out -join "`n")
+            Test-Path $folder | Should -BeFalse -Because '-WhatIf creates no file'
+        } finally {
+            Remove-Item $folder -Recurse -Force -ErrorAction SilentlyContinue
+        }
     }
 }
 

@@ -155,7 +155,7 @@ namespace DyadPorts.Core.Session
                                 "Set CONTAINERIZATION_ENGINE, DOCKER_HOST or -EngineEndpoint to use a container engine.");
                 }
                 log.Verbose($"Engine: Process ({target.Reason}).");
-                return Compose(settings, new EngineSnapshots(null, EngineKind.Process), (l, ct) => FindRecoveryEngine(l, ct));
+                return Compose(settings, new EngineSnapshots(null, EngineKind.Process), (l, ct) => FindRecoveryEngine(settings, l, ct));
             }
             var client = Engine(target);
             var kind = KindOf(target, client, cancellationToken);
@@ -189,7 +189,7 @@ namespace DyadPorts.Core.Session
         /// For rebuilding a state when the command itself runs without a container engine: the first container
         /// engine that answers (Auto, then podman's and docker's own rules), or null when none does.
         /// </summary>
-        public EngineSnapshots FindRecoveryEngine(IOperationLog log, CancellationToken cancellationToken)
+        public EngineSnapshots FindRecoveryEngine(DyadSettings settings, IOperationLog log, CancellationToken cancellationToken)
         {
             foreach (var kind in new[] { EngineKind.Auto, EngineKind.Podman, EngineKind.Docker })
             {
@@ -200,7 +200,7 @@ namespace DyadPorts.Core.Session
                 var client = Engine(target);
                 if (!client.Answers(cancellationToken)) continue;
                 log.Verbose($"Rebuilding the state from the {target.Kind} engine at {client.Endpoint} ({target.Reason}).");
-                return Snapshots(Settings(), client, KindOf(target, client, cancellationToken));
+                return Snapshots(settings ?? Settings(), client, KindOf(target, client, cancellationToken)); // the command's: -WhatIf writes no cache
             }
             return null;
         }

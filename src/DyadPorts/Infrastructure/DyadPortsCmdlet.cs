@@ -23,10 +23,12 @@ namespace DyadPorts.Infrastructure
         /// <summary>This command's settings, resolved once from the session's environment on first use.</summary>
         protected DyadSettings Settings => _settings ??= Session.Settings(writesNothing: WhatIfRequested);
 
-        /// <summary>-WhatIf given, or $WhatIfPreference set: the command only looks.</summary>
-        protected bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
-            ? ((SwitchParameter)whatIf).IsPresent
-            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+        /// <summary>-WhatIf given, or $WhatIfPreference set, on a cmdlet that supports it: the command only looks.</summary>
+        protected bool WhatIfRequested =>
+            GetType().GetCustomAttributes(typeof(CmdletAttribute), false) is CmdletAttribute[] { Length: > 0 } cmdlet && cmdlet[0].SupportsShouldProcess &&
+            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+                ? ((SwitchParameter)whatIf).IsPresent
+                : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
         protected CancellationToken CancellationToken => _cancellation.Token;
 
         protected override void StopProcessing() => CancelUnlessDisposed();

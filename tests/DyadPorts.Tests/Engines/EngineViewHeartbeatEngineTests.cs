@@ -54,9 +54,10 @@ namespace DyadPorts.Tests.Engines
             // for good and no ping ever ends the view's connection.
             through.Proxy.Hold(line => line.Contains("until=", StringComparison.Ordinal));
             var sent = Stopwatch.StartNew();
-            var reach = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + TimeSpan.FromSeconds(5);
-            while (!through.Proxy.Requests.Any(r => r.Contains("until=", StringComparison.Ordinal)) && sent.Elapsed < reach) Thread.Sleep(20);
-            Assert.True(through.Proxy.Requests.Any(r => r.Contains("until=", StringComparison.Ordinal)), $"no catch-up was sent within {reach.TotalSeconds:0.0} s: the test would prove nothing");
+            // The quiet spell's first catch-up, or if that one passed before the hold, the spell's next.
+            var reach = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + EngineView.QuietCatchUpRepeat + TimeSpan.FromSeconds(5);
+            while (through.Proxy.HeldRequests == 0 && sent.Elapsed < reach) Thread.Sleep(20);
+            Assert.True(through.Proxy.HeldRequests > 0, $"no catch-up was held within {reach.TotalSeconds:0.0} s: the test would prove nothing");
             through.Proxy.Freeze();
             var clock = Stopwatch.StartNew();
             Assert.True(through.View.IsLive, "the view stopped answering before its engine went silent");
@@ -84,6 +85,8 @@ namespace DyadPorts.Tests.Engines
                     proxy.FrameAnswers();
                     proxy.DropFromEventStreams(line => line.Contains(made, StringComparison.Ordinal));
                 });
+                // No catch-up is answered either: only the process's touch can bring the container in.
+                through.Proxy.Hold(line => line.Contains("until=", StringComparison.Ordinal));
                 through.Proxy.DelayAnswers(ListLine.IsMatch);
                 through.View.Reconnect();
                 var clock = Stopwatch.StartNew();
@@ -100,7 +103,6 @@ namespace DyadPorts.Tests.Engines
                 EngineSnapshot read = null;
                 while ((read = through.View.TryRead(default)) == null && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(10);
                 Assert.NotNull(read);
-                Assert.True(clock.Elapsed < EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval, $"the first read came {clock.Elapsed.TotalSeconds:0.00} s after the release: a catch-up may have brought the container");
                 Assert.Contains(read.Containers, c => c.Id == id);
                 // Its create was in the stream and taken out of it: the process's touch, not the stream, brought it in.
                 clock.Restart();

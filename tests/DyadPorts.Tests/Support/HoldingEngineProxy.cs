@@ -38,6 +38,7 @@ namespace DyadPorts.Tests.Support
         private volatile Func<string, bool> _delayAnswer = _ => false;
         private volatile TaskCompletionSource _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _delayed;
+        private int _heldRequests;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <param name="engineEndpoint">The engine's unix:// endpoint, e.g. unix:///run/docker.sock.</param>
@@ -150,6 +151,9 @@ namespace DyadPorts.Tests.Support
             _released.TrySetResult();
         }
 
+        /// <summary>How many requests <see cref="Hold"/> or <see cref="Freeze"/> has held so far.</summary>
+        public int HeldRequests => Volatile.Read(ref _heldRequests);
+
         /// <summary>How many answers <see cref="DelayAnswers"/> has held so far.</summary>
         public int DelayedAnswers => Volatile.Read(ref _delayed);
 
@@ -191,7 +195,11 @@ namespace DyadPorts.Tests.Support
                     var text = Encoding.ASCII.GetString(head);
                     var requestLine = text.Substring(0, text.IndexOf('\n', StringComparison.Ordinal)).TrimEnd('\r');
                     lock (_requests) _requests.Add(requestLine);
-                    if (_hold(requestLine)) return true; // held, unanswered, the connection left open
+                    if (_hold(requestLine))
+                    {
+                        Interlocked.Increment(ref _heldRequests);
+                        return true; // held, unanswered, the connection left open
+                    }
                     if (_refuse(requestLine))
                     {
                         // A GET has no body to pass; the client sends one request at a time, so nothing of the engine's is under way here.
