@@ -56,7 +56,7 @@ namespace DyadPorts.Core.Ledger
         {
             var document = new StateDocument();
             identity.Stamp(document);
-            foreach (var container in snapshot.Containers.Where(c => c.AppId != null && identity.Owns(c.StateId)).OrderByDescending(c => c.IsRunning))
+            foreach (var container in snapshot.Containers.Where(c => c.AppId != null && document.Owns(c.StateId)).OrderByDescending(c => c.IsRunning))
             {
                 var port = container.TcpHostPorts.Cast<int?>().FirstOrDefault();
                 if (port == null || document.Allocations.ContainsKey(container.AppId) || AppIds.Problem(container.AppId) != null) continue;
@@ -74,7 +74,7 @@ namespace DyadPorts.Core.Ledger
                 };
             }
             // A file state's next claim is newer than every claim its containers carry.
-            document.ClaimSequence = snapshot.Containers.Where(c => identity.Owns(c.StateId)).Select(c => c.ClaimRevision ?? 0).DefaultIfEmpty(0).Max();
+            document.ClaimSequence = snapshot.Containers.Where(c => document.Owns(c.StateId)).Select(c => c.ClaimRevision ?? 0).DefaultIfEmpty(0).Max();
             return document;
         }
     }

@@ -200,7 +200,7 @@ namespace DyadPorts.Core.Session
                 var client = Engine(target);
                 if (!client.Answers(cancellationToken)) continue;
                 log.Verbose($"Rebuilding the state from the {target.Kind} engine at {client.Endpoint} ({target.Reason}).");
-                return Snapshots(settings ?? Settings(), client, KindOf(target, client, cancellationToken)); // the command's: -WhatIf writes no cache
+                return Snapshots(settings, client, KindOf(target, client, cancellationToken)); // the command's: -WhatIf writes no cache
             }
             return null;
         }

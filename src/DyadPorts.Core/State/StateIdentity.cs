@@ -5,9 +5,9 @@ using System.Linq;
 namespace DyadPorts.Core.State
 {
     /// <summary>
-    /// Which containers are a state's own: those labelled with its id or with one of the ids it adopted
-    /// (Copy-DyadPortState). What a rebuild is given, so that a state rebuilt from the engine's labels keeps the
-    /// previews it took over, and the ids stay in the rebuilt state.
+    /// A state's id and the ids it adopted (Copy-DyadPortState): what a rebuild is given, so that a state rebuilt from
+    /// the engine's labels keeps the previews it took over, and the ids stay in the rebuilt state. Which containers
+    /// that makes the state's own is <see cref="StateDocument.Owns"/>'s to say, once stamped (<see cref="Stamp"/>).
     /// </summary>
     public sealed class StateIdentity : IEquatable<StateIdentity>
     {
@@ -24,9 +24,6 @@ namespace DyadPorts.Core.State
 
         /// <summary>Other states' ids this state took over, sorted, without its own.</summary>
         public IReadOnlyList<string> Adopted { get; }
-
-        public bool Owns(string stateId) =>
-            stateId != null && (string.Equals(stateId, StateId, StringComparison.Ordinal) || Adopted.Contains(stateId, StringComparer.Ordinal));
 
         /// <summary>Gives <paramref name="document"/> this identity: its id, and its adopted ids.</summary>
         public void Stamp(StateDocument document)

@@ -240,21 +240,14 @@ namespace DyadPorts.Core.State
 
             if (document != null && dropped.Count == 0)
             {
-                if (document.Version < StateDocument.CurrentVersion || string.IsNullOrEmpty(document.StateId))
-                {
-                    // Version 1 had no state id: the file migrates forward with the id its path gives it.
-                    document.Version = StateDocument.CurrentVersion;
-                    document.StateId = string.IsNullOrEmpty(document.StateId) ? DerivedStateId : document.StateId;
-                    mustWrite = true;
-                }
+                mustWrite = Migrate(document);
                 return document;
             }
 
             if (document != null)
             {
                 // Some records were malformed: keep the rest, back up the original, and name what was dropped.
-                document.Version = StateDocument.CurrentVersion;
-                document.StateId = string.IsNullOrEmpty(document.StateId) ? DerivedStateId : document.StateId;
+                Migrate(document);
                 var keptBackup = BackUp(bytes);
                 document.Record(new PortEvent { Kind = PortEventKind.StateRecovered, Reason = $"{dropped.Count} malformed record(s) dropped; original at {keptBackup}" });
                 foreach (var why in dropped)
@@ -307,9 +300,20 @@ namespace DyadPorts.Core.State
             }
             if (document.Version > StateDocument.CurrentVersion) throw NewerVersion(document);
             foreach (var why in dropped) log.Warning($"{ErrorIds.StateFileCorrupt}: {why} in '{Path}'; that record was left out, and the file was not changed.");
+            Migrate(document);
+            return document;
+        }
+
+        /// <summary>
+        /// Brings an older document to the current version, in memory: version 1 had no state id, so it takes the id its
+        /// path gives it. True when anything changed (the file then needs writing).
+        /// </summary>
+        private bool Migrate(StateDocument document)
+        {
+            if (document.Version >= StateDocument.CurrentVersion && !string.IsNullOrEmpty(document.StateId)) return false;
             document.Version = StateDocument.CurrentVersion;
             if (string.IsNullOrEmpty(document.StateId)) document.StateId = DerivedStateId;
-            return document;
+            return true;
         }
 
         /// <summary>

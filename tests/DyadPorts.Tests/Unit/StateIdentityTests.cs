@@ -6,13 +6,14 @@ namespace DyadPorts.Tests.Unit
     public class StateIdentityTests
     {
         [Fact]
-        public void Owns_its_own_id_and_the_adopted_ones_only()
+        public void A_stamped_document_owns_its_id_and_the_adopted_ones_only()
         {
-            var identity = new StateIdentity("0123456789abcdef", new[] { "00000000deadbeef" });
-            Assert.True(identity.Owns("0123456789abcdef"));
-            Assert.True(identity.Owns("00000000deadbeef"));
-            Assert.False(identity.Owns("00000000cafef00d"));
-            Assert.False(identity.Owns(null));
+            var stamped = new StateDocument();
+            new StateIdentity("0123456789abcdef", new[] { "00000000deadbeef" }).Stamp(stamped);
+            Assert.True(stamped.Owns("0123456789abcdef"));
+            Assert.True(stamped.Owns("00000000deadbeef"));
+            Assert.False(stamped.Owns("00000000cafef00d"));
+            Assert.False(stamped.Owns(null));
         }
 
         [Fact]
