@@ -87,6 +87,17 @@ namespace DyadPorts.Core.Engines
             }
         }
 
+        /// <summary>The engine's own time as its <c>GET /info</c> says it (<c>SystemTime</c>, RFC 3339), bounded like a ping (<see cref="EngineClock"/>).</summary>
+        public async Task<string> SystemTimeAsync(CancellationToken cancellationToken)
+        {
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(PingTimeout);
+                var info = await CallAsync("say its time", (c, ct) => c.System.GetSystemInfoAsync(ct), timeout.Token, cancellationToken).ConfigureAwait(false);
+                return info?.SystemTime;
+            }
+        }
+
         /// <summary>
         /// Every container, running or not, with the host ports it holds: one list call, plus one inspect
         /// per stopped container the session has not seen (docker lists no ports for those).

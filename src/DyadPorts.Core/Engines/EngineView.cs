@@ -61,6 +61,7 @@ namespace DyadPorts.Core.Engines
         public static readonly TimeSpan CatchUpWindow = TimeSpan.FromMilliseconds(250);
 
         private readonly ContainerEngine _client;
+        private readonly TimeProvider _time;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly object _gate = new object();
         private readonly Dictionary<string, ContainerSummary> _map = new Dictionary<string, ContainerSummary>(StringComparer.Ordinal);
@@ -89,9 +90,11 @@ namespace DyadPorts.Core.Engines
         private long _lists;
 
         /// <param name="client">The view's own client (not a runspace's): the view disposes it.</param>
-        public EngineView(ContainerEngine client)
+        /// <param name="time">This machine's clock; null for the system's. The engine's is read from it on each connection (<see cref="EngineClock"/>).</param>
+        public EngineView(ContainerEngine client, TimeProvider time = null)
         {
             _client = client ?? throw new ArgumentNullException(nameof(client));
+            _time = time ?? TimeProvider.System;
         }
 
         public string Endpoint => _client.Endpoint;
@@ -203,7 +206,10 @@ namespace DyadPorts.Core.Engines
                 try
                 {
                     // Subscribe first (since= a little before, for what happens until the engine has registered it), then list.
-                    var quiet = new Quiet(DateTimeOffset.UtcNow - SinceMargin);
+                    // since= and a catch-up's until= are read by the engine against its own clock (podman drops live events
+                    // older than since=): both are the engine's time, read on each connection.
+                    var clock = await EngineClock.Read(_client, _time, connection.Token).ConfigureAwait(false);
+                    var quiet = new Quiet(clock.Now - SinceMargin);
                     void Take(Docker.DotNet.Models.Message m, bool late)
                     {
                         var e = ContainerEvent.From(m, late);
@@ -215,6 +221,9 @@ namespace DyadPorts.Core.Engines
                     {
                         quiet.Heard(m);
                         Take(m, late: false);
+                        // The engine's clock moved ahead (a VM's clock set after the host woke): the catch-ups' until= would
+                        // lie in its past and bring nothing. Connect again, which reads the clock again and lists.
+                        if (clock.IsAhead(m.TimeNano)) events.Writer.TryComplete(new TimeoutException($"The engine's clock moved ahead of {clock.Now:o} (an event at {m.TimeNano} ns)."));
                     }, connection.Token);
                     _ = stream.ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     long listedAt;
@@ -254,7 +263,7 @@ namespace DyadPorts.Core.Engines
                         liveAt = Stopwatch.GetTimestamp();
                         // A stream that never closes (a host powered off, a network split, a hung engine) sends nothing: a
                         // ping every HeartbeatInterval that fails ends this connection, and the view stops answering.
-                        heartbeat = Heartbeat(connection, events.Writer, quiet, m => Take(m, late: true));
+                        heartbeat = Heartbeat(connection, events.Writer, quiet, clock, m => Take(m, late: true));
                         while (await events.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
                         {
                             ApplyWaiting(events, unapplied, connection.Token);
@@ -298,7 +307,7 @@ namespace DyadPorts.Core.Engines
         /// the events since the last catch-up (up to <see cref="CatchUpWindow"/> ahead), applying those the stream did
         /// not deliver like any other; the first failure of either ends the connection's events.
         /// </summary>
-        private async Task Heartbeat(CancellationTokenSource connection, ChannelWriter<ContainerEvent> events, Quiet quiet, Action<Docker.DotNet.Models.Message> take)
+        private async Task Heartbeat(CancellationTokenSource connection, ChannelWriter<ContainerEvent> events, Quiet quiet, EngineClock clock, Action<Docker.DotNet.Models.Message> take)
         {
             try
             {
@@ -308,7 +317,7 @@ namespace DyadPorts.Core.Engines
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
                     if (quiet.DueForCatchUp(QuietBeforeCatchUp, QuietCatchUpRepeat, out var since))
                     {
-                        var until = DateTimeOffset.UtcNow + CatchUpWindow;
+                        var until = clock.Now + CatchUpWindow;
                         // Bounded like a ping: an engine that goes silent mid catch-up (the query sent, no answer, nothing
                         // closed) would otherwise hold the heartbeat, and no ping would ever end the view's connection.
                         using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(connection.Token))

@@ -13,6 +13,7 @@ namespace DyadPorts.Core.Engines
     public sealed class EngineViews : IDisposable
     {
         private readonly Func<ContainerEngine, EngineKind, ContainerEngine> _clientFor;
+        private readonly TimeProvider _time;
         private readonly ConcurrentDictionary<ContainerEngine, Entry> _entries = new ConcurrentDictionary<ContainerEngine, Entry>();
         private volatile bool _disposed;
 
@@ -20,9 +21,11 @@ namespace DyadPorts.Core.Engines
         /// Makes a view's own client for a session client and its kind; null for a new <see cref="ContainerEngine"/> on the
         /// same endpoint and TLS files.
         /// </param>
-        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null)
+        /// <param name="time">This machine's clock, for the views (<see cref="EngineView"/>); null for the system's.</param>
+        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null)
         {
             _clientFor = clientFor ?? ((engine, kind) => new ContainerEngine(engine.Endpoint, kind, engine.Tls));
+            _time = time ?? TimeProvider.System;
         }
 
         /// <summary>
@@ -59,7 +62,7 @@ namespace DyadPorts.Core.Engines
             lock (entry)
             {
                 if (entry.View != null || _disposed) return;
-                var view = new EngineView(_clientFor(engine, kind));
+                var view = new EngineView(_clientFor(engine, kind), _time);
                 engine.ContainerChanged += view.Touched;
                 view.Start();
                 entry.View = view;

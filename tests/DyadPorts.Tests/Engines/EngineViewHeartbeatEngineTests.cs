@@ -258,59 +258,11 @@ namespace DyadPorts.Tests.Engines
             var dropped = through.Proxy.DroppedEvents;
             change();
             then?.Invoke();
-            var shown = WaitFor(through.View, bound, done);
+            var shown = through.WaitFor(bound, done);
             var after = then == null ? "it" : "the next event heard";
             Assert.True(through.Proxy.DroppedEvents > dropped, $"the proxy took no {what} event out of the stream: the test would prove nothing");
             Assert.True(shown <= bound, $"a {what} the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after {after} (bound {bound.TotalSeconds:0.0} s)");
             Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not a catch-up, showed the {what}");
-        }
-
-        /// <summary>How long until the view answers a snapshot that satisfies <paramref name="done"/>; past <paramref name="bound"/> it stops waiting.</summary>
-        private static TimeSpan WaitFor(EngineView view, TimeSpan bound, Func<EngineSnapshot, bool> done)
-        {
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed <= bound + TimeSpan.FromSeconds(1))
-            {
-                var read = view.TryRead(default);
-                if (read != null && done(read)) return clock.Elapsed;
-                Thread.Sleep(20);
-            }
-            return clock.Elapsed;
-        }
-
-        /// <summary>A live engine view of a test engine, reached through a <see cref="HoldingEngineProxy"/> (set up by <c>before</c> first).</summary>
-        private sealed class ProxiedView : IDisposable
-        {
-            private readonly ContainerEngine _client;
-            private readonly EngineViews _views = new EngineViews();
-
-            public ProxiedView(TestEngine engine, Action<HoldingEngineProxy> before = null)
-            {
-                Proxy = new HoldingEngineProxy(engine.Endpoint);
-                _client = new ContainerEngine(Proxy.Endpoint, engine.Kind);
-                try
-                {
-                    before?.Invoke(Proxy);
-                    ViewSettler.MakeLive(_views, _client, engine.Kind);
-                    View = _views.For(Proxy.Endpoint);
-                }
-                catch
-                {
-                    Dispose();
-                    throw;
-                }
-            }
-
-            public HoldingEngineProxy Proxy { get; }
-
-            public EngineView View { get; }
-
-            public void Dispose()
-            {
-                _views.Dispose();
-                _client.Dispose();
-                Proxy.Dispose();
-            }
         }
     }
 }

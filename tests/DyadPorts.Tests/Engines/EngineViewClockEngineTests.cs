@@ -1,0 +1,105 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+using Docker.DotNet.Models;
+using DyadPorts.Core.Engines;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>
+    /// An engine whose clock is not this machine's (a podman machine or Docker Desktop VM after the host slept, a remote
+    /// host without NTP). The view's since= and its catch-ups' until= are read by the engine against its own clock: on
+    /// this machine's, podman drops every live event of a view whose engine lags (since= lies in its future), and a
+    /// catch-up waits out the lag until its bound ends the view's connection. The engines here keep this machine's time,
+    /// so the view is given a clock set off it instead (<see cref="ShiftedTime"/>): to the view, the same thing. Ports 23016-23018.
+    /// </summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class EngineViewClockEngineTests
+    {
+        private static readonly Regex StreamSince = new Regex(@"^GET /(?:v[0-9.]+/)?events\?(?![^ ]*until=)[^ ]*since=([0-9]+)", RegexOptions.CultureInvariant);
+        private readonly EngineFixture _engines;
+
+        public EngineViewClockEngineTests(EngineFixture engines) => _engines = engines;
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_view_of_an_engine_whose_clock_lags_a_minute_sees_every_change_and_stays_live_through_its_catch_ups(string name)
+        {
+            var engine = _engines.Get(name);
+            var app = TestRun.App("view-clock-lags");
+            string id = null;
+            try
+            {
+                using var through = new ProxiedView(engine, time: new ShiftedTime(TimeSpan.FromMinutes(1)));
+                var since = through.Proxy.Requests.Select(r => StreamSince.Match(r)).First(m => m.Success).Groups[1].Value;
+                var sent = DateTimeOffset.FromUnixTimeSeconds(long.Parse(since, CultureInfo.InvariantCulture));
+                Assert.InRange(sent, DateTimeOffset.UtcNow - TimeSpan.FromSeconds(30), DateTimeOffset.UtcNow);
+                var lists = through.View.Lists;
+
+                id = engine.Run(app, 23016, start: false);
+                var shown = through.WaitFor(ViewSettler.Bound, s => s.Containers.Any(c => c.Id == id));
+                Assert.True(shown <= ViewSettler.Bound, $"a container made {shown.TotalSeconds:0.0} s ago is not in the view of an engine whose clock lags (bound {ViewSettler.Bound.TotalSeconds:0.0} s)");
+
+                // A quiet spell, its catch-up (up to CatchUpWindow ahead, on the engine's clock) and the catch-up's bound.
+                Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + EngineView.CatchUpWindow + ContainerEngine.PingTimeout + TimeSpan.FromSeconds(1));
+                Assert.True(through.View.IsLive, "the view stopped answering over a quiet spell: its catch-up outlasted its bound");
+                Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a catch-up outlasted its bound and ended the connection");
+
+                engine.Remove(id);
+                var gone = through.WaitFor(ViewSettler.Bound, s => s.Containers.All(c => c.Id != id));
+                id = null;
+                Assert.True(gone <= ViewSettler.Bound, $"a container removed {gone.TotalSeconds:0.0} s ago is still in the view of an engine whose clock lags");
+            }
+            finally
+            {
+                if (id != null) engine.Remove(id);
+            }
+        }
+
+        /// <summary>
+        /// The engine's clock is set a minute ahead while the view follows it. Its catch-ups (up to what the view took for the
+        /// engine's now) would then end before anything they are for: a create the stream never delivers would never be in
+        /// the view. The next event heard, stamped a minute ahead, makes the view connect again, read the clock again and list.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public async Task A_view_whose_engines_clock_jumps_ahead_connects_again_at_the_next_event_and_lists(string name)
+        {
+            var engine = _engines.Get(name);
+            var missing = TestRun.App("view-clock-missing");
+            var heard = TestRun.App("view-clock-heard");
+            string heardId = null, missingId = null;
+            var time = new ShiftedTime(TimeSpan.Zero);
+            try
+            {
+                heardId = engine.Run(heard, 23017, start: false);
+                using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)), time);
+                var lists = through.View.Lists;
+                var dropped = through.Proxy.DroppedEvents;
+
+                time.Shift = -TimeSpan.FromMinutes(1); // this machine a minute behind: the engine's clock a minute ahead of the view's reading
+                missingId = engine.Run(missing, 23018, start: false);
+                await engine.Client.Containers.RenameContainerAsync(heardId, new ContainerRenameParameters { NewName = heard + "-renamed" }, default);
+
+                var bound = ViewSettler.Bound + TimeSpan.FromSeconds(5); // the retry wait, the clock read and a list on a loaded machine
+                var shown = through.WaitFor(bound, s => s.Containers.Any(c => c.Id == missingId));
+                // The create's event may reach a stream only after the list showed it (podman reads its events file every 250 ms).
+                var waited = System.Diagnostics.Stopwatch.StartNew();
+                while (through.Proxy.DroppedEvents <= dropped && waited.Elapsed < bound) Thread.Sleep(20);
+                Assert.True(through.Proxy.DroppedEvents > dropped, "the proxy took no event of the missing container out of the stream: the test would prove nothing");
+                Assert.True(shown <= bound, $"a create the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after the engine's clock jumped ahead (bound {bound.TotalSeconds:0.0} s)");
+                Assert.True(through.View.Lists > lists, "the view did not list again: something else than a new connection showed the create");
+            }
+            finally
+            {
+                if (missingId != null) engine.Remove(missingId);
+                if (heardId != null) engine.Remove(heardId);
+            }
+        }
+    }
+}

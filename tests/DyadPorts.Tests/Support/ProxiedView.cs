@@ -1,0 +1,61 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using DyadPorts.Core.Engines;
+
+namespace DyadPorts.Tests.Support
+{
+    /// <summary>
+    /// A live engine view of a test engine, reached through a <see cref="HoldingEngineProxy"/> (set up by <c>before</c>
+    /// first), on this machine's clock or on <c>time</c>.
+    /// </summary>
+    public sealed class ProxiedView : IDisposable
+    {
+        private readonly ContainerEngine _client;
+        private readonly EngineViews _views;
+
+        public ProxiedView(TestEngine engine, Action<HoldingEngineProxy> before = null, TimeProvider time = null)
+        {
+            ArgumentNullException.ThrowIfNull(engine);
+            _views = new EngineViews(time: time);
+            Proxy = new HoldingEngineProxy(engine.Endpoint);
+            _client = new ContainerEngine(Proxy.Endpoint, engine.Kind);
+            try
+            {
+                before?.Invoke(Proxy);
+                ViewSettler.MakeLive(_views, _client, engine.Kind);
+                View = _views.For(Proxy.Endpoint);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public HoldingEngineProxy Proxy { get; }
+
+        public EngineView View { get; }
+
+        /// <summary>How long until the view answers a snapshot that satisfies <paramref name="done"/>; past <paramref name="bound"/> it stops waiting.</summary>
+        public TimeSpan WaitFor(TimeSpan bound, Func<EngineSnapshot, bool> done)
+        {
+            ArgumentNullException.ThrowIfNull(done);
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed <= bound + TimeSpan.FromSeconds(1))
+            {
+                var read = View.TryRead(default);
+                if (read != null && done(read)) return clock.Elapsed;
+                Thread.Sleep(20);
+            }
+            return clock.Elapsed;
+        }
+
+        public void Dispose()
+        {
+            _views.Dispose();
+            _client.Dispose();
+            Proxy.Dispose();
+        }
+    }
+}
