@@ -85,6 +85,24 @@ Describe 'The built module' {
         (Get-Command Test-DyadPortAvailable).OutputType.Name | Should -Contain 'DyadPorts.PortStatus'
     }
 
+    It 'answers Test-DyadPortAvailable -Detailed:$false with a bool, as without -Detailed' {
+        # A script passes the switch on: -Detailed:$wantDetails. Port 26630 (nothing listens there in the test run).
+        $plain = Test-DyadPortAvailable 26630 -Engine Process -Detailed:$false
+        $plain | Should -BeOfType [bool]
+        $plain | Should -Be (Test-DyadPortAvailable 26630 -Engine Process)
+        $detailed = Test-DyadPortAvailable 26630 -Engine Process -Detailed:$true
+        $detailed.PSObject.TypeNames[0] | Should -Be 'DyadPorts.PortStatus'
+        $detailed.Port | Should -Be 26630
+        # What it declares covers both, whichever way -Detailed is given (a set of its own declared PortStatus alone,
+        # and -Detailed:$false chose that set and wrote a bool).
+        $command = Get-Command Test-DyadPortAvailable
+        $command.ParameterSets.Count | Should -Be 1
+        foreach ($declared in $command.ImplementingType.GetCustomAttributes([System.Management.Automation.OutputTypeAttribute], $false)) {
+            $declared.ParameterSetName | Should -Be @('__AllParameterSets')
+            $declared.Type.Name | Should -Be @('System.Boolean', 'DyadPorts.PortStatus')
+        }
+    }
+
     It 'supports ShouldProcess on every cmdlet that changes state' -ForEach @(
         @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' }, @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' },
         @{ Name = 'Copy-DyadPortState' }

@@ -11,13 +11,14 @@ namespace DyadPorts.Commands
     /// Says whether host ports are free: no container (running or not), host listener or allocation holds them.
     /// Piped ports are gathered and checked against one engine snapshot.
     /// </summary>
-    [Cmdlet(VerbsDiagnostic.Test, "DyadPortAvailable", DefaultParameterSetName = SimpleSet)]
-    [OutputType(typeof(bool), ParameterSetName = new[] { SimpleSet })]
-    [OutputType(typeof(PortStatus), ParameterSetName = new[] { DetailedSet })]
+    /// <remarks>
+    /// One parameter set: <c>-Detailed:$false</c> is no -Detailed, as PowerShell's switches are meant to be (a script
+    /// passes <c>-Detailed:$wantDetails</c>). With a set of its own, a switch given as false chose that set all the same.
+    /// </remarks>
+    [Cmdlet(VerbsDiagnostic.Test, "DyadPortAvailable")]
+    [OutputType(typeof(bool), typeof(PortStatus))]
     public sealed class TestDyadPortAvailableCommand : EngineCmdlet
     {
-        private const string SimpleSet = "Simple";
-        private const string DetailedSet = "Detailed";
         private readonly List<int> _ports = new List<int>();
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -25,7 +26,7 @@ namespace DyadPorts.Commands
         public int[] Port { get; set; }
 
         /// <summary>Return a PortStatus that names the holder, instead of a bool.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = DetailedSet)]
+        [Parameter]
         public SwitchParameter Detailed { get; set; }
 
         protected override void Process()
