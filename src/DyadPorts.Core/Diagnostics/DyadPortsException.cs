@@ -99,6 +99,7 @@ namespace DyadPorts.Core.Diagnostics
         public const string PreviewCommandFailed = nameof(PreviewCommandFailed);
         public const string PreviewCommandMissing = nameof(PreviewCommandMissing);
         public const string PreviewPathNotFound = nameof(PreviewPathNotFound);
+        public const string PreviewPathNotAbsolute = nameof(PreviewPathNotAbsolute); // a remote engine's -Path
         public const string PreviewStartInProgress = nameof(PreviewStartInProgress);
         public const string EngineRequestFailed = nameof(EngineRequestFailed);
         public const string PreviewOnOtherEngine = nameof(PreviewOnOtherEngine);

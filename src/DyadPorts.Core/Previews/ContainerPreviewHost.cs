@@ -252,7 +252,7 @@ namespace DyadPorts.Core.Previews
                 {
                     PortBindings = new Dictionary<string, IList<PortBinding>> { [portKey] = new List<PortBinding> { new PortBinding { HostPort = portText } } },
                     // A remote engine mounts a path on its own host, which this machine cannot resolve: it is passed as given.
-                    Binds = new List<string> { (Path.IsPathRooted(request.Path) ? request.Path : Path.GetFullPath(request.Path)) + ":/app" },
+                    Binds = new List<string> { (AppFolder.IsAbsoluteOnAnyHost(request.Path) ? request.Path : Path.GetFullPath(request.Path)) + ":/app" },
                     NanoCPUs = request.Limits.NanoCpus,
                     Memory = request.Limits.MemoryBytes,
                 },

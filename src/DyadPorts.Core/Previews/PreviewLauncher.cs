@@ -53,11 +53,20 @@ namespace DyadPorts.Core.Previews
 
         public Preview Start(PreviewRequest request, IOperationLog log, CancellationToken cancellationToken)
         {
-            // For a remote engine, -Path is a path on the engine's host: this machine cannot check it.
-            if (EngineHost.IsLocal(_allocator.Endpoint) && !Directory.Exists(request.Path))
+            // For a remote engine, -Path is a path on the engine's host: this machine cannot check it, only that it is absolute.
+            if (EngineHost.IsLocal(_allocator.Endpoint))
             {
-                throw new DyadPortsException(ErrorIds.PreviewPathNotFound, FailureCategory.ObjectNotFound, request.Path,
-                    $"The app folder '{request.Path}' does not exist.");
+                if (!Directory.Exists(request.Path))
+                {
+                    throw new DyadPortsException(ErrorIds.PreviewPathNotFound, FailureCategory.ObjectNotFound, request.Path,
+                        $"The app folder '{request.Path}' does not exist.");
+                }
+            }
+            else if (!AppFolder.IsAbsoluteOnAnyHost(request.Path))
+            {
+                throw new DyadPortsException(ErrorIds.PreviewPathNotAbsolute, FailureCategory.InvalidArgument, request.Path,
+                    $"The app folder '{request.Path}' is not an absolute path. The engine at '{_allocator.Endpoint}' mounts a folder of its own host, " +
+                    "where this machine's current location means nothing: give -Path as the folder's absolute path on that host (/srv/apps/web, C:\\apps\\web).");
             }
             using (LockApp(request.AppId, request.Timeout + AppLockMargin, log, cancellationToken))
             {

@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using DyadPorts.Completion;
 using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Engines;
 using DyadPorts.Core.Previews;
 using DyadPorts.Core.Session;
 using DyadPorts.Infrastructure;
@@ -60,7 +61,11 @@ namespace DyadPorts.Commands
 
         protected override void Process()
         {
-            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? SessionState.Path.CurrentFileSystemLocation.Path : Path);
+            // A remote engine mounts a folder of its own host: a given -Path is passed as given (a PowerShell drive or this
+            // machine's C:\ for / means nothing there), and the launcher refuses one that is not absolute.
+            var path = !string.IsNullOrEmpty(Path) && !EngineHost.IsLocal(Allocator.Endpoint)
+                ? Path
+                : SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? SessionState.Path.CurrentFileSystemLocation.Path : Path);
             var request = new PreviewRequest
             {
                 AppId = AppId,

@@ -130,6 +130,53 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal($"http://{RemoteDockerHost.Address}:21910", stopped.Url);
         }
 
+        /// <summary>
+        /// Start-DyadPreview, in a pwsh of its own whose DOCKER_HOST is the remote: a relative -Path is refused for that app
+        /// alone (it was resolved against this machine's location and mounted from there on the remote host), and an
+        /// absolute one piped after it starts. Ports 21950-21955.
+        /// </summary>
+        [Fact]
+        public async System.Threading.Tasks.Task Start_DyadPreview_refuses_a_relative_path_for_a_remote_engine_and_starts_the_next_app()
+        {
+            var app = Directory.CreateDirectory(Path.Combine(_temp.Directory, "app")).FullName; // on the engine's host too (the same disk here)
+            File.WriteAllText(Path.Combine(app, "index.html"), "hello from host b");
+            var relative = TestRun.App("r5rel");
+            var absolute = TestRun.App("r5abs");
+            var env = new Dictionary<string, string>
+            {
+                ["DOCKER_HOST"] = RemoteDockerHost.Endpoint,
+                ["DOCKER_TLS_VERIFY"] = "1",
+                ["DOCKER_CERT_PATH"] = _remote.CertDir,
+                ["DOCKER_CONTEXT"] = null,
+                ["CONTAINER_HOST"] = null,
+                ["CONTAINERIZATION_ENGINE"] = null,
+                ["DYAD_PORTS_STATE"] = _temp.StatePath,
+                ["R5_FOLDER"] = _temp.Directory,
+                ["R5_ABSOLUTE"] = app,
+                ["R5_IMAGE"] = _remote.Image,
+                ["R5_RELATIVE_APP"] = relative,
+                ["R5_ABSOLUTE_APP"] = absolute,
+            };
+            const string Script = """
+                Import-Module $env:DYADPORTS_CHILD_MODULE
+                Set-Location $env:R5_FOLDER
+                $previews = [pscustomobject]@{ AppId = $env:R5_RELATIVE_APP; Path = 'app' }, [pscustomobject]@{ AppId = $env:R5_ABSOLUTE_APP; Path = $env:R5_ABSOLUTE } |
+                    Start-DyadPreview -Image $env:R5_IMAGE -Command 'httpd -f -p "$PORT" -h /app' -PortRange 21950-21955 -TimeoutSec 60 -ErrorVariable failed -ErrorAction SilentlyContinue
+                foreach ($e in $failed) { "ERROR|$($e.FullyQualifiedErrorId)|$($e.CategoryInfo.Category)|$($e.TargetObject)" }
+                foreach ($p in $previews) { "PREVIEW|$($p.AppId)|$($p.Url)" }
+                Stop-DyadPreview $env:R5_ABSOLUTE_APP | Out-Null
+                """;
+            using var child = ChildPwsh.Start(Script, env);
+            Assert.True(child.WaitForExit(TimeSpan.FromSeconds(120)), child.ToString());
+            var lines = child.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var error = Assert.Single(lines, l => l.StartsWith("ERROR|", StringComparison.Ordinal));
+            Assert.Equal("ERROR|PreviewPathNotAbsolute,DyadPorts.Commands.StartDyadPreviewCommand|InvalidArgument|app", error);
+            var preview = Assert.Single(lines, l => l.StartsWith("PREVIEW|", StringComparison.Ordinal));
+            Assert.Equal($"PREVIEW|{absolute}|http://{RemoteDockerHost.Address}:21950", preview);
+            var listed = await _remote.Client.Containers.ListContainersAsync(new Docker.DotNet.Models.ContainersListParameters { All = true });
+            Assert.DoesNotContain(listed, c => c.Names.Any(n => n.Contains(relative, StringComparison.Ordinal)));
+        }
+
         [Fact]
         public void Two_hosts_give_the_same_port_to_two_apps_but_one_host_never_to_two()
         {
