@@ -39,6 +39,7 @@ namespace DyadPorts.Fleet
         private readonly bool _ownsCluster;
         private readonly EtcdKeys _keys;
         private readonly IStateRecovery _recovery;
+        private readonly bool _writesNothing;
         private readonly string _instance = Guid.NewGuid().ToString("N").Substring(0, 12);
         private readonly object _leaseGate = new object();
         private EtcdLease _session;
@@ -46,11 +47,13 @@ namespace DyadPorts.Fleet
         private long _lockCycles;
         private long _commits;
 
-        public EtcdLedger(EtcdConnection cluster, IStateRecovery recovery, bool ownsCluster = false)
+        /// <param name="writesNothing">A command under -WhatIf: a state recovered for a new prefix is read, and not committed.</param>
+        public EtcdLedger(EtcdConnection cluster, IStateRecovery recovery, bool ownsCluster = false, bool writesNothing = false)
         {
             _cluster = cluster ?? throw new ArgumentNullException(nameof(cluster));
             _ownsCluster = ownsCluster;
             _recovery = recovery;
+            _writesNothing = writesNothing;
             _keys = new EtcdKeys(cluster.Location.Prefix);
             if (string.IsNullOrEmpty(cluster.Options.Operator)) throw new ArgumentException("The options name no operator.", nameof(cluster));
             if (string.IsNullOrEmpty(cluster.Options.MachineId)) throw new ArgumentException("The options name no machine id.", nameof(cluster));
@@ -71,6 +74,7 @@ namespace DyadPorts.Fleet
             // Nothing stored yet: what recovery finds is the state. Only a non-empty one needs writing.
             var rebuilt = Rebuild(DerivedStateId(snapshot), log, cancellationToken);
             if (rebuilt == null || rebuilt.Allocations.Count == 0) return snapshot.ToDocument(DerivedStateId(snapshot), _keys);
+            if (_writesNothing) return Recovered(rebuilt, DerivedStateId(snapshot));
             return Transact((state, _) => state, log, cancellationToken);
         }
 

@@ -27,7 +27,7 @@ namespace DyadPorts.Fleet
             ArgumentNullException.ThrowIfNull(settings);
             var parsed = EtcdLocation.Parse(location.Text);
             var options = EtcdOptions.FromEnvironment(settings.Environment, _operator.Value, _machineId.Value);
-            return new EtcdLedger(Connection(parsed, options), recovery);
+            return new EtcdLedger(Connection(parsed, options), recovery, writesNothing: settings.WritesNothing);
         }
 
         private EtcdConnection Connection(EtcdLocation location, EtcdOptions options)

@@ -70,6 +70,18 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
         Get-CliPorts $Engine $Endpoint "dyad-app-${Prefix}w3" | Should -BeNullOrEmpty
     }
 
+    It 'reads a missing state from its previews'' labels under -WhatIf, and writes no state file' {
+        # Stop-DyadPreview -IdleFor reads the state before it asks ShouldProcess. With the file gone, that read rebuilds
+        # the state from this state's labelled containers; under -WhatIf the rebuilt state is used, and not stored.
+        Start-DyadPreview "${Prefix}wm" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 22080-22085 | Select-Object -ExpandProperty Port | Should -Be 22080
+        Remove-Item "$($env:DYAD_PORTS_STATE)*" -Force
+        Stop-DyadPreview -IdleFor 01:00:00 -WhatIf
+        Test-Path $env:DYAD_PORTS_STATE | Should -BeFalse -Because '-WhatIf writes nothing, not even a rebuilt state'
+        # Without -WhatIf the same read restores it from the labels, and stores it.
+        (Get-DyadPortAllocation "${Prefix}wm").Port | Should -Be 22080
+        Test-Path $env:DYAD_PORTS_STATE | Should -BeTrue
+    }
+
     It 'fails with PortRangeExhausted on a full range, naming the range' {
         Request-DyadPort "${Prefix}x1" -PortRange 22050-22051 | Out-Null
         Request-DyadPort "${Prefix}x2" -PortRange 22050-22051 | Out-Null

@@ -68,6 +68,15 @@ Describe 'App folders piped by property name' {
         Test-Path $state | Should -BeFalse -Because '-WhatIf allocates nothing'
     }
 
+    It 'asks -WhatIf before it reaches an engine: Start-DyadPreview -WhatIf with dead engine sockets reports, warns of nothing and fails nothing' {
+        # No engine named: the rules would ping DOCKER_HOST and CONTAINER_HOST, find neither, and warn of the process engine.
+        $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$state'; `$env:DOCKER_HOST = 'unix:///tmp/dyadports-nothing.sock'; `$env:CONTAINER_HOST = 'unix:///tmp/dyadports-nothing2.sock'; Start-DyadPreview '${Prefix}wi' -Path '$apps' -WhatIf 3>&1; 'done'"
+        $out | Should -Contain 'done' -Because ($out -join "`n")
+        @($out | Where-Object { $_ -is [System.Management.Automation.WarningRecord] -or "$_" -like '*WARNING*' }) | Should -BeNullOrEmpty -Because ($out -join "`n")
+        @($out | Where-Object { "$_" -like "What if:*Start a preview of '$apps'*app ${Prefix}wi*" }).Count | Should -Be 1 -Because ($out -join "`n")
+        Test-Path $state | Should -BeFalse
+    }
+
     It 'binds Get-ChildItem -Directory | Request-DyadPort the same way' {
         $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_STATE = '$state'; Get-ChildItem '$apps' -Directory | Sort-Object Name | Request-DyadPort -Engine Process -PortRange 21980-21989 -WhatIf"
         @($out | Where-Object { "$_" -like 'What if:*app-one*' }).Count | Should -Be 1 -Because ($out -join "`n")

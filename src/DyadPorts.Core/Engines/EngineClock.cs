@@ -20,14 +20,29 @@ namespace DyadPorts.Core.Engines
 
         private readonly TimeProvider _local;
 
-        public EngineClock(TimeProvider local, TimeSpan offset)
+        /// <param name="local">This machine's clock.</param>
+        /// <param name="offset">The engine's time minus this machine's.</param>
+        /// <param name="uncertainty">How far the offset may be off either way: half the answer's round trip (the engine stamps its time somewhere in it).</param>
+        /// <param name="known">False when the engine did not say its time: the offset is then zero, and nothing is judged ahead.</param>
+        public EngineClock(TimeProvider local, TimeSpan offset, TimeSpan uncertainty, bool known = true)
         {
             _local = local ?? throw new ArgumentNullException(nameof(local));
             Offset = offset;
+            Uncertainty = uncertainty;
+            Known = known;
         }
 
         /// <summary>The engine's time minus this machine's: positive when the engine is ahead.</summary>
         public TimeSpan Offset { get; }
+
+        /// <summary>Half the round trip of the answer the offset was read from: the engine's time is <see cref="Now"/> give or take this.</summary>
+        public TimeSpan Uncertainty { get; }
+
+        /// <summary>Whether the engine said its time; when it did not (refused, too slow, no SystemTime), this machine's is assumed.</summary>
+        public bool Known { get; }
+
+        /// <summary>An engine assumed to keep this machine's time.</summary>
+        public static EngineClock Unknown(TimeProvider local) => new EngineClock(local, TimeSpan.Zero, TimeSpan.Zero, known: false);
 
         /// <summary>The engine's time now, as well as this machine can tell.</summary>
         public DateTimeOffset Now => _local.GetUtcNow() + Offset;
@@ -49,12 +64,13 @@ namespace DyadPorts.Core.Engines
         /// read, and catch-ups up to <see cref="Now"/> would end before what they are for. A late event lies behind, never ahead.
         /// </summary>
         public bool IsAhead(long timeNano) =>
-            timeNano > 0 && DateTimeOffset.FromUnixTimeMilliseconds(timeNano / 1_000_000) - Now > Tolerance;
+            Known && timeNano > 0 && DateTimeOffset.FromUnixTimeMilliseconds(timeNano / 1_000_000) - Now > Tolerance + Uncertainty;
 
         /// <summary>
-        /// Reads the engine's clock once (<c>GET /info</c>, bounded like a ping). An engine that does not say its time
-        /// (a proxy that refuses /info, an answer without SystemTime) is taken to keep this machine's: the offset is zero.
-        /// An engine that cannot be reached fails as any call does.
+        /// Reads the engine's clock once (<c>GET /info</c>, bounded like a ping). An engine that does not say its time (a
+        /// proxy that refuses /info, an answer without SystemTime or that cannot be read, no answer within the bound) is
+        /// taken to keep this machine's (<see cref="Unknown"/>): the view then works as it did before it read clocks, and
+        /// an engine that cannot be reached at all fails its stream and list next. Only <paramref name="cancellationToken"/> ends it.
         /// </summary>
         public static async Task<EngineClock> Read(ContainerEngine engine, TimeProvider local, CancellationToken cancellationToken)
         {
@@ -66,15 +82,14 @@ namespace DyadPorts.Core.Engines
             {
                 said = await engine.SystemTimeAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (EngineRefusedException)
+            catch (DyadPortsException) when (!cancellationToken.IsCancellationRequested)
             {
-                // It answered, with an error status: reachable, and it keeps its time to itself.
-                return new EngineClock(local, TimeSpan.Zero);
+                return Unknown(local);
             }
             var answered = local.GetUtcNow();
             return ParseSystemTime(said) is DateTimeOffset engineSaid
-                ? new EngineClock(local, OffsetOf(asked, engineSaid, answered))
-                : new EngineClock(local, TimeSpan.Zero);
+                ? new EngineClock(local, OffsetOf(asked, engineSaid, answered), TimeSpan.FromTicks(Math.Max(0, (answered - asked).Ticks) / 2))
+                : Unknown(local);
         }
     }
 }

@@ -209,7 +209,7 @@ namespace DyadPorts.Core.Engines
                     // since= and a catch-up's until= are read by the engine against its own clock (podman drops live events
                     // older than since=): both are the engine's time, read on each connection.
                     var clock = await EngineClock.Read(_client, _time, connection.Token).ConfigureAwait(false);
-                    var quiet = new Quiet(clock.Now - SinceMargin);
+                    var quiet = new Quiet(clock.Now - SinceMargin - clock.Uncertainty);
                     void Take(Docker.DotNet.Models.Message m, bool late)
                     {
                         var e = ContainerEvent.From(m, late);

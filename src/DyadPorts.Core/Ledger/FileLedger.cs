@@ -18,13 +18,19 @@ namespace DyadPorts.Core.Ledger
     {
         private readonly StateStore _store;
         private readonly IStateRecovery _recovery;
+        private readonly bool _writesNothing;
         private static long s_lockCycles;
         private long _lockCycles;
 
-        public FileLedger(StateStore store, IStateRecovery recovery)
+        /// <param name="writesNothing">
+        /// A command under -WhatIf: a read that would repair the file (migrate, prune, rebuild a missing or unreadable
+        /// one from the engine's labelled containers) does it in memory only, and leaves the file as it is.
+        /// </param>
+        public FileLedger(StateStore store, IStateRecovery recovery, bool writesNothing = false)
         {
             _store = store ?? throw new ArgumentNullException(nameof(store));
             _recovery = recovery;
+            _writesNothing = writesNothing;
         }
 
         public string Location => _store.Path;
@@ -49,10 +55,38 @@ namespace DyadPorts.Core.Ledger
             if (Missing())
             {
                 // Nothing stored yet: what recovery finds is the state. Only a non-empty one needs writing (and the lock).
-                var (rebuilt, failed) = Rebuild(new StateIdentity(_store.DerivedStateId), log, cancellationToken);
+                var identity = new StateIdentity(_store.DerivedStateId);
+                var (rebuilt, failed) = Rebuild(identity, log, cancellationToken);
                 if (failed != null || rebuilt.Allocations.Count == 0) return new StateDocument { StateId = _store.DerivedStateId };
+                if (_writesNothing) return Prepared(identity, rebuilt, null);
             }
-            return Transact((state, _) => state, log, cancellationToken);
+            return _writesNothing ? ReadWithoutWriting(log, cancellationToken) : Transact((state, _) => state, log, cancellationToken);
+        }
+
+        /// <summary>
+        /// A file that needs repair, read as it would be repaired, with nothing written: a version 1 file migrated and
+        /// malformed records left out in memory (<see cref="StateStore.ReadAsStored"/>), an unreadable one rebuilt from the
+        /// labelled containers of the states it names (as far as its text still tells them).
+        /// </summary>
+        private StateDocument ReadWithoutWriting(IOperationLog log, CancellationToken cancellationToken)
+        {
+            StateIdentity identity;
+            try
+            {
+                return _store.ReadAsStored(log);
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileNotFound)
+            {
+                identity = new StateIdentity(_store.DerivedStateId); // removed meanwhile: what recovery finds is the state
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileCorrupt)
+            {
+                identity = _store.SalvageIdentity();
+                log.Warning($"{ErrorIds.StateFileCorrupt}: {e.Message} Under -WhatIf it was read from this state's labelled containers instead, and not rebuilt.");
+            }
+            var (rebuilt, failed) = Rebuild(identity, log, cancellationToken);
+            if (failed != null && !Missing()) throw failed;
+            return Prepared(identity, rebuilt ?? new StateDocument(), null);
         }
 
         public StateDocument Peek() => _store.Peek();

@@ -48,8 +48,9 @@ namespace DyadPorts.Core.Previews
             bool recordSamples, IOperationLog log, CancellationToken ct, Action<DyadPortsException> appFailed = null)
         {
             var snapshot = _allocator.TakeSnapshot(log, ct);
-            // Under -WhatIf nothing is written, not even a migration or a recovery: the file is only peeked at.
-            var state = recordSamples ? _allocator.ReadState(log, ct) : _allocator.Ledger.Peek();
+            // Under -WhatIf the ledger writes nothing (DyadSettings.WritesNothing): a file that needs a migration or a
+            // recovery is read as the real run would find it, repaired in memory only, so the report is the real run's.
+            var state = _allocator.ReadState(log, ct);
             var stopped = new List<Preview>();
             if (state == null) return stopped;
             foreach (var record in state.Allocations.Values.Where(r => appMatches(r.AppId)).ToList())

@@ -115,7 +115,7 @@ namespace DyadPorts.Core.Session
                 return _fleet.Value.Open(location, settings, recovery(location.Text));
             }
             var store = new StateStore(location.Path);
-            return new FileLedger(store, recovery(store.Path));
+            return new FileLedger(store, recovery(store.Path), settings.WritesNothing);
         }
 
         /// <summary>

@@ -320,6 +320,19 @@ namespace DyadPorts.Core.State
         /// What an unreadable file still tells of its identity: its state id (else the one its path gives) and the ids
         /// it adopted, so that the rebuild takes the adopted previews too and the rebuilt state keeps them.
         /// </summary>
+        /// <summary>As <see cref="Salvage(string)"/>, for the file as it is now (the derived id when it cannot be read).</summary>
+        internal StateIdentity SalvageIdentity()
+        {
+            try
+            {
+                return Salvage(ReadText(out _));
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is DyadPortsException)
+            {
+                return new StateIdentity(DerivedStateId);
+            }
+        }
+
         internal StateIdentity Salvage(string text)
         {
             if (text == null) return new StateIdentity(DerivedStateId);

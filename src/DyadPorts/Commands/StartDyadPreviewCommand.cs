@@ -61,26 +61,41 @@ namespace DyadPorts.Commands
 
         protected override void Process()
         {
-            // A remote engine mounts a folder of its own host: a given -Path is passed as given (a PowerShell drive or this
-            // machine's C:\ for / means nothing there), and the launcher refuses one that is not absolute.
-            var path = !string.IsNullOrEmpty(Path) && !EngineHost.IsLocal(Allocator.Endpoint)
-                ? Path
-                : SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? SessionState.Path.CurrentFileSystemLocation.Path : Path);
+            var range = Settings.RangeOr(PortRange);
+            // As this machine reads it: which host the folder is on is known only once the engine is.
+            var shown = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? SessionState.Path.CurrentFileSystemLocation.Path : Path);
+            // Asked before the engine is resolved: -WhatIf and -Confirm never reach an engine.
+            if (!ShouldProcess($"app {AppId}", $"Start a preview of '{shown}' on a free port in {range}")) return;
             var request = new PreviewRequest
             {
                 AppId = AppId,
-                Path = path,
+                Path = AppFolderPath(),
                 Image = Image ?? Settings.Image,
                 Command = Command,
-                Range = Settings.RangeOr(PortRange),
+                Range = range,
                 MaxRetries = MaxRetries,
                 AutoKillPort = MyInvocation.BoundParameters.ContainsKey(nameof(AutoKillPort)) ? AutoKillPort.IsPresent : Settings.AutoKillPort,
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
                 NoWait = NoWait,
                 Limits = Settings.Limits,
             };
-            if (!ShouldProcess($"app {AppId}", $"Start a preview of '{path}' on a free port in {request.Range}")) return;
             WriteObject(new PreviewLauncher(Allocator).Start(request, Log, CancellationToken));
+        }
+
+        /// <summary>
+        /// The app folder as the engine's host names it. A local engine's is resolved here (a relative path, a PowerShell
+        /// drive). A remote engine mounts a folder of its own host: a given -Path goes as given (this machine's location, or
+        /// its C:\ for /, means nothing there; the launcher refuses one that is not absolute), and without one this
+        /// machine's current location is sent as it is, with a warning.
+        /// </summary>
+        private string AppFolderPath()
+        {
+            var current = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+            if (EngineHost.IsLocal(Allocator.Endpoint)) return SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? current : Path);
+            if (!string.IsNullOrEmpty(Path)) return Path;
+            WriteWarning($"App {AppId}: no -Path, so this machine's current location '{current}' is sent to the remote engine at '{Allocator.Endpoint}' " +
+                         "as a folder of its own host. Give -Path as the app folder's absolute path on that host.");
+            return current;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
@@ -22,7 +23,11 @@ namespace DyadPorts.Tests.Engines
     public sealed class EngineViewClockEngineTests
     {
         private static readonly Regex StreamSince = new Regex(@"^GET /(?:v[0-9.]+/)?events\?(?![^ ]*until=)[^ ]*since=([0-9]+)", RegexOptions.CultureInvariant);
+        private static readonly Regex InfoRequest = new Regex(@"^GET /(?:v[0-9.]+/)?info[? ]", RegexOptions.CultureInvariant);
         private readonly EngineFixture _engines;
+
+        public static readonly IEnumerable<object[]> RefusedOrHeld =
+            TestEngine.Both.SelectMany(e => new[] { new object[] { e[0], "refused" }, new object[] { e[0], "held" } }).ToList();
 
         public EngineViewClockEngineTests(EngineFixture engines) => _engines = engines;
 
@@ -54,6 +59,40 @@ namespace DyadPorts.Tests.Engines
                 var gone = through.WaitFor(ViewSettler.Bound, s => s.Containers.All(c => c.Id != id));
                 id = null;
                 Assert.True(gone <= ViewSettler.Bound, $"a container removed {gone.TotalSeconds:0.0} s ago is still in the view of an engine whose clock lags");
+            }
+            finally
+            {
+                if (id != null) engine.Remove(id);
+            }
+        }
+
+        /// <summary>
+        /// An engine that does not say its time: a socket proxy that refuses <c>GET /info</c> (403), or an engine that does not
+        /// answer it within a ping's bound. The view takes it to keep this machine's time, goes live, sees another client's
+        /// changes, and judges no event ahead of a clock it does not know (it would otherwise connect again at each).
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(RefusedOrHeld))]
+        public void A_view_of_an_engine_that_does_not_say_its_time_goes_live_on_this_machines_and_sees_every_change(string name, string info)
+        {
+            var engine = _engines.Get(name);
+            var app = TestRun.App("view-clock-untold");
+            string id = null;
+            try
+            {
+                using var through = new ProxiedView(engine, proxy =>
+                {
+                    if (info == "held") proxy.Hold(InfoRequest.IsMatch);
+                    else proxy.Refuse(InfoRequest.IsMatch);
+                }, new ShiftedTime(TimeSpan.FromMinutes(-1))); // this machine a minute behind: every event would look ahead of a clock taken as known
+                Assert.Contains(through.Proxy.Requests, InfoRequest.IsMatch);
+                var lists = through.View.Lists;
+
+                id = engine.Run(app, 23019, start: false);
+                var shown = through.WaitFor(ViewSettler.Bound, s => s.Containers.Any(c => c.Id == id));
+                Assert.True(shown <= ViewSettler.Bound, $"a container made {shown.TotalSeconds:0.0} s ago is not in the view of an engine that did not say its time (bound {ViewSettler.Bound.TotalSeconds:0.0} s)");
+                Assert.True(through.View.IsLive, "the view stopped answering after an event");
+                Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): an event was judged ahead of a clock the engine never told");
             }
             finally
             {

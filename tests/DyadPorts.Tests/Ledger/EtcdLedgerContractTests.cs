@@ -12,9 +12,9 @@ namespace DyadPorts.Tests.Ledger
         private readonly List<EtcdLedger> _opened = new List<EtcdLedger>();
 
         /// <summary>Each instance has its own connection, as separate operators would.</summary>
-        protected override IAllocationLedger Open(IStateRecovery recovery = null)
+        protected override IAllocationLedger Open(IStateRecovery recovery = null, bool writesNothing = false)
         {
-            var ledger = new EtcdLedger(TestEtcd.Connect(_prefix), recovery, ownsCluster: true);
+            var ledger = new EtcdLedger(TestEtcd.Connect(_prefix), recovery, ownsCluster: true, writesNothing: writesNothing);
             lock (_opened) _opened.Add(ledger);
             return ledger;
         }

@@ -1,4 +1,6 @@
 using System;
+using System.IO;
+using System.Linq;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
@@ -15,9 +17,35 @@ namespace DyadPorts.Tests.Ledger
     {
         private readonly TempState _temp = new TempState();
 
-        protected override IAllocationLedger Open(IStateRecovery recovery = null) => new FileLedger(new StateStore(_temp.StatePath), recovery);
+        protected override IAllocationLedger Open(IStateRecovery recovery = null, bool writesNothing = false) => new FileLedger(new StateStore(_temp.StatePath), recovery, writesNothing);
 
         public override void Dispose() => _temp.Dispose();
+
+        /// <summary>
+        /// A file a read would repair (cut off mid-write, version 1, a malformed record), read by a command under -WhatIf: it
+        /// is read as the repair would leave it, in memory, and the file and its folder stay exactly as they were (no
+        /// backup, no lock file, no history). The same read without -WhatIf repairs it, so the test tells the two apart.
+        /// </summary>
+        [Theory]
+        [InlineData("{ \"version\": 2, \"allocations\": { \"a\": { \"appId\": ", "found")]
+        [InlineData("{\"version\":1,\"allocations\":{\"a\":{\"appId\":\"a\",\"port\":21015,\"engine\":\"Process\",\"allocatedAt\":\"2026-11-30T00:00:00+00:00\"}}}", "a")]
+        [InlineData("{\"version\":2,\"stateId\":\"0a1b2c3d4e5f6a7b\",\"allocations\":{\"a\":{\"appId\":\"a\",\"port\":21015,\"engine\":\"Process\",\"allocatedAt\":\"2026-11-30T00:00:00+00:00\"},\"bad\":{\"appId\":\"bad\",\"port\":\"x\"}}}", "a")]
+        public void A_read_under_WhatIf_of_a_file_that_needs_repair_leaves_the_file_and_its_folder_as_they_are(string text, string expected)
+        {
+            File.WriteAllText(_temp.StatePath, text);
+            var bytes = File.ReadAllBytes(_temp.StatePath);
+            var folder = Path.GetDirectoryName(_temp.StatePath);
+            var entries = Directory.GetFileSystemEntries(folder).Order(StringComparer.Ordinal).ToArray();
+
+            var read = Open(new FoundRecovery("found", 21016), writesNothing: true).Read(NullOperationLog.Instance, default);
+            Assert.Equal(new[] { expected }, read.Allocations.Keys.ToArray());
+            Assert.False(string.IsNullOrEmpty(read.StateId));
+            Assert.Equal(bytes, File.ReadAllBytes(_temp.StatePath));
+            Assert.Equal(entries, Directory.GetFileSystemEntries(folder).Order(StringComparer.Ordinal).ToArray());
+
+            Open(new FoundRecovery("found", 21016)).Read(NullOperationLog.Instance, default);
+            Assert.NotEqual(bytes, File.ReadAllBytes(_temp.StatePath));
+        }
 
         // The file ledger is pessimistic: a second transaction waits for the lock (a compare-and-swap ledger re-runs instead).
         [Fact]

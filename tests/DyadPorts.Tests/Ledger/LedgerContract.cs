@@ -16,8 +16,11 @@ namespace DyadPorts.Tests.Ledger
     /// </summary>
     public abstract class LedgerContract : IDisposable
     {
-        /// <summary>A ledger on this test's private location; each call opens another instance on the same location.</summary>
-        protected abstract IAllocationLedger Open(IStateRecovery recovery = null);
+        /// <summary>
+        /// A ledger on this test's private location; each call opens another instance on the same location.
+        /// <paramref name="writesNothing"/>: as a command under -WhatIf opens it.
+        /// </summary>
+        protected abstract IAllocationLedger Open(IStateRecovery recovery = null, bool writesNothing = false);
 
         public abstract void Dispose();
 
@@ -154,6 +157,39 @@ namespace DyadPorts.Tests.Ledger
             await done.WaitAsync(TimeSpan.FromSeconds(20)); // a TimeoutException here: recovery ran while the ledger held its lock
             Assert.Equal(1, recovery.Calls);
             Assert.True(Open().Read(NullOperationLog.Instance, default).Allocations.ContainsKey("after"));
+        }
+
+        /// <summary>
+        /// Nothing stored yet, and the engine has a labelled preview of this state: a command under -WhatIf reads what
+        /// recovery finds and stores nothing (a command without it stores the rebuilt state on that same read).
+        /// </summary>
+        [Fact]
+        public void A_read_under_WhatIf_of_a_state_not_stored_yet_gives_what_recovery_finds_and_stores_nothing()
+        {
+            var recovery = new FoundRecovery("found", 21014);
+            var read = Open(recovery, writesNothing: true).Read(NullOperationLog.Instance, default);
+            Assert.Equal(21014, read.Allocations["found"].Port);
+            Assert.False(string.IsNullOrEmpty(read.StateId));
+            Assert.Null(Open().Peek());
+            Assert.Empty(Open().History(NullOperationLog.Instance, default));
+
+            Assert.Equal(21014, Open(recovery).Read(NullOperationLog.Instance, default).Allocations["found"].Port);
+            Assert.Equal(21014, Open().Peek().Allocations["found"].Port);
+        }
+
+        /// <summary>Recovery that finds one labelled preview: <c>appId</c> on <c>port</c>.</summary>
+        protected sealed class FoundRecovery : IStateRecovery
+        {
+            private readonly string _appId;
+            private readonly int _port;
+            public FoundRecovery(string appId, int port) => (_appId, _port) = (appId, port);
+
+            public StateDocument Rebuild(StateIdentity identity, IOperationLog log, CancellationToken cancellationToken)
+            {
+                var state = new StateDocument { StateId = identity.StateId };
+                Add(state, _appId, _port, "recovered");
+                return state;
+            }
         }
 
         private sealed class CommittingRecovery : IStateRecovery

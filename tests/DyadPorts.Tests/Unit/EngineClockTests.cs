@@ -38,7 +38,7 @@ namespace DyadPorts.Tests.Unit
         public void Now_is_this_machines_time_plus_the_offset()
         {
             var local = new ShiftedTime(TimeSpan.FromMinutes(5));
-            var clock = new EngineClock(local, TimeSpan.FromSeconds(-30));
+            var clock = new EngineClock(local, TimeSpan.FromSeconds(-30), TimeSpan.Zero);
             var expected = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(5) - TimeSpan.FromSeconds(30);
             Assert.InRange(clock.Now - expected, TimeSpan.FromSeconds(-1), TimeSpan.FromSeconds(1));
         }
@@ -46,12 +46,25 @@ namespace DyadPorts.Tests.Unit
         [Fact]
         public void Only_an_event_further_ahead_than_the_tolerance_shows_the_engines_clock_moved_ahead()
         {
-            var clock = new EngineClock(TimeProvider.System, TimeSpan.Zero);
-            static long Nanos(DateTimeOffset t) => t.ToUnixTimeMilliseconds() * 1_000_000;
+            var clock = new EngineClock(TimeProvider.System, TimeSpan.Zero, TimeSpan.Zero);
             Assert.True(clock.IsAhead(Nanos(DateTimeOffset.UtcNow + EngineClock.Tolerance + TimeSpan.FromSeconds(3))));
             Assert.False(clock.IsAhead(Nanos(DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500))), "an event just now, as delivered");
             Assert.False(clock.IsAhead(Nanos(DateTimeOffset.UtcNow - TimeSpan.FromMinutes(10))), "a late event lies behind");
             Assert.False(clock.IsAhead(0), "an event without a time");
         }
+
+        [Fact]
+        public void An_uncertain_reading_allows_for_its_uncertainty_and_an_unknown_one_judges_nothing_ahead()
+        {
+            var ahead = Nanos(DateTimeOffset.UtcNow + EngineClock.Tolerance + TimeSpan.FromSeconds(3));
+            Assert.False(new EngineClock(TimeProvider.System, TimeSpan.Zero, TimeSpan.FromSeconds(5)).IsAhead(ahead), "within the reading's own uncertainty");
+            Assert.True(new EngineClock(TimeProvider.System, TimeSpan.Zero, TimeSpan.FromSeconds(1)).IsAhead(ahead));
+            var unknown = EngineClock.Unknown(TimeProvider.System);
+            Assert.False(unknown.Known);
+            Assert.Equal(TimeSpan.Zero, unknown.Offset);
+            Assert.False(unknown.IsAhead(Nanos(DateTimeOffset.UtcNow + TimeSpan.FromHours(1))), "an engine that did not say its time: ahead of nothing");
+        }
+
+        private static long Nanos(DateTimeOffset t) => t.ToUnixTimeMilliseconds() * 1_000_000;
     }
 }
