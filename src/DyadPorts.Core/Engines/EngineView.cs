@@ -223,7 +223,7 @@ namespace DyadPorts.Core.Engines
                         Take(m, late: false);
                         // The engine's clock moved ahead (a VM's clock set after the host woke): the catch-ups' until= would
                         // lie in its past and bring nothing. Connect again, which reads the clock again and lists.
-                        if (clock.IsAhead(m.TimeNano)) events.Writer.TryComplete(new TimeoutException($"The engine's clock moved ahead of {clock.Now:o} (an event at {m.TimeNano} ns)."));
+                        if (clock.IsAhead(m.TimeNano)) events.Writer.TryComplete(new InvalidOperationException($"The engine's clock moved ahead of the view's reading {clock.Now:o} (an event at {m.TimeNano} ns): connect again."));
                     }, connection.Token);
                     _ = stream.ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     long listedAt;

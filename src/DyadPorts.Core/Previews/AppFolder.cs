@@ -9,10 +9,10 @@ namespace DyadPorts.Core.Previews
     /// </summary>
     public static partial class AppFolder
     {
-        /// <summary>Whether <paramref name="path"/> is absolute on a Unix host (/srv/app) or a Windows one (C:\app, C:/app, \\server\share).</summary>
+        /// <summary>Whether <paramref name="path"/> is absolute on a Unix host (/srv/app) or a Windows one (C:\app, C:/app, \\server\share\...).</summary>
         public static bool IsAbsoluteOnAnyHost(string path) => !string.IsNullOrEmpty(path) && AbsolutePath().IsMatch(path);
 
-        [GeneratedRegex(@"\A(?:/|[A-Za-z]:[\\/]|\\\\[^\\])", RegexOptions.CultureInvariant)]
+        [GeneratedRegex(@"\A(?:/|[A-Za-z]:[\\/]|\\\\[^\\/]+\\[^\\/]+)", RegexOptions.CultureInvariant)]
         private static partial Regex AbsolutePath();
     }
 }

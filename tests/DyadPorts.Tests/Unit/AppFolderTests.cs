@@ -22,6 +22,7 @@ namespace DyadPorts.Tests.Unit
         [InlineData("C:web")] // relative to drive C's own current folder
         [InlineData(@"\apps\web")] // relative to the current drive
         [InlineData(@"\\")]
+        [InlineData(@"\\fileserver")] // a server, no share
         [InlineData("")]
         [InlineData(null)]
         public void A_path_that_needs_a_current_location_or_drive_is_not(string path) => Assert.False(AppFolder.IsAbsoluteOnAnyHost(path));
