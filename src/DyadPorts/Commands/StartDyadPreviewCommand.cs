@@ -62,8 +62,8 @@ namespace DyadPorts.Commands
         protected override void Process()
         {
             var range = Settings.RangeOr(PortRange);
-            // As this machine reads it: which host the folder is on is known only once the engine is.
-            var shown = SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? SessionState.Path.CurrentFileSystemLocation.Path : Path);
+            // As given: which host the folder is on (and so how to resolve it) is known only once the engine is.
+            var shown = string.IsNullOrEmpty(Path) ? SessionState.Path.CurrentFileSystemLocation.ProviderPath : Path;
             // Asked before the engine is resolved: -WhatIf and -Confirm never reach an engine.
             if (!ShouldProcess($"app {AppId}", $"Start a preview of '{shown}' on a free port in {range}")) return;
             var request = new PreviewRequest
