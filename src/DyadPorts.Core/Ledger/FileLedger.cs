@@ -71,6 +71,7 @@ namespace DyadPorts.Core.Ledger
         private StateDocument ReadWithoutWriting(IOperationLog log, CancellationToken cancellationToken)
         {
             StateIdentity identity;
+            DyadPortsException unreadable = null;
             try
             {
                 return _store.ReadAsStored(log);
@@ -82,10 +83,12 @@ namespace DyadPorts.Core.Ledger
             catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateFileCorrupt)
             {
                 identity = _store.SalvageIdentity();
-                log.Warning($"{ErrorIds.StateFileCorrupt}: {e.Message} Under -WhatIf it was read from this state's labelled containers instead, and not rebuilt.");
+                unreadable = e;
             }
             var (rebuilt, failed) = Rebuild(identity, log, cancellationToken);
             if (failed != null && !Missing()) throw failed;
+            // Said once the labelled containers were read: a rebuild that fails says StateFileCorrupt itself.
+            if (unreadable != null) log.Warning($"{ErrorIds.StateFileCorrupt}: {unreadable.Message} Under -WhatIf it was read from this state's labelled containers instead, and not rebuilt.");
             return Prepared(identity, rebuilt ?? new StateDocument(), null);
         }
 

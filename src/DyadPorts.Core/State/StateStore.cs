@@ -317,10 +317,8 @@ namespace DyadPorts.Core.State
         }
 
         /// <summary>
-        /// What an unreadable file still tells of its identity: its state id (else the one its path gives) and the ids
-        /// it adopted, so that the rebuild takes the adopted previews too and the rebuilt state keeps them.
+        /// As <see cref="Salvage(string)"/>, for the file as it is now (the derived id when it cannot be read).
         /// </summary>
-        /// <summary>As <see cref="Salvage(string)"/>, for the file as it is now (the derived id when it cannot be read).</summary>
         internal StateIdentity SalvageIdentity()
         {
             try
@@ -333,6 +331,10 @@ namespace DyadPorts.Core.State
             }
         }
 
+        /// <summary>
+        /// What an unreadable file still tells of its identity: its state id (else the one its path gives) and the ids
+        /// it adopted, so that the rebuild takes the adopted previews too and the rebuilt state keeps them.
+        /// </summary>
         internal StateIdentity Salvage(string text)
         {
             if (text == null) return new StateIdentity(DerivedStateId);
