@@ -65,6 +65,7 @@ namespace DyadPorts.Fleet
 
         public string Location => _cluster.Location.Text;
         public long LockCycles => Interlocked.Read(ref _lockCycles);
+        public bool WritesNothing => _writesNothing;
         internal EtcdKeys Keys => _keys;
 
         public StateDocument Read(IOperationLog log, CancellationToken cancellationToken)
@@ -101,6 +102,7 @@ namespace DyadPorts.Fleet
         public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(transaction);
+            if (_writesNothing) throw new InvalidOperationException($"The DyadPorts state '{Location}' was opened to write nothing (-WhatIf); a transaction on it is refused.");
             log ??= NullOperationLog.Instance;
             var deadline = _cluster.NewDeadline();
             var ambiguous = new List<(string Nonce, T Result, BufferedLog Said)>();

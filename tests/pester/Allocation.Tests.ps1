@@ -75,7 +75,8 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
         # the state from this state's labelled containers; under -WhatIf the rebuilt state is used, and not stored.
         Start-DyadPreview "${Prefix}wm" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 22080-22085 | Select-Object -ExpandProperty Port | Should -Be 22080
         Remove-Item "$($env:DYAD_PORTS_STATE)*" -Force
-        Stop-DyadPreview -IdleFor 01:00:00 -WhatIf
+        $said = Stop-DyadPreview -IdleFor 01:00:00 -WhatIf -Verbose 4>&1 | ForEach-Object { "$_" }
+        $said | Should -Contain "App ${Prefix}wm: first sample, a baseline: only later changes count." -Because 'the rebuilt state names the preview, and the reaper samples it'
         Test-Path $env:DYAD_PORTS_STATE | Should -BeFalse -Because '-WhatIf writes nothing, not even a rebuilt state'
         # Without -WhatIf the same read restores it from the labels, and stores it.
         (Get-DyadPortAllocation "${Prefix}wm").Port | Should -Be 22080

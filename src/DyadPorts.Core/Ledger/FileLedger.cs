@@ -35,6 +35,7 @@ namespace DyadPorts.Core.Ledger
 
         public string Location => _store.Path;
         public long LockCycles => Interlocked.Read(ref _lockCycles);
+        public bool WritesNothing => _writesNothing;
 
         /// <summary>Lock cycles of every file ledger in this process, read by the bench the way it reads ContainerEngine.Calls.</summary>
         public static long ProcessLockCycles => Interlocked.Read(ref s_lockCycles);
@@ -98,6 +99,7 @@ namespace DyadPorts.Core.Ledger
 
         public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
         {
+            if (_writesNothing) throw WriteRefused(Location);
             // A missing file is the common first use: recover before the lock, so that it costs one lock cycle.
             StateIdentity preparedFor = null;
             StateDocument rebuilt = null;
@@ -146,6 +148,10 @@ namespace DyadPorts.Core.Ledger
             claims.Stamp(state);
             return result;
         }
+
+        /// <summary>A transaction asked of a ledger opened to write nothing (-WhatIf): a bug in the caller, refused before anything is touched.</summary>
+        internal static InvalidOperationException WriteRefused(string location) =>
+            new InvalidOperationException($"The DyadPorts state '{location}' was opened to write nothing (-WhatIf); a transaction on it is refused.");
 
         private bool Missing() => !System.IO.File.Exists(_store.Path) && !System.IO.Directory.Exists(_store.Path);
 

@@ -40,6 +40,12 @@ namespace DyadPorts.Core.Ledger
 
         /// <summary>How many times this ledger took its state lock (file) or ran a commit round (fleet store): the cost the bench and the tests count.</summary>
         long LockCycles { get; }
+        /// <summary>
+        /// Opened for a command under -WhatIf (<c>DyadSettings.WritesNothing</c>): a read that would repair, migrate or rebuild
+        /// the stored state does it in memory only, and <see cref="Transact{T}"/> is refused (an InvalidOperationException: a
+        /// caller's bug, never a user's error), so that nothing at all is stored. Callers that would record something ask this.
+        /// </summary>
+        bool WritesNothing { get; }
 
         /// <summary>A consistent copy of the table. Takes the lock only when the stored state must first be migrated or recovered.</summary>
         StateDocument Read(IOperationLog log, CancellationToken cancellationToken);

@@ -39,13 +39,16 @@ namespace DyadPorts.Core.Previews
         }
 
         /// <param name="shouldStop">Asked before each stop (ShouldProcess); false skips it.</param>
-        /// <param name="recordSamples">False under -WhatIf: then nothing at all is written, not even a lock file.</param>
         /// <param name="appFailed">
         /// Gets a failure tied to one app (the engine refused to stop or remove its container): the sweep goes on with the
         /// others. A failure that dooms every app (the engine or the state unreachable) ends the run. Null: the first failure ends it.
         /// </param>
+        /// <remarks>
+        /// With a ledger that writes nothing (-WhatIf, <see cref="IAllocationLedger.WritesNothing"/>) it only reports: no sample
+        /// is recorded, no app lock taken (its lock file would be created), nothing stopped.
+        /// </remarks>
         public IReadOnlyList<Preview> Reap(TimeSpan idleFor, Func<string, bool> appMatches, Func<string, string, bool> shouldStop, bool remove, bool keepAllocation,
-            bool recordSamples, IOperationLog log, CancellationToken ct, Action<DyadPortsException> appFailed = null)
+            IOperationLog log, CancellationToken ct, Action<DyadPortsException> appFailed = null)
         {
             var snapshot = _allocator.TakeSnapshot(log, ct);
             // Under -WhatIf the ledger writes nothing (DyadSettings.WritesNothing): a file that needs a migration or a
@@ -53,6 +56,7 @@ namespace DyadPorts.Core.Previews
             var state = _allocator.ReadState(log, ct);
             var stopped = new List<Preview>();
             if (state == null) return stopped;
+            var recordSamples = !_allocator.Ledger.WritesNothing;
             foreach (var record in state.Allocations.Values.Where(r => appMatches(r.AppId)).ToList())
             {
                 ct.ThrowIfCancellationRequested();

@@ -68,11 +68,11 @@ namespace DyadPorts.Commands
             {
                 throw new DyadPortsException(ErrorIds.InvalidIdleFor, FailureCategory.InvalidArgument, IdleFor, $"-IdleFor {IdleFor} is negative; give how long a preview must have served nothing, for example 00:10:00.");
             }
-            // Under -WhatIf the samples are not recorded either (and no cache file is written): nothing at all changes.
-            var record = !WhatIfRequested;
+            // Under -WhatIf the command's ledger writes nothing (Settings.WritesNothing): the reaper then records no sample
+            // either (and no cache file is written), so nothing at all changes.
             var reaper = new IdleReaper(Allocator);
             var stopped = reaper.Reap(IdleFor, id => _idleApps.Count == 0 || _idleApps.Contains(id), (appId, action) => ShouldProcess($"app {appId}", action),
-                Remove, KeepAllocation, recordSamples: record, Log, CancellationToken, WriteError);
+                Remove, KeepAllocation, Log, CancellationToken, WriteError);
             if (PassThru) foreach (var preview in stopped) WriteObject(preview);
         }
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
@@ -25,11 +26,21 @@ namespace DyadPorts.Infrastructure
 
         /// <summary>-WhatIf given, or $WhatIfPreference set, on a cmdlet that supports it: the command only looks.</summary>
         protected bool WhatIfRequested =>
-            GetType().GetCustomAttributes(typeof(CmdletAttribute), false) is CmdletAttribute[] { Length: > 0 } cmdlet && cmdlet[0].SupportsShouldProcess &&
+            SupportsShouldProcess.GetOrAdd(GetType(), DeclaresShouldProcess) &&
             (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
                 ? ((SwitchParameter)whatIf).IsPresent
                 : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
         protected CancellationToken CancellationToken => _cancellation.Token;
+
+        /// <summary>
+        /// Whether each cmdlet type declares SupportsShouldProcess, read once per type: reading a custom attribute builds it
+        /// through reflection, whose invoke stubs the runtime emits and jits again each time a collection took the type's
+        /// reflection cache (weakly held), which a warm session's every command paid for.
+        /// </summary>
+        private static readonly ConcurrentDictionary<Type, bool> SupportsShouldProcess = new ConcurrentDictionary<Type, bool>();
+
+        private static bool DeclaresShouldProcess(Type type) =>
+            type.GetCustomAttributes(typeof(CmdletAttribute), false) is CmdletAttribute[] { Length: > 0 } cmdlet && cmdlet[0].SupportsShouldProcess;
 
         protected override void StopProcessing() => CancelUnlessDisposed();
 

@@ -35,7 +35,7 @@ namespace DyadPorts.Tests.Engines
         }
 
         private static IReadOnlyList<Preview> Reap(IdleReaper reaper, Func<string, bool> mine, RecordingLog log = null) =>
-            reaper.Reap(IdleFor, mine, (_, _) => true, remove: true, keepAllocation: false, recordSamples: true, log ?? new RecordingLog(), default);
+            reaper.Reap(IdleFor, mine, (_, _) => true, remove: true, keepAllocation: false, log ?? new RecordingLog(), default);
 
         [Theory]
         [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
@@ -116,10 +116,10 @@ namespace DyadPorts.Tests.Engines
                 bool Mine(string id) => id == refused || id == other;
                 var reaper = new IdleReaper(_scenario.Allocator(engine));
                 var failures = new List<DyadPortsException>();
-                Assert.Empty(reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, true, new RecordingLog(), default, failures.Add)); // the baseline
+                Assert.Empty(reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, new RecordingLog(), default, failures.Add)); // the baseline
                 Thread.Sleep(TimeSpan.FromSeconds(2.5));
                 var log = new RecordingLog();
-                var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, true, log, default, failures.Add);
+                var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, true, false, log, default, failures.Add);
 
                 Assert.True(new[] { other }.SequenceEqual(stopped.Select(p => p.AppId)), "stopped: " + string.Join(", ", stopped.Select(p => p.AppId)) + "\n" + string.Join("\n", log.Verbose));
                 var failure = Assert.Single(failures);
@@ -145,7 +145,7 @@ namespace DyadPorts.Tests.Engines
             var idle = TestRun.App("rwhatif");
             var preview = _scenario.Launcher(engine).Start(_scenario.Request(idle, engine, 21730, 21735), NullOperationLog.Instance, default);
             var reaper = new IdleReaper(_scenario.Allocator(engine));
-            reaper.Reap(TimeSpan.FromSeconds(1), id => id == idle, (_, _) => true, true, false, true, new RecordingLog(), default); // the baseline
+            reaper.Reap(TimeSpan.FromSeconds(1), id => id == idle, (_, _) => true, true, false, new RecordingLog(), default); // the baseline
             Thread.Sleep(1500);
 
             // On the file, the same state in a fresh folder: only state.json, none of the lock files the start left
@@ -189,9 +189,9 @@ namespace DyadPorts.Tests.Engines
             {
                 bool Mine(string id) => id == busy || id == idle;
                 var reaper = new IdleReaper(_scenario.Allocator(null));
-                reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
+                reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, new RecordingLog(), default);
                 for (var i = 0; i < 3; i++) { PreviewScenario.Get(pBusy.Port); Thread.Sleep(500); }
-                var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, true, new RecordingLog(), default);
+                var stopped = reaper.Reap(TimeSpan.FromSeconds(1), Mine, (_, _) => true, false, false, new RecordingLog(), default);
                 Assert.Equal(new[] { idle }, stopped.Select(p => p.AppId));
                 Assert.False(PreviewProcesses.IsAlive(new AllocationRecord { ProcessId = pIdle.ProcessId, ProcessStartedAt = pIdle.StartedAt }));
                 Assert.True(PreviewProcesses.IsAlive(_scenario.State.Peek().Allocations[busy]));
@@ -213,9 +213,9 @@ namespace DyadPorts.Tests.Engines
                 using var client = new TcpClient();
                 client.Connect(IPAddress.Loopback, pHeld.Port);
                 var reaper = new IdleReaper(_scenario.Allocator(null));
-                reaper.Reap(TimeSpan.FromSeconds(1), id => id == held, (_, _) => true, false, false, true, new RecordingLog(), default);
+                reaper.Reap(TimeSpan.FromSeconds(1), id => id == held, (_, _) => true, false, false, new RecordingLog(), default);
                 Thread.Sleep(1500);
-                Assert.Empty(reaper.Reap(TimeSpan.FromSeconds(1), id => id == held, (_, _) => true, false, false, true, new RecordingLog(), default));
+                Assert.Empty(reaper.Reap(TimeSpan.FromSeconds(1), id => id == held, (_, _) => true, false, false, new RecordingLog(), default));
                 Assert.True(PreviewProcesses.IsAlive(_scenario.State.Peek().Allocations[held]));
             }
             finally

@@ -53,7 +53,7 @@ namespace DyadPorts.Tests.Engines
             Assert.Contains(OtherMachine, refused.Message, StringComparison.Ordinal);
 
             var log = new RecordingLog();
-            Assert.Empty(new IdleReaper(allocator).Reap(TimeSpan.Zero, id => id == appId, (_, _) => true, remove: true, keepAllocation: false, recordSamples: true, log, default));
+            Assert.Empty(new IdleReaper(allocator).Reap(TimeSpan.Zero, id => id == appId, (_, _) => true, remove: true, keepAllocation: false, log, default));
             Assert.Contains(log.Verbose, m => m.Contains(ErrorIds.RecordOnOtherMachine, StringComparison.Ordinal) && m.Contains(OtherMachine, StringComparison.Ordinal));
 
             // Nothing was touched: the container runs, the allocation stays.

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using DyadPorts.Core.Diagnostics;
@@ -46,6 +47,57 @@ namespace DyadPorts.Tests.Ledger
             Open(new FoundRecovery("found", 21016)).Read(NullOperationLog.Instance, default);
             Assert.NotEqual(bytes, File.ReadAllBytes(_temp.StatePath));
         }
+
+        /// <summary>
+        /// A state a read cannot take as it is (a newer version's file, a folder where the file belongs, an unreadable file
+        /// with no engine to rebuild it from), read by a command under -WhatIf: it answers what the real read answers (the
+        /// same state, or an error of the same id), and the state's folder stays exactly as it was, down to its bytes.
+        /// </summary>
+        [Theory]
+        [InlineData("newer version")]
+        [InlineData("a folder at the path")]
+        [InlineData("unreadable, no engine")]
+        public void A_read_under_WhatIf_of_a_state_it_cannot_take_as_it_is_answers_as_the_real_read_and_changes_nothing(string row)
+        {
+            IStateRecovery recovery = new FoundRecovery("found", 21018);
+            switch (row)
+            {
+                case "newer version":
+                    File.WriteAllText(_temp.StatePath, "{\"version\":99,\"stateId\":\"0a1b2c3d4e5f6a7b\",\"allocations\":{}}");
+                    break;
+                case "a folder at the path":
+                    Directory.CreateDirectory(_temp.StatePath);
+                    File.WriteAllText(Path.Combine(_temp.StatePath, "inside"), "kept");
+                    break;
+                default:
+                    File.WriteAllText(_temp.StatePath, "{ \"version\": 2, \"allocations\": ");
+                    recovery = null;
+                    break;
+            }
+            var folder = Path.GetDirectoryName(_temp.StatePath);
+            var before = Tree(folder);
+
+            var whatIf = Answer(() => Open(recovery, writesNothing: true).Read(NullOperationLog.Instance, default));
+            Assert.Equal(before, Tree(folder));
+            Assert.Equal(Answer(() => Open(recovery).Read(NullOperationLog.Instance, default)), whatIf);
+        }
+
+        private static string Answer(Func<StateDocument> read)
+        {
+            try
+            {
+                return "state: " + string.Join(",", read().Allocations.Keys);
+            }
+            catch (DyadPortsException e)
+            {
+                return "error: " + e.ErrorId;
+            }
+        }
+
+        /// <summary>Every entry under the folder, a file with the hash of its bytes.</summary>
+        private static string[] Tree(string folder) =>
+            Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+                .Select(p => p + (File.Exists(p) ? " " + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p))) : "/")).ToArray();
 
         // The file ledger is pessimistic: a second transaction waits for the lock (a compare-and-swap ledger re-runs instead).
         [Fact]

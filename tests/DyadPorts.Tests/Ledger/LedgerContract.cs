@@ -177,6 +177,23 @@ namespace DyadPorts.Tests.Ledger
             Assert.Equal(21014, Open().Peek().Allocations["found"].Port);
         }
 
+        /// <summary>
+        /// A ledger opened to write nothing (-WhatIf) says so, and refuses a transaction before running it or touching
+        /// anything: what -WhatIf promises does not rest on every caller remembering it.
+        /// </summary>
+        [Fact]
+        public void A_ledger_opened_to_write_nothing_refuses_a_transaction_and_stores_nothing()
+        {
+            var ledger = Open(writesNothing: true);
+            Assert.True(ledger.WritesNothing);
+            Assert.False(Open().WritesNothing);
+            var ran = false;
+            Assert.Throws<InvalidOperationException>(() => ledger.Transact((s, _) => { ran = true; return Add(s, "a", 21017); }, NullOperationLog.Instance, default));
+            Assert.False(ran);
+            Assert.Null(Open().Peek());
+            Assert.Empty(Open().History(NullOperationLog.Instance, default));
+        }
+
         /// <summary>Recovery that finds one labelled preview: <c>appId</c> on <c>port</c>.</summary>
         protected sealed class FoundRecovery : IStateRecovery
         {

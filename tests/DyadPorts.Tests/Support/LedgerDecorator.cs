@@ -15,6 +15,7 @@ namespace DyadPorts.Tests.Support
         protected IAllocationLedger Inner { get; }
         public string Location => Inner.Location;
         public long LockCycles => Inner.LockCycles;
+        public bool WritesNothing => Inner.WritesNothing;
         public StateDocument Read(IOperationLog log, CancellationToken cancellationToken) => Inner.Read(log, cancellationToken);
         public StateDocument Peek() => Inner.Peek();
         public StateDocument ReadAsStored(IOperationLog log, CancellationToken cancellationToken) => Inner.ReadAsStored(log, cancellationToken);
