@@ -31,7 +31,8 @@ if ($Child) {
     $floor = [Docker.DotNet.DockerClientConfiguration]::new([uri]$ep).CreateClient()
     $lp = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
     $app = "$($TestEnv.Prefix)cb"
-    $env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-compare-$([guid]::NewGuid().ToString('N')).json"
+    $state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-compare-$([guid]::NewGuid().ToString('N')).json"
+    $env:DYAD_PORTS_STATE = $state
     $env:DYAD_PORTS_ENGINE_FEED = 'off'
     try {
         for ($i = 0; $i -lt $Warm; $i++) {
@@ -52,7 +53,7 @@ if ($Child) {
             ([GC]::CollectionCount(0) - $g0), ([GC]::CollectionCount(2) - $g2)
         Remove-DyadPortAllocation $app
     } finally {
-        Remove-Item "$($env:DYAD_PORTS_STATE)*" -ErrorAction SilentlyContinue
+        Remove-Item "$state*" -ErrorAction SilentlyContinue
     }
     return
 }

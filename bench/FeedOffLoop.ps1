@@ -7,9 +7,11 @@
 param([int] $K = 60, [string] $Mode = 'off', [int] $Seconds = 14, [string] $Ready = '/tmp/dyadports-feed-off-loop.ready')
 . (Join-Path $PSScriptRoot 'DockerFloor.ps1')
 $app = "$($TestEnv.Prefix)lp"
+# This run's own state file, named before anything can fail: the cleanup removes it and nothing a caller's DYAD_PORTS_STATE names.
+$state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-loop-$([guid]::NewGuid().ToString('N')).json"
+$env:DYAD_PORTS_STATE = $state
 try {
     New-BenchContainers $floor @(for ($j = 0; $j -lt $K; $j++) { @{ Name = "$($TestEnv.Prefix)lp-$(26000 + $j)"; Port = 26000 + $j } })
-    $env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-loop-$([guid]::NewGuid().ToString('N')).json"
     $env:DYAD_PORTS_ENGINE_FEED = 'off'
     for ($i = 0; $i -lt 800; $i++) { if ($Mode -eq 'list') { $null = $floor.Containers.ListContainersAsync($lp).GetAwaiter().GetResult() } else { $null = Request-DyadPort $app -Engine Docker -EngineEndpoint $ep -PortRange 25300-25399 } }
     "ready $PID" | Set-Content $Ready
@@ -19,6 +21,6 @@ try {
     Remove-DyadPortAllocation $app
 } finally {
     $env:DYAD_PORTS_ENGINE_FEED = $null
-    if ($env:DYAD_PORTS_STATE) { Remove-Item "$($env:DYAD_PORTS_STATE)*" -ErrorAction SilentlyContinue }
+    Remove-Item "$state*" -ErrorAction SilentlyContinue
     "# removed $(Remove-BenchContainersOfRun $floor) containers of this run"
 }

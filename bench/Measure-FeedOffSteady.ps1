@@ -20,9 +20,11 @@ $app = "$($TestEnv.Prefix)st"
 function Med($a) { $s = @($a | Sort-Object); $s[[int][math]::Floor($s.Count / 2)] }
 "# feed-off steady state, $(Get-Date -Format o); docker $ep; K=$K; $Blocks blocks of $Runs rounds; commit $(git rev-parse --short HEAD); $(nproc) cores; load $((Get-Content /proc/loadavg -Raw).Trim())"
 "# pwsh $($PSVersionTable.PSVersion); dotnet $([Environment]::Version); DOTNET_TieredCompilation=$env:DOTNET_TieredCompilation DOTNET_TieredPGO=$env:DOTNET_TieredPGO"
+# This run's own state file, named before anything can fail: the cleanup removes it and nothing a caller's DYAD_PORTS_STATE names.
+$state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-steady-$([guid]::NewGuid().ToString('N')).json"
+$env:DYAD_PORTS_STATE = $state
 try {
     New-BenchContainers $floor @(for ($j = 0; $j -lt $K; $j++) { @{ Name = "$($TestEnv.Prefix)st-$(26000 + $j)"; Port = 26000 + $j } })
-    $env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-steady-$([guid]::NewGuid().ToString('N')).json"
     $proc = [Diagnostics.Process]::GetCurrentProcess()
     $block = {
         param([string] $Feed, [int] $Number, [bool] $WithList)
@@ -51,6 +53,6 @@ try {
     Remove-DyadPortAllocation $app
 } finally {
     $env:DYAD_PORTS_ENGINE_FEED = $null
-    if ($env:DYAD_PORTS_STATE) { Remove-Item "$($env:DYAD_PORTS_STATE)*" -ErrorAction SilentlyContinue }
+    Remove-Item "$state*" -ErrorAction SilentlyContinue
     "# removed $(Remove-BenchContainersOfRun $floor) containers of this run; load $((Get-Content /proc/loadavg -Raw).Trim())"
 }

@@ -7,10 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ready=$(mktemp -u /tmp/dyadports-feed-off-loop.XXXXXX)
 out=$(mktemp -d)
+pid=
+trap 'rm -rf "$out"; rm -f "$ready"; [ -n "$pid" ] && rm -f "/tmp/perf-$pid.map" "/tmp/perfinfo-$pid.map"' EXIT
 echo "# feed-off loop profile, $(date -u +%FT%TZ); commit $(git rev-parse --short HEAD); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 DOTNET_PerfMapEnabled=1 dotnet pwsh -NoProfile -File bench/FeedOffLoop.ps1 -Ready "$ready" > "$out/loop.txt" 2>&1 &
 for _ in $(seq 1 180); do [ -s "$ready" ] && break; sleep 1; done
-pid=$(awk '{print $2}' "$ready")
+pid=$(awk '{print $2}' "$ready" 2>/dev/null || true)
+if [ -z "$pid" ]; then echo "the loop did not get warm within 180 s:" >&2; cat "$out/loop.txt" >&2; wait; exit 1; fi
 perf record -F 1999 -g -p "$pid" -o "$out/perf.data" -- sleep 10 > /dev/null 2>&1
 wait
 cat "$out/loop.txt"
@@ -20,4 +23,3 @@ echo "## kernel: share of samples in sched_yield"
 perf report -i "$out/perf.data" --no-children --sort sym -g none 2>/dev/null | grep -E 'finish_task_switch|sched_yield' | head -4
 echo "## methods in the perf map of pwsh $pid: $(wc -l < /tmp/perf-$pid.map); reflection invoke stubs among them: $(grep -c 'InvokeStub_' /tmp/perf-$pid.map)"
 grep 'InvokeStub_' "/tmp/perf-$pid.map" | sed 's/.*InvokeStub_\([A-Za-z.]*\).*/\1/' | sort | uniq -c | sort -rn | head -8
-rm -f "$ready" "/tmp/perf-$pid.map" "/tmp/perfinfo-$pid.map"; rm -rf "$out"

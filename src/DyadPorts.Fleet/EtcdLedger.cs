@@ -102,7 +102,7 @@ namespace DyadPorts.Fleet
         public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(transaction);
-            if (_writesNothing) throw new InvalidOperationException($"The DyadPorts state '{Location}' was opened to write nothing (-WhatIf); a transaction on it is refused.");
+            if (_writesNothing) throw WriteRefusal.For(Location);
             log ??= NullOperationLog.Instance;
             var deadline = _cluster.NewDeadline();
             var ambiguous = new List<(string Nonce, T Result, BufferedLog Said)>();

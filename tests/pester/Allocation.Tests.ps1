@@ -83,6 +83,22 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
         Test-Path $env:DYAD_PORTS_STATE | Should -BeTrue
     }
 
+    It 'takes $WhatIfPreference as -WhatIf where -WhatIf exists, and not on a cmdlet without it' {
+        Start-DyadPreview "${Prefix}wp" -Path $app -Image $Image -Command 'httpd -f -p "$PORT" -h /app' -PortRange 22090-22095 | Select-Object -ExpandProperty Port | Should -Be 22090
+        Remove-Item "$($env:DYAD_PORTS_STATE)*" -Force
+        $WhatIfPreference = $true
+        try {
+            Request-DyadPort "${Prefix}wq" -PortRange 22090-22095 | Should -BeNullOrEmpty
+            Test-Path $env:DYAD_PORTS_STATE | Should -BeFalse -Because 'Request-DyadPort supports -WhatIf: the preference makes it only look'
+            # Get-DyadPortAllocation has no -WhatIf: the preference does not reach it, and its read restores the state.
+            (Get-DyadPortAllocation "${Prefix}wp").Port | Should -Be 22090
+            Test-Path $env:DYAD_PORTS_STATE | Should -BeTrue
+        } finally {
+            $WhatIfPreference = $false
+        }
+        Get-DyadPortAllocation "${Prefix}wq" | Should -BeNullOrEmpty
+    }
+
     It 'fails with PortRangeExhausted on a full range, naming the range' {
         Request-DyadPort "${Prefix}x1" -PortRange 22050-22051 | Out-Null
         Request-DyadPort "${Prefix}x2" -PortRange 22050-22051 | Out-Null

@@ -99,7 +99,7 @@ namespace DyadPorts.Core.Ledger
 
         public T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken)
         {
-            if (_writesNothing) throw WriteRefused(Location);
+            if (_writesNothing) throw WriteRefusal.For(Location);
             // A missing file is the common first use: recover before the lock, so that it costs one lock cycle.
             StateIdentity preparedFor = null;
             StateDocument rebuilt = null;
@@ -148,10 +148,6 @@ namespace DyadPorts.Core.Ledger
             claims.Stamp(state);
             return result;
         }
-
-        /// <summary>A transaction asked of a ledger opened to write nothing (-WhatIf): a bug in the caller, refused before anything is touched.</summary>
-        internal static InvalidOperationException WriteRefused(string location) =>
-            new InvalidOperationException($"The DyadPorts state '{location}' was opened to write nothing (-WhatIf); a transaction on it is refused.");
 
         private bool Missing() => !System.IO.File.Exists(_store.Path) && !System.IO.Directory.Exists(_store.Path);
 

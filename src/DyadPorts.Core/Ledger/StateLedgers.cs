@@ -16,7 +16,8 @@ namespace DyadPorts.Core.Ledger
         /// <param name="location">A full path, or an etcd:// / etcds:// URL.</param>
         /// <param name="mustExist">A source: a missing file is <see cref="ErrorIds.StateFileNotFound"/> (never created, never read as empty).</param>
         /// <param name="openEtcd">Opens an etcd location; null where etcd is not available.</param>
-        public static IAllocationLedger Open(string location, bool mustExist, Func<string, IAllocationLedger> openEtcd)
+        /// <param name="writesNothing">A command under -WhatIf: the ledger says so and refuses a transaction (<see cref="IAllocationLedger.WritesNothing"/>).</param>
+        public static IAllocationLedger Open(string location, bool mustExist, Func<string, IAllocationLedger> openEtcd, bool writesNothing = false)
         {
             switch (StateLocation.Classify(location))
             {
@@ -39,7 +40,7 @@ namespace DyadPorts.Core.Ledger
                         throw new DyadPortsException(ErrorIds.StateFileNotFound, FailureCategory.ObjectNotFound, location,
                             $"There is no DyadPorts state file at '{location}'. Nothing was copied, and nothing was created.");
                     }
-                    return new FileLedger(new StateStore(location), null);
+                    return new FileLedger(new StateStore(location), null, writesNothing);
             }
         }
     }

@@ -125,7 +125,7 @@ namespace DyadPorts.Core.Session
         public IAllocationLedger OpenLedger(DyadSettings settings, string location, bool mustExist)
         {
             ArgumentNullException.ThrowIfNull(settings);
-            return StateLedgers.Open(location, mustExist, _fleet == null ? null : text => _fleet.Value.Open(StateLocation.Of(text), settings, null));
+            return StateLedgers.Open(location, mustExist, _fleet == null ? null : text => _fleet.Value.Open(StateLocation.Of(text), settings, null), settings.WritesNothing);
         }
 
         /// <summary>The engine the rules choose; kept while nothing they read changes. Cancelling ends the pings and `podman machine inspect`.</summary>

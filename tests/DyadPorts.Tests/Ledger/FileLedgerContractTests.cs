@@ -82,6 +82,16 @@ namespace DyadPorts.Tests.Ledger
             Assert.Equal(Answer(() => Open(recovery).Read(NullOperationLog.Instance, default)), whatIf);
         }
 
+        /// <summary>A transaction refused by a ledger opened to write nothing leaves the state's folder exactly as it was: no lock file, no folder, no history.</summary>
+        [Fact]
+        public void A_transaction_refused_under_WhatIf_creates_nothing_in_the_state_folder()
+        {
+            var folder = Path.GetDirectoryName(_temp.StatePath);
+            var before = Tree(folder);
+            Assert.Throws<InvalidOperationException>(() => Open(new FoundRecovery("found", 21019), writesNothing: true).Transact((s, _) => LedgerContract.Add(s, "a", 21017), NullOperationLog.Instance, default));
+            Assert.Equal(before, Tree(folder));
+        }
+
         private static string Answer(Func<StateDocument> read)
         {
             try

@@ -207,6 +207,13 @@ namespace DyadPorts.Tests.Ledger
             Assert.Equal(1, plan.Copied);
             Assert.False(plan.Committed);
             Assert.False(Directory.Exists(Path.GetDirectoryName(destination)));
+
+            // Under -WhatIf (Copy-DyadPortState -WhatIf) a file ledger says it writes nothing, and a copy into it is refused.
+            var whatIf = StateLedgers.Open(destination, false, null, writesNothing: true);
+            Assert.True(whatIf.WritesNothing);
+            Assert.False(StateLedgers.Open(destination, false, null).WritesNothing);
+            Assert.Throws<InvalidOperationException>(() => new StateCopier(StateLedgers.Open(_a.StatePath, true, null), whatIf).Copy(null, NullOperationLog.Instance, default));
+            Assert.False(Directory.Exists(Path.GetDirectoryName(destination)));
         }
 
         [Fact]
