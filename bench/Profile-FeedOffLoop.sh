@@ -11,11 +11,16 @@ pid=
 trap 'rm -rf "$out"; rm -f "$ready"; [ -n "$pid" ] && rm -f "/tmp/perf-$pid.map" "/tmp/perfinfo-$pid.map"' EXIT
 echo "# feed-off loop profile, $(date -u +%FT%TZ); commit $(git rev-parse --short HEAD); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 DOTNET_PerfMapEnabled=1 dotnet pwsh -NoProfile -File bench/FeedOffLoop.ps1 -Ready "$ready" > "$out/loop.txt" 2>&1 &
+loop=$!
 for _ in $(seq 1 180); do [ -s "$ready" ] && break; sleep 1; done
 pid=$(awk '{print $2}' "$ready" 2>/dev/null || true)
-if [ -z "$pid" ]; then echo "the loop did not get warm within 180 s:" >&2; cat "$out/loop.txt" >&2; wait; exit 1; fi
+if [ -z "$pid" ]; then
+  echo "the loop did not get warm within 180 s; stopping it (pid $loop, started here):" >&2
+  kill "$loop" 2>/dev/null || true; wait "$loop" || true
+  cat "$out/loop.txt" >&2; exit 1
+fi
 perf record -F 1999 -g -p "$pid" -o "$out/perf.data" -- sleep 10 > /dev/null 2>&1
-wait
+wait "$loop" || { echo "the loop failed:" >&2; cat "$out/loop.txt" >&2; exit 1; }
 cat "$out/loop.txt"
 echo "## samples by shared object (perf report --sort dso)"
 perf report -i "$out/perf.data" --no-children --sort dso -g none 2>/dev/null | grep '%' | head -12

@@ -88,15 +88,17 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
         Remove-Item "$($env:DYAD_PORTS_STATE)*" -Force
         $WhatIfPreference = $true
         try {
-            Request-DyadPort "${Prefix}wq" -PortRange 22090-22095 | Should -BeNullOrEmpty
-            Test-Path $env:DYAD_PORTS_STATE | Should -BeFalse -Because 'Request-DyadPort supports -WhatIf: the preference makes it only look'
+            # Stop-DyadPreview -IdleFor reads the state before it asks ShouldProcess: with the preference alone, that
+            # read rebuilds the state from the labels and stores nothing, as under -WhatIf.
+            $said = Stop-DyadPreview -IdleFor 01:00:00 -Verbose 4>&1 | ForEach-Object { "$_" }
+            $said | Should -Contain "App ${Prefix}wp: first sample, a baseline: only later changes count."
+            Test-Path $env:DYAD_PORTS_STATE | Should -BeFalse -Because '$WhatIfPreference reaches a cmdlet that supports -WhatIf'
             # Get-DyadPortAllocation has no -WhatIf: the preference does not reach it, and its read restores the state.
             (Get-DyadPortAllocation "${Prefix}wp").Port | Should -Be 22090
-            Test-Path $env:DYAD_PORTS_STATE | Should -BeTrue
+            Test-Path $env:DYAD_PORTS_STATE | Should -BeTrue -Because 'a cmdlet without -WhatIf is not changed by $WhatIfPreference'
         } finally {
             $WhatIfPreference = $false
         }
-        Get-DyadPortAllocation "${Prefix}wq" | Should -BeNullOrEmpty
     }
 
     It 'fails with PortRangeExhausted on a full range, naming the range' {

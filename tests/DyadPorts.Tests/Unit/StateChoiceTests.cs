@@ -85,6 +85,18 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal(ErrorIds.StateLocationInvalid, e.ErrorId);
         }
 
+        /// <summary>A command under -WhatIf gets ledgers that write nothing, both its own state's and the ones it is given (Copy-DyadPortState).</summary>
+        [Fact]
+        public void The_settings_of_a_command_under_WhatIf_open_ledgers_that_write_nothing()
+        {
+            var session = new DyadSession(Env(new Dictionary<string, string> { ["DYAD_PORTS_STATE"] = "/tmp/never-written/state.json" }));
+            Assert.True(session.Ledger(session.Settings(writesNothing: true), _ => null).WritesNothing);
+            Assert.False(session.Ledger(session.Settings(), _ => null).WritesNothing);
+            Assert.True(session.OpenLedger(session.Settings(writesNothing: true), "/tmp/never-written/other.json", mustExist: false).WritesNothing);
+            Assert.False(session.OpenLedger(session.Settings(), "/tmp/never-written/other.json", mustExist: false).WritesNothing);
+            Assert.False(System.IO.Directory.Exists("/tmp/never-written"));
+        }
+
         private static Core.Allocation.PortRange PortRangeDefault() => Core.Allocation.PortRange.Default;
 
         private sealed class RecordingFleet : IFleetLedgers
