@@ -22,6 +22,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-Location (Join-Path $PSScriptRoot '..')
 . ./tools/TestEnv.ps1
+. ./bench/BenchState.ps1
 function Med($a) { $s = @($a | Sort-Object); $s[[int][math]::Floor($s.Count / 2)] }
 
 if ($Child) {
@@ -31,8 +32,7 @@ if ($Child) {
     $floor = [Docker.DotNet.DockerClientConfiguration]::new([uri]$ep).CreateClient()
     $lp = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
     $app = "$($TestEnv.Prefix)cb"
-    $state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-compare-$([guid]::NewGuid().ToString('N')).json"
-    $env:DYAD_PORTS_STATE = $state
+    $state = Enter-BenchState compare
     $env:DYAD_PORTS_ENGINE_FEED = 'off'
     try {
         for ($i = 0; $i -lt $Warm; $i++) {
@@ -53,7 +53,7 @@ if ($Child) {
             ([GC]::CollectionCount(0) - $g0), ([GC]::CollectionCount(2) - $g2)
         Remove-DyadPortAllocation $app
     } finally {
-        Remove-Item "$state*" -ErrorAction SilentlyContinue
+        Exit-BenchState $state
     }
     return
 }

@@ -7,6 +7,7 @@ Set-Location (Join-Path $PSScriptRoot '..')
 Import-Module ./out/DyadPorts -Force
 Add-Type -Path ./out/DyadPorts/deps/Docker.DotNet.dll
 . ./bench/BenchContainers.ps1
+. ./bench/BenchState.ps1
 $ep = $TestEnv.Docker
 $floor = [Docker.DotNet.DockerClientConfiguration]::new([uri]$ep).CreateClient()
 $lp = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }

@@ -7,12 +7,7 @@
 param([int] $K = 60, [string] $Mode = 'off', [int] $Seconds = 14, [string] $Ready = '/tmp/dyadports-feed-off-loop.ready')
 . (Join-Path $PSScriptRoot 'DockerFloor.ps1')
 $app = "$($TestEnv.Prefix)lp"
-# This run's own state, in a folder of its own named before anything can fail: the cleanup removes that folder (the state,
-# its history and the engine-ports cache beside it) and nothing a caller's DYAD_PORTS_STATE names, and gives that back.
-$callersState = $env:DYAD_PORTS_STATE
-$folder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-loop-$([guid]::NewGuid().ToString('N'))"
-$null = New-Item -ItemType Directory -Path $folder
-$env:DYAD_PORTS_STATE = Join-Path $folder 'state.json'
+$state = Enter-BenchState loop
 try {
     New-BenchContainers $floor @(for ($j = 0; $j -lt $K; $j++) { @{ Name = "$($TestEnv.Prefix)lp-$(26000 + $j)"; Port = 26000 + $j } })
     $env:DYAD_PORTS_ENGINE_FEED = 'off'
@@ -24,7 +19,6 @@ try {
     Remove-DyadPortAllocation $app
 } finally {
     $env:DYAD_PORTS_ENGINE_FEED = $null
-    Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction SilentlyContinue
-    $env:DYAD_PORTS_STATE = $callersState
+    Exit-BenchState $state
     "# removed $(Remove-BenchContainersOfRun $floor) containers of this run"
 }

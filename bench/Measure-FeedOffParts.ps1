@@ -26,10 +26,11 @@ $mod = $cfg.CreateClient()
 $mlp = [Activator]::CreateInstance($asm.GetType('Docker.DotNet.Models.ContainersListParameters')); $mlp.All = $true
 function Ms([scriptblock] $b) { $sw = [Diagnostics.Stopwatch]::StartNew(); & $b | Out-Null; $sw.Elapsed.TotalMilliseconds }
 function Med($a) { $s = $a | Sort-Object; $s[[int][math]::Floor($s.Count/2)] }
+$state = Enter-BenchState parts
 try {
   New-BenchContainers $floor @(for ($j = 0; $j -lt $K; $j++) { @{ Name = "$($TestEnv.Prefix)cg-$(26000+$j)"; Port = 26000 + $j } })
   for ($i = 0; $i -lt $Warm; $i++) { $null = $floor.Containers.ListContainersAsync($lp).GetAwaiter().GetResult(); $null = $mod.Containers.ListContainersAsync($mlp, [Threading.CancellationToken]::None).GetAwaiter().GetResult() }
-  $env:DYAD_PORTS_STATE = (Join-Path ([IO.Path]::GetTempPath()) "dyadports-parts-$([guid]::NewGuid().ToString('N')).json"); $env:DYAD_PORTS_ENGINE_FEED = 'off'
+  $env:DYAD_PORTS_ENGINE_FEED = 'off'
   $sess = [DyadPorts.Infrastructure.ModuleSession]::Current
   $ours = $sess.Engine($sess.Resolve('Docker', $ep))
   for ($i = 0; $i -lt 100; $i++) { $null = $ours.Snapshot([Threading.CancellationToken]::None); $null = Request-DyadPort "$($TestEnv.Prefix)cgw" -Engine Docker -EngineEndpoint $ep -PortRange 25300-25399 }
@@ -58,5 +59,9 @@ try {
   "a snapshot and then a feed-on request, timed as one: {0:N2} ms (the feed-off request's work, done by hand)" -f (Med $pair)
   "view live {5}: feed on {0:N2} ms ({3} gen0 GCs in all); Snapshot {1:N2}; feed off {2:N2} ms ({4} gen0 GCs in all)" -f (Med $on), (Med $h), (Med $off2), $g0on, $g0off, $sess.Views.IsLive($ep)
   "floor list {0:N2}; module's raw list {4:N2}; ContainerEngine.Snapshot (list + snapshot) {1:N2}; Request-DyadPort feed off {2:N2}; Test-DyadPortAvailable -Engine Process {3:N2}" -f (Med $c), (Med $d), (Med $e), (Med $f), (Med $g)
-  Remove-DyadPortAllocation "$($TestEnv.Prefix)cgw"; Remove-Item "$($env:DYAD_PORTS_STATE)*" -ErrorAction SilentlyContinue
-} finally { "# removed $(Remove-BenchContainersOfRun $floor) containers of this run" }
+  Remove-DyadPortAllocation "$($TestEnv.Prefix)cgw"
+} finally {
+  $env:DYAD_PORTS_ENGINE_FEED = $null
+  Exit-BenchState $state
+  "# removed $(Remove-BenchContainersOfRun $floor) containers of this run"
+}

@@ -20,12 +20,7 @@ $app = "$($TestEnv.Prefix)st"
 function Med($a) { $s = @($a | Sort-Object); $s[[int][math]::Floor($s.Count / 2)] }
 "# feed-off steady state, $(Get-Date -Format o); docker $ep; K=$K; $Blocks blocks of $Runs rounds; commit $(git rev-parse --short HEAD); $(nproc) cores; load $((Get-Content /proc/loadavg -Raw).Trim())"
 "# pwsh $($PSVersionTable.PSVersion); dotnet $([Environment]::Version); DOTNET_TieredCompilation=$env:DOTNET_TieredCompilation DOTNET_TieredPGO=$env:DOTNET_TieredPGO"
-# This run's own state, in a folder of its own named before anything can fail: the cleanup removes that folder (the state,
-# its history and the engine-ports cache beside it) and nothing a caller's DYAD_PORTS_STATE names, and gives that back.
-$callersState = $env:DYAD_PORTS_STATE
-$folder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-steady-$([guid]::NewGuid().ToString('N'))"
-$null = New-Item -ItemType Directory -Path $folder
-$env:DYAD_PORTS_STATE = Join-Path $folder 'state.json'
+$state = Enter-BenchState steady
 try {
     New-BenchContainers $floor @(for ($j = 0; $j -lt $K; $j++) { @{ Name = "$($TestEnv.Prefix)st-$(26000 + $j)"; Port = 26000 + $j } })
     $proc = [Diagnostics.Process]::GetCurrentProcess()
@@ -56,7 +51,6 @@ try {
     Remove-DyadPortAllocation $app
 } finally {
     $env:DYAD_PORTS_ENGINE_FEED = $null
-    Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction SilentlyContinue
-    $env:DYAD_PORTS_STATE = $callersState
+    Exit-BenchState $state
     "# removed $(Remove-BenchContainersOfRun $floor) containers of this run; load $((Get-Content /proc/loadavg -Raw).Trim())"
 }
