@@ -205,6 +205,11 @@ function Invoke-Test {
     $failed = $xunitFailed + [int]$pester.Failed
     $skipped = $xunitSkipped + [int]$pester.Skipped
     Write-Host ''
+    # The failures by name, here at the end, so that a run's tail (all CI shows) says which tests failed and why.
+    $failures = @($xunit.TestRun.Results.UnitTestResult | Where-Object { $_.outcome -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
+        ForEach-Object { "xunit $($_.outcome): $($_.testName) :: $((("$($_.Output.ErrorInfo.Message)" -split "`n")[0]).Trim())" })
+    $failures += @($pester.FailedNames | Where-Object { $_ } | ForEach-Object { "Pester failed: $_" })
+    foreach ($failure in $failures) { Write-Host ($failure.Length -gt 400 ? $failure.Substring(0, 400) + '...' : $failure) }
     Write-Host "Summary: xunit $xunitPassed passed, $xunitFailed failed, $xunitSkipped skipped; Pester $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
     if ($env:CI -eq 'true' -and $skipped -gt 0) {
         # In CI every test must run: a skipped engine test proves nothing, so it counts as a failure.

@@ -17,7 +17,7 @@ $passes = @(
     @{ Name = 'feed on (default)'; Feed = $null; Path = @($PSScriptRoot) }
     @{ Name = 'feed off'; Feed = 'off'; Path = @($FeedOff | ForEach-Object { Join-Path $PSScriptRoot "$_.Tests.ps1" }) }
 )
-$counts = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
+$counts = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0; FailedNames = [System.Collections.Generic.List[string]]::new() }
 foreach ($pass in $passes) {
     Write-Host "=== Pester, engine feed $($pass.Name)"
     $env:DYAD_PORTS_ENGINE_FEED = $pass.Feed
@@ -30,6 +30,14 @@ foreach ($pass in $passes) {
     $counts.Passed += $result.PassedCount
     $counts.Failed += $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
     $counts.Skipped += $result.SkippedCount
+    # The failures by name (and their first line), for build.ps1 to repeat at the end of the run, where CI's tail shows them.
+    foreach ($failed in @($result.Failed) + @($result.FailedBlocks) + @($result.FailedContainers)) {
+        if (-not $failed) { continue }
+        $name = if ($failed.ExpandedPath) { $failed.ExpandedPath } elseif ($failed.Name) { $failed.Name } else { "$($failed.Item)" }
+        $message = @($failed.ErrorRecord | ForEach-Object { "$_" } | Where-Object { $_ }) | Select-Object -First 1
+        $line = if ($message) { ($message -split "`n")[0] } else { '' }
+        $counts.FailedNames.Add("[$($pass.Name)] $name :: $line")
+    }
 }
 $env:DYAD_PORTS_ENGINE_FEED = $null
 $counts | ConvertTo-Json | Set-Content -Path $ResultPath
