@@ -55,6 +55,22 @@ namespace DyadPorts.Core.Engines
         public static readonly TimeSpan QuietCatchUpRepeat = TimeSpan.FromSeconds(10);
 
         /// <summary>
+        /// While someone reads the view (a read within <see cref="ReadRecently"/>), the quiet spell's catch-up repeats this
+        /// often instead of every <see cref="QuietCatchUpRepeat"/>: at every heartbeat. A lone event the stream holds back
+        /// or drops is then in the view within about two heartbeats (the engines read a catch-up's until= in whole
+        /// seconds), <see cref="CatchUpWindow"/> and an inspect, while the view is in use; an idle view's engine pays for a
+        /// catch-up only every <see cref="QuietCatchUpRepeat"/>. (podman 4.3's stream held back such a lone event in about
+        /// one of a thousand test changes, and the view showed it only at the next 10 s catch-up.)
+        /// </summary>
+        public static readonly TimeSpan ReadCatchUpRepeat = HeartbeatInterval;
+
+        /// <summary>How recent a read keeps the quiet catch-up at <see cref="ReadCatchUpRepeat"/>.</summary>
+        public static readonly TimeSpan ReadRecently = TimeSpan.FromSeconds(30);
+
+        /// <summary>How often a quiet stream's catch-up repeats, given how long ago the view was last read.</summary>
+        internal static TimeSpan CatchUpRepeat(TimeSpan sinceRead) => sinceRead < ReadRecently ? ReadCatchUpRepeat : QuietCatchUpRepeat;
+
+        /// <summary>
         /// How far ahead of now the catch-up's <c>until</c> lies: podman reads its events file only until then (with
         /// until=now it returns at once, without them), dockerd answers from memory. The catch-up waits that long.
         /// </summary>
@@ -88,6 +104,7 @@ namespace DyadPorts.Core.Engines
         private readonly Dictionary<string, (long Since, long Newest, bool Binds)> _looks = new Dictionary<string, (long Since, long Newest, bool Binds)>(StringComparer.Ordinal);
         private Task _loop;
         private long _lists;
+        private long _lastRead = Stopwatch.GetTimestamp(); // when TryRead was last called (Stopwatch ticks)
 
         /// <param name="client">The view's own client (not a runspace's): the view disposes it.</param>
         /// <param name="time">This machine's clock; null for the system's. The engine's is read from it on each connection (<see cref="EngineClock"/>).</param>
@@ -139,6 +156,7 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public EngineSnapshot TryRead(CancellationToken cancellationToken)
         {
+            Interlocked.Exchange(ref _lastRead, Stopwatch.GetTimestamp());
             if (_snapshot == null || IsBehind) return null;
             foreach (var id in _touched.Keys.ToList())
             {
@@ -303,7 +321,8 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// Pings the engine every <see cref="HeartbeatInterval"/>, and once the stream has been quiet for
-        /// <see cref="QuietBeforeCatchUp"/>, then every <see cref="QuietCatchUpRepeat"/> while it stays quiet, asks for
+        /// <see cref="QuietBeforeCatchUp"/>, then every <see cref="QuietCatchUpRepeat"/> while it stays quiet (every
+        /// <see cref="ReadCatchUpRepeat"/> while the view is read: <see cref="CatchUpRepeat"/>), asks for
         /// the events since the last catch-up (up to <see cref="CatchUpWindow"/> ahead), applying those the stream did
         /// not deliver like any other; the first failure of either ends the connection's events.
         /// </summary>
@@ -315,7 +334,7 @@ namespace DyadPorts.Core.Engines
                 {
                     await Task.Delay(HeartbeatInterval, connection.Token).ConfigureAwait(false);
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
-                    if (quiet.DueForCatchUp(QuietBeforeCatchUp, QuietCatchUpRepeat, out var since))
+                    if (quiet.DueForCatchUp(QuietBeforeCatchUp, CatchUpRepeat(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
                     {
                         var until = clock.Now + CatchUpWindow;
                         // Bounded like a ping: an engine that goes silent mid catch-up (the query sent, no answer, nothing
@@ -360,7 +379,7 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// When one connection's stream last said something, what it said lately, and how far the catch-ups have covered:
-        /// each catch-up (once per quiet spell, and again every <see cref="QuietCatchUpRepeat"/> while the spell lasts)
+        /// each catch-up (once per quiet spell, and again every <see cref="CatchUpRepeat"/> while the spell lasts)
         /// asks from a second before the end of the last one (the first from the connection's own since=; the engine's
         /// seconds are whole), so together they cover the whole connection however long ago an event went missing, and
         /// skips what the stream had already delivered, so a busy spell between two catch-ups costs no second inspect.
