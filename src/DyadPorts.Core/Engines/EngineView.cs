@@ -60,9 +60,12 @@ namespace DyadPorts.Core.Engines
         /// or drops is then in the view within about two heartbeats (the engines read a catch-up's until= in whole
         /// seconds), <see cref="CatchUpWindow"/> and an inspect, while the view is in use; an idle view's engine pays for a
         /// catch-up only every <see cref="QuietCatchUpRepeat"/>. (podman 4.3's stream held back such a lone event in about
-        /// one of a thousand test changes, and the view showed it only at the next 10 s catch-up.)
+        /// one of a thousand test changes, and the view showed it only at the next 10 s catch-up.) A little under the
+        /// heartbeat's interval: the heartbeat's wait may end a millisecond before a whole interval has passed since the
+        /// last catch-up ended, and a repeat of exactly one interval then waited for the next heartbeat, a catch-up every
+        /// other heartbeat (docs/bench/view-background-repeat-1s-2026-12-01.txt).
         /// </summary>
-        public static readonly TimeSpan ReadCatchUpRepeat = HeartbeatInterval;
+        public static readonly TimeSpan ReadCatchUpRepeat = HeartbeatInterval - TimeSpan.FromMilliseconds(100);
 
         /// <summary>How recent a read keeps the quiet catch-up at <see cref="ReadCatchUpRepeat"/>.</summary>
         public static readonly TimeSpan ReadRecently = TimeSpan.FromSeconds(30);
