@@ -57,10 +57,10 @@ namespace DyadPorts.Core.Engines
         /// <summary>
         /// While someone reads the view (a read within <see cref="ReadRecently"/>), the quiet spell's catch-up repeats this
         /// often instead of every <see cref="QuietCatchUpRepeat"/>: at every heartbeat. A lone event the stream holds back
-        /// or drops is then in the view within about two heartbeats (the engines read a catch-up's until= in whole
-        /// seconds), <see cref="CatchUpWindow"/> and an inspect, while the view is in use; an idle view's engine pays for a
-        /// catch-up only every <see cref="QuietCatchUpRepeat"/>. (podman 4.3's stream held back such a lone event in about
-        /// one of a thousand test changes, and the view showed it only at the next 10 s catch-up.) A little under the
+        /// or drops is then in the view within about two heartbeats with their catch-ups (the engines read a catch-up's
+        /// until= in whole seconds), <see cref="CatchUpWindow"/> and an inspect, while the view is in use; an idle view's engine pays for a
+        /// catch-up only every <see cref="QuietCatchUpRepeat"/>. (In a full test run podman 4.3's stream now and then held
+        /// back such a lone event, and the view showed it only at the next 10 s catch-up.) A little under the
         /// heartbeat's interval, so that a heartbeat whose wait ends a little early still finds the catch-up due. Measured
         /// (docs/bench/view-background-2026-12-01.txt): a view read every 200 ms costs podman 4.3 1.7% of a core with a
         /// 0.5 MB events file (0.5% idle), dockerd 0.1%.
