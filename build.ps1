@@ -199,16 +199,20 @@ function Invoke-Test {
     Remove-Item $pesterJson -ErrorAction SilentlyContinue
     $runner = Join-Path $Root 'tests/pester/Invoke-PesterRun.ps1'
     Invoke-ChildPwsh @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', (Get-PesterModulePath), '-ResultPath', $pesterJson) -AllowFailure
-    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    $pester = if (Test-Path $pesterJson) { Get-Content $pesterJson -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; FailedNames = @('the Pester run wrote no result file') } }
 
     $passed = $xunitPassed + [int]$pester.Passed
     $failed = $xunitFailed + [int]$pester.Failed
     $skipped = $xunitSkipped + [int]$pester.Skipped
     Write-Host ''
     # The failures by name, here at the end, so that a run's tail (all CI shows) says which tests failed and why.
-    $failures = @($xunit.TestRun.Results.UnitTestResult | Where-Object { $_.outcome -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
-        ForEach-Object { "xunit $($_.outcome): $($_.testName) :: $((("$($_.Output.ErrorInfo.Message)" -split "`n")[0]).Trim())" })
-    $failures += @($pester.FailedNames | Where-Object { $_ } | ForEach-Object { "Pester failed: $_" })
+    # By XPath: under StrictMode a trx without <Results> (a run that aborted) or a result without <Output> must not throw.
+    $failures = @($xunit.SelectNodes("//*[local-name()='UnitTestResult']") | Where-Object { $_.outcome -notin 'Passed', 'NotExecuted' } |
+        ForEach-Object {
+            $message = $_.SelectSingleNode("*[local-name()='Output']/*[local-name()='ErrorInfo']/*[local-name()='Message']")
+            "xunit $($_.outcome): $($_.testName) :: $(if ($message) { ($message.InnerText -split "`n")[0].Trim() })"
+        })
+    $failures += @($pester.PSObject.Properties['FailedNames']?.Value | Where-Object { $_ } | ForEach-Object { "Pester failed: $_" })
     foreach ($failure in $failures) { Write-Host ($failure.Length -gt 400 ? $failure.Substring(0, 400) + '...' : $failure) }
     Write-Host "Summary: xunit $xunitPassed passed, $xunitFailed failed, $xunitSkipped skipped; Pester $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
     if ($env:CI -eq 'true' -and $skipped -gt 0) {

@@ -33,7 +33,10 @@ foreach ($pass in $passes) {
     # The failures by name (and their first line), for build.ps1 to repeat at the end of the run, where CI's tail shows them.
     foreach ($failed in @($result.Failed) + @($result.FailedBlocks) + @($result.FailedContainers)) {
         if (-not $failed) { continue }
-        $name = if ($failed.ExpandedPath) { $failed.ExpandedPath } elseif ($failed.Name) { $failed.Name } else { "$($failed.Item)" }
+        # A test has ExpandedPath; a block only Path (its names from the file down); a container only Name or Item.
+        $name = if ($failed.PSObject.Properties['ExpandedPath'] -and $failed.ExpandedPath) { $failed.ExpandedPath }
+            elseif ($failed.PSObject.Properties['Path'] -and $failed.Path) { $failed.Path -join '.' }
+            elseif ($failed.Name) { $failed.Name } else { "$($failed.Item)" }
         $message = @($failed.ErrorRecord | ForEach-Object { "$_" } | Where-Object { $_ }) | Select-Object -First 1
         $line = if ($message) { ($message -split "`n")[0] } else { '' }
         $counts.FailedNames.Add("[$($pass.Name)] $name :: $line")

@@ -57,8 +57,8 @@ namespace DyadPorts.Core.Engines
         /// <summary>
         /// While someone reads the view (a read within <see cref="ReadRecently"/>), the quiet spell's catch-up repeats this
         /// often instead of every <see cref="QuietCatchUpRepeat"/>: at every heartbeat. A lone event the stream holds back
-        /// or drops is then in the view within about two heartbeats with their catch-ups (the engines read a catch-up's
-        /// until= in whole seconds), <see cref="CatchUpWindow"/> and an inspect, while the view is in use; an idle view's engine pays for a
+        /// or drops is then in the view within about a heartbeat with its ping and catch-up (<see cref="CatchUpWindow"/>)
+        /// and an inspect, about 1.5 s, while the view is in use; an idle view's engine pays for a
         /// catch-up only every <see cref="QuietCatchUpRepeat"/>. (In a full test run podman 4.3's stream now and then held
         /// back such a lone event, and the view showed it only at the next 10 s catch-up.) A little under the
         /// heartbeat's interval, so that a heartbeat whose wait ends a little early still finds the catch-up due. Measured
@@ -107,7 +107,8 @@ namespace DyadPorts.Core.Engines
         private readonly Dictionary<string, (long Since, long Newest, bool Binds)> _looks = new Dictionary<string, (long Since, long Newest, bool Binds)>(StringComparer.Ordinal);
         private Task _loop;
         private long _lists;
-        private long _lastRead = Stopwatch.GetTimestamp(); // when TryRead was last called (Stopwatch ticks)
+        // When TryRead was last called (Stopwatch ticks); a view starts as never read, so only a read makes its catch-ups frequent.
+        private long _lastRead = Stopwatch.GetTimestamp() - (long)(ReadRecently.TotalSeconds * Stopwatch.Frequency);
 
         /// <param name="client">The view's own client (not a runspace's): the view disposes it.</param>
         /// <param name="time">This machine's clock; null for the system's. The engine's is read from it on each connection (<see cref="EngineClock"/>).</param>

@@ -235,10 +235,9 @@ namespace DyadPorts.Tests.Engines
             try
             {
                 using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
-                // The repeat of a view being read, the heartbeat that starts the catch-up (up to CatchUpWindow ahead; the
-                // engines read until= in whole seconds, so up to a second more), the container's inspect, and room for a
-                // loaded machine: still less than the idle repeat alone.
-                var bound = EngineView.ReadCatchUpRepeat + EngineView.HeartbeatInterval * 2 + EngineView.CatchUpWindow + TimeSpan.FromSeconds(2);
+                // The repeat of a view being read, the heartbeat (and its ping) that starts the catch-up, the catch-up's
+                // window, the container's inspect, and room for a loaded machine: still well under the idle repeat alone.
+                var bound = EngineView.ReadCatchUpRepeat + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(3);
                 Assert.True(bound < EngineView.QuietCatchUpRepeat, "the bound would not tell the read repeat from the idle one");
                 Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1));
 
