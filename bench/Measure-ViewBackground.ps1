@@ -7,7 +7,8 @@
     For each engine of the test environment: starts the session's view (two requests), waits until it is live, then
     measures -Seconds of reading and, after EngineView.ReadRecently plus 5 s without a read, -Seconds idle. The engine's
     CPU is its service process's utime + stime (/proc/<pid>/stat) over the window; the process is the listener of the
-    engine's socket (ss). Podman 4.3's catch-up reads its events file, so its size is printed. Keeps its state in a
+    engine's socket (ss), whose name is printed: a socket-activated engine's listener is systemd, whose CPU is not the
+    engine's (tools/setup-engines.sh starts the test engines as services of their own). Podman 4.3's catch-up reads its events file, so its size is printed. Keeps its state in a
     folder of its own (bench/BenchState.ps1). Creates no container.
 .EXAMPLE
     dotnet pwsh -NoProfile -File bench/Measure-ViewBackground.ps1 -Seconds 30
@@ -53,8 +54,8 @@ try {
             }
             $elapsed = $clock.Elapsed.TotalSeconds
             $used = (Get-CpuSeconds $enginePid) - $cpu
-            '{0,-6} {1,-4}: {2,5:N1} s; engine pid {3} CPU {4:N2} s ({5:N2}% of a core); view calls {6} ({7:N2}/s); lists {8}; requests {9}' -f `
-                $engine.Name.ToLowerInvariant(), $phase, $elapsed, $enginePid, $used, (100 * $used / $elapsed), ($view.Calls - $calls), (($view.Calls - $calls) / $elapsed), ($view.Lists - $lists), $reads
+            '{0,-6} {1,-4}: {2,5:N1} s; engine pid {3} ({10}) CPU {4:N2} s ({5:N2}% of a core); view calls {6} ({7:N2}/s); lists {8}; requests {9}' -f `
+                $engine.Name.ToLowerInvariant(), $phase, $elapsed, $enginePid, $used, (100 * $used / $elapsed), ($view.Calls - $calls), (($view.Calls - $calls) / $elapsed), ($view.Lists - $lists), $reads, (Get-Content "/proc/$enginePid/comm" -Raw).Trim()
         }
     }
 }
