@@ -6,9 +6,9 @@
 .DESCRIPTION
     For each engine of the test environment: starts the session's view (two requests), waits until it is live, then
     measures -Seconds of reading and, after EngineView.ReadRecently plus 5 s without a read, -Seconds idle. The engine's
-    CPU is its service process's utime + stime (/proc/<pid>/stat) over the window; the process is the listener of the
-    engine's socket (ss), whose name is printed: a socket-activated engine's listener is systemd, whose CPU is not the
-    engine's (tools/setup-engines.sh starts the test engines as services of their own). Podman 4.3's catch-up reads its events file, so its size is printed. Keeps its state in a
+    CPU is its service process's utime + stime (/proc/<pid>/stat) over the window; the process is the one
+    tools/setup-engines.sh started, from its pid file (podman.pid, dockerd.pid in the project's state directory), as
+    bench/Measure-PodmanCatchUpCpu.sh reads it. Podman 4.3's catch-up reads its events file, so its size is printed. Keeps its state in a
     folder of its own (bench/BenchState.ps1). Creates no container.
 .EXAMPLE
     dotnet pwsh -NoProfile -File bench/Measure-ViewBackground.ps1 -Seconds 30
@@ -20,9 +20,14 @@ Set-Location (Join-Path $PSScriptRoot '..')
 . ./bench/BenchState.ps1
 Import-Module ./out/DyadPorts -Force
 $hz = [double](& getconf CLK_TCK)
-function Get-ListenerPid([string] $Socket) {
-    $line = & ss -xlpn | Where-Object { ($_ -split '\s+')[4] -eq $Socket } | Select-Object -First 1
-    if ($line -match 'pid=(\d+)') { [int]$Matches[1] } else { throw "no process listens on $Socket" }
+# The engine service tools/setup-engines.sh started: its pid file, checked against the process's command line.
+function Get-EnginePid([string] $PidFile, [string] $Command) {
+    $path = Join-Path $TestEnv.State $PidFile
+    $enginePid = if (Test-Path $path) { [int](Get-Content $path -Raw).Trim() }
+    if (-not $enginePid -or -not (Test-Path "/proc/$enginePid/cmdline") -or -not ((Get-Content "/proc/$enginePid/cmdline" -Raw) -replace "`0", ' ').Contains($Command)) {
+        throw "$path names no running '$Command' (an engine tools/setup-engines.sh did not start): its CPU cannot be read here"
+    }
+    $enginePid
 }
 function Get-CpuSeconds([int] $ProcessId) {
     $fields = ((Get-Content "/proc/$ProcessId/stat" -Raw) -replace '^.*\) ', '') -split ' '
@@ -35,7 +40,7 @@ if (Test-Path $events) { "# podman events file $events : $((Get-Item $events).Le
 $state = Enter-BenchState viewbg
 try {
     $sess = [DyadPorts.Infrastructure.ModuleSession]::Current
-    foreach ($engine in @(@{ Name = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Name = 'Docker'; Endpoint = $TestEnv.Docker })) {
+    foreach ($engine in @(@{ Name = 'Podman'; Endpoint = $TestEnv.Podman; PidFile = 'podman.pid'; Command = 'podman system service' }, @{ Name = 'Docker'; Endpoint = $TestEnv.Docker; PidFile = 'dockerd.pid'; Command = 'dockerd' })) {
         $ep = $engine.Endpoint
         $request = { $null = Request-DyadPort "$($TestEnv.Prefix)viewbg" -Engine $engine.Name -EngineEndpoint $ep -PortRange 25400-25499 }
         & $request; & $request
@@ -43,7 +48,7 @@ try {
         while (-not $sess.Views.IsLive($ep) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
         if (-not $sess.Views.IsLive($ep)) { throw "the view of $ep is not live after 30 s" }
         $view = $sess.Views.For($ep)
-        $enginePid = Get-ListenerPid ($ep -replace '^unix://', '')
+        $enginePid = Get-EnginePid $engine.PidFile $engine.Command
         foreach ($phase in 'read', 'idle') {
             if ($phase -eq 'idle') { Start-Sleep -Seconds ($readRecently.TotalSeconds + 5) }
             $cpu = Get-CpuSeconds $enginePid; $calls = $view.Calls; $lists = $view.Lists; $reads = 0
