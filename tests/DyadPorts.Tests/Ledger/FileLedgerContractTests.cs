@@ -36,13 +36,12 @@ namespace DyadPorts.Tests.Ledger
             File.WriteAllText(_temp.StatePath, text);
             var bytes = File.ReadAllBytes(_temp.StatePath);
             var folder = Path.GetDirectoryName(_temp.StatePath);
-            var entries = Directory.GetFileSystemEntries(folder).Order(StringComparer.Ordinal).ToArray();
+            var before = Tree(folder);
 
             var read = Open(new FoundRecovery("found", 21016), writesNothing: true).Read(NullOperationLog.Instance, default);
             Assert.Equal(new[] { expected }, read.Allocations.Keys.ToArray());
             Assert.False(string.IsNullOrEmpty(read.StateId));
-            Assert.Equal(bytes, File.ReadAllBytes(_temp.StatePath));
-            Assert.Equal(entries, Directory.GetFileSystemEntries(folder).Order(StringComparer.Ordinal).ToArray());
+            Assert.Equal(before, Tree(folder)); // every entry, and every file's bytes (the state's among them)
 
             Open(new FoundRecovery("found", 21016)).Read(NullOperationLog.Instance, default);
             Assert.NotEqual(bytes, File.ReadAllBytes(_temp.StatePath));
