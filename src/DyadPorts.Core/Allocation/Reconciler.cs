@@ -85,9 +85,9 @@ namespace DyadPorts.Core.Allocation
                     var occupancy = new Occupancy(snapshot, state, RemoteHostPortProbe.Instance, PreviewProcesses.IsAlive, host);
                     result.AddRange(byEndpoint.Select(r => Reconcile(r, occupancy)));
                 }
-                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.EngineUnreachable)
+                catch (DyadPortsException e) when (CostsOnlyThisHost(e))
                 {
-                    log.Verbose($"Host {host}: its engine at {endpoint} cannot be reached; its {byEndpoint.Count()} allocation(s) are Unknown.");
+                    log.Verbose($"Host {host}: its engine at {endpoint} did not answer ({e.ErrorId}); its {byEndpoint.Count()} allocation(s) are Unknown.");
                     if (!reported) hostUnreachable?.Invoke(e); // one error per host
                     reported = true;
                     result.AddRange(byEndpoint.Select(r => { var a = ToAllocation(r); a.Status = AllocationStatus.Unknown; return a; }));
@@ -99,6 +99,14 @@ namespace DyadPorts.Core.Allocation
             }
             return result;
         }
+
+        /// <summary>
+        /// Another host's engine that cannot be reached, refuses to list (a socket proxy's 403), fails a request or cannot
+        /// even be configured (its TLS files gone): its records are Unknown and the listing of every other host goes on.
+        /// </summary>
+        private static bool CostsOnlyThisHost(DyadPortsException e) =>
+            e.ErrorId is ErrorIds.EngineUnreachable or ErrorIds.EngineListRefused or ErrorIds.EngineRequestFailed
+                or ErrorIds.InvalidEngineEndpoint or ErrorIds.EngineSshUnsupported;
 
         /// <summary>Active, Reserved, Stale or Conflict: the allocation compared with what runs now.</summary>
         public static PortAllocation Reconcile(AllocationRecord record, Occupancy occupancy)

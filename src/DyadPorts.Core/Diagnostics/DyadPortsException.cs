@@ -97,7 +97,7 @@ namespace DyadPorts.Core.Diagnostics
         public const string ContainerNameInUse = nameof(ContainerNameInUse);
         public const string ContainerStartFailed = nameof(ContainerStartFailed);
         public const string PreviewCommandFailed = nameof(PreviewCommandFailed);
-        public const string PreviewCommandMissing = nameof(PreviewCommandMissing);
+        public const string PreviewStopFailed = nameof(PreviewStopFailed);
         public const string PreviewPathNotFound = nameof(PreviewPathNotFound);
         public const string PreviewPathNotAbsolute = nameof(PreviewPathNotAbsolute); // a remote engine's -Path
         public const string PreviewStartInProgress = nameof(PreviewStartInProgress);

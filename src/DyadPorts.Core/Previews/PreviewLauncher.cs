@@ -167,7 +167,7 @@ namespace DyadPorts.Core.Previews
                 }
                 catch (Exception e)
                 {
-                    var failure = Mapped(e, request, port);
+                    var failure = Mapped(e, request, port, ct);
                     _allocator.ReleaseIfOwned(appId, port, null, null, log, previous, Failure(failure, appId, port, null, null));
                     throw failure;
                 }
@@ -194,7 +194,7 @@ namespace DyadPorts.Core.Previews
                 catch (Exception e)
                 {
                     _host.Discard(launched, state.StateId, log);
-                    var failure = Mapped(e, request, port);
+                    var failure = Mapped(e, request, port, ct);
                     _allocator.ReleaseIfOwned(appId, port, launched.ContainerId, launched.ProcessId, log, previous, Failure(failure, appId, port, launched.ContainerId, launched.ProcessId));
                     throw failure;
                 }
@@ -243,9 +243,14 @@ namespace DyadPorts.Core.Previews
             return snapshot.Without(gone);
         }
 
-        /// <summary>Every failure of a start as an error of its own: cancellation passes, DyadPorts errors pass, anything else is named.</summary>
-        private static Exception Mapped(Exception e, PreviewRequest request, int port)
+        /// <summary>
+        /// Every failure of a start as an error of its own: cancellation passes, DyadPorts errors pass, anything else is
+        /// named. Once the caller has cancelled, whatever broke on the way out (PowerShell's own writers throw while a
+        /// pipeline stops) is the cancellation, not a failed start to journal.
+        /// </summary>
+        private static Exception Mapped(Exception e, PreviewRequest request, int port, CancellationToken ct)
         {
+            if (ct.IsCancellationRequested && e is not OperationCanceledException) return new OperationCanceledException($"The start of app {request.AppId} was cancelled.", e, ct);
             if (e is OperationCanceledException || e is DyadPortsException) return e;
             return new DyadPortsException(ErrorIds.ContainerStartFailed, FailureCategory.InvalidOperation, request.AppId,
                 $"The preview of app {request.AppId} could not be started on port {port}: {e.Message} What this start launched was taken down and its port released.", e);

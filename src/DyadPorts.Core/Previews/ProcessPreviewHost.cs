@@ -99,7 +99,11 @@ namespace DyadPorts.Core.Previews
             {
                 try
                 {
-                    if (!preview.Process.HasExited) Kill(preview.Process);
+                    if (!preview.Process.HasExited && Kill(preview.Process) is string left)
+                    {
+                        // The failure that brought us here is the one to report; what survived is said beside it.
+                        log.Warning($"App {preview.AppId}: its failed preview process {preview.ProcessId} was killed, but not every process of its tree: {left}");
+                    }
                 }
                 catch (InvalidOperationException)
                 {
@@ -154,15 +158,24 @@ namespace DyadPorts.Core.Previews
                     log.Verbose($"App {record.AppId}: its preview process {record.ProcessId} no longer runs (or the pid now belongs to another process, which is left alone).");
                     return result;
                 }
+                string left;
                 try
                 {
-                    Kill(process);
-                    log.Verbose($"App {record.AppId}: stopped its preview process {record.ProcessId}.");
+                    left = Kill(process);
                 }
                 catch (Exception e) when (e is InvalidOperationException || e is System.ComponentModel.Win32Exception)
                 {
                     // It exited by itself meanwhile.
+                    return result;
                 }
+                if (left != null)
+                {
+                    // Part of its tree lives on (another user's process, say) and may still hold the port: the
+                    // allocation is kept, and this app fails, not the command.
+                    throw new DyadPortsException(ErrorIds.PreviewStopFailed, FailureCategory.PermissionDenied, record.AppId,
+                        $"App {record.AppId}: its preview process {record.ProcessId} could not be stopped with every process of its tree: {left} Its allocation was kept.");
+                }
+                log.Verbose($"App {record.AppId}: stopped its preview process {record.ProcessId}.");
             }
             return result;
         }
@@ -229,10 +242,23 @@ namespace DyadPorts.Core.Previews
             }
         }
 
-        private static void Kill(Process process)
+        /// <summary>
+        /// Kills the process and its tree. Null when all of it was killed; otherwise what could not be (.NET kills what it
+        /// can and reports the rest together, as an <see cref="AggregateException"/>).
+        /// </summary>
+        private static string Kill(Process process)
         {
-            process.Kill(entireProcessTree: true);
+            string left = null;
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (AggregateException e)
+            {
+                left = string.Join("; ", e.Flatten().InnerExceptions.Select(inner => inner.Message).Distinct());
+            }
             process.WaitForExit(5000);
+            return left;
         }
 
         /// <summary>The log's last lines, read by the safe-file rules (never through a link, never another user's file).</summary>

@@ -124,15 +124,32 @@ namespace DyadPorts.Infrastructure
             }
         }
 
-        void IOperationLog.Verbose(string message) => WriteVerbose(message);
-        void IOperationLog.Warning(string message) => WriteWarning(message);
+        void IOperationLog.Verbose(string message) => Say(() => WriteVerbose(message));
+        void IOperationLog.Warning(string message) => Say(() => WriteWarning(message));
 
         void IOperationLog.Progress(string activity, string status, int percent)
         {
             var record = new ProgressRecord(Math.Abs(GetType().Name.GetHashCode() % 10000), activity, status ?? "Done");
             if (status == null) record.RecordType = ProgressRecordType.Completed;
             else record.PercentComplete = Math.Max(-1, Math.Min(100, percent));
-            WriteProgress(record);
+            Say(() => WriteProgress(record));
+        }
+
+        /// <summary>
+        /// Ctrl+C makes PowerShell's writers throw <see cref="PipelineStoppedException"/>. A log line must not replace the
+        /// core's own cancellation, nor cut short the cleanup it runs on the way out: while the command stops, its log is quiet.
+        /// </summary>
+        private void Say(Action write)
+        {
+            if (Stopping) return;
+            try
+            {
+                write();
+            }
+            catch (PipelineStoppedException)
+            {
+                // stopped between the check and the write
+            }
         }
 
         protected IOperationLog Log => this;

@@ -5,8 +5,11 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
+using DyadPorts;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.Ledger;
 using DyadPorts.Core.Previews;
 using DyadPorts.Core.State;
 using DyadPorts.Tests.Support;
@@ -86,6 +89,36 @@ namespace DyadPorts.Tests.Engines
             Assert.Contains("HTTP 403", refused.Exception.Message, StringComparison.Ordinal);
             Assert.Single(proxy.Requests, r => r.Contains("/containers/json", StringComparison.Ordinal));
             Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+        }
+
+        [Fact]
+        public void Another_host_whose_engine_refuses_to_list_costs_only_its_own_records_and_one_error()
+        {
+            // A socket proxy that forbids listing (HTTP 403) in front of the real dockerd stands for another host's engine:
+            // the allocator is handed that client for a record's endpoint on another address (TEST-NET-1).
+            using var proxy = new HoldingEngineProxy(TestEngine.Get("docker").Endpoint);
+            proxy.Refuse(line => line.Contains("/containers/json", StringComparison.Ordinal));
+            using var refusing = new ContainerEngine(proxy.Endpoint, EngineKind.Docker);
+            const string other = "tcp://192.0.2.10:2376";
+            _state.Temp.Store.Update(s =>
+            {
+                s.Allocations["x"] = new AllocationRecord { AppId = "x", Port = 21690, Engine = EngineKind.Docker, EngineEndpoint = other };
+                s.Allocations["y"] = new AllocationRecord { AppId = "y", Port = 21691, Engine = EngineKind.Docker, EngineEndpoint = other };
+                s.Allocations["here"] = new AllocationRecord { AppId = "here", Port = 21692, Engine = EngineKind.Process };
+                return 0;
+            }, id => new StateDocument { StateId = id.StateId }, NullOperationLog.Instance, default);
+            var allocator = new PortAllocator(_state.Temp.Store, null, EngineKind.Process) { EngineFor = _ => refusing };
+
+            var errors = new List<DyadPortsException>();
+            var listed = allocator.Get(_ => true, NullOperationLog.Instance, errors.Add, default).ToDictionary(a => a.AppId);
+
+            Assert.Equal(AllocationStatus.Unknown, listed["x"].Status);
+            Assert.Equal(AllocationStatus.Unknown, listed["y"].Status);
+            Assert.Equal(AllocationStatus.Reserved, listed["here"].Status);
+            var error = Assert.Single(errors);
+            Assert.Equal(ErrorIds.EngineListRefused, error.ErrorId);
+            Assert.Equal(proxy.Endpoint, error.Target);
+            Assert.Single(proxy.Requests, r => r.Contains("/containers/json", StringComparison.Ordinal));
         }
 
         [Fact]

@@ -8,6 +8,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using DyadPorts.Core.Ledger;
+using DyadPorts;
 using DyadPorts.Core.Allocation;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
@@ -265,6 +266,26 @@ namespace DyadPorts.Tests.Engines
             Assert.ThrowsAny<OperationCanceledException>(() => launcher.Start(request, new RecordingLog(), cts.Token));
             Assert.Null(engine.Find("dyad-app-" + app));
             Assert.False(State.Peek()?.Allocations.ContainsKey(app) ?? false);
+            Assert.DoesNotContain(State.History(), e => e.AppId == app && e.Kind == PortEventKind.PreviewFailed);
+        }
+
+        [Theory]
+        [MemberData(nameof(EngineCase.All), MemberType = typeof(EngineCase))]
+        public void Ctrl_C_during_the_readiness_wait_is_a_cancellation_even_when_the_shell_throws_on_the_way_out(string row)
+        {
+            var engine = _scenario.Use(row);
+            var app = TestRun.App("ctrlc");
+            using var cts = new CancellationTokenSource();
+            // As a cmdlet's log on Ctrl+C: the first progress of the wait cancels, and from then on PowerShell's
+            // WriteProgress throws PipelineStoppedException, here in the wait's closing progress record.
+            var log = new RecordingLog { Stopping = () => cts.IsCancellationRequested, OnProgress = cts.Cancel };
+            var request = Request(app, engine, 21606, 21609);
+            request.Command = new[] { "sleep 30" }; // never answers
+            Assert.ThrowsAny<OperationCanceledException>(() => Launcher(engine).Start(request, log, cts.Token));
+            Assert.Null(engine.Find("dyad-app-" + app));
+            Assert.False(State.Peek()?.Allocations.ContainsKey(app) ?? false);
+            // A cancelled start is not a failed one: nothing journals it as PreviewFailed (nor counts it in the metrics).
+            Assert.DoesNotContain(State.History(), e => e.AppId == app && e.Kind == PortEventKind.PreviewFailed);
         }
 
         public static IEnumerable<object[]> FaultsAfterLaunch()
