@@ -101,14 +101,14 @@ Describe 'Allocation against <Engine>' -ForEach $Engines {
         }
     }
 
-    It 'fails with PortRangeExhausted on a full range, naming the range' {
+    It 'fails with PortRangeExhausted on a full range, targeting the app and naming the range' {
         Request-DyadPort "${Prefix}x1" -PortRange 22050-22051 | Out-Null
         Request-DyadPort "${Prefix}x2" -PortRange 22050-22051 | Out-Null
         $err = { Request-DyadPort "${Prefix}x3" -PortRange 22050-22051 -ErrorAction Stop } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'PortRangeExhausted,*'
         $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
-        "$($err.TargetObject)" | Should -Be '22050-22051'
-        $err.Exception.Message | Should -BeLike '*checked 2 port(s)*'
+        $err.TargetObject | Should -Be "${Prefix}x3"
+        $err.Exception.Message | Should -BeLike '*no free port in 22050-22051*checked 2 port(s)*'
     }
 
     It 'starts a preview that exits at once with PreviewExitedEarly, carrying its logs, leaving nothing' {

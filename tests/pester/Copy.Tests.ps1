@@ -74,6 +74,19 @@ Describe 'Copy-DyadPortState' {
         Test-Path $missing | Should -BeFalse
     }
 
+    It 'reports a source on a drive that does not exist as its own StateFileNotFound, and a destination there stops the command' {
+        $results = @([pscustomobject]@{ FullName = 'NoSuchDyadDrive:/state.json' }, (Get-Item $Source)) |
+            Copy-DyadPortState -Destination $Destination -ErrorVariable copyErrors -ErrorAction SilentlyContinue
+        $results.Copied | Should -Be 3 # the source after the bad one
+        $copyErrors.Count | Should -Be 1
+        $copyErrors[0].FullyQualifiedErrorId | Should -Be 'StateFileNotFound,DyadPorts.Commands.CopyDyadPortStateCommand'
+        $copyErrors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $copyErrors[0].TargetObject | Should -Be 'NoSuchDyadDrive:/state.json'
+        $err = { Copy-DyadPortState -Source $Source -Destination 'NoSuchDyadDrive:/state.json' } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'StateLocationInvalid,DyadPorts.Commands.CopyDyadPortStateCommand'
+        $err.TargetObject | Should -Be 'NoSuchDyadDrive:/state.json'
+    }
+
     It 'never writes its source, with or without -WhatIf: a version 1 file with a malformed record is copied from as it is' {
         $old = Join-Path (Split-Path $Source) 'old.json'
         Set-Content -Path $old -NoNewline -Value '{"allocations":{"cp-v1":{"appId":"cp-v1","port":24740,"engine":"Process","allocatedAt":"2026-01-01T00:00:00+00:00"},"cp-bad":{"appId":"cp-bad","port":0}}}'

@@ -58,4 +58,14 @@ Describe 'The process engine' -Skip:(-not $IsLinux) {
             $listener.Stop(); Remove-Item Env:CONTAINERIZATION_ENABLED
         }
     }
+
+    It 'reports a -Path on a drive that does not exist as PreviewPathNotFound for each piped app, not as PowerShell''s own error' {
+        $null = "${Prefix}pd1", "${Prefix}pd2" | Start-DyadPreview -Path 'NoSuchDyadDrive:/app' -Engine Process -PortRange 26706-26709 -ErrorVariable pathErrors -ErrorAction SilentlyContinue
+        $pathErrors.Count | Should -Be 2 # non-terminating: the second app was tried too
+        $pathErrors.ForEach({ $_.FullyQualifiedErrorId }) | Should -Be (@('PreviewPathNotFound,DyadPorts.Commands.StartDyadPreviewCommand') * 2)
+        $pathErrors.ForEach({ $_.CategoryInfo.Category }) | Should -Be @('ObjectNotFound', 'ObjectNotFound')
+        $pathErrors.ForEach({ $_.TargetObject }) | Should -Be @('NoSuchDyadDrive:/app', 'NoSuchDyadDrive:/app')
+        $pathErrors[0].Exception.Message | Should -BeLike "App ${Prefix}pd1: -Path 'NoSuchDyadDrive:/app' names no folder of this machine:*"
+        (Read-TestState).Keys | Should -Not -Contain "${Prefix}pd1"
+    }
 }

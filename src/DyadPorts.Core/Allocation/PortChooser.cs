@@ -109,7 +109,9 @@ namespace DyadPorts.Core.Allocation
                 $"{Count(PortHolderSource.Host)} by host processes{(excluded > 0 ? $", {excluded} lost to races" : "")}). " +
                 "Widen the range with -PortRange or DYAD_PORT_RANGE, or remove stale allocations: " +
                 "Get-DyadPortAllocation | Where-Object Status -eq Stale | Remove-DyadPortAllocation.";
-            return new DyadPortsException(ErrorIds.PortRangeExhausted, FailureCategory.ResourceUnavailable, range, message);
+            // Tied to this app (the next app of the pipeline is still tried): the app is the target, as PowerShell's own
+            // per-input errors name their input; the message names the range.
+            return new DyadPortsException(ErrorIds.PortRangeExhausted, FailureCategory.ResourceUnavailable, appId, message);
         }
     }
 }

@@ -28,8 +28,11 @@ namespace DyadPorts.Commands
 
         protected override void Process()
         {
-            var source = Location(Source);
-            var destination = Location(Destination);
+            // The destination first: every input shares it, so a bad one stops the command before any source is read.
+            var destination = Location(Destination, e => new DyadPortsException(ErrorIds.StateLocationInvalid, FailureCategory.InvalidArgument, Destination,
+                $"The destination '{Destination}' is not a file-system path or an etcd URL: {e.Message}", e));
+            var source = Location(Source, e => new DyadPortsException(ErrorIds.StateFileNotFound, FailureCategory.ObjectNotFound, Source,
+                $"The source state '{Source}' is not a file-system path or an etcd URL: {e.Message}", e));
             IAllocationLedger from = null;
             try
             {
@@ -72,7 +75,7 @@ namespace DyadPorts.Commands
             e.Target is string target && (string.Equals(target, source, StringComparison.Ordinal) || string.Equals(target, from?.Location, StringComparison.Ordinal));
 
         /// <summary>A path against PowerShell's current location (and ~); a URL as it is.</summary>
-        private string Location(string location) =>
-            StateLocation.Classify(location) == StateLocationKind.File ? GetUnresolvedProviderPathFromPSPath(location) : location.Trim();
+        private string Location(string location, Func<Exception, DyadPortsException> notAPath) =>
+            StateLocation.Classify(location) == StateLocationKind.File ? FileSystemPath(location, notAPath) : location.Trim();
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using DyadPorts.Completion;
 using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using DyadPorts.Core.Previews;
 using DyadPorts.Core.Session;
@@ -91,7 +92,11 @@ namespace DyadPorts.Commands
         private string AppFolderPath()
         {
             var current = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-            if (EngineHost.IsLocal(Allocator.Endpoint)) return SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? current : Path);
+            if (EngineHost.IsLocal(Allocator.Endpoint))
+            {
+                return FileSystemPath(string.IsNullOrEmpty(Path) ? current : Path, e => new DyadPortsException(ErrorIds.PreviewPathNotFound, FailureCategory.ObjectNotFound, Path,
+                    $"App {AppId}: -Path '{Path}' names no folder of this machine: {e.Message}", e));
+            }
             if (!string.IsNullOrEmpty(Path)) return Path;
             WriteWarning($"App {AppId}: no -Path, so this machine's current location '{current}' is sent to the remote engine at '{Allocator.Endpoint}' " +
                          "as a folder of its own host. Give -Path as the app folder's absolute path on that host.");

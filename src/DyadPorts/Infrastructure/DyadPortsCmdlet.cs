@@ -109,6 +109,23 @@ namespace DyadPorts.Infrastructure
         /// <summary>Reports a failure for one input and goes on with the next.</summary>
         protected void WriteError(DyadPortsException e) => WriteError(ToErrorRecord(e));
 
+        /// <summary>
+        /// A file-system path against PowerShell's current location (a relative path, ~, a PowerShell drive). A path that
+        /// names none (a drive that does not exist, another provider's item) is <paramref name="notAPath"/>'s error, with
+        /// its own id and target, never PowerShell's own exception.
+        /// </summary>
+        protected string FileSystemPath(string path, Func<Exception, DyadPortsException> notAPath)
+        {
+            try
+            {
+                return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+            }
+            catch (Exception e) when (e is RuntimeException || e is NotSupportedException || e is ArgumentException)
+            {
+                throw notAPath(e);
+            }
+        }
+
         protected static ErrorRecord ToErrorRecord(DyadPortsException e)
         {
             var category = Enum.Parse<ErrorCategory>(e.Category.ToString());

@@ -73,7 +73,7 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
-        public void Exhaustion_names_the_range_the_counts_and_what_to_do()
+        public void Exhaustion_targets_the_app_and_names_the_range_the_counts_and_what_to_do()
         {
             Func<int, PortHolder> holder = p => p == 32100 ? PortHolder.ForAllocation("1")
                 : p == 32101 ? PortHolder.ForContainer(new ContainerSummary { Name = "x", State = "exited" })
@@ -81,7 +81,7 @@ namespace DyadPorts.Tests.Unit
             var e = Assert.Throws<DyadPortsException>(() => PortChooser.Choose(new PortRequest { AppId = "9", Range = Range }, holder));
             Assert.Equal(ErrorIds.PortRangeExhausted, e.ErrorId);
             Assert.Equal(FailureCategory.ResourceUnavailable, e.Category);
-            Assert.Equal(Range, e.Target);
+            Assert.Equal("9", e.Target);
             Assert.Contains("32100-32104", e.Message);
             Assert.Contains("checked 5 port(s)", e.Message);
             Assert.Contains("1 by other apps' allocations, 1 by containers, 3 by host processes", e.Message);
