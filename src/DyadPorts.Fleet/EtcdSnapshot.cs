@@ -65,6 +65,10 @@ namespace DyadPorts.Fleet
             foreach (var kv in ranges[4].Kvs)
             {
                 var op = JsonConvert.DeserializeObject<StoredOperator>(kv.Value.ToStringUtf8(), EtcdJson.Settings) ?? new StoredOperator();
+                // Written with its lists as null (by hand, or by a tool of its own): an operator with no counters and no
+                // recent commits, which is all that value says, rather than a failure of every command on the prefix.
+                op.Counters ??= new SortedDictionary<string, long>(StringComparer.Ordinal);
+                op.Recent ??= new List<string>();
                 snapshot.Operators[kv.Key.ToStringUtf8()] = new Seen<StoredOperator>(op, kv.ModRevision);
             }
             var adopted = ranges[5].Kvs.FirstOrDefault();

@@ -149,6 +149,25 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public void An_operator_value_with_null_lists_is_read_as_an_operator_with_none_and_commits_go_on()
+        {
+            // Another operator's key as a tool of its own might leave it: valid JSON, its counters and recent commits null.
+            var ledger = Open();
+            ledger.Transact((s, _) => Allocate(s, "seed", 21801, 21809), NullOperationLog.Instance, default);
+            var raw = Raw();
+            var key = ledger.Keys.Operator("hand-written@elsewhere");
+            raw.Retrying((c, d, t) => c.Put(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8("{\"counters\":null,\"recent\":null}") }, null, d, t), raw.NewDeadline(), default);
+
+            Assert.NotNull(ledger.Peek()); // never throws, and reads the prefix
+            var port = ledger.Transact((s, _) => Allocate(s, "after", 21801, 21809), NullOperationLog.Instance, default);
+            Assert.Equal(21802, port);
+            var state = Open().Read(NullOperationLog.Instance, default);
+            Assert.Equal(new[] { "after", "seed" }, state.Allocations.Keys.OrderBy(k => k, StringComparer.Ordinal));
+            Assert.Equal(2, state.Counters["Allocated"]);
+            Assert.Equal("{\"counters\":null,\"recent\":null}", TestEtcd.Dump(raw, _prefix).Single(kv => kv.Key == key).Value); // another operator's key: left as it was
+        }
+
+        [Fact]
         public void Operators_on_separate_connections_at_once_never_get_one_port_twice()
         {
             const int operators = 6, each = 8;
