@@ -167,6 +167,13 @@ Describe 'Argument completion' {
         $completion = TabExpansion2 -inputScript 'Test-DyadPortAvailable -Port 2370' -cursorColumn 'Test-DyadPortAvailable -Port 2370'.Length
         $completion.CompletionMatches.CompletionText | Should -Be @('23700', '23701')
     }
+    It 'leaves out an empty AppId and quotes one that is not a plain AppId, from a state another tool wrote' {
+        $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable
+        foreach ($id in '', 'compl odd') { $record = $state.allocations['compl-alpha'].Clone(); $record.appId = $id; $record.port = 23719; $state.allocations[$id] = $record }
+        $state | ConvertTo-Json -Depth 6 | Set-Content $env:DYAD_PORTS_STATE
+        $completion = TabExpansion2 -inputScript 'Remove-DyadPortAllocation -AppId ' -cursorColumn 'Remove-DyadPortAllocation -AppId '.Length
+        $completion.CompletionMatches.CompletionText | Should -Be @("'compl odd'", 'compl-alpha', 'compl-beta')
+    }
 }
 
 Describe 'Help for <Name>' -ForEach @(

@@ -108,6 +108,21 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
+        public void Completion_leaves_out_an_empty_app_id_and_quotes_one_that_is_not_a_plain_app_id()
+        {
+            // A state written by another tool: keys PowerShell could not take as they are.
+            var path = Path.Combine(_dir, "odd-state.json");
+            new StateStore(path).Update(s =>
+            {
+                foreach (var id in new[] { "", "web.1", "has space" }) s.Allocations[id] = new AllocationRecord { AppId = id, Port = 21990, Engine = EngineKind.Process };
+                return 0;
+            }, id => new StateDocument { StateId = id.StateId }, NullOperationLog.Instance, default);
+            _env["DYAD_PORTS_STATE"] = path;
+            var session = new DyadSession(Env, new SystemSockets(Array.Empty<string>(), Array.Empty<string>()));
+            Assert.Equal(new[] { "has space", "web.1" }, AppIdCompleter.KnownAppIds(session).OrderBy(id => id, StringComparer.Ordinal));
+        }
+
+        [Fact]
         public void Completion_yields_nothing_and_never_throws_whatever_the_states_client_library_throws()
         {
             // Past the location's own checks, the etcd client still parses the endpoints and may throw anything of its own.
