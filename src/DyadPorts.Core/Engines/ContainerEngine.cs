@@ -136,7 +136,14 @@ namespace DyadPorts.Core.Engines
             }
 
             var containers = new List<ContainerSummary>(listed.Count);
-            foreach (var c in listed) containers.Add(Summarize(c, Configured));
+            try
+            {
+                foreach (var c in listed) containers.Add(Summarize(c, Configured));
+            }
+            catch (EngineRefusedException e)
+            {
+                throw ListRefused(e); // a stopped container's inspect, which its ports come from, is part of the list
+            }
             if (stored != null)
             {
                 var kept = ConfiguredPortsCache.Kept(stored, _configuredPorts, live, out var changed);
@@ -147,15 +154,15 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// A refused list dooms every input of the command (each would be refused the same way, and nothing can be checked
-        /// without it): a socket proxy that forbids listing containers (403), or an engine failing at it.
+        /// without it): a socket proxy that forbids listing containers (403), or an engine failing at it. So does a refused
+        /// inspect of a stopped container, whose ports the list does not show.
         /// </summary>
         private DyadPortsException ListRefused(EngineRefusedException e) =>
             new DyadPortsException(ErrorIds.EngineListRefused,
                 e.StatusCode == HttpStatusCode.Forbidden || e.StatusCode == HttpStatusCode.Unauthorized ? FailureCategory.PermissionDenied : FailureCategory.ResourceUnavailable,
                 Endpoint,
-                $"The engine at '{Endpoint}' refused to list its containers: {EngineRefusedException.FirstLine(e.EngineMessage)} (HTTP {(int)e.StatusCode}). " +
-                "Without that list no port can be checked against its containers, so nothing was done. A socket proxy in front of the engine " +
-                "(docker-socket-proxy, for one) must allow CONTAINERS, and POST for previews.", e);
+                $"{e.Message} Without its containers (the list, and an inspect of each stopped one for its ports) no port can be checked against them, " +
+                "so nothing was done. A socket proxy in front of the engine (docker-socket-proxy, for one) must allow CONTAINERS, and POST for previews.", e);
 
         private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured)
         {

@@ -70,9 +70,20 @@ namespace DyadPorts.Core.Previews
             }
             using (LockApp(request.AppId, request.Timeout + AppLockMargin, log, cancellationToken))
             {
-                return StartLocked(request, log, cancellationToken);
+                try
+                {
+                    return StartLocked(request, log, cancellationToken);
+                }
+                catch (EngineRefusedException e)
+                {
+                    throw OfApp(e, request.AppId);
+                }
             }
         }
+
+        /// <summary>The engine refused a request about this app's container: the app is the offending value, as in the other per-app failures.</summary>
+        private static DyadPortsException OfApp(EngineRefusedException e, string appId) =>
+            new DyadPortsException(e.ErrorId, e.Category, appId, $"App {appId}: {e.Message}", e);
 
         /// <summary>
         /// One start (or stop) per app at a time, across threads, runspaces and processes (<see cref="IAllocationLedger.LockApp"/>).
@@ -303,8 +314,7 @@ namespace DyadPorts.Core.Previews
             }
             catch (EngineRefusedException e)
             {
-                // The engine refused this app's container: the app is the offending value, as in the other per-app failures.
-                throw new DyadPortsException(e.ErrorId, e.Category, appId, $"App {appId}: {e.Message}", e);
+                throw OfApp(e, appId);
             }
             if (_host.Kind != EngineKind.Process && record?.ProcessId != null)
             {

@@ -92,6 +92,36 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
+        public void An_engine_that_refuses_to_inspect_a_stopped_container_stops_the_command_once()
+        {
+            // Docker lists no ports for a stopped container: its inspect is part of the list, and refused it dooms every input too.
+            var docker = TestEngine.Get("docker");
+            var id = docker.Run(TestRun.App("inspect-refused"), 21693, start: false);
+            using var proxy = new HoldingEngineProxy(docker.Endpoint);
+            proxy.Refuse(line => line.Contains($"/containers/{id}/json", StringComparison.Ordinal));
+            var feed = Environment.GetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED");
+            Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", "off");
+            HostedPowerShell.Result result;
+            try
+            {
+                result = _ps.Run($"try {{ 'a','b' | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21694-21699 }} catch {{ $_ }}");
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", feed);
+                docker.Remove(id);
+            }
+            Assert.Empty(result.Errors);
+            var refused = Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
+            Assert.StartsWith("EngineListRefused,", refused.FullyQualifiedErrorId, StringComparison.Ordinal);
+            Assert.Equal(ErrorCategory.PermissionDenied, refused.CategoryInfo.Category);
+            Assert.Equal(proxy.Endpoint, refused.TargetObject);
+            Assert.Contains($"refused to inspect container {id}", refused.Exception.Message, StringComparison.Ordinal);
+            Assert.Single(proxy.Requests, r => r.Contains($"/containers/{id}/json", StringComparison.Ordinal));
+            Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+        }
+
+        [Fact]
         public void Another_host_whose_engine_refuses_to_list_costs_only_its_own_records_and_one_error()
         {
             // A socket proxy that forbids listing (HTTP 403) in front of the real dockerd stands for another host's engine:

@@ -310,6 +310,7 @@ namespace DyadPorts.Tests.Engines
             var e = Assert.IsAssignableFrom<DyadPortsException>(Record.Exception(() => launcher.Start(Request(app, engine, 21625, 21630), new RecordingLog(), default)));
             Assert.Equal(errorId, e.ErrorId);
             Assert.False(e.IsTerminating);
+            Assert.Equal(app, e.Target); // the app, also when the engine refused a request about its container
             Assert.Contains("simulated", e.Message);
             Assert.Null(engine.Find("dyad-app-" + app));
             Assert.False(State.Peek().Allocations.ContainsKey(app));
