@@ -62,27 +62,34 @@ namespace DyadPorts.Tests.Engines
             Assert.All(loud.Errors, e => Assert.Equal(ErrorCategory.ResourceUnavailable, e.CategoryInfo.Category));
         }
 
+        /// <summary>
+        /// Piped apps requested through <paramref name="proxy"/> with the feed off (no engine view lists through the proxy in
+        /// the background, so every request it sees is the command's): the one error, caught by try/catch (so terminating),
+        /// with no output before it.
+        /// </summary>
+        private ErrorRecord RefusedOnce(HoldingEngineProxy proxy, string apps, string range)
+        {
+            var feed = Environment.GetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED");
+            Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", "off");
+            try
+            {
+                var result = _ps.Run($"try {{ {apps} | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange {range} }} catch {{ $_ }}");
+                Assert.Empty(result.Errors);
+                return Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", feed);
+            }
+        }
+
         [Fact]
         public void An_engine_that_refuses_to_list_its_containers_stops_the_command_once_not_once_per_input()
         {
             // docker-socket-proxy with CONTAINERS=0 in front of the real dockerd: the ping passes, the list is refused.
             using var proxy = new HoldingEngineProxy(TestEngine.Get("docker").Endpoint);
             proxy.Refuse(line => line.Contains("/containers/json", StringComparison.Ordinal));
-            // Feed off: no engine view lists through the proxy in the background, so every list the proxy sees is the command's.
-            var feed = Environment.GetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED");
-            Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", "off");
-            HostedPowerShell.Result result;
-            try
-            {
-                // try/catch sees only a terminating error: the one error must be caught there, and no output come before it.
-                result = _ps.Run($"try {{ 'a','b','c' | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21661-21669 }} catch {{ $_ }}");
-            }
-            finally
-            {
-                Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", feed);
-            }
-            Assert.Empty(result.Errors);
-            var refused = Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
+            var refused = RefusedOnce(proxy, "'a','b','c'", "21661-21669");
             Assert.StartsWith("EngineListRefused,", refused.FullyQualifiedErrorId, StringComparison.Ordinal);
             Assert.Equal(ErrorCategory.PermissionDenied, refused.CategoryInfo.Category);
             Assert.Equal(proxy.Endpoint, refused.TargetObject);
@@ -99,20 +106,15 @@ namespace DyadPorts.Tests.Engines
             var id = docker.Run(TestRun.App("inspect-refused"), 21693, start: false);
             using var proxy = new HoldingEngineProxy(docker.Endpoint);
             proxy.Refuse(line => line.Contains($"/containers/{id}/json", StringComparison.Ordinal));
-            var feed = Environment.GetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED");
-            Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", "off");
-            HostedPowerShell.Result result;
+            ErrorRecord refused;
             try
             {
-                result = _ps.Run($"try {{ 'a','b' | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21694-21699 }} catch {{ $_ }}");
+                refused = RefusedOnce(proxy, "'a','b'", "21694-21699");
             }
             finally
             {
-                Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", feed);
                 docker.Remove(id);
             }
-            Assert.Empty(result.Errors);
-            var refused = Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
             Assert.StartsWith("EngineListRefused,", refused.FullyQualifiedErrorId, StringComparison.Ordinal);
             Assert.Equal(ErrorCategory.PermissionDenied, refused.CategoryInfo.Category);
             Assert.Equal(proxy.Endpoint, refused.TargetObject);
