@@ -18,7 +18,10 @@ namespace DyadPorts
         public IReadOnlyList<string> ConflictingApps { get; set; } = Array.Empty<string>();
         /// <summary>The source's state ids the destination owns from now on (its containers stay the destination's own); empty when it owned them already.</summary>
         public IReadOnlyList<string> AdoptedStateIds { get; set; } = Array.Empty<string>();
-        /// <summary>False under -WhatIf: the counts say what a copy would do, and nothing was written.</summary>
+        /// <summary>
+        /// Whether the copy's one transaction landed. A plan (StateCopier.Plan) is not committed; Copy-DyadPortState writes
+        /// a result only for a copy it made (under -WhatIf it writes none), so the results a user sees are committed.
+        /// </summary>
         public bool Committed { get; set; }
 
         public override string ToString() => $"{Copied} copied, {Identical} identical, {Conflicts} conflict(s): {Source} -> {Destination}";

@@ -264,7 +264,7 @@ namespace DyadPorts.Core.Previews
             if (ct.IsCancellationRequested && e is not OperationCanceledException) return new OperationCanceledException($"The start of app {request.AppId} was cancelled.", e, ct);
             if (e is OperationCanceledException || e is DyadPortsException) return e;
             return new DyadPortsException(ErrorIds.ContainerStartFailed, FailureCategory.InvalidOperation, request.AppId,
-                $"The preview of app {request.AppId} could not be started on port {port}: {e.Message} What this start launched was taken down and its port released.", e);
+                $"The preview of app {request.AppId} could not be started on port {port}: {e.Message} What this start launched was taken down, and the app's allocation is as it was before this start.", e);
         }
 
         private static ContainerSummary FindContainer(EngineSnapshot snapshot, string id) =>

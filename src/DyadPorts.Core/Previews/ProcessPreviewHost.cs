@@ -153,9 +153,14 @@ namespace DyadPorts.Core.Previews
             var process = PreviewProcesses.TryGet(record.ProcessId.Value);
             using (process)
             {
-                if (process == null || !PreviewProcesses.IsRecorded(record, process))
+                if (process == null)
                 {
-                    log.Verbose($"App {record.AppId}: its preview process {record.ProcessId} no longer runs (or the pid now belongs to another process, which is left alone).");
+                    log.Verbose($"App {record.AppId}: its preview process {record.ProcessId} no longer runs.");
+                    return result;
+                }
+                if (!PreviewProcesses.IsRecorded(record, process))
+                {
+                    log.Warning($"App {record.AppId}: pid {record.ProcessId} now belongs to another process (its start time is not the recorded one), so its preview has exited. That process was left alone.");
                     return result;
                 }
                 string left;

@@ -35,13 +35,13 @@ namespace DyadPorts.Core.Previews
                         if (!stillRunning())
                         {
                             throw new DyadPortsException(ErrorIds.PreviewExitedEarly, FailureCategory.InvalidOperation, request.AppId,
-                                $"The preview of app {request.AppId} exited before {Url(port)} answered. It was removed and its port released. Last log lines:{Environment.NewLine}{logs()}");
+                                $"The preview of app {request.AppId} exited before {Url(port)} answered. It was removed, and the app's allocation is as it was before this start. Last log lines:{Environment.NewLine}{logs()}");
                         }
                     }
                     if (watch.Elapsed >= request.Timeout)
                     {
                         throw new DyadPortsException(ErrorIds.PreviewTimeout, FailureCategory.OperationTimeout, request.AppId,
-                            $"The preview of app {request.AppId} did not answer on {Url(port)} within {request.Timeout.TotalSeconds:0} s; it was removed and its port released. " +
+                            $"The preview of app {request.AppId} did not answer on {Url(port)} within {request.Timeout.TotalSeconds:0} s; it was removed, and the app's allocation is as it was before this start. " +
                             $"Raise -TimeoutSec for slow installs, or use -NoWait. Last log lines:{Environment.NewLine}{logs()}");
                     }
                     var percent = (int)(100 * watch.Elapsed.TotalSeconds / request.Timeout.TotalSeconds);

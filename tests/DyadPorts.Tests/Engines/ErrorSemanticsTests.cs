@@ -253,8 +253,10 @@ namespace DyadPorts.Tests.Engines
                 _state.Seed(s => s.Allocations["q"] = new AllocationRecord { AppId = "q", Port = 21672, Engine = EngineKind.Process, ProcessId = sleeper.Id, ProcessStartedAt = wrong });
                 var allocation = Assert.IsType<PortAllocation>(Assert.Single(_ps.Run("Get-DyadPortAllocation q -Engine Process").Output).BaseObject);
                 Assert.NotEqual(AllocationStatus.Active, allocation.Status);
-                Assert.Null(_ps.Run("Stop-DyadPreview q -Engine Process").AnyError);
+                var stop = _ps.Run("Stop-DyadPreview q -Engine Process");
+                Assert.Null(stop.AnyError);
                 Assert.False(sleeper.HasExited);
+                Assert.Contains(stop.Warnings, w => w.Contains($"pid {sleeper.Id} now belongs to another process", StringComparison.Ordinal));
             }
             finally
             {

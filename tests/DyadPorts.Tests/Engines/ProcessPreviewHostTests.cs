@@ -67,6 +67,7 @@ namespace DyadPorts.Tests.Engines
                 var log = new RecordingLog();
                 Assert.Equal("exited", ProcessPreviewHost.StopRecorded(Record(ticks + 1, startedAt), log).State);
                 Assert.False(child.HasExited);
+                Assert.Contains(log.Warnings, w => w.Contains($"pid {child.Id} now belongs to another process", StringComparison.Ordinal) && w.Contains("left alone", StringComparison.Ordinal));
                 ProcessPreviewHost.StopRecorded(Record(ticks, startedAt), log);
                 Assert.True(child.WaitForExit(10_000));
             }
