@@ -64,7 +64,11 @@ namespace DyadPorts.Core.State
                 }
                 catch (IOException)
                 {
-                    return null;
+                    return null; // held by another process (a sharing violation)
+                }
+                catch (UnauthorizedAccessException e)
+                {
+                    throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.PermissionDenied, lockPath, $"Could not open the lock file '{lockPath}': {e.Message}", e);
                 }
             }
             SafeFileHandle handle = SafeFiles.OpenOwned(lockPath, UnixFiles.ReadWrite | UnixFiles.Create | UnixFiles.NonBlocking, "lock file");

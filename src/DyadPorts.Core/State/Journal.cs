@@ -66,7 +66,7 @@ namespace DyadPorts.Core.State
                     AppendTo(stream, bytes);
                 }
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 throw new DyadPortsException(ErrorIds.StateWriteFailed, FailureCategory.WriteError, Path, $"Could not append to the DyadPorts history '{Path}': {e.Message}", e);
             }
