@@ -259,6 +259,8 @@ namespace DyadPorts.Tests.Engines
         private static void AssertCaughtUp(ProxiedView through, string what, Action change, Action then, Func<EngineSnapshot, bool> done, TimeSpan bound)
         {
             var lists = through.View.Lists;
+            var calls = through.View.Calls;
+            var notLive = through.NotLiveReads;
             var dropped = through.Proxy.DroppedEvents;
             change();
             then?.Invoke();
@@ -269,7 +271,8 @@ namespace DyadPorts.Tests.Engines
             var dropWait = Stopwatch.StartNew();
             while (through.Proxy.DroppedEvents <= dropped && dropWait.Elapsed < TimeSpan.FromSeconds(3)) Thread.Sleep(20);
             Assert.True(through.Proxy.DroppedEvents > dropped, $"the proxy took no {what} event out of the stream: the test would prove nothing");
-            Assert.True(shown <= bound, $"a {what} the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after {after} (bound {bound.TotalSeconds:0.0} s)");
+            Assert.True(shown <= bound, $"a {what} the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after {after} (bound {bound.TotalSeconds:0.0} s; " +
+                $"meanwhile the view made {through.View.Calls - calls} call(s) and {through.View.Lists - lists} list(s), did not answer {through.NotLiveReads - notLive} read(s), and is {(through.View.IsLive ? "live" : "not live")})");
             Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a list, not a catch-up, showed the {what}");
         }
     }

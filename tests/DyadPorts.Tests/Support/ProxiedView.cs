@@ -38,6 +38,9 @@ namespace DyadPorts.Tests.Support
         public EngineView View { get; }
 
         /// <summary>How long until the view answers a snapshot that satisfies <paramref name="done"/>; past <paramref name="bound"/> it stops waiting.</summary>
+        /// <summary>Reads of <see cref="WaitFor"/> the view did not answer (its stream not live): for a failure's message.</summary>
+        public int NotLiveReads { get; private set; }
+
         public TimeSpan WaitFor(TimeSpan bound, Func<EngineSnapshot, bool> done)
         {
             ArgumentNullException.ThrowIfNull(done);
@@ -45,6 +48,7 @@ namespace DyadPorts.Tests.Support
             while (clock.Elapsed <= bound + TimeSpan.FromSeconds(1))
             {
                 var read = View.TryRead(default);
+                if (read == null) NotLiveReads++;
                 if (read != null && done(read)) return clock.Elapsed;
                 Thread.Sleep(20);
             }
