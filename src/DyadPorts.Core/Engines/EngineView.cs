@@ -74,6 +74,25 @@ namespace DyadPorts.Core.Engines
         internal static TimeSpan CatchUpRepeat(TimeSpan sinceRead) => sinceRead < ReadRecently ? ReadCatchUpRepeat : QuietCatchUpRepeat;
 
         /// <summary>
+        /// A stream that never goes quiet (a container restarting in a loop on a shared host keeps it busy) still gets a
+        /// catch-up this often: an event it dropped or never delivered meanwhile would otherwise wait for a quiet spell
+        /// that may never come. Busy, the stream flushes what podman holds back, so this is for drops, and rare.
+        /// </summary>
+        public static readonly TimeSpan BusyCatchUpRepeat = QuietCatchUpRepeat;
+
+        /// <summary>
+        /// Whether a catch-up is due at a heartbeat: once a stream has been quiet for <see cref="QuietBeforeCatchUp"/>
+        /// (once per quiet spell, then every <paramref name="repeat"/> while it stays quiet), and every
+        /// <see cref="BusyCatchUpRepeat"/> while it never is.
+        /// </summary>
+        /// <param name="sinceHeard">Since the stream last delivered an event (or the connection began).</param>
+        /// <param name="caughtUpThisSpell">Whether this quiet spell had its catch-up already.</param>
+        /// <param name="sinceCatchUp">Since the last catch-up ended (or the connection began).</param>
+        /// <param name="repeat">The quiet spell's repeat (<see cref="CatchUpRepeat"/>).</param>
+        internal static bool CatchUpDue(TimeSpan sinceHeard, bool caughtUpThisSpell, TimeSpan sinceCatchUp, TimeSpan repeat) =>
+            sinceHeard < QuietBeforeCatchUp ? sinceCatchUp >= BusyCatchUpRepeat : !caughtUpThisSpell || sinceCatchUp >= repeat;
+
+        /// <summary>
         /// How far ahead of now the catch-up's <c>until</c> lies: podman reads its events file only until then (with
         /// until=now it returns at once, without them), dockerd answers from memory. The catch-up waits that long.
         /// </summary>
@@ -338,7 +357,7 @@ namespace DyadPorts.Core.Engines
                 {
                     await Task.Delay(HeartbeatInterval, connection.Token).ConfigureAwait(false);
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
-                    if (quiet.DueForCatchUp(QuietBeforeCatchUp, CatchUpRepeat(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
+                    if (quiet.DueForCatchUp(CatchUpRepeat(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
                     {
                         var until = clock.Now + CatchUpWindow;
                         // Bounded like a ping: an engine that goes silent mid catch-up (the query sent, no answer, nothing
@@ -398,7 +417,7 @@ namespace DyadPorts.Core.Engines
             private readonly HashSet<(string Id, string Action, long TimeNano)> _heard = new HashSet<(string, string, long)>();
             private readonly Queue<(string Id, string Action, long TimeNano)> _heardOrder = new Queue<(string, string, long)>();
             private long _arrived = Stopwatch.GetTimestamp();
-            private long _lastCatchUp;
+            private long _lastCatchUp = Stopwatch.GetTimestamp(); // the connection's list is where it begins
             private int _caughtUp;
             private DateTimeOffset _covered;
 
@@ -428,15 +447,13 @@ namespace DyadPorts.Core.Engines
                 Interlocked.Exchange(ref _caughtUp, 0);
             }
 
-            /// <summary>
-            /// Once the stream has been quiet for <paramref name="quietFor"/>, then every <paramref name="repeat"/> while it
-            /// stays quiet: true, with the since= of the catch-up due.
-            /// </summary>
-            public bool DueForCatchUp(TimeSpan quietFor, TimeSpan repeat, out DateTimeOffset since)
+            /// <summary>True, with the since= of the catch-up, when one is due (<see cref="CatchUpDue"/>).</summary>
+            public bool DueForCatchUp(TimeSpan repeat, out DateTimeOffset since)
             {
                 since = default;
-                if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived)) < quietFor) return false;
-                if (Interlocked.CompareExchange(ref _caughtUp, 1, 0) != 0 && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastCatchUp)) < repeat) return false;
+                var sinceHeard = Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived));
+                if (!CatchUpDue(sinceHeard, Volatile.Read(ref _caughtUp) == 1, Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastCatchUp)), repeat)) return false;
+                if (sinceHeard >= QuietBeforeCatchUp) Interlocked.Exchange(ref _caughtUp, 1); // this quiet spell's catch-up
                 lock (_lock) since = _covered - TimeSpan.FromSeconds(1);
                 return true;
             }

@@ -17,7 +17,7 @@ namespace DyadPorts.Tests.Engines
     /// A view whose engine still answers pings but not the inspect an event needs is behind, and stops answering within
     /// its freshness bound too. An event the stream never delivers is in the view after the quiet spell's catch-up, and
     /// a lone one after the spell's next catch-up. A container the process makes while the view lists (after the engine
-    /// answered the list) is in the view's next read; a started container the view cannot inspect stops it answering. Ports 23010-23015.
+    /// answered the list) is in the view's next read; a started container the view cannot inspect stops it answering. Ports 23010-23015 and 23020-23021.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewHeartbeatEngineTests
@@ -248,6 +248,51 @@ namespace DyadPorts.Tests.Engines
             finally
             {
                 if (missingId != null) engine.Remove(missingId);
+            }
+        }
+
+        /// <summary>
+        /// A stream that never goes quiet (here a rename every 200 ms, as a container restarting in a loop on a shared host
+        /// would keep it) has no quiet spell to catch up in: a create it never delivers is in the view all the same, by the
+        /// catch-up every <see cref="EngineView.BusyCatchUpRepeat"/>. No list in between.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void An_event_the_stream_never_delivers_is_in_the_view_while_the_stream_never_goes_quiet(string name)
+        {
+            var engine = _engines.Get(name);
+            var missing = TestRun.App("view-busy-missing");
+            var busy = TestRun.App("view-busy");
+            string busyId = null, missingId = null;
+            using var stop = new CancellationTokenSource();
+            System.Threading.Tasks.Task renames = null;
+            try
+            {
+                busyId = engine.Run(busy, 23020, start: false);
+                using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
+                var heard = 0;
+                renames = System.Threading.Tasks.Task.Run(() =>
+                {
+                    for (var i = 0; !stop.IsCancellationRequested; i++)
+                    {
+                        engine.Client.Containers.RenameContainerAsync(busyId, new ContainerRenameParameters { NewName = busy + "-" + (i % 2) }, default).GetAwaiter().GetResult();
+                        Interlocked.Increment(ref heard);
+                        Thread.Sleep(200);
+                    }
+                });
+                // The repeat, then the heartbeat that finds it due, the catch-up's window, the inspect, and room for a loaded machine.
+                var bound = EngineView.BusyCatchUpRepeat + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(3);
+                var renamesBefore = Volatile.Read(ref heard);
+                AssertCaughtUp(through, "create", () => missingId = engine.Run(missing, 23021, start: false), null, s => s.Containers.Any(c => c.Id == missingId), bound);
+                // The stream was busy all along: the renames never stopped (a failed one ends the task).
+                Assert.False(renames.IsCompleted, $"the renames stopped after {Volatile.Read(ref heard) - renamesBefore}: the stream may have gone quiet ({renames.Exception?.GetBaseException().Message})");
+            }
+            finally
+            {
+                stop.Cancel();
+                renames?.Wait(TimeSpan.FromSeconds(10));
+                if (missingId != null) engine.Remove(missingId);
+                if (busyId != null) engine.Remove(busyId);
             }
         }
 

@@ -26,5 +26,21 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal(TimeSpan.FromSeconds(30), EngineView.ReadRecently);
             Assert.Equal(TimeSpan.FromSeconds(10), EngineView.CatchUpRepeat(TimeSpan.FromMilliseconds(msSinceRead)));
         }
+
+        [Theory]
+        //           since heard, caught up this spell, since catch-up, repeat, due
+        [InlineData(400, false, 5_000, 900, false)] // still busy: the quiet spell has not begun, the busy repeat not past
+        [InlineData(500, false, 100, 900, true)] // the quiet spell's first catch-up, however recent the last one
+        [InlineData(3_000, true, 800, 900, false)] // quiet, caught up, the repeat not yet past
+        [InlineData(3_000, true, 900, 900, true)] // quiet, the repeat past
+        [InlineData(30_000, true, 9_000, 10_000, false)] // an idle view's repeat
+        [InlineData(100, true, 9_999, 900, false)] // busy: the read repeat does not apply
+        [InlineData(100, true, 10_000, 900, true)] // busy for 10 s: a catch-up all the same
+        [InlineData(100, false, 10_000, 10_000, true)]
+        public void A_catch_up_is_due_in_a_quiet_spell_and_every_busy_repeat_while_the_stream_never_goes_quiet(int msSinceHeard, bool caughtUp, int msSinceCatchUp, int msRepeat, bool due)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(10), EngineView.BusyCatchUpRepeat);
+            Assert.Equal(due, EngineView.CatchUpDue(TimeSpan.FromMilliseconds(msSinceHeard), caughtUp, TimeSpan.FromMilliseconds(msSinceCatchUp), TimeSpan.FromMilliseconds(msRepeat)));
+        }
     }
 }
