@@ -19,5 +19,16 @@ namespace DyadPorts.Infrastructure
 
         /// <summary>Resolved once per command invocation, on first use: importing the module calls no engine.</summary>
         protected PortAllocator Allocator => _allocator ?? (_allocator = Session.Allocator(Settings, Engine, EngineEndpoint, Log, CancellationToken));
+
+        /// <summary>
+        /// The command's ledger ends with it: an etcd ledger revokes the session lease a start's reservation lived under
+        /// (a reservation no start confirmed goes at once, not after the lease's TTL), and its keep-alive stops, instead of
+        /// running for as long as the shell does. The client and the connection are the session's, and stay.
+        /// </summary>
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) (_allocator?.Ledger as System.IDisposable)?.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

@@ -295,6 +295,29 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
+        public void A_start_on_an_etcd_state_leaves_no_lease_behind_when_the_command_ends()
+        {
+            // A start's reservation lives under the command's session lease until the start confirms it; the command's
+            // end revokes that lease, so a shell does not keep one (and its keep-alive) alive per start it ever made.
+            Use("process/etcd");
+            var folder = Directory.CreateDirectory(Path.Combine(_state.Temp.Directory, "lease-app")).FullName;
+            int Leases() => int.Parse(Regex.Match(Etcdctl.Run(TestEnvironment.Etcd, "lease", "list").EnsureSuccess().Output, @"found (\d+) leases").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var before = Leases();
+            var started = _ps.Run($"Start-DyadPreview lease-app -Path '{folder}' -Engine Process -Command 'sleep 30' -PortRange 21686-21689 -NoWait");
+            Assert.Null(started.AnyError);
+            try
+            {
+                Assert.Equal("lease-app", Assert.IsType<Preview>(Assert.Single(started.Output).BaseObject).AppId);
+                Assert.Equal(before, Leases());
+                Assert.False(_state.Peek().Allocations["lease-app"].Provisional); // confirmed: a plain key, which the lease never held
+            }
+            finally
+            {
+                Assert.Null(_ps.Run("Stop-DyadPreview lease-app -Engine Process").AnyError);
+            }
+        }
+
+        [Fact]
         public void About_DyadPorts_classes_every_error_id_as_the_code_does()
         {
             var help = File.ReadAllText(Path.Combine(RepoFiles.Root, "src", "DyadPorts", "help", "about_DyadPorts.help.txt"));
