@@ -206,7 +206,8 @@ namespace DyadPorts.Core.Engines
         }
 
         /// <summary>
-        /// One container as a list would show it, from one inspect: its actual bindings while it runs, else the configured
+        /// One container as a list would show it, from one inspect: its actual bindings whenever it has any (running, and
+        /// paused too, which keeps the host port the engine chose for a binding that named none), else the configured
         /// ones (HostConfig.PortBindings). Null when the engine has no such container.
         /// </summary>
         public ContainerSummary Describe(string id, CancellationToken cancellationToken) => DescribeAsync(id, cancellationToken).GetAwaiter().GetResult();
@@ -225,7 +226,7 @@ namespace DyadPorts.Core.Engines
                 Labels = c.Config?.Labels != null ? new Dictionary<string, string>(c.Config.Labels) : new Dictionary<string, string>(),
                 Created = c.Created == default ? (DateTimeOffset?)null : new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
             };
-            var ports = summary.IsRunning ? PortBindingParser.FromPortBindings(c.NetworkSettings?.Ports) : Array.Empty<PublishedPort>();
+            var ports = PortBindingParser.FromPortBindings(c.NetworkSettings?.Ports);
             summary.Ports = ports.Count > 0 ? ports : PortBindingParser.FromPortBindings(c.HostConfig?.PortBindings);
             return summary;
         }
