@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -91,6 +92,14 @@ namespace DyadPorts.Core.Engines
         /// <param name="repeat">The quiet spell's repeat (<see cref="CatchUpRepeat"/>).</param>
         internal static bool CatchUpDue(TimeSpan sinceHeard, bool caughtUpThisSpell, TimeSpan sinceCatchUp, TimeSpan repeat) =>
             sinceHeard < QuietBeforeCatchUp ? sinceCatchUp >= BusyCatchUpRepeat : !caughtUpThisSpell || sinceCatchUp >= repeat;
+
+        /// <summary>
+        /// dockerd answers an events query's since= from a buffer of its last 256 events (moby's daemon/events,
+        /// eventsLimit): a catch-up that returns that many may have lost older ones it was asked for, so the view takes
+        /// itself out of service and lists again instead. (Podman reads its events file and has no such limit; a catch-up
+        /// that busy on it lists again all the same, which costs one list.)
+        /// </summary>
+        public const int CatchUpMost = 256;
 
         /// <summary>
         /// How far ahead of now the catch-up's <c>until</c> lies: podman reads its events file only until then (with
@@ -365,10 +374,17 @@ namespace DyadPorts.Core.Engines
                         using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(connection.Token))
                         {
                             bounded.CancelAfter(CatchUpWindow + ContainerEngine.PingTimeout);
+                            var returned = 0;
                             await _client.FollowEvents(since, m =>
                             {
+                                returned++;
                                 if (!quiet.AlreadyHeard(m)) take(m);
                             }, bounded.Token, until).ConfigureAwait(false);
+                            if (returned >= CatchUpMost)
+                            {
+                                // Ends the connection like a failed catch-up: out of service now, then connect and list again.
+                                throw new IOException($"A catch-up returned {returned} events, as many as dockerd keeps for since=: older ones it was asked for may be missing.");
+                            }
                         }
                         quiet.Covered(until);
                     }

@@ -17,7 +17,7 @@ namespace DyadPorts.Tests.Engines
     /// A view whose engine still answers pings but not the inspect an event needs is behind, and stops answering within
     /// its freshness bound too. An event the stream never delivers is in the view after the quiet spell's catch-up, and
     /// a lone one after the spell's next catch-up. A container the process makes while the view lists (after the engine
-    /// answered the list) is in the view's next read; a started container the view cannot inspect stops it answering. Ports 23010-23015 and 23020-23021.
+    /// answered the list) is in the view's next read; a started container the view cannot inspect stops it answering. Ports 23010-23015 and 23020-23022.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewHeartbeatEngineTests
@@ -292,6 +292,41 @@ namespace DyadPorts.Tests.Engines
                 stop.Cancel();
                 renames?.Wait(TimeSpan.FromSeconds(10));
                 if (missingId != null) engine.Remove(missingId);
+                if (busyId != null) engine.Remove(busyId);
+            }
+        }
+
+        /// <summary>
+        /// dockerd answers a catch-up's since= from its last 256 events: a catch-up that returns that many may miss what
+        /// it was asked for, so the view lists again rather than trust it. Here a burst of 300 renames, which the stream
+        /// delivers, lies inside the next quiet spell's catch-up.
+        /// </summary>
+        [Fact]
+        public async System.Threading.Tasks.Task A_catch_up_as_long_as_dockerds_buffer_makes_the_view_list_again()
+        {
+            var engine = _engines.Get("docker");
+            var busy = TestRun.App("view-burst");
+            string busyId = null;
+            try
+            {
+                busyId = engine.Run(busy, 23022, start: false);
+                using var through = new ProxiedView(engine);
+                Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1)); // past the first quiet catch-up
+                var lists = through.View.Lists;
+                for (var i = 0; i < EngineView.CatchUpMost + 44; i++)
+                {
+                    await engine.Client.Containers.RenameContainerAsync(busyId, new ContainerRenameParameters { NewName = busy + "-" + (i % 2) }, default);
+                }
+                var clock = Stopwatch.StartNew();
+                var bound = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + EngineView.CatchUpWindow + TimeSpan.FromSeconds(5);
+                while (through.View.Lists == lists && clock.Elapsed < bound) Thread.Sleep(50);
+                Assert.True(through.View.Lists > lists, $"the view did not list again within {bound.TotalSeconds:0.0} s of a burst of {EngineView.CatchUpMost + 44} events");
+                // Listed again, it answers with the container as it is now.
+                var shown = through.WaitFor(TimeSpan.FromSeconds(10), v => v.Containers.Any(c => c.Id == busyId && c.Name == busy + "-1"));
+                Assert.True(shown <= TimeSpan.FromSeconds(10), "the view did not come back with the container's last name");
+            }
+            finally
+            {
                 if (busyId != null) engine.Remove(busyId);
             }
         }
