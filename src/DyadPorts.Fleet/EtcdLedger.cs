@@ -139,11 +139,15 @@ namespace DyadPorts.Fleet
                 {
                     response = _cluster.Once((client, d, token) => client.Transaction(commit.Txn, null, d, token), deadline, cancellationToken);
                 }
-                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateStoreUnavailable && EtcdErrors.IsAmbiguous(e.InnerException) && DateTime.UtcNow < deadline)
+                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateStoreUnavailable && EtcdErrors.IsAmbiguous(e.InnerException))
                 {
                     log.Verbose($"The etcd commit {who.Nonce} got no answer ({e.InnerException?.Message}); reading back whether it landed.");
                     ambiguous.Add((who.Nonce, answer, said));
-                    continue;
+                    if (DateTime.UtcNow < deadline) continue;
+                    // Out of time without an answer (a slow leader, a member that took the request and went silent): etcd
+                    // may still have applied it. Read back once, within a bound of its own, before saying it failed.
+                    if (LandedLate(who.Operator, ambiguous, e, log, cancellationToken, out var late)) return late;
+                    throw;
                 }
                 if (response.Succeeded)
                 {
@@ -168,6 +172,27 @@ namespace DyadPorts.Fleet
                 cancellationToken.WaitHandle.WaitOne(backoff);
                 cancellationToken.ThrowIfCancellationRequested();
             }
+        }
+
+        /// <summary>
+        /// After the transaction's own bound ran out with a commit unanswered: whether it landed after all, read back within
+        /// a bound of its own. A read-back that cannot be made either says that the commit may have landed.
+        /// </summary>
+        private bool LandedLate<T>(string operatorName, List<(string Nonce, T Result, BufferedLog Said)> ambiguous, DyadPortsException unanswered, IOperationLog log, CancellationToken cancellationToken, out T result)
+        {
+            EtcdSnapshot back;
+            try
+            {
+                back = ReadSnapshot(_cluster.NewDeadline(), cancellationToken);
+            }
+            catch (DyadPortsException e) when (e.ErrorId == ErrorIds.StateStoreUnavailable)
+            {
+                throw new DyadPortsException(ErrorIds.StateStoreUnavailable, FailureCategory.ConnectionError, Location,
+                    $"The etcd cluster at {_cluster.Location.EndpointList} did not answer a commit within {_cluster.Options.Timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s, " +
+                    "and could not be read back either: the change may have landed (an etcd transaction lands whole or not at all). " +
+                    "See with Get-DyadPortAllocation before running the command again.", unanswered);
+            }
+            return Landed(back, operatorName, ambiguous, log, out result);
         }
 
         /// <summary>Whether one of the commits whose answer was lost is among the operator's last commits in <paramref name="snapshot"/>: it landed, and counts once.</summary>

@@ -40,8 +40,18 @@ namespace DyadPorts.Tests.Fleet
         /// <summary>How many answers were lost so far.</summary>
         public int Cuts => Volatile.Read(ref _cuts);
 
-        /// <summary>The next request that holds <paramref name="marker"/> (UTF-8) loses its answer; one cut per Arm.</summary>
-        public void Arm(string marker) => Volatile.Write(ref _marker, System.Text.Encoding.UTF8.GetBytes(marker));
+        /// <summary>
+        /// The next request that holds <paramref name="marker"/> (UTF-8) loses its answer; one cut per Arm. The connection
+        /// stays open and silent for <paramref name="silentFor"/> (default <see cref="CutDelay"/>), then is reset: longer
+        /// than the client's deadline, the call times out instead of seeing the connection go.
+        /// </summary>
+        public void Arm(string marker, TimeSpan? silentFor = null)
+        {
+            Interlocked.Exchange(ref _silentForTicks, (silentFor ?? CutDelay).Ticks);
+            Volatile.Write(ref _marker, System.Text.Encoding.UTF8.GetBytes(marker));
+        }
+
+        private long _silentForTicks = CutDelay.Ticks;
 
         public void Disarm() => Volatile.Write(ref _marker, null);
 
@@ -101,7 +111,7 @@ namespace DyadPorts.Tests.Fleet
                         {
                             muted.Value = true; // before the request goes on: none of its answer gets back
                             await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token).ConfigureAwait(false);
-                            await Task.Delay(CutDelay, _stop.Token).ConfigureAwait(false);
+                            await Task.Delay(TimeSpan.FromTicks(Interlocked.Read(ref _silentForTicks)), _stop.Token).ConfigureAwait(false);
                             Interlocked.Increment(ref _cuts);
                             return; // the pair is closed
                         }

@@ -28,7 +28,7 @@ namespace DyadPorts.Tests.Ledger
     /// <summary>
     /// <see cref="EtcdLedger"/> against real failures of a private 3-member cluster (<see cref="EtcdCluster"/>): the
     /// leader killed mid-run, quorum lost, an answer lost after the commit applied (<see cref="CuttingProxy"/>), and an
-    /// app-lock holder that died. Ports 20600-20639, each test its own. Every cluster is killed by pid and its data
+    /// app-lock holder that died. Ports 20600-20679, each test its own. Every cluster is killed by pid and its data
     /// removed when its test ends.
     /// </summary>
     [UnsupportedOSPlatform("windows")]
@@ -186,6 +186,32 @@ namespace DyadPorts.Tests.Ledger
             Assert.Equal(calls, state.Counters["Allocated"]);
             Assert.Equal(calls, state.Counters["Released"]);
             Assert.Equal(2 * calls, Open(cluster).History(NullOperationLog.Instance, default).Count);
+        }
+
+        [UnixFact]
+        public void A_commit_that_applied_but_timed_out_counts_once_read_back_after_the_bound()
+        {
+            // The only way to the member is a proxy that forwards the commit and then stays silent past the client's
+            // deadline: etcd applies it, the client hears nothing and times out (DeadlineExceeded), not a reset.
+            var cluster = Own(EtcdCluster.Start(1, 20670));
+            var proxy = Own(new CuttingProxy(20676, 20670));
+            var timeout = TimeSpan.FromSeconds(3);
+            var location = EtcdLocation.Parse($"etcd://{proxy.Endpoint}{_prefix}");
+            var ledger = Own(new EtcdLedger(new EtcdConnection(location, TestEtcd.Options(timeout: timeout)), null, ownsCluster: true));
+            ledger.Transact((s, _) => Allocate(s, "first", 26300, 26309), NullOperationLog.Instance, default); // the prefix exists
+
+            var log = new RecordingLog();
+            proxy.Arm("timed-out", silentFor: timeout + TimeSpan.FromSeconds(1));
+            var port = ledger.Transact((s, _) => Allocate(s, "timed-out", 26300, 26309), log, default);
+            _output.WriteLine(string.Join("\n", log.Verbose));
+
+            Assert.Equal(1, proxy.Cuts);
+            Assert.Equal(26301, port);
+            Assert.Contains(log.Verbose, v => v.Contains("had landed: it counts, once", StringComparison.Ordinal));
+            var state = Open(cluster).Read(NullOperationLog.Instance, default);
+            Assert.Equal(new[] { "first", "timed-out" }, state.Allocations.Keys.OrderBy(k => k, StringComparer.Ordinal));
+            Assert.Equal(2, state.Counters["Allocated"]);
+            Assert.Equal(2, Open(cluster).History(NullOperationLog.Instance, default).Count);
         }
 
         /// <summary>
