@@ -10,7 +10,7 @@ namespace DyadPorts.Fleet
     /// <summary>
     /// What a failed etcd call means to a DyadPorts user. Unreachable, no leader, no quorum, out of time:
     /// <see cref="ErrorIds.StateStoreUnavailable"/>, naming the endpoints. TLS or authentication refused:
-    /// <see cref="ErrorIds.StateStoreRefused"/>, naming the reason. Out of space (NOSPACE):
+    /// <see cref="ErrorIds.StateStoreRefused"/>, naming the reason; so is a transaction over etcd's limits. Out of space (NOSPACE):
     /// <see cref="ErrorIds.StateStoreFull"/>, saying what to do.
     /// </summary>
     internal sealed class EtcdErrors
@@ -55,6 +55,12 @@ namespace DyadPorts.Fleet
                 return new DyadPortsException(ErrorIds.StateStoreRefused, FailureCategory.SecurityError, _location.Text,
                     $"The etcd cluster at {_location.EndpointList} refused DyadPorts: {refusal}. Nothing was changed.", e);
             }
+            if (TooBig(e) is string limit)
+            {
+                return new DyadPortsException(ErrorIds.StateStoreRefused, FailureCategory.InvalidOperation, _location.Text,
+                    $"The etcd cluster at {_location.EndpointList} refused a transaction this large ({limit}). A copy or recovery of many apps lands " +
+                    "in one transaction, all or nothing: raise --max-txn-ops (128 by default) or --max-request-bytes on every member, or copy a state of fewer apps. Nothing was changed.", e);
+            }
             if (Full(e))
             {
                 return new DyadPortsException(ErrorIds.StateStoreFull, FailureCategory.WriteError, _location.Text,
@@ -91,6 +97,16 @@ namespace DyadPorts.Fleet
                         return "TLS: " + (_tls.Last ?? "the handshake failed (" + rpc.Status.Detail + "); a client certificate may be missing or rejected (" + EtcdOptions.CertVariable + ", " + EtcdOptions.KeyVariable + ")");
                     }
                 }
+            }
+            return null;
+        }
+
+        /// <summary>etcd's own limits on one transaction (--max-txn-ops, --max-request-bytes): the reason, or null.</summary>
+        private static string TooBig(Exception e)
+        {
+            for (var x = e; x != null; x = Next(x))
+            {
+                if (x is RpcException rpc && (Says(rpc, "too many operations in txn request") || Says(rpc, "request is too large"))) return rpc.Status.Detail;
             }
             return null;
         }

@@ -252,6 +252,21 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public void A_copy_over_etcds_limit_on_one_transaction_is_StateStoreRefused_saying_so_and_writes_nothing()
+        {
+            // 60 apps: an app key, a claim and an event each, over etcd's default --max-txn-ops (128) in the one transaction.
+            var fileA = File(_a);
+            Plant(fileA, Enumerable.Range(0, 60).Select(i => Process($"many-{i}", 20720 + i)).ToArray());
+            var conflicts = new List<DyadPortsException>();
+            var e = Assert.Throws<DyadPortsException>(() => Copy(fileA, Etcd(), conflicts));
+            Assert.Equal(ErrorIds.StateStoreRefused, e.ErrorId);
+            Assert.Equal(FailureCategory.InvalidOperation, e.Category);
+            Assert.Contains("too many operations in txn request", e.Message, StringComparison.Ordinal);
+            Assert.Contains("--max-txn-ops", e.Message, StringComparison.Ordinal);
+            Assert.Empty(Etcd().Read(NullOperationLog.Instance, default).Allocations);
+        }
+
+        [Fact]
         public void A_file_state_goes_into_etcd_and_back_with_a_conflict_each_way()
         {
             var fileA = File(_a);
