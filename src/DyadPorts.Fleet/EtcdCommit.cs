@@ -89,6 +89,9 @@ namespace DyadPorts.Fleet
                 seen.Activity.TryGetValue(appId, out var stored);
                 if (stored != null && EtcdJson.Write(stored.Value.Sample) == EtcdJson.Write(sample)) continue;
                 commit.Put(keys.ActivityOf(appId), EtcdJson.Write(new StoredActivity { Nonce = who.Nonce, Sample = sample }), stored?.ModRevision);
+                // A sample belongs to its app: if another operator removed the app meanwhile, this commit must not land
+                // (it would leave a sample nothing ever deletes), so the app's key must still be as it was read.
+                if (seen.Apps.TryGetValue(appId, out var app)) commit.Requires(keys.App(appId), app.ModRevision);
                 changed = true;
             }
             foreach (var (appId, stored) in seen.Activity.Where(a => !after.Activity.ContainsKey(a.Key)))
@@ -194,6 +197,15 @@ namespace DyadPorts.Fleet
             _txn.Compare.Add(Guard(key, seenModRevision));
             _txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = EtcdKeys.Bytes(key), Value = Google.Protobuf.ByteString.CopyFromUtf8(value), Lease = lease } });
         }
+
+        /// <summary>A key this commit does not write must still be at <paramref name="seenModRevision"/> (nothing when it writes it: its put compares already).</summary>
+        private void Requires(string key, long seenModRevision)
+        {
+            if (_written.Contains(key) || !_required.Add(key)) return;
+            _txn.Compare.Add(Guard(key, seenModRevision));
+        }
+
+        private readonly HashSet<string> _required = new HashSet<string>(StringComparer.Ordinal);
 
         private void Delete(string key, long seenModRevision)
         {

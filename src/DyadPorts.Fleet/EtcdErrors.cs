@@ -43,9 +43,14 @@ namespace DyadPorts.Fleet
         /// </summary>
         public static bool IsExpiredToken(Exception e) => e is RpcException rpc && Says(rpc, "invalid auth token");
 
-        /// <summary>True when the call may have taken effect although it failed: the commit reached a member, then the answer was lost.</summary>
+        /// <summary>
+        /// True when the call may have taken effect although it failed: the commit reached a member, then the answer was
+        /// lost. A deadline shows as gRPC's DeadlineExceeded or, when the client's own timer wins the race, as a
+        /// cancellation (the user's own cancellation never gets here: <see cref="EtcdConnection.Once{T}"/> lets it through).
+        /// </summary>
         public static bool IsAmbiguous(Exception e) =>
-            e is RpcException rpc && (rpc.StatusCode == StatusCode.Unavailable || rpc.StatusCode == StatusCode.DeadlineExceeded || rpc.StatusCode == StatusCode.Unknown || rpc.StatusCode == StatusCode.Cancelled);
+            e is OperationCanceledException ||
+            (e is RpcException rpc && (rpc.StatusCode == StatusCode.Unavailable || rpc.StatusCode == StatusCode.DeadlineExceeded || rpc.StatusCode == StatusCode.Unknown || rpc.StatusCode == StatusCode.Cancelled));
 
         public DyadPortsException Map(Exception e, TimeSpan timeout)
         {

@@ -149,6 +149,26 @@ namespace DyadPorts.Tests.Ledger
         }
 
         [Fact]
+        public void A_sample_for_an_app_another_operator_removed_meanwhile_never_lands()
+        {
+            // The reaper's interleaving: it read the app, another operator removes it (Remove-DyadPortAllocation takes no
+            // app lock), then the reaper's sample commits. Without a compare on the app's key it would land, for good.
+            var ledger = Open();
+            ledger.Transact((s, _) => Allocate(s, "sampled", 21801, 21809), NullOperationLog.Instance, default);
+            var other = Open(TestEtcd.Options("remover@elsewhere"));
+            var runs = 0;
+            ledger.Transact((s, _) =>
+            {
+                if (++runs == 1) other.Transact((o, _) => { o.Allocations.Remove("sampled"); return 0; }, NullOperationLog.Instance, default);
+                if (s.Allocations.ContainsKey("sampled")) s.Activity["sampled"] = new ActivitySample { At = DateTimeOffset.UtcNow, Preview = "c1", Signal = ActivitySample.AcceptedSignal, Value = "1" };
+                return 0;
+            }, NullOperationLog.Instance, default);
+            Assert.Equal(2, runs); // the first commit's compare on the app failed; the second saw it gone and wrote no sample
+            Assert.DoesNotContain(TestEtcd.Dump(Raw(), _prefix), kv => kv.Key.Contains("/activity/", StringComparison.Ordinal));
+            Assert.Empty(Open().Read(NullOperationLog.Instance, default).Activity);
+        }
+
+        [Fact]
         public void An_operator_value_with_null_lists_is_read_as_an_operator_with_none_and_commits_go_on()
         {
             // Another operator's key as a tool of its own might leave it: valid JSON, its counters and recent commits null.
