@@ -112,15 +112,19 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public EngineSnapshot Snapshot(ConfiguredPortsCache configuredPorts, IOperationLog log, CancellationToken cancellationToken)
         {
-            IList<ContainerListResponse> listed;
             try
             {
-                listed = Call("list its containers", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
+                return Listed(configuredPorts, log, cancellationToken);
             }
             catch (EngineRefusedException e)
             {
-                throw ListRefused(e);
+                throw ListRefused(e); // the list, or a stopped container's inspect, which its ports come from
             }
+        }
+
+        private EngineSnapshot Listed(ConfiguredPortsCache configuredPorts, IOperationLog log, CancellationToken cancellationToken)
+        {
+            var listed = Call("list its containers", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
             var live = new HashSet<string>(listed.Select(c => c.ID), StringComparer.Ordinal);
             foreach (var gone in _configuredPorts.Keys.Where(id => !live.Contains(id)).ToList()) _configuredPorts.TryRemove(gone, out _);
 
@@ -136,14 +140,7 @@ namespace DyadPorts.Core.Engines
             }
 
             var containers = new List<ContainerSummary>(listed.Count);
-            try
-            {
-                foreach (var c in listed) containers.Add(Summarize(c, Configured));
-            }
-            catch (EngineRefusedException e)
-            {
-                throw ListRefused(e); // a stopped container's inspect, which its ports come from, is part of the list
-            }
+            foreach (var c in listed) containers.Add(Summarize(c, Configured));
             if (stored != null)
             {
                 var kept = ConfiguredPortsCache.Kept(stored, _configuredPorts, live, out var changed);
