@@ -107,22 +107,18 @@ namespace DyadPorts.Fleet
         }
 
         /// <summary>etcd's own limits on one transaction (--max-txn-ops, --max-request-bytes): the reason, or null.</summary>
-        private static string TooBig(Exception e)
+        private static string TooBig(Exception e) => Saying(e, "too many operations in txn request", "request is too large")?.Status.Detail;
+
+        private static bool Full(Exception e) => Saying(e, "database space exceeded", "NOSPACE") != null;
+
+        /// <summary>The first gRPC failure along <paramref name="e"/>'s chain whose detail says one of <paramref name="texts"/>; null for none.</summary>
+        private static RpcException Saying(Exception e, params string[] texts)
         {
             for (var x = e; x != null; x = Next(x))
             {
-                if (x is RpcException rpc && (Says(rpc, "too many operations in txn request") || Says(rpc, "request is too large"))) return rpc.Status.Detail;
+                if (x is RpcException rpc && Array.Exists(texts, text => Says(rpc, text))) return rpc;
             }
             return null;
-        }
-
-        private static bool Full(Exception e)
-        {
-            for (var x = e; x != null; x = Next(x))
-            {
-                if (x is RpcException rpc && (Says(rpc, "database space exceeded") || Says(rpc, "NOSPACE"))) return true;
-            }
-            return false;
         }
 
         private static Exception Next(Exception e) => e is RpcException rpc && rpc.Status.DebugException != null ? rpc.Status.DebugException : e.InnerException;
