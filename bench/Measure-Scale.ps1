@@ -8,7 +8,9 @@
 #   - the other design the issue names: one catch-up call GET /events?since=..&until=now;
 # with the engine calls of each allocation: the session client's and the view's (ContainerEngine.Calls).
 # Then the cold one-shot (Import-Module + one Request-DyadPort in a fresh pwsh) paired A B A B against a bare pwsh
-# (bench/Measure-OneShot.ps1). Writes an SVG plot of cost against K next to the raw output.
+# (bench/Measure-OneShot.ps1), twice: on this pwsh (the dotnet tool, IL only) and on a copy of it compiled ReadyToRun
+# the way PowerShell's release packages are (bench/New-ReleasePwsh.ps1, built here into a temp folder and removed after).
+# Writes an SVG plot of cost against K next to the raw output.
 $ScaleK = @(60, 240, 1000)
 $ScaleFirst = 25300; $ScaleLast = 25399; $ScaleRange = "$ScaleFirst-$ScaleLast"
 $ScaleBasePort = 26000
@@ -16,6 +18,21 @@ $scale = [System.Collections.Generic.List[object]]::new()
 $scaleOneShot = [System.Collections.Generic.List[object]]::new()
 
 . (Join-Path $PSScriptRoot 'BenchContainers.ps1')
+
+# The two pwsh builds of the one-shot rows: this one, and a release-like copy ('dotnet exec <copy>/pwsh.dll').
+$releasePwsh = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-pwsh-$($TestEnv.RunId)"
+Write-Host "== scale: compiling a release-like (ReadyToRun) copy of this pwsh into $releasePwsh"
+& (Join-Path $PSScriptRoot 'New-ReleasePwsh.ps1') -Destination $releasePwsh | Where-Object { $_ -like '#*' } | Out-Raw
+$dotnet = if ((Split-Path $ChildPwsh -Leaf) -like 'dotnet*') { $ChildPwsh } else { 'dotnet' }
+$oneShotBuilds = @(
+    @{ Pwsh = 'tool (IL)'; Run = { param([hashtable] $Parameters) & (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') @Parameters } }
+    @{ Pwsh = 'release-like (R2R)'; Run = {
+        param([hashtable] $Parameters)
+        $arguments = foreach ($p in $Parameters.GetEnumerator()) { "-$($p.Key)"; "$($p.Value)" }
+        & $dotnet exec (Join-Path $releasePwsh 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') @arguments
+        if ($LASTEXITCODE -ne 0) { throw "scale: the release-like pwsh's one-shot bench exited $LASTEXITCODE" }
+    } }
+)
 
 # K created, never started, containers [From, To): each publishes its own port outside the range.
 function New-ScaleContainers($Client, [int] $From, [int] $To) {
@@ -90,16 +107,22 @@ foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine =
             Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
 
             # The cold one-shot at this K: a fresh pwsh imports the module and makes one allocation (no feed), paired
-            # A B A B against a bare pwsh (bench/Measure-OneShot.ps1 keeps a state of its own).
-            $lines = @(& (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') -ModulePath $ModulePath -Engine $e.Engine -EngineEndpoint $e.Endpoint -Containers $k -Pairs $OneShotRuns -PortRange $ScaleRange -AppId "$($TestEnv.Prefix)oneshot")
-            $lines | Out-Raw
-            $number = { param($text) [double]($text -replace ',', '') }
-            $bareLine = @($lines | Where-Object { $_ -like 'median K=* bare *' })[0]
-            $requestLine = @($lines | Where-Object { $_ -like 'median K=* request *' })[0]
-            if ($bareLine -notmatch 'wall\s+([\d,.]+) ms') { throw "scale: no bare median in the one-shot output at K=$k" }
-            $bareMs = & $number $Matches[1]
-            if ($requestLine -notmatch 'request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no request median in the one-shot output at K=$k" }
-            $scaleOneShot.Add([pscustomobject]@{ Engine = $e.Engine; K = $k; 'Bare pwsh ms' = $bareMs; 'Import+Request ms' = (& $number $Matches[1]); 'Overhead ms (paired, wall)' = (& $number $Matches[2]); 'Overhead ms (paired, CPU)' = (& $number $Matches[3]) })
+            # A B A B against a bare pwsh of the same build (bench/Measure-OneShot.ps1 keeps a state of its own); the
+            # two builds take turns at going first.
+            $builds = if ($scaleOneShot.Count % 4) { @($oneShotBuilds[1], $oneShotBuilds[0]) } else { $oneShotBuilds }
+            foreach ($build in $builds) {
+                $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $OneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot" }
+                "# one-shot on the $($build.Pwsh) pwsh" | Out-Raw
+                $lines = @(& $build.Run $parameters)
+                $lines | Out-Raw
+                $number = { param($text) [double]($text -replace ',', '') }
+                $bareLine = @($lines | Where-Object { $_ -like 'median K=* bare *' })[0]
+                $requestLine = @($lines | Where-Object { $_ -like 'median K=* request *' })[0]
+                if ($bareLine -notmatch 'wall\s+([\d,.]+) ms') { throw "scale: no bare median in the one-shot output at K=$k ($($build.Pwsh))" }
+                $bareMs = & $number $Matches[1]
+                if ($requestLine -notmatch 'request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no request median in the one-shot output at K=$k ($($build.Pwsh))" }
+                $scaleOneShot.Add([pscustomobject]@{ Engine = $e.Engine; K = $k; Pwsh = $build.Pwsh; 'Bare pwsh ms' = $bareMs; 'Import+Request ms' = (& $number $Matches[1]); 'Overhead ms (paired, wall)' = (& $number $Matches[2]); 'Overhead ms (paired, CPU)' = (& $number $Matches[3]); 'One warm list ms' = $f.Median })
+            }
         }
     } finally {
         $env:DYAD_PORTS_ENGINE_FEED = $null
@@ -139,5 +162,6 @@ function Write-ScalePlot([string] $Path) {
     $null = $svg.AppendLine('</svg>')
     Set-Content -Path $Path -Value $svg.ToString()
 }
+Remove-Item -Recurse -Force $releasePwsh -ErrorAction SilentlyContinue
 $scalePlot = [IO.Path]::ChangeExtension($raw, '.scale.svg')
 Write-ScalePlot $scalePlot
