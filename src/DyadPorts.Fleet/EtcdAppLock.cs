@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Ledger;
 using Etcdserverpb;
 using Google.Protobuf;
 
@@ -15,7 +16,7 @@ namespace DyadPorts.Fleet
     /// leader unless lease checkpointing is on): so up to about 2 × TTL. A waiter polls every 100 ms and honours its
     /// cancellation at once.
     /// </summary>
-    internal sealed class EtcdAppLock : IDisposable
+    internal sealed class EtcdAppLock : IAppLock
     {
         private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
         private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
@@ -33,7 +34,10 @@ namespace DyadPorts.Fleet
             _lease = lease;
         }
 
-        public static IDisposable Acquire(EtcdConnection cluster, string key, string target, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
+        /// <summary>Why the key may no longer be this holder's: its lease ended while held (<see cref="EtcdLease.Lost"/>).</summary>
+        public string Lost => _lease.Lost;
+
+        public static IAppLock Acquire(EtcdConnection cluster, string key, string target, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
         {
             var nonce = Guid.NewGuid().ToString("N");
             var until = DateTime.UtcNow + timeout;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.State;
 using Etcdserverpb;
 
@@ -52,6 +53,7 @@ namespace DyadPorts.Fleet
                     leases[appId] = stored.Lease; // untouched: as it is
                     continue;
                 }
+                RefuseForeign(keys.App(appId), appId, seen, "its record");
                 var lease = LeaseOf(record, stored, sessionLease);
                 leases[appId] = lease;
                 var value = new StoredApp { Host = host, Operator = who.Operator, Nonce = who.Nonce, Record = Stored(record) };
@@ -88,6 +90,7 @@ namespace DyadPorts.Fleet
             {
                 seen.Activity.TryGetValue(appId, out var stored);
                 if (stored != null && EtcdJson.Write(stored.Value.Sample) == EtcdJson.Write(sample)) continue;
+                RefuseForeign(keys.ActivityOf(appId), appId, seen, "its idle reaper's sample");
                 commit.Put(keys.ActivityOf(appId), EtcdJson.Write(new StoredActivity { Nonce = who.Nonce, Sample = sample }), stored?.ModRevision);
                 // A sample belongs to its app: if another operator removed the app meanwhile, this commit must not land
                 // (it would leave a sample nothing ever deletes), so the app's key must still be as it was read.
@@ -173,6 +176,18 @@ namespace DyadPorts.Fleet
             if (!record.Provisional) return 0;
             if (stored != null && stored.Value.Record.Provisional && stored.Lease != 0) return stored.Lease;
             return sessionLease();
+        }
+
+        /// <summary>
+        /// A key this commit would write holds a value that is not DyadPorts' (<see cref="EtcdSnapshot.Foreign"/>): it is
+        /// never overwritten, and the app it belongs to cannot be changed until someone who knows what it is removes it.
+        /// </summary>
+        private static void RefuseForeign(string key, string appId, EtcdSnapshot seen, string what)
+        {
+            if (!seen.Foreign.Contains(key)) return;
+            throw new DyadPortsException(ErrorIds.StateRecordForeign, FailureCategory.InvalidData, key,
+                $"App {appId}: the etcd key '{key}', where {what} goes, holds a value that is not a DyadPorts record (written by hand or by another tool). " +
+                "It was left as it is and nothing was changed for this app. Look at it with 'etcdctl get', and delete it if nothing needs it.");
         }
 
         /// <summary>(host, port) claim keys of a set of apps: the first app in ordinal order holds a port two of them name.</summary>

@@ -10,6 +10,8 @@ namespace DyadPorts.Fleet
     /// An etcd lease of <see cref="EtcdOptions.LeaseTtl"/>, kept alive in the background from its grant until it is
     /// disposed (then revoked: every key still under it goes) or the process dies (then it expires after its TTL, up to
     /// about TTL + an election timeout when the leader changes meanwhile). A keep-alive whose connection was closed stops.
+    /// A lease that ends while it is kept (expired while no keep-alive reached the cluster, or revoked by someone else)
+    /// is <see cref="Lost"/>: the keep-alive hears it at its next renewal, a third of the TTL at most after.
     /// </summary>
     internal sealed class EtcdLease : IDisposable
     {
@@ -17,6 +19,7 @@ namespace DyadPorts.Fleet
         private readonly EtcdConnection _cluster;
         private readonly CancellationTokenSource _keepAlive = new CancellationTokenSource();
         private int _disposed;
+        private volatile string _lost;
 
         private EtcdLease(EtcdConnection cluster, long id)
         {
@@ -26,6 +29,9 @@ namespace DyadPorts.Fleet
         }
 
         public long Id { get; }
+
+        /// <summary>Null while the lease lives as far as its keep-alive knows; otherwise what ended it.</summary>
+        public string Lost => _lost;
 
         public static EtcdLease Grant(EtcdConnection cluster, CancellationToken cancellationToken)
         {
@@ -42,7 +48,12 @@ namespace DyadPorts.Fleet
                 try
                 {
                     await _cluster.Client.LeaseKeepAlive(Id, token).ConfigureAwait(false);
-                    return; // the lease is gone (expired or revoked): nothing left to keep
+                    // The keep-alive ends by itself when the cluster answers that the lease is gone (TTL 0).
+                    if (!token.IsCancellationRequested)
+                    {
+                        _lost = $"its etcd lease {Id:x} ended while it was held (it expired while no keep-alive reached the cluster, or it was revoked)";
+                    }
+                    return;
                 }
                 catch (OperationCanceledException) when (token.IsCancellationRequested)
                 {

@@ -9,6 +9,8 @@ using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Ledger;
 using DyadPorts.Core.State;
 using Etcdserverpb;
+using Google.Protobuf;
+using Mvccpb;
 using Newtonsoft.Json;
 
 namespace DyadPorts.Fleet
@@ -30,6 +32,9 @@ namespace DyadPorts.Fleet
     /// </summary>
     public sealed class EtcdLedger : IAllocationLedger, IDisposable
     {
+        /// <summary>Keys per answer when the history is read (<see cref="HistoryKeys"/>).</summary>
+        internal const int HistoryPage = 500;
+
         /// <summary>About one commit in this many that records events trims the history afterwards.</summary>
         public const int TrimEvery = 32;
         private const int MaxRounds = 200;
@@ -215,10 +220,8 @@ namespace DyadPorts.Fleet
         {
             try
             {
-                var range = _cluster.Retrying((client, deadline, token) => client.Get(new RangeRequest { Key = EtcdKeys.Bytes(_keys.History), RangeEnd = EtcdKeys.RangeEnd(_keys.History) }, null, deadline, token),
-                    _cluster.NewDeadline(), cancellationToken);
                 // Commit order: the create revision (one per commit), then the key (a commit's events in the order recorded).
-                return range.Kvs.OrderBy(kv => kv.CreateRevision).ThenBy(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal)
+                return HistoryKeys(cancellationToken).OrderBy(kv => kv.CreateRevision).ThenBy(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal)
                     .Select(kv => JsonConvert.DeserializeObject<StoredEvent>(kv.Value.ToStringUtf8(), EtcdJson.Settings)).Where(stored => stored?.Event != null)
                     .Select(stored => { stored.Event.Operator ??= stored.Operator; return stored.Event; })
                     .Where(e => e != null).ToList();
@@ -230,7 +233,29 @@ namespace DyadPorts.Fleet
             }
         }
 
-        public IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
+        /// <summary>
+        /// Every key of the history, read in pages of <see cref="HistoryPage"/> keys at the revision of the first page, so
+        /// that the pages are one snapshot. One range of the whole history (up to <see cref="EtcdOptions.HistoryLimit"/>
+        /// events of a few hundred bytes each) would pass gRPC's 4 MB limit on one answer.
+        /// </summary>
+        private List<KeyValue> HistoryKeys(CancellationToken cancellationToken)
+        {
+            var keys = new List<KeyValue>();
+            var from = EtcdKeys.Bytes(_keys.History);
+            var end = EtcdKeys.RangeEnd(_keys.History);
+            long revision = 0;
+            while (true)
+            {
+                var request = new RangeRequest { Key = from, RangeEnd = end, Limit = HistoryPage, Revision = revision };
+                var page = _cluster.Retrying((client, deadline, token) => client.Get(request, null, deadline, token), _cluster.NewDeadline(), cancellationToken);
+                if (revision == 0) revision = page.Header.Revision;
+                keys.AddRange(page.Kvs);
+                if (!page.More || page.Kvs.Count == 0) return keys;
+                from = ByteString.CopyFrom(page.Kvs[page.Kvs.Count - 1].Key.Concat(new byte[] { 0 }).ToArray()); // the next key after the last
+            }
+        }
+
+        public IAppLock LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
             EtcdAppLock.Acquire(_cluster, _keys.AppLock(appId), $"{Location} ({_keys.AppLock(appId)})", timeout, timedOut, cancellationToken);
 
         private EtcdSnapshot ReadSnapshot(DateTime deadline, CancellationToken cancellationToken)

@@ -22,6 +22,11 @@ namespace DyadPorts.Fleet
         /// <summary>Claims by key: the app that holds the port.</summary>
         public Dictionary<string, Seen<string>> Ports { get; } = new Dictionary<string, Seen<string>>(StringComparer.Ordinal);
         public Dictionary<string, Seen<StoredActivity>> Activity { get; } = new Dictionary<string, Seen<StoredActivity>>(StringComparer.Ordinal);
+        /// <summary>
+        /// App and sample keys whose value is not a DyadPorts record (not JSON, or JSON of another shape: written by hand,
+        /// or by another tool): never read as one, and never overwritten (<see cref="EtcdCommit"/>).
+        /// </summary>
+        public HashSet<string> Foreign { get; } = new HashSet<string>(StringComparer.Ordinal);
         /// <summary>Every operator's counters and recent commits, by key.</summary>
         public Dictionary<string, Seen<StoredOperator>> Operators { get; } = new Dictionary<string, Seen<StoredOperator>>(StringComparer.Ordinal);
 
@@ -46,8 +51,12 @@ namespace DyadPorts.Fleet
             if (stateId != null && !stateId.Value.IsEmpty) snapshot.StateId = stateId.Value.ToStringUtf8();
             foreach (var kv in ranges[1].Kvs)
             {
-                var app = JsonConvert.DeserializeObject<StoredApp>(kv.Value.ToStringUtf8(), EtcdJson.Settings);
-                if (app?.Record?.AppId == null) continue; // not ours to read: left alone
+                var app = Parsed<StoredApp>(kv);
+                if (app?.Record?.AppId == null)
+                {
+                    snapshot.Foreign.Add(kv.Key.ToStringUtf8()); // not ours to read: left alone
+                    continue;
+                }
                 snapshot.Apps[app.Record.AppId] = new Seen<StoredApp>(app, kv.ModRevision, kv.Lease);
             }
             foreach (var kv in ranges[2].Kvs)
@@ -58,8 +67,12 @@ namespace DyadPorts.Fleet
             }
             foreach (var kv in ranges[3].Kvs)
             {
-                var activity = JsonConvert.DeserializeObject<StoredActivity>(kv.Value.ToStringUtf8(), EtcdJson.Settings);
-                if (activity?.Sample == null) continue;
+                var activity = Parsed<StoredActivity>(kv);
+                if (activity?.Sample == null)
+                {
+                    snapshot.Foreign.Add(kv.Key.ToStringUtf8());
+                    continue;
+                }
                 snapshot.Activity[Uri.UnescapeDataString(kv.Key.ToStringUtf8().AsSpan(keys.Activity.Length))] = new Seen<StoredActivity>(activity, kv.ModRevision);
             }
             foreach (var kv in ranges[4].Kvs)
@@ -81,6 +94,19 @@ namespace DyadPorts.Fleet
         }
 
         /// <summary>A fresh document of what was read (its own objects: changing it changes nothing stored).</summary>
+        /// <summary>The value as <typeparamref name="T"/>; null when it is not JSON of any shape.</summary>
+        private static T Parsed<T>(Mvccpb.KeyValue kv) where T : class
+        {
+            try
+            {
+                return JsonConvert.DeserializeObject<T>(kv.Value.ToStringUtf8(), EtcdJson.Settings);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
         public StateDocument ToDocument(string stateId) => ToDocument(stateId, null);
 
         /// <summary>As <see cref="ToDocument(string)"/>, with each record's claim: the create revision of its claim key when the app holds it.</summary>

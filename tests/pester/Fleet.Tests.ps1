@@ -107,6 +107,20 @@ Describe 'Every cmdlet on an etcd state, with the docker engine' {
         Get-ChildItem $Home1 -Recurse | Should -BeNullOrEmpty -Because 'an etcd state never falls back to a file'
     }
 
+    It 'refuses only the app whose key holds another tool''s value (non-terminating StateRecordForeign, the key its target), leaves the key, and allocates the next piped app' {
+        $store = New-FleetPrefix 'foreign'
+        $env:DYAD_PORTS_STATE = "etcd://$($TestEnv.Etcd)$store"
+        $key = "$store/apps/$([uri]::EscapeDataString("${Prefix}foreign"))"
+        Invoke-Etcdctl Shared @('put', $key, '{"owner":"another tool"}') | Out-Null
+        $got = "${Prefix}foreign", "${Prefix}next" | Request-DyadPort -PortRange 24616-24619 -ErrorVariable failed -ErrorAction SilentlyContinue
+        $got.AppId | Should -Be "${Prefix}next" -Because 'the failure is tied to one input: the pipeline goes on'
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'StateRecordForeign,*'
+        $failed[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $failed[0].TargetObject | Should -Be $key
+        Invoke-Etcdctl Shared @('get', $key, '--print-value-only') | Should -Be '{"owner":"another tool"}' -Because 'a value DyadPorts does not understand is never overwritten'
+    }
+
     It 'starts a preview that answers, labelled with the prefix''s state id, lists it Active, and stops it' {
         $etcdPrefix = New-FleetPrefix 'preview'
         $env:DYAD_PORTS_STATE = "etcd://$($TestEnv.Etcd)$etcdPrefix"

@@ -106,6 +106,7 @@ namespace DyadPorts.Core.Diagnostics
         public const string InvalidAppIdPattern = nameof(InvalidAppIdPattern);
         public const string PreviewLogFailed = nameof(PreviewLogFailed);
         public const string StateFileNotFound = nameof(StateFileNotFound); // Copy-DyadPortState's -Source, one per piped source
+        public const string StateRecordForeign = nameof(StateRecordForeign); // an etcd key of one app that holds another tool's value
 
         // ---- doom every input: terminating ----
         public const string InvalidPortRange = nameof(InvalidPortRange);

@@ -224,7 +224,11 @@ namespace DyadPorts.Core.Engines
                 Created = c.Created == default ? (DateTimeOffset?)null : new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
             };
             var ports = PortBindingParser.FromPortBindings(c.NetworkSettings?.Ports);
-            summary.Ports = ports.Count > 0 ? ports : PortBindingParser.FromPortBindings(c.HostConfig?.PortBindings);
+            var configured = PortBindingParser.FromPortBindings(c.HostConfig?.PortBindings);
+            // A container's configured bindings never change: the next list (a view's relist, after a reconnect or a burst
+            // past what a catch-up can prove) takes them from here instead of inspecting the container again.
+            _configuredPorts[c.ID] = configured;
+            summary.Ports = ports.Count > 0 ? ports : configured;
             return summary;
         }
 

@@ -24,7 +24,8 @@ namespace DyadPorts.Core.Engines
                 case "destroy": // dockerd
                 case "remove":  // podman 4.3
                     return map.Remove(e.Id);
-                case "create":  // bindings are in HostConfig only: one inspect per created container
+                case "create":  // bindings are in HostConfig only: one inspect per created container the view has not seen
+                    return !map.ContainsKey(e.Id) && Describe(map, e.Id, describe);
                 case "start":   // a binding to port 0 gets its host port now
                 case "restart":
                 case "die":
@@ -55,6 +56,9 @@ namespace DyadPorts.Core.Engines
                 case "remove":
                     return false;
                 case "create":
+                    // A container is created once, before anything else happens to it: a view that holds it already (listed,
+                    // or looked up since) learns nothing from its create. That is the stream's replay after a list.
+                    return !map.ContainsKey(e.Id);
                 case "start":
                 case "restart":
                 case "die":

@@ -179,7 +179,7 @@ namespace DyadPorts.Core.Ledger
 
         public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken) => _store.ReadHistory(log.Warning, cancellationToken);
 
-        public IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
+        public IAppLock LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
             _store.LockApp(appId, timeout, timedOut, cancellationToken);
 
         /// <summary>Unwinds the first locked pass of a transaction that found the state missing or unreadable.</summary>

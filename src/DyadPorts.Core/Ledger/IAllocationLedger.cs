@@ -68,8 +68,9 @@ namespace DyadPorts.Core.Ledger
 
         /// <summary>
         /// One start or stop per app at a time, across threads, runspaces and processes; released when its holder
-        /// ends, even by kill -9. <paramref name="timedOut"/> makes the error for a wait that ran out.
+        /// ends, even by kill -9. <paramref name="timedOut"/> makes the error for a wait that ran out. The lock tells its
+        /// holder when it was lost while held (<see cref="IAppLock.Lost"/>).
         /// </summary>
-        IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken);
+        IAppLock LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken);
     }
 }

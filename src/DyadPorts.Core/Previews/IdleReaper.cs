@@ -94,7 +94,7 @@ namespace DyadPorts.Core.Previews
             IDisposable appLock;
             try
             {
-                appLock = _launcher.LockApp(record.AppId, LockWait, NullOperationLog.Instance, ct);
+                appLock = _launcher.LockApp(record.AppId, LockWait, log, ct);
             }
             catch (DyadPortsException e) when (e.ErrorId == ErrorIds.PreviewStartInProgress)
             {

@@ -87,14 +87,14 @@ namespace DyadPorts.Core.Previews
 
         /// <summary>
         /// One start (or stop) per app at a time, across threads, runspaces and processes (<see cref="IAllocationLedger.LockApp"/>).
-        /// The second caller then finds the first one's preview.
+        /// The second caller then finds the first one's preview. A lock lost while held is warned about once released (<see cref="AppLockWatch"/>).
         /// </summary>
         internal IDisposable LockApp(string appId, TimeSpan timeout, IOperationLog log, CancellationToken ct)
         {
             log.Verbose($"App {appId}: taking its start lock.");
-            return _ledger.LockApp(appId, timeout, (path, t) =>
+            return new AppLockWatch(_ledger.LockApp(appId, timeout, (path, t) =>
                 new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, appId,
-                    $"Another start or stop of app {appId} has held its lock ('{path}') for {t.TotalSeconds:0} s. Try again when it has finished; the lock goes away when that process ends."), ct);
+                    $"Another start or stop of app {appId} has held its lock ('{path}') for {t.TotalSeconds:0} s. Try again when it has finished; the lock goes away when that process ends."), ct), appId, log);
         }
 
         /// <summary>

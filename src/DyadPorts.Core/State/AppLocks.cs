@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Threading;
 using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Ledger;
 
 namespace DyadPorts.Core.State
 {
@@ -35,7 +36,7 @@ namespace DyadPorts.Core.State
         public static string PathOf(string statePath, string appId) =>
             $"{statePath}.app-{StripeOf(appId).ToString("00", CultureInfo.InvariantCulture)}.lock";
 
-        public static IDisposable Acquire(string statePath, string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
+        public static IAppLock Acquire(string statePath, string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
         {
             var path = PathOf(statePath, appId);
             var held = _held ?? (_held = new Dictionary<string, int>(StringComparer.Ordinal));
@@ -53,7 +54,7 @@ namespace DyadPorts.Core.State
         }
 
         /// <summary>One hold of a stripe by a thread; the thread's last hold releases the lock (from whichever thread disposes it).</summary>
-        private sealed class Hold : IDisposable
+        private sealed class Hold : IAppLock
         {
             private readonly Dictionary<string, int> _held;
             private readonly string _path;
@@ -66,6 +67,9 @@ namespace DyadPorts.Core.State
                 _path = path;
                 _file = file;
             }
+
+            /// <summary>Never: the file lock is held while this process lives.</summary>
+            public string Lost => null;
 
             public void Dispose()
             {

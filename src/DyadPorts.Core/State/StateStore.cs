@@ -9,6 +9,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
 using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Ledger;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Converters;
 using Newtonsoft.Json.Linq;
@@ -88,7 +89,7 @@ namespace DyadPorts.Core.State
         /// fixed lock files beside the state, chosen by the AppId's hash, with the state's safety rules. Two apps on one
         /// stripe serialise; a thread that holds the stripe already is let through rather than deadlocked.
         /// </summary>
-        internal IDisposable LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
+        internal IAppLock LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
         {
             SafeFiles.EnsureFolder(Folder);
             return AppLocks.Acquire(Path, appId, timeout, timedOut, cancellationToken);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Text.RegularExpressions;
@@ -17,7 +18,8 @@ namespace DyadPorts.Tests.Engines
     /// A view whose engine still answers pings but not the inspect an event needs is behind, and stops answering within
     /// its freshness bound too. An event the stream never delivers is in the view after the quiet spell's catch-up, and
     /// a lone one after the spell's next catch-up. A container the process makes while the view lists (after the engine
-    /// answered the list) is in the view's next read; a started container the view cannot inspect stops it answering. Ports 23010-23015 and 23020-23022.
+    /// answered the list) is in the view's next read; a started container the view cannot inspect stops it answering; a relist
+    /// inspects no created container the view described already. Ports 23010-23018 and 23020-23022.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewHeartbeatEngineTests
@@ -117,6 +119,46 @@ namespace DyadPorts.Tests.Engines
 
         /// <summary>An inspect (GET /containers/{id}/json), not the list (GET /containers/json).</summary>
         private static readonly Regex InspectLine = new Regex(@"^GET /[^ ]*containers/[^/ ?]+/json", RegexOptions.CultureInvariant);
+
+        /// <summary>
+        /// Created containers the view heard of and described (an inspect each, as their create events came) are not
+        /// inspected again when the view lists again: a relist (a reconnect, or a catch-up that returned as many events as
+        /// dockerd keeps) costs one list, not one inspect per created container. At K=1,000 on docker a relist that
+        /// inspected every created container again took the view out of service for hundreds of calls.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_relist_inspects_no_created_container_the_view_described_already(string name)
+        {
+            var engine = _engines.Get(name);
+            var ids = new List<string>();
+            try
+            {
+                using var through = new ProxiedView(engine);
+                for (var i = 0; i < 3; i++) ids.Add(engine.Run(TestRun.App($"view-described-{i}"), 23016 + i, start: false));
+                through.WaitFor(EngineView.FreshnessBound * 10, s => ids.All(id => s.Containers.Any(c => c.Id == id && c.Ports.Any(p => p.HostPort == 23016 + ids.IndexOf(id)))));
+                var described = through.Proxy.Requests.Count(line => InspectLine.IsMatch(line) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
+                Assert.True(described >= ids.Count, $"the view inspected the new containers {described} time(s): the test would prove nothing");
+                var lists = through.View.Lists;
+                var seen = through.Proxy.Requests.Count;
+
+                through.View.Reconnect();
+                var clock = Stopwatch.StartNew();
+                while ((through.View.Lists <= lists || !through.View.IsLive) && clock.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
+
+                Assert.True(through.View.Lists > lists && through.View.IsLive, "the view did not list again after its reconnect");
+                var after = through.Proxy.Requests.Skip(seen).ToList();
+                Assert.Contains(after, ListLine.IsMatch);
+                Assert.DoesNotContain(after, line => InspectLine.IsMatch(line) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
+                var read = through.View.TryRead(default);
+                Assert.NotNull(read);
+                for (var i = 0; i < ids.Count; i++) Assert.Contains(read.Containers, c => c.Id == ids[i] && c.Ports.Any(p => p.HostPort == 23016 + i));
+            }
+            finally
+            {
+                foreach (var id in ids) engine.Remove(id);
+            }
+        }
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]

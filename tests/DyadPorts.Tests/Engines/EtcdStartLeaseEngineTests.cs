@@ -9,14 +9,15 @@ using DyadPorts.Core.Ledger;
 using DyadPorts.Core.Previews;
 using DyadPorts.Fleet;
 using DyadPorts.Tests.Support;
+using Etcdserverpb;
 using Xunit;
 
 namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// A start on an etcd state: its reservation lives under the operator's lease while the preview starts, and the
-    /// finished start leaves a plain record (its app key and port claim under no lease). Real dockerd and podman, the
-    /// shared etcd cluster; ports 20720-20729.
+    /// finished start leaves a plain record (its app key and port claim under no lease); a start whose app lock is lost
+    /// meanwhile says so. Real dockerd and podman, the shared etcd cluster; ports 20720-20729 and 23030-23039.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EtcdStartLeaseEngineTests : IDisposable
@@ -83,6 +84,46 @@ namespace DyadPorts.Tests.Engines
             var record = _ledger.Read(NullOperationLog.Instance, default).Allocations[appId];
             Assert.False(record.Provisional);
             Assert.NotNull(record.ContainerId);
+        }
+
+        /// <summary>
+        /// The app's start lock loses its lease while the start runs (revoked just before the launch; a member cut off for
+        /// longer than the TTL ends it the same way): the start goes on, and once it has released the lock it warns that
+        /// another start or stop of the app may have run meanwhile.
+        /// </summary>
+        [Theory]
+        [InlineData("docker")]
+        [InlineData("podman")]
+        public void A_start_whose_app_lock_is_lost_meanwhile_warns_after_it(string name)
+        {
+            var engine = _engines.Get(name);
+            engine.CleanUp();
+            var first = name == "docker" ? 23030 : 23035;
+            var appId = TestRun.App($"lost-lock-{name}");
+            var options = TestEtcd.Options();
+            options.LeaseTtl = TimeSpan.FromSeconds(3); // the keep-alive renews it every second at most
+            using var ledger = new EtcdLedger(TestEtcd.Connect(_prefix, options), null, ownsCluster: true);
+            var lockKey = ledger.Keys.AppLock(appId).Substring(_prefix.Length);
+            var hooks = new StartHooks
+            {
+                BeforeLaunch = _ =>
+                {
+                    var lease = TestEtcd.Leases(_raw, _prefix)[lockKey];
+                    _raw.Retrying((c, d, t) => c.LeaseRevoke(new LeaseRevokeRequest { ID = lease }, null, d, t), _raw.NewDeadline(), default);
+                    Thread.Sleep(TimeSpan.FromSeconds(2.5)); // past the keep-alive's next renewal, which hears that the lease is gone
+                },
+            };
+            // No process preview here: the folder for their logs is only named, never written.
+            var launcher = hooks.Wrap(new PortAllocator(ledger, new EngineSnapshots(engine.Engine, engine.Kind)) { ProcessLogFolder = System.IO.Path.GetTempPath() });
+            var log = new RecordingLog();
+
+            var started = launcher.Start(_scenario.Request(appId, engine, first, first + 4), log, default);
+
+            Assert.Equal("leased start", PreviewScenario.Get(started.Port));
+            var warning = Assert.Single(log.Warnings, w => w.Contains("start lock was lost", StringComparison.Ordinal));
+            Assert.StartsWith($"App {appId}: ", warning, StringComparison.Ordinal);
+            Assert.Contains("lease", warning, StringComparison.Ordinal);
+            Assert.False(TestEtcd.Leases(_raw, _prefix).ContainsKey(lockKey)); // and the start's release left no key behind
         }
     }
 }

@@ -224,6 +224,61 @@ namespace DyadPorts.Tests.Ledger
             Assert.Equal(operators * each, Open().History(NullOperationLog.Instance, default).Count);
         }
 
+        /// <summary>
+        /// The key where one app's record goes holds another tool's value (JSON of another shape, or no JSON at all):
+        /// that app alone is refused, with an error of its own that names the key, and the key is left as it is; every
+        /// other app goes on. Before, the first was StateStoreBusy after every round failed its compare, and the second
+        /// StateFileCorrupt for every command on the prefix.
+        /// </summary>
+        [Theory]
+        [InlineData("{\"owner\":\"another tool\"}")]
+        [InlineData("not JSON at all")]
+        public void An_app_key_with_another_tools_value_refuses_that_app_alone_and_is_left_as_it_is(string value)
+        {
+            var raw = Raw();
+            var key = _prefix + "/apps/foreign";
+            raw.Retrying((c, d, t) => c.Put(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) }, null, d, t), raw.NewDeadline(), default);
+            var ledger = Open();
+
+            var e = Assert.Throws<DyadPortsException>(() => ledger.Transact((s, _) => Allocate(s, "foreign", 21801, 21809), NullOperationLog.Instance, default));
+
+            Assert.Equal(ErrorIds.StateRecordForeign, e.ErrorId);
+            Assert.False(e.IsTerminating);
+            Assert.Equal(FailureCategory.InvalidData, e.Category);
+            Assert.Equal(key, e.Target);
+            Assert.Equal(21801, ledger.Transact((s, _) => Allocate(s, "other", 21801, 21809), NullOperationLog.Instance, default));
+            Assert.Equal(new[] { "other" }, Open().Read(NullOperationLog.Instance, default).Allocations.Keys);
+            Assert.Equal(value, TestEtcd.Dump(raw, _prefix).Single(kv => kv.Key == key).Value);
+        }
+
+        /// <summary>
+        /// A long history is more than gRPC lets one answer carry (4 MB): 4,000 events of about 1.7 kB each, about
+        /// 7 MB, well within the history's limit of 10,000 events. It is read whole, in commit order, without a warning.
+        /// </summary>
+        [Fact]
+        public void A_history_larger_than_one_grpc_answer_is_read_whole_in_commit_order()
+        {
+            const int commits = 40, each = 100;
+            var ledger = Open();
+            var reason = new string('r', 1500);
+            for (var c = 0; c < commits; c++)
+            {
+                var commit = c;
+                ledger.Transact((s, _) =>
+                {
+                    for (var i = 0; i < each; i++) s.Record(new PortEvent { Kind = PortEventKind.Reused, AppId = $"h{commit}-{i}", Port = 21801, Reason = reason });
+                    return 0;
+                }, NullOperationLog.Instance, default);
+            }
+
+            var log = new RecordingLog();
+            var history = Open().History(log, default);
+
+            Assert.Empty(log.Warnings);
+            Assert.Equal(Enumerable.Range(0, commits).SelectMany(c => Enumerable.Range(0, each).Select(i => $"h{c}-{i}")), history.Select(e => e.AppId));
+            Assert.All(history, e => Assert.Equal(reason, e.Reason));
+        }
+
         [Fact]
         public void An_app_lock_of_a_holder_that_died_is_free_once_its_lease_expires()
         {
@@ -254,12 +309,39 @@ namespace DyadPorts.Tests.Ledger
         {
             var ledger = Open(new EtcdOptions { Operator = "tester@test-host", MachineId = TestEtcd.TestMachine, LeaseTtl = TimeSpan.FromSeconds(2) });
             static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
-            using (ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default))
+            using (var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default))
             {
                 Thread.Sleep(TimeSpan.FromSeconds(4.5)); // over twice the TTL: only the keep-alive holds it
                 Assert.Throws<DyadPortsException>(() => Open().LockApp("app", TimeSpan.FromMilliseconds(300), TimedOut, default));
+                Assert.Null(held.Lost);
             }
             Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose();
+        }
+
+        /// <summary>
+        /// A lock whose lease ends while it is held (revoked here; a member cut off for longer than the TTL ends it the
+        /// same way) has lost its key: its holder hears it at the keep-alive's next renewal, a third of the TTL at most
+        /// later. A lock held as long beside it, whose lease lives, is not lost.
+        /// </summary>
+        [Fact]
+        public void A_held_app_lock_whose_lease_ends_says_it_is_lost()
+        {
+            var ledger = Open(new EtcdOptions { Operator = "tester@test-host", MachineId = TestEtcd.TestMachine, LeaseTtl = TimeSpan.FromSeconds(3) });
+            static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
+            using var kept = ledger.LockApp("kept", TimeSpan.FromSeconds(5), TimedOut, default);
+            using var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default);
+            Assert.Null(held.Lost);
+
+            var raw = Raw();
+            var lease = TestEtcd.Leases(raw, _prefix)["/locks/app/app"];
+            raw.Retrying((c, d, t) => c.LeaseRevoke(new LeaseRevokeRequest { ID = lease }, null, d, t), raw.NewDeadline(), default);
+            var heard = Stopwatch.StartNew();
+            while (held.Lost == null && heard.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(50);
+
+            Assert.NotNull(held.Lost);
+            Assert.Contains($"lease {lease:x} ended", held.Lost, StringComparison.Ordinal);
+            Assert.Null(kept.Lost);
+            Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose(); // the key went with the lease
         }
 
         [Fact]
