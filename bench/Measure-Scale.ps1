@@ -22,13 +22,22 @@ $scaleOneShot = [System.Collections.Generic.List[object]]::new()
 # The two pwsh builds of the one-shot rows: this one, and a release-like copy ('dotnet exec <copy>/pwsh.dll').
 $releasePwsh = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-pwsh-$($TestEnv.RunId)"
 Write-Host "== scale: compiling a release-like (ReadyToRun) copy of this pwsh into $releasePwsh"
-& (Join-Path $PSScriptRoot 'New-ReleasePwsh.ps1') -Destination $releasePwsh | Where-Object { $_ -like '#*' } | Out-Raw
-$dotnet = if ((Split-Path $ChildPwsh -Leaf) -like 'dotnet*') { $ChildPwsh } else { 'dotnet' }
+try {
+    & (Join-Path $PSScriptRoot 'New-ReleasePwsh.ps1') -Destination $releasePwsh | Where-Object { $_ -like '#*' } | Out-Raw
+} catch {
+    Remove-Item -Recurse -Force $releasePwsh -ErrorAction SilentlyContinue
+    throw
+}
+# The dotnet that runs this pwsh (the runtime crossgen2 compiled the copy against), not whichever one PATH finds first.
+$dotnet = if ((Split-Path $ChildPwsh -Leaf) -like 'dotnet*') { $ChildPwsh } else { Join-Path ([Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) '../../../dotnet' }
 $oneShotBuilds = @(
     @{ Pwsh = 'tool (IL)'; Run = { param([hashtable] $Parameters) & (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') @Parameters } }
     @{ Pwsh = 'release-like (R2R)'; Run = {
         param([hashtable] $Parameters)
-        $arguments = foreach ($p in $Parameters.GetEnumerator()) { "-$($p.Key)"; "$($p.Value)" }
+        # A switch goes as -Name or not at all; every other value as -Name and its text.
+        $arguments = foreach ($p in $Parameters.GetEnumerator()) {
+            if ($p.Value -is [switch] -or $p.Value -is [bool]) { if ($p.Value) { "-$($p.Key)" } } else { "-$($p.Key)"; "$($p.Value)" }
+        }
         & $dotnet exec (Join-Path $releasePwsh 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Measure-OneShot.ps1') @arguments
         if ($LASTEXITCODE -ne 0) { throw "scale: the release-like pwsh's one-shot bench exited $LASTEXITCODE" }
     } }
@@ -62,73 +71,78 @@ function Measure-ScaleAllocation([string] $AppId, [hashtable] $Target, $Client, 
     [pscustomobject]@{ Ms = $ms; Calls = $calls }
 }
 
-foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine = 'Docker'; Endpoint = $TestEnv.Docker })) {
-    $client = [Docker.DotNet.DockerClientConfiguration]::new([uri]$e.Endpoint).CreateClient()
-    $listParams = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
-    $target = @{ Engine = $e.Engine; EngineEndpoint = $e.Endpoint }
-    $ours = Get-SessionClient $e.Engine $e.Endpoint
-    try {
-        $null = Remove-BenchContainersOfRun $client
-        $have = 0
-        foreach ($k in $ScaleK) {
-            Write-Host "== scale: $($e.Engine), K=$k created containers outside $ScaleRange"
-            New-ScaleContainers $client $have $k
-            $have = $k
-            New-BenchState
-            # Warm-up: feed off once (lists, inspects what it has not seen), then on twice (the second engine call
-            # of the session starts the view), then wait for the view to be live.
-            $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-0" $target $ours 'off'
-            $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-1" $target $ours 'on'
-            $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-2" $target $ours 'on'
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not $session.Views.IsLive($e.Endpoint) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-            if (-not $session.Views.IsLive($e.Endpoint)) { throw "scale: the engine view of $($e.Endpoint) is not live after 30 s" }
-            $null = $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult()
-            $null = Measure-CatchUp $client
+# The temp pwsh copy goes whatever ends the measurements.
+try {
+    foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine = 'Docker'; Endpoint = $TestEnv.Docker })) {
+        $client = [Docker.DotNet.DockerClientConfiguration]::new([uri]$e.Endpoint).CreateClient()
+        $listParams = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
+        $target = @{ Engine = $e.Engine; EngineEndpoint = $e.Endpoint }
+        $ours = Get-SessionClient $e.Engine $e.Endpoint
+        try {
+            $null = Remove-BenchContainersOfRun $client
+            $have = 0
+            foreach ($k in $ScaleK) {
+                Write-Host "== scale: $($e.Engine), K=$k created containers outside $ScaleRange"
+                New-ScaleContainers $client $have $k
+                $have = $k
+                New-BenchState
+                # Warm-up: feed off once (lists, inspects what it has not seen), then on twice (the second engine call
+                # of the session starts the view), then wait for the view to be live.
+                $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-0" $target $ours 'off'
+                $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-1" $target $ours 'on'
+                $null = Measure-ScaleAllocation "$($TestEnv.Prefix)sw$k-2" $target $ours 'on'
+                $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                while (-not $session.Views.IsLive($e.Endpoint) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                if (-not $session.Views.IsLive($e.Endpoint)) { throw "scale: the engine view of $($e.Endpoint) is not live after 30 s" }
+                $null = $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult()
+                $null = Measure-CatchUp $client
 
-            $floor = [System.Collections.Generic.List[double]]::new(); $catchUp = [System.Collections.Generic.List[double]]::new()
-            $off = [System.Collections.Generic.List[object]]::new(); $on = [System.Collections.Generic.List[object]]::new()
-            for ($r = 1; $r -le $Runs; $r++) {
-                $floor.Add((Measure-Ms { $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult() }))
-                $off.Add((Measure-ScaleAllocation "$($TestEnv.Prefix)s$k-off-$r" $target $ours 'off'))
-                $on.Add((Measure-ScaleAllocation "$($TestEnv.Prefix)s$k-on-$r" $target $ours 'on'))
-                $catchUp.Add((Measure-CatchUp $client))
+                $floor = [System.Collections.Generic.List[double]]::new(); $catchUp = [System.Collections.Generic.List[double]]::new()
+                $off = [System.Collections.Generic.List[object]]::new(); $on = [System.Collections.Generic.List[object]]::new()
+                for ($r = 1; $r -le $Runs; $r++) {
+                    $floor.Add((Measure-Ms { $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult() }))
+                    $off.Add((Measure-ScaleAllocation "$($TestEnv.Prefix)s$k-off-$r" $target $ours 'off'))
+                    $on.Add((Measure-ScaleAllocation "$($TestEnv.Prefix)s$k-on-$r" $target $ours 'on'))
+                    $catchUp.Add((Measure-CatchUp $client))
+                }
+                $env:DYAD_PORTS_ENGINE_FEED = $null
+                $f = Get-Stats $floor; $so = Get-Stats $off.Ms; $sn = Get-Stats $on.Ms; $cu = Get-Stats $catchUp
+                $scale.Add([pscustomobject]@{
+                    Engine = $e.Engine; K = $k
+                    'List ms' = $f.Median
+                    'Feed off ms' = $so.Median; 'Off p95' = $so.P95; 'Off calls' = (@($off.Calls | Sort-Object -Unique) -join '/')
+                    'Feed on ms' = $sn.Median; 'On p95' = $sn.P95; 'On calls' = (@($on.Calls | Sort-Object -Unique) -join '/')
+                    'Catch-up ms' = $cu.Median
+                    'Off / list' = [math]::Round($so.Median / [math]::Max($f.Median, 0.001), 2)
+                })
+                Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
+
+                # The cold one-shot at this K: a fresh pwsh imports the module and makes one allocation (no feed), paired
+                # A B A B against a bare pwsh of the same build (bench/Measure-OneShot.ps1 keeps a state of its own); the
+                # two builds take turns at going first.
+                $builds = if ($scaleOneShot.Count % 4) { @($oneShotBuilds[1], $oneShotBuilds[0]) } else { $oneShotBuilds }
+                foreach ($build in $builds) {
+                    $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $OneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot" }
+                    "# one-shot on the $($build.Pwsh) pwsh" | Out-Raw
+                    $lines = @(& $build.Run $parameters)
+                    $lines | Out-Raw
+                    $number = { param($text) [double]($text -replace ',', '') }
+                    $bareLine = @($lines | Where-Object { $_ -like 'median K=* bare *' })[0]
+                    $requestLine = @($lines | Where-Object { $_ -like 'median K=* request *' })[0]
+                    if ($bareLine -notmatch 'wall\s+([\d,.]+) ms') { throw "scale: no bare median in the one-shot output at K=$k ($($build.Pwsh))" }
+                    $bareMs = & $number $Matches[1]
+                    if ($requestLine -notmatch 'request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no request median in the one-shot output at K=$k ($($build.Pwsh))" }
+                    $scaleOneShot.Add([pscustomobject]@{ Engine = $e.Engine; K = $k; Pwsh = $build.Pwsh; 'Bare pwsh ms' = $bareMs; 'Import+Request ms' = (& $number $Matches[1]); 'Overhead ms (paired, wall)' = (& $number $Matches[2]); 'Overhead ms (paired, CPU)' = (& $number $Matches[3]); 'One warm list ms' = $f.Median })
+                }
             }
+        } finally {
             $env:DYAD_PORTS_ENGINE_FEED = $null
-            $f = Get-Stats $floor; $so = Get-Stats $off.Ms; $sn = Get-Stats $on.Ms; $cu = Get-Stats $catchUp
-            $scale.Add([pscustomobject]@{
-                Engine = $e.Engine; K = $k
-                'List ms' = $f.Median
-                'Feed off ms' = $so.Median; 'Off p95' = $so.P95; 'Off calls' = (@($off.Calls | Sort-Object -Unique) -join '/')
-                'Feed on ms' = $sn.Median; 'On p95' = $sn.P95; 'On calls' = (@($on.Calls | Sort-Object -Unique) -join '/')
-                'Catch-up ms' = $cu.Median
-                'Off / list' = [math]::Round($so.Median / [math]::Max($f.Median, 0.001), 2)
-            })
-            Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
-
-            # The cold one-shot at this K: a fresh pwsh imports the module and makes one allocation (no feed), paired
-            # A B A B against a bare pwsh of the same build (bench/Measure-OneShot.ps1 keeps a state of its own); the
-            # two builds take turns at going first.
-            $builds = if ($scaleOneShot.Count % 4) { @($oneShotBuilds[1], $oneShotBuilds[0]) } else { $oneShotBuilds }
-            foreach ($build in $builds) {
-                $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $OneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot" }
-                "# one-shot on the $($build.Pwsh) pwsh" | Out-Raw
-                $lines = @(& $build.Run $parameters)
-                $lines | Out-Raw
-                $number = { param($text) [double]($text -replace ',', '') }
-                $bareLine = @($lines | Where-Object { $_ -like 'median K=* bare *' })[0]
-                $requestLine = @($lines | Where-Object { $_ -like 'median K=* request *' })[0]
-                if ($bareLine -notmatch 'wall\s+([\d,.]+) ms') { throw "scale: no bare median in the one-shot output at K=$k ($($build.Pwsh))" }
-                $bareMs = & $number $Matches[1]
-                if ($requestLine -notmatch 'request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no request median in the one-shot output at K=$k ($($build.Pwsh))" }
-                $scaleOneShot.Add([pscustomobject]@{ Engine = $e.Engine; K = $k; Pwsh = $build.Pwsh; 'Bare pwsh ms' = $bareMs; 'Import+Request ms' = (& $number $Matches[1]); 'Overhead ms (paired, wall)' = (& $number $Matches[2]); 'Overhead ms (paired, CPU)' = (& $number $Matches[3]); 'One warm list ms' = $f.Median })
-            }
+            $null = Remove-BenchContainersOfRun $client
+            $client.Dispose()
         }
-    } finally {
-        $env:DYAD_PORTS_ENGINE_FEED = $null
-        $null = Remove-BenchContainersOfRun $client
-        $client.Dispose()
     }
+} finally {
+    Remove-Item -Recurse -Force $releasePwsh -ErrorAction SilentlyContinue
 }
 
 # The plot: allocation cost against K (log scale), feed on and off, both engines, as SVG.
@@ -162,6 +176,5 @@ function Write-ScalePlot([string] $Path) {
     $null = $svg.AppendLine('</svg>')
     Set-Content -Path $Path -Value $svg.ToString()
 }
-Remove-Item -Recurse -Force $releasePwsh -ErrorAction SilentlyContinue
 $scalePlot = [IO.Path]::ChangeExtension($raw, '.scale.svg')
 Write-ScalePlot $scalePlot

@@ -35,7 +35,7 @@ $crossgen = Join-Path $packages "microsoft.netcore.app.crossgen2.linux-x64/$runt
 if (-not (Test-Path $crossgen)) {
     # The SDK picks the package's version; another patch of the same major.minor compiles for this runtime just as well.
     $crossgen = Get-ChildItem (Join-Path $packages 'microsoft.netcore.app.crossgen2.linux-x64') -Directory -ErrorAction SilentlyContinue |
-        Where-Object { $_.Name -like "$([Environment]::Version.ToString(2)).*" } | Sort-Object { [version]$_.Name } -Descending |
+        Where-Object { $_.Name -match "^$([regex]::Escape([Environment]::Version.ToString(2)))\.\d+$" } | Sort-Object { [version]$_.Name } -Descending |
         ForEach-Object { Join-Path $_.FullName 'tools/crossgen2' } | Where-Object { Test-Path $_ } | Select-Object -First 1
 }
 if (-not $crossgen) { throw "crossgen2 for .NET $runtime is not in $packages (Microsoft.NETCore.App.Crossgen2.linux-x64): run './build.ps1 Build' first, which restores it." }
@@ -80,4 +80,7 @@ $lines = $loaded | ForEach-Object -ThrottleLimit $ThrottleLimit -Parallel {
     "compiled in $([math]::Round($sw.Elapsed.TotalSeconds, 1)) s`t$($_.Name)"
 }
 $lines | Sort-Object { $_.Split("`t")[1] }
+$leftIL = @($lines | Where-Object { $_ -like 'left IL*' })
 "# done in $([math]::Round($sw.Elapsed.TotalSeconds)) s: $(@($lines | Where-Object { $_ -like 'compiled*' }).Count) compiled, $(@($lines | Where-Object { $_ -like 'ready-to-run*' }).Count) already ReadyToRun, $(@($lines | Where-Object { $_ -like 'native*' }).Count) not managed, $(@($lines | Where-Object { $_ -like 'left IL*' }).Count) left IL"
+# A copy with IL left in it is not what it says: measuring it as "release-like" would mislead.
+if ($leftIL.Count -gt 0) { throw "crossgen2 left $($leftIL.Count) assembly(ies) IL only in $Destination (above); the copy is not release-like." }

@@ -25,6 +25,7 @@ namespace DyadPorts.Fleet
         private readonly string _nonce;
         private readonly EtcdLease _lease;
         private int _released;
+        private volatile string _releasedLost;
 
         private EtcdAppLock(EtcdConnection cluster, string key, string nonce, EtcdLease lease)
         {
@@ -34,8 +35,11 @@ namespace DyadPorts.Fleet
             _lease = lease;
         }
 
-        /// <summary>Why the key may no longer be this holder's: its lease ended while held (<see cref="EtcdLease.Lost"/>).</summary>
-        public string Lost => _lease.Lost;
+        /// <summary>
+        /// Why the key may no longer be this holder's: its lease ended while held (<see cref="EtcdLease.Lost"/>, heard at the
+        /// keep-alive's next renewal), or, once released, the key was no longer this holder's when the release compared it.
+        /// </summary>
+        public string Lost => _lease.Lost ?? _releasedLost;
 
         public static IAppLock Acquire(EtcdConnection cluster, string key, string target, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken)
         {
@@ -79,7 +83,8 @@ namespace DyadPorts.Fleet
                 var release = new TxnRequest();
                 release.Compare.Add(new Compare { Key = EtcdKeys.Bytes(_key), Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = ByteString.CopyFromUtf8(_nonce) });
                 release.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = EtcdKeys.Bytes(_key) } });
-                _cluster.Retrying((client, d, token) => client.Transaction(release, null, d, token), DateTime.UtcNow + ReleaseTimeout, CancellationToken.None);
+                var released = _cluster.Retrying((client, d, token) => client.Transaction(release, null, d, token), DateTime.UtcNow + ReleaseTimeout, CancellationToken.None);
+                if (!released.Succeeded) _releasedLost = $"its key {_key} was gone or no longer this holder's when it was released (its lease ended while it was held)";
             }
             catch (DyadPortsException)
             {

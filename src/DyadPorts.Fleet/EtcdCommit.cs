@@ -187,7 +187,7 @@ namespace DyadPorts.Fleet
             if (!seen.Foreign.Contains(key)) return;
             throw new DyadPortsException(ErrorIds.StateRecordForeign, FailureCategory.InvalidData, key,
                 $"App {appId}: the etcd key '{key}', where {what} goes, holds a value that is not a DyadPorts record (written by hand or by another tool). " +
-                "It was left as it is and nothing was changed for this app. Look at it with 'etcdctl get', and delete it if nothing needs it.");
+                "The key was left as it is, and nothing of this change was written. Look at it with 'etcdctl get', and delete it if nothing needs it.");
         }
 
         /// <summary>(host, port) claim keys of a set of apps: the first app in ordinal order holds a port two of them name.</summary>

@@ -234,21 +234,22 @@ namespace DyadPorts.Fleet
         }
 
         /// <summary>
-        /// Every key of the history, read in pages of <see cref="HistoryPage"/> keys at the revision of the first page, so
-        /// that the pages are one snapshot. One range of the whole history (up to <see cref="EtcdOptions.HistoryLimit"/>
-        /// events of a few hundred bytes each) would pass gRPC's 4 MB limit on one answer.
+        /// Every key of the history, read in pages of <see cref="HistoryPage"/> keys: one range of the whole history (up to
+        /// <see cref="EtcdOptions.HistoryLimit"/> events of a few hundred bytes each) would pass gRPC's 4 MB limit on one
+        /// answer. Each page is read at the newest revision, not pinned to the first page's: a pinned revision can be
+        /// compacted between two pages (etcd then refuses the read), and the history only grows at its end (new keys
+        /// sort after older ones) and is trimmed at its start, so a read spread over pages misses nothing that was
+        /// committed before it began and not trimmed meanwhile.
         /// </summary>
         private List<KeyValue> HistoryKeys(CancellationToken cancellationToken)
         {
             var keys = new List<KeyValue>();
             var from = EtcdKeys.Bytes(_keys.History);
             var end = EtcdKeys.RangeEnd(_keys.History);
-            long revision = 0;
             while (true)
             {
-                var request = new RangeRequest { Key = from, RangeEnd = end, Limit = HistoryPage, Revision = revision };
+                var request = new RangeRequest { Key = from, RangeEnd = end, Limit = HistoryPage };
                 var page = _cluster.Retrying((client, deadline, token) => client.Get(request, null, deadline, token), _cluster.NewDeadline(), cancellationToken);
-                if (revision == 0) revision = page.Header.Revision;
                 keys.AddRange(page.Kvs);
                 if (!page.More || page.Kvs.Count == 0) return keys;
                 from = ByteString.CopyFrom(page.Kvs[page.Kvs.Count - 1].Key.Concat(new byte[] { 0 }).ToArray()); // the next key after the last

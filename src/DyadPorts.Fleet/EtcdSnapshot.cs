@@ -4,6 +4,7 @@ using System.Linq;
 using DyadPorts.Core.State;
 using Etcdserverpb;
 using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
 
 namespace DyadPorts.Fleet
 {
@@ -51,7 +52,7 @@ namespace DyadPorts.Fleet
             if (stateId != null && !stateId.Value.IsEmpty) snapshot.StateId = stateId.Value.ToStringUtf8();
             foreach (var kv in ranges[1].Kvs)
             {
-                var app = Parsed<StoredApp>(kv);
+                var app = Parsed<StoredApp>(kv, "record");
                 if (app?.Record?.AppId == null)
                 {
                     snapshot.Foreign.Add(kv.Key.ToStringUtf8()); // not ours to read: left alone
@@ -67,7 +68,7 @@ namespace DyadPorts.Fleet
             }
             foreach (var kv in ranges[3].Kvs)
             {
-                var activity = Parsed<StoredActivity>(kv);
+                var activity = Parsed<StoredActivity>(kv, "sample");
                 if (activity?.Sample == null)
                 {
                     snapshot.Foreign.Add(kv.Key.ToStringUtf8());
@@ -93,20 +94,30 @@ namespace DyadPorts.Fleet
             return snapshot;
         }
 
-        /// <summary>A fresh document of what was read (its own objects: changing it changes nothing stored).</summary>
-        /// <summary>The value as <typeparamref name="T"/>; null when it is not JSON of any shape.</summary>
-        private static T Parsed<T>(Mvccpb.KeyValue kv) where T : class
+        /// <summary>
+        /// The value as <typeparamref name="T"/>; null when it is not DyadPorts' at all: not JSON, not a JSON object, or an
+        /// object without <paramref name="member"/> (another tool's). An object with it that does not read (a record of a
+        /// newer DyadPorts, say) is not another tool's: its JsonException ends the read as StateFileCorrupt, as before.
+        /// </summary>
+        private static T Parsed<T>(Mvccpb.KeyValue kv, string member) where T : class
         {
+            JToken token;
             try
             {
-                return JsonConvert.DeserializeObject<T>(kv.Value.ToStringUtf8(), EtcdJson.Settings);
+                // Read as the serializer reads it (dates as DateTimeOffset), and only one value: anything after it is not JSON.
+                using var reader = new JsonTextReader(new System.IO.StringReader(kv.Value.ToStringUtf8())) { DateParseHandling = EtcdJson.Settings.DateParseHandling };
+                token = JToken.ReadFrom(reader);
+                if (reader.Read()) return null;
             }
-            catch (JsonException)
+            catch (JsonReaderException)
             {
                 return null;
             }
+            if (token is not JObject value || value[member] == null || value[member].Type == JTokenType.Null) return null;
+            return value.ToObject<T>(JsonSerializer.Create(EtcdJson.Settings));
         }
 
+        /// <summary>A fresh document of what was read (its own objects: changing it changes nothing stored).</summary>
         public StateDocument ToDocument(string stateId) => ToDocument(stateId, null);
 
         /// <summary>As <see cref="ToDocument(string)"/>, with each record's claim: the create revision of its claim key when the app holds it.</summary>

@@ -77,6 +77,9 @@ namespace DyadPorts.Core.Engines
         /// container created and removed within the batch); one with a create, start, restart, die or stop gets one event
         /// that looks (the inspect gives its state after all of them, name and pause included); any other container keeps
         /// its events (a rename, pause or unpause applied in place; anything else looks only at an unknown container).
+        /// A create looks only at a container the map does not hold (the stream's replay after a list holds it), so when
+        /// a create is the last of them the events after it stay too, and a removal before it goes first: an id the
+        /// engine gives again (podman's restore --import keeps a container's id) must not find its old entry.
         /// Applying the result leaves the map as applying every event would, with at most one inspect per container.
         /// </summary>
         public static IReadOnlyList<ContainerEvent> Coalesce(IReadOnlyList<ContainerEvent> batch)
@@ -102,9 +105,21 @@ namespace DyadPorts.Core.Engines
                     result.Add(last);
                     continue;
                 }
-                var looks = events.LastOrDefault(e => AlwaysLooks(e.Action));
-                if (looks != null) result.Add(looks);
-                else result.AddRange(events);
+                var at = events.FindLastIndex(e => AlwaysLooks(e.Action));
+                if (at < 0)
+                {
+                    result.AddRange(events);
+                }
+                else if (events[at].Action == "create")
+                {
+                    var removal = events.FindLastIndex(at, e => IsRemoval(e.Action));
+                    if (removal >= 0) result.Add(events[removal]);
+                    result.AddRange(events.Skip(at));
+                }
+                else
+                {
+                    result.Add(events[at]);
+                }
             }
             return result;
         }

@@ -91,7 +91,7 @@ namespace DyadPorts.Core.Previews
                 if (judged?.Verdict == IdleVerdict.Idle) shouldStop(record.AppId, Action(remove, keepAllocation, judged.Reason));
                 return null;
             }
-            IDisposable appLock;
+            AppLockWatch appLock;
             try
             {
                 appLock = _launcher.LockApp(record.AppId, LockWait, log, ct);
@@ -121,6 +121,7 @@ namespace DyadPorts.Core.Previews
                     kept = null;
                 }
                 Remember(record.AppId, kept, log, ct);
+                appLock.WarnIfLost();
                 return result;
             }
         }

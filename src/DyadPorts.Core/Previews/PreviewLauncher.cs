@@ -68,17 +68,20 @@ namespace DyadPorts.Core.Previews
                     $"The app folder '{request.Path}' is not an absolute path. The engine at '{_allocator.Endpoint}' mounts a folder of its own host, " +
                     "where this machine's current location means nothing: give -Path as the folder's absolute path on that host (/srv/apps/web, C:\\apps\\web).");
             }
-            using (LockApp(request.AppId, request.Timeout + AppLockMargin, log, cancellationToken))
+            Preview started;
+            using (var held = LockApp(request.AppId, request.Timeout + AppLockMargin, log, cancellationToken))
             {
                 try
                 {
-                    return StartLocked(request, log, cancellationToken);
+                    started = StartLocked(request, log, cancellationToken);
                 }
                 catch (EngineRefusedException e)
                 {
                     throw OfApp(e, request.AppId);
                 }
+                held.WarnIfLost();
             }
+            return started;
         }
 
         /// <summary>The engine refused a request about this app's container: the app is the offending value, as in the other per-app failures.</summary>
@@ -89,7 +92,7 @@ namespace DyadPorts.Core.Previews
         /// One start (or stop) per app at a time, across threads, runspaces and processes (<see cref="IAllocationLedger.LockApp"/>).
         /// The second caller then finds the first one's preview. A lock lost while held is warned about once released (<see cref="AppLockWatch"/>).
         /// </summary>
-        internal IDisposable LockApp(string appId, TimeSpan timeout, IOperationLog log, CancellationToken ct)
+        internal AppLockWatch LockApp(string appId, TimeSpan timeout, IOperationLog log, CancellationToken ct)
         {
             log.Verbose($"App {appId}: taking its start lock.");
             return new AppLockWatch(_ledger.LockApp(appId, timeout, (path, t) =>
@@ -287,9 +290,11 @@ namespace DyadPorts.Core.Previews
         /// </summary>
         public Preview Stop(string appId, bool remove, bool keepAllocation, IOperationLog log, CancellationToken ct, string reason = null)
         {
-            using (LockApp(appId, TimeSpan.FromSeconds(30), log, ct))
+            using (var held = LockApp(appId, TimeSpan.FromSeconds(30), log, ct))
             {
-                return StopLocked(appId, remove, keepAllocation, reason, log, ct);
+                var stopped = StopLocked(appId, remove, keepAllocation, reason, log, ct);
+                held.WarnIfLost();
+                return stopped;
             }
         }
 

@@ -89,7 +89,8 @@ namespace DyadPorts.Tests.Engines
         /// <summary>
         /// The app's start lock loses its lease while the start runs (revoked just before the launch; a member cut off for
         /// longer than the TTL ends it the same way): the start goes on, and once it has released the lock it warns that
-        /// another start or stop of the app may have run meanwhile.
+        /// another start or stop of the app may have run meanwhile. With the default TTL (10 s) the keep-alive has not
+        /// renewed yet when the start ends: its release finds the key gone.
         /// </summary>
         [Theory]
         [InlineData("docker")]
@@ -100,9 +101,7 @@ namespace DyadPorts.Tests.Engines
             engine.CleanUp();
             var first = name == "docker" ? 23030 : 23035;
             var appId = TestRun.App($"lost-lock-{name}");
-            var options = TestEtcd.Options();
-            options.LeaseTtl = TimeSpan.FromSeconds(3); // the keep-alive renews it every second at most
-            using var ledger = new EtcdLedger(TestEtcd.Connect(_prefix, options), null, ownsCluster: true);
+            using var ledger = new EtcdLedger(TestEtcd.Connect(_prefix), null, ownsCluster: true);
             var lockKey = ledger.Keys.AppLock(appId).Substring(_prefix.Length);
             var hooks = new StartHooks
             {
@@ -110,7 +109,6 @@ namespace DyadPorts.Tests.Engines
                 {
                     var lease = TestEtcd.Leases(_raw, _prefix)[lockKey];
                     _raw.Retrying((c, d, t) => c.LeaseRevoke(new LeaseRevokeRequest { ID = lease }, null, d, t), _raw.NewDeadline(), default);
-                    Thread.Sleep(TimeSpan.FromSeconds(2.5)); // past the keep-alive's next renewal, which hears that the lease is gone
                 },
             };
             // No process preview here: the folder for their logs is only named, never written.
@@ -123,7 +121,6 @@ namespace DyadPorts.Tests.Engines
             var warning = Assert.Single(log.Warnings, w => w.Contains("start lock was lost", StringComparison.Ordinal));
             Assert.StartsWith($"App {appId}: ", warning, StringComparison.Ordinal);
             Assert.Contains("lease", warning, StringComparison.Ordinal);
-            Assert.False(TestEtcd.Leases(_raw, _prefix).ContainsKey(lockKey)); // and the start's release left no key behind
         }
     }
 }

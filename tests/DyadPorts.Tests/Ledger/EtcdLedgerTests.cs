@@ -252,6 +252,27 @@ namespace DyadPorts.Tests.Ledger
         }
 
         /// <summary>
+        /// A record of DyadPorts' own shape that this version cannot read (an engine it does not know, as a newer DyadPorts
+        /// could write) is not another tool's value: hiding it would let another app take its port. The read ends with a
+        /// terminating StateFileCorrupt, as before, and nothing is written.
+        /// </summary>
+        [Fact]
+        public void An_app_record_this_version_cannot_read_is_StateFileCorrupt_and_hides_nothing()
+        {
+            var raw = Raw();
+            var key = _prefix + "/apps/newer";
+            const string value = "{\"host\":\"machine:test-machine-0001\",\"record\":{\"appId\":\"newer\",\"port\":21801,\"engine\":\"Kubernetes\"}}";
+            raw.Retrying((c, d, t) => c.Put(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) }, null, d, t), raw.NewDeadline(), default);
+
+            var e = Assert.Throws<DyadPortsException>(() => Open().Transact((s, _) => Allocate(s, "other", 21801, 21809), NullOperationLog.Instance, default));
+
+            Assert.Equal(ErrorIds.StateFileCorrupt, e.ErrorId);
+            Assert.True(e.IsTerminating);
+            Assert.Equal(value, TestEtcd.Dump(raw, _prefix).Single(kv => kv.Key == key).Value);
+            Assert.DoesNotContain(TestEtcd.Dump(raw, _prefix), kv => kv.Key.Contains("/apps/other", StringComparison.Ordinal));
+        }
+
+        /// <summary>
         /// A long history is more than gRPC lets one answer carry (4 MB): 4,000 events of about 1.7 kB each, about
         /// 7 MB, well within the history's limit of 10,000 events. It is read whole, in commit order, without a warning.
         /// </summary>
@@ -342,6 +363,29 @@ namespace DyadPorts.Tests.Ledger
             Assert.Contains($"lease {lease:x} ended", held.Lost, StringComparison.Ordinal);
             Assert.Null(kept.Lost);
             Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose(); // the key went with the lease
+        }
+
+        /// <summary>
+        /// A lock whose key is gone before its keep-alive could hear of it (its lease ended between two renewals; here the
+        /// key is deleted by hand) is lost once released: the release's compare finds the key no longer this holder's.
+        /// A lock released as it was taken is not lost.
+        /// </summary>
+        [Fact]
+        public void A_held_app_lock_whose_key_is_gone_at_release_says_it_was_lost()
+        {
+            var ledger = Open();
+            static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
+            var kept = ledger.LockApp("kept", TimeSpan.FromSeconds(5), TimedOut, default);
+            var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default);
+            var raw = Raw();
+            raw.Retrying((c, d, t) => c.Delete(new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(ledger.Keys.AppLock("app")) }, null, d, t), raw.NewDeadline(), default);
+            Assert.Null(held.Lost); // its lease lives: nothing to hear yet
+
+            held.Dispose();
+            kept.Dispose();
+
+            Assert.Contains("was gone or no longer this holder's", held.Lost, StringComparison.Ordinal);
+            Assert.Null(kept.Lost);
         }
 
         [Fact]

@@ -21,7 +21,7 @@ namespace DyadPorts.Tests.Support
         public StateDocument ReadAsStored(IOperationLog log, CancellationToken cancellationToken) => Inner.ReadAsStored(log, cancellationToken);
         public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken) => Inner.History(log, cancellationToken);
 
-        public virtual IAppLock LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
+        public IAppLock LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
             Inner.LockApp(appId, timeout, timedOut, cancellationToken);
 
         public virtual T Transact<T>(LedgerTransaction<T> transaction, IOperationLog log, CancellationToken cancellationToken) => Inner.Transact(transaction, log, cancellationToken);
