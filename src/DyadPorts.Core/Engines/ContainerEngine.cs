@@ -50,6 +50,9 @@ namespace DyadPorts.Core.Engines
         public long Calls => Interlocked.Read(ref _calls);
         private long _calls;
 
+        /// <summary>The kind as far as known without asking the engine: Auto until <see cref="Kind"/> has asked it.</summary>
+        public EngineKind KnownKind => _kind;
+
         /// <summary>Docker or Podman; asks the engine once when the endpoint alone does not say.</summary>
         public EngineKind Kind(CancellationToken cancellationToken)
         {

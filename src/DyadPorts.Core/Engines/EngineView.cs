@@ -96,10 +96,17 @@ namespace DyadPorts.Core.Engines
         /// <summary>
         /// dockerd answers an events query's since= from a buffer of its last 256 events (moby's daemon/events,
         /// eventsLimit): a catch-up that returns that many may have lost older ones it was asked for, so the view takes
-        /// itself out of service and lists again instead. (Podman reads its events file and has no such limit; a catch-up
-        /// that busy on it lists again all the same, which costs one list.)
+        /// itself out of service and lists again instead (<see cref="CatchUpMayHaveLost"/>).
         /// </summary>
         public const int CatchUpMost = 256;
+
+        /// <summary>
+        /// Whether a catch-up that returned <paramref name="returned"/> events cannot be trusted to hold all it was asked
+        /// for. Podman reads its events file, which has no such limit (at its rewrite the live stream ends, and the view
+        /// lists again for that), so only an engine that may be dockerd counts: one known as Podman never. A busy minute of
+        /// podman's, caught up in one go, then costs no list of every container (half a second at K=1,000).
+        /// </summary>
+        internal static bool CatchUpMayHaveLost(int returned, EngineKind kind) => returned >= CatchUpMost && kind != EngineKind.Podman;
 
         /// <summary>
         /// How far ahead of now the catch-up's <c>until</c> lies: podman reads its events file only until then (with
@@ -380,7 +387,7 @@ namespace DyadPorts.Core.Engines
                                 returned++;
                                 if (!quiet.AlreadyHeard(m)) take(m);
                             }, bounded.Token, until).ConfigureAwait(false);
-                            if (returned >= CatchUpMost)
+                            if (CatchUpMayHaveLost(returned, _client.KnownKind))
                             {
                                 // Ends the connection like a failed catch-up: out of service now, then connect and list again.
                                 throw new IOException($"A catch-up returned {returned} events, as many as dockerd keeps for since=: older ones it was asked for may be missing.");

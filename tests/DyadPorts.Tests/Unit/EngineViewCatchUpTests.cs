@@ -1,5 +1,6 @@
 using System;
 using DyadPorts.Core.Engines;
+using DyadPorts;
 using Xunit;
 
 namespace DyadPorts.Tests.Unit
@@ -7,6 +8,18 @@ namespace DyadPorts.Tests.Unit
     /// <summary>How often a quiet stream's catch-up repeats: at every heartbeat while the view is read, every 10 s once nobody has read it for a while.</summary>
     public sealed class EngineViewCatchUpTests
     {
+        [Theory]
+        [InlineData(255, EngineKind.Docker, false)]
+        [InlineData(256, EngineKind.Docker, true)] // as many as dockerd keeps: older ones may be gone
+        [InlineData(300, EngineKind.Docker, true)]
+        [InlineData(256, EngineKind.Auto, true)] // not known to be podman: may be dockerd
+        [InlineData(256, EngineKind.Podman, false)] // podman reads its events file: no such limit
+        [InlineData(5_000, EngineKind.Podman, false)]
+        public void Only_a_catch_up_as_long_as_dockerds_buffer_is_distrusted(int returned, EngineKind kind, bool distrusted)
+        {
+            Assert.Equal(distrusted, EngineView.CatchUpMayHaveLost(returned, kind));
+        }
+
         [Theory]
         [InlineData(0)] // read just now
         [InlineData(1_500)] // read between two heartbeats
