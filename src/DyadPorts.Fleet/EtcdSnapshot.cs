@@ -95,26 +95,35 @@ namespace DyadPorts.Fleet
         }
 
         /// <summary>
-        /// The value as <typeparamref name="T"/>; null when it is not DyadPorts' at all: not JSON, not a JSON object, or an
-        /// object without <paramref name="member"/> (another tool's). An object with it that does not read (a record of a
-        /// newer DyadPorts, say) is not another tool's: its JsonException ends the read as StateFileCorrupt, as before.
+        /// The value as <typeparamref name="T"/>, read in one pass as every other value is; null when it does not read and
+        /// is not DyadPorts' at all: not JSON, not a JSON object, or an object without <paramref name="member"/> (another
+        /// tool's; one that reads without it comes back with that member null). An object with it that does not read (a
+        /// record of a newer DyadPorts, say) is not another tool's: its JsonException ends the read as StateFileCorrupt.
         /// </summary>
         private static T Parsed<T>(Mvccpb.KeyValue kv, string member) where T : class
         {
-            JToken token;
+            var text = kv.Value.ToStringUtf8();
             try
             {
-                // Read as the serializer reads it (dates as DateTimeOffset), and only one value: anything after it is not JSON.
-                using var reader = new JsonTextReader(new System.IO.StringReader(kv.Value.ToStringUtf8())) { DateParseHandling = EtcdJson.Settings.DateParseHandling };
-                token = JToken.ReadFrom(reader);
-                if (reader.Read()) return null;
+                return JsonConvert.DeserializeObject<T>(text, EtcdJson.Settings);
             }
-            catch (JsonReaderException)
+            catch (JsonException) when (!IsObjectWith(text, member))
             {
                 return null;
             }
-            if (token is not JObject value || value[member] == null || value[member].Type == JTokenType.Null) return null;
-            return value.ToObject<T>(JsonSerializer.Create(EtcdJson.Settings));
+        }
+
+        /// <summary>Whether <paramref name="text"/> is one JSON object with a non-null <paramref name="member"/>.</summary>
+        private static bool IsObjectWith(string text, string member)
+        {
+            try
+            {
+                return JToken.Parse(text) is JObject value && value[member] is JToken found && found.Type != JTokenType.Null;
+            }
+            catch (JsonReaderException)
+            {
+                return false;
+            }
         }
 
         /// <summary>A fresh document of what was read (its own objects: changing it changes nothing stored).</summary>
