@@ -69,7 +69,6 @@ namespace DyadPorts.Tests.Ledger
             return port;
         }
 
-        private static DyadPortsException Held(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
 
         [UnixFact]
         public void The_leader_killed_mid_run_costs_two_operators_nothing_no_port_twice_in_bounded_time()
@@ -264,7 +263,7 @@ namespace DyadPorts.Tests.Ledger
             Assert.True(dead.Retrying((c, d, t) => c.Transaction(claim, null, d, t), dead.NewDeadline(), default).Succeeded);
             dead.Dispose(); // kill -9: no keep-alive any more, nothing revoked or deleted
 
-            Assert.Throws<DyadPortsException>(() => waiter.LockApp("app", TimeSpan.FromMilliseconds(300), Held, default));
+            Assert.Throws<DyadPortsException>(() => waiter.LockApp("app", TimeSpan.FromMilliseconds(300), LockWaits.TimedOut, default));
             Task killer = Task.CompletedTask;
             if (killLeaderAfter.HasValue)
             {
@@ -275,7 +274,7 @@ namespace DyadPorts.Tests.Ledger
                     cluster.Kill(leader);
                 });
             }
-            using (waiter.LockApp("app", TimeSpan.FromSeconds(30), Held, default))
+            using (waiter.LockApp("app", TimeSpan.FromSeconds(30), LockWaits.TimedOut, default))
             {
                 var waited = died.Elapsed;
                 killer.Wait();

@@ -313,12 +313,11 @@ namespace DyadPorts.Tests.Ledger
             var watch = Stopwatch.StartNew();
             var lease = raw.Retrying((c, d, t) => c.LeaseGrant(new LeaseGrantRequest { TTL = ttl }, null, d, t), raw.NewDeadline(), default).ID;
             raw.Retrying((c, d, t) => c.Put(new PutRequest { Key = ByteString.CopyFromUtf8(ledger.Keys.AppLock("app")), Value = ByteString.CopyFromUtf8("dead"), Lease = lease }, null, d, t), raw.NewDeadline(), default);
-            static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
 
             var before = watch.Elapsed;
             Assert.True(before < TimeSpan.FromSeconds(ttl - 1), $"the grant and the put took {before.TotalSeconds:0.0} s of the {ttl} s lease: the held check below would prove nothing");
-            Assert.Equal(ErrorIds.PreviewStartInProgress, Assert.Throws<DyadPortsException>(() => ledger.LockApp("app", TimeSpan.FromMilliseconds(500), TimedOut, default)).ErrorId);
-            using (ledger.LockApp("app", TimeSpan.FromSeconds(15), TimedOut, default))
+            Assert.Equal(ErrorIds.PreviewStartInProgress, Assert.Throws<DyadPortsException>(() => ledger.LockApp("app", TimeSpan.FromMilliseconds(500), LockWaits.TimedOut, default)).ErrorId);
+            using (ledger.LockApp("app", TimeSpan.FromSeconds(15), LockWaits.TimedOut, default))
             {
                 // The real bound: the TTL, plus an election timeout if the leader changes (up to about 2 x TTL on etcd 3.4).
                 Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(ttl - 0.3), TimeSpan.FromSeconds(ttl * 2 + 2)); // never before the TTL
@@ -329,14 +328,13 @@ namespace DyadPorts.Tests.Ledger
         public void A_held_app_lock_outlives_its_lease_ttl_while_its_holder_lives()
         {
             var ledger = Open(new EtcdOptions { Operator = "tester@test-host", MachineId = TestEtcd.TestMachine, LeaseTtl = TimeSpan.FromSeconds(2) });
-            static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
-            using (var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default))
+            using (var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), LockWaits.TimedOut, default))
             {
                 Thread.Sleep(TimeSpan.FromSeconds(4.5)); // over twice the TTL: only the keep-alive holds it
-                Assert.Throws<DyadPortsException>(() => Open().LockApp("app", TimeSpan.FromMilliseconds(300), TimedOut, default));
+                Assert.Throws<DyadPortsException>(() => Open().LockApp("app", TimeSpan.FromMilliseconds(300), LockWaits.TimedOut, default));
                 Assert.Null(held.Lost);
             }
-            Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose();
+            Open().LockApp("app", TimeSpan.FromSeconds(1), LockWaits.TimedOut, default).Dispose();
         }
 
         /// <summary>
@@ -348,9 +346,8 @@ namespace DyadPorts.Tests.Ledger
         public void A_held_app_lock_whose_lease_ends_says_it_is_lost()
         {
             var ledger = Open(new EtcdOptions { Operator = "tester@test-host", MachineId = TestEtcd.TestMachine, LeaseTtl = TimeSpan.FromSeconds(3) });
-            static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
-            using var kept = ledger.LockApp("kept", TimeSpan.FromSeconds(5), TimedOut, default);
-            using var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default);
+            using var kept = ledger.LockApp("kept", TimeSpan.FromSeconds(5), LockWaits.TimedOut, default);
+            using var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), LockWaits.TimedOut, default);
             Assert.Null(held.Lost);
 
             var raw = Raw();
@@ -362,7 +359,7 @@ namespace DyadPorts.Tests.Ledger
             Assert.NotNull(held.Lost);
             Assert.Contains($"lease {lease:x} ended", held.Lost, StringComparison.Ordinal);
             Assert.Null(kept.Lost);
-            Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose(); // the key went with the lease
+            Open().LockApp("app", TimeSpan.FromSeconds(1), LockWaits.TimedOut, default).Dispose(); // the key went with the lease
         }
 
         /// <summary>
@@ -374,9 +371,8 @@ namespace DyadPorts.Tests.Ledger
         public void A_held_app_lock_whose_key_is_gone_at_release_says_it_was_lost()
         {
             var ledger = Open();
-            static DyadPortsException TimedOut(string target, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, target, "held");
-            var kept = ledger.LockApp("kept", TimeSpan.FromSeconds(5), TimedOut, default);
-            var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default);
+            var kept = ledger.LockApp("kept", TimeSpan.FromSeconds(5), LockWaits.TimedOut, default);
+            var held = ledger.LockApp("app", TimeSpan.FromSeconds(5), LockWaits.TimedOut, default);
             var raw = Raw();
             raw.Retrying((c, d, t) => c.Delete(new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(ledger.Keys.AppLock("app")) }, null, d, t), raw.NewDeadline(), default);
             Assert.Null(held.Lost); // its lease lives: nothing to hear yet

@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Ledger;
 using DyadPorts.Core.State;
+using DyadPorts.Tests.Support;
 using Xunit;
 
 namespace DyadPorts.Tests.Ledger
@@ -220,7 +221,7 @@ namespace DyadPorts.Tests.Ledger
                 Calls++;
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 cts.CancelAfter(TimeSpan.FromSeconds(10));
-                _contract.Open().LockApp("probe", TimeSpan.FromSeconds(10), (p, t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, p, "held"), cts.Token).Dispose();
+                _contract.Open().LockApp("probe", TimeSpan.FromSeconds(10), LockWaits.TimedOut, cts.Token).Dispose();
                 _contract.Open().Transact((s, _) => 0, NullOperationLog.Instance, cts.Token);
                 return new StateDocument { StateId = identity.StateId };
             }
@@ -272,19 +273,18 @@ namespace DyadPorts.Tests.Ledger
             // Synchronous on purpose: the holder keeps its thread, and each other caller gets a thread of its own, as two
             // commands in two runspaces would (an await could resume the holder, or run a caller, on a reused thread).
             var ledger = Open();
-            static DyadPortsException TimedOut(string path, TimeSpan t) => new DyadPortsException(ErrorIds.PreviewStartInProgress, FailureCategory.ResourceUnavailable, path, "held");
-            using (ledger.LockApp("app", TimeSpan.FromSeconds(5), TimedOut, default))
+            using (ledger.LockApp("app", TimeSpan.FromSeconds(5), LockWaits.TimedOut, default))
             {
                 var other = Open();
-                var e = Assert.IsType<DyadPortsException>(OnOwnThread(() => other.LockApp("app", TimeSpan.FromMilliseconds(300), TimedOut, default).Dispose()));
+                var e = Assert.IsType<DyadPortsException>(OnOwnThread(() => other.LockApp("app", TimeSpan.FromMilliseconds(300), LockWaits.TimedOut, default).Dispose()));
                 Assert.Equal(ErrorIds.PreviewStartInProgress, e.ErrorId);
 
                 using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
                 var watch = Stopwatch.StartNew();
-                Assert.IsAssignableFrom<OperationCanceledException>(OnOwnThread(() => other.LockApp("app", TimeSpan.FromSeconds(30), TimedOut, cts.Token).Dispose()));
+                Assert.IsAssignableFrom<OperationCanceledException>(OnOwnThread(() => other.LockApp("app", TimeSpan.FromSeconds(30), LockWaits.TimedOut, cts.Token).Dispose()));
                 Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1.2));
             }
-            Assert.Null(OnOwnThread(() => Open().LockApp("app", TimeSpan.FromSeconds(1), TimedOut, default).Dispose())); // free again once released
+            Assert.Null(OnOwnThread(() => Open().LockApp("app", TimeSpan.FromSeconds(1), LockWaits.TimedOut, default).Dispose())); // free again once released
         }
 
         /// <summary>Runs <paramref name="action"/> on a new thread and returns what it threw (null: nothing).</summary>
