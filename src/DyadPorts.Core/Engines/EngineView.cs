@@ -71,6 +71,17 @@ namespace DyadPorts.Core.Engines
         /// <summary>How recent a read keeps the quiet catch-up at <see cref="ReadCatchUpRepeat"/>.</summary>
         public static readonly TimeSpan ReadRecently = TimeSpan.FromSeconds(30);
 
+        /// <summary>
+        /// How long a view may go unread before it ends itself: its stream, its pings and catch-ups, its reconnections to
+        /// an engine that no longer answers, and its client. A session that used an endpoint once an hour ago (a remote
+        /// host, another socket) then no longer keeps a connection open to it and pings it every second. The endpoint's
+        /// next reads start over as for a new one: the first lists, the second starts a new view (<see cref="EngineViews"/>).
+        /// </summary>
+        public static readonly TimeSpan RetireAfter = TimeSpan.FromMinutes(10);
+
+        /// <summary>Whether a view last used <paramref name="sinceUse"/> ago retires, given its bound.</summary>
+        internal static bool IsIdle(TimeSpan sinceUse, TimeSpan retireAfter) => sinceUse >= retireAfter;
+
         /// <summary>How often a quiet stream's catch-up repeats, given how long ago the view was last read.</summary>
         internal static TimeSpan CatchUpRepeat(TimeSpan sinceRead) => sinceRead < ReadRecently ? ReadCatchUpRepeat : QuietCatchUpRepeat;
 
@@ -129,6 +140,12 @@ namespace DyadPorts.Core.Engines
         private long _order;
         private long _listedAt; // the number of the last list: anything that started before it is older than the map
         private readonly Dictionary<string, long> _applied = new Dictionary<string, long>(StringComparer.Ordinal);
+        // The numbers of the looks under way (lists, inspects). Of a container no longer in the map, _applied is kept only
+        // to refuse what a look that started before its removal says: once every look under way started after it, it is
+        // let go (Prune), so a long-lived view of a busy host does not grow with every container ever removed.
+        private readonly SortedSet<long> _underWay = new SortedSet<long>();
+        private int _keptAfterPrune;
+        private readonly int _removalsKept;
         private volatile EngineSnapshot _snapshot; // null while the stream is not live
         // When each event of the connection under way arrived (Stopwatch ticks), until the loop has applied it: a view
         // whose oldest unapplied event is older than the bound (an inspect the engine is slow to answer while it still
@@ -144,14 +161,30 @@ namespace DyadPorts.Core.Engines
         private long _lists;
         // When TryRead was last called (Stopwatch ticks); a view starts as never read, so only a read makes its catch-ups frequent.
         private long _lastRead = Stopwatch.GetTimestamp() - (long)(ReadRecently.TotalSeconds * Stopwatch.Frequency);
+        // When the view was made or last read (Stopwatch ticks): unused for _retireAfter, it ends itself.
+        private long _lastUse = Stopwatch.GetTimestamp();
+        private readonly TimeSpan _retireAfter;
+        private readonly Action<EngineView> _retired;
+        private int _retiring;
 
         /// <param name="client">The view's own client (not a runspace's): the view disposes it.</param>
         /// <param name="time">This machine's clock; null for the system's. The engine's is read from it on each connection (<see cref="EngineClock"/>).</param>
-        public EngineView(ContainerEngine client, TimeProvider time = null)
+        /// <param name="retireAfter">How long the view may go unread before it ends itself; null for <see cref="RetireAfter"/>.</param>
+        /// <param name="retired">Told once the view ended itself for being unread (its loop ended and its client is disposed), on the view's task, with no lock held.</param>
+        /// <param name="removalsKept">How many more numbers of removed containers the view keeps before it lets go of those it can; null for <see cref="RemovalsKept"/>.</param>
+        public EngineView(ContainerEngine client, TimeProvider time = null, TimeSpan? retireAfter = null, Action<EngineView> retired = null, int? removalsKept = null)
         {
+            _removalsKept = removalsKept ?? RemovalsKept;
+            if (_removalsKept < 0) throw new ArgumentOutOfRangeException(nameof(removalsKept), _removalsKept, "A view keeps no fewer than none.");
             _client = client ?? throw new ArgumentNullException(nameof(client));
             _time = time ?? TimeProvider.System;
+            _retireAfter = retireAfter ?? RetireAfter;
+            if (_retireAfter <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(retireAfter), _retireAfter, "A view's idle bound must be positive.");
+            _retired = retired;
         }
+
+        /// <summary>Whether the view ended itself for being unread (<see cref="RetireAfter"/>): it never answers again.</summary>
+        public bool IsRetired => Volatile.Read(ref _retiring) == 1;
 
         public string Endpoint => _client.Endpoint;
 
@@ -195,7 +228,9 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public EngineSnapshot TryRead(CancellationToken cancellationToken)
         {
-            Interlocked.Exchange(ref _lastRead, Stopwatch.GetTimestamp());
+            var readAt = Stopwatch.GetTimestamp();
+            Interlocked.Exchange(ref _lastRead, readAt);
+            Interlocked.Exchange(ref _lastUse, readAt);
             if (_snapshot == null || IsBehind) return null;
             foreach (var id in _touched.Keys.ToList())
             {
@@ -204,7 +239,7 @@ namespace DyadPorts.Core.Engines
                 lock (_gate)
                 {
                     if (_snapshot == null) return null;
-                    order = ++_order;
+                    order = Begin();
                 }
                 ContainerSummary now;
                 try
@@ -214,10 +249,12 @@ namespace DyadPorts.Core.Engines
                 catch
                 {
                     _touched.TryAdd(id, stamp);
+                    lock (_gate) _underWay.Remove(order);
                     throw;
                 }
                 lock (_gate)
                 {
+                    _underWay.Remove(order);
                     if (_snapshot == null) return null;
                     if (Take(id, order, now)) Publish();
                 }
@@ -238,7 +275,7 @@ namespace DyadPorts.Core.Engines
             // Short: the lock is never held across an engine call.
             lock (_gate)
             {
-                _applied[id] = ++_order; // gone: a look under way started before
+                Applied(id, ++_order); // gone: a look under way started before
                 _looks.Remove(id);
                 if (_snapshot != null && _map.Remove(id)) Publish();
             }
@@ -285,16 +322,27 @@ namespace DyadPorts.Core.Engines
                     _ = stream.ContinueWith(t => events.Writer.TryComplete(t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     long listedAt;
                     var touchedBefore = Interlocked.Read(ref _touches);
-                    lock (_gate) listedAt = ++_order;
-                    // On a thread of its own: a list of a thousand containers takes podman a second.
-                    var listed = await Task.Factory.StartNew(() => _client.Snapshot(stop), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                    lock (_gate) listedAt = Begin();
+                    EngineSnapshot listed;
+                    try
+                    {
+                        // On a thread of its own: a list of a thousand containers takes podman a second.
+                        listed = await Task.Factory.StartNew(() => _client.Snapshot(stop), stop, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        lock (_gate) _underWay.Remove(listedAt);
+                        throw;
+                    }
                     lock (_gate)
                     {
+                        _underWay.Remove(listedAt);
                         // Removals this process made while the list was under way (Touched) are newer than the list.
                         var removedSince = _applied.Where(a => a.Value > listedAt).ToList();
                         _map.Clear();
                         _looks.Clear();
                         _applied.Clear();
+                        _keptAfterPrune = 0;
                         _listedAt = listedAt;
                         foreach (var c in listed.Containers)
                         {
@@ -347,6 +395,8 @@ namespace DyadPorts.Core.Engines
                 // A connection that was live a while starts the waits over; one that ended at once (or never was live) waits
                 // twice as long as the last, so a stream that keeps ending does not make the view list the engine ten times a second.
                 retry = liveAt is long since && Stopwatch.GetElapsedTime(since) >= LastRetry ? FirstRetry : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
+                // An engine that stays unreachable is not tried for ever by a view nobody reads.
+                if (RetireIfIdle()) break;
                 try
                 {
                     await Task.Delay(retry, stop).ConfigureAwait(false);
@@ -356,6 +406,36 @@ namespace DyadPorts.Core.Engines
                     break;
                 }
             }
+            if (IsRetired)
+            {
+                // Ended for being unread, not by Dispose: nothing else will end the client, and the views are told.
+                _client.Dispose();
+                _retired?.Invoke(this);
+            }
+        }
+
+        /// <summary>
+        /// Retires the view when it went unread for its bound (<see cref="IsIdle"/>): it stops answering at once and its
+        /// loop ends. Once; never after Dispose.
+        /// </summary>
+        private bool RetireIfIdle()
+        {
+            if (!IsIdle(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastUse)), _retireAfter)) return false;
+            lock (_gate)
+            {
+                if (_stop.IsCancellationRequested) return false; // disposed
+                if (Interlocked.Exchange(ref _retiring, 1) == 1) return true;
+                _snapshot = null;
+            }
+            try
+            {
+                _stop.Cancel(); // outside the lock: what the cancellation runs inline must not run under it
+            }
+            catch (ObjectDisposedException)
+            {
+                // disposed meanwhile: the loop has ended
+            }
+            return true;
         }
 
         /// <summary>
@@ -372,6 +452,7 @@ namespace DyadPorts.Core.Engines
                 while (true)
                 {
                     await Task.Delay(HeartbeatInterval, connection.Token).ConfigureAwait(false);
+                    if (RetireIfIdle()) return; // the loop, cancelled, ends the connection
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
                     if (quiet.DueForCatchUp(CatchUpRepeat(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
                     {
@@ -532,13 +613,13 @@ namespace DyadPorts.Core.Engines
                     var changed = EngineEventApplier.Apply(_map, e, _ => null);
                     if (changed || removal)
                     {
-                        _applied[e.Id] = ++_order; // a look still under way started before this
+                        Applied(e.Id, ++_order); // a look still under way started before this
                         _looks.Remove(e.Id);
                         if (changed && _snapshot != null) Publish();
                     }
                     return;
                 }
-                order = ++_order;
+                order = Begin();
                 // The view is behind on this container since its oldest look due.
                 var binds = EngineEventApplier.MayBind(e.Action);
                 _looks[e.Id] = _looks.TryGetValue(e.Id, out var due) ? (due.Since, order, due.Binds || binds) : (Stopwatch.GetTimestamp(), order, binds);
@@ -559,17 +640,20 @@ namespace DyadPorts.Core.Engines
             }
             catch (OperationCanceledException) when (connection.IsCancellationRequested)
             {
+                lock (_gate) _underWay.Remove(order);
                 return;
             }
 #pragma warning disable CA1031 // whatever ended the inspect (refused, unreachable, disposed) ends the connection the same way
             catch (Exception failure)
             {
+                lock (_gate) _underWay.Remove(order);
                 events.TryComplete(failure);
                 return;
             }
 #pragma warning restore CA1031
             lock (_gate)
             {
+                _underWay.Remove(order);
                 if (Take(e.Id, order, described) && _snapshot != null) Publish();
             }
         }
@@ -584,8 +668,51 @@ namespace DyadPorts.Core.Engines
             if (_looks.TryGetValue(id, out var due) && due.Newest <= order) _looks.Remove(id);
             if (order < _listedAt) return false; // it began before the list the map holds
             if (_applied.TryGetValue(id, out var held) && held > order) return false; // a newer start is in
-            _applied[id] = order;
+            Applied(id, order);
             return EngineEventApplier.Described(_map, id, now);
+        }
+
+        /// <summary>Under the lock: the next look's number, counted as under way until its result is taken or it failed.</summary>
+        private long Begin()
+        {
+            var order = ++_order;
+            _underWay.Add(order);
+            return order;
+        }
+
+        /// <summary>
+        /// Under the lock: what the map holds of a container (or its removal) started at <paramref name="order"/>. When the
+        /// entries of containers no longer in the map outnumber those in it by <see cref="RemovalsKept"/>, those no look
+        /// under way could still need are let go (<see cref="Prunable"/>).
+        /// </summary>
+        private void Applied(string id, long order)
+        {
+            _applied[id] = order;
+            if (_applied.Count - _map.Count <= _keptAfterPrune + _removalsKept) return;
+            Prune(_applied, _map.ContainsKey, _underWay.Count == 0 ? long.MaxValue : _underWay.Min);
+            _keptAfterPrune = Math.Max(0, _applied.Count - _map.Count); // a look stuck under way does not make every later entry scan again
+        }
+
+        /// <summary>How many more entries of containers no longer in the map a view keeps, by default, before it lets go of those it can.</summary>
+        public const int RemovalsKept = 1024;
+
+        /// <summary>How many numbers the view keeps (of containers in its map, and of removed ones a look may still need).</summary>
+        internal int Remembered
+        {
+            get
+            {
+                lock (_gate) return _applied.Count;
+            }
+        }
+
+        /// <summary>
+        /// Lets go of the numbers of containers not in the map (<paramref name="inMap"/>) that every look under way (the
+        /// oldest numbered <paramref name="oldestUnderWay"/>; <see cref="long.MaxValue"/> for none) started after: none
+        /// of those looks could be refused by them, and a look that starts later is newer anyway.
+        /// </summary>
+        internal static void Prune(Dictionary<string, long> applied, Func<string, bool> inMap, long oldestUnderWay)
+        {
+            foreach (var gone in applied.Where(a => a.Value < oldestUnderWay && !inMap(a.Key)).Select(a => a.Key).ToList()) applied.Remove(gone);
         }
 
         /// <summary>A new snapshot for the next readers; one already handed out never changes. Under the lock.</summary>

@@ -14,6 +14,8 @@ namespace DyadPorts.Core.Engines
     {
         private readonly Func<ContainerEngine, EngineKind, ContainerEngine> _clientFor;
         private readonly TimeProvider _time;
+        private readonly TimeSpan? _retireAfter;
+        private readonly int? _removalsKept;
         private readonly ConcurrentDictionary<ContainerEngine, Entry> _entries = new ConcurrentDictionary<ContainerEngine, Entry>();
         private volatile bool _disposed;
 
@@ -22,22 +24,31 @@ namespace DyadPorts.Core.Engines
         /// same endpoint and TLS files.
         /// </param>
         /// <param name="time">This machine's clock, for the views (<see cref="EngineView"/>); null for the system's.</param>
-        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null)
+        /// <param name="retireAfter">How long a view may go unread before it ends itself; null for <see cref="EngineView.RetireAfter"/>.</param>
+        /// <param name="removalsKept">How many more numbers of removed containers a view keeps before it lets go of those it can; null for <see cref="EngineView.RemovalsKept"/>.</param>
+        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null, TimeSpan? retireAfter = null, int? removalsKept = null)
         {
+            _removalsKept = removalsKept;
             _clientFor = clientFor ?? ((engine, kind) => new ContainerEngine(engine.Endpoint, kind, engine.Tls));
             _time = time ?? TimeProvider.System;
+            _retireAfter = retireAfter;
         }
 
         /// <summary>
         /// The live view's snapshot of <paramref name="engine"/>'s endpoint, or null (the caller lists). Counts the read:
-        /// the second one starts the view in the background.
+        /// the second one starts the view in the background. A view that retired for being unread
+        /// (<see cref="EngineView.RetireAfter"/>) is let go, and the reads count again from this one.
         /// </summary>
         public EngineSnapshot Read(ContainerEngine engine, EngineKind kind, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(engine);
             var entry = _entries.GetOrAdd(engine, _ => new Entry());
             var view = entry.View;
-            if (view != null) return view.TryRead(cancellationToken);
+            if (view != null)
+            {
+                if (!view.IsRetired) return view.TryRead(cancellationToken);
+                Retired(entry, engine, view);
+            }
             if (Interlocked.Increment(ref entry.Reads) >= 2) Start(entry, engine, kind);
             return null;
         }
@@ -62,12 +73,27 @@ namespace DyadPorts.Core.Engines
             lock (entry)
             {
                 if (entry.View != null || _disposed) return;
-                var view = new EngineView(_clientFor(engine, kind), _time);
+                var view = new EngineView(_clientFor(engine, kind), _time, _retireAfter, retired => Retired(entry, engine, retired), _removalsKept);
                 engine.ContainerChanged += view.Touched;
                 view.Start();
                 entry.View = view;
             }
             if (_disposed) Dispose(); // raced with Dispose: end what was just started
+        }
+
+        /// <summary>
+        /// Lets go of a view that ended itself (told by the view, or found by a read first): the endpoint has no view, and
+        /// its reads count from none. Once per view; a newer view of the endpoint is left alone.
+        /// </summary>
+        private static void Retired(Entry entry, ContainerEngine engine, EngineView view)
+        {
+            lock (entry)
+            {
+                if (entry.View != view) return;
+                entry.View = null;
+                entry.Reads = 0;
+            }
+            engine.ContainerChanged -= view.Touched;
         }
 
         public void Dispose()

@@ -30,6 +30,7 @@ namespace DyadPorts.Tests.Support
         private readonly ProxiedPairs _pairs = new ProxiedPairs();
         private readonly List<string> _requests = new List<string>();
         private int _connections;
+        private int _open;
         private volatile Func<string, bool> _hold = _ => false;
         private volatile Func<string, bool> _refuse = _ => false;
         private Func<string, bool> _dropEvent;
@@ -91,12 +92,16 @@ namespace DyadPorts.Tests.Support
                     return;
                 }
                 Interlocked.Increment(ref _connections);
+                Interlocked.Increment(ref _open);
                 _ = Task.Run(() => Pair(client));
             }
         }
 
         /// <summary>How many connections the proxy took so far.</summary>
         public int Connections => Volatile.Read(ref _connections);
+
+        /// <summary>How many of them are open now (a held start's stays open until Dispose).</summary>
+        public int OpenConnections => Volatile.Read(ref _open);
 
         /// <summary>
         /// From now on the engine is silent, as a host powered off or a split network looks: every new request is held
@@ -171,6 +176,7 @@ namespace DyadPorts.Tests.Support
             catch (Exception e) when (e is OperationCanceledException || e is SocketException || e is ObjectDisposedException)
             {
                 _pairs.Close(client, server);
+                Interlocked.Decrement(ref _open);
                 return;
             }
             var requestLines = System.Threading.Channels.Channel.CreateUnbounded<string>();
@@ -180,6 +186,7 @@ namespace DyadPorts.Tests.Support
             var first = await Task.WhenAny(up, down).ConfigureAwait(false);
             if (first == up && up.Result) return; // a held start: both sockets stay open, unanswered, until Dispose
             _pairs.Close(client, server);
+            Interlocked.Decrement(ref _open);
         }
 
         /// <summary>Passes requests on one by one until the client closes (false) or a start is held (true).</summary>

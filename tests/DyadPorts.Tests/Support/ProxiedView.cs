@@ -14,10 +14,12 @@ namespace DyadPorts.Tests.Support
         private readonly ContainerEngine _client;
         private readonly EngineViews _views;
 
-        public ProxiedView(TestEngine engine, Action<HoldingEngineProxy> before = null, TimeProvider time = null)
+        /// <param name="retireAfter">How long the view may go unread before it ends itself; null for the default.</param>
+        /// <param name="removalsKept">How many numbers of removed containers the view keeps before it lets go; null for the default.</param>
+        public ProxiedView(TestEngine engine, Action<HoldingEngineProxy> before = null, TimeProvider time = null, TimeSpan? retireAfter = null, int? removalsKept = null)
         {
             ArgumentNullException.ThrowIfNull(engine);
-            _views = new EngineViews(time: time);
+            _views = new EngineViews(time: time, retireAfter: retireAfter, removalsKept: removalsKept);
             Proxy = new HoldingEngineProxy(engine.Endpoint);
             _client = new ContainerEngine(Proxy.Endpoint, engine.Kind);
             try
@@ -36,6 +38,11 @@ namespace DyadPorts.Tests.Support
         public HoldingEngineProxy Proxy { get; }
 
         public EngineView View { get; }
+
+        /// <summary>The views the view belongs to, and the session client they are read for.</summary>
+        public EngineViews Views => _views;
+
+        public ContainerEngine Client => _client;
 
         /// <summary>How long until the view answers a snapshot that satisfies <paramref name="done"/>; past <paramref name="bound"/> it stops waiting.</summary>
         /// <summary>Reads of <see cref="WaitFor"/> the view did not answer (its stream not live): for a failure's message.</summary>

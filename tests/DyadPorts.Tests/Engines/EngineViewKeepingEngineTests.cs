@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading;
+using DyadPorts.Core.Engines;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>
+    /// What a long-lived view keeps. A view nobody reads ends itself after its idle bound (<see cref="EngineView.RetireAfter"/>,
+    /// shortened here): its stream and client close, its pings and catch-ups stop, and the endpoint's next two reads start a
+    /// new view. A view that is read keeps going; one whose engine never answers stops trying once unread for the bound.
+    /// A view lets go of the removed containers it remembers (<see cref="EngineView.RemovalsKept"/>, shortened here), but
+    /// not of one an inspect still under way began before. Ports 23040-23045.
+    /// </summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class EngineViewKeepingEngineTests
+    {
+        private static readonly TimeSpan Idle = TimeSpan.FromSeconds(3);
+
+        /// <summary>An inspect (GET /containers/{id}/json), not the list (GET /containers/json).</summary>
+        private static readonly Regex InspectLine = new Regex(@"^GET /[^ ]*containers/[^/ ?]+/json", RegexOptions.CultureInvariant);
+
+        private readonly EngineFixture _engines;
+
+        public EngineViewKeepingEngineTests(EngineFixture engines) => _engines = engines;
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_view_lets_go_of_removed_containers_but_still_refuses_an_inspect_that_began_before_a_removal(string name)
+        {
+            var engine = _engines.Get(name);
+            var made = new List<string>();
+            try
+            {
+                using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers(), removalsKept: 2);
+                var bound = EngineView.FreshnessBound * 10;
+                for (var i = 0; i < 5; i++) made.Add(engine.Run(TestRun.App($"view-kept-{i}"), 23040 + i, start: false));
+                var early = made.Take(3).ToList();
+                var later = made.Skip(3).ToList();
+                through.WaitFor(bound, s => made.All(id => s.Containers.Any(c => c.Id == id)));
+
+                // Three removals, one more than the view keeps, with no inspect under way: it lets go of all three.
+                foreach (var id in early) engine.Remove(id);
+                through.WaitFor(bound, s => !s.Containers.Any(c => early.Contains(c.Id)));
+                var read = through.View.TryRead(default);
+                Assert.NotNull(read);
+                Assert.DoesNotContain(read.Containers, c => early.Contains(c.Id));
+                Assert.Equal(read.Containers.Count, through.View.Remembered);
+
+                // A create whose inspect the engine answers now and the view hears only later, then its removal and two more.
+                through.Proxy.DelayAnswers(InspectLine.IsMatch);
+                var late = engine.Run(TestRun.App("view-kept-late"), 23045, start: false);
+                made.Add(late);
+                var clock = Stopwatch.StartNew();
+                while (through.Proxy.DelayedAnswers == 0 && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(10);
+                Assert.True(through.Proxy.DelayedAnswers > 0, "the view's inspect of the new container was not held: the test would prove nothing");
+                engine.Remove(late);
+                foreach (var id in later) engine.Remove(id);
+                through.WaitFor(bound, s => !s.Containers.Any(c => later.Contains(c.Id)));
+                // Past what it keeps, but the removals came after the held inspect began: none is let go.
+                Assert.True(through.View.Remembered >= through.View.TryRead(default)?.Containers.Count + 3, $"the view remembers {through.View.Remembered} numbers");
+
+                // The held answer says the container exists (as it did when the engine answered): the view refuses it.
+                through.Proxy.ReleaseAnswers();
+                Thread.Sleep(EngineView.FreshnessBound);
+                through.WaitFor(bound, s => true);
+                read = through.View.TryRead(default);
+                Assert.NotNull(read);
+                Assert.DoesNotContain(read.Containers, c => c.Id == late);
+            }
+            finally
+            {
+                foreach (var id in made) engine.Remove(id);
+            }
+        }
+
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_view_nobody_reads_ends_its_stream_and_its_calls_and_the_next_reads_start_a_new_one(string name)
+        {
+            using var through = new ProxiedView(_engines.Get(name), retireAfter: Idle);
+
+            // Read for longer than the bound: the view keeps going.
+            through.WaitFor(Idle + TimeSpan.FromSeconds(2), _ => false);
+            Assert.False(through.View.IsRetired, $"the view retired while it was read ({through.NotLiveReads} reads unanswered)");
+            Assert.True(through.View.IsLive, "the view stopped answering while it was read");
+
+            // Unread from here: it retires after the bound (checked at each heartbeat), not before.
+            var unread = Stopwatch.StartNew();
+            var reach = Idle + EngineView.HeartbeatInterval + TimeSpan.FromSeconds(5);
+            while (!through.View.IsRetired && unread.Elapsed < reach) Thread.Sleep(20);
+            Assert.True(through.View.IsRetired, $"the view has not retired {unread.Elapsed.TotalSeconds:0.0} s unread (bound {Idle.TotalSeconds:0} s)");
+            Assert.True(unread.Elapsed >= Idle - TimeSpan.FromMilliseconds(100), $"the view retired {unread.Elapsed.TotalSeconds:0.00} s unread, before its bound of {Idle.TotalSeconds:0} s");
+            Assert.False(through.View.IsLive);
+            Assert.Null(through.View.TryRead(default));
+
+            // Its client is closed: no connection stays open, and no ping or catch-up is sent any more.
+            var closing = Stopwatch.StartNew();
+            while (through.Proxy.OpenConnections > 0 && closing.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(20);
+            Assert.Equal(0, through.Proxy.OpenConnections);
+            var sent = through.Proxy.Requests.Count;
+            Thread.Sleep(EngineView.HeartbeatInterval * 3);
+            Assert.Equal(sent, through.Proxy.Requests.Count);
+
+            // The endpoint starts over: the next read lists (no view answers), the second starts a new view that goes live.
+            Assert.Null(through.Views.For(through.Proxy.Endpoint));
+            Assert.Null(through.Views.Read(through.Client, _engines.Get(name).Kind, default));
+            Assert.Null(through.Views.For(through.Proxy.Endpoint));
+            ViewSettler.MakeLive(through.Views, through.Client, _engines.Get(name).Kind);
+            var next = through.Views.For(through.Proxy.Endpoint);
+            Assert.NotNull(next);
+            Assert.NotSame(through.View, next);
+            Assert.True(next.IsLive);
+        }
+
+        [Fact]
+        public void A_view_whose_engine_never_answers_stops_trying_once_unread_for_its_bound()
+        {
+            var folder = Directory.CreateTempSubdirectory("dyadports-view-retire-");
+            try
+            {
+                using var views = new EngineViews(retireAfter: Idle);
+                using var client = new ContainerEngine("unix://" + Path.Combine(folder.FullName, "no-engine.sock"), EngineKind.Docker);
+                Assert.Null(views.Read(client, EngineKind.Docker, default));
+                Assert.Null(views.Read(client, EngineKind.Docker, default)); // the second read starts the view
+                var view = views.For(client.Endpoint);
+                Assert.NotNull(view);
+                var started = Stopwatch.StartNew();
+
+                // It reconnects with waits that double up to 5 s, and checks its bound before each.
+                var reach = Idle + TimeSpan.FromSeconds(5) + TimeSpan.FromSeconds(5);
+                while (views.For(client.Endpoint) != null && started.Elapsed < reach) Thread.Sleep(20);
+                Assert.True(view.IsRetired, $"the view of an engine that never answers still tries {started.Elapsed.TotalSeconds:0.0} s unread (bound {Idle.TotalSeconds:0} s)");
+                Assert.Null(views.For(client.Endpoint));
+                Assert.True(started.Elapsed >= Idle - TimeSpan.FromMilliseconds(100), $"the view retired {started.Elapsed.TotalSeconds:0.00} s after it started, before its bound");
+                Assert.Null(views.Read(client, EngineKind.Docker, default));
+                Assert.Null(views.For(client.Endpoint)); // the first read after it counts as a first
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
+        }
+    }
+}
