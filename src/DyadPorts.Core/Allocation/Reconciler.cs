@@ -105,7 +105,7 @@ namespace DyadPorts.Core.Allocation
         /// even be configured (its TLS files gone): its records are Unknown and the listing of every other host goes on.
         /// </summary>
         private static bool CostsOnlyThisHost(DyadPortsException e) =>
-            e.ErrorId is ErrorIds.EngineUnreachable or ErrorIds.EngineListRefused or ErrorIds.EngineRequestFailed
+            e.ErrorId is ErrorIds.EngineUnreachable or ErrorIds.EngineListRefused or ErrorIds.EngineVersionRefused or ErrorIds.EngineRequestFailed
                 or ErrorIds.InvalidEngineEndpoint or ErrorIds.EngineSshUnsupported;
 
         /// <summary>Active, Reserved, Stale or Conflict: the allocation compared with what runs now.</summary>

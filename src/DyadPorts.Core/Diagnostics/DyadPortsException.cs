@@ -135,6 +135,7 @@ namespace DyadPorts.Core.Diagnostics
         public const string RecordOnOtherMachine = nameof(RecordOnOtherMachine);
         public const string EngineFeedInvalid = nameof(EngineFeedInvalid);
         public const string EngineListRefused = nameof(EngineListRefused);
+        public const string EngineVersionRefused = nameof(EngineVersionRefused); // the kind of an engine the rules only inferred cannot be asked
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
@@ -142,6 +143,7 @@ namespace DyadPorts.Core.Diagnostics
             StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
             StateStoreUnavailable, StateStoreBusy, StateBackupFailed, StateStoreRefused, StateStoreFull, StateLocationInvalid, EngineFeedInvalid, EngineListRefused,
+            EngineVersionRefused,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

@@ -58,7 +58,15 @@ namespace DyadPorts.Core.Engines
         {
             if (_kind == EngineKind.Auto)
             {
-                var version = Call("report its version", (c, ct) => c.System.GetVersionAsync(ct), cancellationToken);
+                Docker.DotNet.Models.VersionResponse version;
+                try
+                {
+                    version = Call("report its version", (c, ct) => c.System.GetVersionAsync(ct), cancellationToken);
+                }
+                catch (EngineRefusedException e)
+                {
+                    throw VersionRefused(e);
+                }
                 var isPodman = version.Components?.Any(c => c.Name != null && c.Name.Contains("Podman", StringComparison.OrdinalIgnoreCase)) == true;
                 _kind = isPodman ? EngineKind.Podman : EngineKind.Docker;
             }
@@ -163,6 +171,18 @@ namespace DyadPorts.Core.Engines
                 Endpoint,
                 $"{e.Message} Without its containers (the list, and an inspect of each stopped one for its ports) no port can be checked against them, " +
                 "so nothing was done. A socket proxy in front of the engine (docker-socket-proxy, for one) must allow CONTAINERS, and POST for previews.", e);
+
+        /// <summary>
+        /// A refused /version dooms every input too: the command's engine is of a kind the rules only inferred (a default
+        /// socket, DOCKER_HOST, an -EngineEndpoint without -Engine), and without its answer no input can be served. Naming
+        /// the family (-Engine Docker or Podman) does without the question.
+        /// </summary>
+        private DyadPortsException VersionRefused(EngineRefusedException e) =>
+            new DyadPortsException(ErrorIds.EngineVersionRefused,
+                e.StatusCode == HttpStatusCode.Forbidden || e.StatusCode == HttpStatusCode.Unauthorized ? FailureCategory.PermissionDenied : FailureCategory.ResourceUnavailable,
+                Endpoint,
+                $"{e.Message} Which engine answers there (docker or podman) is read from its version, so nothing was done. " +
+                "Name the engine with -Engine Docker or -Engine Podman (or CONTAINERIZATION_ENGINE), or let a socket proxy in front of it allow VERSION.", e);
 
         private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured)
         {

@@ -67,13 +67,13 @@ namespace DyadPorts.Tests.Engines
         /// the background, so every request it sees is the command's): the one error, caught by try/catch (so terminating),
         /// with no output before it.
         /// </summary>
-        private ErrorRecord RefusedOnce(HoldingEngineProxy proxy, string apps, string range)
+        private ErrorRecord RefusedOnce(HoldingEngineProxy proxy, string apps, string range, string engine = "-Engine Docker")
         {
             var feed = Environment.GetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED");
             Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", "off");
             try
             {
-                var result = _ps.Run($"try {{ {apps} | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange {range} }} catch {{ $_ }}");
+                var result = _ps.Run($"try {{ {apps} | Request-DyadPort {engine} -EngineEndpoint '{proxy.Endpoint}' -PortRange {range} }} catch {{ $_ }}");
                 Assert.Empty(result.Errors);
                 return Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
             }
@@ -96,6 +96,28 @@ namespace DyadPorts.Tests.Engines
             Assert.Contains("HTTP 403", refused.Exception.Message, StringComparison.Ordinal);
             Assert.Single(proxy.Requests, r => r.Contains("/containers/json", StringComparison.Ordinal));
             Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+        }
+
+        [Fact]
+        public void An_engine_that_refuses_to_say_its_version_stops_the_command_once_when_its_family_is_not_named()
+        {
+            // A socket proxy that forbids /version: an -EngineEndpoint without -Engine is asked which engine it is.
+            using var proxy = new HoldingEngineProxy(TestEngine.Get("docker").Endpoint);
+            proxy.Refuse(line => line.Contains("/version", StringComparison.Ordinal));
+            var refused = RefusedOnce(proxy, "'a','b','c'", "21611-21619", engine: "");
+            Assert.StartsWith("EngineVersionRefused,", refused.FullyQualifiedErrorId, StringComparison.Ordinal);
+            Assert.Equal(ErrorCategory.PermissionDenied, refused.CategoryInfo.Category);
+            Assert.Equal(proxy.Endpoint, refused.TargetObject);
+            Assert.Contains("HTTP 403", refused.Exception.Message, StringComparison.Ordinal);
+            Assert.Contains("-Engine", refused.Exception.Message, StringComparison.Ordinal);
+            Assert.Single(proxy.Requests, r => r.Contains("/version", StringComparison.Ordinal));
+            Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+
+            // Named, the family needs no question: the same proxy serves all three.
+            var named = _ps.Run($"'a','b','c' | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21611-21619");
+            Assert.Empty(named.Errors);
+            Assert.Equal(3, named.Output.Count);
+            Assert.Single(proxy.Requests, r => r.Contains("/version", StringComparison.Ordinal));
         }
 
         [Fact]
