@@ -165,24 +165,24 @@ namespace DyadPorts.Core.Engines
         /// without it): a socket proxy that forbids listing containers (403), or an engine failing at it. So does a refused
         /// inspect of a stopped container, whose ports the list does not show.
         /// </summary>
-        private DyadPortsException ListRefused(EngineRefusedException e) =>
-            new DyadPortsException(ErrorIds.EngineListRefused,
-                e.StatusCode == HttpStatusCode.Forbidden || e.StatusCode == HttpStatusCode.Unauthorized ? FailureCategory.PermissionDenied : FailureCategory.ResourceUnavailable,
-                Endpoint,
-                $"{e.Message} Without its containers (the list, and an inspect of each stopped one for its ports) no port can be checked against them, " +
-                "so nothing was done. A socket proxy in front of the engine (docker-socket-proxy, for one) must allow CONTAINERS, and POST for previews.", e);
+        private DyadPortsException ListRefused(EngineRefusedException e) => DoomsEveryInput(ErrorIds.EngineListRefused, e,
+            "Without its containers (the list, and an inspect of each stopped one for its ports) no port can be checked against them, " +
+            "so nothing was done. A socket proxy in front of the engine (docker-socket-proxy, for one) must allow CONTAINERS, and POST for previews.");
 
         /// <summary>
         /// A refused /version dooms every input too: the command's engine is of a kind the rules only inferred (a default
         /// socket, DOCKER_HOST, an -EngineEndpoint without -Engine), and without its answer no input can be served. Naming
         /// the family (-Engine Docker or Podman) does without the question.
         /// </summary>
-        private DyadPortsException VersionRefused(EngineRefusedException e) =>
-            new DyadPortsException(ErrorIds.EngineVersionRefused,
+        private DyadPortsException VersionRefused(EngineRefusedException e) => DoomsEveryInput(ErrorIds.EngineVersionRefused, e,
+            "Which engine answers there (docker or podman) is read from its version, so nothing was done. " +
+            "Name the engine with -Engine Docker or -Engine Podman (or CONTAINERIZATION_ENGINE), or let a socket proxy in front of it allow VERSION.");
+
+        /// <summary>A refusal of the engine's as a terminating error: PermissionDenied for HTTP 401/403, the endpoint as target.</summary>
+        private DyadPortsException DoomsEveryInput(string errorId, EngineRefusedException e, string consequence) =>
+            new DyadPortsException(errorId,
                 e.StatusCode == HttpStatusCode.Forbidden || e.StatusCode == HttpStatusCode.Unauthorized ? FailureCategory.PermissionDenied : FailureCategory.ResourceUnavailable,
-                Endpoint,
-                $"{e.Message} Which engine answers there (docker or podman) is read from its version, so nothing was done. " +
-                "Name the engine with -Engine Docker or -Engine Podman (or CONTAINERIZATION_ENGINE), or let a socket proxy in front of it allow VERSION.", e);
+                Endpoint, $"{e.Message} {consequence}", e);
 
         private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured)
         {
