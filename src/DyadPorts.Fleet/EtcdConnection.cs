@@ -24,6 +24,10 @@ namespace DyadPorts.Fleet
         private readonly EtcdClient _client;
         private readonly TlsFailures _tls = new TlsFailures();
         private readonly string _password;
+        private readonly object _uses = new object();
+        private int _users;
+        private bool _superseded;
+        private int _ended;
 
         public EtcdConnection(EtcdLocation location, EtcdOptions options)
         {
@@ -208,7 +212,61 @@ namespace DyadPorts.Fleet
             return ssl;
         }
 
-        public void Dispose() => _client.Dispose();
+        /// <summary>
+        /// Counts one user (a command's ledger) of a connection the session shares, until the returned use is disposed;
+        /// null when a newer connection has replaced this one (<see cref="Supersede"/>), and the caller takes that one.
+        /// </summary>
+        internal IDisposable Use()
+        {
+            lock (_uses)
+            {
+                if (_superseded) return null;
+                _users++;
+            }
+            return new ConnectionUse(this);
+        }
+
+        /// <summary>
+        /// A newer connection replaces this one (a renewed certificate or password file): this one ends once its last
+        /// user is done, at once when it has none. A command under way on it finishes on it.
+        /// </summary>
+        internal void Supersede()
+        {
+            lock (_uses)
+            {
+                if (_superseded) return;
+                _superseded = true;
+                if (_users > 0) return;
+            }
+            Dispose();
+        }
+
+        /// <summary>Whether the connection has ended (disposed, or superseded and left by its last user).</summary>
+        internal bool IsEnded => Volatile.Read(ref _ended) == 1;
+
+        private void Release()
+        {
+            lock (_uses)
+            {
+                _users--;
+                if (!_superseded || _users > 0) return;
+            }
+            Dispose();
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0) _client.Dispose();
+        }
+
+        private sealed class ConnectionUse : IDisposable
+        {
+            private EtcdConnection _connection;
+
+            public ConnectionUse(EtcdConnection connection) => _connection = connection;
+
+            public void Dispose() => Interlocked.Exchange(ref _connection, null)?.Release();
+        }
     }
 
     /// <summary>Why this connection's last TLS handshake failed, as its certificate check saw it (the exception only says "rejected").</summary>

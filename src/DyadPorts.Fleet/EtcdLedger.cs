@@ -49,12 +49,15 @@ namespace DyadPorts.Fleet
         private readonly object _leaseGate = new object();
         private EtcdLease _session;
         private bool _disposed;
+        private readonly IDisposable _use;
         private long _lockCycles;
         private long _commits;
 
         /// <param name="writesNothing">A command under -WhatIf: a state recovered for a new prefix is read, and not committed.</param>
-        public EtcdLedger(EtcdConnection cluster, IStateRecovery recovery, bool ownsCluster = false, bool writesNothing = false)
+        /// <param name="use">This ledger's use of a connection the session shares (<see cref="EtcdConnection.Use"/>), ended at Dispose; null for none.</param>
+        public EtcdLedger(EtcdConnection cluster, IStateRecovery recovery, bool ownsCluster = false, bool writesNothing = false, IDisposable use = null)
         {
+            _use = use;
             _cluster = cluster ?? throw new ArgumentNullException(nameof(cluster));
             _ownsCluster = ownsCluster;
             _recovery = recovery;
@@ -347,6 +350,10 @@ namespace DyadPorts.Fleet
                 _session = null;
             }
             if (_ownsCluster) _cluster.Dispose();
+            _use?.Dispose();
         }
+
+        /// <summary>The connection this ledger works on.</summary>
+        internal EtcdConnection Connection => _cluster;
     }
 }

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using DyadPorts.Core.Ledger;
 using DyadPorts.Core.Session;
@@ -13,11 +15,16 @@ namespace DyadPorts.Fleet
     /// The session's fleet ledgers (<see cref="IFleetLedgers"/>): one <see cref="EtcdConnection"/> per location and
     /// connection settings (TLS files, user, password file, bound, lease TTL), kept for the life of the session like the engine
     /// clients, and a cheap <see cref="EtcdLedger"/> per command over it. A changed TLS or password file makes a new
-    /// connection; a connection that could not be made is not kept.
+    /// connection, and the one it replaces ends once the last command using it is done (<see cref="EtcdConnection.Supersede"/>),
+    /// so a long-lived session whose certificates are renewed every hour keeps one connection, not one per renewal; a
+    /// connection that could not be made is not kept.
     /// </summary>
     public sealed class FleetLedgers : IFleetLedgers, IDisposable
     {
         private readonly ConcurrentDictionary<string, Lazy<EtcdConnection>> _connections = new ConcurrentDictionary<string, Lazy<EtcdConnection>>(StringComparer.Ordinal);
+        // Per connection without its files' stamps: the key of the newest files seen, and the connections replaced since.
+        private readonly Dictionary<string, string> _newest = new Dictionary<string, string>(StringComparer.Ordinal);
+        private readonly List<Lazy<EtcdConnection>> _replaced = new List<Lazy<EtcdConnection>>();
         private readonly Lazy<string> _operator = new Lazy<string>(FleetIdentity.Operator);
         private readonly Lazy<string> _machineId = new Lazy<string>(FleetIdentity.MachineId);
 
@@ -27,27 +34,70 @@ namespace DyadPorts.Fleet
             ArgumentNullException.ThrowIfNull(settings);
             var parsed = EtcdLocation.Parse(location.Text);
             var options = EtcdOptions.FromEnvironment(settings.Environment, _operator.Value, _machineId.Value);
-            return new EtcdLedger(Connection(parsed, options), recovery, writesNothing: settings.WritesNothing);
-        }
-
-        private EtcdConnection Connection(EtcdLocation location, EtcdOptions options)
-        {
-            var key = Key(location, options);
-            var lazy = _connections.GetOrAdd(key, _ => new Lazy<EtcdConnection>(() => new EtcdConnection(location, options), LazyThreadSafetyMode.ExecutionAndPublication));
+            var (connection, use) = Connection(parsed, options);
             try
             {
-                return lazy.Value;
+                return new EtcdLedger(connection, recovery, writesNothing: settings.WritesNothing, use: use);
             }
-            catch (Exception)
+            catch
             {
-                _connections.TryRemove(new System.Collections.Generic.KeyValuePair<string, Lazy<EtcdConnection>>(key, lazy));
+                use.Dispose();
                 throw;
             }
         }
 
-        private static string Key(EtcdLocation location, EtcdOptions options) => string.Join("|",
+        /// <summary>
+        /// The session's connection for these settings and files as they are now, with one use of it counted for the
+        /// command's ledger. A connection replaced between the lookup and the count (its files changed again) is looked
+        /// up again: the replaced one is no longer in the table, so the next lookup finds or makes the newer one.
+        /// </summary>
+        private (EtcdConnection Connection, IDisposable Use) Connection(EtcdLocation location, EtcdOptions options)
+        {
+            while (true)
+            {
+                var identity = Identity(location, options);
+                var key = identity + "|" + Stamps(options);
+                ReplaceOlder(identity, key);
+                var lazy = _connections.GetOrAdd(key, _ => new Lazy<EtcdConnection>(() => new EtcdConnection(location, options), LazyThreadSafetyMode.ExecutionAndPublication));
+                EtcdConnection connection;
+                try
+                {
+                    connection = lazy.Value;
+                }
+                catch (Exception)
+                {
+                    _connections.TryRemove(new KeyValuePair<string, Lazy<EtcdConnection>>(key, lazy));
+                    throw;
+                }
+                var use = connection.Use();
+                if (use != null) return (connection, use);
+            }
+        }
+
+        /// <summary>
+        /// Files newer than the ones an existing connection was made with: that connection leaves the table and ends once
+        /// its last command is done. (Two commands that read the files on either side of a renewal may replace each
+        /// other's connection once; each still finishes on the one it holds.)
+        /// </summary>
+        private void ReplaceOlder(string identity, string key)
+        {
+            string older;
+            lock (_newest)
+            {
+                if (!_newest.TryGetValue(identity, out older) || older == key) older = null;
+                _newest[identity] = key;
+            }
+            if (older == null || !_connections.TryRemove(older, out var replaced)) return;
+            lock (_replaced) _replaced.Add(replaced); // ended at Dispose if it was still being made
+            if (replaced.IsValueCreated) replaced.Value.Supersede();
+        }
+
+        /// <summary>What makes a connection, but its files' stamps.</summary>
+        private static string Identity(EtcdLocation location, EtcdOptions options) => string.Join("|",
             location.ConnectionString, location.Prefix, options.Timeout.Ticks.ToString(CultureInfo.InvariantCulture), options.LeaseTtl.Ticks.ToString(CultureInfo.InvariantCulture),
-            Stamp(options.CaCertFile), Stamp(options.CertFile), Stamp(options.KeyFile), options.User ?? string.Empty, Stamp(options.PasswordFile));
+            options.CaCertFile ?? string.Empty, options.CertFile ?? string.Empty, options.KeyFile ?? string.Empty, options.User ?? string.Empty, options.PasswordFile ?? string.Empty);
+
+        private static string Stamps(EtcdOptions options) => string.Join("|", Stamp(options.CaCertFile), Stamp(options.CertFile), Stamp(options.KeyFile), Stamp(options.PasswordFile));
 
         /// <summary>A file as part of a key: its path and when it last changed (a renewed certificate or a new password makes a new connection).</summary>
         private static string Stamp(string path)
@@ -65,7 +115,9 @@ namespace DyadPorts.Fleet
 
         public void Dispose()
         {
-            foreach (var entry in _connections.Values)
+            List<Lazy<EtcdConnection>> replaced;
+            lock (_replaced) replaced = _replaced.ToList();
+            foreach (var entry in _connections.Values.Concat(replaced))
             {
                 if (entry.IsValueCreated) entry.Value.Dispose();
             }

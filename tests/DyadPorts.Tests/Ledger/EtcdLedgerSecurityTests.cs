@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Runtime.Versioning;
 using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Session;
 using DyadPorts.Core.State;
 using DyadPorts.Fleet;
 using DyadPorts.Tests.Support;
@@ -100,6 +101,69 @@ namespace DyadPorts.Tests.Ledger
             var ledger = Open(TestEtcd.TlsLocation(_prefix), Tls("ca.pem", "client.pem", "client-key.pem"));
             ledger.Transact((s, _) => Allocate(s, "a"), NullOperationLog.Instance, default);
             Assert.Equal(new[] { "a" }, ledger.Read(NullOperationLog.Instance, default).Allocations.Keys);
+        }
+
+        /// <summary>
+        /// The session's fleet ledgers (<see cref="FleetLedgers"/>) make a new connection when the client certificate
+        /// file changes, and end the one it replaces once the last command on it is done, not before, not never. The
+        /// "renewed" certificate is first one of another CA, so that the new connection's refusal shows it reads the new
+        /// files, then the right one again.
+        /// </summary>
+        [UnixFact]
+        public void A_renewed_client_certificate_makes_a_new_connection_and_the_old_one_ends_after_its_last_command()
+        {
+            var folder = Directory.CreateTempSubdirectory("dyadports-renewal-");
+            try
+            {
+                string Material(string name) => Path.Combine(folder.FullName, name);
+                void Renew(string cert, string key, int minutes)
+                {
+                    File.Copy(TestEtcd.TlsFile(cert), Material("client.pem"), overwrite: true);
+                    File.Copy(TestEtcd.TlsFile(key), Material("client-key.pem"), overwrite: true);
+                    // A stamp that differs however coarse the file system's clock.
+                    File.SetLastWriteTimeUtc(Material("client.pem"), DateTime.UtcNow.AddMinutes(minutes));
+                }
+                File.Copy(TestEtcd.TlsFile("ca.pem"), Material("ca.pem"));
+                Renew("client.pem", "client-key.pem", 0);
+                var variables = new Dictionary<string, string>
+                {
+                    [EtcdOptions.CaCertVariable] = Material("ca.pem"),
+                    [EtcdOptions.CertVariable] = Material("client.pem"),
+                    [EtcdOptions.KeyVariable] = Material("client-key.pem"),
+                    [EtcdOptions.TimeoutVariable] = "5",
+                };
+                var settings = new DyadSettings(name => variables.TryGetValue(name, out var value) ? value : null);
+                var location = StateLocation.Of(TestEtcd.TlsLocation(_prefix));
+                using var fleet = new FleetLedgers();
+                EtcdLedger Open() => Assert.IsType<EtcdLedger>(fleet.Open(location, settings, null));
+
+                var first = Open();
+                first.Transact((s, _) => Allocate(s, "a"), NullOperationLog.Instance, default);
+                var firstConnection = first.Connection;
+                using (var again = Open()) Assert.Same(firstConnection, again.Connection); // unchanged files: the same connection
+
+                Renew("wrong-client.pem", "wrong-client-key.pem", 1);
+                var second = Open();
+                Assert.NotSame(firstConnection, second.Connection);
+                Assert.Equal(ErrorIds.StateStoreRefused, Assert.Throws<DyadPortsException>(() => second.Read(NullOperationLog.Instance, default)).ErrorId);
+                // The command still on the replaced connection finishes on it.
+                Assert.False(firstConnection.IsEnded);
+                Assert.Equal(new[] { "a" }, first.Read(NullOperationLog.Instance, default).Allocations.Keys);
+                first.Dispose();
+                Assert.True(firstConnection.IsEnded, "the replaced connection outlived its last command");
+
+                var secondConnection = second.Connection;
+                second.Dispose();
+                Assert.False(secondConnection.IsEnded, "the session's current connection ended with a command");
+                Renew("client.pem", "client-key.pem", 2);
+                using var third = Open();
+                Assert.True(secondConnection.IsEnded, "a replaced connection no command used stayed open");
+                Assert.Equal(new[] { "a" }, third.Read(NullOperationLog.Instance, default).Allocations.Keys);
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
         }
 
         [UnixFact]
