@@ -33,6 +33,10 @@ namespace DyadPorts.Core.State
         public string Path { get; }
         public string OldPath => Path + ".1";
 
+        /// <summary>Writes one journal line in memory, so that the first real append finds its serializer compiled (<see cref="Session.ColdStart"/>).</summary>
+        internal static string Warm() =>
+            JsonConvert.SerializeObject(JournalRecord.From(new PortEvent { Kind = PortEventKind.Allocated, AppId = "warm", Port = 1, Endpoint = "unix:///warm" }), Json);
+
         /// <summary>Appends the events; call under the state lock. A torn last line from a crash is cut off first.</summary>
         internal void Append(IReadOnlyList<PortEvent> events, long rotateAt = RotateAtBytes)
         {

@@ -183,6 +183,19 @@ namespace DyadPorts.Core.State
             }
         }
 
+        /// <summary>
+        /// Reads and writes a small state in memory, through the file format, so that what the first real read and write
+        /// need compiled (the serializer's contracts and dynamic methods for the state's types) is (<see cref="Session.ColdStart"/>).
+        /// </summary>
+        /// <returns>The state as read back.</returns>
+        internal static StateDocument Warm()
+        {
+            var sample = new StateDocument { StateId = "0000000000000000" };
+            sample.Allocations["warm"] = new AllocationRecord { AppId = "warm", Port = 1, Engine = EngineKind.Docker, AllocatedAt = DateTimeOffset.UnixEpoch, ContainerId = "0", Host = "warm" };
+            sample.Counters["warm"] = 1;
+            return Clone(sample);
+        }
+
         /// <summary>A deep copy, through the file format itself.</summary>
         internal static StateDocument Clone(StateDocument document) =>
             Parse(JsonConvert.SerializeObject(document, Json), out _, out _);

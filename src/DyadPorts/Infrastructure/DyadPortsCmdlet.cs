@@ -19,6 +19,12 @@ namespace DyadPorts.Infrastructure
 
         private DyadSettings _settings;
 
+        /// <summary>
+        /// The process's first command starts the state's serializer compiling on another core (<see cref="ColdStart"/>)
+        /// before PowerShell binds its parameters; later commands find it begun.
+        /// </summary>
+        protected DyadPortsCmdlet() => ColdStart.Begin();
+
         protected static DyadSession Session => ModuleSession.Current;
 
         /// <summary>This command's settings, resolved once from the session's environment on first use.</summary>

@@ -1,0 +1,40 @@
+using System;
+using System.Threading;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Core.Session
+{
+    /// <summary>
+    /// A process's first command pays for compiling what reads and writes the state: the serializer's contracts and
+    /// dynamic methods for the state's types, about 25-35 ms of a one-shot's first request on a ReadyToRun pwsh
+    /// (docs/bench/oneshot-coldstart-2026-12-01.txt). Begun by the first command (before PowerShell binds its
+    /// parameters), on a thread-pool thread, that work runs on another core while the command resolves and lists its engine;
+    /// the command's own read then finds it done, or waits only for what is left (the serializer's caches are
+    /// thread-safe). In memory only: no file, no engine, no lock. Not on a single core, where it would only compete.
+    /// </summary>
+    public static class ColdStart
+    {
+        private static int _begun;
+
+        /// <summary>Starts the head start, once per process.</summary>
+        public static void Begin()
+        {
+            if (Environment.ProcessorCount < 2 || Interlocked.Exchange(ref _begun, 1) == 1) return;
+            ThreadPool.UnsafeQueueUserWorkItem(_ => Warm(), null);
+        }
+
+        private static void Warm()
+        {
+            try
+            {
+                StateStore.Warm();
+                Journal.Warm();
+            }
+#pragma warning disable CA1031 // a head start only: whatever failed here, the command does the same work itself and reports it
+            catch (Exception)
+            {
+            }
+#pragma warning restore CA1031
+        }
+    }
+}
