@@ -176,7 +176,7 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         private DyadPortsException VersionRefused(EngineRefusedException e) => DoomsEveryInput(ErrorIds.EngineVersionRefused, e,
             "Which engine answers there (docker or podman) is read from its version, so nothing was done. " +
-            "Name the engine with -Engine Docker or -Engine Podman (or CONTAINERIZATION_ENGINE), or let a socket proxy in front of it allow VERSION.");
+            "Name the engine with -Engine Docker or -Engine Podman, or let a socket proxy in front of it allow VERSION.");
 
         /// <summary>A refusal of the engine's as a terminating error: PermissionDenied for HTTP 401/403, the endpoint as target.</summary>
         private DyadPortsException DoomsEveryInput(string errorId, EngineRefusedException e, string consequence) =>

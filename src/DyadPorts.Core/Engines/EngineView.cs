@@ -166,6 +166,7 @@ namespace DyadPorts.Core.Engines
         private readonly TimeSpan _retireAfter;
         private readonly Action<EngineView> _retired;
         private int _retiring;
+        private Timer _idleCheck;
 
         /// <param name="client">The view's own client (not a runspace's): the view disposes it.</param>
         /// <param name="time">This machine's clock; null for the system's. The engine's is read from it on each connection (<see cref="EngineClock"/>).</param>
@@ -218,6 +219,8 @@ namespace DyadPorts.Core.Engines
             {
                 if (_loop != null) return;
                 _loop = Task.Run(() => Follow(_stop.Token));
+                var every = IdleCheckEvery(_retireAfter);
+                _idleCheck = new Timer(_ => RetireIfIdle(), null, every, every);
             }
         }
 
@@ -363,7 +366,7 @@ namespace DyadPorts.Core.Engines
                         {
                             // The list covers what the process touched before it began; a later touch is inspected at the next read.
                             foreach (var touch in _touched.Where(t => t.Value <= touchedBefore).ToList()) _touched.TryRemove(touch);
-                            Publish();
+                            if (!IsRetired && !stop.IsCancellationRequested) Publish(); // a view retired meanwhile never answers again
                         }
                         liveAt = Stopwatch.GetTimestamp();
                         // A stream that never closes (a host powered off, a network split, a hung engine) sends nothing: a
@@ -395,8 +398,6 @@ namespace DyadPorts.Core.Engines
                 // A connection that was live a while starts the waits over; one that ended at once (or never was live) waits
                 // twice as long as the last, so a stream that keeps ending does not make the view list the engine ten times a second.
                 retry = liveAt is long since && Stopwatch.GetElapsedTime(since) >= LastRetry ? FirstRetry : TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
-                // An engine that stays unreachable is not tried for ever by a view nobody reads.
-                if (RetireIfIdle()) break;
                 try
                 {
                     await Task.Delay(retry, stop).ConfigureAwait(false);
@@ -409,14 +410,23 @@ namespace DyadPorts.Core.Engines
             if (IsRetired)
             {
                 // Ended for being unread, not by Dispose: nothing else will end the client, and the views are told.
+                _idleCheck?.Dispose();
                 _client.Dispose();
                 _retired?.Invoke(this);
             }
         }
 
         /// <summary>
+        /// How often a view checks whether it went unread for its bound: a quarter of the bound, at most a minute. A
+        /// timer of its own, not the loop: a view whose engine accepts connections and never answers waits on its list
+        /// for as long as the client's timeout, and must still retire on time (its list is then cancelled).
+        /// </summary>
+        internal static TimeSpan IdleCheckEvery(TimeSpan retireAfter) =>
+            TimeSpan.FromTicks(Math.Clamp(retireAfter.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromMinutes(1).Ticks));
+
+        /// <summary>
         /// Retires the view when it went unread for its bound (<see cref="IsIdle"/>): it stops answering at once and its
-        /// loop ends. Once; never after Dispose.
+        /// loop ends, whatever it waits on. Once; never after Dispose. Called by the idle check's timer.
         /// </summary>
         private bool RetireIfIdle()
         {
@@ -452,7 +462,6 @@ namespace DyadPorts.Core.Engines
                 while (true)
                 {
                     await Task.Delay(HeartbeatInterval, connection.Token).ConfigureAwait(false);
-                    if (RetireIfIdle()) return; // the loop, cancelled, ends the connection
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
                     if (quiet.DueForCatchUp(CatchUpRepeat(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
                     {
@@ -696,6 +705,15 @@ namespace DyadPorts.Core.Engines
         /// <summary>How many more entries of containers no longer in the map a view keeps, by default, before it lets go of those it can.</summary>
         public const int RemovalsKept = 1024;
 
+        /// <summary>How many looks (lists, inspects) of the view are under way.</summary>
+        internal int UnderWay
+        {
+            get
+            {
+                lock (_gate) return _underWay.Count;
+            }
+        }
+
         /// <summary>How many numbers the view keeps (of containers in its map, and of removed ones a look may still need).</summary>
         internal int Remembered
         {
@@ -721,6 +739,9 @@ namespace DyadPorts.Core.Engines
         /// <summary>Ends the stream and the background task (waits for it a little), then the client.</summary>
         public void Dispose()
         {
+            Timer idleCheck;
+            lock (_gate) idleCheck = _idleCheck;
+            idleCheck?.Dispose();
             _stop.Cancel();
             _client.Dispose(); // ends the stream under way
             Task loop;

@@ -199,8 +199,19 @@ namespace DyadPorts.Core.Session
                 if (!target.IsContainerEngine || target.Endpoint == null) continue;
                 var client = Engine(target);
                 if (!client.Answers(cancellationToken)) continue;
+                EngineKind answered;
+                try
+                {
+                    answered = KindOf(target, client, cancellationToken);
+                }
+                catch (DyadPortsException e) when (e.ErrorId == ErrorIds.EngineVersionRefused)
+                {
+                    // The command named no container engine, so its -Engine is no remedy here: the next rule's engine, if any.
+                    log.Verbose($"Not rebuilding the state from {client.Endpoint}: {e.Message}");
+                    continue;
+                }
                 log.Verbose($"Rebuilding the state from the {target.Kind} engine at {client.Endpoint} ({target.Reason}).");
-                return Snapshots(settings, client, KindOf(target, client, cancellationToken)); // the command's: -WhatIf writes no cache
+                return Snapshots(settings, client, answered); // the command's: -WhatIf writes no cache
             }
             return null;
         }

@@ -141,6 +141,24 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
+        public void A_default_socket_that_refuses_to_say_its_version_is_passed_over_when_a_state_is_rebuilt()
+        {
+            // A command without a container engine (-Engine Process) asks the default sockets for an engine to rebuild a
+            // state from; one whose proxy forbids /version cannot say its kind. The command named its engine already, so
+            // EngineVersionRefused (whose advice is to name one) is no answer: that socket is passed over.
+            using var proxy = new HoldingEngineProxy(TestEngine.Get("docker").Endpoint);
+            proxy.Refuse(line => line.Contains("/version", StringComparison.Ordinal));
+            var session = new DyadSession(Env, new SystemSockets(new[] { proxy.SocketPath }, new[] { proxy.SocketPath }));
+            var log = new RecordingLog();
+
+            var found = session.FindRecoveryEngine(session.Settings(), log, default);
+
+            Assert.Contains(proxy.Requests, r => r.Contains("/version", StringComparison.Ordinal));
+            Assert.Contains(log.Verbose, line => line.StartsWith($"Not rebuilding the state from {proxy.Endpoint}", StringComparison.Ordinal) && line.Contains("HTTP 403", StringComparison.Ordinal));
+            Assert.True(found == null || found.Kind != EngineKind.Auto, $"a rebuild engine of unknown kind: {found?.Kind}");
+        }
+
+        [Fact]
         public void Completion_keeps_its_budget_when_the_thread_pool_is_busy()
         {
             // Every pool thread busy (a loaded host process, many runspaces): a cancellation that must run on the pool to

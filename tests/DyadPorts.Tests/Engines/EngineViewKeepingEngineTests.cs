@@ -38,14 +38,15 @@ namespace DyadPorts.Tests.Engines
             var made = new List<string>();
             try
             {
-                using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers(), removalsKept: 2);
+                // Keeps none past what a look under way needs: what the stream's since= replays of earlier tests' removals is let go too.
+                using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers(), removalsKept: 0);
                 var bound = EngineView.FreshnessBound * 10;
                 for (var i = 0; i < 5; i++) made.Add(engine.Run(TestRun.App($"view-kept-{i}"), 23040 + i, start: false));
                 var early = made.Take(3).ToList();
                 var later = made.Skip(3).ToList();
                 through.WaitFor(bound, s => made.All(id => s.Containers.Any(c => c.Id == id)));
 
-                // Three removals, one more than the view keeps, with no inspect under way: it lets go of all three.
+                // Three removals with no inspect under way: it lets go of all three.
                 foreach (var id in early) engine.Remove(id);
                 through.WaitFor(bound, s => !s.Containers.Any(c => early.Contains(c.Id)));
                 var read = through.View.TryRead(default);
@@ -64,11 +65,16 @@ namespace DyadPorts.Tests.Engines
                 foreach (var id in later) engine.Remove(id);
                 through.WaitFor(bound, s => !s.Containers.Any(c => later.Contains(c.Id)));
                 // Past what it keeps, but the removals came after the held inspect began: none is let go.
-                Assert.True(through.View.Remembered >= through.View.TryRead(default)?.Containers.Count + 3, $"the view remembers {through.View.Remembered} numbers");
+                read = through.View.TryRead(default);
+                Assert.NotNull(read);
+                Assert.True(through.View.Remembered >= read.Containers.Count + 3, $"the view remembers {through.View.Remembered} numbers for {read.Containers.Count} containers");
+                Assert.True(through.View.UnderWay > 0, "the held inspect is no longer under way: the test would prove nothing");
 
                 // The held answer says the container exists (as it did when the engine answered): the view refuses it.
                 through.Proxy.ReleaseAnswers();
-                Thread.Sleep(EngineView.FreshnessBound);
+                clock.Restart();
+                while (through.View.UnderWay > 0 && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(10);
+                Assert.Equal(0, through.View.UnderWay);
                 through.WaitFor(bound, s => true);
                 read = through.View.TryRead(default);
                 Assert.NotNull(read);
@@ -91,9 +97,9 @@ namespace DyadPorts.Tests.Engines
             Assert.False(through.View.IsRetired, $"the view retired while it was read ({through.NotLiveReads} reads unanswered)");
             Assert.True(through.View.IsLive, "the view stopped answering while it was read");
 
-            // Unread from here: it retires after the bound (checked at each heartbeat), not before.
+            // Unread from here: it retires after the bound (checked every quarter of it), not before.
             var unread = Stopwatch.StartNew();
-            var reach = Idle + EngineView.HeartbeatInterval + TimeSpan.FromSeconds(5);
+            var reach = Idle + EngineView.IdleCheckEvery(Idle) + TimeSpan.FromSeconds(5);
             while (!through.View.IsRetired && unread.Elapsed < reach) Thread.Sleep(20);
             Assert.True(through.View.IsRetired, $"the view has not retired {unread.Elapsed.TotalSeconds:0.0} s unread (bound {Idle.TotalSeconds:0} s)");
             Assert.True(unread.Elapsed >= Idle - TimeSpan.FromMilliseconds(100), $"the view retired {unread.Elapsed.TotalSeconds:0.00} s unread, before its bound of {Idle.TotalSeconds:0} s");
@@ -112,6 +118,8 @@ namespace DyadPorts.Tests.Engines
             Assert.True(sent == through.Proxy.Requests.Count, "the retired view still asks its engine: " + string.Join(" | ", through.Proxy.Requests.Skip(sent)));
 
             // The endpoint starts over: the next read lists (no view answers), the second starts a new view that goes live.
+            var letGo = Stopwatch.StartNew();
+            while (through.Views.For(through.Proxy.Endpoint) != null && letGo.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(20);
             Assert.Null(through.Views.For(through.Proxy.Endpoint));
             Assert.Null(through.Views.Read(through.Client, _engines.Get(name).Kind, default));
             Assert.Null(through.Views.For(through.Proxy.Endpoint));
@@ -122,8 +130,26 @@ namespace DyadPorts.Tests.Engines
             Assert.True(next.IsLive);
         }
 
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_view_whose_engine_stops_answering_retires_on_time_while_it_waits_on_its_list(string name)
+        {
+            using var through = new ProxiedView(_engines.Get(name), retireAfter: Idle);
+            var unread = Stopwatch.StartNew();
+
+            // From here the engine takes every request and answers none (a hung engine): the view's next connection waits
+            // on its list, which only the client's timeout (minutes) would end.
+            through.Proxy.Freeze();
+            through.View.Reconnect();
+            var reach = Idle + EngineView.IdleCheckEvery(Idle) + TimeSpan.FromSeconds(5);
+            while (through.Views.For(through.Proxy.Endpoint) != null && unread.Elapsed < reach) Thread.Sleep(20);
+            Assert.True(through.View.IsRetired, $"the view of a hung engine has not retired {unread.Elapsed.TotalSeconds:0.0} s unread (bound {Idle.TotalSeconds:0} s)");
+            Assert.True(through.Proxy.HeldRequests > 0, "no request of the view was held: the test would prove nothing");
+            Assert.Null(through.Views.For(through.Proxy.Endpoint)); // its loop ended: what it waited on was cancelled
+        }
+
         [Fact]
-        public void A_view_whose_engine_never_answers_stops_trying_once_unread_for_its_bound()
+        public void A_view_whose_engine_cannot_be_reached_stops_trying_once_unread_for_its_bound()
         {
             var folder = Directory.CreateTempSubdirectory("dyadports-view-retire-");
             try
@@ -136,10 +162,10 @@ namespace DyadPorts.Tests.Engines
                 Assert.NotNull(view);
                 var started = Stopwatch.StartNew();
 
-                // It reconnects with waits that double up to 5 s, and checks its bound before each.
-                var reach = Idle + TimeSpan.FromSeconds(5) + TimeSpan.FromSeconds(5);
+                // It reconnects with waits that double up to 5 s; its bound is checked apart from them.
+                var reach = Idle + EngineView.IdleCheckEvery(Idle) + TimeSpan.FromSeconds(5);
                 while (views.For(client.Endpoint) != null && started.Elapsed < reach) Thread.Sleep(20);
-                Assert.True(view.IsRetired, $"the view of an engine that never answers still tries {started.Elapsed.TotalSeconds:0.0} s unread (bound {Idle.TotalSeconds:0} s)");
+                Assert.True(view.IsRetired, $"the view of an engine that cannot be reached still tries {started.Elapsed.TotalSeconds:0.0} s unread (bound {Idle.TotalSeconds:0} s)");
                 Assert.Null(views.For(client.Endpoint));
                 Assert.True(started.Elapsed >= Idle - TimeSpan.FromMilliseconds(100), $"the view retired {started.Elapsed.TotalSeconds:0.00} s after it started, before its bound");
                 Assert.Null(views.Read(client, EngineKind.Docker, default));

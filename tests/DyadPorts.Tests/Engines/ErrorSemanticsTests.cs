@@ -69,13 +69,19 @@ namespace DyadPorts.Tests.Engines
         /// </summary>
         private ErrorRecord RefusedOnce(HoldingEngineProxy proxy, string apps, string range, string engine = "-Engine Docker")
         {
+            var result = WithFeedOff($"try {{ {apps} | Request-DyadPort {engine} -EngineEndpoint '{proxy.Endpoint}' -PortRange {range} }} catch {{ $_ }}");
+            Assert.Empty(result.Errors);
+            return Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
+        }
+
+        /// <summary>Runs <paramref name="script"/> with DYAD_PORTS_ENGINE_FEED=off: no view of a test's proxy starts in the session.</summary>
+        private HostedPowerShell.Result WithFeedOff(string script)
+        {
             var feed = Environment.GetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED");
             Environment.SetEnvironmentVariable("DYAD_PORTS_ENGINE_FEED", "off");
             try
             {
-                var result = _ps.Run($"try {{ {apps} | Request-DyadPort {engine} -EngineEndpoint '{proxy.Endpoint}' -PortRange {range} }} catch {{ $_ }}");
-                Assert.Empty(result.Errors);
-                return Assert.IsType<ErrorRecord>(Assert.Single(result.Output).BaseObject);
+                return _ps.Run(script);
             }
             finally
             {
@@ -113,8 +119,8 @@ namespace DyadPorts.Tests.Engines
             Assert.Single(proxy.Requests, r => r.Contains("/version", StringComparison.Ordinal));
             Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
 
-            // Named, the family needs no question: the same proxy serves all three.
-            var named = _ps.Run($"'a','b','c' | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21611-21619");
+            // Named, the family needs no question: the same proxy serves all three (the feed off: no view of the proxy outlives the test).
+            var named = WithFeedOff($"'a','b','c' | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21611-21619");
             Assert.Empty(named.Errors);
             Assert.Equal(3, named.Output.Count);
             Assert.Single(proxy.Requests, r => r.Contains("/version", StringComparison.Ordinal));
