@@ -30,7 +30,7 @@ namespace DyadPorts.Fleet
     /// than <see cref="EtcdOptions.HistoryMaxAge"/>, trimmed after about one commit in <see cref="TrimEvery"/> with two range
     /// deletes; apps, claims and samples are one key each and go with their app.</para>
     /// </summary>
-    public sealed class EtcdLedger : IAllocationLedger, IDisposable
+    public sealed class EtcdLedger : IAllocationLedger
     {
         /// <summary>Keys per answer when the history is read (<see cref="HistoryKeys"/>).</summary>
         internal const int HistoryPage = 500;
@@ -343,14 +343,20 @@ namespace DyadPorts.Fleet
 
         public void Dispose()
         {
-            lock (_leaseGate)
+            try
             {
-                _disposed = true;
-                _session?.Dispose();
-                _session = null;
+                lock (_leaseGate)
+                {
+                    _disposed = true;
+                    _session?.Dispose();
+                    _session = null;
+                }
+                if (_ownsCluster) _cluster.Dispose();
             }
-            if (_ownsCluster) _cluster.Dispose();
-            _use?.Dispose();
+            finally
+            {
+                _use?.Dispose(); // after the lease's revoke, which needs the connection
+            }
         }
 
         /// <summary>The connection this ledger works on.</summary>

@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Linq;
 using System.Threading;
 using DyadPorts.Core.Ledger;
 using DyadPorts.Core.Session;
@@ -22,9 +21,8 @@ namespace DyadPorts.Fleet
     public sealed class FleetLedgers : IFleetLedgers, IDisposable
     {
         private readonly ConcurrentDictionary<string, Lazy<EtcdConnection>> _connections = new ConcurrentDictionary<string, Lazy<EtcdConnection>>(StringComparer.Ordinal);
-        // Per connection without its files' stamps: the key of the newest files seen, and the connections replaced since.
+        // Per connection without its files' stamps: the key of the newest files seen.
         private readonly Dictionary<string, string> _newest = new Dictionary<string, string>(StringComparer.Ordinal);
-        private readonly List<Lazy<EtcdConnection>> _replaced = new List<Lazy<EtcdConnection>>();
         private readonly Lazy<string> _operator = new Lazy<string>(FleetIdentity.Operator);
         private readonly Lazy<string> _machineId = new Lazy<string>(FleetIdentity.MachineId);
 
@@ -70,7 +68,11 @@ namespace DyadPorts.Fleet
                     throw;
                 }
                 var use = connection.Use();
-                if (use != null) return (connection, use);
+                if (use == null) continue;
+                if (_connections.TryGetValue(key, out var current) && ReferenceEquals(current, lazy)) return (connection, use);
+                // Replaced while it was being made (ReplaceOlder could not end what did not exist yet): end it here.
+                use.Dispose();
+                connection.Supersede();
             }
         }
 
@@ -88,8 +90,8 @@ namespace DyadPorts.Fleet
                 _newest[identity] = key;
             }
             if (older == null || !_connections.TryRemove(older, out var replaced)) return;
-            lock (_replaced) _replaced.Add(replaced); // ended at Dispose if it was still being made
-            if (replaced.IsValueCreated) replaced.Value.Supersede();
+            if (replaced.IsValueCreated) replaced.Value.Supersede(); // else its maker finds it gone from the table, and ends it
+
         }
 
         /// <summary>What makes a connection, but its files' stamps.</summary>
@@ -115,9 +117,7 @@ namespace DyadPorts.Fleet
 
         public void Dispose()
         {
-            List<Lazy<EtcdConnection>> replaced;
-            lock (_replaced) replaced = _replaced.ToList();
-            foreach (var entry in _connections.Values.Concat(replaced))
+            foreach (var entry in _connections.Values)
             {
                 if (entry.IsValueCreated) entry.Value.Dispose();
             }

@@ -249,6 +249,12 @@ namespace DyadPorts.Core.Engines
                 {
                     now = _client.Describe(id, cancellationToken);
                 }
+                catch (Exception) when (IsRetired)
+                {
+                    // Retired meanwhile (its client ended under this inspect): not live, the caller lists.
+                    lock (_gate) _underWay.Remove(order);
+                    return null;
+                }
                 catch
                 {
                     _touched.TryAdd(id, stamp);
@@ -441,10 +447,11 @@ namespace DyadPorts.Core.Engines
             {
                 _stop.Cancel(); // outside the lock: what the cancellation runs inline must not run under it
             }
-            catch (ObjectDisposedException)
+#pragma warning disable CA1031 // on a timer's thread: nothing may escape (disposed meanwhile, or a cancellation callback that threw)
+            catch (Exception)
             {
-                // disposed meanwhile: the loop has ended
             }
+#pragma warning restore CA1031
             return true;
         }
 

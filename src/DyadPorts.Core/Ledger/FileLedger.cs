@@ -188,5 +188,10 @@ namespace DyadPorts.Core.Ledger
             public RecoveryNeeded(StateIdentity identity) : base("The state must be rebuilt.") => Identity = identity;
             public StateIdentity Identity { get; }
         }
+    
+        /// <summary>Nothing to end: the state file is opened and closed within each call.</summary>
+        public void Dispose()
+        {
+        }
     }
 }

@@ -31,9 +31,11 @@ namespace DyadPorts.Core.Ledger
     /// <item><see cref="Read"/> is a consistent copy; changing it changes nothing stored.</item>
     /// <item><see cref="Peek"/> never writes, never repairs and never throws: null when there is nothing sound to read.</item>
     /// <item>Events recorded by a transaction (<see cref="StateDocument.Record"/>) reach the history in commit order.</item>
+    /// <item>A ledger is one command's: disposed when the command ends (an etcd ledger then revokes its session lease and
+    /// gives back its use of the session's connection).</item>
     /// </list>
     /// </summary>
-    public interface IAllocationLedger
+    public interface IAllocationLedger : IDisposable
     {
         /// <summary>Where the state lives (a path or a URL), for messages and error targets.</summary>
         string Location { get; }

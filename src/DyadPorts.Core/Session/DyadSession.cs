@@ -80,15 +80,19 @@ namespace DyadPorts.Core.Session
         public DyadSettings Settings(bool writesNothing = false) => new DyadSettings(Environment) { WritesNothing = writesNothing };
 
         /// <summary>The history of the state the settings name (no engine is needed to read it).</summary>
-        public System.Collections.Generic.IReadOnlyList<PortEvent> History(DyadSettings settings, IOperationLog log, CancellationToken cancellationToken) =>
-            Ledger(settings, _ => null).History(log, cancellationToken);
+        public System.Collections.Generic.IReadOnlyList<PortEvent> History(DyadSettings settings, IOperationLog log, CancellationToken cancellationToken)
+        {
+            using var ledger = Ledger(settings, _ => null);
+            return ledger.History(log, cancellationToken);
+        }
 
         /// <summary>The state as stored, without locking, repairing or writing (for completion); null when there is nothing sound to read.</summary>
         public StateDocument Peek()
         {
             try
             {
-                return Ledger(Settings(), _ => null).Peek();
+                using var ledger = Ledger(Settings(), _ => null);
+                return ledger.Peek();
             }
             catch (DyadPortsException)
             {

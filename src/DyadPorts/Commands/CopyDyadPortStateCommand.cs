@@ -57,7 +57,7 @@ namespace DyadPorts.Commands
                 }
                 finally
                 {
-                    (into as IDisposable)?.Dispose();
+                    into.Dispose();
                 }
             }
             catch (DyadPortsException e) when (from == null && OfSource(e, source, null))
@@ -66,7 +66,7 @@ namespace DyadPorts.Commands
             }
             finally
             {
-                (from as IDisposable)?.Dispose();
+                from?.Dispose();
             }
         }
 

@@ -43,5 +43,12 @@ namespace DyadPorts.Commands
                 if (PassThru) WriteObject(released);
             });
         }
+    
+        /// <summary>The command's ledger ends with it, as <see cref="EngineCmdlet"/>'s does.</summary>
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _releaser?.Ledger.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

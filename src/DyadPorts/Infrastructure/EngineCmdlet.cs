@@ -27,7 +27,7 @@ namespace DyadPorts.Infrastructure
         /// </summary>
         protected override void Dispose(bool disposing)
         {
-            if (disposing) (_allocator?.Ledger as System.IDisposable)?.Dispose();
+            if (disposing) _allocator?.Ledger.Dispose();
             base.Dispose(disposing);
         }
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Runtime.Versioning;
 using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
 using DyadPorts.Core.Session;
 using DyadPorts.Core.State;
 using DyadPorts.Fleet;
@@ -159,6 +160,47 @@ namespace DyadPorts.Tests.Ledger
                 using var third = Open();
                 Assert.True(secondConnection.IsEnded, "a replaced connection no command used stayed open");
                 Assert.Equal(new[] { "a" }, third.Read(NullOperationLog.Instance, default).Allocations.Keys);
+            }
+            finally
+            {
+                folder.Delete(recursive: true);
+            }
+        }
+
+        /// <summary>
+        /// Every command's ledger gives its use of the session's connection back, the history's and completion's included
+        /// (they once kept it for good): a connection they used ends as soon as renewed files replace it.
+        /// </summary>
+        [UnixFact]
+        public void The_history_and_completion_give_back_their_use_of_a_connection_that_renewed_files_then_replace()
+        {
+            var folder = Directory.CreateTempSubdirectory("dyadports-renewal-");
+            try
+            {
+                foreach (var file in new[] { "ca.pem", "client.pem", "client-key.pem" }) File.Copy(TestEtcd.TlsFile(file), Path.Combine(folder.FullName, file));
+                var variables = new Dictionary<string, string>
+                {
+                    ["DYAD_PORTS_STATE"] = TestEtcd.TlsLocation(_prefix),
+                    [EtcdOptions.CaCertVariable] = Path.Combine(folder.FullName, "ca.pem"),
+                    [EtcdOptions.CertVariable] = Path.Combine(folder.FullName, "client.pem"),
+                    [EtcdOptions.KeyVariable] = Path.Combine(folder.FullName, "client-key.pem"),
+                    [EtcdOptions.TimeoutVariable] = "5",
+                };
+                using var fleet = new FleetLedgers();
+                var session = new DyadSession(name => variables.TryGetValue(name, out var value) ? value : null, new SystemSockets(Array.Empty<string>(), Array.Empty<string>()), () => fleet);
+                EtcdConnection connection;
+                using (var ledger = Assert.IsType<EtcdLedger>(fleet.Open(StateLocation.Of(variables["DYAD_PORTS_STATE"]), session.Settings(), null)))
+                {
+                    ledger.Transact((s, _) => Allocate(s, "a"), NullOperationLog.Instance, default);
+                    connection = ledger.Connection;
+                }
+
+                Assert.NotEmpty(session.History(session.Settings(), NullOperationLog.Instance, default));
+                Assert.Equal(new[] { "a" }, session.Peek()?.Allocations.Keys);
+
+                File.SetLastWriteTimeUtc(Path.Combine(folder.FullName, "client.pem"), DateTime.UtcNow.AddMinutes(1));
+                Assert.Equal(new[] { "a" }, session.Peek()?.Allocations.Keys); // on a new connection
+                Assert.True(connection.IsEnded, "a command of the history or of completion still holds the replaced connection");
             }
             finally
             {

@@ -18,6 +18,7 @@ namespace DyadPorts.Tests.Support
         public bool WritesNothing => Inner.WritesNothing;
         public StateDocument Read(IOperationLog log, CancellationToken cancellationToken) => Inner.Read(log, cancellationToken);
         public StateDocument Peek() => Inner.Peek();
+        public void Dispose() => Inner.Dispose();
         public StateDocument ReadAsStored(IOperationLog log, CancellationToken cancellationToken) => Inner.ReadAsStored(log, cancellationToken);
         public IReadOnlyList<PortEvent> History(IOperationLog log, CancellationToken cancellationToken) => Inner.History(log, cancellationToken);
 
