@@ -51,7 +51,10 @@ namespace DyadPorts.Tests.Support
             SocketPath = Path.Combine(Path.GetTempPath(), $"dyadports-hold-{Guid.NewGuid():N}.sock");
             _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
-            _listener.Listen(16);
+            // As deep as an engine's own (Go's listeners take the kernel's somaxconn): a view that replays a busy minute
+            // inspects dozens of containers at once, each on a connection of its own, and a backlog of 16 refused some of
+            // them (the view then listed again, which a clock test counts as a failure; reproduced after a burst of 60).
+            _listener.Listen(512);
             _ = Task.Run(AcceptLoop);
         }
 
