@@ -16,7 +16,7 @@ namespace DyadPorts.Tests.Engines
     /// shortened here): its stream and client close, its pings and catch-ups stop, and the endpoint's next two reads start a
     /// new view. A view that is read keeps going; one whose engine never answers stops trying once unread for the bound.
     /// A view lets go of the removed containers it remembers (<see cref="EngineView.RemovalsKept"/>, shortened here), but
-    /// not of one an inspect still under way began before. Ports 23040-23045.
+    /// not of one an inspect still under way began before; a burst of new containers is inspected a few at a time. Ports 23040-23046.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewKeepingEngineTests
@@ -32,6 +32,45 @@ namespace DyadPorts.Tests.Engines
         private readonly EngineFixture _engines;
 
         public EngineViewKeepingEngineTests(EngineFixture engines) => _engines = engines;
+
+        /// <summary>
+        /// A burst of new containers (a busy minute, or a reconnection's replay of one) costs the engine at most
+        /// <see cref="EngineView.InspectsAtOnce"/> inspects at a time, not one connection per container at once; the
+        /// view still ends with every one of them.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_burst_of_new_containers_is_inspected_a_few_at_a_time(string name)
+        {
+            var engine = _engines.Get(name);
+            var made = new List<string>();
+            try
+            {
+                using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers());
+                // Every inspect is held once the engine has answered it, so that they pile up as on a slow engine.
+                through.Proxy.DelayAnswers(InspectLine.IsMatch);
+                through.Proxy.ResetPeak();
+                var idle = through.Proxy.OpenConnections; // the stream, and what the heartbeat has open
+                for (var i = 0; i < 3 * EngineView.InspectsAtOnce; i++) made.Add(engine.Run(TestRun.App($"view-burst-{i}"), 23046, start: false, networkMode: "none"));
+                var clock = Stopwatch.StartNew();
+                while (through.Proxy.DelayedAnswers < EngineView.InspectsAtOnce && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
+                Thread.Sleep(EngineView.HeartbeatInterval); // room for more to pile up, if anything let them
+                Assert.Equal(EngineView.InspectsAtOnce, through.Proxy.DelayedAnswers);
+                // The inspects, and at most a ping and a catch-up of the heartbeat's beside the stream.
+                Assert.True(through.Proxy.PeakOpenConnections <= idle + EngineView.InspectsAtOnce + 2,
+                    $"{through.Proxy.PeakOpenConnections} connections open at once for {made.Count} new containers ({idle} before them)");
+
+                through.Proxy.ReleaseAnswers();
+                through.WaitFor(EngineView.FreshnessBound * 20, s => made.All(id => s.Containers.Any(c => c.Id == id)));
+                var read = through.View.TryRead(default);
+                Assert.NotNull(read);
+                Assert.All(made, id => Assert.Contains(read.Containers, c => c.Id == id));
+            }
+            finally
+            {
+                foreach (var id in made) engine.Remove(id);
+            }
+        }
 
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]

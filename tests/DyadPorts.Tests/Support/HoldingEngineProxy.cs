@@ -31,6 +31,7 @@ namespace DyadPorts.Tests.Support
         private readonly List<string> _requests = new List<string>();
         private int _connections;
         private int _open;
+        private int _peakOpen;
         private volatile Func<string, bool> _hold = _ => false;
         private volatile Func<string, bool> _refuse = _ => false;
         private Func<string, bool> _dropEvent;
@@ -95,7 +96,11 @@ namespace DyadPorts.Tests.Support
                     return;
                 }
                 Interlocked.Increment(ref _connections);
-                Interlocked.Increment(ref _open);
+                var open = Interlocked.Increment(ref _open);
+                int peak;
+                while (open > (peak = Volatile.Read(ref _peakOpen)) && Interlocked.CompareExchange(ref _peakOpen, open, peak) != peak)
+                {
+                }
                 _ = Task.Run(() => Pair(client));
             }
         }
@@ -105,6 +110,12 @@ namespace DyadPorts.Tests.Support
 
         /// <summary>How many of them are open now (a held start's stays open until Dispose).</summary>
         public int OpenConnections => Volatile.Read(ref _open);
+
+        /// <summary>The most connections open at once since the last <see cref="ResetPeak"/>.</summary>
+        public int PeakOpenConnections => Volatile.Read(ref _peakOpen);
+
+        /// <summary>Starts counting <see cref="PeakOpenConnections"/> from the connections open now.</summary>
+        public void ResetPeak() => Volatile.Write(ref _peakOpen, OpenConnections);
 
         /// <summary>
         /// From now on the engine is silent, as a host powered off or a split network looks: every new request is held
