@@ -715,8 +715,8 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// Under the lock: what the map holds of a container (or its removal) started at <paramref name="order"/>. When the
-        /// entries of containers no longer in the map outnumber those in it by <see cref="RemovalsKept"/>, those no look
-        /// under way could still need are let go (<see cref="Prunable"/>).
+        /// entries of containers no longer in the map grow by the view's <see cref="RemovalsKept"/> past what the last
+        /// prune kept, those no look under way could still need are let go (<see cref="Prune"/>).
         /// </summary>
         private void Applied(string id, long order)
         {

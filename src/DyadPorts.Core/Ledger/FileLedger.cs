@@ -182,16 +182,16 @@ namespace DyadPorts.Core.Ledger
         public IAppLock LockApp(string appId, TimeSpan timeout, Func<string, TimeSpan, DyadPortsException> timedOut, CancellationToken cancellationToken) =>
             _store.LockApp(appId, timeout, timedOut, cancellationToken);
 
+        /// <summary>Nothing to end: the state file is opened and closed within each call.</summary>
+        public void Dispose()
+        {
+        }
+
         /// <summary>Unwinds the first locked pass of a transaction that found the state missing or unreadable.</summary>
         private sealed class RecoveryNeeded : Exception
         {
             public RecoveryNeeded(StateIdentity identity) : base("The state must be rebuilt.") => Identity = identity;
             public StateIdentity Identity { get; }
-        }
-    
-        /// <summary>Nothing to end: the state file is opened and closed within each call.</summary>
-        public void Dispose()
-        {
         }
     }
 }

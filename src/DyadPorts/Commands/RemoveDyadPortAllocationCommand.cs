@@ -10,8 +10,6 @@ namespace DyadPorts.Commands
     [OutputType(typeof(PortAllocation))]
     public sealed class RemoveDyadPortAllocationCommand : EngineCmdlet
     {
-        private Core.Allocation.PortAllocator _releaser;
-
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [ValidateAppId]
         [ArgumentCompleter(typeof(AppIdCompleter))]
@@ -30,7 +28,7 @@ namespace DyadPorts.Commands
         {
             // Releasing reads and writes only the state file. The engine is resolved only if the state must be
             // rebuilt (a corrupt or missing file): then from its labelled containers, never from nothing.
-            var allocator = _releaser ??= Session.LedgerOnly(Settings, Engine, EngineEndpoint, Log);
+            var allocator = LedgerOnlyAllocator;
             ForEachInput(AppId, appId =>
             {
                 if (!ShouldProcess($"app {appId}", "Release its port allocation")) return;
@@ -42,13 +40,6 @@ namespace DyadPorts.Commands
                 }
                 if (PassThru) WriteObject(released);
             });
-        }
-    
-        /// <summary>The command's ledger ends with it, as <see cref="EngineCmdlet"/>'s does.</summary>
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) _releaser?.Ledger.Dispose();
-            base.Dispose(disposing);
         }
     }
 }

@@ -7,6 +7,7 @@ namespace DyadPorts.Infrastructure
     public abstract class EngineCmdlet : DyadPortsCmdlet
     {
         private PortAllocator _allocator;
+        private PortAllocator _ledgerOnly;
 
         /// <summary>Auto (default) follows the environment and then whichever default socket answers.</summary>
         [Parameter]
@@ -21,13 +22,23 @@ namespace DyadPorts.Infrastructure
         protected PortAllocator Allocator => _allocator ?? (_allocator = Session.Allocator(Settings, Engine, EngineEndpoint, Log, CancellationToken));
 
         /// <summary>
-        /// The command's ledger ends with it: an etcd ledger revokes the session lease a start's reservation lived under
+        /// For a command that only changes the ledger: no engine is resolved unless the state must be rebuilt, and then the
+        /// one -Engine/-EngineEndpoint name (<see cref="Core.Session.DyadSession.LedgerOnly"/>). Resolved once, on first use.
+        /// </summary>
+        protected PortAllocator LedgerOnlyAllocator => _ledgerOnly ??= Session.LedgerOnly(Settings, Engine, EngineEndpoint, Log);
+
+        /// <summary>
+        /// The command's ledgers end with it: an etcd ledger revokes the session lease a start's reservation lived under
         /// (a reservation no start confirmed goes at once, not after the lease's TTL), and its keep-alive stops, instead of
         /// running for as long as the shell does. The client and the connection are the session's, and stay.
         /// </summary>
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _allocator?.Ledger.Dispose();
+            if (disposing)
+            {
+                _allocator?.Ledger.Dispose();
+                _ledgerOnly?.Ledger.Dispose();
+            }
             base.Dispose(disposing);
         }
     }
