@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
-using System.Text.RegularExpressions;
 using System.Threading;
 using Docker.DotNet.Models;
 using DyadPorts.Core.Engines;
@@ -69,9 +68,6 @@ namespace DyadPorts.Tests.Engines
             Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent during a catch-up, over the bound of {bound.TotalSeconds:0.0} s");
         }
 
-        /// <summary>The list (GET /containers/json), not an inspect (GET /containers/{id}/json).</summary>
-        private static readonly Regex ListLine = new Regex(@"^GET /[^ ]*containers/json", RegexOptions.CultureInvariant);
-
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_container_the_process_makes_while_the_view_lists_is_in_the_views_next_read(string name)
@@ -89,7 +85,7 @@ namespace DyadPorts.Tests.Engines
                 });
                 // No catch-up is answered either: only the process's touch can bring the container in.
                 through.Proxy.Hold(line => line.Contains("until=", StringComparison.Ordinal));
-                through.Proxy.DelayAnswers(ListLine.IsMatch);
+                through.Proxy.DelayAnswers(EngineRequestLines.List.IsMatch);
                 through.View.Reconnect();
                 var clock = Stopwatch.StartNew();
                 while (through.Proxy.DelayedAnswers == 0 && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(10);
@@ -117,9 +113,6 @@ namespace DyadPorts.Tests.Engines
             }
         }
 
-        /// <summary>An inspect (GET /containers/{id}/json), not the list (GET /containers/json).</summary>
-        private static readonly Regex InspectLine = new Regex(@"^GET /[^ ]*containers/[^/ ?]+/json", RegexOptions.CultureInvariant);
-
         /// <summary>
         /// Created containers the view heard of and described (an inspect each, as their create events came) are not
         /// inspected again when the view lists again: a relist (a reconnect, or a catch-up that returned as many events as
@@ -137,7 +130,7 @@ namespace DyadPorts.Tests.Engines
                 using var through = new ProxiedView(engine);
                 for (var i = 0; i < 3; i++) ids.Add(engine.Run(TestRun.App($"view-described-{i}"), 23016 + i, start: false));
                 through.WaitFor(EngineView.FreshnessBound * 10, s => ids.All(id => s.Containers.Any(c => c.Id == id && c.Ports.Any(p => p.HostPort == 23016 + ids.IndexOf(id)))));
-                var described = through.Proxy.Requests.Count(line => InspectLine.IsMatch(line) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
+                var described = through.Proxy.Requests.Count(line => EngineRequestLines.Inspect.IsMatch(line) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
                 Assert.True(described >= ids.Count, $"the view inspected the new containers {described} time(s): the test would prove nothing");
                 var lists = through.View.Lists;
                 var seen = through.Proxy.Requests.Count;
@@ -148,8 +141,8 @@ namespace DyadPorts.Tests.Engines
 
                 Assert.True(through.View.Lists > lists && through.View.IsLive, "the view did not list again after its reconnect");
                 var after = through.Proxy.Requests.Skip(seen).ToList();
-                Assert.Contains(after, ListLine.IsMatch);
-                Assert.DoesNotContain(after, line => InspectLine.IsMatch(line) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
+                Assert.Contains(after, EngineRequestLines.List.IsMatch);
+                Assert.DoesNotContain(after, line => EngineRequestLines.Inspect.IsMatch(line) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
                 var read = through.View.TryRead(default);
                 Assert.NotNull(read);
                 for (var i = 0; i < ids.Count; i++) Assert.Contains(read.Containers, c => c.Id == ids[i] && c.Ports.Any(p => p.HostPort == 23016 + i));
@@ -169,7 +162,7 @@ namespace DyadPorts.Tests.Engines
 
             // From here the engine answers pings, lists and the stream, but never an inspect: the create event of a
             // container another client makes arrives, and the view's loop waits on its inspect.
-            through.Proxy.Hold(InspectLine.IsMatch);
+            through.Proxy.Hold(EngineRequestLines.Inspect.IsMatch);
             var id = engine.Run(TestRun.App("view-behind"), 23010, start: false);
             try
             {
@@ -202,7 +195,7 @@ namespace DyadPorts.Tests.Engines
 
                 // Another client starts it: a start may give a container host ports it did not hold (-P), and the view
                 // cannot inspect it. It has the container, but not as it is now: it must stop answering, not answer without the ports.
-                through.Proxy.Hold(InspectLine.IsMatch);
+                through.Proxy.Hold(EngineRequestLines.Inspect.IsMatch);
                 engine.Start(id);
                 clock.Restart();
                 var bound = EngineView.FreshnessBound * 3;

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using System.Threading;
 using DyadPorts.Core.Engines;
 using DyadPorts.Tests.Support;
@@ -22,12 +21,6 @@ namespace DyadPorts.Tests.Engines
     public sealed class EngineViewKeepingEngineTests
     {
         private static readonly TimeSpan Idle = TimeSpan.FromSeconds(3);
-
-        /// <summary>The list (GET /containers/json), not an inspect.</summary>
-        private static readonly Regex ListLine = new Regex(@"^GET /[^ ]*containers/json", RegexOptions.CultureInvariant);
-
-        /// <summary>An inspect (GET /containers/{id}/json), not the list (GET /containers/json).</summary>
-        private static readonly Regex InspectLine = new Regex(@"^GET /[^ ]*containers/[^/ ?]+/json", RegexOptions.CultureInvariant);
 
         private readonly EngineFixture _engines;
 
@@ -48,7 +41,7 @@ namespace DyadPorts.Tests.Engines
             {
                 using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers());
                 // Every inspect is held once the engine has answered it, so that they pile up as on a slow engine.
-                through.Proxy.DelayAnswers(InspectLine.IsMatch);
+                through.Proxy.DelayAnswers(EngineRequestLines.Inspect.IsMatch);
                 through.Proxy.ResetPeak();
                 var idle = through.Proxy.OpenConnections; // the stream, and what the heartbeat has open
                 for (var i = 0; i < 3 * EngineView.InspectsAtOnce; i++) made.Add(engine.Run(TestRun.App($"view-burst-{i}"), 23046, start: false, networkMode: "none"));
@@ -97,7 +90,7 @@ namespace DyadPorts.Tests.Engines
                 Assert.Equal(read.Containers.Count, through.View.Remembered);
 
                 // A create whose inspect the engine answers now and the view hears only later, then its removal and two more.
-                through.Proxy.DelayAnswers(InspectLine.IsMatch);
+                through.Proxy.DelayAnswers(EngineRequestLines.Inspect.IsMatch);
                 var late = engine.Run(TestRun.App("view-kept-late"), 23045, start: false);
                 made.Add(late);
                 var clock = Stopwatch.StartNew();
@@ -189,7 +182,7 @@ namespace DyadPorts.Tests.Engines
             var reach = idle + EngineView.IdleCheckEvery(idle) + TimeSpan.FromSeconds(5);
             while (through.Views.For(through.Proxy.Endpoint) != null && unread.Elapsed < reach) Thread.Sleep(20);
             Assert.True(through.View.IsRetired, $"the view of a hung engine has not retired {unread.Elapsed.TotalSeconds:0.0} s unread (bound {idle.TotalSeconds:0} s)");
-            Assert.True(through.Proxy.Requests.Skip(before).Any(ListLine.IsMatch), "the view's list was never sent to the hung engine: the test would prove nothing: " +
+            Assert.True(through.Proxy.Requests.Skip(before).Any(EngineRequestLines.List.IsMatch), "the view's list was never sent to the hung engine: the test would prove nothing: " +
                 string.Join(" | ", through.Proxy.Requests.Skip(before)));
             Assert.Null(through.Views.For(through.Proxy.Endpoint)); // its loop ended: what it waited on was cancelled
         }

@@ -113,58 +113,34 @@ namespace DyadPorts.Tests.Ledger
         [UnixFact]
         public void A_renewed_client_certificate_makes_a_new_connection_and_the_old_one_ends_after_its_last_command()
         {
-            var folder = Directory.CreateTempSubdirectory("dyadports-renewal-");
-            try
-            {
-                string Material(string name) => Path.Combine(folder.FullName, name);
-                void Renew(string cert, string key, int minutes)
-                {
-                    File.Copy(TestEtcd.TlsFile(cert), Material("client.pem"), overwrite: true);
-                    File.Copy(TestEtcd.TlsFile(key), Material("client-key.pem"), overwrite: true);
-                    // A stamp that differs however coarse the file system's clock.
-                    File.SetLastWriteTimeUtc(Material("client.pem"), DateTime.UtcNow.AddMinutes(minutes));
-                }
-                File.Copy(TestEtcd.TlsFile("ca.pem"), Material("ca.pem"));
-                Renew("client.pem", "client-key.pem", 0);
-                var variables = new Dictionary<string, string>
-                {
-                    [EtcdOptions.CaCertVariable] = Material("ca.pem"),
-                    [EtcdOptions.CertVariable] = Material("client.pem"),
-                    [EtcdOptions.KeyVariable] = Material("client-key.pem"),
-                    [EtcdOptions.TimeoutVariable] = "5",
-                };
-                var settings = new DyadSettings(name => variables.TryGetValue(name, out var value) ? value : null);
-                var location = StateLocation.Of(TestEtcd.TlsLocation(_prefix));
-                using var fleet = new FleetLedgers();
-                EtcdLedger Open() => Assert.IsType<EtcdLedger>(fleet.Open(location, settings, null));
+            using var tls = new RenewableTls(TestEtcd.TlsLocation(_prefix));
+            var settings = new DyadSettings(tls.Environment);
+            var location = StateLocation.Of(TestEtcd.TlsLocation(_prefix));
+            using var fleet = new FleetLedgers();
+            EtcdLedger Open() => Assert.IsType<EtcdLedger>(fleet.Open(location, settings, null));
 
-                var first = Open();
-                first.Transact((s, _) => Allocate(s, "a"), NullOperationLog.Instance, default);
-                var firstConnection = first.Connection;
-                using (var again = Open()) Assert.Same(firstConnection, again.Connection); // unchanged files: the same connection
+            var first = Open();
+            first.Transact((s, _) => Allocate(s, "a"), NullOperationLog.Instance, default);
+            var firstConnection = first.Connection;
+            using (var again = Open()) Assert.Same(firstConnection, again.Connection); // unchanged files: the same connection
 
-                Renew("wrong-client.pem", "wrong-client-key.pem", 1);
-                var second = Open();
-                Assert.NotSame(firstConnection, second.Connection);
-                Assert.Equal(ErrorIds.StateStoreRefused, Assert.Throws<DyadPortsException>(() => second.Read(NullOperationLog.Instance, default)).ErrorId);
-                // The command still on the replaced connection finishes on it.
-                Assert.False(firstConnection.IsEnded);
-                Assert.Equal(new[] { "a" }, first.Read(NullOperationLog.Instance, default).Allocations.Keys);
-                first.Dispose();
-                Assert.True(firstConnection.IsEnded, "the replaced connection outlived its last command");
+            tls.Renew("wrong-client.pem", "wrong-client-key.pem", 1);
+            var second = Open();
+            Assert.NotSame(firstConnection, second.Connection);
+            Assert.Equal(ErrorIds.StateStoreRefused, Assert.Throws<DyadPortsException>(() => second.Read(NullOperationLog.Instance, default)).ErrorId);
+            // The command still on the replaced connection finishes on it.
+            Assert.False(firstConnection.IsEnded);
+            Assert.Equal(new[] { "a" }, first.Read(NullOperationLog.Instance, default).Allocations.Keys);
+            first.Dispose();
+            Assert.True(firstConnection.IsEnded, "the replaced connection outlived its last command");
 
-                var secondConnection = second.Connection;
-                second.Dispose();
-                Assert.False(secondConnection.IsEnded, "the session's current connection ended with a command");
-                Renew("client.pem", "client-key.pem", 2);
-                using var third = Open();
-                Assert.True(secondConnection.IsEnded, "a replaced connection no command used stayed open");
-                Assert.Equal(new[] { "a" }, third.Read(NullOperationLog.Instance, default).Allocations.Keys);
-            }
-            finally
-            {
-                folder.Delete(recursive: true);
-            }
+            var secondConnection = second.Connection;
+            second.Dispose();
+            Assert.False(secondConnection.IsEnded, "the session's current connection ended with a command");
+            tls.Renew("client.pem", "client-key.pem", 2);
+            using var third = Open();
+            Assert.True(secondConnection.IsEnded, "a replaced connection no command used stayed open");
+            Assert.Equal(new[] { "a" }, third.Read(NullOperationLog.Instance, default).Allocations.Keys);
         }
 
         /// <summary>
@@ -174,38 +150,62 @@ namespace DyadPorts.Tests.Ledger
         [UnixFact]
         public void The_history_and_completion_give_back_their_use_of_a_connection_that_renewed_files_then_replace()
         {
-            var folder = Directory.CreateTempSubdirectory("dyadports-renewal-");
-            try
+            using var tls = new RenewableTls(TestEtcd.TlsLocation(_prefix));
+            using var fleet = new FleetLedgers();
+            var session = new DyadSession(tls.Environment, new SystemSockets(Array.Empty<string>(), Array.Empty<string>()), () => fleet);
+            EtcdConnection connection;
+            using (var ledger = Assert.IsType<EtcdLedger>(fleet.Open(StateLocation.Of(TestEtcd.TlsLocation(_prefix)), session.Settings(), null)))
             {
-                foreach (var file in new[] { "ca.pem", "client.pem", "client-key.pem" }) File.Copy(TestEtcd.TlsFile(file), Path.Combine(folder.FullName, file));
-                var variables = new Dictionary<string, string>
+                ledger.Transact((s, _) => Allocate(s, "a"), NullOperationLog.Instance, default);
+                connection = ledger.Connection;
+            }
+
+            Assert.NotEmpty(session.History(session.Settings(), NullOperationLog.Instance, default));
+            Assert.Equal(new[] { "a" }, session.Peek()?.Allocations.Keys);
+
+            tls.Renew("client.pem", "client-key.pem", 1);
+            Assert.Equal(new[] { "a" }, session.Peek()?.Allocations.Keys); // on a new connection
+            Assert.True(connection.IsEnded, "a command of the history or of completion still holds the replaced connection");
+        }
+
+        /// <summary>
+        /// The TLS member's CA and client certificate copied into a folder of the test's own, as DYAD_PORTS_STATE (the
+        /// member) and the DYAD_PORTS_ETCD_* variables name them, so that a test can renew them without touching the
+        /// member's files. The folder goes at Dispose.
+        /// </summary>
+        private sealed class RenewableTls : IDisposable
+        {
+            private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("dyadports-renewal-");
+            private readonly Dictionary<string, string> _variables;
+
+            public RenewableTls(string location)
+            {
+                File.Copy(TestEtcd.TlsFile("ca.pem"), Material("ca.pem"));
+                Renew("client.pem", "client-key.pem", 0);
+                _variables = new Dictionary<string, string>
                 {
-                    ["DYAD_PORTS_STATE"] = TestEtcd.TlsLocation(_prefix),
-                    [EtcdOptions.CaCertVariable] = Path.Combine(folder.FullName, "ca.pem"),
-                    [EtcdOptions.CertVariable] = Path.Combine(folder.FullName, "client.pem"),
-                    [EtcdOptions.KeyVariable] = Path.Combine(folder.FullName, "client-key.pem"),
+                    ["DYAD_PORTS_STATE"] = location,
+                    [EtcdOptions.CaCertVariable] = Material("ca.pem"),
+                    [EtcdOptions.CertVariable] = Material("client.pem"),
+                    [EtcdOptions.KeyVariable] = Material("client-key.pem"),
                     [EtcdOptions.TimeoutVariable] = "5",
                 };
-                using var fleet = new FleetLedgers();
-                var session = new DyadSession(name => variables.TryGetValue(name, out var value) ? value : null, new SystemSockets(Array.Empty<string>(), Array.Empty<string>()), () => fleet);
-                EtcdConnection connection;
-                using (var ledger = Assert.IsType<EtcdLedger>(fleet.Open(StateLocation.Of(variables["DYAD_PORTS_STATE"]), session.Settings(), null)))
-                {
-                    ledger.Transact((s, _) => Allocate(s, "a"), NullOperationLog.Instance, default);
-                    connection = ledger.Connection;
-                }
-
-                Assert.NotEmpty(session.History(session.Settings(), NullOperationLog.Instance, default));
-                Assert.Equal(new[] { "a" }, session.Peek()?.Allocations.Keys);
-
-                File.SetLastWriteTimeUtc(Path.Combine(folder.FullName, "client.pem"), DateTime.UtcNow.AddMinutes(1));
-                Assert.Equal(new[] { "a" }, session.Peek()?.Allocations.Keys); // on a new connection
-                Assert.True(connection.IsEnded, "a command of the history or of completion still holds the replaced connection");
             }
-            finally
+
+            public string Environment(string name) => _variables.TryGetValue(name, out var value) ? value : null;
+
+            /// <summary>Puts the member's <paramref name="cert"/> and <paramref name="key"/> in place of the client's, written <paramref name="minutes"/> from now.</summary>
+            public void Renew(string cert, string key, int minutes)
             {
-                folder.Delete(recursive: true);
+                File.Copy(TestEtcd.TlsFile(cert), Material("client.pem"), overwrite: true);
+                File.Copy(TestEtcd.TlsFile(key), Material("client-key.pem"), overwrite: true);
+                // A stamp that differs however coarse the file system's clock.
+                File.SetLastWriteTimeUtc(Material("client.pem"), DateTime.UtcNow.AddMinutes(minutes));
             }
+
+            public void Dispose() => _folder.Delete(recursive: true);
+
+            private string Material(string name) => Path.Combine(_folder.FullName, name);
         }
 
         [UnixFact]
