@@ -123,8 +123,9 @@ namespace DyadPorts.Core.Engines
         internal static bool CatchUpMayHaveLost(int returned, EngineKind kind) => returned >= CatchUpMost && kind != EngineKind.Podman;
 
         /// <summary>
-        /// How far ahead of now the catch-up's <c>until</c> lies: podman reads its events file only until then (with
-        /// until=now it returns at once, without them), dockerd answers from memory. The catch-up waits that long.
+        /// How far ahead of now a connection's first catch-up's <c>until</c> lies: podman reads its events file only until
+        /// then (with until=now it returns at once, without them), dockerd answers from memory. The catch-up waits that
+        /// long. A catch-up podman cut short doubles it for the connection (<see cref="EventCoverage.Widen"/>).
         /// </summary>
         public static readonly TimeSpan CatchUpWindow = TimeSpan.FromMilliseconds(250);
 
@@ -321,7 +322,7 @@ namespace DyadPorts.Core.Engines
                     // since= and a catch-up's until= are read by the engine against its own clock (podman drops live events
                     // older than since=): both are the engine's time, read on each connection.
                     var clock = await EngineClock.Read(_client, _time, connection.Token).ConfigureAwait(false);
-                    var quiet = new Quiet(clock.Now - SinceMargin - clock.Uncertainty);
+                    var coverage = new EventCoverage(clock.Now - SinceMargin - clock.Uncertainty, CatchUpWindow);
                     void Take(Docker.DotNet.Models.Message m, bool late)
                     {
                         var e = ContainerEvent.From(m, late);
@@ -329,9 +330,9 @@ namespace DyadPorts.Core.Engines
                         unapplied.Enqueue(Stopwatch.GetTimestamp());
                         if (!events.Writer.TryWrite(e)) unapplied.TryDequeue(out _);
                     }
-                    stream = _client.FollowEvents(quiet.Since, m =>
+                    stream = _client.FollowEvents(coverage.Since, m =>
                     {
-                        quiet.Heard(m);
+                        coverage.Heard(m);
                         Take(m, late: false);
                         // The engine's clock moved ahead (a VM's clock set after the host woke): the catch-ups' until= would
                         // lie in its past and bring nothing. Connect again, which reads the clock again and lists.
@@ -386,7 +387,7 @@ namespace DyadPorts.Core.Engines
                         liveAt = Stopwatch.GetTimestamp();
                         // A stream that never closes (a host powered off, a network split, a hung engine) sends nothing: a
                         // ping every HeartbeatInterval that fails ends this connection, and the view stops answering.
-                        heartbeat = Heartbeat(connection, events.Writer, quiet, clock, m => Take(m, late: true));
+                        heartbeat = Heartbeat(connection, events.Writer, coverage, clock, m => Take(m, late: true));
                         while (await events.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
                         {
                             ApplyWaiting(events, unapplied, connection.Token);
@@ -468,10 +469,11 @@ namespace DyadPorts.Core.Engines
         /// Pings the engine every <see cref="HeartbeatInterval"/>, and once the stream has been quiet for
         /// <see cref="QuietBeforeCatchUp"/>, then every <see cref="QuietCatchUpRepeat"/> while it stays quiet (every
         /// <see cref="ReadCatchUpRepeat"/> while the view is read: <see cref="CatchUpRepeat"/>), asks for
-        /// the events since the last catch-up (up to <see cref="CatchUpWindow"/> ahead), applying those the stream did
-        /// not deliver like any other; the first failure of either ends the connection's events.
+        /// the events since what the last catch-ups returned (up to the connection's window ahead, at first
+        /// <see cref="CatchUpWindow"/>: <see cref="EventCoverage"/>), applying those the stream did not deliver like any
+        /// other; the first failure of either, or a catch-up cut short at the longest window, ends the connection's events.
         /// </summary>
-        private async Task Heartbeat(CancellationTokenSource connection, ChannelWriter<ContainerEvent> events, Quiet quiet, EngineClock clock, Action<Docker.DotNet.Models.Message> take)
+        private async Task Heartbeat(CancellationTokenSource connection, ChannelWriter<ContainerEvent> events, EventCoverage coverage, EngineClock clock, Action<Docker.DotNet.Models.Message> take)
         {
             try
             {
@@ -479,27 +481,30 @@ namespace DyadPorts.Core.Engines
                 {
                     await Task.Delay(HeartbeatInterval, connection.Token).ConfigureAwait(false);
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
-                    if (quiet.DueForCatchUp(CatchUpRepeat(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
+                    if (coverage.DueForCatchUp(CatchUpRepeat(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
                     {
-                        var until = clock.Now + CatchUpWindow;
+                        var asked = coverage.Ask(since, clock.Now);
                         // Bounded like a ping: an engine that goes silent mid catch-up (the query sent, no answer, nothing
                         // closed) would otherwise hold the heartbeat, and no ping would ever end the view's connection.
                         using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(connection.Token))
                         {
-                            bounded.CancelAfter(CatchUpWindow + ContainerEngine.PingTimeout);
-                            var returned = 0;
-                            await _client.FollowEvents(since, m =>
+                            bounded.CancelAfter(asked.Window + ContainerEngine.PingTimeout);
+                            await _client.FollowEvents(asked.Since, m =>
                             {
-                                returned++;
-                                if (!quiet.AlreadyHeard(m)) take(m);
-                            }, bounded.Token, until).ConfigureAwait(false);
-                            if (CatchUpMayHaveLost(returned, _client.KnownKind))
-                            {
-                                // Ends the connection like a failed catch-up: out of service now, then connect and list again.
-                                throw new IOException($"A catch-up returned {returned} events, as many as dockerd keeps for since=: older ones it was asked for may be missing.");
-                            }
+                                if (coverage.Returned(asked, m)) take(m);
+                            }, bounded.Token, asked.Until).ConfigureAwait(false);
                         }
-                        quiet.Covered(until);
+                        if (CatchUpMayHaveLost(asked.Count, _client.KnownKind))
+                        {
+                            // Ends the connection like a failed catch-up: out of service now, then connect and list again.
+                            throw new IOException($"A catch-up returned {asked.Count} events, as many as dockerd keeps for since=: older ones it was asked for may be missing.");
+                        }
+                        // Cut short (podman stops reading its events file at until=): asked again at the next heartbeat with a
+                        // longer window. Past the longest, or on an engine that does not read a file, the view lists again.
+                        if (!coverage.Finish(asked) && !(_client.KnownKind == EngineKind.Podman && coverage.Widen()))
+                        {
+                            throw new IOException($"A catch-up with a window of {asked.Window.TotalMilliseconds:0} ms did not return an event the view knew in what it asked for: what it missed cannot be told.");
+                        }
                     }
                 }
             }
@@ -527,83 +532,6 @@ namespace DyadPorts.Core.Engines
                 }
             }
 #pragma warning restore CA1031
-        }
-
-        /// <summary>
-        /// When one connection's stream last said something, what it said lately, and how far the catch-ups have covered:
-        /// each catch-up (once per quiet spell, and again every <see cref="CatchUpRepeat"/> while the spell lasts)
-        /// asks from a second before the end of the last one (the first from the connection's own since=; the engine's
-        /// seconds are whole), so together they cover the whole connection however long ago an event went missing, and
-        /// skips what the stream had already delivered, so a busy spell between two catch-ups costs no second inspect.
-        /// </summary>
-        private sealed class Quiet
-        {
-            /// <summary>Heard events kept to skip in catch-ups: those older than this before the covered end are let go.</summary>
-            private static readonly TimeSpan HeardKept = TimeSpan.FromSeconds(5);
-            /// <summary>A stream that never goes quiet keeps at most this many heard events (the oldest go first); a catch-up then applies the rest again, harmlessly.</summary>
-            private const int HeardMost = 4096;
-            private readonly object _lock = new object();
-            private readonly HashSet<(string Id, string Action, long TimeNano)> _heard = new HashSet<(string, string, long)>();
-            private readonly Queue<(string Id, string Action, long TimeNano)> _heardOrder = new Queue<(string, string, long)>();
-            private long _arrived = Stopwatch.GetTimestamp();
-            private long _lastCatchUp = Stopwatch.GetTimestamp(); // the connection's list is where it begins
-            private int _caughtUp;
-            private DateTimeOffset _covered;
-
-            public Quiet(DateTimeOffset since)
-            {
-                Since = since;
-                _covered = since;
-            }
-
-            public DateTimeOffset Since { get; }
-
-            private static (string, string, long) Key(Docker.DotNet.Models.Message m) =>
-                (string.IsNullOrEmpty(m.Actor?.ID) ? m.ID : m.Actor.ID, string.IsNullOrEmpty(m.Action) ? m.Status : m.Action, m.TimeNano);
-
-            public void Heard(Docker.DotNet.Models.Message message)
-            {
-                if (message != null)
-                {
-                    lock (_lock)
-                    {
-                        var key = Key(message);
-                        if (_heard.Add(key)) _heardOrder.Enqueue(key);
-                        while (_heardOrder.Count > HeardMost) _heard.Remove(_heardOrder.Dequeue());
-                    }
-                }
-                Interlocked.Exchange(ref _arrived, Stopwatch.GetTimestamp());
-                Interlocked.Exchange(ref _caughtUp, 0);
-            }
-
-            /// <summary>True, with the since= of the catch-up, when one is due (<see cref="CatchUpDue"/>).</summary>
-            public bool DueForCatchUp(TimeSpan repeat, out DateTimeOffset since)
-            {
-                since = default;
-                var sinceHeard = Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived));
-                if (!CatchUpDue(sinceHeard, Volatile.Read(ref _caughtUp) == 1, Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastCatchUp)), repeat)) return false;
-                if (sinceHeard >= QuietBeforeCatchUp) Interlocked.Exchange(ref _caughtUp, 1); // this quiet spell's catch-up
-                lock (_lock) since = _covered - TimeSpan.FromSeconds(1);
-                return true;
-            }
-
-            /// <summary>Whether the stream delivered this event already (a catch-up's copy of it is skipped).</summary>
-            public bool AlreadyHeard(Docker.DotNet.Models.Message message)
-            {
-                lock (_lock) return message != null && _heard.Contains(Key(message));
-            }
-
-            /// <summary>A catch-up up to <paramref name="until"/> completed: the next asks from a second before it.</summary>
-            public void Covered(DateTimeOffset until)
-            {
-                Interlocked.Exchange(ref _lastCatchUp, Stopwatch.GetTimestamp());
-                lock (_lock)
-                {
-                    _covered = until;
-                    var keepFrom = (until - HeardKept).ToUnixTimeMilliseconds() * 1_000_000;
-                    while (_heardOrder.Count > 0 && _heardOrder.Peek().TimeNano < keepFrom) _heard.Remove(_heardOrder.Dequeue());
-                }
-            }
         }
 
         /// <summary>

@@ -53,7 +53,7 @@ namespace DyadPorts.Tests.Engines
             // The quiet spell's catch-up (GET /events?...until=) goes unanswered, then everything does: a host powered off
             // right after the heartbeat sent it. The catch-up is bounded like a ping; unbounded, the heartbeat waits on it
             // for good and no ping ever ends the view's connection.
-            through.Proxy.Hold(line => line.Contains("until=", StringComparison.Ordinal));
+            through.Proxy.Hold(EngineRequestLines.CatchUp.IsMatch);
             var sent = Stopwatch.StartNew();
             // The quiet spell's first catch-up, or if that one passed before the hold, the spell's next.
             var reach = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + EngineView.QuietCatchUpRepeat + TimeSpan.FromSeconds(5);
@@ -84,7 +84,7 @@ namespace DyadPorts.Tests.Engines
                     proxy.DropFromEventStreams(line => line.Contains(made, StringComparison.Ordinal));
                 });
                 // No catch-up is answered either: only the process's touch can bring the container in.
-                through.Proxy.Hold(line => line.Contains("until=", StringComparison.Ordinal));
+                through.Proxy.Hold(EngineRequestLines.CatchUp.IsMatch);
                 through.Proxy.DelayAnswers(EngineRequestLines.List.IsMatch);
                 through.View.Reconnect();
                 var clock = Stopwatch.StartNew();
@@ -299,33 +299,20 @@ namespace DyadPorts.Tests.Engines
             var missing = TestRun.App("view-busy-missing");
             var busy = TestRun.App("view-busy");
             string busyId = null, missingId = null;
-            using var stop = new CancellationTokenSource();
-            System.Threading.Tasks.Task renames = null;
             try
             {
                 busyId = engine.Run(busy, 23020, start: false);
                 using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
-                var heard = 0;
-                renames = System.Threading.Tasks.Task.Run(() =>
-                {
-                    for (var i = 0; !stop.IsCancellationRequested; i++)
-                    {
-                        engine.Client.Containers.RenameContainerAsync(busyId, new ContainerRenameParameters { NewName = busy + "-" + (i % 2) }, default).GetAwaiter().GetResult();
-                        Interlocked.Increment(ref heard);
-                        Thread.Sleep(200);
-                    }
-                });
+                using var renames = new BusyRenames(engine, busyId, busy);
                 // The repeat, then the heartbeat that finds it due, the catch-up's window, the inspect, and room for a loaded machine.
                 var bound = EngineView.BusyCatchUpRepeat + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(3);
-                var renamesBefore = Volatile.Read(ref heard);
+                var renamesBefore = renames.Count;
                 AssertCaughtUp(through, "create", () => missingId = engine.Run(missing, 23021, start: false), null, s => s.Containers.Any(c => c.Id == missingId), bound);
-                // The stream was busy all along: the renames never stopped (a failed one ends the task).
-                Assert.False(renames.IsCompleted, $"the renames stopped after {Volatile.Read(ref heard) - renamesBefore}: the stream may have gone quiet ({renames.Exception?.GetBaseException().Message})");
+                // The stream was busy all along: the renames never stopped (a failed one ends them).
+                Assert.False(renames.Stopped, $"the renames stopped after {renames.Count - renamesBefore}: the stream may have gone quiet ({renames.Failure})");
             }
             finally
             {
-                stop.Cancel();
-                renames?.Wait(TimeSpan.FromSeconds(10));
                 if (missingId != null) engine.Remove(missingId);
                 if (busyId != null) engine.Remove(busyId);
             }

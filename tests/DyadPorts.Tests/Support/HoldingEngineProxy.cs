@@ -40,6 +40,10 @@ namespace DyadPorts.Tests.Support
         private volatile Func<string, bool> _delayAnswer = _ => false;
         private volatile TaskCompletionSource _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _delayed;
+        private Func<string, bool> _delayRequest = _ => false;
+        private Func<string, TimeSpan> _delayRequestBy = _ => TimeSpan.Zero;
+        private int _delayRequestsLeft;
+        private int _delayedRequests;
         private int _heldRequests;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -170,6 +174,22 @@ namespace DyadPorts.Tests.Support
             _released.TrySetResult();
         }
 
+        /// <summary>
+        /// From now on the next <paramref name="times"/> requests whose request line matches reach the engine late, by what
+        /// <paramref name="by"/> says for each. A catch-up so delayed past its until= finds podman 4.3 reading nothing (it
+        /// stops reading its events file at until=, wherever it is), as a read slower than the window is cut; dockerd
+        /// answers it from memory all the same.
+        /// </summary>
+        public void DelayRequests(Func<string, bool> requestLine, Func<string, TimeSpan> by, int times)
+        {
+            _delayRequestBy = by ?? throw new ArgumentNullException(nameof(by));
+            _delayRequest = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
+            Volatile.Write(ref _delayRequestsLeft, times);
+        }
+
+        /// <summary>How many requests <see cref="DelayRequests"/> has delayed so far.</summary>
+        public int DelayedRequests => Volatile.Read(ref _delayedRequests);
+
         /// <summary>How many requests <see cref="Hold"/> or <see cref="Freeze"/> has held so far.</summary>
         public int HeldRequests => Volatile.Read(ref _heldRequests);
 
@@ -232,6 +252,11 @@ namespace DyadPorts.Tests.Support
                     {
                         _held.TrySetResult(Uri.UnescapeDataString(start.Groups[1].Value));
                         return true;
+                    }
+                    if (Volatile.Read(ref _delayRequestsLeft) > 0 && _delayRequest(requestLine) && Interlocked.Decrement(ref _delayRequestsLeft) >= 0)
+                    {
+                        Interlocked.Increment(ref _delayedRequests);
+                        await Task.Delay(_delayRequestBy(requestLine), _stop.Token).ConfigureAwait(false);
                     }
                     await Send(server, head).ConfigureAwait(false);
                     requestLines.TryWrite(requestLine);

@@ -44,10 +44,10 @@ namespace DyadPorts.Tests.Support
 
         public ContainerEngine Client => _client;
 
-        /// <summary>How long until the view answers a snapshot that satisfies <paramref name="done"/>; past <paramref name="bound"/> it stops waiting.</summary>
         /// <summary>Reads of <see cref="WaitFor"/> the view did not answer (its stream not live): for a failure's message.</summary>
         public int NotLiveReads { get; private set; }
 
+        /// <summary>How long until the view answers a snapshot that satisfies <paramref name="done"/>; past <paramref name="bound"/> it stops waiting.</summary>
         public TimeSpan WaitFor(TimeSpan bound, Func<EngineSnapshot, bool> done)
         {
             ArgumentNullException.ThrowIfNull(done);

@@ -1,0 +1,116 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Docker.DotNet.Models;
+using DyadPorts.Core.Engines;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>
+    /// Podman 4.3 reads its whole events file for a catch-up and stops at until=, wherever it is: a catch-up whose read
+    /// takes longer than its window returns the oldest events and not the newest, the ones it is for (found by a full CI
+    /// run, where the busy-stream test below missed its create for 15 s; docs/bench/podman-catchup-cut-2026-12-01.txt).
+    /// Here the proxy delays catch-ups until their until= has passed, so podman reads nothing however long the window;
+    /// dockerd answers them from memory all the same. A create the stream never delivers is in the view all the same, with
+    /// no list. Ports 23047-23049.
+    /// </summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class EngineViewCutCatchUpEngineTests
+    {
+        private readonly EngineFixture _engines;
+
+        public EngineViewCutCatchUpEngineTests(EngineFixture engines) => _engines = engines;
+
+        /// <summary>
+        /// Three catch-ups in a row return nothing of the quiet spell's create: the view asks the next from the newest event
+        /// a catch-up returned, not from the cut ones' until=, and so the create is in the view at the first catch-up
+        /// that reads. Asked from the cut ones' until= (a catch-up taken as proof of everything up to it),
+        /// the create lies before every later catch-up's since= and is never in the view.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_create_that_catch_ups_cut_short_missed_is_in_the_view_from_the_first_that_reads(string name)
+        {
+            var engine = _engines.Get(name);
+            var missing = TestRun.App("view-cut-missing");
+            string missingId = null;
+            try
+            {
+                using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
+                // Past the connection's first quiet spell and its catch-up: the spell's repeats (the view is read) follow.
+                Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1));
+                const int cut = 3; // a fourth, proven cut at the longest window would end the connection
+                through.Proxy.DelayRequests(EngineRequestLines.CatchUp.IsMatch, EngineRequestLines.PastUntil, cut);
+                var lists = through.View.Lists;
+                var dropped = through.Proxy.DroppedEvents;
+                missingId = engine.Run(missing, 23047, start: false);
+
+                // Each catch-up at a heartbeat, waiting out its window (250 ms, or doubled after each proven cut: 0.5, 1, 2 s)
+                // and the delay's tenth of a second; the one that reads, its inspect, and room for a loaded machine.
+                var bound = (EngineView.HeartbeatInterval + TimeSpan.FromMilliseconds(100)) * (cut + 1) + EngineView.CatchUpWindow * 15 + TimeSpan.FromSeconds(3);
+                var shown = through.WaitFor(bound, s => s.Containers.Any(c => c.Id == missingId));
+                var wait = Stopwatch.StartNew();
+                while (through.Proxy.DroppedEvents <= dropped && wait.Elapsed < TimeSpan.FromSeconds(3)) Thread.Sleep(20);
+                Assert.True(through.Proxy.DroppedEvents > dropped, "the proxy took no create out of the stream: the test would prove nothing");
+                Assert.True(shown <= bound, $"a create that catch-ups cut short missed is not in the view {shown.TotalSeconds:0.0} s after it (bound {bound.TotalSeconds:0.0} s; " +
+                    $"{through.Proxy.DelayedRequests} catch-up(s) delayed, {through.View.Lists - lists} list(s), the view {(through.View.IsLive ? "live" : "not live")})");
+                Assert.Equal(lists, through.View.Lists);
+                if (engine.Kind == EngineKind.Podman)
+                {
+                    // Podman read nothing for the delayed ones: only a catch-up after them can have brought the create.
+                    Assert.True(through.Proxy.DelayedRequests == cut, $"{through.Proxy.DelayedRequests} of {cut} catch-ups were delayed before the create was in the view: the test would prove nothing");
+                }
+            }
+            finally
+            {
+                if (missingId != null) engine.Remove(missingId);
+            }
+        }
+
+        /// <summary>
+        /// A stream that never goes quiet gets a catch-up only every <see cref="EngineView.BusyCatchUpRepeat"/>. When that
+        /// one is cut short (it misses renames the stream delivered before it was sent), the view asks again at the next
+        /// heartbeat, with a longer window, instead of 10 s later: the create the stream never delivered is in the view
+        /// within a heartbeat or two of the busy repeat.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_busy_streams_catch_up_cut_short_is_asked_again_at_the_next_heartbeat(string name)
+        {
+            var engine = _engines.Get(name);
+            var missing = TestRun.App("view-cut-busy-missing");
+            var busy = TestRun.App("view-cut-busy");
+            string busyId = null, missingId = null;
+            try
+            {
+                busyId = engine.Run(busy, 23048, start: false);
+                using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
+                using var renames = new BusyRenames(engine, busyId, busy);
+                const int cut = 1;
+                through.Proxy.DelayRequests(EngineRequestLines.CatchUp.IsMatch, EngineRequestLines.PastUntil, cut);
+                var lists = through.View.Lists;
+                missingId = engine.Run(missing, 23049, start: false);
+                // The busy repeat, the cut catch-up (its 250 ms window and the delay's tenth), the next heartbeat's with twice the
+                // window, its inspect, and room for a loaded machine: well under the next busy repeat, which is when a cut
+                // catch-up not asked again would be followed.
+                var bound = EngineView.BusyCatchUpRepeat + (EngineView.HeartbeatInterval + TimeSpan.FromMilliseconds(100)) * (cut + 1) + EngineView.CatchUpWindow * 3 + TimeSpan.FromSeconds(3);
+                Assert.True(bound < EngineView.BusyCatchUpRepeat * 2, "the bound would not tell the next heartbeat from the next busy repeat");
+                var shown = through.WaitFor(bound, s => s.Containers.Any(c => c.Id == missingId));
+                Assert.True(shown <= bound, $"a create the busy stream never delivered is not in the view {shown.TotalSeconds:0.0} s after it (bound {bound.TotalSeconds:0.0} s; " +
+                    $"{through.Proxy.DelayedRequests} catch-up(s) delayed, {through.View.Lists - lists} list(s), the view {(through.View.IsLive ? "live" : "not live")})");
+                Assert.Equal(lists, through.View.Lists);
+                Assert.False(renames.Stopped, $"the renames stopped: the stream may have gone quiet ({renames.Failure})");
+                if (engine.Kind == EngineKind.Podman) Assert.Equal(cut, through.Proxy.DelayedRequests);
+            }
+            finally
+            {
+                if (missingId != null) engine.Remove(missingId);
+                if (busyId != null) engine.Remove(busyId);
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using System;
+using System.Diagnostics;
+using Docker.DotNet.Models;
+using DyadPorts.Core.Engines;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    /// <summary>
+    /// A catch-up proves only what it returned: the next asks from the newest event it returned, a catch-up that missed
+    /// an event the connection knew was cut short and is owed again with a longer window, and what the stream delivered is
+    /// not applied twice.
+    /// </summary>
+    public sealed class EventCoverageTests
+    {
+        private static readonly DateTimeOffset Start = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+
+        private static long Nano(DateTimeOffset at) => at.ToUnixTimeMilliseconds() * 1_000_000;
+
+        private static Message Event(string id, DateTimeOffset at, string action = "create") =>
+            new Message { ID = id, Action = action, Status = action, Actor = new Actor { ID = id }, TimeNano = Nano(at) };
+
+        [Theory]
+        //          event (s after since), arrived before sent, returned, cut
+        [InlineData(5.0, true, false, true)] // known, in the window, not returned: cut
+        [InlineData(5.0, true, true, false)] // returned
+        [InlineData(5.0, false, false, false)] // arrived after the catch-up was sent: maybe not in the file yet
+        [InlineData(0.5, true, false, false)] // in since='s whole second: the engines differ on its edge
+        [InlineData(1.0, true, false, true)] // just past it
+        [InlineData(10.0, true, false, false)] // at until=: outside what was asked for
+        [InlineData(9.9, true, false, true)] // just inside it
+        public void A_catch_up_is_cut_when_it_misses_a_known_event_inside_what_it_asked_for(double secondsAfterSince, bool arrivedBefore, bool returned, bool cut)
+        {
+            var sinceNano = Start.ToUnixTimeSeconds() * 1_000_000_000L;
+            var untilNano = Nano(Start.AddSeconds(10));
+            const long sent = 1_000;
+            var known = new[] { ((long)(sinceNano + secondsAfterSince * 1e9), arrivedBefore ? sent - 1 : sent + 1, returned) };
+            Assert.Equal(cut, EventCoverage.WasCut(known, sinceNano, untilNano, sent));
+        }
+
+        [Fact]
+        public void No_known_event_proves_no_cut()
+        {
+            Assert.False(EventCoverage.WasCut(Array.Empty<(long, long, bool)>(), 0, long.MaxValue, long.MaxValue));
+        }
+
+        [Fact]
+        public void The_next_catch_up_asks_from_the_newest_event_returned_not_from_until()
+        {
+            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(20));
+            Assert.Equal(Start.AddSeconds(20) + EngineView.CatchUpWindow, asked.Until);
+            Assert.True(coverage.Returned(asked, Event("a", Start.AddSeconds(3))));
+            Assert.True(coverage.Finish(asked));
+
+            // Asked up to 20.25 s; returned up to 3 s. A podman that stopped reading at 3 s may have missed 3-20 s.
+            Assert.True(DueNow(coverage, out var since));
+            Assert.Equal(Start.AddSeconds(2), since);
+        }
+
+        [Fact]
+        public void A_catch_up_that_returns_nothing_moves_coverage_nowhere()
+        {
+            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(30));
+            Assert.True(coverage.Finish(asked));
+            Assert.True(DueNow(coverage, out var since));
+            Assert.Equal(Start.AddSeconds(-1), since);
+        }
+
+        [Fact]
+        public void A_catch_up_that_misses_an_event_the_stream_delivered_is_owed_again_at_once_with_a_longer_window()
+        {
+            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            coverage.Heard(Event("heard", Start.AddSeconds(4)));
+            var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(6));
+            Assert.True(coverage.Returned(asked, Event("older", Start.AddSeconds(2)))); // the read stopped before "heard"
+            Assert.False(coverage.Finish(asked));
+
+            // Owed: due at the next heartbeat though the stream was heard just now and the last catch-up was just now.
+            Assert.True(coverage.DueForCatchUp(TimeSpan.FromHours(1), out var since));
+            Assert.Equal(Start.AddSeconds(1), since);
+            coverage.Heard(Event("busy", Start.AddSeconds(5))); // still busy: only the debt made it due
+            Assert.False(coverage.DueForCatchUp(TimeSpan.FromHours(1), out _));
+
+            Assert.True(coverage.Widen());
+            Assert.Equal(EngineView.CatchUpWindow * 2, coverage.Window);
+            var again = coverage.Ask(since, Start.AddSeconds(7));
+            Assert.Equal(Start.AddSeconds(7) + EngineView.CatchUpWindow * 2, again.Until);
+            Assert.False(coverage.Returned(again, Event("older", Start.AddSeconds(2)))); // known: not applied twice
+            Assert.False(coverage.Returned(again, Event("heard", Start.AddSeconds(4)))); // the stream's: not applied twice
+            Assert.False(coverage.Returned(again, Event("busy", Start.AddSeconds(5))));
+            Assert.True(coverage.Returned(again, Event("dropped", Start.AddSeconds(5)))); // what the stream never delivered
+            Assert.Equal(4, again.Count);
+            Assert.True(coverage.Finish(again));
+        }
+
+        [Fact]
+        public void The_window_doubles_up_to_its_longest_and_no_further()
+        {
+            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            var widened = 0;
+            while (coverage.Widen()) Assert.True(++widened < 10, "the window grows without end");
+            Assert.Equal(EventCoverage.WindowMost, coverage.Window);
+            Assert.Equal(3, widened); // 250 ms, 0.5, 1, 2 s
+            Assert.False(coverage.Widen());
+        }
+
+        [Fact]
+        public void A_whole_catch_up_is_not_owed_again()
+        {
+            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            coverage.Heard(Event("heard", Start.AddSeconds(4)));
+            var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(6));
+            Assert.False(coverage.Returned(asked, Event("heard", Start.AddSeconds(4))));
+            Assert.True(coverage.Finish(asked));
+            // Heard just now and caught up just now: nothing due within the busy repeat.
+            coverage.Heard(Event("busy", Start.AddSeconds(5)));
+            Assert.False(coverage.DueForCatchUp(TimeSpan.FromHours(1), out _));
+        }
+
+        /// <summary>Due now as a quiet spell's first catch-up would be (the stream quiet long enough), with its since=.</summary>
+        private static bool DueNow(EventCoverage coverage, out DateTimeOffset since)
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < EngineView.QuietBeforeCatchUp + TimeSpan.FromSeconds(1))
+            {
+                if (coverage.DueForCatchUp(TimeSpan.Zero, out since)) return true;
+                System.Threading.Thread.Sleep(20);
+            }
+            since = default;
+            return false;
+        }
+    }
+}
