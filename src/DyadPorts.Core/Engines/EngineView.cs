@@ -41,7 +41,7 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// How long a stream may be quiet before the heartbeat asks the engine once more for what came since the last
-        /// catch-up (up to <see cref="CatchUpWindow"/> ahead): podman 4.3's stream, in full test runs, held back the last
+        /// catch-up (up to its window ahead: <see cref="CatchUpWindow"/>, <see cref="EventCoverage"/>): podman 4.3's stream, in full test runs, held back the last
         /// event before a quiet spell (a removal not in a view 3 s later, delivered only with the next event).
         /// </summary>
         public static readonly TimeSpan QuietBeforeCatchUp = TimeSpan.FromMilliseconds(500);
@@ -125,7 +125,7 @@ namespace DyadPorts.Core.Engines
         /// <summary>
         /// How far ahead of now a connection's first catch-up's <c>until</c> lies: podman reads its events file only until
         /// then (with until=now it returns at once, without them), dockerd answers from memory. The catch-up waits that
-        /// long. A catch-up podman cut short doubles it for the connection (<see cref="EventCoverage.Widen"/>).
+        /// long. On podman the connection's later windows follow how long its reads take (<see cref="EventCoverage.NextWindow"/>).
         /// </summary>
         public static readonly TimeSpan CatchUpWindow = TimeSpan.FromMilliseconds(250);
 
@@ -500,8 +500,8 @@ namespace DyadPorts.Core.Engines
                             throw new IOException($"A catch-up returned {asked.Count} events, as many as dockerd keeps for since=: older ones it was asked for may be missing.");
                         }
                         // Cut short (podman stops reading its events file at until=): asked again at the next heartbeat with a
-                        // longer window. Past the longest, or on an engine that does not read a file, the view lists again.
-                        if (!coverage.Finish(asked) && !(_client.KnownKind == EngineKind.Podman && coverage.Widen()))
+                        // longer window. At the longest, or on an engine that does not read a file, the view lists again.
+                        if (coverage.Finish(asked, readsFile: _client.KnownKind == EngineKind.Podman) == CatchUpVerdict.Untrusted)
                         {
                             throw new IOException($"A catch-up with a window of {asked.Window.TotalMilliseconds:0} ms did not return an event the view knew in what it asked for: what it missed cannot be told.");
                         }

@@ -21,11 +21,12 @@ namespace DyadPorts.Core.Engines
     /// <para>
     /// A catch-up proves only what it returned. Podman 4.3 reads its whole events file from the start for every catch-up
     /// and stops reading at until=, wherever it is: with a 0.75 MB file, until= 30 ms ahead returned 555-795 of 1,993
-    /// events, and 100 ms ahead all of them idle but not with the cores kept busy (docs/bench/podman-catchup-cut-2026-12-01.txt). A catch-up cut short misses the newest
-    /// events, the ones it is for. So the next catch-up asks from the newest event this one returned, not from its until=;
-    /// and a catch-up that did not return an event the connection knew, inside what it asked for, was cut
-    /// (<see cref="WasCut"/>): it is asked again at the next heartbeat with a window twice as long
-    /// (<see cref="Widen"/>), up to <see cref="WindowMost"/>.
+    /// events, and 100 ms ahead all of them idle but not with the cores kept busy (docs/bench/podman-catchup-cut-2026-12-01.txt).
+    /// A catch-up cut short misses the newest events, the ones it is for. So the next catch-up asks from the newest event
+    /// this one returned, not from its until=; and a catch-up that did not return an event the connection knew, inside
+    /// what it asked for, was cut (<see cref="WasCut"/>): it counts as none, so the next heartbeat asks again
+    /// (<see cref="Finish"/>). On podman the window follows how long the reads take (<see cref="NextWindow"/>, up to
+    /// <see cref="WindowMost"/>); a cut at the longest, or on dockerd, makes the view list again.
     /// </para>
     /// </summary>
     internal sealed class EventCoverage
@@ -127,49 +128,74 @@ namespace DyadPorts.Core.Engines
             if (message == null) return false;
             asked.Count++;
             asked.ReturnedKeys.Add(Key(message));
+            asked.LastArrival = Stopwatch.GetElapsedTime(asked.Sent);
             if (message.TimeNano > asked.NewestNano) asked.NewestNano = message.TimeNano;
             return !Know(message);
         }
 
         /// <summary>
-        /// The catch-up ended. It covers up to the newest event it returned (none: nothing more than before). True when it
-        /// was whole; false when it was cut (<see cref="WasCut"/>), and then the next heartbeat owes another.
+        /// The catch-up ended. It covers up to the newest event it returned, at most its until= (none: nothing more than
+        /// before). <see cref="CatchUpVerdict.Cut"/> when it was cut (<see cref="WasCut"/>): the next heartbeat asks
+        /// again, as if it had not been; <see cref="CatchUpVerdict.Untrusted"/> when it was cut on an engine that does not
+        /// read a file (<paramref name="readsFile"/> false: dockerd answers from memory, so a cut there means its buffer
+        /// lost events) or at <see cref="WindowMost"/>. On an engine that reads a file, the window is
+        /// <see cref="NextWindow"/> from then on.
         /// </summary>
-        public bool Finish(CatchUp asked)
+        public CatchUpVerdict Finish(CatchUp asked, bool readsFile)
         {
             ArgumentNullException.ThrowIfNull(asked);
-            bool cut;
+            CatchUpVerdict verdict;
             lock (_lock)
             {
-                cut = WasCut(_known.Select(k => (k.Key.TimeNano, k.Value, asked.ReturnedKeys.Contains(k.Key))), asked.SinceNano, asked.UntilNano, asked.Sent);
+                var cut = WasCut(_known.Select(k => (k.Key.TimeNano, k.Value, asked.ReturnedKeys.Contains(k.Key))), asked.SinceNano, asked.UntilNano, asked.Sent);
                 if (asked.NewestNano > 0)
                 {
-                    var newest = DateTimeOffset.FromUnixTimeMilliseconds(asked.NewestNano / 1_000_000);
+                    // An event stamped past until= (a clock that jumped) moves nothing past what was asked for.
+                    var newest = DateTimeOffset.FromUnixTimeMilliseconds(Math.Min(asked.NewestNano, asked.UntilNano) / 1_000_000);
                     if (newest > _covered) _covered = newest;
                 }
                 var keepFrom = (_covered - KnownKept).ToUnixTimeMilliseconds() * 1_000_000;
                 while (_knownOrder.Count > 0 && _knownOrder.Peek().TimeNano < keepFrom) _known.Remove(_knownOrder.Dequeue());
+                if (cut && (!readsFile || asked.Window >= WindowMost))
+                {
+                    verdict = CatchUpVerdict.Untrusted;
+                }
+                else
+                {
+                    if (readsFile) _window = NextWindow(asked.Window, cut, asked.Count, asked.LastArrival);
+                    verdict = cut ? CatchUpVerdict.Cut : CatchUpVerdict.Whole;
+                }
             }
-            if (cut)
+            if (verdict == CatchUpVerdict.Cut)
             {
-                Interlocked.Exchange(ref _owed, 1);
+                Interlocked.Exchange(ref _owed, 1); // and the last catch-up stays the one before it
             }
-            else
+            else if (verdict == CatchUpVerdict.Whole)
             {
                 Interlocked.Exchange(ref _lastCatchUp, Stopwatch.GetTimestamp());
             }
-            return !cut;
+            return verdict;
         }
 
-        /// <summary>Doubles the catch-up's window, up to <see cref="WindowMost"/>: false when it was there already.</summary>
-        public bool Widen()
+        /// <summary>
+        /// How long the window grows, at most, on catch-ups that returned nothing and so cannot be judged: a connection
+        /// that has heard no container event then pings every 2 s or so rather than every 3 s.
+        /// </summary>
+        public static readonly TimeSpan WindowUnjudgedMost = TimeSpan.FromSeconds(1);
+
+        /// <summary>
+        /// The window of the next catch-up on an engine that reads a file, after one of <paramref name="window"/>: twice as
+        /// long after a cut; after one that returned nothing (nothing to tell a cut from a quiet spell by) twice as long
+        /// up to <see cref="WindowUnjudgedMost"/>, and no shorter; otherwise twice as long as the last event it returned
+        /// took to arrive (about how long the engine read), so that a window widened for a slow read narrows again.
+        /// Never under <see cref="EngineView.CatchUpWindow"/> nor over <see cref="WindowMost"/>.
+        /// </summary>
+        internal static TimeSpan NextWindow(TimeSpan window, bool cut, int returned, TimeSpan lastArrival)
         {
-            lock (_lock)
-            {
-                if (_window >= WindowMost) return false;
-                _window = TimeSpan.FromTicks(Math.Min(_window.Ticks * 2, WindowMost.Ticks));
-                return true;
-            }
+            var next = cut ? window * 2
+                : returned == 0 ? (window >= WindowUnjudgedMost ? window : (window * 2 < WindowUnjudgedMost ? window * 2 : WindowUnjudgedMost))
+                : lastArrival * 2;
+            return next < EngineView.CatchUpWindow ? EngineView.CatchUpWindow : next > WindowMost ? WindowMost : next;
         }
 
         /// <summary>
@@ -214,7 +240,23 @@ namespace DyadPorts.Core.Engines
             /// <summary>The newest event it returned (Unix nanoseconds, the engine's clock), 0 for none.</summary>
             public long NewestNano { get; set; }
 
+            /// <summary>How long after its sending the last event it returned arrived.</summary>
+            public TimeSpan LastArrival { get; set; }
+
             public HashSet<(string Id, string Action, long TimeNano)> ReturnedKeys { get; } = new HashSet<(string, string, long)>();
         }
+    }
+
+    /// <summary>What a finished catch-up proves (<see cref="EventCoverage.Finish"/>).</summary>
+    internal enum CatchUpVerdict
+    {
+        /// <summary>It returned every event the connection knew inside what it asked for.</summary>
+        Whole,
+
+        /// <summary>It was cut short: asked again at the next heartbeat, with a longer window.</summary>
+        Cut,
+
+        /// <summary>It was cut where a longer window cannot help: the view lists again.</summary>
+        Untrusted,
     }
 }

@@ -16,7 +16,7 @@ namespace DyadPorts.Tests.Engines
     /// run, where the busy-stream test below missed its create for 15 s; docs/bench/podman-catchup-cut-2026-12-01.txt).
     /// Here the proxy delays catch-ups until their until= has passed, so podman reads nothing however long the window;
     /// dockerd answers them from memory all the same. A create the stream never delivers is in the view all the same, with
-    /// no list. Ports 23047-23049.
+    /// no list. Ports 23047-23050.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class EngineViewCutCatchUpEngineTests
@@ -26,31 +26,47 @@ namespace DyadPorts.Tests.Engines
         public EngineViewCutCatchUpEngineTests(EngineFixture engines) => _engines = engines;
 
         /// <summary>
-        /// Three catch-ups in a row return nothing of the quiet spell's create: the view asks the next from the newest event
-        /// a catch-up returned, not from the cut ones' until=, and so the create is in the view at the first catch-up
-        /// that reads. Asked from the cut ones' until= (a catch-up taken as proof of everything up to it),
-        /// the create lies before every later catch-up's since= and is never in the view.
+        /// Three catch-ups in a row return nothing: not the quiet spell's create, and not a rename the stream delivered
+        /// before them, so each is a proven cut. The view asks the next from the newest event a catch-up returned, not
+        /// from the cut ones' until=, each at the next heartbeat with its window doubled (0.25, 0.5, 1 s, then 2 s), and
+        /// the create is in the view from the first catch-up that reads. Asked from the cut ones' until= (a catch-up taken
+        /// as proof of everything up to it), the create lies before every later catch-up's since= and is never in the view.
         /// </summary>
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public void A_create_that_catch_ups_cut_short_missed_is_in_the_view_from_the_first_that_reads(string name)
+        public async Task A_create_that_catch_ups_cut_short_missed_is_in_the_view_from_the_first_that_reads(string name)
         {
             var engine = _engines.Get(name);
             var missing = TestRun.App("view-cut-missing");
-            string missingId = null;
+            var heard = TestRun.App("view-cut-heard");
+            string missingId = null, heardId = null;
             try
             {
+                heardId = engine.Run(heard, 23050, start: false);
                 using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
-                // Past the connection's first quiet spell and its catch-up: the spell's repeats (the view is read) follow.
+                // An event the stream delivers, so that the connection knows one inside what the catch-ups ask for.
+                await engine.Client.Containers.RenameContainerAsync(heardId, new ContainerRenameParameters { NewName = heard + "-renamed" }, default);
+                through.WaitFor(TimeSpan.FromSeconds(5), s => s.Containers.Any(c => c.Id == heardId && c.Name == heard + "-renamed"));
+                // Past the quiet spell's first catch-up, which returns the rename: the spell's repeats (the view is read) follow.
                 Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1));
-                const int cut = 3; // a fourth, proven cut at the longest window would end the connection
-                through.Proxy.DelayRequests(EngineRequestLines.CatchUp.IsMatch, EngineRequestLines.PastUntil, cut);
+                const int cut = 3; // a fourth, at the longest window, would end the connection
+                var delays = new System.Collections.Generic.List<TimeSpan>();
+                through.Proxy.DelayRequests(EngineRequestLines.CatchUp.IsMatch, line =>
+                {
+                    var late = EngineRequestLines.PastUntil(line);
+                    lock (delays) delays.Add(late);
+                    return late;
+                }, cut);
+                // The create only once the first cut catch-up is under way: one already sent would read it.
+                var clock = Stopwatch.StartNew();
+                while (through.Proxy.DelayedRequests == 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(5);
+                Assert.True(through.Proxy.DelayedRequests > 0, "no catch-up came to be delayed: the test would prove nothing");
                 var lists = through.View.Lists;
                 var dropped = through.Proxy.DroppedEvents;
                 missingId = engine.Run(missing, 23047, start: false);
 
-                // Each catch-up at a heartbeat, waiting out its window (250 ms, or doubled after each proven cut: 0.5, 1, 2 s)
-                // and the delay's tenth of a second; the one that reads, its inspect, and room for a loaded machine.
+                // Each catch-up at a heartbeat, waiting out its window (0.25, 0.5, 1 s) and the delay's tenth of a second;
+                // the one that reads, its inspect, and room for a loaded machine.
                 var bound = (EngineView.HeartbeatInterval + TimeSpan.FromMilliseconds(100)) * (cut + 1) + EngineView.CatchUpWindow * 15 + TimeSpan.FromSeconds(3);
                 var shown = through.WaitFor(bound, s => s.Containers.Any(c => c.Id == missingId));
                 var wait = Stopwatch.StartNew();
@@ -63,11 +79,18 @@ namespace DyadPorts.Tests.Engines
                 {
                     // Podman read nothing for the delayed ones: only a catch-up after them can have brought the create.
                     Assert.True(through.Proxy.DelayedRequests == cut, $"{through.Proxy.DelayedRequests} of {cut} catch-ups were delayed before the create was in the view: the test would prove nothing");
+                    // Each cut one's window twice the one before: its until= lay that much further ahead.
+                    lock (delays)
+                    {
+                        Assert.True(delays[1] - delays[0] > TimeSpan.FromMilliseconds(150) && delays[2] - delays[1] > TimeSpan.FromMilliseconds(300),
+                            "the cut catch-ups' windows did not grow: " + string.Join(", ", delays.Select(d => $"{d.TotalMilliseconds:0} ms")));
+                    }
                 }
             }
             finally
             {
                 if (missingId != null) engine.Remove(missingId);
+                if (heardId != null) engine.Remove(heardId);
             }
         }
 

@@ -51,7 +51,7 @@ namespace DyadPorts.Tests.Unit
             var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(20));
             Assert.Equal(Start.AddSeconds(20) + EngineView.CatchUpWindow, asked.Until);
             Assert.True(coverage.Returned(asked, Event("a", Start.AddSeconds(3))));
-            Assert.True(coverage.Finish(asked));
+            Assert.Equal(CatchUpVerdict.Whole, coverage.Finish(asked, readsFile: true));
 
             // Asked up to 20.25 s; returned up to 3 s. A podman that stopped reading at 3 s may have missed 3-20 s.
             Assert.True(DueNow(coverage, out var since));
@@ -63,7 +63,7 @@ namespace DyadPorts.Tests.Unit
         {
             var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
             var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(30));
-            Assert.True(coverage.Finish(asked));
+            Assert.Equal(CatchUpVerdict.Whole, coverage.Finish(asked, readsFile: true));
             Assert.True(DueNow(coverage, out var since));
             Assert.Equal(Start.AddSeconds(-1), since);
         }
@@ -75,7 +75,7 @@ namespace DyadPorts.Tests.Unit
             coverage.Heard(Event("heard", Start.AddSeconds(4)));
             var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(6));
             Assert.True(coverage.Returned(asked, Event("older", Start.AddSeconds(2)))); // the read stopped before "heard"
-            Assert.False(coverage.Finish(asked));
+            Assert.Equal(CatchUpVerdict.Cut, coverage.Finish(asked, readsFile: true));
 
             // Owed: due at the next heartbeat though the stream was heard just now and the last catch-up was just now.
             Assert.True(coverage.DueForCatchUp(TimeSpan.FromHours(1), out var since));
@@ -83,7 +83,6 @@ namespace DyadPorts.Tests.Unit
             coverage.Heard(Event("busy", Start.AddSeconds(5))); // still busy: only the debt made it due
             Assert.False(coverage.DueForCatchUp(TimeSpan.FromHours(1), out _));
 
-            Assert.True(coverage.Widen());
             Assert.Equal(EngineView.CatchUpWindow * 2, coverage.Window);
             var again = coverage.Ask(since, Start.AddSeconds(7));
             Assert.Equal(Start.AddSeconds(7) + EngineView.CatchUpWindow * 2, again.Until);
@@ -92,18 +91,45 @@ namespace DyadPorts.Tests.Unit
             Assert.False(coverage.Returned(again, Event("busy", Start.AddSeconds(5))));
             Assert.True(coverage.Returned(again, Event("dropped", Start.AddSeconds(5)))); // what the stream never delivered
             Assert.Equal(4, again.Count);
-            Assert.True(coverage.Finish(again));
+            Assert.Equal(CatchUpVerdict.Whole, coverage.Finish(again, readsFile: true));
         }
 
-        [Fact]
-        public void The_window_doubles_up_to_its_longest_and_no_further()
+        [Theory]
+        //          window ms, cut, returned, last arrival ms, next ms
+        [InlineData(250, true, 3, 250, 500)] // cut: twice as long
+        [InlineData(1000, true, 0, 0, 2000)]
+        [InlineData(2000, true, 0, 0, 2000)] // no longer than the longest
+        [InlineData(250, false, 0, 0, 500)] // nothing returned: a cut cannot be told from a quiet spell
+        [InlineData(500, false, 0, 0, 1000)]
+        [InlineData(1000, false, 0, 0, 1000)] // ... up to a second
+        [InlineData(2000, false, 0, 0, 2000)] // ... and no shorter than a cut made it
+        [InlineData(1000, false, 40, 600, 1200)] // twice the read
+        [InlineData(2000, false, 40, 30, 250)] // a fast read narrows a wide window again, to the first
+        [InlineData(250, false, 40, 1900, 2000)]
+        public void A_podman_window_follows_how_long_its_reads_take(int windowMs, bool cut, int returned, int lastArrivalMs, int nextMs)
+        {
+            Assert.Equal(TimeSpan.FromMilliseconds(250), EngineView.CatchUpWindow);
+            Assert.Equal(TimeSpan.FromSeconds(2), EventCoverage.WindowMost);
+            Assert.Equal(TimeSpan.FromSeconds(1), EventCoverage.WindowUnjudgedMost);
+            Assert.Equal(TimeSpan.FromMilliseconds(nextMs), EventCoverage.NextWindow(TimeSpan.FromMilliseconds(windowMs), cut, returned, TimeSpan.FromMilliseconds(lastArrivalMs)));
+        }
+
+        [Theory]
+        [InlineData(true)] // podman: asked again, with a longer window, until the longest
+        [InlineData(false)] // dockerd answers from memory: a cut means its buffer lost events, and the view lists again
+        public void A_cut_is_untrusted_on_dockerd_and_at_the_longest_window(bool readsFile)
         {
             var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
-            var widened = 0;
-            while (coverage.Widen()) Assert.True(++widened < 10, "the window grows without end");
-            Assert.Equal(EventCoverage.WindowMost, coverage.Window);
-            Assert.Equal(3, widened); // 250 ms, 0.5, 1, 2 s
-            Assert.False(coverage.Widen());
+            coverage.Heard(Event("heard", Start.AddSeconds(4)));
+            var cuts = 0;
+            CatchUpVerdict verdict;
+            while ((verdict = coverage.Finish(coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(6)), readsFile)) == CatchUpVerdict.Cut)
+            {
+                Assert.True(++cuts < 10, "cut catch-ups are asked again without end");
+            }
+            Assert.Equal(CatchUpVerdict.Untrusted, verdict);
+            Assert.Equal(readsFile ? 3 : 0, cuts); // 250 ms, 0.5, 1 s; then cut at 2 s
+            Assert.Equal(readsFile ? EventCoverage.WindowMost : EngineView.CatchUpWindow, coverage.Window);
         }
 
         [Fact]
@@ -113,7 +139,7 @@ namespace DyadPorts.Tests.Unit
             coverage.Heard(Event("heard", Start.AddSeconds(4)));
             var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(6));
             Assert.False(coverage.Returned(asked, Event("heard", Start.AddSeconds(4))));
-            Assert.True(coverage.Finish(asked));
+            Assert.Equal(CatchUpVerdict.Whole, coverage.Finish(asked, readsFile: true));
             // Heard just now and caught up just now: nothing due within the busy repeat.
             coverage.Heard(Event("busy", Start.AddSeconds(5)));
             Assert.False(coverage.DueForCatchUp(TimeSpan.FromHours(1), out _));
