@@ -151,14 +151,26 @@ namespace DyadPorts.Tests.Engines
             engine.Run(TestRun.App("view-before-" + name), Port(20), start: false);
             Request(session, engine, "view-listed"); // Port(21)
             Request(session, engine, "view-listed"); // starts the view
-            engine.Run(TestRun.App("view-during-" + name), Port(22), start: false); // while it subscribes and lists
+            var during = engine.Run(TestRun.App("view-during-" + name), Port(22), start: false); // while it subscribes and lists
             var view = session.Views.For(engine.Endpoint);
             var started = Stopwatch.StartNew();
             while (!view.IsLive && started.Elapsed < LiveWithin) Thread.Sleep(20);
+            var live = started.Elapsed;
             Thread.Sleep(EngineView.FreshnessBound);
             var client = SessionClient(session, engine);
             var (calls, lists) = (client.Calls, view.Lists);
-            Assert.Equal(Port(23), Request(session, engine, "view-after").Port);
+            var port = Request(session, engine, "view-after").Port;
+            if (port != Port(23))
+            {
+                // A failure seen once in a full CI run (docker): say what the view and the engine had.
+                var read = view.TryRead(CancellationToken.None);
+                var had = read?.Containers.FirstOrDefault(c => c.Id == during);
+                var now = client.Describe(during, CancellationToken.None);
+                Assert.Fail($"view-after got {port}, not {Port(23)}. The view went live {live.TotalMilliseconds:0} ms after the create, listed {view.Lists} time(s) " +
+                    $"({view.Lists - lists} since), made {client.Calls - calls} session call(s); it has the container made while it connected: " +
+                    (read == null ? "(not live now)" : had == null ? "no" : $"yes, ports [{string.Join(",", (had.Ports ?? Array.Empty<PublishedPort>()).Select(b => b.HostPort))}], state {had.State}") +
+                    $"; the engine says ports [{string.Join(",", (now?.Ports ?? Array.Empty<PublishedPort>()).Select(b => b.HostPort))}], state {now?.State}");
+            }
             NoCallUnlessRelisted(view, lists, calls, client);
         }
 
