@@ -151,7 +151,12 @@ namespace DyadPorts.Core.Engines
             }
 
             var containers = new List<ContainerSummary>(listed.Count);
-            foreach (var c in listed) containers.Add(Summarize(c, Configured));
+            foreach (var c in listed)
+            {
+                // Left out when no inspect finds it (ListedButNotFound): removed meanwhile, or not yet inspectable.
+                var summary = Summarize(c, Configured);
+                if (summary != null) containers.Add(summary);
+            }
             if (stored != null)
             {
                 var kept = ConfiguredPortsCache.Kept(stored, _configuredPorts, live, out var changed);
@@ -184,6 +189,12 @@ namespace DyadPorts.Core.Engines
                 e.StatusCode == HttpStatusCode.Forbidden || e.StatusCode == HttpStatusCode.Unauthorized ? FailureCategory.PermissionDenied : FailureCategory.ResourceUnavailable,
                 Endpoint, $"{e.Message} {consequence}", e);
 
+        /// <summary>
+        /// What a listed container that is not running is summarized from: its list entry, and its configured bindings
+        /// (this client's memory, else <paramref name="configured"/>). Null when no inspect finds the container
+        /// (<see cref="ListedButNotFound"/>): nothing is remembered of it, so the next list asks again, and an engine view
+        /// learns of it from its create event, which dockerd sends only once the container can be inspected.
+        /// </summary>
         private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured)
         {
             var summary = new ContainerSummary
@@ -196,18 +207,36 @@ namespace DyadPorts.Core.Engines
                 Created = c.Created == default ? (DateTimeOffset?)null : new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
             };
             var ports = PortBindingParser.FromList(c.Ports);
-            if (ports.Count == 0 && !summary.IsRunning)
+            if (ports.Count == 0 && !summary.IsRunning && !_configuredPorts.TryGetValue(c.ID, out ports))
             {
-                ports = _configuredPorts.GetOrAdd(c.ID, configured);
+                ports = configured(c.ID);
+                if (ports == null) return null;
+                _configuredPorts[c.ID] = ports;
             }
             summary.Ports = ports;
             return summary;
         }
 
+        /// <summary>
+        /// How long, after each "no such container", a list's inspect of a container it showed tries again: dockerd lists a
+        /// container it is still creating (its record is written, moby's daemon/container.go setHostConfig, before the
+        /// container is registered, daemon/create.go) and answers an inspect of it 404 for a few milliseconds. A view's list
+        /// that took that answer for "no ports" kept the container without its bindings, and its create event, for a
+        /// container the view held already, changed nothing: found by a full CI run, where a port it bound was handed out.
+        /// </summary>
+        internal static readonly TimeSpan[] ListedButNotFound = { TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(40), TimeSpan.FromMilliseconds(80) };
+
+        /// <summary>A listed container's configured bindings, from an inspect; null when none finds it (<see cref="ListedButNotFound"/>).</summary>
         private IReadOnlyList<PublishedPort> ConfiguredPorts(string id, CancellationToken cancellationToken)
         {
             var inspected = InspectOrNull(id, cancellationToken);
-            return PortBindingParser.FromPortBindings(inspected?.HostConfig?.PortBindings);
+            foreach (var wait in ListedButNotFound)
+            {
+                if (inspected != null) break;
+                if (cancellationToken.WaitHandle.WaitOne(wait)) cancellationToken.ThrowIfCancellationRequested();
+                inspected = InspectOrNull(id, cancellationToken);
+            }
+            return inspected == null ? null : PortBindingParser.FromPortBindings(inspected.HostConfig?.PortBindings);
         }
 
         public ContainerInspectResponse InspectOrNull(string id, CancellationToken cancellationToken) =>

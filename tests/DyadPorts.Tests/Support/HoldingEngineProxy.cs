@@ -44,6 +44,9 @@ namespace DyadPorts.Tests.Support
         private Func<string, TimeSpan> _delayRequestBy = _ => TimeSpan.Zero;
         private int _delayRequestsLeft;
         private int _delayedRequests;
+        private Func<string, bool> _notFound = _ => false;
+        private int _notFoundLeft;
+        private int _notFoundAnswered;
         private int _heldRequests;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -138,6 +141,24 @@ namespace DyadPorts.Tests.Support
         /// HAProxy gives, never passed on: docker-socket-proxy in front of an engine, with that part of the API turned off.
         /// </summary>
         public void Refuse(Func<string, bool> requestLine) => _refuse = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
+
+        /// <summary>
+        /// From now on the next <paramref name="times"/> requests whose request line matches are answered by the proxy
+        /// itself with 404 and an engine's "No such container" message, never passed on: dockerd answers an inspect so for
+        /// a container it lists while it is still creating it.
+        /// </summary>
+        public void AnswerNotFound(Func<string, bool> requestLine, int times)
+        {
+            _notFound = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
+            Volatile.Write(ref _notFoundLeft, times);
+        }
+
+        /// <summary>How many requests <see cref="AnswerNotFound"/> has answered so far.</summary>
+        public int NotFoundAnswered => Volatile.Read(ref _notFoundAnswered);
+
+        private static readonly byte[] NotFound = Encoding.ASCII.GetBytes(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 41\r\n\r\n" +
+            "{\"message\":\"No such container: (proxy)\"}\n");
 
         private static readonly byte[] Forbidden = Encoding.ASCII.GetBytes(
             "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 93\r\nCache-Control: no-cache\r\n\r\n" +
@@ -245,6 +266,12 @@ namespace DyadPorts.Tests.Support
                     {
                         // A GET has no body to pass; the client sends one request at a time, so nothing of the engine's is under way here.
                         await Send(client, Forbidden).ConfigureAwait(false);
+                        continue;
+                    }
+                    if (Volatile.Read(ref _notFoundLeft) > 0 && _notFound(requestLine) && Interlocked.Decrement(ref _notFoundLeft) >= 0)
+                    {
+                        Interlocked.Increment(ref _notFoundAnswered);
+                        await Send(client, NotFound).ConfigureAwait(false);
                         continue;
                     }
                     var start = StartRequest.Match(requestLine);
