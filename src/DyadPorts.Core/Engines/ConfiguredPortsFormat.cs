@@ -9,7 +9,7 @@ namespace DyadPorts.Core.Engines
     /// <summary>
     /// The text of a <see cref="ConfiguredPortsCache"/> file, parsed by hand (no JSON library to load on a cold start):
     /// <code>
-    /// dyadports-engine-ports 1
+    /// dyadports-engine-ports 2
     /// endpoint unix:///run/docker.sock
     /// &lt;container id&gt; &lt;host port&gt;,&lt;container port&gt;,&lt;protocol&gt;,&lt;host ip or *&gt; …
     /// end &lt;number of containers&gt;
@@ -20,7 +20,12 @@ namespace DyadPorts.Core.Engines
     /// </summary>
     public static class ConfiguredPortsFormat
     {
-        public const string Header = "dyadports-engine-ports 1";
+        /// <summary>
+        /// The first line, with the format's version. 2 since 0.4.12: the files of version 1 (0.4.1-0.4.11) may hold a
+        /// container dockerd listed while it was still creating it as one without bindings (an inspect's "no such
+        /// container" taken for "no ports"), so they are read as no file and replaced, at one inspect per stopped container.
+        /// </summary>
+        public const string Header = "dyadports-engine-ports 2";
         private const string EndpointPrefix = "endpoint ";
         private const string EndPrefix = "end ";
 

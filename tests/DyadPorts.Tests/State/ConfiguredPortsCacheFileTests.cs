@@ -23,7 +23,7 @@ namespace DyadPorts.Tests.State
         {
             using var temp = new TempState();
             var cache = new ConfiguredPortsCache(temp.Directory, Endpoint);
-            File.WriteAllText(cache.Path, "dyadports-engine-ports 1\nendpoint " + Endpoint + "\nxx 1,2\n");
+            File.WriteAllText(cache.Path, ConfiguredPortsFormat.Header + "\nendpoint " + Endpoint + "\nxx 1,2\n");
             var log = new RecordingLog();
             Assert.Empty(cache.Load(log));
             Assert.Contains(log.Verbose, m => m.Contains(cache.Path, System.StringComparison.Ordinal));

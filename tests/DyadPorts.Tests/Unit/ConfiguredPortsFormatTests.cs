@@ -52,7 +52,8 @@ namespace DyadPorts.Tests.Unit
             yield return new object[] { "cut before the end line", good.Substring(0, good.LastIndexOf("end ", System.StringComparison.Ordinal)) };
             yield return new object[] { "cut mid-line", good.Substring(0, good.Length - 3) };
             yield return new object[] { "a line lost", string.Join("\n", good.Split('\n').Where((_, i) => i != 3)) };
-            yield return new object[] { "another version", good.Replace(ConfiguredPortsFormat.Header, "dyadports-engine-ports 2", System.StringComparison.Ordinal) };
+            yield return new object[] { "another version", good.Replace(ConfiguredPortsFormat.Header, "dyadports-engine-ports 3", System.StringComparison.Ordinal) };
+            yield return new object[] { "version 1, which may hold a created container as one without bindings", good.Replace(ConfiguredPortsFormat.Header, "dyadports-engine-ports 1", System.StringComparison.Ordinal) };
             yield return new object[] { "another endpoint", good.Replace(Endpoint, "unix:///run/podman/podman.sock", System.StringComparison.Ordinal) };
             yield return new object[] { "a port out of range", good.Replace("22300,80", "70000,80", System.StringComparison.Ordinal) };
             yield return new object[] { "a binding of three fields", good.Replace("22300,80,tcp,*", "22300,80,tcp", System.StringComparison.Ordinal) };
