@@ -191,11 +191,12 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// What a listed container that is not running is summarized from: its list entry, and its configured bindings
-        /// (this client's memory, else <paramref name="configured"/>). Null when no inspect finds the container
-        /// (<see cref="ListedButNotFound"/>): nothing is remembered of it, so the next list asks again, and an engine view
-        /// learns of it from its create event, which dockerd sends only once the container can be inspected.
+        /// (this client's memory, else <paramref name="configured"/>). When no inspect finds the container
+        /// (<see cref="ListedButNotFound"/>) nothing is remembered of it, so the next list asks again, and an engine view
+        /// learns of it from its create event, which dockerd sends only once the container can be inspected; the summary
+        /// is then null, or without bindings with <paramref name="keepUnfound"/>.
         /// </summary>
-        private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured)
+        private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured, bool keepUnfound = false)
         {
             var summary = new ContainerSummary
             {
@@ -210,8 +211,9 @@ namespace DyadPorts.Core.Engines
             if (ports.Count == 0 && !summary.IsRunning && !_configuredPorts.TryGetValue(c.ID, out ports))
             {
                 ports = configured(c.ID);
-                if (ports == null) return null;
-                _configuredPorts[c.ID] = ports;
+                if (ports != null) _configuredPorts[c.ID] = ports;
+                else if (keepUnfound) ports = Array.Empty<PublishedPort>();
+                else return null;
             }
             summary.Ports = ports;
             return summary;
@@ -325,7 +327,9 @@ namespace DyadPorts.Core.Engines
             var filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { ["^/?" + name + "$"] = true } };
             var listed = Call($"find container {name}", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct), cancellationToken);
             var match = listed.FirstOrDefault(c => c.Names != null && c.Names.Any(n => n.TrimStart('/') == name));
-            return match == null ? null : Summarize(match, id => ConfiguredPorts(id, cancellationToken));
+            // A container no inspect finds still holds the name (a create under way, which a failed start's clean-up
+            // removes): its summary, without bindings, none remembered.
+            return match == null ? null : Summarize(match, id => ConfiguredPorts(id, cancellationToken), keepUnfound: true);
         }
 
         /// <summary>

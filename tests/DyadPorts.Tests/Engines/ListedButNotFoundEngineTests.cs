@@ -15,7 +15,7 @@ namespace DyadPorts.Tests.Engines
     /// container is left out and nothing is remembered of it, so the next list, and an engine view's create event, see its
     /// bindings. Taken as "no ports" and remembered, a view held the container without them for good, and handed out the
     /// port it bound (a full CI run). Podman 4.3 lists a created container's bindings itself: there the list asks for no
-    /// inspect, and has them. Ports 23051-23053.
+    /// inspect, and has them. Ports 23051-23054.
     /// </summary>
     [Collection(EngineCollection.Name)]
     public sealed class ListedButNotFoundEngineTests
@@ -67,6 +67,38 @@ namespace DyadPorts.Tests.Engines
                 if (engine.Kind == EngineKind.Docker) Assert.DoesNotContain(first.Containers, c => c.Id == id);
                 var next = client.Snapshot(null, NullOperationLog.Instance, CancellationToken.None);
                 Assert.Contains(next.Containers, c => c.Id == id && c.Ports.Any(p => p.HostPort == 23052));
+            }
+            finally
+            {
+                engine.Remove(id);
+            }
+        }
+
+        /// <summary>
+        /// A container no inspect finds still holds its name (a create under way, which a failed start's clean-up must
+        /// find and remove): the lookup by name gives it, with its labels and without bindings, and remembers nothing, so
+        /// the next list has its ports.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_container_no_inspect_finds_is_still_found_by_name_and_nothing_is_remembered(string name)
+        {
+            var engine = _engines.Get(name);
+            var app = TestRun.App("named-never-found");
+            var id = engine.Run(app, 23054, start: false);
+            try
+            {
+                using var proxy = new HoldingEngineProxy(engine.Endpoint);
+                using var client = new ContainerEngine(proxy.Endpoint, engine.Kind);
+                var tries = ContainerEngine.ListedButNotFound.Length + 1;
+                proxy.AnswerNotFound(line => InspectOf(id, line), tries);
+                var found = client.FindByName(app, CancellationToken.None);
+                Assert.Equal(Inspected(engine, tries), proxy.NotFoundAnswered);
+                Assert.NotNull(found);
+                Assert.Equal(id, found.Id);
+                Assert.True(TestEngine.IsThisRuns(found.Labels), "the lookup by name lost the container's labels");
+                var next = client.Snapshot(null, NullOperationLog.Instance, CancellationToken.None);
+                Assert.Contains(next.Containers, c => c.Id == id && c.Ports.Any(p => p.HostPort == 23054));
             }
             finally
             {
