@@ -147,10 +147,10 @@ listens() {
 }
 wait_healthy() {  # what command...
   local what=$1; shift
-  local deadline=$((SECONDS + 20))
+  local deadline=$((SECONDS + 60))  # a restart replays its WAL: over 20 s with a cold page cache and a few hundred MB
   while [ $SECONDS -lt $deadline ]; do healthy "$@" && return 0; sleep 0.25; done
   "$@" endpoint health >&2 || true
-  fail "$what did not become healthy within 20 s (logs: $LOGS/etcd-*.log)"
+  fail "$what did not become healthy within 60 s (logs: $LOGS/etcd-*.log)"
 }
 # name client-url peer-url initial-cluster token [extra flags...]
 start_member() {
