@@ -140,23 +140,31 @@ namespace DyadPorts.Core.Engines
             foreach (var gone in _configuredPorts.Keys.Where(id => !live.Contains(id)).ToList()) _configuredPorts.TryRemove(gone, out _);
 
             IReadOnlyDictionary<string, IReadOnlyList<PublishedPort>> stored = null;
-            IReadOnlyList<PublishedPort> Configured(string id)
+            var unknown = new List<string>();
+            IReadOnlyList<PublishedPort> Stored(string id)
             {
                 if (configuredPorts != null)
                 {
                     stored ??= configuredPorts.Load(log);
                     if (stored.TryGetValue(id, out var known)) return known;
                 }
-                return ConfiguredPorts(id, cancellationToken);
+                unknown.Add(id);
+                return null;
             }
 
-            var containers = new List<ContainerSummary>(listed.Count);
-            foreach (var c in listed)
+            // First what the list, this client's memory and the file say; then one inspect of each container none of them
+            // knows, all together (InspectsAtOnce at a time). Left out when no inspect finds it (ListedButNotFound):
+            // removed meanwhile, or not yet inspectable.
+            var summaries = listed.Select(c => Summarize(c, Stored)).ToArray();
+            if (unknown.Count > 0)
             {
-                // Left out when no inspect finds it (ListedButNotFound): removed meanwhile, or not yet inspectable.
-                var summary = Summarize(c, Configured);
-                if (summary != null) containers.Add(summary);
+                var inspected = ConfiguredPorts(unknown, cancellationToken);
+                for (var i = 0; i < summaries.Length; i++)
+                {
+                    summaries[i] ??= Summarize(listed[i], id => inspected.TryGetValue(id, out var ports) ? ports : null);
+                }
             }
+            var containers = summaries.Where(s => s != null).ToList();
             if (stored != null)
             {
                 var kept = ConfiguredPortsCache.Kept(stored, _configuredPorts, live, out var changed);
@@ -228,24 +236,55 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         internal static readonly TimeSpan[] ListedButNotFound = { TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(40), TimeSpan.FromMilliseconds(80) };
 
-        /// <summary>A listed container's configured bindings, from an inspect; null when none finds it (<see cref="ListedButNotFound"/>).</summary>
-        private IReadOnlyList<PublishedPort> ConfiguredPorts(string id, CancellationToken cancellationToken)
+        /// <summary>
+        /// The configured bindings of listed containers, from one inspect each, at most <see cref="InspectsAtOnce"/> at a
+        /// time. Those no inspect found are asked again together after each wait of <see cref="ListedButNotFound"/>, so a
+        /// list waits at most their sum (150 ms) however many it could not find; a container none finds is not in the
+        /// answer. The first inspect that fails (refused, unreachable) stops the others and is thrown.
+        /// </summary>
+        private Dictionary<string, IReadOnlyList<PublishedPort>> ConfiguredPorts(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
         {
-            var inspected = InspectOrNull(id, cancellationToken);
-            foreach (var wait in ListedButNotFound)
+            var found = new ConcurrentDictionary<string, IReadOnlyList<PublishedPort>>(StringComparer.Ordinal);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            async Task Inspect(string id)
             {
-                if (inspected != null) break;
-                if (cancellationToken.WaitHandle.WaitOne(wait)) cancellationToken.ThrowIfCancellationRequested();
-                inspected = InspectOrNull(id, cancellationToken);
+                try
+                {
+                    var inspected = await InspectOrNullAsync(id, stop.Token).ConfigureAwait(false);
+                    if (inspected != null) found[id] = PortBindingParser.FromPortBindings(inspected.HostConfig?.PortBindings);
+                }
+                catch
+                {
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
             }
-            return inspected == null ? null : PortBindingParser.FromPortBindings(inspected.HostConfig?.PortBindings);
+
+            var left = ids;
+            for (var round = 0; ; round++)
+            {
+                Task.WhenAll(left.Select(Inspect)).GetAwaiter().GetResult();
+                left = left.Where(id => !found.ContainsKey(id)).ToList();
+                if (left.Count == 0 || round == ListedButNotFound.Length) return new Dictionary<string, IReadOnlyList<PublishedPort>>(found, StringComparer.Ordinal);
+                if (cancellationToken.WaitHandle.WaitOne(ListedButNotFound[round])) cancellationToken.ThrowIfCancellationRequested();
+            }
         }
 
         public ContainerInspectResponse InspectOrNull(string id, CancellationToken cancellationToken) =>
             InspectOrNullAsync(id, cancellationToken).GetAwaiter().GetResult();
 
+        /// <summary>How many inspects this client runs at once, at most: a list's, and an engine view's.</summary>
+        public const int InspectsAtOnce = 8;
+        // Each inspect is a connection of its own: a one-shot list of hundreds of containers it has not seen, or a view's
+        // reconnection that replays a busy minute, would otherwise open dozens at once (a socket proxy's backlog or
+        // connection limit then refuses some). An inspect waiting for a slot counts as under way.
+#pragma warning disable CA2213 // no wait handle is ever taken: nothing to release, and a call may still hold a slot after Dispose
+        private readonly SemaphoreSlim _inspectSlots = new SemaphoreSlim(InspectsAtOnce);
+#pragma warning restore CA2213
+
         private async Task<ContainerInspectResponse> InspectOrNullAsync(string id, CancellationToken cancellationToken)
         {
+            await _inspectSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 return await CallAsync($"inspect container {id}", (c, ct) => c.Containers.InspectContainerAsync(id, ct), cancellationToken).ConfigureAwait(false);
@@ -253,6 +292,10 @@ namespace DyadPorts.Core.Engines
             catch (EngineRefusedException e) when (e.IsNoSuchContainer)
             {
                 return null;
+            }
+            finally
+            {
+                _inspectSlots.Release();
             }
         }
 
@@ -329,7 +372,7 @@ namespace DyadPorts.Core.Engines
             var match = listed.FirstOrDefault(c => c.Names != null && c.Names.Any(n => n.TrimStart('/') == name));
             // A container no inspect finds still holds the name (a create under way, which a failed start's clean-up
             // removes): its summary, without bindings, none remembered.
-            return match == null ? null : Summarize(match, id => ConfiguredPorts(id, cancellationToken), keepUnfound: true);
+            return match == null ? null : Summarize(match, id => ConfiguredPorts(new[] { id }, cancellationToken).GetValueOrDefault(id), keepUnfound: true);
         }
 
         /// <summary>

@@ -82,9 +82,6 @@ namespace DyadPorts.Core.Engines
         /// <summary>Whether a view last used <paramref name="sinceUse"/> ago retires, given its bound.</summary>
         internal static bool IsIdle(TimeSpan sinceUse, TimeSpan retireAfter) => sinceUse >= retireAfter;
 
-        /// <summary>How many inspects of containers an event sent the view to run at once, at most.</summary>
-        public const int InspectsAtOnce = 8;
-
         /// <summary>How often a quiet stream's catch-up repeats, given how long ago the view was last read.</summary>
         internal static TimeSpan CatchUpRepeat(TimeSpan sinceRead) => sinceRead < ReadRecently ? ReadCatchUpRepeat : QuietCatchUpRepeat;
 
@@ -148,12 +145,6 @@ namespace DyadPorts.Core.Engines
         // to refuse what a look that started before its removal says: once every look under way started after it, it is
         // let go (Prune), so a long-lived view of a busy host does not grow with every container ever removed.
         private readonly SortedSet<long> _underWay = new SortedSet<long>();
-        // Inspects an event sent the view to, at most InspectsAtOnce at a time: each is a connection of its own, and a
-        // reconnection that replays a busy minute would otherwise open dozens at once (a socket proxy's backlog or
-        // connection limit then refuses some, and the view lists again). Those waiting count as behind (IsBehind).
-#pragma warning disable CA2213 // no wait handle is ever taken: nothing to release, and a look may still hold a slot after Dispose
-        private readonly SemaphoreSlim _inspectSlots = new SemaphoreSlim(InspectsAtOnce);
-#pragma warning restore CA2213
         private int _keptAfterPrune;
         private readonly int _removalsKept;
         private volatile EngineSnapshot _snapshot; // null while the stream is not live
@@ -589,15 +580,8 @@ namespace DyadPorts.Core.Engines
             ContainerSummary described;
             try
             {
-                await _inspectSlots.WaitAsync(connection).ConfigureAwait(false);
-                try
-                {
-                    described = await _client.DescribeAsync(e.Id, connection).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _inspectSlots.Release();
-                }
+                // At most ContainerEngine.InspectsAtOnce at a time; one waiting for a slot counts as behind (IsBehind).
+                described = await _client.DescribeAsync(e.Id, connection).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (connection.IsCancellationRequested)
             {
