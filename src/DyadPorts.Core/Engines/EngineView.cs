@@ -117,7 +117,7 @@ namespace DyadPorts.Core.Engines
         /// lists again for that), so only an engine that may be dockerd counts: one known as Podman never. A busy minute of
         /// podman's, caught up in one go, then costs no list of every container (half a second at K=1,000).
         /// </summary>
-        internal static bool CatchUpMayHaveLost(int returned, EngineKind kind) => returned >= CatchUpMost && kind != EngineKind.Podman;
+        internal static bool CatchUpMayHaveLost(int returned, EngineKind kind) => returned >= CatchUpMost && !EventCoverage.ReadsFile(kind);
 
         /// <summary>
         /// How far ahead of now a connection's first catch-up's <c>until</c> lies: podman reads its events file only until
@@ -492,7 +492,7 @@ namespace DyadPorts.Core.Engines
                         }
                         // Cut short (podman stops reading its events file at until=): asked again at the next heartbeat with a
                         // longer window. At the longest, or on an engine that does not read a file, the view lists again.
-                        if (coverage.Finish(asked, readsFile: _client.KnownKind == EngineKind.Podman) == CatchUpVerdict.Untrusted)
+                        if (coverage.Finish(asked, readsFile: EventCoverage.ReadsFile(_client.KnownKind)) == CatchUpVerdict.Untrusted)
                         {
                             throw new IOException($"A catch-up with a window of {asked.Window.TotalMilliseconds:0} ms did not return an event the view knew in what it asked for: what it missed cannot be told.");
                         }

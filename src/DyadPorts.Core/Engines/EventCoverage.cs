@@ -192,11 +192,23 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         internal static TimeSpan NextWindow(TimeSpan window, bool cut, int returned, TimeSpan lastArrival)
         {
-            var next = cut ? window * 2
-                : returned == 0 ? (window >= WindowUnjudgedMost ? window : (window * 2 < WindowUnjudgedMost ? window * 2 : WindowUnjudgedMost))
-                : lastArrival * 2;
-            return next < EngineView.CatchUpWindow ? EngineView.CatchUpWindow : next > WindowMost ? WindowMost : next;
+            TimeSpan next;
+            if (cut) next = window * 2;
+            else if (returned == 0) next = Shorter(window * 2, Longer(window, WindowUnjudgedMost));
+            else next = lastArrival * 2;
+            return Longer(EngineView.CatchUpWindow, Shorter(next, WindowMost));
         }
+
+        private static TimeSpan Shorter(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+        private static TimeSpan Longer(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+        /// <summary>
+        /// Whether the engine answers an events query from a file it reads from the start up to until= (podman 4.3), which
+        /// may cut a catch-up short and keeps no count of events; else from memory (dockerd: its last 256 events). An
+        /// engine not known to be podman counts as dockerd, the stricter of the two.
+        /// </summary>
+        internal static bool ReadsFile(EngineKind kind) => kind == EngineKind.Podman;
 
         /// <summary>
         /// Whether a catch-up was cut short: among the events the connection knew before it was sent (their arrival, a

@@ -32,20 +32,18 @@ namespace DyadPorts.Tests.Support
         private int _connections;
         private int _open;
         private int _peakOpen;
-        private volatile Func<string, bool> _hold = _ => false;
-        private volatile Func<string, bool> _refuse = _ => false;
+        private volatile RequestRule _hold = RequestRule.None;
+        private volatile RequestRule _refuse = RequestRule.None;
         private Func<string, bool> _dropEvent;
         private int _dropped;
         private volatile bool _framed;
         private volatile Func<string, bool> _delayAnswer = _ => false;
         private volatile TaskCompletionSource _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _delayed;
-        private Func<string, bool> _delayRequest = _ => false;
-        private Func<string, TimeSpan> _delayRequestBy = _ => TimeSpan.Zero;
-        private int _delayRequestsLeft;
+        private volatile RequestRule _delayRequest = RequestRule.None;
+        private volatile Func<string, TimeSpan> _delayRequestBy = _ => TimeSpan.Zero;
         private int _delayedRequests;
-        private Func<string, bool> _notFound = _ => false;
-        private int _notFoundLeft;
+        private volatile RequestRule _notFound = RequestRule.None;
         private int _notFoundAnswered;
         private int _heldRequests;
         private readonly TaskCompletionSource<string> _held = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -128,30 +126,26 @@ namespace DyadPorts.Tests.Support
         /// From now on the engine is silent, as a host powered off or a split network looks: every new request is held
         /// unanswered and nothing is closed (a stream already open stays open and, with no container changing, says nothing).
         /// </summary>
-        public void Freeze() => _hold = _ => true;
+        public void Freeze() => _hold = new RequestRule(_ => true);
 
         /// <summary>
         /// From now on the requests whose request line (<c>GET /v1.41/containers/…/json HTTP/1.1</c>) matches are held
         /// unanswered, their connections left open; every other request passes as before: an engine slow on some calls only.
         /// </summary>
-        public void Hold(Func<string, bool> requestLine) => _hold = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
+        public void Hold(Func<string, bool> requestLine) => _hold = new RequestRule(requestLine);
 
         /// <summary>
         /// From now on the requests whose request line matches are answered by the proxy itself with 403 and the page
         /// HAProxy gives, never passed on: docker-socket-proxy in front of an engine, with that part of the API turned off.
         /// </summary>
-        public void Refuse(Func<string, bool> requestLine) => _refuse = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
+        public void Refuse(Func<string, bool> requestLine) => _refuse = new RequestRule(requestLine);
 
         /// <summary>
         /// From now on the next <paramref name="times"/> requests whose request line matches are answered by the proxy
         /// itself with 404 and an engine's "No such container" message, never passed on: dockerd answers an inspect so for
         /// a container it lists while it is still creating it.
         /// </summary>
-        public void AnswerNotFound(Func<string, bool> requestLine, int times)
-        {
-            _notFound = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
-            Volatile.Write(ref _notFoundLeft, times);
-        }
+        public void AnswerNotFound(Func<string, bool> requestLine, int times) => _notFound = new RequestRule(requestLine, times);
 
         /// <summary>How many requests <see cref="AnswerNotFound"/> has answered so far.</summary>
         public int NotFoundAnswered => Volatile.Read(ref _notFoundAnswered);
@@ -204,8 +198,7 @@ namespace DyadPorts.Tests.Support
         public void DelayRequests(Func<string, bool> requestLine, Func<string, TimeSpan> by, int times)
         {
             _delayRequestBy = by ?? throw new ArgumentNullException(nameof(by));
-            _delayRequest = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
-            Volatile.Write(ref _delayRequestsLeft, times);
+            _delayRequest = new RequestRule(requestLine, times);
         }
 
         /// <summary>How many requests <see cref="DelayRequests"/> has delayed so far.</summary>
@@ -219,6 +212,30 @@ namespace DyadPorts.Tests.Support
 
         /// <summary>How many events <see cref="DropFromEventStreams"/> has taken out so far.</summary>
         public int DroppedEvents => Volatile.Read(ref _dropped);
+
+        /// <summary>
+        /// The requests one of the proxy's rules applies to: those whose request line matches, the next so many times (or
+        /// every time). Replaced whole when the rule is set again, so a request never sees one rule's test with another's count.
+        /// </summary>
+        private sealed class RequestRule
+        {
+            public static readonly RequestRule None = new RequestRule(_ => false, 0);
+            private readonly Func<string, bool> _matches;
+            private int _left;
+
+            public RequestRule(Func<string, bool> requestLine, int times = int.MaxValue)
+            {
+                _matches = requestLine ?? throw new ArgumentNullException(nameof(requestLine));
+                _left = times;
+            }
+
+            /// <summary>Whether the rule applies to this request; counts it when it does.</summary>
+            public bool Takes(string requestLine)
+            {
+                if (Volatile.Read(ref _left) <= 0 || !_matches(requestLine)) return false;
+                return _left == int.MaxValue || Interlocked.Decrement(ref _left) >= 0;
+            }
+        }
 
         private async Task Pair(Socket client)
         {
@@ -257,18 +274,18 @@ namespace DyadPorts.Tests.Support
                     var text = Encoding.ASCII.GetString(head);
                     var requestLine = text.Substring(0, text.IndexOf('\n', StringComparison.Ordinal)).TrimEnd('\r');
                     lock (_requests) _requests.Add(requestLine);
-                    if (_hold(requestLine))
+                    if (_hold.Takes(requestLine))
                     {
                         Interlocked.Increment(ref _heldRequests);
                         return true; // held, unanswered, the connection left open
                     }
-                    if (_refuse(requestLine))
+                    if (_refuse.Takes(requestLine))
                     {
                         // A GET has no body to pass; the client sends one request at a time, so nothing of the engine's is under way here.
                         await Send(client, Forbidden).ConfigureAwait(false);
                         continue;
                     }
-                    if (Volatile.Read(ref _notFoundLeft) > 0 && _notFound(requestLine) && Interlocked.Decrement(ref _notFoundLeft) >= 0)
+                    if (_notFound.Takes(requestLine))
                     {
                         Interlocked.Increment(ref _notFoundAnswered);
                         await Send(client, NotFound).ConfigureAwait(false);
@@ -280,7 +297,7 @@ namespace DyadPorts.Tests.Support
                         _held.TrySetResult(Uri.UnescapeDataString(start.Groups[1].Value));
                         return true;
                     }
-                    if (Volatile.Read(ref _delayRequestsLeft) > 0 && _delayRequest(requestLine) && Interlocked.Decrement(ref _delayRequestsLeft) >= 0)
+                    if (_delayRequest.Takes(requestLine))
                     {
                         Interlocked.Increment(ref _delayedRequests);
                         await Task.Delay(_delayRequestBy(requestLine), _stop.Token).ConfigureAwait(false);
