@@ -238,20 +238,22 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// The configured bindings of listed containers, from one inspect each, at most <see cref="InspectsAtOnce"/> at a
-        /// time. Those no inspect found are asked again together after each wait of <see cref="ListedButNotFound"/>, so a
-        /// list waits at most their sum (150 ms) however many it could not find; a container none finds is not in the
-        /// answer. The first inspect that fails (refused, unreachable) stops the others and is thrown.
+        /// time when there are several; each found is remembered at once. Those no inspect found are asked again together after each wait of
+        /// <see cref="ListedButNotFound"/>, so a list waits at most their sum (150 ms) however many it could not find; a
+        /// container none finds is not in the answer. An inspect that fails (refused, unreachable) stops the others, and
+        /// its failure is thrown (of several, the first in the order of <paramref name="ids"/>).
         /// </summary>
         private Dictionary<string, IReadOnlyList<PublishedPort>> ConfiguredPorts(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
         {
             var found = new ConcurrentDictionary<string, IReadOnlyList<PublishedPort>>(StringComparer.Ordinal);
+            var queued = ids.Count > 1; // one alone (a lookup by name, a list with one new container) is not one of many
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             async Task Inspect(string id)
             {
                 try
                 {
-                    var inspected = await InspectOrNullAsync(id, stop.Token).ConfigureAwait(false);
-                    if (inspected != null) found[id] = PortBindingParser.FromPortBindings(inspected.HostConfig?.PortBindings);
+                    var inspected = await InspectOrNullAsync(id, queued, stop.Token).ConfigureAwait(false);
+                    if (inspected != null) _configuredPorts[id] = found[id] = PortBindingParser.FromPortBindings(inspected.HostConfig?.PortBindings);
                 }
                 catch
                 {
@@ -271,9 +273,13 @@ namespace DyadPorts.Core.Engines
         }
 
         public ContainerInspectResponse InspectOrNull(string id, CancellationToken cancellationToken) =>
-            InspectOrNullAsync(id, cancellationToken).GetAwaiter().GetResult();
+            InspectOrNullAsync(id, queued: false, cancellationToken).GetAwaiter().GetResult();
 
-        /// <summary>How many inspects this client runs at once, at most: a list's, and an engine view's.</summary>
+        /// <summary>
+        /// How many of this client's queued inspects run at once, at most: a list's of the containers it has not seen, and
+        /// an engine view's for the events it follows. A single inspect a command asks for itself (a preview's, a view's
+        /// read of a container the process changed) is not queued behind them.
+        /// </summary>
         public const int InspectsAtOnce = 8;
         // Each inspect is a connection of its own: a one-shot list of hundreds of containers it has not seen, or a view's
         // reconnection that replays a busy minute, would otherwise open dozens at once (a socket proxy's backlog or
@@ -282,9 +288,10 @@ namespace DyadPorts.Core.Engines
         private readonly SemaphoreSlim _inspectSlots = new SemaphoreSlim(InspectsAtOnce);
 #pragma warning restore CA2213
 
-        private async Task<ContainerInspectResponse> InspectOrNullAsync(string id, CancellationToken cancellationToken)
+        /// <param name="queued">Whether the inspect takes one of the <see cref="InspectsAtOnce"/> slots (one of many), or runs at once (a command's own).</param>
+        private async Task<ContainerInspectResponse> InspectOrNullAsync(string id, bool queued, CancellationToken cancellationToken)
         {
-            await _inspectSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (queued) await _inspectSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 return await CallAsync($"inspect container {id}", (c, ct) => c.Containers.InspectContainerAsync(id, ct), cancellationToken).ConfigureAwait(false);
@@ -295,7 +302,7 @@ namespace DyadPorts.Core.Engines
             }
             finally
             {
-                _inspectSlots.Release();
+                if (queued) _inspectSlots.Release();
             }
         }
 
@@ -304,12 +311,13 @@ namespace DyadPorts.Core.Engines
         /// paused too, which keeps the host port the engine chose for a binding that named none), else the configured
         /// ones (HostConfig.PortBindings). Null when the engine has no such container.
         /// </summary>
-        public ContainerSummary Describe(string id, CancellationToken cancellationToken) => DescribeAsync(id, cancellationToken).GetAwaiter().GetResult();
+        public ContainerSummary Describe(string id, CancellationToken cancellationToken) => DescribeAsync(id, queued: false, cancellationToken).GetAwaiter().GetResult();
 
         /// <summary>As <see cref="Describe"/>, without holding a thread while the engine answers.</summary>
-        public async Task<ContainerSummary> DescribeAsync(string id, CancellationToken cancellationToken)
+        /// <param name="queued">Whether the inspect waits for one of the <see cref="InspectsAtOnce"/> slots: true for one of many (an engine view's events).</param>
+        public async Task<ContainerSummary> DescribeAsync(string id, bool queued, CancellationToken cancellationToken)
         {
-            var c = await InspectOrNullAsync(id, cancellationToken).ConfigureAwait(false);
+            var c = await InspectOrNullAsync(id, queued, cancellationToken).ConfigureAwait(false);
             if (c == null) return null;
             var summary = new ContainerSummary
             {

@@ -581,7 +581,7 @@ namespace DyadPorts.Core.Engines
             try
             {
                 // At most ContainerEngine.InspectsAtOnce at a time; one waiting for a slot counts as behind (IsBehind).
-                described = await _client.DescribeAsync(e.Id, connection).ConfigureAwait(false);
+                described = await _client.DescribeAsync(e.Id, queued: true, connection).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (connection.IsCancellationRequested)
             {

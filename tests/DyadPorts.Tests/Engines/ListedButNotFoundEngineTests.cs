@@ -143,9 +143,18 @@ namespace DyadPorts.Tests.Engines
                 var clock = Stopwatch.StartNew();
                 while (proxy.DelayedAnswers < ContainerEngine.InspectsAtOnce && !listing.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
                 Thread.Sleep(300); // room for more to pile up, if anything let them
-                Assert.Equal(engine.Kind == EngineKind.Podman ? 0 : ContainerEngine.InspectsAtOnce, proxy.DelayedAnswers);
+                var held = proxy.DelayedAnswers;
                 proxy.ReleaseAnswers();
                 Assert.True(listing.Wait(TimeSpan.FromSeconds(30)), "the list did not end once the answers were let through");
+                if (engine.Kind == EngineKind.Podman)
+                {
+                    // Podman lists a created container's bindings: none of these is inspected (others on the engine may be).
+                    Assert.DoesNotContain(proxy.Requests, line => made.Any(id => InspectOf(id, line)));
+                }
+                else
+                {
+                    Assert.Equal(ContainerEngine.InspectsAtOnce, held);
+                }
                 Assert.All(made, id => Assert.Contains(listing.Result.Containers, c => c.Id == id && c.Ports.Any(p => p.HostPort == 23057)));
             });
 
