@@ -99,7 +99,7 @@ namespace DyadPorts.Fleet
 
         private static DyadPortsException Invalid(string text, string why) =>
             new DyadPortsException(ErrorIds.StateLocationInvalid, FailureCategory.InvalidArgument, text,
-                $"DYAD_PORTS_STATE '{text}' is no valid etcd location: {why}. The form is etcd://host:port[,host:port...][/prefix], or etcds://... for TLS.");
+                $"The state location '{text}' (DYAD_PORTS_STATE, or a -Source or -Destination of Copy-DyadPortState) is no valid etcd location: {why}. The form is etcd://host:port[,host:port...][/prefix], or etcds://... for TLS.");
     }
 
     /// <summary>One member's client address.</summary>

@@ -87,6 +87,20 @@ Describe 'Copy-DyadPortState' {
         $err.TargetObject | Should -Be 'NoSuchDyadDrive:/state.json'
     }
 
+    It 'reports a source URL of a scheme it does not know as its own StateLocationInvalid, naming no variable it did not read; a destination one stops the command' {
+        $results = @([pscustomobject]@{ FullName = 's3://bucket/state' }, (Get-Item $Source)) |
+            Copy-DyadPortState -Destination $Destination -ErrorVariable copyErrors -ErrorAction SilentlyContinue
+        $results.Copied | Should -Be 3 # the source after the bad one
+        $copyErrors.Count | Should -Be 1
+        $copyErrors[0].FullyQualifiedErrorId | Should -Be 'StateLocationInvalid,DyadPorts.Commands.CopyDyadPortStateCommand'
+        $copyErrors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $copyErrors[0].TargetObject | Should -Be 's3://bucket/state'
+        $copyErrors[0].Exception.Message | Should -BeLike "The state location 's3://bucket/state' (*-Source*) is a URL of the scheme 's3'*"
+        $err = { Copy-DyadPortState -Source $Source -Destination 's3://bucket/state' } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'StateLocationInvalid,DyadPorts.Commands.CopyDyadPortStateCommand'
+        $err.TargetObject | Should -Be 's3://bucket/state'
+    }
+
     It 'never writes its source, with or without -WhatIf: a version 1 file with a malformed record is copied from as it is' {
         $old = Join-Path (Split-Path $Source) 'old.json'
         Set-Content -Path $old -NoNewline -Value '{"allocations":{"cp-v1":{"appId":"cp-v1","port":24740,"engine":"Process","allocatedAt":"2026-01-01T00:00:00+00:00"},"cp-bad":{"appId":"cp-bad","port":0}}}'

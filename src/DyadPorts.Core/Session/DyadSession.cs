@@ -114,7 +114,7 @@ namespace DyadPorts.Core.Session
                 if (_fleet == null)
                 {
                     throw new DyadPortsException(ErrorIds.StateLocationInvalid, FailureCategory.InvalidArgument, location.Text,
-                        $"DYAD_PORTS_STATE '{location.Text}' names a fleet state on etcd, and this DyadPorts session was made without fleet support.");
+                        $"The state location '{location.Text}' names a fleet state on etcd, and this DyadPorts session was made without fleet support.");
                 }
                 return _fleet.Value.Open(location, settings, recovery(location.Text));
             }

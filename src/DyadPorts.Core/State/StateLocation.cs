@@ -86,7 +86,7 @@ namespace DyadPorts.Core.State
         /// <summary>The error for a location of <see cref="StateLocationKind.Unknown"/> kind.</summary>
         public static DyadPortsException UnknownScheme(string location) =>
             new DyadPortsException(ErrorIds.StateLocationInvalid, FailureCategory.InvalidArgument, location,
-                $"DYAD_PORTS_STATE '{location}' is a URL of the scheme '{SchemeOf(location)}', which DyadPorts does not know. " +
+                $"The state location '{location}' (DYAD_PORTS_STATE, or a -Source or -Destination of Copy-DyadPortState) is a URL of the scheme '{SchemeOf(location)}', which DyadPorts does not know. " +
                 "Give a path for a state file, or etcd://host:port[,host:port...][/prefix] (etcds:// for TLS) for a fleet state on etcd.");
 
         /// <summary>The scheme of a URL location ("" for a path), for messages.</summary>
