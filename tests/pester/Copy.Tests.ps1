@@ -74,31 +74,22 @@ Describe 'Copy-DyadPortState' {
         Test-Path $missing | Should -BeFalse
     }
 
-    It 'reports a source on a drive that does not exist as its own StateFileNotFound, and a destination there stops the command' {
-        $results = @([pscustomobject]@{ FullName = 'NoSuchDyadDrive:/state.json' }, (Get-Item $Source)) |
+    It 'reports a source <What> as its own <Id>, and copies the next piped one; a destination there stops the command' -ForEach @(
+        @{ What = 'on a drive that does not exist'; Location = 'NoSuchDyadDrive:/state.json'; Id = 'StateFileNotFound'; Category = 'ObjectNotFound'; Message = '*' }
+        # The message names the state location, not DYAD_PORTS_STATE, which it did not come from.
+        @{ What = 'URL of a scheme it does not know'; Location = 's3://bucket/state'; Id = 'StateLocationInvalid'; Category = 'InvalidArgument'; Message = "The state location 's3://bucket/state' (*-Source*) is a URL of the scheme 's3'*" }
+    ) {
+        $results = @([pscustomobject]@{ FullName = $Location }, (Get-Item $Source)) |
             Copy-DyadPortState -Destination $Destination -ErrorVariable copyErrors -ErrorAction SilentlyContinue
         $results.Copied | Should -Be 3 # the source after the bad one
         $copyErrors.Count | Should -Be 1
-        $copyErrors[0].FullyQualifiedErrorId | Should -Be 'StateFileNotFound,DyadPorts.Commands.CopyDyadPortStateCommand'
-        $copyErrors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $copyErrors[0].TargetObject | Should -Be 'NoSuchDyadDrive:/state.json'
-        $err = { Copy-DyadPortState -Source $Source -Destination 'NoSuchDyadDrive:/state.json' } | Should -Throw -PassThru
+        $copyErrors[0].FullyQualifiedErrorId | Should -Be "$Id,DyadPorts.Commands.CopyDyadPortStateCommand"
+        $copyErrors[0].CategoryInfo.Category | Should -Be $Category
+        $copyErrors[0].TargetObject | Should -Be $Location
+        $copyErrors[0].Exception.Message | Should -BeLike $Message
+        $err = { Copy-DyadPortState -Source $Source -Destination $Location } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -Be 'StateLocationInvalid,DyadPorts.Commands.CopyDyadPortStateCommand'
-        $err.TargetObject | Should -Be 'NoSuchDyadDrive:/state.json'
-    }
-
-    It 'reports a source URL of a scheme it does not know as its own StateLocationInvalid, naming no variable it did not read; a destination one stops the command' {
-        $results = @([pscustomobject]@{ FullName = 's3://bucket/state' }, (Get-Item $Source)) |
-            Copy-DyadPortState -Destination $Destination -ErrorVariable copyErrors -ErrorAction SilentlyContinue
-        $results.Copied | Should -Be 3 # the source after the bad one
-        $copyErrors.Count | Should -Be 1
-        $copyErrors[0].FullyQualifiedErrorId | Should -Be 'StateLocationInvalid,DyadPorts.Commands.CopyDyadPortStateCommand'
-        $copyErrors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
-        $copyErrors[0].TargetObject | Should -Be 's3://bucket/state'
-        $copyErrors[0].Exception.Message | Should -BeLike "The state location 's3://bucket/state' (*-Source*) is a URL of the scheme 's3'*"
-        $err = { Copy-DyadPortState -Source $Source -Destination 's3://bucket/state' } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -Be 'StateLocationInvalid,DyadPorts.Commands.CopyDyadPortStateCommand'
-        $err.TargetObject | Should -Be 's3://bucket/state'
+        $err.TargetObject | Should -Be $Location
     }
 
     It 'never writes its source, with or without -WhatIf: a version 1 file with a malformed record is copied from as it is' {
