@@ -98,15 +98,23 @@ namespace DyadPorts.Tests.Engines
         /// A stream that never goes quiet gets a catch-up only every <see cref="EngineView.BusyCatchUpRepeat"/>. When that
         /// one is cut short (it misses renames the stream delivered before it was sent), the view asks again at the next
         /// heartbeat, with a longer window, instead of 10 s later: the create the stream never delivered is in the view
-        /// within a heartbeat or two of the busy repeat.
+        /// within a heartbeat or two of the busy repeat, with no list. Podman rewrites its events file at its size limit
+        /// and ends every stream then, and the view rightly lists again; the busy renames can be what fills the file (a
+        /// full CI run). A try the engine so cut short proves nothing about catch-ups and is made again, once.
         /// </summary>
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_busy_streams_catch_up_cut_short_is_asked_again_at_the_next_heartbeat(string name)
         {
             var engine = _engines.Get(name);
-            var missing = TestRun.App("view-cut-busy-missing");
-            var busy = TestRun.App("view-cut-busy");
+            if (!BusyCatchUpCutShort(engine, 1)) Assert.True(BusyCatchUpCutShort(engine, 2), "the engine ended the view's event stream in both tries");
+        }
+
+        /// <returns>False when the engine ended the view's stream meanwhile: the try proved nothing about catch-ups.</returns>
+        private static bool BusyCatchUpCutShort(TestEngine engine, int attempt)
+        {
+            var missing = TestRun.App($"view-cut-busy-missing-{attempt}");
+            var busy = TestRun.App($"view-cut-busy{attempt}");
             string busyId = null, missingId = null;
             try
             {
@@ -124,10 +132,12 @@ namespace DyadPorts.Tests.Engines
                 Assert.True(bound < EngineView.BusyCatchUpRepeat * 2, "the bound would not tell the next heartbeat from the next busy repeat");
                 var shown = through.WaitFor(bound, s => s.Containers.Any(c => c.Id == missingId));
                 Assert.True(shown <= bound, $"a create the busy stream never delivered is not in the view {shown.TotalSeconds:0.0} s after it (bound {bound.TotalSeconds:0.0} s; " +
-                    $"{through.Proxy.DelayedRequests} catch-up(s) delayed, {through.View.Lists - lists} list(s), the view {(through.View.IsLive ? "live" : "not live")})");
+                    $"{through.Proxy.DelayedRequests} catch-up(s) delayed, {through.View.Lists - lists} list(s), {through.Proxy.EventStreamsEndedByEngine} stream(s) the engine ended, the view {(through.View.IsLive ? "live" : "not live")})");
+                if (through.Proxy.EventStreamsEndedByEngine > 0) return false;
                 Assert.Equal(lists, through.View.Lists);
                 Assert.False(renames.Stopped, $"the renames stopped: the stream may have gone quiet ({renames.Failure})");
                 if (engine.Kind == EngineKind.Podman) Assert.Equal(cut, through.Proxy.DelayedRequests);
+                return true;
             }
             finally
             {

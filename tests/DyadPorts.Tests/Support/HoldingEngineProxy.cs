@@ -214,6 +214,14 @@ namespace DyadPorts.Tests.Support
         public int DroppedEvents => Volatile.Read(ref _dropped);
 
         /// <summary>
+        /// How many event streams the engine itself ended so far (their last chunk, or their connection closed from its
+        /// side): podman ends every stream when it rewrites its events file at its size limit. Counted on the connections
+        /// whose answers the proxy frames (<see cref="DropFromEventStreams"/>, <see cref="FrameAnswers"/>).
+        /// </summary>
+        public int EventStreamsEndedByEngine => Volatile.Read(ref _streamsEnded);
+        private int _streamsEnded;
+
+        /// <summary>
         /// The requests one of the proxy's rules applies to: those whose request line matches, the next so many times (or
         /// every time). Replaced whole when the rule is set again, so a request never sees one rule's test with another's count.
         /// </summary>
@@ -399,9 +407,19 @@ namespace DyadPorts.Tests.Support
             var pending = new List<byte>();
             while (true)
             {
-                var size = ChunkSize(await reader.ReadLine().ConfigureAwait(false));
+                long size;
+                try
+                {
+                    size = ChunkSize(await reader.ReadLine().ConfigureAwait(false));
+                }
+                catch (EndOfStreamException)
+                {
+                    Interlocked.Increment(ref _streamsEnded); // the engine closed the connection mid-stream
+                    throw;
+                }
                 if (size == 0)
                 {
+                    Interlocked.Increment(ref _streamsEnded);
                     if (pending.Count > 0) await SendChunk(to, pending.ToArray()).ConfigureAwait(false);
                     await Send(to, Encoding.ASCII.GetBytes("0\r\n")).ConfigureAwait(false);
                     await CopyTrailers(reader, to).ConfigureAwait(false);
