@@ -38,10 +38,10 @@ New-Item -ItemType Directory -Force -Path $RawDirectory | Out-Null
 $raw = Join-Path (Resolve-Path $RawDirectory) "$stamp.txt"
 function Out-Raw { param([Parameter(ValueFromPipeline)] $Line) process { Write-Host $Line; Add-Content -Path $raw -Value $Line } }
 
+. (Join-Path $PSScriptRoot 'Median.ps1')
 function Get-Stats([double[]] $ms) {
     $sorted = $ms | Sort-Object
-    $median = if ($sorted.Count % 2) { $sorted[[int][math]::Floor($sorted.Count / 2)] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
-    [pscustomobject]@{ Median = [math]::Round($median, 2); P95 = [math]::Round($sorted[[int][math]::Ceiling(0.95 * $sorted.Count) - 1], 2); N = $sorted.Count }
+    [pscustomobject]@{ Median = [math]::Round((Get-Median $ms), 2); P95 = [math]::Round($sorted[[int][math]::Ceiling(0.95 * $sorted.Count) - 1], 2); N = $sorted.Count }
 }
 function Measure-Ms([scriptblock] $Block) { $sw = [Diagnostics.Stopwatch]::StartNew(); & $Block | Out-Null; $sw.Elapsed.TotalMilliseconds }
 function New-BenchState { $env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-$([guid]::NewGuid().ToString('N')).json" }

@@ -49,7 +49,7 @@ $times = for ($i = 0; $i -lt $lists; $i++) {
 '@
 $childFile = Join-Path ([IO.Path]::GetTempPath()) "dyadports-cold-list-$($TestEnv.RunId).ps1"
 Set-Content -LiteralPath $childFile -Value $child
-function Median([double[]] $values) { $s = $values | Sort-Object; if ($s.Count % 2) { $s[($s.Count - 1) / 2] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
+. (Join-Path $PSScriptRoot 'Median.ps1')
 
 "# cold list with K=$Containers created containers on docker ($endpoint), $Rounds rounds A B / B A of fresh processes, $Lists timed lists each after one warm-up; $(Get-Date -Format o); load $((Get-Content /proc/loadavg -Raw).Trim())"
 "# A (baseline) $BaselineModulePath; B $ModulePath"
@@ -65,14 +65,14 @@ try {
             $out = & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $childFile, $path, $endpoint, $Lists)
             if ($LASTEXITCODE -ne 0) { throw "pwsh exited with $LASTEXITCODE for $build`: $out" }
             $times, $calls = "$out".Split('|')
-            $m = Median ([double[]]$times.Split(' '))
+            $m = Get-Median ([double[]]$times.Split(' '))
             $round[$build] = $m
             $medians[$build] += $m
             "round $r $build ms: $times (median $m; calls of the last client $calls)"
         }
         $ratios += $round.B / $round.A
     }
-    "A median {0:N2} ms; B median {1:N2} ms; paired B/A median {2:N3}" -f (Median $medians.A), (Median $medians.B), (Median $ratios)
+    "A median {0:N2} ms; B median {1:N2} ms; paired B/A median {2:N3}" -f (Get-Median $medians.A), (Get-Median $medians.B), (Get-Median $ratios)
 } finally {
     Remove-Item -LiteralPath $childFile -ErrorAction SilentlyContinue
     "# removed $(Remove-BenchContainersOfRun $client) containers of this run; load $((Get-Content /proc/loadavg -Raw).Trim())"

@@ -14,7 +14,7 @@ $ErrorActionPreference = 'Stop'
 Add-Type -Path (Join-Path $HOME '.nuget/packages/docker.dotnet/3.125.15/lib/netstandard2.1/Docker.DotNet.dll')
 $raw = Join-Path (Resolve-Path $RawDirectory) ("events-catchup-{0}.txt" -f [DateTime]::UtcNow.ToString('yyyy-MM-ddTHHmmssZ'))
 function Out-Raw { param([Parameter(ValueFromPipeline)] $Line) process { Write-Host $Line; Add-Content -Path $raw -Value $Line } }
-function Median([double[]] $ms) { $s = $ms | Sort-Object; if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
+. (Join-Path $PSScriptRoot 'Median.ps1')
 
 "# events catch-up call vs one list call; $Runs runs each; $(hostname); $([Environment]::ProcessorCount) cores; $(Get-Date -AsUTC -Format o)" | Out-Raw
 "engine`tK(all containers)`tlist_median_ms`tcatchup_median_ms`tcatchup_max_ms" | Out-Raw
@@ -37,7 +37,7 @@ foreach ($engine in @(@{ Name = 'docker'; Endpoint = $TestEnv.Docker }, @{ Name 
             $null = $client.System.MonitorEventsAsync($p, $counter, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
             $w.Elapsed.TotalMilliseconds
         }
-        "{0}`t{1}`t{2:N2}`t{3:N2}`t{4:N2}" -f $engine.Name, $k, (Median $list), (Median $catchup), ($catchup | Measure-Object -Maximum).Maximum | Out-Raw
+        "{0}`t{1}`t{2:N2}`t{3:N2}`t{4:N2}" -f $engine.Name, $k, (Get-Median $list), (Get-Median $catchup), ($catchup | Measure-Object -Maximum).Maximum | Out-Raw
     }
     finally { $client.Dispose() }
 }

@@ -35,10 +35,7 @@ function Invoke-Once([string] $Path) {
     if (-not $Path) { return [pscustomobject]@{ WallMs = $wall; ImportMs = 0; CpuMs = 0 } }
     [pscustomobject]@{ WallMs = $wall; ImportMs = [double]$out[-2]; CpuMs = [double]$out[-1] }
 }
-function Get-Median([double[]] $values) {
-    $s = $values | Sort-Object
-    if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
-}
+. (Join-Path $PSScriptRoot 'Median.ps1')
 
 Write-Output "# pwsh $($PSVersionTable.PSVersion), $([Environment]::ProcessorCount) cores, $(Get-Date -Format o)"
 foreach ($k in $variants.Keys) { Write-Output "# $k = $(if ($variants[$k]) { $variants[$k] } else { 'pwsh -NoProfile -c 0' })" }

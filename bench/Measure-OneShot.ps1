@@ -57,10 +57,7 @@ function Get-ChildCpuMs {
     $f = (Get-Content "/proc/$PID/stat" -Raw).Split(')')[1].Trim().Split(' ')
     ([double]$f[13] + [double]$f[14]) * 1000 / $script:Hz
 }
-function Get-Median([double[]] $Values) {
-    $s = @($Values | Sort-Object)
-    if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
-}
+. (Join-Path $PSScriptRoot 'Median.ps1')
 
 $target = "-Engine $Engine" + $(if ($EngineEndpoint) { " -EngineEndpoint '$EngineEndpoint'" } else { '' })
 $variants = [ordered]@{ bare = '1' }
