@@ -87,3 +87,63 @@ Describe 'The engine view of a private <Engine> engine restarted in the middle o
         (Request-DyadPort "${Prefix}feed-last-$Engine" -Engine $Engine -EngineEndpoint $private.Endpoint -PortRange $range).Port | Should -Be ($Port + 3)
     }
 }
+
+# Podman 4.3 keeps its events in a file that it truncates to its newer half at a size limit (events_logfile_max_size,
+# 1,000,000 bytes by default), and then ends every event stream: the view's stream with it. Here a private podman keeps
+# its events in a file of its own, with a limit of 16 kB, so that the test's own renames reach it in seconds; the shared
+# podman's file is never touched.
+Describe 'The engine view of a private podman that truncates its events file in the middle of a session' -Skip:(-not $CanRun) {
+    BeforeAll {
+        $null = New-TestState
+        Remove-Item Env:DYAD_PORTS_ENGINE_FEED -ErrorAction SilentlyContinue   # the default: on
+        $private = New-PrivateEngine Podman
+        $eventsFile = Join-Path $private.Directory 'events.log'
+        $conf = Join-Path $private.Directory 'containers.conf'
+        (Get-Content $TestEnv.ContainersConf) -replace '^\[engine\]$', "[engine]`nevents_logger = `"file`"`nevents_logfile_path = `"$eventsFile`"`nevents_logfile_max_size = 16384" |
+            Set-Content $conf
+        Start-PrivateEngine $private -ContainersConf $conf
+        $client = [Docker.DotNet.DockerClientConfiguration]::new([Uri]$private.Endpoint).CreateClient()
+        $created = [Collections.Generic.List[string]]::new()
+        $Port = 28340
+    }
+    AfterAll {
+        foreach ($id in $created) {
+            try { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
+        }
+        $client.Dispose()
+        Remove-PrivateEngine $private
+    }
+
+    It 'lists again after the truncation: a container created then is passed over' {
+        $range = "$Port-$($Port + 3)"
+        (Request-DyadPort "${Prefix}feed-trunc-warm" -Engine Podman -EngineEndpoint $private.Endpoint -PortRange $range).Port | Should -Be $Port
+        $null = Request-DyadPort "${Prefix}feed-trunc-warm" -Engine Podman -EngineEndpoint $private.Endpoint -PortRange $range   # the second read starts the view
+        Wait-ViewLive $private.Endpoint | Should -BeTrue
+        $view = $session.Views.For($private.Endpoint)
+        $lists = $view.Lists
+
+        # Renames of a container outside the range, until the file shrinks: podman truncated it.
+        $busy = New-RawContainer $client "${Prefix}feed-trunc-busy" ($Port + 10)
+        $created.Add($busy)
+        $size = (Get-Item $eventsFile).Length
+        $renames = 0
+        while ($renames -lt 400) {
+            $renames++
+            $client.Containers.RenameContainerAsync($busy, [Docker.DotNet.Models.ContainerRenameParameters]@{ NewName = "${Prefix}feed-trunc-busy-$renames" }, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+            $now = (Get-Item $eventsFile).Length
+            if ($now -lt $size) { break }
+            $size = $now
+        }
+        $now | Should -BeLessThan $size -Because "podman never truncated its events file in $renames renames (last size $now bytes): the test would prove nothing"
+
+        $created.Add((New-RawContainer $client "${Prefix}feed-after-trunc" ($Port + 1)))
+        # The view may have listed again before the create: its event is then in within the stated bound.
+        Start-Sleep -Milliseconds ([DyadPorts.Core.Engines.EngineView]::FreshnessBound.TotalMilliseconds)
+
+        (Request-DyadPort "${Prefix}feed-trunc-next" -Engine Podman -EngineEndpoint $private.Endpoint -PortRange $range).Port | Should -Be ($Port + 2)
+        # Podman ended the view's stream at the truncation: once live again, the view has listed again.
+        Wait-ViewLive $private.Endpoint | Should -BeTrue
+        $view.Lists | Should -BeGreaterThan $lists -Because 'podman ends every event stream when it truncates its events file, and the view lists again on every reconnect'
+        (Request-DyadPort "${Prefix}feed-trunc-last" -Engine Podman -EngineEndpoint $private.Endpoint -PortRange $range).Port | Should -Be ($Port + 3)
+    }
+}

@@ -22,15 +22,16 @@ function New-PrivateEngine {
     @{ Engine = $Engine; Directory = $dir; RunDirectory = $run; Socket = $sock; Endpoint = "unix://$sock"; Pid = $null }
 }
 
-# Starts (or restarts) the private engine and waits until it answers; records its pid.
+# Starts (or restarts) the private engine and waits until it answers; records its pid. A private podman reads
+# -ContainersConf if given (one this run wrote), the project's otherwise.
 function Start-PrivateEngine {
-    param([hashtable] $Private)
+    param([hashtable] $Private, [string] $ContainersConf = $TestEnv.ContainersConf)
     $log = Join-Path $Private.Directory 'engine.log'
     $saved = $env:CONTAINERS_CONF, $env:CONTAINER_HOST, $env:DOCKER_HOST
     try {
         Remove-Item Env:CONTAINER_HOST, Env:DOCKER_HOST -ErrorAction SilentlyContinue
         if ($Private.Engine -eq 'Podman') {
-            $env:CONTAINERS_CONF = $TestEnv.ContainersConf
+            $env:CONTAINERS_CONF = $ContainersConf
             $process = Start-Process -FilePath podman -ArgumentList 'system', 'service', '--time=0', $Private.Endpoint `
                 -WorkingDirectory / -RedirectStandardOutput "$log.out" -RedirectStandardError $log -PassThru
         } else {
