@@ -12,33 +12,32 @@ using DyadPorts.Core.Diagnostics;
 namespace DyadPorts.Core.Engines
 {
     /// <summary>
-    /// One Docker-API endpoint (dockerd or podman's compat service) through Docker.DotNet. Never a shell.
-    /// One instance per endpoint is reused for the life of the session, by every runspace of the process.
-    /// <see cref="Reconnect"/> drops the underlying Docker.DotNet client for a fresh one on the next call; a call
-    /// already under way on the old client finishes on it, and the old client is disposed when its last call ends.
-    /// The client is made on the first call, so unloadable TLS files fail that call (EngineUnreachable), not the constructor.
+    /// One Docker-API endpoint (dockerd or podman's compat service) through Docker.DotNet, never a shell: what the module
+    /// asks of an engine. One instance per endpoint is reused for the life of the session, by every runspace of the
+    /// process. Its parts: <see cref="EngineConnection"/> (the client, its calls and their failures, <see cref="Reconnect"/>)
+    /// and <see cref="ContainerListing"/> (what the containers are and the host ports they hold); here, the engine's kind
+    /// and clock, its events, a container's life (create, start, stop, remove, logs, stats) and its images, and the
+    /// refusals that doom every input of a command.
     /// </summary>
     public sealed class ContainerEngine : IDisposable
     {
         /// <summary>How long a ping may take before the engine counts as silent.</summary>
         public static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(3);
-        private readonly object _gate = new object();
-        private ClientLease _current;
-        private bool _disposed;
-        // A container's port bindings never change after create, so one inspect per stopped container is enough.
-        private readonly ConcurrentDictionary<string, IReadOnlyList<PublishedPort>> _configuredPorts = new ConcurrentDictionary<string, IReadOnlyList<PublishedPort>>();
+        private readonly EngineConnection _connection;
+        private readonly ContainerListing _listing;
         private EngineKind _kind;
 
         public ContainerEngine(string endpoint, EngineKind kind, EngineTls tls = null)
         {
-            Endpoint = endpoint;
-            Tls = tls;
+            _connection = new EngineConnection(endpoint, tls);
+            _listing = new ContainerListing(_connection);
             _kind = kind;
         }
 
-        public string Endpoint { get; }
+        public string Endpoint => _connection.Endpoint;
+
         /// <summary>The TLS files this client uses; null for none.</summary>
-        public EngineTls Tls { get; }
+        public EngineTls Tls => _connection.Tls;
 
         /// <summary>
         /// A container this client created, started, stopped (<c>Removed</c> false) or removed (<c>Removed</c> true): the
@@ -47,8 +46,7 @@ namespace DyadPorts.Core.Engines
         public event Action<string, bool> ContainerChanged;
 
         /// <summary>API calls made through this client so far: what tests and benchmarks count per operation.</summary>
-        public long Calls => Interlocked.Read(ref _calls);
-        private long _calls;
+        public long Calls => _connection.Calls;
 
         /// <summary>The kind as far as known without asking the engine: Auto until <see cref="Kind"/> has asked it.</summary>
         public EngineKind KnownKind => _kind;
@@ -94,7 +92,7 @@ namespace DyadPorts.Core.Engines
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 timeout.CancelAfter(PingTimeout);
-                await CallAsync("answer a ping", async (c, ct) => { await c.System.PingAsync(ct).ConfigureAwait(false); return true; }, timeout.Token, cancellationToken).ConfigureAwait(false);
+                await _connection.CallAsync("answer a ping", async (c, ct) => { await c.System.PingAsync(ct).ConfigureAwait(false); return true; }, timeout.Token, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -104,7 +102,7 @@ namespace DyadPorts.Core.Engines
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 timeout.CancelAfter(PingTimeout);
-                var info = await CallAsync("say its time", (c, ct) => c.System.GetSystemInfoAsync(ct), timeout.Token, cancellationToken).ConfigureAwait(false);
+                var info = await _connection.CallAsync("say its time", (c, ct) => c.System.GetSystemInfoAsync(ct), timeout.Token, cancellationToken).ConfigureAwait(false);
                 return info?.SystemTime;
             }
         }
@@ -125,52 +123,12 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                return Listed(configuredPorts, log, cancellationToken);
+                return _listing.Snapshot(configuredPorts, log, cancellationToken);
             }
             catch (EngineRefusedException e)
             {
                 throw ListRefused(e); // the list, or a stopped container's inspect, which its ports come from
             }
-        }
-
-        private EngineSnapshot Listed(ConfiguredPortsCache configuredPorts, IOperationLog log, CancellationToken cancellationToken)
-        {
-            var listed = Call("list its containers", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true }, ct), cancellationToken);
-            var live = new HashSet<string>(listed.Select(c => c.ID), StringComparer.Ordinal);
-            foreach (var gone in _configuredPorts.Keys.Where(id => !live.Contains(id)).ToList()) _configuredPorts.TryRemove(gone, out _);
-
-            IReadOnlyDictionary<string, IReadOnlyList<PublishedPort>> stored = null;
-            var unknown = new List<string>();
-            IReadOnlyList<PublishedPort> Stored(string id)
-            {
-                if (configuredPorts != null)
-                {
-                    stored ??= configuredPorts.Load(log);
-                    if (stored.TryGetValue(id, out var known)) return known;
-                }
-                unknown.Add(id);
-                return null;
-            }
-
-            // First what the list, this client's memory and the file say; then one inspect of each container none of them
-            // knows, all together (InspectsAtOnce at a time). Left out when no inspect finds it (ListedButNotFound):
-            // removed meanwhile, or not yet inspectable.
-            var summaries = listed.Select(c => Summarize(c, Stored)).ToArray();
-            if (unknown.Count > 0)
-            {
-                var inspected = ConfiguredPorts(unknown, cancellationToken);
-                for (var i = 0; i < summaries.Length; i++)
-                {
-                    summaries[i] ??= Summarize(listed[i], id => inspected.TryGetValue(id, out var ports) ? ports : null);
-                }
-            }
-            var containers = summaries.Where(s => s != null).ToList();
-            if (stored != null)
-            {
-                var kept = ConfiguredPortsCache.Kept(stored, _configuredPorts, live, out var changed);
-                if (changed) configuredPorts.Save(kept, log);
-            }
-            return new EngineSnapshot(containers);
         }
 
         /// <summary>
@@ -197,114 +155,9 @@ namespace DyadPorts.Core.Engines
                 e.StatusCode == HttpStatusCode.Forbidden || e.StatusCode == HttpStatusCode.Unauthorized ? FailureCategory.PermissionDenied : FailureCategory.ResourceUnavailable,
                 Endpoint, $"{e.Message} {consequence}", e);
 
-        /// <summary>
-        /// What a listed container that is not running is summarized from: its list entry, and its configured bindings
-        /// (this client's memory, else <paramref name="configured"/>). When no inspect finds the container
-        /// (<see cref="ListedButNotFound"/>) nothing is remembered of it, so the next list asks again, and an engine view
-        /// learns of it from its create event, which dockerd sends only once the container can be inspected; the summary
-        /// is then null, or without bindings with <paramref name="keepUnfound"/>.
-        /// </summary>
-        private ContainerSummary Summarize(ContainerListResponse c, Func<string, IReadOnlyList<PublishedPort>> configured, bool keepUnfound = false)
-        {
-            var summary = new ContainerSummary
-            {
-                Id = c.ID,
-                Name = c.Names?.FirstOrDefault()?.TrimStart('/') ?? c.ID,
-                State = c.State,
-                Image = c.Image,
-                Labels = c.Labels != null ? new Dictionary<string, string>(c.Labels) : new Dictionary<string, string>(),
-                Created = c.Created == default ? (DateTimeOffset?)null : new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
-            };
-            var ports = PortBindingParser.FromList(c.Ports);
-            if (ports.Count == 0 && !summary.IsRunning && !_configuredPorts.TryGetValue(c.ID, out ports))
-            {
-                ports = configured(c.ID);
-                if (ports != null) _configuredPorts[c.ID] = ports;
-                else if (keepUnfound) ports = Array.Empty<PublishedPort>();
-                else return null;
-            }
-            summary.Ports = ports;
-            return summary;
-        }
-
-        /// <summary>
-        /// How long, after each "no such container", a list's inspect of a container it showed tries again: dockerd lists a
-        /// container it is still creating (its record is written, moby's daemon/container.go setHostConfig, before the
-        /// container is registered, daemon/create.go) and answers an inspect of it 404 for a few milliseconds. A view's list
-        /// that took that answer for "no ports" kept the container without its bindings, and its create event, for a
-        /// container the view held already, changed nothing: found by a full CI run, where a port it bound was handed out.
-        /// </summary>
-        internal static readonly TimeSpan[] ListedButNotFound = { TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(40), TimeSpan.FromMilliseconds(80) };
-
-        /// <summary>
-        /// The configured bindings of listed containers, from one inspect each, at most <see cref="InspectsAtOnce"/> at a
-        /// time when there are several; each found is remembered at once. Those no inspect found are asked again together after each wait of
-        /// <see cref="ListedButNotFound"/>, so a list waits at most their sum (150 ms) however many it could not find; a
-        /// container none finds is not in the answer. An inspect that fails (refused, unreachable) stops the others, and
-        /// its failure is thrown (of several, the first in the order of <paramref name="ids"/>).
-        /// </summary>
-        private Dictionary<string, IReadOnlyList<PublishedPort>> ConfiguredPorts(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
-        {
-            var found = new ConcurrentDictionary<string, IReadOnlyList<PublishedPort>>(StringComparer.Ordinal);
-            var queued = ids.Count > 1; // one alone (a lookup by name, a list with one new container) is not one of many
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            async Task Inspect(string id)
-            {
-                try
-                {
-                    var inspected = await InspectOrNullAsync(id, queued, stop.Token).ConfigureAwait(false);
-                    if (inspected != null) _configuredPorts[id] = found[id] = PortBindingParser.FromPortBindings(inspected.HostConfig?.PortBindings);
-                }
-                catch
-                {
-                    await stop.CancelAsync().ConfigureAwait(false);
-                    throw;
-                }
-            }
-
-            var left = ids;
-            for (var round = 0; ; round++)
-            {
-                Task.WhenAll(left.Select(Inspect)).GetAwaiter().GetResult();
-                left = left.Where(id => !found.ContainsKey(id)).ToList();
-                if (left.Count == 0 || round == ListedButNotFound.Length) return new Dictionary<string, IReadOnlyList<PublishedPort>>(found, StringComparer.Ordinal);
-                if (cancellationToken.WaitHandle.WaitOne(ListedButNotFound[round])) cancellationToken.ThrowIfCancellationRequested();
-            }
-        }
-
+        /// <summary>One inspect, not queued behind a list's; null when the engine has no such container.</summary>
         public ContainerInspectResponse InspectOrNull(string id, CancellationToken cancellationToken) =>
-            InspectOrNullAsync(id, queued: false, cancellationToken).GetAwaiter().GetResult();
-
-        /// <summary>
-        /// How many of this client's queued inspects run at once, at most: a list's of the containers it has not seen, and
-        /// an engine view's for the events it follows. A single inspect a command asks for itself (a preview's, a view's
-        /// read of a container the process changed) is not queued behind them.
-        /// </summary>
-        public const int InspectsAtOnce = 8;
-        // Each inspect is a connection of its own: a one-shot list of hundreds of containers it has not seen, or a view's
-        // reconnection that replays a busy minute, would otherwise open dozens at once (a socket proxy's backlog or
-        // connection limit then refuses some). An inspect waiting for a slot counts as under way.
-#pragma warning disable CA2213 // no wait handle is ever taken: nothing to release, and a call may still hold a slot after Dispose
-        private readonly SemaphoreSlim _inspectSlots = new SemaphoreSlim(InspectsAtOnce);
-#pragma warning restore CA2213
-
-        /// <param name="queued">Whether the inspect takes one of the <see cref="InspectsAtOnce"/> slots (one of many), or runs at once (a command's own).</param>
-        private async Task<ContainerInspectResponse> InspectOrNullAsync(string id, bool queued, CancellationToken cancellationToken)
-        {
-            if (queued) await _inspectSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return await CallAsync($"inspect container {id}", (c, ct) => c.Containers.InspectContainerAsync(id, ct), cancellationToken).ConfigureAwait(false);
-            }
-            catch (EngineRefusedException e) when (e.IsNoSuchContainer)
-            {
-                return null;
-            }
-            finally
-            {
-                if (queued) _inspectSlots.Release();
-            }
-        }
+            _listing.InspectOrNullAsync(id, queued: false, cancellationToken).GetAwaiter().GetResult();
 
         /// <summary>
         /// One container as a list would show it, from one inspect: its actual bindings whenever it has any (running, and
@@ -314,28 +167,8 @@ namespace DyadPorts.Core.Engines
         public ContainerSummary Describe(string id, CancellationToken cancellationToken) => DescribeAsync(id, queued: false, cancellationToken).GetAwaiter().GetResult();
 
         /// <summary>As <see cref="Describe"/>, without holding a thread while the engine answers.</summary>
-        /// <param name="queued">Whether the inspect waits for one of the <see cref="InspectsAtOnce"/> slots: true for one of many (an engine view's events).</param>
-        public async Task<ContainerSummary> DescribeAsync(string id, bool queued, CancellationToken cancellationToken)
-        {
-            var c = await InspectOrNullAsync(id, queued, cancellationToken).ConfigureAwait(false);
-            if (c == null) return null;
-            var summary = new ContainerSummary
-            {
-                Id = c.ID,
-                Name = c.Name?.TrimStart('/') ?? c.ID,
-                State = c.State?.Status,
-                Image = c.Config?.Image ?? c.Image,
-                Labels = c.Config?.Labels != null ? new Dictionary<string, string>(c.Config.Labels) : new Dictionary<string, string>(),
-                Created = c.Created == default ? (DateTimeOffset?)null : new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)),
-            };
-            var ports = PortBindingParser.FromPortBindings(c.NetworkSettings?.Ports);
-            var configured = PortBindingParser.FromPortBindings(c.HostConfig?.PortBindings);
-            // A container's configured bindings never change: the next list (a view's relist, after a reconnect or a burst
-            // past what a catch-up can prove) takes them from here instead of inspecting the container again.
-            _configuredPorts[c.ID] = configured;
-            summary.Ports = ports.Count > 0 ? ports : configured;
-            return summary;
-        }
+        /// <param name="queued">Whether the inspect waits for one of the <see cref="ContainerListing.InspectsAtOnce"/> slots: true for one of many (an engine view's events).</param>
+        public Task<ContainerSummary> DescribeAsync(string id, bool queued, CancellationToken cancellationToken) => _listing.DescribeAsync(id, queued, cancellationToken);
 
         /// <summary>
         /// Follows the engine's container events from <paramref name="since"/> (best effort: engines keep only so many)
@@ -343,20 +176,8 @@ namespace DyadPorts.Core.Engines
         /// <paramref name="onEvent"/> on the stream's thread. One call, on a connection of its own.
         /// </summary>
         /// <param name="until">Null to follow until the stream ends; else the engine ends the stream at that time (a catch-up).</param>
-        public async Task FollowEvents(DateTimeOffset since, Action<Message> onEvent, CancellationToken cancellationToken, DateTimeOffset? until = null)
+        public Task FollowEvents(DateTimeOffset since, Action<Message> onEvent, CancellationToken cancellationToken, DateTimeOffset? until = null)
         {
-            Interlocked.Increment(ref _calls);
-            CancellationTokenSource linked;
-            lock (_gate)
-            {
-                if (_disposed) throw new ObjectDisposedException(nameof(ContainerEngine), $"The client for '{Endpoint}' was disposed.");
-                _streams = _streams ?? new CancellationTokenSource();
-                linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _streams.Token);
-            }
-            using var _ = linked;
-            var credentials = Tls == null ? null : EngineTlsCredentials.Create(Endpoint, Tls);
-            // A client of its own: a stream lives as long as the session, and a Reconnect must be able to end it.
-            using var client = new DockerClientConfiguration(new Uri(Endpoint), credentials, Timeout.InfiniteTimeSpan).CreateClient();
             var parameters = new ContainerEventsParameters
             {
                 Since = since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -367,21 +188,11 @@ namespace DyadPorts.Core.Engines
                 var ms = end.ToUnixTimeMilliseconds();
                 parameters.Until = (ms / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture) + "." + (ms % 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
             }
-            await client.System.MonitorEventsAsync(parameters, new Reporter<Message>(onEvent), linked.Token).ConfigureAwait(false);
+            return _connection.Stream(parameters, new Reporter<Message>(onEvent), cancellationToken);
         }
-
-        private CancellationTokenSource _streams;
 
         /// <summary>The container with exactly this name, running or not; null when there is none.</summary>
-        public ContainerSummary FindByName(string name, CancellationToken cancellationToken)
-        {
-            var filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { ["^/?" + name + "$"] = true } };
-            var listed = Call($"find container {name}", (c, ct) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, ct), cancellationToken);
-            var match = listed.FirstOrDefault(c => c.Names != null && c.Names.Any(n => n.TrimStart('/') == name));
-            // A container no inspect finds still holds the name (a create under way, which a failed start's clean-up
-            // removes): its summary, without bindings, none remembered.
-            return match == null ? null : Summarize(match, id => ConfiguredPorts(new[] { id }, cancellationToken).GetValueOrDefault(id), keepUnfound: true);
-        }
+        public ContainerSummary FindByName(string name, CancellationToken cancellationToken) => _listing.FindByName(name, cancellationToken);
 
         /// <summary>
         /// Bytes a container has received and transmitted, from one one-shot stats sample (without OneShot dockerd
@@ -536,7 +347,7 @@ namespace DyadPorts.Core.Engines
                 ContainerChanged?.Invoke(id, false); // not removed, maybe changed: the view looks again
                 throw;
             }
-            _configuredPorts.TryRemove(id, out _);
+            _listing.Forget(id);
             ContainerChanged?.Invoke(id, true);
         }
 
@@ -559,101 +370,7 @@ namespace DyadPorts.Core.Engines
             }
         }
 
-        /// <summary>
-        /// Runs one API call to completion on the calling thread. Nothing from Docker.DotNet leaves here:
-        /// failures to reach the engine become EngineUnreachable naming the endpoint, and the engine's own
-        /// refusals become <see cref="EngineRefusedException"/> with its status and words, for callers to read.
-        /// </summary>
-        /// <param name="userToken">The caller's own token when <paramref name="token"/> also carries a timeout.</param>
-        private T Call<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
-        {
-            Interlocked.Increment(ref _calls);
-            ClientLease lease = null;
-            try
-            {
-                lease = Acquire();
-                return call(lease.Client, token).ConfigureAwait(false).GetAwaiter().GetResult();
-            }
-            catch (Exception e) when (Translate(e, operation, userToken ?? token) is Exception translated)
-            {
-                throw translated;
-            }
-            finally
-            {
-                if (lease != null) Release(lease);
-            }
-        }
-
-        /// <summary>As <see cref="Call{T}"/>, without holding a thread while the engine answers (the engine view's background work).</summary>
-        private async Task<T> CallAsync<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token, CancellationToken? userToken = null)
-        {
-            Interlocked.Increment(ref _calls);
-            ClientLease lease = null;
-            try
-            {
-                lease = Acquire();
-                return await call(lease.Client, token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (Translate(e, operation, userToken ?? token) is Exception translated)
-            {
-                throw translated;
-            }
-            finally
-            {
-                if (lease != null) Release(lease);
-            }
-        }
-
-        /// <summary>
-        /// What a call's failure becomes for the caller: refusals an <see cref="EngineRefusedException"/> with the engine's
-        /// status and words, anything else short of the caller's own cancellation EngineUnreachable; null to let it pass
-        /// as it is (the caller's cancellation, or already a <see cref="DyadPortsException"/>).
-        /// </summary>
-        private Exception Translate(Exception e, string operation, CancellationToken caller)
-        {
-            if (e is DockerApiException tls && Tls == null && (tls.ResponseBody ?? "").Contains("HTTP request to an HTTPS server", StringComparison.OrdinalIgnoreCase))
-            {
-                return new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
-                    $"The container engine at '{Endpoint}' serves TLS, and no TLS files were given. Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH " +
-                    "to a folder with ca.pem, cert.pem and key.pem, or use a docker context that has them (DOCKER_CONTEXT).", e);
-            }
-            if (e is DockerApiException refused) return new EngineRefusedException(Endpoint, operation, refused.StatusCode, EngineWords(refused), e);
-            if (e is OperationCanceledException && caller.IsCancellationRequested) return null;
-            if (e is DyadPortsException) return null;
-            var tlsFiles = Tls == null ? "" : $" TLS files used: {Tls}; the server is verified against that ca.pem only.";
-            if (e is OperationCanceledException || e is TimeoutException)
-            {
-                // Not the caller's cancellation (above): a bound ran out with the connection made and no answer.
-                return new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.OperationTimeout, Endpoint,
-                    $"The container engine at '{Endpoint}' did not answer in time (to {operation}).{tlsFiles} It may be hung or overloaded, or something in between " +
-                    "holds the connection without answering. Check it, point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at one that answers, " +
-                    "or use -Engine Process to check host sockets only.", e);
-            }
-            return new DyadPortsException(ErrorIds.EngineUnreachable, FailureCategory.ConnectionError, Endpoint,
-                $"The container engine at '{Endpoint}' cannot be reached: {Innermost(e).Message}.{tlsFiles} Start it (for example 'systemctl start podman.socket' or 'dockerd'), " +
-                "point DOCKER_HOST / CONTAINER_HOST or -EngineEndpoint at a running one, or use -Engine Process to check host sockets only.", e);
-        }
-
-        /// <summary>The engine's own message from its JSON error body, else the client's text.</summary>
-        private static string EngineWords(DockerApiException e)
-        {
-            try
-            {
-                if (!string.IsNullOrEmpty(e.ResponseBody) && Newtonsoft.Json.Linq.JToken.Parse(e.ResponseBody) is Newtonsoft.Json.Linq.JObject body &&
-                    body.Value<string>("message") is string message) return message;
-            }
-            catch (Newtonsoft.Json.JsonException)
-            {
-                // not JSON: fall through to the raw body
-            }
-            return string.IsNullOrEmpty(e.ResponseBody) ? e.Message : e.ResponseBody.Trim();
-        }
-
-        private static Exception Innermost(Exception e)
-        {
-            while (e.InnerException != null) e = e.InnerException;
-            return e;
-        }
+        private T Call<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token) => _connection.Call(operation, call, token);
 
         internal static void SplitImage(string image, out string name, out string tag)
         {
@@ -666,78 +383,13 @@ namespace DyadPorts.Core.Engines
         }
 
         /// <summary>
-        /// The next call gets a fresh client (after the engine stopped answering). Calls under way on the old client
-        /// finish on it; it is disposed when the last of them ends. Nothing another runspace is doing is cut short.
+        /// The next call gets a fresh client (after the engine stopped answering), and the event streams under way end.
+        /// Calls under way on the old client finish on it; it is disposed when the last of them ends. Nothing another
+        /// runspace is doing is cut short.
         /// </summary>
-        public void Reconnect()
-        {
-            lock (_gate)
-            {
-                Retire();
-                EndStreams();
-            }
-        }
+        public void Reconnect() => _connection.Reconnect();
 
-        public void Dispose()
-        {
-            lock (_gate)
-            {
-                _disposed = true;
-                Retire();
-                EndStreams();
-            }
-        }
-
-        /// <summary>Ends the event streams under way (their followers see the end and connect again).</summary>
-        private void EndStreams()
-        {
-            if (_streams == null) return;
-            _streams.Cancel();
-            _streams.Dispose();
-            _streams = null;
-        }
-
-        /// <summary>The current client, made on first use, with one more call under way on it.</summary>
-        private ClientLease Acquire()
-        {
-            lock (_gate)
-            {
-                if (_disposed) throw new ObjectDisposedException(nameof(ContainerEngine), $"The client for '{Endpoint}' was disposed.");
-                if (_current == null)
-                {
-                    var credentials = Tls == null ? null : EngineTlsCredentials.Create(Endpoint, Tls);
-                    _current = new ClientLease(new DockerClientConfiguration(new Uri(Endpoint), credentials, TimeSpan.FromMinutes(5)).CreateClient());
-                }
-                _current.Users++;
-                return _current;
-            }
-        }
-
-        private void Release(ClientLease lease)
-        {
-            lock (_gate)
-            {
-                lease.Users--;
-                if (lease.Retired && lease.Users == 0) lease.Client.Dispose();
-            }
-        }
-
-        private void Retire()
-        {
-            if (_current == null) return;
-            _current.Retired = true;
-            if (_current.Users == 0) _current.Client.Dispose();
-            _current = null;
-        }
-
-        /// <summary>One Docker.DotNet client and the calls under way on it (guarded by the engine's lock).</summary>
-        private sealed class ClientLease
-        {
-            public ClientLease(DockerClient client) => Client = client;
-            public DockerClient Client { get; }
-            public int Users { get; set; }
-            public bool Retired { get; set; }
-        }
+        public void Dispose() => _connection.Dispose();
 
         /// <summary>Reports on the thread that reports, in order (System.Progress would post each report to the pool).</summary>
         private sealed class Reporter<T> : IProgress<T>

@@ -580,7 +580,7 @@ namespace DyadPorts.Core.Engines
             ContainerSummary described;
             try
             {
-                // At most ContainerEngine.InspectsAtOnce at a time; one waiting for a slot counts as behind (IsBehind).
+                // At most ContainerListing.InspectsAtOnce at a time; one waiting for a slot counts as behind (IsBehind).
                 described = await _client.DescribeAsync(e.Id, queued: true, connection).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (connection.IsCancellationRequested)

@@ -28,7 +28,7 @@ namespace DyadPorts.Tests.Engines
 
         /// <summary>
         /// A burst of new containers (a busy minute, or a reconnection's replay of one) costs the engine at most
-        /// <see cref="ContainerEngine.InspectsAtOnce"/> inspects at a time, not one connection per container at once; the
+        /// <see cref="ContainerListing.InspectsAtOnce"/> inspects at a time, not one connection per container at once; the
         /// view still ends with every one of them.
         /// </summary>
         [Theory]
@@ -44,13 +44,13 @@ namespace DyadPorts.Tests.Engines
                 through.Proxy.DelayAnswers(EngineRequestLines.Inspect.IsMatch);
                 through.Proxy.ResetPeak();
                 var idle = through.Proxy.OpenConnections; // the stream, and what the heartbeat has open
-                for (var i = 0; i < 3 * ContainerEngine.InspectsAtOnce; i++) made.Add(engine.Run(TestRun.App($"view-burst-{i}"), 23046, start: false, networkMode: "none"));
+                for (var i = 0; i < 3 * ContainerListing.InspectsAtOnce; i++) made.Add(engine.Run(TestRun.App($"view-burst-{i}"), 23046, start: false, networkMode: "none"));
                 var clock = Stopwatch.StartNew();
-                while (through.Proxy.DelayedAnswers < ContainerEngine.InspectsAtOnce && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
+                while (through.Proxy.DelayedAnswers < ContainerListing.InspectsAtOnce && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
                 Thread.Sleep(EngineView.HeartbeatInterval); // room for more to pile up, if anything let them
-                Assert.Equal(ContainerEngine.InspectsAtOnce, through.Proxy.DelayedAnswers);
+                Assert.Equal(ContainerListing.InspectsAtOnce, through.Proxy.DelayedAnswers);
                 // The inspects, and at most a ping and a catch-up of the heartbeat's beside the stream.
-                Assert.True(through.Proxy.PeakOpenConnections <= idle + ContainerEngine.InspectsAtOnce + 2,
+                Assert.True(through.Proxy.PeakOpenConnections <= idle + ContainerListing.InspectsAtOnce + 2,
                     $"{through.Proxy.PeakOpenConnections} connections open at once for {made.Count} new containers ({idle} before them)");
 
                 through.Proxy.ReleaseAnswers();

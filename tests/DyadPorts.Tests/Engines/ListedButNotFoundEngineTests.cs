@@ -33,7 +33,7 @@ namespace DyadPorts.Tests.Engines
         private static int Inspected(TestEngine engine, int tries) => engine.Kind == EngineKind.Podman ? 0 : tries;
 
         /// <summary>Every try a list makes of a container no inspect finds: the first, and one after each wait.</summary>
-        private static int AllTries => ContainerEngine.ListedButNotFound.Length + 1;
+        private static int AllTries => ContainerListing.ListedButNotFound.Length + 1;
 
         /// <summary>
         /// Makes the created containers (<paramref name="ports"/>, one each, labelled for <paramref name="app"/>-i), then
@@ -104,7 +104,7 @@ namespace DyadPorts.Tests.Engines
 
         /// <summary>
         /// Containers no inspect finds are asked again together, round by round, not one after another: a list waits the
-        /// sum of <see cref="ContainerEngine.ListedButNotFound"/> once, however many it could not find (a container an engine
+        /// sum of <see cref="ContainerListing.ListedButNotFound"/> once, however many it could not find (a container an engine
         /// keeps listing and can never inspect would otherwise cost every list 150 ms, each).
         /// </summary>
         [Theory]
@@ -129,19 +129,19 @@ namespace DyadPorts.Tests.Engines
 
         /// <summary>
         /// A list of many containers it has never seen (a one-shot process on docker, whose list has no bindings for created
-        /// ones) inspects them <see cref="ContainerEngine.InspectsAtOnce"/> at a time: neither one after another nor all at
+        /// ones) inspects them <see cref="ContainerListing.InspectsAtOnce"/> at a time: neither one after another nor all at
         /// once. Every answer is held by the proxy once the engine has given it, so the inspects pile up as on a slow engine.
         /// </summary>
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_list_inspects_the_containers_it_has_not_seen_a_few_at_a_time(string name) =>
-            WithCreated(name, "listed-many", Enumerable.Repeat(23057, 3 * ContainerEngine.InspectsAtOnce).ToArray(), (engine, made, proxy, client) =>
+            WithCreated(name, "listed-many", Enumerable.Repeat(23057, 3 * ContainerListing.InspectsAtOnce).ToArray(), (engine, made, proxy, client) =>
             {
                 proxy.FrameAnswers(); // before the client's first call opens a connection
                 proxy.DelayAnswers(EngineRequestLines.Inspect.IsMatch);
                 var listing = Task.Run(() => List(client));
                 var clock = Stopwatch.StartNew();
-                while (proxy.DelayedAnswers < ContainerEngine.InspectsAtOnce && !listing.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
+                while (proxy.DelayedAnswers < ContainerListing.InspectsAtOnce && !listing.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
                 Thread.Sleep(300); // room for more to pile up, if anything let them
                 var held = proxy.DelayedAnswers;
                 proxy.ReleaseAnswers();
@@ -153,7 +153,7 @@ namespace DyadPorts.Tests.Engines
                 }
                 else
                 {
-                    Assert.Equal(ContainerEngine.InspectsAtOnce, held);
+                    Assert.Equal(ContainerListing.InspectsAtOnce, held);
                 }
                 Assert.All(made, id => Assert.Contains(listing.Result.Containers, c => c.Id == id && c.Ports.Any(p => p.HostPort == 23057)));
             });
