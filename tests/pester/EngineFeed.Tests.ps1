@@ -55,11 +55,14 @@ Describe 'The engine view of a private <Engine> engine restarted in the middle o
         $created = [Collections.Generic.List[string]]::new()
     }
     AfterAll {
-        foreach ($id in $created) {
-            try { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
+        try {
+            foreach ($id in $created) {
+                try { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
+            }
+            if ($client) { $client.Dispose() }
+        } finally {
+            if ($private) { Remove-PrivateEngine $private }   # also when BeforeAll failed after the engine started
         }
-        $client.Dispose()
-        Remove-PrivateEngine $private
     }
 
     It 'lists again after the restart: a container created then is passed over' {
@@ -101,17 +104,21 @@ Describe 'The engine view of a private podman that truncates its events file in 
         $conf = Join-Path $private.Directory 'containers.conf'
         (Get-Content $TestEnv.ContainersConf) -replace '^\[engine\]$', "[engine]`nevents_logger = `"file`"`nevents_logfile_path = `"$eventsFile`"`nevents_logfile_max_size = 16384" |
             Set-Content $conf
+        if (-not (Select-String -LiteralPath $conf -Pattern '^events_logfile_max_size = 16384$' -Quiet)) { throw "no [engine] section in $($TestEnv.ContainersConf) to add the events file's settings to" }
         Start-PrivateEngine $private -ContainersConf $conf
         $client = [Docker.DotNet.DockerClientConfiguration]::new([Uri]$private.Endpoint).CreateClient()
         $created = [Collections.Generic.List[string]]::new()
         $Port = 28340
     }
     AfterAll {
-        foreach ($id in $created) {
-            try { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
+        try {
+            foreach ($id in $created) {
+                try { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
+            }
+            if ($client) { $client.Dispose() }
+        } finally {
+            if ($private) { Remove-PrivateEngine $private }   # also when BeforeAll failed after the engine started
         }
-        $client.Dispose()
-        Remove-PrivateEngine $private
     }
 
     It 'lists again after the truncation: a container created then is passed over' {

@@ -1,6 +1,6 @@
 # Private engines for fault tests: started and stopped by this run, by pid, never anything else.
 #   podman: a second 'podman system service' on a private socket over the same storage, cwd '/', reading the
-#           project's CONTAINERS_CONF.
+#           project's CONTAINERS_CONF, or one the run wrote (Start-PrivateEngine -ContainersConf).
 #   docker: a private dockerd with its own --data-root, --exec-root (and so its own containerd), --pidfile, socket
 #           and --config-file, --bridge=none, --iptables=false, --ip-forward=false, in a network namespace of its
 #           own (unshare --net): with --bridge=none dockerd deletes the host's 'docker0' bridge, which would break

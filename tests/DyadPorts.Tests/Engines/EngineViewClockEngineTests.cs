@@ -54,6 +54,7 @@ namespace DyadPorts.Tests.Engines
 
                 id = engine.Run(app, 23016, start: false);
                 var shown = through.WaitFor(ViewSettler.Bound, s => s.Containers.Any(c => c.Id == id));
+                if (through.EngineEndedStream) return false;
                 Assert.True(shown <= ViewSettler.Bound, $"a container made {shown.TotalSeconds:0.0} s ago is not in the view of an engine whose clock lags (bound {ViewSettler.Bound.TotalSeconds:0.0} s)");
 
                 // A quiet spell, its catch-up (up to CatchUpWindow ahead, on the engine's clock) and the catch-up's bound.
@@ -105,8 +106,8 @@ namespace DyadPorts.Tests.Engines
 
                 id = engine.Run(app, 23019, start: false);
                 var shown = through.WaitFor(ViewSettler.Bound, s => s.Containers.Any(c => c.Id == id));
-                Assert.True(shown <= ViewSettler.Bound, $"a container made {shown.TotalSeconds:0.0} s ago is not in the view of an engine that did not say its time (bound {ViewSettler.Bound.TotalSeconds:0.0} s)");
                 if (through.EngineEndedStream) return false;
+                Assert.True(shown <= ViewSettler.Bound, $"a container made {shown.TotalSeconds:0.0} s ago is not in the view of an engine that did not say its time (bound {ViewSettler.Bound.TotalSeconds:0.0} s)");
                 Assert.True(through.View.IsLive, "the view stopped answering after an event");
                 Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): an event was judged ahead of a clock the engine never told");
                 return true;
@@ -121,14 +122,21 @@ namespace DyadPorts.Tests.Engines
         /// The engine's clock is set a minute ahead while the view follows it. Its catch-ups (up to what the view took for the
         /// engine's now) would then end before anything they are for: a create the stream never delivers would never be in
         /// the view. The next event heard, stamped a minute ahead, makes the view connect again, read the clock again and list.
+        /// A list after the engine itself ended the stream would pass for that one: such a try is made again, once.
         /// </summary>
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
-        public async Task A_view_whose_engines_clock_jumps_ahead_connects_again_at_the_next_event_and_lists(string name)
+        public Task A_view_whose_engines_clock_jumps_ahead_connects_again_at_the_next_event_and_lists(string name)
         {
             var engine = _engines.Get(name);
-            var missing = TestRun.App("view-clock-missing");
-            var heard = TestRun.App("view-clock-heard");
+            return ProxiedView.TriedAgainIfTheEngineEndedTheStream(attempt => ListsAfterTheClockJumps(engine, attempt));
+        }
+
+        /// <returns>False when the engine ended the view's stream meanwhile: the view's list proves nothing then.</returns>
+        private static async Task<bool> ListsAfterTheClockJumps(TestEngine engine, int attempt)
+        {
+            var missing = TestRun.App($"view-clock-missing-{attempt}");
+            var heard = TestRun.App($"view-clock-heard-{attempt}");
             string heardId = null, missingId = null;
             var time = new ShiftedTime(TimeSpan.Zero);
             try
@@ -140,16 +148,18 @@ namespace DyadPorts.Tests.Engines
 
                 time.Shift = -TimeSpan.FromMinutes(1); // this machine a minute behind: the engine's clock a minute ahead of the view's reading
                 missingId = engine.Run(missing, 23018, start: false);
-                await engine.Client.Containers.RenameContainerAsync(heardId, new ContainerRenameParameters { NewName = heard + "-renamed" }, default);
+                await engine.Client.Containers.RenameContainerAsync(heardId, new ContainerRenameParameters { NewName = heard + "-renamed" }, default).ConfigureAwait(false);
 
                 var bound = ViewSettler.Bound + TimeSpan.FromSeconds(5); // the retry wait, the clock read and a list on a loaded machine
                 var shown = through.WaitFor(bound, s => s.Containers.Any(c => c.Id == missingId));
                 // The create's event may reach a stream only after the list showed it (podman reads its events file every 250 ms).
                 var waited = System.Diagnostics.Stopwatch.StartNew();
                 while (through.Proxy.DroppedEvents <= dropped && waited.Elapsed < bound) Thread.Sleep(20);
+                if (through.EngineEndedStream) return false;
                 Assert.True(through.Proxy.DroppedEvents > dropped, "the proxy took no event of the missing container out of the stream: the test would prove nothing");
                 Assert.True(shown <= bound, $"a create the stream never delivered is not in the view {shown.TotalSeconds:0.0} s after the engine's clock jumped ahead (bound {bound.TotalSeconds:0.0} s)");
                 Assert.True(through.View.Lists > lists, "the view did not list again: something else than a new connection showed the create");
+                return true;
             }
             finally
             {
