@@ -29,6 +29,19 @@ BeforeAll {
         } finally { $tar.Dispose() }
     }
 
+    # A Describe's private engine, its client and the containers it created, removed also when its BeforeAll failed
+    # after the engine started.
+    function Remove-PrivateEngineOfDescribe([hashtable] $Private, $Client, $Created) {
+        try {
+            foreach ($id in $Created) {
+                try { $Client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
+            }
+            if ($Client) { $Client.Dispose() }
+        } finally {
+            if ($Private) { Remove-PrivateEngine $Private }
+        }
+    }
+
     function New-RawContainer([Docker.DotNet.DockerClient] $Client, [string] $Name, [int] $Port) {
         $key = "$Port/tcp"
         $binding = [Docker.DotNet.Models.PortBinding]@{ HostPort = [string]$Port }
@@ -54,16 +67,7 @@ Describe 'The engine view of a private <Engine> engine restarted in the middle o
         if ($Engine -eq 'Docker') { Import-TestImage $client }
         $created = [Collections.Generic.List[string]]::new()
     }
-    AfterAll {
-        try {
-            foreach ($id in $created) {
-                try { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
-            }
-            if ($client) { $client.Dispose() }
-        } finally {
-            if ($private) { Remove-PrivateEngine $private }   # also when BeforeAll failed after the engine started
-        }
-    }
+    AfterAll { Remove-PrivateEngineOfDescribe $private $client $created }
 
     It 'lists again after the restart: a container created then is passed over' {
         $range = "$Port-$($Port + 3)"
@@ -110,16 +114,7 @@ Describe 'The engine view of a private podman that truncates its events file in 
         $created = [Collections.Generic.List[string]]::new()
         $Port = 28340
     }
-    AfterAll {
-        try {
-            foreach ($id in $created) {
-                try { $client.Containers.RemoveContainerAsync($id, [Docker.DotNet.Models.ContainerRemoveParameters]@{ Force = $true }).GetAwaiter().GetResult() } catch { }
-            }
-            if ($client) { $client.Dispose() }
-        } finally {
-            if ($private) { Remove-PrivateEngine $private }   # also when BeforeAll failed after the engine started
-        }
-    }
+    AfterAll { Remove-PrivateEngineOfDescribe $private $client $created }
 
     It 'lists again after the truncation: a container created then is passed over' {
         $range = "$Port-$($Port + 3)"
