@@ -5,7 +5,6 @@ using System.Linq;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
-using Docker.DotNet;
 using Docker.DotNet.Models;
 using DyadPorts.Core.Diagnostics;
 
@@ -59,7 +58,7 @@ namespace DyadPorts.Core.Engines
                 Docker.DotNet.Models.VersionResponse version;
                 try
                 {
-                    version = Call("report its version", (c, ct) => c.System.GetVersionAsync(ct), cancellationToken);
+                    version = _connection.Call("report its version", (c, ct) => c.System.GetVersionAsync(ct), cancellationToken);
                 }
                 catch (EngineRefusedException e)
                 {
@@ -202,7 +201,7 @@ namespace DyadPorts.Core.Engines
         public (long Received, long Transmitted)? NetworkBytes(string id, CancellationToken cancellationToken)
         {
             ContainerStatsResponse stats = null;
-            Call($"report the stats of container {id}", async (c, ct) =>
+            _connection.Call($"report the stats of container {id}", async (c, ct) =>
             {
                 await c.Containers.GetContainerStatsAsync(id, new ContainerStatsParameters { Stream = false, OneShot = true }, new Reporter<ContainerStatsResponse>(s => stats = s), ct).ConfigureAwait(false);
                 return true;
@@ -220,7 +219,7 @@ namespace DyadPorts.Core.Engines
         internal bool SwapsNetworkCounters(CancellationToken cancellationToken)
         {
             if (_swapsNetworkCounters is bool known) return known;
-            var version = Call("report its version", (c, ct) => c.System.GetVersionAsync(ct), cancellationToken);
+            var version = _connection.Call("report its version", (c, ct) => c.System.GetVersionAsync(ct), cancellationToken);
             var podman = version.Components?.FirstOrDefault(c => c.Name != null && c.Name.Contains("Podman", StringComparison.OrdinalIgnoreCase));
             var swaps = podman != null && PodmanSwapsNetworkCounters(podman.Version ?? version.Version);
             _swapsNetworkCounters = swaps;
@@ -237,7 +236,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                Call($"inspect image {image}", (c, ct) => c.Images.InspectImageAsync(image, ct), cancellationToken);
+                _connection.Call($"inspect image {image}", (c, ct) => c.Images.InspectImageAsync(image, ct), cancellationToken);
                 return true;
             }
             catch (EngineRefusedException e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -254,7 +253,7 @@ namespace DyadPorts.Core.Engines
         {
             SplitImage(image, out var name, out var tag);
             string failure = null;
-            Call($"pull {image}", async (c, ct) =>
+            _connection.Call($"pull {image}", async (c, ct) =>
             {
                 // Both are disposed on every way out; the pull is stopped and awaited first when this thread leaves early
                 // (cancelled, or the progress callback threw), so nothing adds to a disposed collection.
@@ -299,7 +298,7 @@ namespace DyadPorts.Core.Engines
 
         public string Create(CreateContainerParameters parameters, CancellationToken cancellationToken)
         {
-            var id = Call($"create container {parameters.Name}", (c, ct) => c.Containers.CreateContainerAsync(parameters, ct), cancellationToken).ID;
+            var id = _connection.Call($"create container {parameters.Name}", (c, ct) => c.Containers.CreateContainerAsync(parameters, ct), cancellationToken).ID;
             ContainerChanged?.Invoke(id, false);
             return id;
         }
@@ -308,7 +307,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                Call($"start container {id}", (c, ct) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
+                _connection.Call($"start container {id}", (c, ct) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), ct), cancellationToken);
             }
             finally
             {
@@ -320,7 +319,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                Call($"stop container {id}", (c, ct) => c.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
+                _connection.Call($"stop container {id}", (c, ct) => c.Containers.StopContainerAsync(id, new ContainerStopParameters { WaitBeforeKillSeconds = (uint)grace.TotalSeconds }, ct), cancellationToken);
             }
             finally
             {
@@ -336,7 +335,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                Call($"remove container {id}", async (c, ct) => { await c.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = force, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
+                _connection.Call($"remove container {id}", async (c, ct) => { await c.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = force, RemoveVolumes = true }, ct).ConfigureAwait(false); return true; }, cancellationToken);
             }
             catch (EngineRefusedException e) when (e.IsNoSuchContainer)
             {
@@ -355,7 +354,7 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                return Call($"give the logs of container {id}", async (c, ct) =>
+                return _connection.Call($"give the logs of container {id}", async (c, ct) =>
                 {
                     using (var stream = await c.Containers.GetContainerLogsAsync(id, false, new ContainerLogsParameters { ShowStdout = true, ShowStderr = true, Tail = lines.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ct).ConfigureAwait(false))
                     {
@@ -369,8 +368,6 @@ namespace DyadPorts.Core.Engines
                 return $"(logs unavailable: {e.Message})";
             }
         }
-
-        private T Call<T>(string operation, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken token) => _connection.Call(operation, call, token);
 
         internal static void SplitImage(string image, out string name, out string tag)
         {

@@ -215,7 +215,7 @@ namespace DyadPorts.Tests.Support
 
         /// <summary>
         /// How many event streams the engine itself ended so far (their last chunk, or their connection closed from its
-        /// side): podman ends every stream when it rewrites its events file at its size limit. Counted on the connections
+        /// side): podman ends every stream when it truncates its events file at its size limit. Counted on the connections
         /// whose answers the proxy frames (<see cref="DropFromEventStreams"/>, <see cref="FrameAnswers"/>).
         /// </summary>
         public int EventStreamsEndedByEngine => Volatile.Read(ref _streamsEnded);

@@ -47,8 +47,8 @@ namespace DyadPorts.Tests.Support
         public ContainerEngine Client => _client;
 
         /// <summary>
-        /// Whether the engine itself ended one of the view's event streams: podman 4.3 rewrites its events file at its size
-        /// limit (1 MB) and ends every stream then, and the view rightly lists again. Counted only on connections whose answers
+        /// Whether the engine itself ended one of the view's event streams: podman 4.3 truncates its events file to its newer
+        /// half at its size limit (1,000,000 bytes by default) and ends every stream then, and the view rightly lists again. Counted only on connections whose answers
         /// the proxy frames (<see cref="HoldingEngineProxy.FrameAnswers"/>, <see cref="HoldingEngineProxy.DropFromEventStreams"/>).
         /// </summary>
         public bool EngineEndedStream => Proxy.EventStreamsEndedByEngine > 0;
