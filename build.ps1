@@ -170,6 +170,17 @@ function Invoke-Test {
     . (Join-Path $Root 'tools/TestEnv.ps1')
     Set-TestEnvironment
     Write-Host "Test run $($TestEnv.RunId): AppIds start with '$($TestEnv.Prefix)'; engines $($TestEnv.Docker), $($TestEnv.Podman); image $($TestEnv.Image)"
+    # What runs that were killed left in the engines goes first (their records name it, and their process is gone);
+    # then this run's own record, removed when it ends, so that a kill of this run is mended the same way.
+    $runs = Join-Path $Root 'tools/test-runs.sh'
+    & bash $runs reap
+    $record = "test-$($TestEnv.RunId)"
+    Invoke-Native bash @($runs, 'begin', $record, $PID, "label=$($TestEnv.RunId)", "prefix=$($TestEnv.Prefix)")
+    try { Invoke-TestSuites } finally { & bash $runs end $record }
+}
+
+# xunit, then Pester against the built module; the last line is 'N passed, N failed, N skipped'.
+function Invoke-TestSuites {
     $env:DYADPORTS_MODULE = $ModuleOut
 
     $results = Join-Path $Out 'test-results'

@@ -1,0 +1,105 @@
+# tools/test-runs.sh: a run that was killed leaves its containers in the shared engines, holding ports the next run's
+# tests expect to be free (a CI run on c26c14e failed so: a preview on 22000 left by a run stopped mid-Pester).
+# The next run removes them, and only them: what a record names, when the record's process is provably gone.
+# Every container here is a preview of this run (dyadports.managed=true, an AppId with this run's prefix), so
+# Remove-TestContainers takes whatever a failed assertion leaves. The records live in a private folder.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    foreach ($e in $Engines) { Assert-EngineAnswers $e.Endpoint; Remove-TestContainers $e.Engine $e.Endpoint }
+    $script:Runs = Join-Path ([IO.Path]::GetTempPath()) ("dyadports-runs-" + [guid]::NewGuid().ToString('N'))
+    $script:Script = Join-Path $PSScriptRoot '../../tools/test-runs.sh'
+
+    function Invoke-TestRuns {
+        $saved = $env:DYADPORTS_TEST_RUNS
+        $env:DYADPORTS_TEST_RUNS = $Runs
+        try { & bash $Script @args 2>&1 } finally { $env:DYADPORTS_TEST_RUNS = $saved }
+    }
+    function New-Preview([string] $Engine, [string] $Name, [string[]] $Label) {
+        $labels = @('--label', 'dyadports.managed=true', '--label', "dyadports.app-id=$Name") + @($Label | Where-Object { $_ } | ForEach-Object { '--label', $_ })
+        Invoke-EngineCli $Engine create --name $Name @labels $TestEnv.Image true | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "$Engine could not create $Name" }
+    }
+    function Get-Names([string] $Engine) { @(Invoke-EngineCli $Engine ps -a --format '{{.Names}}') | Where-Object { $_ -like "${Prefix}reap-*" } | Sort-Object }
+    # A record's line, rewritten: another boot, or another start time of the same pid.
+    function Set-RecordLine([string] $Name, [string] $Key, [string] $Value) {
+        $path = Join-Path $Runs $Name
+        (Get-Content $path) -replace "^$Key=.*", "$Key=$Value" | Set-Content $path
+    }
+
+    # Processes this test starts, and stops by pid: one gone before the reap, one alive through it.
+    $script:Gone = Start-Process sleep 600 -PassThru
+    $script:Alive = Start-Process sleep 600 -PassThru
+
+    $dead = "${Prefix}dead".Replace('-', '')
+    Invoke-TestRuns begin gone $Gone.Id "label=$dead" "name=${Prefix}reap-named" | Should -BeNullOrEmpty
+    Invoke-TestRuns begin otherboot $Alive.Id "prefix=${Prefix}reap-boot-" | Should -BeNullOrEmpty
+    Set-RecordLine otherboot boot '00000000-0000-0000-0000-000000000000'
+    Invoke-TestRuns begin reused $Alive.Id "prefix=${Prefix}reap-reused-" | Should -BeNullOrEmpty
+    Set-RecordLine reused start 1
+    Invoke-TestRuns begin alive $Alive.Id "prefix=${Prefix}reap-alive-" | Should -BeNullOrEmpty
+
+    New-Preview Docker "${Prefix}reap-labelled" "dyadports.test-run=$dead"
+    New-Preview Podman "${Prefix}reap-named"
+    New-Preview Docker "${Prefix}reap-boot-1"
+    New-Preview Podman "${Prefix}reap-reused-1"
+    New-Preview Podman "${Prefix}reap-alive-1"
+    New-Preview Docker "${Prefix}reap-other"
+    New-Preview Podman "${Prefix}reap-other"
+
+    $Gone.Kill(); $Gone.WaitForExit()
+    $script:Said = Invoke-TestRuns reap
+    $script:Exit = $LASTEXITCODE
+}
+AfterAll {
+    if ($Alive -and -not $Alive.HasExited) { $Alive.Kill(); $Alive.WaitForExit() }
+    if ($Gone -and -not $Gone.HasExited) { $Gone.Kill(); $Gone.WaitForExit() }
+    foreach ($e in $Engines) { Remove-TestContainers $e.Engine $e.Endpoint }
+    if ($Runs) { Remove-Item $Runs -Recurse -Force -ErrorAction SilentlyContinue }
+}
+
+Describe 'The records of test runs (tools/test-runs.sh)' {
+    It 'removes what a run whose process is gone left, by its run label and by name, on both engines' {
+        Get-Names Docker | Should -Not -Contain "${Prefix}reap-labelled"
+        Get-Names Podman | Should -Not -Contain "${Prefix}reap-named"
+        $Said | Should -Contain "test-runs: run gone (pid $($Gone.Id)) is gone; removing what it left in docker: ${Prefix}reap-labelled"
+    }
+
+    It 'takes a record of another boot, or of another start time of the same pid, for a run that is gone' {
+        Get-Names Docker | Should -Not -Contain "${Prefix}reap-boot-1"
+        Get-Names Podman | Should -Not -Contain "${Prefix}reap-reused-1"
+    }
+
+    It 'keeps what a live run made, and what no record names' {
+        Get-Names Podman | Should -Contain "${Prefix}reap-alive-1"
+        Get-Names Docker | Should -Contain "${Prefix}reap-other"
+        Get-Names Podman | Should -Contain "${Prefix}reap-other"
+    }
+
+    It 'keeps only the live run''s record, and ends it on request' {
+        $Exit | Should -Be 0
+        @(Get-ChildItem $Runs -Name) | Should -Be @('alive')
+        Invoke-TestRuns end alive | Should -BeNullOrEmpty
+        @(Get-ChildItem $Runs -Name) | Should -BeNullOrEmpty
+    }
+
+    It 'keeps the record of a run that is gone while an engine cannot be asked, and says so' {
+        Invoke-TestRuns begin unasked $Alive.Id "prefix=${Prefix}reap-unasked-" | Should -BeNullOrEmpty
+        Set-RecordLine unasked start 1
+        $saved = $env:DYADPORTS_TEST_DOCKER
+        $env:DYADPORTS_TEST_DOCKER = 'unix:///nonexistent/docker.sock'
+        try { $said = Invoke-TestRuns reap; $exit = $LASTEXITCODE } finally { $env:DYADPORTS_TEST_DOCKER = $saved }
+        $said | Should -Contain 'test-runs: docker did not answer; the record of dead run unasked is kept'
+        $exit | Should -Be 1
+        Test-Path (Join-Path $Runs 'unasked') | Should -BeTrue
+        Invoke-TestRuns reap | Should -BeNullOrEmpty
+        Test-Path (Join-Path $Runs 'unasked') | Should -BeFalse -Because 'with both engines answering, and nothing of it left, the record goes'
+    }
+
+    It 'refuses a record name or a selector it could not read back safely' {
+        Invoke-TestRuns begin '../x' $Alive.Id | Should -BeLike "*is not a record name*"
+        $LASTEXITCODE | Should -Be 2
+        Invoke-TestRuns begin bad $Alive.Id 'label=a b' | Should -BeLike "*bad selector*"
+        $LASTEXITCODE | Should -Be 2
+        Test-Path (Join-Path $Runs 'bad') | Should -BeFalse
+    }
+}

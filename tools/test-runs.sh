@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The records of the test runs in progress, so that a later run can remove what a run that died left behind.
+#
+# A run that is killed (a stopped machine, a lost session, a kill of its process group) never reaches its clean-up:
+# its previews and sentinels stay in the shared engines, holding the ports the next run's tests expect to be free.
+# The rules stand: remove only our own orphans, and only what a run provably created. So each run records, before it
+# creates anything, what identifies its containers and the process that owns them; a record is reaped only when that
+# very process is gone (another boot, no such pid, or a pid of another start time), and only the containers it names.
+#
+#   test-runs.sh begin NAME PID [label=RUNID] [prefix=APPID-PREFIX] [name=CONTAINER]...
+#       records that process PID owns the containers labelled dyadports.test-run=RUNID, the DyadPorts previews
+#       (dyadports.managed=true) whose dyadports.app-id starts with APPID-PREFIX, and the containers named CONTAINER.
+#   test-runs.sh end NAME       the run ended and removed its own: its record goes.
+#   test-runs.sh reap           for each record whose process is gone: removes its containers from both test engines,
+#                               then the record. A record is kept when an engine could not be asked.
+#
+# Records live in $DYADPORTS_TEST_RUNS (default $DYADPORTS_TEST_STATE/runs). Engines: the one table.
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/test-engines.sh"
+RUNS=${DYADPORTS_TEST_RUNS:-$DYADPORTS_TEST_STATE/runs}
+
+boot_id() { cat /proc/sys/kernel/random/boot_id; }
+# Field 22 of /proc/PID/stat, the process's start time in clock ticks since boot; read after the last ')', since the
+# command name in parentheses may hold spaces.
+start_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  set -- $stat
+  echo "${20}"
+}
+valid_name() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }
+
+docker_cli() { docker -H "$DYADPORTS_TEST_DOCKER" "$@"; }
+podman_cli() { env -u CONTAINER_HOST CONTAINERS_CONF="$DYADPORTS_TEST_STATE/containers.conf" podman --url "$DYADPORTS_TEST_PODMAN" "$@"; }
+
+begin() {
+  local name=$1 pid=$2 ticks
+  shift 2
+  valid_name "$name" || { echo "test-runs: '$name' is not a record name" >&2; return 2; }
+  local selector
+  for selector in "$@"; do
+    [[ $selector =~ ^(label|prefix|name)=[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || { echo "test-runs: bad selector '$selector'" >&2; return 2; }
+  done
+  ticks=$(start_ticks "$pid") || { echo "test-runs: no process $pid to record" >&2; return 2; }
+  mkdir -p "$RUNS"
+  { echo "boot=$(boot_id)"; echo "pid=$pid"; echo "start=$ticks"; printf '%s\n' "$@"; } > "$RUNS/$name.tmp" && mv -f "$RUNS/$name.tmp" "$RUNS/$name"
+}
+
+end() {
+  valid_name "$1" || { echo "test-runs: '$1' is not a record name" >&2; return 2; }
+  rm -f "$RUNS/$1"
+}
+
+# The containers of one engine that a record names, one 'ID NAME' line each. The listing's fields are split on '|'
+# (not on tabs: read collapses runs of whitespace separators, so an empty label would shift the fields after it).
+owned_ids() {
+  local cli=$1 record=$2 format
+  if [ "$cli" = docker_cli ]; then
+    format='{{.ID}}|{{.Names}}|{{.Label "dyadports.test-run"}}|{{.Label "dyadports.managed"}}|{{.Label "dyadports.app-id"}}'
+  else
+    format='{{.ID}}|{{.Names}}|{{index .Labels "dyadports.test-run"}}|{{index .Labels "dyadports.managed"}}|{{index .Labels "dyadports.app-id"}}'
+  fi
+  local listing
+  listing=$($cli ps -a --no-trunc --format "$format") || return 1
+  local labels=() prefixes=() names=() key value
+  while IFS='=' read -r key value; do
+    case $key in label) labels+=("$value") ;; prefix) prefixes+=("$value") ;; name) names+=("$value") ;; esac
+  done < "$record"
+  local id cname run managed app x
+  while IFS='|' read -r id cname run managed app; do
+    [ -n "$id" ] || continue
+    for x in "${labels[@]}"; do [ "$run" = "$x" ] && { echo "$id $cname"; continue 2; }; done
+    for x in "${names[@]}"; do [ "$cname" = "$x" ] && { echo "$id $cname"; continue 2; }; done
+    [ "$managed" = true ] || continue
+    for x in "${prefixes[@]}"; do [[ $app == "$x"* ]] && { echo "$id $cname"; continue 2; }; done
+  done <<< "$listing"
+  return 0   # the listing answered (the loop's status is that of its last test)
+}
+
+reap() {
+  [ -d "$RUNS" ] || return 0
+  local record boot pid start ticks kept=0
+  for record in "$RUNS"/*; do
+    [ -f "$record" ] || continue
+    case $record in *.tmp) continue ;; esac
+    boot=$(sed -n 's/^boot=//p' "$record"); pid=$(sed -n 's/^pid=//p' "$record"); start=$(sed -n 's/^start=//p' "$record")
+    if [ "$boot" = "$(boot_id)" ] && ticks=$(start_ticks "$pid") && [ "$ticks" = "$start" ]; then
+      continue   # its process still runs: the run is alive
+    fi
+    local complete=true cli owned
+    for cli in docker_cli podman_cli; do
+      if ! owned=$(owned_ids "$cli" "$record"); then
+        echo "test-runs: ${cli%_cli} did not answer; the record of dead run $(basename "$record") is kept"
+        complete=false; continue
+      fi
+      [ -n "$owned" ] || continue
+      echo "test-runs: run $(basename "$record") (pid $pid) is gone; removing what it left in ${cli%_cli}: $(cut -d' ' -f2 <<< "$owned" | paste -sd' ')"
+      $cli rm -f $(cut -d' ' -f1 <<< "$owned") >/dev/null || complete=false
+    done
+    if $complete; then rm -f "$record"; else kept=$((kept + 1)); fi
+  done
+  [ "$kept" = 0 ]
+}
+
+case ${1:-} in
+  begin) [ $# -ge 3 ] || { echo "usage: test-runs.sh begin NAME PID [selector]..." >&2; exit 2; }; shift; begin "$@" ;;
+  end) [ $# -eq 2 ] || { echo "usage: test-runs.sh end NAME" >&2; exit 2; }; end "$2" ;;
+  reap) reap ;;
+  *) echo "usage: test-runs.sh begin|end|reap" >&2; exit 2 ;;
+esac
