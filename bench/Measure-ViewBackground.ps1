@@ -2,10 +2,10 @@
 .SYNOPSIS
     What a live engine view costs each engine in the background, read and idle: the engine service's CPU and the view's
     own calls (pings, catch-ups) over a window, while a session reads its view (a feed-on Request-DyadPort every 200 ms,
-    which itself calls no engine) and once nobody has read it for longer than EngineView.ReadRecently.
+    which itself calls no engine) and once nobody has read it for longer than ViewTiming.ReadRecently.
 .DESCRIPTION
     For each engine of the test environment: starts the session's view (two requests), waits until it is live, then
-    measures -Seconds of reading and, after EngineView.ReadRecently plus 5 s without a read, -Seconds idle. The engine's
+    measures -Seconds of reading and, after ViewTiming.ReadRecently plus 5 s without a read, -Seconds idle. The engine's
     CPU is its service process's utime + stime (/proc/<pid>/stat) over the window; the process is the one
     tools/setup-engines.sh started, from its pid file (podman.pid, dockerd.pid in the project's state directory), as
     bench/Measure-PodmanCatchUpCpu.sh reads it. Podman 4.3's catch-up reads its events file, so its size is printed. Keeps its state in a
@@ -33,8 +33,8 @@ function Get-CpuSeconds([int] $ProcessId) {
     $fields = ((Get-Content "/proc/$ProcessId/stat" -Raw) -replace '^.*\) ', '') -split ' '
     ([double]$fields[11] + [double]$fields[12]) / $hz # utime, stime: fields 14 and 15 of stat
 }
-$readRecently = [DyadPorts.Core.Engines.EngineView]::ReadRecently
-"# engine views in the background, $(Get-Date -Format o); commit $(git rev-parse --short HEAD); window $Seconds s; ReadRecently $($readRecently.TotalSeconds) s; ReadCatchUpRepeat $([DyadPorts.Core.Engines.EngineView]::ReadCatchUpRepeat.TotalSeconds) s; QuietCatchUpRepeat $([DyadPorts.Core.Engines.EngineView]::QuietCatchUpRepeat.TotalSeconds) s; load $((Get-Content /proc/loadavg -Raw).Trim())"
+$readRecently = [DyadPorts.Core.Engines.ViewTiming]::ReadRecently
+"# engine views in the background, $(Get-Date -Format o); commit $(git rev-parse --short HEAD); window $Seconds s; ReadRecently $($readRecently.TotalSeconds) s; ReadCatchUpRepeat $([DyadPorts.Core.Engines.ViewTiming]::ReadCatchUpRepeat.TotalSeconds) s; QuietCatchUpRepeat $([DyadPorts.Core.Engines.ViewTiming]::QuietCatchUpRepeat.TotalSeconds) s; load $((Get-Content /proc/loadavg -Raw).Trim())"
 $events = '/run/libpod/events/events.log'
 if (Test-Path $events) { "# podman events file $events : $((Get-Item $events).Length) bytes" }
 $state = Enter-BenchState viewbg

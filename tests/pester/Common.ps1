@@ -81,7 +81,7 @@ function Wait-EngineView {
     if (-not $session -or $env:DYAD_PORTS_ENGINE_FEED -eq 'off') { return }
     $view = $session::Current.Views.For($TestEnv.$Engine)
     if (-not $view -or -not $view.IsLive) { return }
-    $bound = [TimeSpan]::FromTicks($view.GetType()::FreshnessBound.Ticks * 3)
+    $bound = [TimeSpan]::FromTicks([DyadPorts.Core.Engines.ViewTiming]::FreshnessBound.Ticks * 3)
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $truth = $null; $seen = $null
     while ($true) {

@@ -49,7 +49,7 @@ namespace DyadPorts.Core.Engines
             var viewed = _views?.Read(Engine, Kind, cancellationToken);
             if (viewed != null)
             {
-                log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {viewed.Containers.Count} container(s) in the session's view (every event it heard applied within {EngineView.FreshnessBound.TotalMilliseconds} ms; one its stream missed, at its next catch-up).");
+                log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {viewed.Containers.Count} container(s) in the session's view (every event it heard applied within {ViewTiming.FreshnessBound.TotalMilliseconds} ms; one its stream missed, at its next catch-up).");
                 return Latest = viewed;
             }
             var snapshot = Engine.Snapshot(_configuredPorts, log, cancellationToken);

@@ -24,8 +24,8 @@ namespace DyadPorts.Core.Engines
         /// same endpoint and TLS files.
         /// </param>
         /// <param name="time">This machine's clock, for the views (<see cref="EngineView"/>); null for the system's.</param>
-        /// <param name="retireAfter">How long a view may go unread before it ends itself; null for <see cref="EngineView.RetireAfter"/>.</param>
-        /// <param name="removalsKept">How many more numbers of removed containers a view keeps before it lets go of those it can; null for <see cref="EngineView.RemovalsKept"/>.</param>
+        /// <param name="retireAfter">How long a view may go unread before it ends itself; null for <see cref="ViewTiming.RetireAfter"/>.</param>
+        /// <param name="removalsKept">How many more numbers of removed containers a view keeps before it lets go of those it can; null for <see cref="ViewMap.RemovalsKept"/>.</param>
         public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null, TimeSpan? retireAfter = null, int? removalsKept = null)
         {
             _removalsKept = removalsKept;
@@ -37,7 +37,7 @@ namespace DyadPorts.Core.Engines
         /// <summary>
         /// The live view's snapshot of <paramref name="engine"/>'s endpoint, or null (the caller lists). Counts the read:
         /// the second one starts the view in the background. A view that retired for being unread
-        /// (<see cref="EngineView.RetireAfter"/>) is let go, and the reads count again from this one.
+        /// (<see cref="ViewTiming.RetireAfter"/>) is let go, and the reads count again from this one.
         /// </summary>
         public EngineSnapshot Read(ContainerEngine engine, EngineKind kind, CancellationToken cancellationToken)
         {

@@ -12,8 +12,8 @@ namespace DyadPorts.Core.Engines
     /// (heard on the stream, or returned by a catch-up) and when each arrived, how far its catch-ups have covered, and how
     /// long a catch-up may take to read.
     /// <para>
-    /// Each catch-up (once per quiet spell, again every <see cref="EngineView.CatchUpRepeat"/> while the spell lasts, and
-    /// every <see cref="EngineView.BusyCatchUpRepeat"/> while it never comes) asks from a second before what the last ones
+    /// Each catch-up (once per quiet spell, again every <see cref="ViewTiming.CatchUpRepeat"/> while the spell lasts, and
+    /// every <see cref="ViewTiming.BusyCatchUpRepeat"/> while it never comes) asks from a second before what the last ones
     /// returned (the first from the connection's own since=; the engine's seconds are whole), so together they cover the
     /// whole connection however long ago an event went missing. What the stream or an earlier catch-up delivered is
     /// skipped, so a busy spell between two catch-ups costs no second inspect.
@@ -51,7 +51,7 @@ namespace DyadPorts.Core.Engines
         private TimeSpan _window;
 
         /// <param name="since">The connection's since=: where its first catch-up asks from.</param>
-        /// <param name="window">How far ahead of now a catch-up's until= lies at first (<see cref="EngineView.CatchUpWindow"/>).</param>
+        /// <param name="window">How far ahead of now a catch-up's until= lies at first (<see cref="ViewTiming.CatchUpWindow"/>).</param>
         public EventCoverage(DateTimeOffset since, TimeSpan window)
         {
             Since = since;
@@ -98,15 +98,15 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// True, with the since= of the catch-up, when one is due: owed by a catch-up cut short, or
-        /// <see cref="EngineView.CatchUpDue"/>.
+        /// <see cref="ViewTiming.CatchUpDue"/>.
         /// </summary>
         public bool DueForCatchUp(TimeSpan repeat, out DateTimeOffset since)
         {
             since = default;
             var sinceHeard = Stopwatch.GetElapsedTime(Interlocked.Read(ref _arrived));
             var owed = Interlocked.Exchange(ref _owed, 0) == 1;
-            if (!owed && !EngineView.CatchUpDue(sinceHeard, Volatile.Read(ref _caughtUp) == 1, Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastCatchUp)), repeat)) return false;
-            if (sinceHeard >= EngineView.QuietBeforeCatchUp) Interlocked.Exchange(ref _caughtUp, 1); // this quiet spell's catch-up
+            if (!owed && !ViewTiming.CatchUpDue(sinceHeard, Volatile.Read(ref _caughtUp) == 1, Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastCatchUp)), repeat)) return false;
+            if (sinceHeard >= ViewTiming.QuietBeforeCatchUp) Interlocked.Exchange(ref _caughtUp, 1); // this quiet spell's catch-up
             lock (_lock) since = _covered - TimeSpan.FromSeconds(1);
             return true;
         }
@@ -188,7 +188,7 @@ namespace DyadPorts.Core.Engines
         /// long after a cut; after one that returned nothing (nothing to tell a cut from a quiet spell by) twice as long
         /// up to <see cref="WindowUnjudgedMost"/>, and no shorter; otherwise twice as long as the last event it returned
         /// took to arrive (about how long the engine read), so that a window widened for a slow read narrows again.
-        /// Never under <see cref="EngineView.CatchUpWindow"/> nor over <see cref="WindowMost"/>.
+        /// Never under <see cref="ViewTiming.CatchUpWindow"/> nor over <see cref="WindowMost"/>.
         /// </summary>
         internal static TimeSpan NextWindow(TimeSpan window, bool cut, int returned, TimeSpan lastArrival)
         {
@@ -196,7 +196,7 @@ namespace DyadPorts.Core.Engines
             if (cut) next = window * 2;
             else if (returned == 0) next = Shorter(window * 2, Longer(window, WindowUnjudgedMost));
             else next = lastArrival * 2;
-            return Longer(EngineView.CatchUpWindow, Shorter(next, WindowMost));
+            return Longer(ViewTiming.CatchUpWindow, Shorter(next, WindowMost));
         }
 
         private static TimeSpan Shorter(TimeSpan a, TimeSpan b) => a < b ? a : b;

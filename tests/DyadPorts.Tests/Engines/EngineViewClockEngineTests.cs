@@ -58,7 +58,7 @@ namespace DyadPorts.Tests.Engines
                 Assert.True(shown <= ViewSettler.Bound, $"a container made {shown.TotalSeconds:0.0} s ago is not in the view of an engine whose clock lags (bound {ViewSettler.Bound.TotalSeconds:0.0} s)");
 
                 // A quiet spell, its catch-up (up to CatchUpWindow ahead, on the engine's clock) and the catch-up's bound.
-                Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + EngineView.CatchUpWindow + ContainerEngine.PingTimeout + TimeSpan.FromSeconds(1));
+                Thread.Sleep(ViewTiming.QuietBeforeCatchUp + ViewTiming.HeartbeatInterval * 2 + ViewTiming.CatchUpWindow + ContainerEngine.PingTimeout + TimeSpan.FromSeconds(1));
                 if (through.EngineEndedStream) return false;
                 Assert.True(through.View.IsLive, "the view stopped answering over a quiet spell: its catch-up outlasted its bound");
                 Assert.True(through.View.Lists == lists, $"the view listed again ({through.View.Lists - lists} time(s)): a catch-up outlasted its bound and ended the connection");

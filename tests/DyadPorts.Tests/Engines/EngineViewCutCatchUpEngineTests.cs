@@ -55,7 +55,7 @@ namespace DyadPorts.Tests.Engines
                 await engine.Client.Containers.RenameContainerAsync(heardId, new ContainerRenameParameters { NewName = heard + "-renamed" }, default).ConfigureAwait(false);
                 through.WaitFor(TimeSpan.FromSeconds(5), s => s.Containers.Any(c => c.Id == heardId && c.Name == heard + "-renamed"));
                 // Past the quiet spell's first catch-up, which returns the rename: the spell's repeats (the view is read) follow.
-                Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1));
+                Thread.Sleep(ViewTiming.QuietBeforeCatchUp + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow + TimeSpan.FromSeconds(1));
                 const int cut = 3; // a fourth, at the longest window, would end the connection
                 var delays = new System.Collections.Generic.List<TimeSpan>();
                 through.Proxy.DelayRequests(EngineRequestLines.CatchUp.IsMatch, line =>
@@ -74,7 +74,7 @@ namespace DyadPorts.Tests.Engines
 
                 // Each catch-up at a heartbeat, waiting out its window (0.25, 0.5, 1 s) and the delay's tenth of a second;
                 // the one that reads, its inspect, and room for a loaded machine.
-                var bound = (EngineView.HeartbeatInterval + TimeSpan.FromMilliseconds(100)) * (cut + 1) + EngineView.CatchUpWindow * 15 + TimeSpan.FromSeconds(3);
+                var bound = (ViewTiming.HeartbeatInterval + TimeSpan.FromMilliseconds(100)) * (cut + 1) + ViewTiming.CatchUpWindow * 15 + TimeSpan.FromSeconds(3);
                 var shown = through.WaitFor(bound, s => s.Containers.Any(c => c.Id == missingId));
                 var wait = Stopwatch.StartNew();
                 while (through.Proxy.DroppedEvents <= dropped && wait.Elapsed < TimeSpan.FromSeconds(3)) Thread.Sleep(20);
@@ -104,7 +104,7 @@ namespace DyadPorts.Tests.Engines
         }
 
         /// <summary>
-        /// A stream that never goes quiet gets a catch-up only every <see cref="EngineView.BusyCatchUpRepeat"/>. When that
+        /// A stream that never goes quiet gets a catch-up only every <see cref="ViewTiming.BusyCatchUpRepeat"/>. When that
         /// one is cut short (it misses renames the stream delivered before it was sent), the view asks again at the next
         /// heartbeat, with a longer window, instead of 10 s later: the create the stream never delivered is in the view
         /// within a heartbeat or two of the busy repeat, with no list. Podman rewrites its events file at its size limit
@@ -137,8 +137,8 @@ namespace DyadPorts.Tests.Engines
                 // The busy repeat, the cut catch-up (its 250 ms window and the delay's tenth), the next heartbeat's with twice the
                 // window, its inspect, and room for a loaded machine: well under the next busy repeat, which is when a cut
                 // catch-up not asked again would be followed.
-                var bound = EngineView.BusyCatchUpRepeat + (EngineView.HeartbeatInterval + TimeSpan.FromMilliseconds(100)) * (cut + 1) + EngineView.CatchUpWindow * 3 + TimeSpan.FromSeconds(3);
-                Assert.True(bound < EngineView.BusyCatchUpRepeat * 2, "the bound would not tell the next heartbeat from the next busy repeat");
+                var bound = ViewTiming.BusyCatchUpRepeat + (ViewTiming.HeartbeatInterval + TimeSpan.FromMilliseconds(100)) * (cut + 1) + ViewTiming.CatchUpWindow * 3 + TimeSpan.FromSeconds(3);
+                Assert.True(bound < ViewTiming.BusyCatchUpRepeat * 2, "the bound would not tell the next heartbeat from the next busy repeat");
                 var shown = through.WaitFor(bound, s => s.Containers.Any(c => c.Id == missingId));
                 if (through.EngineEndedStream) return false;
                 Assert.True(shown <= bound, $"a create the busy stream never delivered is not in the view {shown.TotalSeconds:0.0} s after it (bound {bound.TotalSeconds:0.0} s; " +

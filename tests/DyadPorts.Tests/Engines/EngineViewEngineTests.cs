@@ -15,7 +15,7 @@ namespace DyadPorts.Tests.Engines
 {
     /// <summary>
     /// The session's engine view (issue 18) on both real engines: it starts on the second read only, lists after it
-    /// subscribed, passes over a container another client (the CLI) created once <see cref="EngineView.FreshnessBound"/> has
+    /// subscribed, passes over a container another client (the CLI) created once <see cref="ViewTiming.FreshnessBound"/> has
     /// passed, frees a destroyed container's port, follows a rename, lists again after its stream ends, and makes no
     /// engine call per warm allocation. DYAD_PORTS_ENGINE_FEED=off starts none. The view's client is made by a factory the
     /// test gives the session, so the test can end its stream. Ports 28100-28299.
@@ -156,7 +156,7 @@ namespace DyadPorts.Tests.Engines
             var started = Stopwatch.StartNew();
             while (!view.IsLive && started.Elapsed < LiveWithin) Thread.Sleep(20);
             var live = started.Elapsed;
-            Thread.Sleep(EngineView.FreshnessBound);
+            Thread.Sleep(ViewTiming.FreshnessBound);
             var client = SessionClient(session, engine);
             var (calls, lists) = (client.Calls, view.Lists);
             var port = Request(session, engine, "view-after").Port;
@@ -183,7 +183,7 @@ namespace DyadPorts.Tests.Engines
             var client = SessionClient(session, engine);
             var (calls, lists) = (client.Calls, view.Lists);
             CliCreate(engine, TestRun.App("view-cli-" + name), Port(31));
-            Thread.Sleep(EngineView.FreshnessBound);
+            Thread.Sleep(ViewTiming.FreshnessBound);
             Assert.Equal(Port(32), Request(session, engine, "view-cli").Port);
             NoCallUnlessRelisted(view, lists, calls, client); // the view answered: no list saw it
         }
@@ -195,13 +195,13 @@ namespace DyadPorts.Tests.Engines
             var session = Session(Range(40, 42));
             var view = Warm(session, engine); // Port(40)
             var id = engine.Run(TestRun.App("view-rn-" + name), Port(41), start: false);
-            Thread.Sleep(EngineView.FreshnessBound);
+            Thread.Sleep(ViewTiming.FreshnessBound);
             Assert.Equal(TestRun.App("view-rn-" + name), view.TryRead(CancellationToken.None).OnHostPort(Port(41)).Single().Name);
             await engine.Client.Containers.RenameContainerAsync(id, new Docker.DotNet.Models.ContainerRenameParameters { NewName = TestRun.App("view-rn2-" + name) }, CancellationToken.None);
-            Thread.Sleep(EngineView.FreshnessBound);
+            Thread.Sleep(ViewTiming.FreshnessBound);
             Assert.Equal(TestRun.App("view-rn2-" + name), view.TryRead(CancellationToken.None).OnHostPort(Port(41)).Single().Name);
             engine.Remove(id);
-            Thread.Sleep(EngineView.FreshnessBound);
+            Thread.Sleep(ViewTiming.FreshnessBound);
             var client = SessionClient(session, engine);
             var (calls, lists) = (client.Calls, view.Lists);
             Assert.Equal(Port(41), Request(session, engine, "view-freed").Port);
@@ -243,7 +243,7 @@ namespace DyadPorts.Tests.Engines
             while ((view.Lists <= lists || !view.IsLive) && started.Elapsed < LiveWithin) Thread.Sleep(20);
             Assert.True(view.Lists > lists, "the view did not list again after its stream ended");
             Assert.True(view.IsLive);
-            Thread.Sleep(EngineView.FreshnessBound);
+            Thread.Sleep(ViewTiming.FreshnessBound);
             Assert.Equal(Port(52), Request(session, engine, "view-relisted").Port);
         }
     }

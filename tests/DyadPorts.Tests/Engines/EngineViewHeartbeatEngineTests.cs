@@ -35,7 +35,7 @@ namespace DyadPorts.Tests.Engines
 
             // Silent from here: the ping every HeartbeatInterval goes unanswered, and its 3 s timeout ends the view's
             // connection. A generous margin for a loaded machine; without the heartbeat the view stays live for good.
-            var bound = EngineView.HeartbeatInterval + TimeSpan.FromSeconds(3) + TimeSpan.FromSeconds(4);
+            var bound = ViewTiming.HeartbeatInterval + TimeSpan.FromSeconds(3) + TimeSpan.FromSeconds(4);
             through.Proxy.Freeze();
             var clock = Stopwatch.StartNew();
             Assert.True(through.View.IsLive, "the view stopped answering before the engine went silent");
@@ -56,13 +56,13 @@ namespace DyadPorts.Tests.Engines
             through.Proxy.Hold(EngineRequestLines.CatchUp.IsMatch);
             var sent = Stopwatch.StartNew();
             // The quiet spell's first catch-up, or if that one passed before the hold, the spell's next.
-            var reach = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + EngineView.QuietCatchUpRepeat + TimeSpan.FromSeconds(5);
+            var reach = ViewTiming.QuietBeforeCatchUp + ViewTiming.HeartbeatInterval * 2 + ViewTiming.QuietCatchUpRepeat + TimeSpan.FromSeconds(5);
             while (through.Proxy.HeldRequests == 0 && sent.Elapsed < reach) Thread.Sleep(20);
             Assert.True(through.Proxy.HeldRequests > 0, $"no catch-up was held within {reach.TotalSeconds:0.0} s: the test would prove nothing");
             through.Proxy.Freeze();
             var clock = Stopwatch.StartNew();
             Assert.True(through.View.IsLive, "the view stopped answering before its engine went silent");
-            var bound = EngineView.CatchUpWindow + ContainerEngine.PingTimeout + TimeSpan.FromSeconds(4);
+            var bound = ViewTiming.CatchUpWindow + ContainerEngine.PingTimeout + TimeSpan.FromSeconds(4);
             while (through.View.IsLive && clock.Elapsed < bound + TimeSpan.FromSeconds(10)) Thread.Sleep(20);
             Assert.False(through.View.IsLive, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent during a catch-up");
             Assert.True(clock.Elapsed <= bound, $"the view stopped answering {clock.Elapsed.TotalSeconds:0.0} s after its engine went silent during a catch-up, over the bound of {bound.TotalSeconds:0.0} s");
@@ -129,7 +129,7 @@ namespace DyadPorts.Tests.Engines
             {
                 using var through = new ProxiedView(engine);
                 for (var i = 0; i < 3; i++) ids.Add(engine.Run(TestRun.App($"view-described-{i}"), 23016 + i, start: false));
-                through.WaitFor(EngineView.FreshnessBound * 10, s => ids.All(id => s.Containers.Any(c => c.Id == id && c.Ports.Any(p => p.HostPort == 23016 + ids.IndexOf(id)))));
+                through.WaitFor(ViewTiming.FreshnessBound * 10, s => ids.All(id => s.Containers.Any(c => c.Id == id && c.Ports.Any(p => p.HostPort == 23016 + ids.IndexOf(id)))));
                 var described = through.Proxy.Requests.Count(line => EngineRequestLines.Inspect.IsMatch(line) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
                 Assert.True(described >= ids.Count, $"the view inspected the new containers {described} time(s): the test would prove nothing");
                 var lists = through.View.Lists;
@@ -167,7 +167,7 @@ namespace DyadPorts.Tests.Engines
             try
             {
                 var clock = Stopwatch.StartNew();
-                var bound = EngineView.FreshnessBound * 3;
+                var bound = ViewTiming.FreshnessBound * 3;
                 EngineSnapshot read;
                 while ((read = through.View.TryRead(default)) != null && clock.Elapsed < bound + TimeSpan.FromSeconds(5)) Thread.Sleep(20);
                 Assert.True(read == null, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after a create it cannot inspect, without it: {read?.Containers.Any(c => c.Id == id)}");
@@ -198,7 +198,7 @@ namespace DyadPorts.Tests.Engines
                 through.Proxy.Hold(EngineRequestLines.Inspect.IsMatch);
                 engine.Start(id);
                 clock.Restart();
-                var bound = EngineView.FreshnessBound * 3;
+                var bound = ViewTiming.FreshnessBound * 3;
                 EngineSnapshot read;
                 while ((read = through.View.TryRead(default)) != null && clock.Elapsed < bound + TimeSpan.FromSeconds(5)) Thread.Sleep(20);
                 Assert.True(read == null, $"the view still answers {clock.Elapsed.TotalSeconds:0.0} s after a start it cannot inspect");
@@ -236,9 +236,9 @@ namespace DyadPorts.Tests.Engines
                 using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
                 // Quiet, then the catch-up at the next heartbeat (up to CatchUpWindow ahead), then the container's inspect:
                 // twice that, and room for a loaded machine.
-                var bound = (EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow) * 2 + TimeSpan.FromSeconds(2);
+                var bound = (ViewTiming.QuietBeforeCatchUp + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow) * 2 + TimeSpan.FromSeconds(2);
                 // Past the first quiet spell's catch-up, and then far more than a second between the missing event and the next one heard.
-                var apart = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1);
+                var apart = ViewTiming.QuietBeforeCatchUp + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow + TimeSpan.FromSeconds(1);
                 var renames = 0;
                 void Hear()
                 {
@@ -263,7 +263,7 @@ namespace DyadPorts.Tests.Engines
         /// As above, with nothing heard after the missing events: the quiet spell's first catch-up has passed before the
         /// container is made, so only the spell's next catch-up can bring a lone create, and then a lone removal, that the
         /// stream never delivers. The test reads the view all along, so that catch-up repeats at every heartbeat
-        /// (<see cref="EngineView.ReadCatchUpRepeat"/>), not every <see cref="EngineView.QuietCatchUpRepeat"/>: the bound
+        /// (<see cref="ViewTiming.ReadCatchUpRepeat"/>), not every <see cref="ViewTiming.QuietCatchUpRepeat"/>: the bound
         /// is well under the latter. No list in between.
         /// </summary>
         [Theory]
@@ -283,9 +283,9 @@ namespace DyadPorts.Tests.Engines
                 using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
                 // The repeat of a view being read, the heartbeat (and its ping) that starts the catch-up, the catch-up's
                 // window, the container's inspect, and room for a loaded machine: still well under the idle repeat alone.
-                var bound = EngineView.ReadCatchUpRepeat + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(3);
-                Assert.True(bound < EngineView.QuietCatchUpRepeat, "the bound would not tell the read repeat from the idle one");
-                Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1));
+                var bound = ViewTiming.ReadCatchUpRepeat + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow + TimeSpan.FromSeconds(3);
+                Assert.True(bound < ViewTiming.QuietCatchUpRepeat, "the bound would not tell the read repeat from the idle one");
+                Thread.Sleep(ViewTiming.QuietBeforeCatchUp + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow + TimeSpan.FromSeconds(1));
 
                 if (!AssertCaughtUp(through, "create", () => missingId = engine.Run(missing, 23013, start: false), null, s => s.Containers.Any(c => c.Id == missingId), bound)) return false;
                 var removed = AssertCaughtUp(through, "removal", () => engine.Remove(missingId), null, s => s.Containers.All(c => c.Id != missingId), bound);
@@ -301,7 +301,7 @@ namespace DyadPorts.Tests.Engines
         /// <summary>
         /// A stream that never goes quiet (here a rename every 200 ms, as a container restarting in a loop on a shared host
         /// would keep it) has no quiet spell to catch up in: a create it never delivers is in the view all the same, by the
-        /// catch-up every <see cref="EngineView.BusyCatchUpRepeat"/>. No list in between.
+        /// catch-up every <see cref="ViewTiming.BusyCatchUpRepeat"/>. No list in between.
         /// </summary>
         [Theory]
         [MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
@@ -322,7 +322,7 @@ namespace DyadPorts.Tests.Engines
                 using var through = new ProxiedView(engine, proxy => proxy.DropFromEventStreams(line => line.Contains(missing, StringComparison.Ordinal)));
                 using var renames = new BusyRenames(engine, busyId, busy);
                 // The repeat, then the heartbeat that finds it due, the catch-up's window, the inspect, and room for a loaded machine.
-                var bound = EngineView.BusyCatchUpRepeat + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(3);
+                var bound = ViewTiming.BusyCatchUpRepeat + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow + TimeSpan.FromSeconds(3);
                 var renamesBefore = renames.Count;
                 if (!AssertCaughtUp(through, "create", () => missingId = engine.Run(missing, 23021, start: false), null, s => s.Containers.Any(c => c.Id == missingId), bound)) return false;
                 // The stream was busy all along: the renames never stopped (a failed one ends them).
@@ -351,16 +351,16 @@ namespace DyadPorts.Tests.Engines
             {
                 busyId = engine.Run(busy, 23022, start: false);
                 using var through = new ProxiedView(engine);
-                Thread.Sleep(EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval + EngineView.CatchUpWindow + TimeSpan.FromSeconds(1)); // past the first quiet catch-up
+                Thread.Sleep(ViewTiming.QuietBeforeCatchUp + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow + TimeSpan.FromSeconds(1)); // past the first quiet catch-up
                 var lists = through.View.Lists;
-                for (var i = 0; i < EngineView.CatchUpMost + 44; i++)
+                for (var i = 0; i < ViewTiming.CatchUpMost + 44; i++)
                 {
                     await engine.Client.Containers.RenameContainerAsync(busyId, new ContainerRenameParameters { NewName = busy + "-" + (i % 2) }, default);
                 }
                 var clock = Stopwatch.StartNew();
-                var bound = EngineView.QuietBeforeCatchUp + EngineView.HeartbeatInterval * 2 + EngineView.CatchUpWindow + TimeSpan.FromSeconds(5);
+                var bound = ViewTiming.QuietBeforeCatchUp + ViewTiming.HeartbeatInterval * 2 + ViewTiming.CatchUpWindow + TimeSpan.FromSeconds(5);
                 while (through.View.Lists == lists && clock.Elapsed < bound) Thread.Sleep(50);
-                Assert.True(through.View.Lists > lists, $"the view did not list again within {bound.TotalSeconds:0.0} s of a burst of {EngineView.CatchUpMost + 44} events");
+                Assert.True(through.View.Lists > lists, $"the view did not list again within {bound.TotalSeconds:0.0} s of a burst of {ViewTiming.CatchUpMost + 44} events");
                 // Listed again, it answers with the container as it is now.
                 var shown = through.WaitFor(TimeSpan.FromSeconds(10), v => v.Containers.Any(c => c.Id == busyId && c.Name == busy + "-1"));
                 Assert.True(shown <= TimeSpan.FromSeconds(10), "the view did not come back with the container's last name");

@@ -11,10 +11,10 @@ using Xunit;
 namespace DyadPorts.Tests.Engines
 {
     /// <summary>
-    /// What a long-lived view keeps. A view nobody reads ends itself after its idle bound (<see cref="EngineView.RetireAfter"/>,
+    /// What a long-lived view keeps. A view nobody reads ends itself after its idle bound (<see cref="ViewTiming.RetireAfter"/>,
     /// shortened here): its stream and client close, its pings and catch-ups stop, and the endpoint's next two reads start a
     /// new view. A view that is read keeps going; one whose engine never answers stops trying once unread for the bound.
-    /// A view lets go of the removed containers it remembers (<see cref="EngineView.RemovalsKept"/>, shortened here), but
+    /// A view lets go of the removed containers it remembers (<see cref="ViewMap.RemovalsKept"/>, shortened here), but
     /// not of one an inspect still under way began before; a burst of new containers is inspected a few at a time. Ports 23040-23046.
     /// </summary>
     [Collection(EngineCollection.Name)]
@@ -47,14 +47,14 @@ namespace DyadPorts.Tests.Engines
                 for (var i = 0; i < 3 * ContainerListing.InspectsAtOnce; i++) made.Add(engine.Run(TestRun.App($"view-burst-{i}"), 23046, start: false, networkMode: "none"));
                 var clock = Stopwatch.StartNew();
                 while (through.Proxy.DelayedAnswers < ContainerListing.InspectsAtOnce && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
-                Thread.Sleep(EngineView.HeartbeatInterval); // room for more to pile up, if anything let them
+                Thread.Sleep(ViewTiming.HeartbeatInterval); // room for more to pile up, if anything let them
                 Assert.Equal(ContainerListing.InspectsAtOnce, through.Proxy.DelayedAnswers);
                 // The inspects, and at most a ping and a catch-up of the heartbeat's beside the stream.
                 Assert.True(through.Proxy.PeakOpenConnections <= idle + ContainerListing.InspectsAtOnce + 2,
                     $"{through.Proxy.PeakOpenConnections} connections open at once for {made.Count} new containers ({idle} before them)");
 
                 through.Proxy.ReleaseAnswers();
-                through.WaitFor(EngineView.FreshnessBound * 20, s => made.All(id => s.Containers.Any(c => c.Id == id)));
+                through.WaitFor(ViewTiming.FreshnessBound * 20, s => made.All(id => s.Containers.Any(c => c.Id == id)));
                 var read = through.View.TryRead(default);
                 Assert.NotNull(read);
                 Assert.All(made, id => Assert.Contains(read.Containers, c => c.Id == id));
@@ -75,7 +75,7 @@ namespace DyadPorts.Tests.Engines
             {
                 // Keeps none past what a look under way needs: what the stream's since= replays of earlier tests' removals is let go too.
                 using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers(), removalsKept: 0);
-                var bound = EngineView.FreshnessBound * 10;
+                var bound = ViewTiming.FreshnessBound * 10;
                 for (var i = 0; i < 5; i++) made.Add(engine.Run(TestRun.App($"view-kept-{i}"), 23040 + i, start: false));
                 var early = made.Take(3).ToList();
                 var later = made.Skip(3).ToList();
@@ -134,7 +134,7 @@ namespace DyadPorts.Tests.Engines
 
             // Unread from here: it retires after the bound (checked every quarter of it), not before.
             var unread = Stopwatch.StartNew();
-            var reach = Idle + EngineView.IdleCheckEvery(Idle) + TimeSpan.FromSeconds(5);
+            var reach = Idle + ViewTiming.IdleCheckEvery(Idle) + TimeSpan.FromSeconds(5);
             while (!through.View.IsRetired && unread.Elapsed < reach) Thread.Sleep(20);
             Assert.True(through.View.IsRetired, $"the view has not retired {unread.Elapsed.TotalSeconds:0.0} s unread (bound {Idle.TotalSeconds:0} s)");
             Assert.True(unread.Elapsed >= Idle - TimeSpan.FromMilliseconds(100), $"the view retired {unread.Elapsed.TotalSeconds:0.00} s unread, before its bound of {Idle.TotalSeconds:0} s");
@@ -149,7 +149,7 @@ namespace DyadPorts.Tests.Engines
                 $"{through.Proxy.OpenConnections} connection(s) of the retired view still open {closing.Elapsed.TotalSeconds:0.0} s after it retired; its last requests: " +
                 string.Join(" | ", through.Proxy.Requests.TakeLast(6)));
             var sent = through.Proxy.Requests.Count;
-            Thread.Sleep(EngineView.HeartbeatInterval * 3);
+            Thread.Sleep(ViewTiming.HeartbeatInterval * 3);
             Assert.True(sent == through.Proxy.Requests.Count, "the retired view still asks its engine: " + string.Join(" | ", through.Proxy.Requests.Skip(sent)));
 
             // The endpoint starts over: the next read lists (no view answers), the second starts a new view that goes live.
@@ -179,7 +179,7 @@ namespace DyadPorts.Tests.Engines
             var before = through.Proxy.Requests.Count;
             through.Proxy.Freeze();
             through.View.Reconnect();
-            var reach = idle + EngineView.IdleCheckEvery(idle) + TimeSpan.FromSeconds(5);
+            var reach = idle + ViewTiming.IdleCheckEvery(idle) + TimeSpan.FromSeconds(5);
             while (through.Views.For(through.Proxy.Endpoint) != null && unread.Elapsed < reach) Thread.Sleep(20);
             Assert.True(through.View.IsRetired, $"the view of a hung engine has not retired {unread.Elapsed.TotalSeconds:0.0} s unread (bound {idle.TotalSeconds:0} s)");
             Assert.True(through.Proxy.Requests.Skip(before).Any(EngineRequestLines.List.IsMatch), "the view's list was never sent to the hung engine: the test would prove nothing: " +
@@ -202,7 +202,7 @@ namespace DyadPorts.Tests.Engines
                 var started = Stopwatch.StartNew();
 
                 // It reconnects with waits that double up to 5 s; its bound is checked apart from them.
-                var reach = Idle + EngineView.IdleCheckEvery(Idle) + TimeSpan.FromSeconds(5);
+                var reach = Idle + ViewTiming.IdleCheckEvery(Idle) + TimeSpan.FromSeconds(5);
                 while (views.For(client.Endpoint) != null && started.Elapsed < reach) Thread.Sleep(20);
                 Assert.True(view.IsRetired, $"the view of an engine that cannot be reached still tries {started.Elapsed.TotalSeconds:0.0} s unread (bound {Idle.TotalSeconds:0} s)");
                 Assert.Null(views.For(client.Endpoint));

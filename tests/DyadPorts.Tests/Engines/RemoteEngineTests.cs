@@ -82,7 +82,7 @@ namespace DyadPorts.Tests.Engines
             // Another client (the test's own, over the same TLS) runs a container on the next free port; after the
             // view's freshness bound an allocation passes over it without a call through the command's client.
             _remote.Run("dpt12-feed-holder", 21961);
-            System.Threading.Thread.Sleep(EngineView.FreshnessBound);
+            System.Threading.Thread.Sleep(ViewTiming.FreshnessBound);
             var calls = _remote.Engine.Calls;
             var allocation = allocator.Request(TestRun.App("rv2"), range, false, NullOperationLog.Instance, default);
             Assert.Equal(21962, allocation.Port);

@@ -17,7 +17,7 @@ namespace DyadPorts.Tests.Support
     public static class ViewSettler
     {
         /// <summary>The view's freshness bound, with room for a loaded 2-core machine.</summary>
-        public static readonly TimeSpan Bound = EngineView.FreshnessBound * 3;
+        public static readonly TimeSpan Bound = ViewTiming.FreshnessBound * 3;
 
         private static readonly List<EngineViews> Registered = new List<EngineViews>();
 
@@ -81,7 +81,7 @@ namespace DyadPorts.Tests.Support
                             break;
                         }
                         Assert.Fail($"The engine view of {engine.Endpoint} still answers without this run's containers as the engine has them {Bound.TotalMilliseconds} ms after a change " +
-                                    $"(its freshness bound is {EngineView.FreshnessBound.TotalMilliseconds} ms): engine [{truth}], view [{seen}]; the view has listed {view.Lists} time(s), " +
+                                    $"(its freshness bound is {ViewTiming.FreshnessBound.TotalMilliseconds} ms): engine [{truth}], view [{seen}]; the view has listed {view.Lists} time(s), " +
                                     $"it is {(ReferenceEquals(owner, views[0].Views) ? "the first" : "another")} of {views.Count} registered view(s) of the endpoint.");
                     }
                     Thread.Sleep(10);

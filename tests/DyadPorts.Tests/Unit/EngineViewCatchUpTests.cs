@@ -17,7 +17,22 @@ namespace DyadPorts.Tests.Unit
         [InlineData(5_000, EngineKind.Podman, false)]
         public void Only_a_catch_up_as_long_as_dockerds_buffer_is_distrusted(int returned, EngineKind kind, bool distrusted)
         {
-            Assert.Equal(distrusted, EngineView.CatchUpMayHaveLost(returned, kind));
+            Assert.Equal(distrusted, ViewTiming.CatchUpMayHaveLost(returned, kind));
+        }
+
+        [Theory]
+        [InlineData(null, null, 100)] // the first wait
+        [InlineData(100, null, 200)] // never live: twice the last
+        [InlineData(200, 4_999, 400)] // live, but not long: twice the last
+        [InlineData(3_000, null, 5_000)] // capped
+        [InlineData(5_000, 1_000, 5_000)]
+        [InlineData(5_000, 5_000, 100)] // live a while: the waits start over
+        [InlineData(400, 60_000, 100)]
+        public void A_view_waits_longer_each_time_its_connection_ends_soon(int? lastMs, int? liveMs, int nextMs)
+        {
+            TimeSpan? last = lastMs is int l ? TimeSpan.FromMilliseconds(l) : null;
+            TimeSpan? live = liveMs is int v ? TimeSpan.FromMilliseconds(v) : null;
+            Assert.Equal(TimeSpan.FromMilliseconds(nextMs), ViewTiming.NextRetry(last, live));
         }
 
         [Theory]
@@ -26,9 +41,9 @@ namespace DyadPorts.Tests.Unit
         [InlineData(29_999)] // read just inside the window
         public void A_view_read_lately_catches_up_at_every_heartbeat(int msSinceRead)
         {
-            Assert.Equal(EngineView.ReadCatchUpRepeat, EngineView.CatchUpRepeat(TimeSpan.FromMilliseconds(msSinceRead)));
+            Assert.Equal(ViewTiming.ReadCatchUpRepeat, ViewTiming.CatchUpRepeat(TimeSpan.FromMilliseconds(msSinceRead)));
             // Due at every heartbeat: under its interval (a heartbeat's wait may end a little early), and not far under.
-            Assert.InRange(EngineView.ReadCatchUpRepeat, EngineView.HeartbeatInterval * 0.5, EngineView.HeartbeatInterval - TimeSpan.FromMilliseconds(50));
+            Assert.InRange(ViewTiming.ReadCatchUpRepeat, ViewTiming.HeartbeatInterval * 0.5, ViewTiming.HeartbeatInterval - TimeSpan.FromMilliseconds(50));
         }
 
         [Theory]
@@ -36,8 +51,8 @@ namespace DyadPorts.Tests.Unit
         [InlineData(600_000)] // an idle session
         public void A_view_nobody_read_lately_catches_up_every_quiet_repeat(int msSinceRead)
         {
-            Assert.Equal(TimeSpan.FromSeconds(30), EngineView.ReadRecently);
-            Assert.Equal(TimeSpan.FromSeconds(10), EngineView.CatchUpRepeat(TimeSpan.FromMilliseconds(msSinceRead)));
+            Assert.Equal(TimeSpan.FromSeconds(30), ViewTiming.ReadRecently);
+            Assert.Equal(TimeSpan.FromSeconds(10), ViewTiming.CatchUpRepeat(TimeSpan.FromMilliseconds(msSinceRead)));
         }
 
         [Theory]
@@ -52,8 +67,8 @@ namespace DyadPorts.Tests.Unit
         [InlineData(100, false, 10_000, 10_000, true)]
         public void A_catch_up_is_due_in_a_quiet_spell_and_every_busy_repeat_while_the_stream_never_goes_quiet(int msSinceHeard, bool caughtUp, int msSinceCatchUp, int msRepeat, bool due)
         {
-            Assert.Equal(TimeSpan.FromSeconds(10), EngineView.BusyCatchUpRepeat);
-            Assert.Equal(due, EngineView.CatchUpDue(TimeSpan.FromMilliseconds(msSinceHeard), caughtUp, TimeSpan.FromMilliseconds(msSinceCatchUp), TimeSpan.FromMilliseconds(msRepeat)));
+            Assert.Equal(TimeSpan.FromSeconds(10), ViewTiming.BusyCatchUpRepeat);
+            Assert.Equal(due, ViewTiming.CatchUpDue(TimeSpan.FromMilliseconds(msSinceHeard), caughtUp, TimeSpan.FromMilliseconds(msSinceCatchUp), TimeSpan.FromMilliseconds(msRepeat)));
         }
     }
 }

@@ -8,7 +8,7 @@ namespace DyadPorts.Tests.Unit
 {
     /// <summary>
     /// What a long-lived view keeps: the numbers of removed containers only while a look under way could still need them
-    /// (<see cref="EngineView.Prune"/>), and itself only while it is read (<see cref="EngineView.IsIdle"/>).
+    /// (<see cref="ViewMap.Prune"/>), and itself only while it is read (<see cref="ViewTiming.IsIdle"/>).
     /// </summary>
     public sealed class EngineViewKeepingTests
     {
@@ -25,7 +25,7 @@ namespace DyadPorts.Tests.Unit
             };
             var inMap = new HashSet<string> { "listed", "listed-late" };
 
-            EngineView.Prune(applied, inMap.Contains, oldestUnderWay: 7);
+            ViewMap.Prune(applied, inMap.Contains, oldestUnderWay: 7);
 
             Assert.Equal(new[] { "gone-at", "gone-late", "listed", "listed-late" }, applied.Keys.OrderBy(k => k, StringComparer.Ordinal));
             Assert.Equal(9, applied["gone-late"]);
@@ -36,7 +36,7 @@ namespace DyadPorts.Tests.Unit
         {
             var applied = new Dictionary<string, long>(StringComparer.Ordinal) { ["a"] = 1, ["b"] = 2, ["c"] = long.MaxValue - 1 };
 
-            EngineView.Prune(applied, id => id == "b", long.MaxValue);
+            ViewMap.Prune(applied, id => id == "b", long.MaxValue);
 
             Assert.Equal(new[] { "b" }, applied.Keys);
         }
@@ -48,8 +48,8 @@ namespace DyadPorts.Tests.Unit
         [InlineData(86_400_000, true)]
         public void A_view_retires_once_unread_for_its_bound(int msSinceUse, bool idle)
         {
-            Assert.Equal(TimeSpan.FromMinutes(10), EngineView.RetireAfter);
-            Assert.Equal(idle, EngineView.IsIdle(TimeSpan.FromMilliseconds(msSinceUse), EngineView.RetireAfter));
+            Assert.Equal(TimeSpan.FromMinutes(10), ViewTiming.RetireAfter);
+            Assert.Equal(idle, ViewTiming.IsIdle(TimeSpan.FromMilliseconds(msSinceUse), ViewTiming.RetireAfter));
         }
     }
 }

@@ -47,9 +47,9 @@ namespace DyadPorts.Tests.Unit
         [Fact]
         public void The_next_catch_up_asks_from_the_newest_event_returned_not_from_until()
         {
-            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            var coverage = new EventCoverage(Start, ViewTiming.CatchUpWindow);
             var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(20));
-            Assert.Equal(Start.AddSeconds(20) + EngineView.CatchUpWindow, asked.Until);
+            Assert.Equal(Start.AddSeconds(20) + ViewTiming.CatchUpWindow, asked.Until);
             Assert.True(coverage.Returned(asked, Event("a", Start.AddSeconds(3))));
             Assert.Equal(CatchUpVerdict.Whole, coverage.Finish(asked, readsFile: true));
 
@@ -61,7 +61,7 @@ namespace DyadPorts.Tests.Unit
         [Fact]
         public void A_catch_up_that_returns_nothing_moves_coverage_nowhere()
         {
-            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            var coverage = new EventCoverage(Start, ViewTiming.CatchUpWindow);
             var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(30));
             Assert.Equal(CatchUpVerdict.Whole, coverage.Finish(asked, readsFile: true));
             Assert.True(DueNow(coverage, out var since));
@@ -71,7 +71,7 @@ namespace DyadPorts.Tests.Unit
         [Fact]
         public void A_catch_up_that_misses_an_event_the_stream_delivered_is_owed_again_at_once_with_a_longer_window()
         {
-            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            var coverage = new EventCoverage(Start, ViewTiming.CatchUpWindow);
             coverage.Heard(Event("heard", Start.AddSeconds(4)));
             var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(6));
             Assert.True(coverage.Returned(asked, Event("older", Start.AddSeconds(2)))); // the read stopped before "heard"
@@ -83,9 +83,9 @@ namespace DyadPorts.Tests.Unit
             coverage.Heard(Event("busy", Start.AddSeconds(5))); // still busy: only the debt made it due
             Assert.False(coverage.DueForCatchUp(TimeSpan.FromHours(1), out _));
 
-            Assert.Equal(EngineView.CatchUpWindow * 2, coverage.Window);
+            Assert.Equal(ViewTiming.CatchUpWindow * 2, coverage.Window);
             var again = coverage.Ask(since, Start.AddSeconds(7));
-            Assert.Equal(Start.AddSeconds(7) + EngineView.CatchUpWindow * 2, again.Until);
+            Assert.Equal(Start.AddSeconds(7) + ViewTiming.CatchUpWindow * 2, again.Until);
             Assert.False(coverage.Returned(again, Event("older", Start.AddSeconds(2)))); // known: not applied twice
             Assert.False(coverage.Returned(again, Event("heard", Start.AddSeconds(4)))); // the stream's: not applied twice
             Assert.False(coverage.Returned(again, Event("busy", Start.AddSeconds(5))));
@@ -108,7 +108,7 @@ namespace DyadPorts.Tests.Unit
         [InlineData(250, false, 40, 1900, 2000)]
         public void A_podman_window_follows_how_long_its_reads_take(int windowMs, bool cut, int returned, int lastArrivalMs, int nextMs)
         {
-            Assert.Equal(TimeSpan.FromMilliseconds(250), EngineView.CatchUpWindow);
+            Assert.Equal(TimeSpan.FromMilliseconds(250), ViewTiming.CatchUpWindow);
             Assert.Equal(TimeSpan.FromSeconds(2), EventCoverage.WindowMost);
             Assert.Equal(TimeSpan.FromSeconds(1), EventCoverage.WindowUnjudgedMost);
             Assert.Equal(TimeSpan.FromMilliseconds(nextMs), EventCoverage.NextWindow(TimeSpan.FromMilliseconds(windowMs), cut, returned, TimeSpan.FromMilliseconds(lastArrivalMs)));
@@ -119,7 +119,7 @@ namespace DyadPorts.Tests.Unit
         [InlineData(false)] // dockerd answers from memory: a cut means its buffer lost events, and the view lists again
         public void A_cut_is_untrusted_on_dockerd_and_at_the_longest_window(bool readsFile)
         {
-            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            var coverage = new EventCoverage(Start, ViewTiming.CatchUpWindow);
             coverage.Heard(Event("heard", Start.AddSeconds(4)));
             var cuts = 0;
             CatchUpVerdict verdict;
@@ -129,13 +129,13 @@ namespace DyadPorts.Tests.Unit
             }
             Assert.Equal(CatchUpVerdict.Untrusted, verdict);
             Assert.Equal(readsFile ? 3 : 0, cuts); // 250 ms, 0.5, 1 s; then cut at 2 s
-            Assert.Equal(readsFile ? EventCoverage.WindowMost : EngineView.CatchUpWindow, coverage.Window);
+            Assert.Equal(readsFile ? EventCoverage.WindowMost : ViewTiming.CatchUpWindow, coverage.Window);
         }
 
         [Fact]
         public void A_whole_catch_up_is_not_owed_again()
         {
-            var coverage = new EventCoverage(Start, EngineView.CatchUpWindow);
+            var coverage = new EventCoverage(Start, ViewTiming.CatchUpWindow);
             coverage.Heard(Event("heard", Start.AddSeconds(4)));
             var asked = coverage.Ask(Start.AddSeconds(-1), Start.AddSeconds(6));
             Assert.False(coverage.Returned(asked, Event("heard", Start.AddSeconds(4))));
@@ -149,7 +149,7 @@ namespace DyadPorts.Tests.Unit
         private static bool DueNow(EventCoverage coverage, out DateTimeOffset since)
         {
             var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < EngineView.QuietBeforeCatchUp + TimeSpan.FromSeconds(1))
+            while (clock.Elapsed < ViewTiming.QuietBeforeCatchUp + TimeSpan.FromSeconds(1))
             {
                 if (coverage.DueForCatchUp(TimeSpan.Zero, out since)) return true;
                 System.Threading.Thread.Sleep(20);

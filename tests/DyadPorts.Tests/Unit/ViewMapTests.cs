@@ -1,0 +1,125 @@
+using System.Linq;
+using DyadPorts.Core.Engines;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    /// <summary>
+    /// The engine view's map (<see cref="ViewMap"/>): what a look at the engine said is kept only if no look that started
+    /// later is in. Inspects answer out of order, so this is the rule that keeps a stale answer out of the view.
+    /// </summary>
+    public sealed class ViewMapTests
+    {
+        private static ContainerSummary Container(string id, string state = "running") => new ContainerSummary { Id = id, Name = id, State = state };
+
+        private static string[] Ids(ViewMap map) => map.ToSnapshot().Containers.Select(c => c.Id).OrderBy(i => i, System.StringComparer.Ordinal).ToArray();
+
+        private static string StateOf(ViewMap map, string id) => map.ToSnapshot().Containers.Single(c => c.Id == id).State;
+
+        [Fact]
+        public void A_list_replaces_the_map_and_a_look_that_began_before_it_is_refused()
+        {
+            var map = new ViewMap(ViewMap.RemovalsKept);
+            var early = map.Begin();
+            var list = map.Begin();
+            map.Listed(list, new[] { Container("a"), Container("b") });
+            map.Ended(early);
+
+            Assert.False(map.Take("c", early, Container("c")));
+            Assert.Equal(new[] { "a", "b" }, Ids(map));
+            Assert.Equal(0, map.UnderWay);
+        }
+
+        [Fact]
+        public void Of_two_inspects_that_answer_out_of_order_the_later_started_wins()
+        {
+            var map = new ViewMap(ViewMap.RemovalsKept);
+            map.Listed(map.Begin(), new[] { Container("a", "created") });
+            var first = map.BeginLook(new ContainerEvent("a", "start", "a"));
+            var second = map.BeginLook(new ContainerEvent("a", "die", "a"));
+
+            map.Ended(second);
+            Assert.True(map.Take("a", second, Container("a", "exited")));
+            map.Ended(first);
+            Assert.False(map.Take("a", first, Container("a", "running")));
+
+            Assert.Equal("exited", StateOf(map, "a"));
+        }
+
+        [Fact]
+        public void A_removal_by_the_process_refuses_an_inspect_that_began_before_it()
+        {
+            var map = new ViewMap(ViewMap.RemovalsKept);
+            map.Listed(map.Begin(), new[] { Container("a") });
+            var look = map.BeginLook(new ContainerEvent("a", "start", "a"));
+
+            Assert.True(map.Removed("a", live: true));
+            map.Ended(look);
+            Assert.False(map.Take("a", look, Container("a")));
+
+            Assert.Empty(Ids(map));
+        }
+
+        [Fact]
+        public void A_removal_made_while_a_list_was_under_way_stays_removed_after_it()
+        {
+            var map = new ViewMap(ViewMap.RemovalsKept);
+            var list = map.Begin();
+            map.Removed("b", live: false);
+            map.Listed(list, new[] { Container("a"), Container("b") }); // the list began before the removal
+
+            Assert.Equal(new[] { "a" }, Ids(map));
+        }
+
+        [Fact]
+        public void A_created_container_is_overdue_once_its_inspect_waited_past_the_bound_and_not_after_its_answer()
+        {
+            var map = new ViewMap(ViewMap.RemovalsKept);
+            map.Listed(map.Begin(), System.Array.Empty<ContainerSummary>());
+            var look = map.BeginLook(new ContainerEvent("new", "create", "new"));
+
+            Assert.True(map.LookOverdue(System.TimeSpan.Zero));
+            Assert.False(map.LookOverdue(System.TimeSpan.FromHours(1)));
+
+            map.Ended(look);
+            Assert.True(map.Take("new", look, Container("new", "created")));
+            Assert.False(map.LookOverdue(System.TimeSpan.Zero));
+        }
+
+        [Fact]
+        public void An_event_of_a_container_with_a_look_under_way_looks_again_instead_of_applying_in_place()
+        {
+            var map = new ViewMap(ViewMap.RemovalsKept);
+            map.Listed(map.Begin(), new[] { Container("a") });
+            var rename = new ContainerEvent("a", "rename", "a2");
+
+            Assert.True(map.TryApplyInPlace(rename, out var changed)); // no look under way: applied in place
+            Assert.True(changed);
+
+            map.BeginLook(new ContainerEvent("a", "start", "a2"));
+            Assert.False(map.TryApplyInPlace(new ContainerEvent("a", "rename", "a3"), out changed));
+            Assert.False(changed);
+
+            Assert.True(map.TryApplyInPlace(new ContainerEvent("a", "destroy", "a3"), out changed)); // a removal is final
+            Assert.True(changed);
+            Assert.Empty(Ids(map));
+        }
+
+        [Fact]
+        public void The_numbers_of_removed_containers_are_let_go_past_the_bound_once_no_look_needs_them()
+        {
+            var map = new ViewMap(removalsKept: 2);
+            map.Listed(map.Begin(), Enumerable.Range(0, 5).Select(i => Container("c" + i)).ToArray());
+            for (var i = 0; i < 5; i++) map.Removed("c" + i, live: true);
+
+            Assert.Empty(Ids(map));
+            Assert.InRange(map.Remembered, 0, 2); // past 2 removals kept, those no look under way needs go
+        }
+
+        [Fact]
+        public void A_bound_below_none_is_refused()
+        {
+            Assert.Throws<System.ArgumentOutOfRangeException>(() => new ViewMap(-1));
+        }
+    }
+}
