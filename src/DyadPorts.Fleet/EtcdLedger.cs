@@ -161,7 +161,7 @@ namespace DyadPorts.Fleet
                 {
                     commit.StampClaims(after, response.Header.Revision); // the caller sees each record's claim
                     said.Replay();
-                    if (commit.Events > 0 && Random.Shared.Next(TrimEvery) == 0) TrimHistory(log);
+                    if (commit.Events > 0 && Random.Shared.Next(TrimEvery) == 0) EtcdHistoryTrim.Run(_cluster, _keys, DateTimeOffset.UtcNow, log);
                     return answer;
                 }
                 // A failed compare may be this very commit landing twice: gRPC re-sends a call whose connection was lost
@@ -301,29 +301,6 @@ namespace DyadPorts.Fleet
             copy.StateId = stateId;
             foreach (var e in rebuilt.Pending) copy.Pending.Add(e);
             return copy;
-        }
-
-        /// <summary>Keeps the history bounded: events older than the age limit go in one range delete, then the oldest beyond the count.</summary>
-        private void TrimHistory(IOperationLog log)
-        {
-            try
-            {
-                var deadline = _cluster.NewDeadline();
-                var history = EtcdKeys.Bytes(_keys.History);
-                var cutoff = _keys.History + EtcdKeys.HistoryStamp(DateTimeOffset.UtcNow - _cluster.Options.HistoryMaxAge);
-                _cluster.Retrying((client, d, token) => client.Delete(new DeleteRangeRequest { Key = history, RangeEnd = EtcdKeys.Bytes(cutoff) }, null, d, token), deadline, CancellationToken.None);
-                var count = _cluster.Retrying((client, d, token) => client.Get(new RangeRequest { Key = history, RangeEnd = EtcdKeys.RangeEnd(_keys.History), CountOnly = true }, null, d, token), deadline, CancellationToken.None).Count;
-                var excess = count - _cluster.Options.HistoryLimit;
-                if (excess <= 0) return;
-                var oldest = _cluster.Retrying((client, d, token) => client.Get(new RangeRequest { Key = history, RangeEnd = EtcdKeys.RangeEnd(_keys.History), KeysOnly = true, Limit = excess }, null, d, token), deadline, CancellationToken.None);
-                var last = oldest.Kvs.LastOrDefault();
-                if (last == null) return;
-                _cluster.Retrying((client, d, token) => client.Delete(new DeleteRangeRequest { Key = history, RangeEnd = EtcdKeys.Bytes(last.Key.ToStringUtf8() + "\0") }, null, d, token), deadline, CancellationToken.None);
-            }
-            catch (DyadPortsException e)
-            {
-                log.Verbose($"The etcd history was not trimmed this time: {e.Message}");
-            }
         }
 
         /// <summary>

@@ -50,7 +50,7 @@ namespace DyadPorts.Core.Engines
         /// <param name="time">This machine's clock; null for the system's. The engine's is read from it on each connection (<see cref="EngineClock"/>).</param>
         /// <param name="retireAfter">How long the view may go unread before it ends itself; null for <see cref="ViewTiming.RetireAfter"/>.</param>
         /// <param name="retired">Told once the view ended itself for being unread (its loop ended and its client is disposed), on the view's task, with no lock held.</param>
-        /// <param name="removalsKept">How many more numbers of removed containers the view keeps before it lets go of those it can; null for <see cref="ViewMap.RemovalsKept"/>.</param>
+        /// <param name="removalsKept">How many more numbers of removed containers the view keeps before it lets go of those it can; null for the default, 1,024 (<c>ViewMap.RemovalsKept</c>).</param>
         public EngineView(ContainerEngine client, TimeProvider time = null, TimeSpan? retireAfter = null, Action<EngineView> retired = null, int? removalsKept = null)
         {
             _map = new ViewMap(removalsKept ?? ViewMap.RemovalsKept);
@@ -390,7 +390,7 @@ namespace DyadPorts.Core.Engines
         /// <summary>
         /// Applies one event: at once under the lock when it needs no look (a removal, a rename or pause in place) and no
         /// look of its container is under way, else starts an inspect (<see cref="Look"/>) and goes on. Inspects answer in
-        /// any order: what the view holds of a container is always what the latest-started of them said (<see cref="Take"/>).
+        /// any order: what the view holds of a container is always what the latest-started of them said (<see cref="ViewMap.Take"/>).
         /// </summary>
         private void Apply(ContainerEvent e, ChannelWriter<ContainerEvent> events, CancellationToken connection)
         {

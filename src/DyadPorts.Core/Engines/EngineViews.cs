@@ -25,7 +25,7 @@ namespace DyadPorts.Core.Engines
         /// </param>
         /// <param name="time">This machine's clock, for the views (<see cref="EngineView"/>); null for the system's.</param>
         /// <param name="retireAfter">How long a view may go unread before it ends itself; null for <see cref="ViewTiming.RetireAfter"/>.</param>
-        /// <param name="removalsKept">How many more numbers of removed containers a view keeps before it lets go of those it can; null for <see cref="ViewMap.RemovalsKept"/>.</param>
+        /// <param name="removalsKept">How many more numbers of removed containers a view keeps before it lets go of those it can; null for the default, 1,024 (<c>ViewMap.RemovalsKept</c>).</param>
         public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null, TimeSpan? retireAfter = null, int? removalsKept = null)
         {
             _removalsKept = removalsKept;

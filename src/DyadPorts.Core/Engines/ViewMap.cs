@@ -102,8 +102,8 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// Applies an event at once when it needs no look (a removal, a rename or pause in place) and no look of its container
-        /// is under way: a pending look's result would be older than this change, or this change would discard it, so a
-        /// pending look makes any event of the container look again.
+        /// is under way (a removal even then: it is final): a pending look's result would be older than this change, or this
+        /// change would discard it, so a pending look makes any other event of the container look again.
         /// </summary>
         /// <param name="changed">Whether the map changed.</param>
         /// <returns>False when the event needs a look (<see cref="BeginLook"/>).</returns>

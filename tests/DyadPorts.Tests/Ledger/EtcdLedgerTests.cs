@@ -16,7 +16,7 @@ namespace DyadPorts.Tests.Ledger
 {
     /// <summary>What only the etcd ledger has: its key layout, claims that fail on an existing port key, several
     /// operators at once, per-operator counters, lease-backed locks, and bounded failure. Against the real test cluster.</summary>
-    public sealed class EtcdLedgerTests : IDisposable
+    public sealed partial class EtcdLedgerTests : IDisposable
     {
         private readonly string _prefix = TestEtcd.NewPrefix();
         private readonly List<IDisposable> _opened = new List<IDisposable>();
@@ -28,9 +28,9 @@ namespace DyadPorts.Tests.Ledger
             return ledger;
         }
 
-        private EtcdConnection Raw()
+        private EtcdConnection Raw(EtcdOptions options = null)
         {
-            var cluster = TestEtcd.Connect(_prefix);
+            var cluster = TestEtcd.Connect(_prefix, options);
             lock (_opened) _opened.Add(cluster);
             return cluster;
         }

@@ -20,6 +20,8 @@ namespace DyadPorts.Tests.Unit
         public void A_list_replaces_the_map_and_a_look_that_began_before_it_is_refused()
         {
             var map = new ViewMap(ViewMap.RemovalsKept);
+            map.Listed(map.Begin(), new[] { Container("old"), Container("a") });
+            map.BeginLook(new ContainerEvent("old", "start", "old")); // due, and binds: overdue at once
             var early = map.Begin();
             var list = map.Begin();
             map.Listed(list, new[] { Container("a"), Container("b") });
@@ -27,7 +29,8 @@ namespace DyadPorts.Tests.Unit
 
             Assert.False(map.Take("c", early, Container("c")));
             Assert.Equal(new[] { "a", "b" }, Ids(map));
-            Assert.Equal(0, map.UnderWay);
+            Assert.False(map.LookOverdue(System.TimeSpan.FromTicks(-1)), "the list ends every look due before it");
+            Assert.Equal(1, map.UnderWay); // the look of 'old' (ended by its caller once it answers)
         }
 
         [Fact]
@@ -77,13 +80,30 @@ namespace DyadPorts.Tests.Unit
             var map = new ViewMap(ViewMap.RemovalsKept);
             map.Listed(map.Begin(), System.Array.Empty<ContainerSummary>());
             var look = map.BeginLook(new ContainerEvent("new", "create", "new"));
+            var justNow = System.TimeSpan.FromTicks(-1); // any wait at all is past it
 
-            Assert.True(map.LookOverdue(System.TimeSpan.Zero));
+            Assert.True(map.LookOverdue(justNow));
             Assert.False(map.LookOverdue(System.TimeSpan.FromHours(1)));
 
             map.Ended(look);
-            Assert.True(map.Take("new", look, Container("new", "created")));
-            Assert.False(map.LookOverdue(System.TimeSpan.Zero));
+            Assert.False(map.Take("new", look, null)); // gone before its inspect: still not in the map
+            Assert.False(map.LookOverdue(justNow), "its answer ends the wait, though the map does not hold it");
+        }
+
+        [Fact]
+        public void A_started_container_is_overdue_until_its_inspect_answers_though_the_map_holds_it()
+        {
+            var map = new ViewMap(ViewMap.RemovalsKept);
+            map.Listed(map.Begin(), new[] { Container("a", "created") });
+            var look = map.BeginLook(new ContainerEvent("a", "start", "a"));
+            var justNow = System.TimeSpan.FromTicks(-1);
+
+            Assert.True(map.LookOverdue(justNow)); // a start may bind host ports the map does not show yet
+
+            map.Ended(look);
+            Assert.True(map.Take("a", look, Container("a", "running")));
+            Assert.False(map.LookOverdue(justNow));
+            Assert.Equal("running", StateOf(map, "a"));
         }
 
         [Fact]
@@ -106,14 +126,20 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
-        public void The_numbers_of_removed_containers_are_let_go_past_the_bound_once_no_look_needs_them()
+        public void The_numbers_of_removed_containers_are_kept_while_a_look_needs_them_and_let_go_past_the_bound_after()
         {
             var map = new ViewMap(removalsKept: 2);
-            map.Listed(map.Begin(), Enumerable.Range(0, 5).Select(i => Container("c" + i)).ToArray());
+            map.Listed(map.Begin(), Enumerable.Range(0, 8).Select(i => Container("c" + i)).ToArray());
+            var look = map.BeginLook(new ContainerEvent("c0", "start", "c0")); // under way through the first removals
             for (var i = 0; i < 5; i++) map.Removed("c" + i, live: true);
 
+            Assert.Equal(8, map.Remembered); // every removal is newer than the look: none may be let go
+            map.Ended(look);
+            Assert.False(map.Take("c0", look, Container("c0")), "the removal that followed the look's start refuses it");
+
+            for (var i = 5; i < 8; i++) map.Removed("c" + i, live: true);
             Assert.Empty(Ids(map));
-            Assert.InRange(map.Remembered, 0, 2); // past 2 removals kept, those no look under way needs go
+            Assert.Equal(2, map.Remembered); // with no look under way, past 2 kept, the older removals go
         }
 
         [Fact]
