@@ -162,22 +162,26 @@ function Invoke-EngineSetup {
     }
 }
 
-function Invoke-Test {
+# Runs $Body as one run of the tests or the bench: a fresh run id (what the run creates carries it, and it removes
+# nothing else), the one table of engines and image (tools/test-engines.env + the image setup wrote) exported for its
+# children, and a record of the run (tools/test-runs.sh). What killed runs left in the engines goes first (their
+# records name it, and their process is gone); this run's own record goes when it ends, so a kill of it is mended
+# the same way by the next run.
+function Invoke-RecordedRun {
+    param([string] $Kind, [scriptblock] $Body)
     Invoke-EngineSetup
-    # This run's id (tests label what they create with it, and remove nothing else), then the one table of
-    # engines and image (tools/test-engines.env + the image setup wrote), exported for xunit, Pester and children.
     $env:DYADPORTS_TEST_RUN = [guid]::NewGuid().ToString('N')
     . (Join-Path $Root 'tools/TestEnv.ps1')
     Set-TestEnvironment
-    Write-Host "Test run $($TestEnv.RunId): AppIds start with '$($TestEnv.Prefix)'; engines $($TestEnv.Docker), $($TestEnv.Podman); image $($TestEnv.Image)"
-    # What runs that were killed left in the engines goes first (their records name it, and their process is gone);
-    # then this run's own record, removed when it ends, so that a kill of this run is mended the same way.
+    Write-Host "$Kind run $($TestEnv.RunId): AppIds start with '$($TestEnv.Prefix)'; engines $($TestEnv.Docker), $($TestEnv.Podman); image $($TestEnv.Image)"
     $runs = Join-Path $Root 'tools/test-runs.sh'
     & bash $runs reap
-    $record = "test-$($TestEnv.RunId)"
+    $record = "$($Kind.ToLowerInvariant())-$($TestEnv.RunId)"
     Invoke-Native bash @($runs, 'begin', $record, $PID, "label=$($TestEnv.RunId)", "prefix=$($TestEnv.Prefix)")
-    try { Invoke-TestSuites } finally { & bash $runs end $record }
+    try { & $Body } finally { & bash $runs end $record }
 }
+
+function Invoke-Test { Invoke-RecordedRun 'Test' { Invoke-TestSuites } }
 
 # xunit, then Pester against the built module; the last line is 'N passed, N failed, N skipped'.
 function Invoke-TestSuites {
@@ -239,10 +243,7 @@ function Invoke-Demo {
     & (Join-Path $Root 'tools/Demo.ps1') -ModulePath $ModuleOut
 }
 
-function Invoke-Bench {
-    Invoke-EngineSetup
-    & (Join-Path $Root 'bench/Invoke-Bench.ps1') -ModulePath $ModuleOut
-}
+function Invoke-Bench { Invoke-RecordedRun 'Bench' { & (Join-Path $Root 'bench/Invoke-Bench.ps1') -ModulePath $ModuleOut } }
 
 function Invoke-Clean {
     foreach ($path in @($Out) + (Get-ChildItem $Root -Recurse -Directory -Include bin, obj | ForEach-Object FullName)) {
