@@ -178,10 +178,16 @@ function Invoke-RecordedRun {
     & bash $runs reap
     $record = "$($Kind.ToLowerInvariant())-$($TestEnv.RunId)"
     Invoke-Native bash @($runs, 'begin', $record, $PID, "label=$($TestEnv.RunId)", "prefix=$($TestEnv.Prefix)")
-    try { & $Body } finally { & bash $runs end $record }
+    # Ended only when the body returned: a run stopped by Ctrl+C (PowerShell runs finally blocks then) or that threw
+    # may have left containers its children never removed, so its record stays for the next run's reap.
+    & $Body
+    & bash $runs end $record
 }
 
-function Invoke-Test { Invoke-RecordedRun 'Test' { Invoke-TestSuites } }
+function Invoke-Test {
+    Invoke-RecordedRun 'Test' { Invoke-TestSuites }
+    if ($script:TestsFailed -gt 0) { exit 1 }
+}
 
 # xunit, then Pester against the built module; the last line is 'N passed, N failed, N skipped'.
 function Invoke-TestSuites {
@@ -236,7 +242,7 @@ function Invoke-TestSuites {
         $failed += $skipped
     }
     Write-Host "$passed passed, $failed failed, $skipped skipped"
-    if ($failed -gt 0) { exit 1 }
+    $script:TestsFailed = $failed
 }
 
 function Invoke-Demo {

@@ -8,11 +8,14 @@
 # very process is gone (another boot, no such pid, or a pid of another start time), and only the containers it names.
 #
 #   test-runs.sh begin NAME PID [label=RUNID] [prefix=APPID-PREFIX] [name=CONTAINER]...
-#       records that process PID owns the containers labelled dyadports.test-run=RUNID, the DyadPorts previews
-#       (dyadports.managed=true) whose dyadports.app-id starts with APPID-PREFIX, and the containers named CONTAINER.
+#       records that process PID owns the containers labelled dyadports.test-run=RUNID (32 hex digits, a run id), the
+#       DyadPorts previews (dyadports.managed=true) whose dyadports.app-id starts with APPID-PREFIX (a run's prefix,
+#       't' + 6 hex + '-', and more), and the containers named CONTAINER (a CI sentinel, or a name with a run's prefix).
+#       Nothing broader is accepted: a record can name only what the project's runs create.
 #   test-runs.sh end NAME       the run ended and removed its own: its record goes.
 #   test-runs.sh reap           for each record whose process is gone: removes its containers from both test engines,
-#                               then the record. A record is kept when an engine could not be asked.
+#                               then the record. A record is kept when an engine could not be asked, when it cannot
+#                               be read back whole, or when its process ran in another pid namespace (not judged here).
 #
 # Records live in $DYADPORTS_TEST_RUNS (default $DYADPORTS_TEST_STATE/runs). Engines: the one table.
 set -uo pipefail
@@ -29,22 +32,27 @@ start_ticks() {
   set -- $stat
   echo "${20}"
 }
-valid_name() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; }
+valid_name() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ && $1 != *.tmp ]]; }
+# Only what the project's runs create: a run id, a run's AppId prefix (and more after it), a sentinel or prefixed name.
+valid_selector() { [[ $1 =~ ^(label=[0-9a-f]{32}|prefix=t[0-9a-f]{6}-[A-Za-z0-9._-]*|name=(dyad-app-sentinel-[0-9a-f]{6}|t[0-9a-f]{6}-[A-Za-z0-9._-]+))$ ]]; }
+pid_ns() { readlink "/proc/$1/ns/pid" 2>/dev/null; }
 
 docker_cli() { docker -H "$DYADPORTS_TEST_DOCKER" "$@"; }
 podman_cli() { env -u CONTAINER_HOST CONTAINERS_CONF="$DYADPORTS_TEST_STATE/containers.conf" podman --url "$DYADPORTS_TEST_PODMAN" "$@"; }
 
 begin() {
-  local name=$1 pid=$2 ticks
+  local name=$1 pid=$2 ticks boot ns
   shift 2
   valid_name "$name" || { echo "test-runs: '$name' is not a record name" >&2; return 2; }
+  [[ $pid =~ ^[1-9][0-9]*$ ]] || { echo "test-runs: '$pid' is not a pid" >&2; return 2; }
   local selector
   for selector in "$@"; do
-    [[ $selector =~ ^(label|prefix|name)=[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || { echo "test-runs: bad selector '$selector'" >&2; return 2; }
+    valid_selector "$selector" || { echo "test-runs: bad selector '$selector'" >&2; return 2; }
   done
-  ticks=$(start_ticks "$pid") || { echo "test-runs: no process $pid to record" >&2; return 2; }
+  ticks=$(start_ticks "$pid") && ns=$(pid_ns "$pid") || { echo "test-runs: no process $pid to record" >&2; return 2; }
+  boot=$(boot_id) && [ -n "$boot" ] || { echo "test-runs: no boot id to record" >&2; return 2; }
   mkdir -p "$RUNS"
-  { echo "boot=$(boot_id)"; echo "pid=$pid"; echo "start=$ticks"; printf '%s\n' "$@"; } > "$RUNS/$name.tmp" && mv -f "$RUNS/$name.tmp" "$RUNS/$name"
+  { echo "boot=$boot"; echo "pidns=$ns"; echo "pid=$pid"; echo "start=$ticks"; [ $# -eq 0 ] || printf '%s\n' "$@"; } > "$RUNS/$name.tmp" && mv -f "$RUNS/$name.tmp" "$RUNS/$name"
 }
 
 end() {
@@ -80,13 +88,30 @@ owned_ids() {
 
 reap() {
   [ -d "$RUNS" ] || return 0
-  local record boot pid start ticks kept=0
+  local record boot pidns pid start ticks kept=0 now line
+  now=$(boot_id) && [ -n "$now" ] || { echo "test-runs: no boot id to judge records by; every record is kept"; return 1; }
   for record in "$RUNS"/*; do
     [ -f "$record" ] || continue
     case $record in *.tmp) continue ;; esac
-    boot=$(sed -n 's/^boot=//p' "$record"); pid=$(sed -n 's/^pid=//p' "$record"); start=$(sed -n 's/^start=//p' "$record")
-    if [ "$boot" = "$(boot_id)" ] && ticks=$(start_ticks "$pid") && [ "$ticks" = "$start" ]; then
-      continue   # its process still runs: the run is alive
+    boot=$(sed -n 's/^boot=//p' "$record"); pidns=$(sed -n 's/^pidns=//p' "$record")
+    pid=$(sed -n 's/^pid=//p' "$record"); start=$(sed -n 's/^start=//p' "$record")
+    # Read back whole, or kept: a record cut short or edited could name more than its run made.
+    local whole=true
+    [[ -n $boot && -n $pidns && $pid =~ ^[1-9][0-9]*$ && $start =~ ^[0-9]+$ ]] || whole=false
+    while IFS= read -r line; do
+      case $line in boot=*|pidns=*|pid=*|start=*) ;; *) valid_selector "$line" || whole=false ;; esac
+    done < "$record"
+    if ! $whole; then
+      echo "test-runs: the record $(basename "$record") cannot be read back whole; it is kept, and nothing it names is removed"
+      kept=$((kept + 1)); continue
+    fi
+    if [ "$boot" = "$now" ]; then
+      if [ "$pidns" != "$(pid_ns self)" ]; then
+        continue   # a run in another pid namespace: its pid means nothing here, so it is not judged
+      fi
+      if ticks=$(start_ticks "$pid") && [ "$ticks" = "$start" ]; then
+        continue   # its process still runs: the run is alive
+      fi
     fi
     local complete=true cli owned
     for cli in docker_cli podman_cli; do

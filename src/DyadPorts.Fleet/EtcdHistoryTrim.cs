@@ -12,7 +12,8 @@ namespace DyadPorts.Fleet
     /// go in one range delete (a history key starts with its UTC stamp, <see cref="EtcdKeys.HistoryEvent"/>), then the oldest
     /// beyond <see cref="EtcdOptions.HistoryLimit"/> in another. Nothing outside the history's prefix is touched.
     /// <para>The age counts back from <c>now</c>, the trimming process's clock: etcd has no clock to ask, so an operator whose
-    /// clock runs more than the age limit ahead trims events the others still keep. The count limit needs no clock.</para>
+    /// clock runs d ahead trims the events older than the age limit less d, which the others still keep (a clock ahead by
+    /// more than the limit: the whole history). The count limit needs no clock.</para>
     /// </summary>
     internal static class EtcdHistoryTrim
     {

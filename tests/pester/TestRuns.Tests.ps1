@@ -1,8 +1,8 @@
 # tools/test-runs.sh: a run that was killed leaves its containers in the shared engines, holding ports the next run's
 # tests expect to be free (a CI run on c26c14e failed so: a preview on 22000 left by a run stopped mid-Pester).
 # The next run removes them, and only them: what a record names, when the record's process is provably gone.
-# Every container here is a preview of this run (dyadports.managed=true, an AppId with this run's prefix), so
-# Remove-TestContainers takes whatever a failed assertion leaves. The records live in a private folder.
+# Every container here is a preview of this run (dyadports.managed=true, an AppId with this run's prefix) or carries
+# this run's label, so Remove-TestContainers takes whatever a failed assertion leaves. The records live in a private folder.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     foreach ($e in $Engines) { Assert-EngineAnswers $e.Endpoint; Remove-TestContainers $e.Engine $e.Endpoint }
@@ -14,8 +14,10 @@ BeforeAll {
         $env:DYADPORTS_TEST_RUNS = $Runs
         try { & bash $Script @args 2>&1 } finally { $env:DYADPORTS_TEST_RUNS = $saved }
     }
-    function New-Preview([string] $Engine, [string] $Name, [string[]] $Label) {
-        $labels = @('--label', 'dyadports.managed=true', '--label', "dyadports.app-id=$Name") + @($Label | Where-Object { $_ } | ForEach-Object { '--label', $_ })
+    # A preview of this run (dyadports.managed=true, an AppId with this run's prefix unless -AppId says otherwise).
+    function New-Preview([string] $Engine, [string] $Name, [string[]] $Label, [string] $AppId = $Name, [switch] $Unmanaged) {
+        $managed = if ($Unmanaged) { @() } else { @('--label', 'dyadports.managed=true') }
+        $labels = $managed + @('--label', "dyadports.app-id=$AppId") + @($Label | Where-Object { $_ } | ForEach-Object { '--label', $_ })
         Invoke-EngineCli $Engine create --name $Name @labels $TestEnv.Image true | Out-Null
         if ($LASTEXITCODE -ne 0) { throw "$Engine could not create $Name" }
     }
@@ -30,7 +32,7 @@ BeforeAll {
     $script:Gone = Start-Process sleep 600 -PassThru
     $script:Alive = Start-Process sleep 600 -PassThru
 
-    $dead = "${Prefix}dead".Replace('-', '')
+    $dead = [guid]::NewGuid().ToString('N')   # a run id of its own
     Invoke-TestRuns begin gone $Gone.Id "label=$dead" "name=${Prefix}reap-named" | Should -BeNullOrEmpty
     Invoke-TestRuns begin otherboot $Alive.Id "prefix=${Prefix}reap-boot-" | Should -BeNullOrEmpty
     Set-RecordLine otherboot boot '00000000-0000-0000-0000-000000000000'
@@ -45,6 +47,12 @@ BeforeAll {
     New-Preview Podman "${Prefix}reap-alive-1"
     New-Preview Docker "${Prefix}reap-other"
     New-Preview Podman "${Prefix}reap-other"
+    # Near misses, each kept: a name that only starts like a recorded one, an AppId with a recorded prefix further in,
+    # and a container with a recorded prefix that is no DyadPorts preview (these two carry this run's label, by which
+    # Remove-TestContainers takes them).
+    New-Preview Podman "${Prefix}reap-named-2"
+    New-Preview Docker "${Prefix}reap-xboot" -AppId "x${Prefix}reap-boot-1" -Label $RunLabel
+    New-Preview Docker "${Prefix}reap-unmanaged" -AppId "${Prefix}reap-boot-2" -Unmanaged -Label $RunLabel
 
     $Gone.Kill(); $Gone.WaitForExit()
     $script:Said = Invoke-TestRuns reap
@@ -75,6 +83,24 @@ Describe 'The records of test runs (tools/test-runs.sh)' {
         Get-Names Podman | Should -Contain "${Prefix}reap-other"
     }
 
+    It 'matches a name whole, a prefix at the start of an AppId, and a prefix only on a DyadPorts preview' {
+        Get-Names Podman | Should -Contain "${Prefix}reap-named-2"
+        Get-Names Docker | Should -Contain "${Prefix}reap-xboot"
+        Get-Names Docker | Should -Contain "${Prefix}reap-unmanaged"
+    }
+
+    It 'keeps a record it cannot read back whole, and removes nothing it names' {
+        $cut = Join-Path $Runs 'cut'
+        "boot=00000000-0000-0000-0000-000000000000`npidns=pid:[1]`npid=1`nstart=1`nlabel=" | Set-Content $cut   # dead, with an empty label
+        try {
+            $said = Invoke-TestRuns reap
+            $LASTEXITCODE | Should -Be 1
+            $said | Should -Contain 'test-runs: the record cut cannot be read back whole; it is kept, and nothing it names is removed'
+            Test-Path $cut | Should -BeTrue
+            Get-Names Docker | Should -Contain "${Prefix}reap-other" -Because 'an empty label would match every container without one'
+        } finally { Remove-Item $cut -ErrorAction SilentlyContinue }
+    }
+
     It 'keeps only the live run''s record, and ends it on request' {
         $Exit | Should -Be 0
         @(Get-ChildItem $Runs -Name) | Should -Be @('alive')
@@ -95,11 +121,20 @@ Describe 'The records of test runs (tools/test-runs.sh)' {
         Test-Path (Join-Path $Runs 'unasked') | Should -BeFalse -Because 'with both engines answering, and nothing of it left, the record goes'
     }
 
-    It 'refuses a record name or a selector it could not read back safely' {
-        Invoke-TestRuns begin '../x' $Alive.Id | Should -BeLike "*is not a record name*"
+    It 'refuses a record name, a pid or a selector broader than what a run makes' -ForEach @(
+        @{ Name = '../x'; Owner = 'alive'; Selector = @(); Says = '*is not a record name*' }
+        @{ Name = 'x.tmp'; Owner = 'alive'; Selector = @(); Says = '*is not a record name*' }
+        @{ Name = 'bad'; Owner = 'self'; Selector = @(); Says = "*'self' is not a pid*" }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('label='); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('label=not-a-run-id'); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('prefix='); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('prefix=t'); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('name=my-app'); Says = '*bad selector*' }
+    ) {
+        $id = if ($Owner -eq 'alive') { $Alive.Id } else { $Owner }
+        $before = @(Get-ChildItem $Runs -Name)
+        Invoke-TestRuns begin $Name $id @Selector | Should -BeLike $Says
         $LASTEXITCODE | Should -Be 2
-        Invoke-TestRuns begin bad $Alive.Id 'label=a b' | Should -BeLike "*bad selector*"
-        $LASTEXITCODE | Should -Be 2
-        Test-Path (Join-Path $Runs 'bad') | Should -BeFalse
+        @(Get-ChildItem $Runs -Name) | Should -Be $before
     }
 }
