@@ -19,7 +19,7 @@
 #
 # Records live in $DYADPORTS_TEST_RUNS (default $DYADPORTS_TEST_STATE/runs). Engines: the one table.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/test-engines.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/test-engines.sh"   # the table, docker_cli and podman_cli
 RUNS=${DYADPORTS_TEST_RUNS:-$DYADPORTS_TEST_STATE/runs}
 
 boot_id() { cat /proc/sys/kernel/random/boot_id; }
@@ -36,9 +36,6 @@ valid_name() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ && $1 != *.tmp ]]; }
 # Only what the project's runs create: a run id, a run's AppId prefix (and more after it), a sentinel or prefixed name.
 valid_selector() { [[ $1 =~ ^(label=[0-9a-f]{32}|prefix=t[0-9a-f]{6}-[A-Za-z0-9._-]*|name=(dyad-app-sentinel-[0-9a-f]{6}|t[0-9a-f]{6}-[A-Za-z0-9._-]+))$ ]]; }
 pid_ns() { readlink "/proc/$1/ns/pid" 2>/dev/null; }
-
-docker_cli() { docker -H "$DYADPORTS_TEST_DOCKER" "$@"; }
-podman_cli() { env -u CONTAINER_HOST CONTAINERS_CONF="$DYADPORTS_TEST_STATE/containers.conf" podman --url "$DYADPORTS_TEST_PODMAN" "$@"; }
 
 begin() {
   local name=$1 pid=$2 ticks boot ns
@@ -93,14 +90,19 @@ reap() {
   for record in "$RUNS"/*; do
     [ -f "$record" ] || continue
     case $record in *.tmp) continue ;; esac
-    boot=$(sed -n 's/^boot=//p' "$record"); pidns=$(sed -n 's/^pidns=//p' "$record")
-    pid=$(sed -n 's/^pid=//p' "$record"); start=$(sed -n 's/^start=//p' "$record")
     # Read back whole, or kept: a record cut short or edited could name more than its run made.
     local whole=true
-    [[ -n $boot && -n $pidns && $pid =~ ^[1-9][0-9]*$ && $start =~ ^[0-9]+$ ]] || whole=false
+    boot= pidns= pid= start=
     while IFS= read -r line; do
-      case $line in boot=*|pidns=*|pid=*|start=*) ;; *) valid_selector "$line" || whole=false ;; esac
+      case $line in
+        boot=*) boot=${line#boot=} ;;
+        pidns=*) pidns=${line#pidns=} ;;
+        pid=*) pid=${line#pid=} ;;
+        start=*) start=${line#start=} ;;
+        *) valid_selector "$line" || whole=false ;;
+      esac
     done < "$record"
+    [[ -n $boot && -n $pidns && $pid =~ ^[1-9][0-9]*$ && $start =~ ^[0-9]+$ ]] || whole=false
     if ! $whole; then
       echo "test-runs: the record $(basename "$record") cannot be read back whole; it is kept, and nothing it names is removed"
       kept=$((kept + 1)); continue
