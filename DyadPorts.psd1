@@ -21,6 +21,7 @@
         'Get-DyadPortUsage'
         'Request-DyadPort'
         'Remove-DyadPortAllocation'
+        'Start-DyadPortAgent'
         'Start-DyadPreview'
         'Stop-DyadPreview'
         'Test-DyadPortAvailable'

@@ -26,6 +26,7 @@ namespace DyadPorts.Core.Diagnostics
         SecurityError,
         PermissionDenied,
         ResourceBusy,
+        NotImplemented,
     }
 
     /// <summary>A failure with its own error id, category and the value that caused it.</summary>
@@ -136,6 +137,12 @@ namespace DyadPorts.Core.Diagnostics
         public const string EngineFeedInvalid = nameof(EngineFeedInvalid);
         public const string EngineListRefused = nameof(EngineListRefused);
         public const string EngineVersionRefused = nameof(EngineVersionRefused); // the kind of an engine the rules only inferred cannot be asked
+        public const string AgentSocketInvalid = nameof(AgentSocketInvalid); // DYAD_PORTS_AGENT is neither off nor an absolute path
+        public const string AgentSocketUnsafe = nameof(AgentSocketUnsafe); // Start-DyadPortAgent: the socket's folder or what is at its path is not this user's own
+        public const string AgentSocketInUse = nameof(AgentSocketInUse); // Start-DyadPortAgent: another agent answers at the path
+        public const string AgentListenFailed = nameof(AgentListenFailed);
+        public const string AgentUnsupported = nameof(AgentUnsupported); // Start-DyadPortAgent off Linux
+        public const string AgentNeedsEngine = nameof(AgentNeedsEngine); // Start-DyadPortAgent: the resolved engine is the process engine
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {
@@ -143,7 +150,7 @@ namespace DyadPorts.Core.Diagnostics
             StateWriteFailed, StateReadFailed, StateFileNewerVersion, StateFileUnsafe, MetricsWriteFailed, InvalidHostProbe, EngineSshUnsupported,
             InvalidResourceLimit, InvalidIdleFor, UnexpectedFailure,
             StateStoreUnavailable, StateStoreBusy, StateBackupFailed, StateStoreRefused, StateStoreFull, StateLocationInvalid, EngineFeedInvalid, EngineListRefused,
-            EngineVersionRefused,
+            EngineVersionRefused, AgentSocketInvalid, AgentSocketUnsafe, AgentSocketInUse, AgentListenFailed, AgentUnsupported, AgentNeedsEngine,
         };
 
         /// <summary>Every id above, for the documentation table and its test.</summary>

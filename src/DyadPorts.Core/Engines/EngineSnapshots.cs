@@ -13,6 +13,7 @@ namespace DyadPorts.Core.Engines
     {
         private readonly EngineViews _views;
         private readonly ConfiguredPortsCache _configuredPorts;
+        private readonly Agent.AgentClient _agent;
 
         public EngineSnapshots(ContainerEngine engine, EngineKind kind) : this(engine, kind, null)
         {
@@ -27,8 +28,17 @@ namespace DyadPorts.Core.Engines
         /// The file of the endpoint's configured port bindings that outlives the process (so a one-shot process inspects
         /// only the stopped containers no process has seen), or null for the client's memory alone.
         /// </param>
-        public EngineSnapshots(ContainerEngine engine, EngineKind kind, EngineViews views, ConfiguredPortsCache configuredPorts)
+        public EngineSnapshots(ContainerEngine engine, EngineKind kind, EngineViews views, ConfiguredPortsCache configuredPorts) : this(engine, kind, views, configuredPorts, null)
         {
+        }
+
+        /// <param name="agent">
+        /// The agent to ask where the session's own view is not live (a one-shot process: <see cref="Agent.EngineAgent"/>),
+        /// or null for none.
+        /// </param>
+        public EngineSnapshots(ContainerEngine engine, EngineKind kind, EngineViews views, ConfiguredPortsCache configuredPorts, Agent.AgentClient agent)
+        {
+            _agent = agent;
             Engine = engine;
             Kind = kind;
             _views = views;
@@ -42,7 +52,10 @@ namespace DyadPorts.Core.Engines
         /// <summary>The snapshot taken last by this command; null before the first.</summary>
         public EngineSnapshot Latest { get; private set; }
 
-        /// <summary>The live view's snapshot (no call, or one inspect per container the process changed), else one list call (none for the process engine).</summary>
+        /// <summary>
+        /// The live view's snapshot (no call, or one inspect per container the process changed), else the agent's, else one
+        /// list call (none for the process engine).
+        /// </summary>
         public EngineSnapshot Take(IOperationLog log, CancellationToken cancellationToken)
         {
             if (Engine == null) return EngineSnapshot.None;
@@ -52,6 +65,8 @@ namespace DyadPorts.Core.Engines
                 log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {viewed.Containers.Count} container(s) in the session's view (every event it heard applied within {ViewTiming.FreshnessBound.TotalMilliseconds} ms; one its stream missed, at its next catch-up).");
                 return Latest = viewed;
             }
+            var lent = _agent?.Read(Engine, Kind, log);
+            if (lent != null) return Latest = lent;
             var snapshot = Engine.Snapshot(_configuredPorts, log, cancellationToken);
             log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {snapshot.Containers.Count} container(s) listed.");
             return Latest = snapshot;

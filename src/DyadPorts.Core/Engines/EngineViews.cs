@@ -53,6 +53,32 @@ namespace DyadPorts.Core.Engines
             return null;
         }
 
+        /// <summary>
+        /// Starts the view of <paramref name="engine"/>'s endpoint now, without waiting for its second read (the agent,
+        /// which exists to keep views live); a retired one is let go and a new one started. No-op while one follows.
+        /// </summary>
+        public void Follow(ContainerEngine engine, EngineKind kind)
+        {
+            ArgumentNullException.ThrowIfNull(engine);
+            var entry = _entries.GetOrAdd(engine, _ => new Entry());
+            if (entry.View is EngineView view)
+            {
+                if (!view.IsRetired) return;
+                Retired(entry, engine, view);
+            }
+            Start(entry, engine, kind);
+        }
+
+        /// <summary>
+        /// Another process changed a container through its own client of this endpoint (an agent's asker): the view
+        /// inspects it at its next read, or drops it at once when it was removed, as for this process's own changes.
+        /// </summary>
+        public void Touched(ContainerEngine engine, string id, bool removed)
+        {
+            ArgumentNullException.ThrowIfNull(engine);
+            if (_entries.TryGetValue(engine, out var entry)) entry.View?.Touched(id, removed);
+        }
+
         /// <summary>The views started so far.</summary>
         public IReadOnlyList<EngineView> Started => _entries.Values.Select(e => e.View).Where(v => v != null).ToList();
 

@@ -23,6 +23,7 @@ namespace DyadPorts.Core.Session
         private readonly ConcurrentDictionary<string, Lazy<ContainerEngine>> _engines = new ConcurrentDictionary<string, Lazy<ContainerEngine>>(StringComparer.Ordinal);
         private readonly EngineResolution _resolution;
         private readonly Lazy<IFleetLedgers> _fleet;
+        private readonly ConcurrentDictionary<string, Agent.AgentClient> _agents = new ConcurrentDictionary<string, Agent.AgentClient>(StringComparer.Ordinal);
 
         public DyadSession(Func<string, string> environment) : this(environment, null, null)
         {
@@ -66,14 +67,16 @@ namespace DyadPorts.Core.Session
         public void Dispose() => Views.Dispose();
 
         /// <summary>
-        /// The snapshots of a client as the settings say: through the session's views when the feed is on, and with the
-        /// endpoint's configured-ports file in the settings' local folder (<see cref="ConfiguredPortsCache"/>).
+        /// The snapshots of a client as the settings say: through the session's views, else the agent's (DYAD_PORTS_AGENT),
+        /// when the feed is on, and with the endpoint's configured-ports file in the settings' local folder
+        /// (<see cref="ConfiguredPortsCache"/>).
         /// </summary>
         public EngineSnapshots Snapshots(DyadSettings settings, ContainerEngine client, EngineKind kind)
         {
             ArgumentNullException.ThrowIfNull(settings);
             var configuredPorts = client == null ? null : new ConfiguredPortsCache(settings.LocalFolder, client.Endpoint) { ReadOnly = settings.WritesNothing };
-            return new EngineSnapshots(client, kind, settings.EngineFeed ? Views : null, configuredPorts);
+            var agent = client != null && settings.EngineFeed && settings.AgentPath is string path ? _agents.GetOrAdd(path, p => new Agent.AgentClient(p)) : null;
+            return new EngineSnapshots(client, kind, settings.EngineFeed ? Views : null, configuredPorts, agent);
         }
 
         /// <summary>The settings of one command, resolved from this session's environment; <paramref name="writesNothing"/> under -WhatIf.</summary>
@@ -165,6 +168,22 @@ namespace DyadPorts.Core.Session
             var kind = KindOf(target, client, cancellationToken);
             log.Verbose($"Engine: {kind} at {client.Endpoint} ({target.Reason}){(target.Tls == null ? "" : $", TLS files {target.Tls}")}.");
             return Compose(settings, Snapshots(settings, client, kind), null);
+        }
+
+        /// <summary>
+        /// The container engine the rules choose and its kind, for a command that follows an engine and keeps no state
+        /// (Start-DyadPortAgent): no ledger, no fallback to the process engine (AgentNeedsEngine).
+        /// </summary>
+        public (ContainerEngine Client, EngineKind Kind) FollowedEngine(EngineKind engine, string endpoint, CancellationToken cancellationToken)
+        {
+            var target = Resolve(engine, endpoint, cancellationToken);
+            if (!target.IsContainerEngine)
+            {
+                throw new DyadPortsException(ErrorIds.AgentNeedsEngine, FailureCategory.InvalidArgument, endpoint ?? engine.ToString(),
+                    $"The agent follows a container engine's containers, and the rules chose the process engine ({target.Reason}). Name one with -Engine or -EngineEndpoint.");
+            }
+            var client = Engine(target);
+            return (client, KindOf(target, client, cancellationToken));
         }
 
         /// <summary>

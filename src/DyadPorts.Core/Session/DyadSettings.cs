@@ -20,6 +20,7 @@ namespace DyadPorts.Core.Session
         private readonly Lazy<ResourceLimits> _limits;
         private readonly Lazy<StateLocation> _state;
         private readonly Lazy<bool> _engineFeed;
+        private readonly Lazy<string> _agentPath;
 
         /// <summary>on (the default) or off: whether a warm session reads its engines through a view fed by their events.</summary>
         public const string EngineFeedVariable = "DYAD_PORTS_ENGINE_FEED";
@@ -32,6 +33,7 @@ namespace DyadPorts.Core.Session
             AutoKillPort = EnvironmentFlags.Parse(environment("AUTO_KILL_PORT")) == true;
             _range = new Lazy<PortRange>(() => PortRange.Resolve(null, environment));
             _engineFeed = new Lazy<bool>(() => ParseEngineFeed(environment(EngineFeedVariable)));
+            _agentPath = new Lazy<string>(() => Agent.AgentSocket.Resolve(environment));
             _limits = new Lazy<ResourceLimits>(() => ResourceLimits.Parse(environment(ResourceLimits.CpuVariable), environment(ResourceLimits.MemoryVariable)));
         }
 
@@ -82,6 +84,13 @@ namespace DyadPorts.Core.Session
         /// answer from that view; off lists on every call. Anything else fails the commands that use an engine with EngineFeedInvalid.
         /// </summary>
         public bool EngineFeed => _engineFeed.Value;
+
+        /// <summary>
+        /// DYAD_PORTS_AGENT: the socket of the agent a command asks for an engine's view when its session has none live
+        /// (unset: the per-user default; off: none); null for none. A relative path fails the commands that use an engine
+        /// with AgentSocketInvalid. With DYAD_PORTS_ENGINE_FEED off no agent is asked either: every call lists.
+        /// </summary>
+        public string AgentPath => _agentPath.Value;
 
         internal static bool ParseEngineFeed(string value)
         {

@@ -22,6 +22,7 @@ namespace DyadPorts.Core.State
         public long Links { get; }
         public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
         public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+        public bool IsSocket => (Mode & 0xF000) == 0xC000;
         public bool OthersCanWrite => (Mode & 0x12) != 0; // group or other write
         public bool IsSticky => (Mode & 0x200) != 0;
         public string Octal => Convert.ToString(Mode & 0xFFF, 8).PadLeft(4, '0');
@@ -217,6 +218,28 @@ namespace DyadPorts.Core.State
             while (true)
             {
                 var fd = OpenRaw(path, directory | pathOnly | CloseOnExec, 0);
+                if (fd >= 0)
+                {
+                    errno = 0;
+                    using (var handle = new SafeFileHandle((IntPtr)fd, ownsHandle: true))
+                    {
+                        return Stat(handle);
+                    }
+                }
+                errno = Marshal.GetLastPInvokeError();
+                if (errno != ErrorInterrupted) return null;
+            }
+        }
+
+        /// <summary>
+        /// Stat of whatever a path names, not following a final symlink (Linux: O_PATH | O_NOFOLLOW, which opens a socket
+        /// or a link as well as a file). Null when nothing is there or it cannot be opened; <paramref name="errno"/> says which.
+        /// </summary>
+        public static UnixFileInfo? StatEntry(string path, out int errno)
+        {
+            while (true)
+            {
+                var fd = OpenRaw(path, 0x200000 | NoFollow | CloseOnExec, 0);
                 if (fd >= 0)
                 {
                     errno = 0;

@@ -1,0 +1,102 @@
+using System;
+using System.IO;
+using System.Net.Sockets;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.State;
+
+namespace DyadPorts.Core.Agent
+{
+    /// <summary>
+    /// Where the agent listens and who may talk to it: a unix socket in a folder only its user can enter, and on each
+    /// connection the other end's user (SO_PEERCRED) must be this process's effective user, both ways. Linux only.
+    /// </summary>
+    public static class AgentSocket
+    {
+        /// <summary>
+        /// The agent's socket: unset for the per-user default (<see cref="DefaultPath"/>), an absolute path for another,
+        /// off for none (every command lists, as without an agent).
+        /// </summary>
+        public const string Variable = "DYAD_PORTS_AGENT";
+
+        private const int SolSocket = 1;
+        private const int SoPeerCred = 17;
+
+        /// <summary>Linux on the architectures whose SO_PEERCRED is 17 (x64, Arm64, x86, Arm).</summary>
+        public static bool Supported =>
+            OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture is
+                System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.Arm64 or
+                System.Runtime.InteropServices.Architecture.X86 or System.Runtime.InteropServices.Architecture.Arm;
+
+        /// <summary>
+        /// $XDG_RUNTIME_DIR/dyadports/agent.sock (the user's own runtime folder, 0700, gone at logout), else
+        /// /tmp/dyadports-&lt;uid&gt;/agent.sock.
+        /// </summary>
+        public static string DefaultPath(Func<string, string> environment)
+        {
+            ArgumentNullException.ThrowIfNull(environment);
+            var runtime = environment("XDG_RUNTIME_DIR");
+            var folder = !string.IsNullOrWhiteSpace(runtime) && Path.IsPathFullyQualified(runtime)
+                ? Path.Combine(runtime, "dyadports")
+                : Path.Combine(Path.GetTempPath(), "dyadports-" + UnixFiles.EffectiveUserId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return Path.Combine(folder, "agent.sock");
+        }
+
+        /// <summary>
+        /// DYAD_PORTS_AGENT as a socket path, or null for off (and wherever the agent is not <see cref="Supported"/>).
+        /// A relative path is AgentSocketInvalid: which agent a command asks must not depend on its current folder.
+        /// </summary>
+        public static string Resolve(Func<string, string> environment)
+        {
+            ArgumentNullException.ThrowIfNull(environment);
+            var value = environment(Variable)?.Trim();
+            if (string.Equals(value, "off", StringComparison.OrdinalIgnoreCase)) return null;
+            if (!string.IsNullOrEmpty(value) && !Path.IsPathFullyQualified(value))
+            {
+                throw new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, value,
+                    $"{Variable} is '{value}'; it takes an absolute path to the agent's socket, or off (no agent). Unset, it is {DefaultPath(environment)}.");
+            }
+            if (!Supported) return null;
+            return string.IsNullOrEmpty(value) ? DefaultPath(environment) : value;
+        }
+
+        /// <summary>The effective user of the process at the other end of a connected unix socket.</summary>
+        public static int PeerUserId(Socket socket)
+        {
+            ArgumentNullException.ThrowIfNull(socket);
+            Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+            var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
+            if (length < 12) throw new SocketException((int)SocketError.ProtocolOption);
+            return System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials.Slice(4));
+        }
+
+        /// <summary>Whether the other end runs as this process's effective user.</summary>
+        public static bool PeerIsSelf(Socket socket) => PeerUserId(socket) == UnixFiles.EffectiveUserId;
+
+        /// <summary>
+        /// Makes the socket's folder (0700) when it is missing, and refuses one another user owns or others may write to
+        /// (AgentSocketUnsafe): whoever can write there could put their own socket in the agent's place.
+        /// </summary>
+        [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+        public static void PrepareFolder(string socketPath)
+        {
+            var folder = Path.GetDirectoryName(socketPath);
+            if (string.IsNullOrEmpty(folder)) throw Unsafe(socketPath, "it has no folder");
+            try
+            {
+                if (!Directory.Exists(folder)) Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw Unsafe(socketPath, $"its folder {folder} could not be made ({e.Message})", e);
+            }
+            var info = UnixFiles.StatDirectory(folder, out var errno);
+            if (info is not UnixFileInfo stat) throw Unsafe(socketPath, $"its folder {folder} could not be checked ({UnixFiles.Describe(errno)})");
+            if (stat.OwnerId != UnixFiles.EffectiveUserId) throw Unsafe(socketPath, $"its folder {folder} belongs to user {stat.OwnerId}, not to this one ({UnixFiles.EffectiveUserId})");
+            if (stat.OthersCanWrite) throw Unsafe(socketPath, $"its folder {folder} is writable by others (mode {stat.Octal})");
+        }
+
+        internal static DyadPortsException Unsafe(string socketPath, string why, Exception inner = null) =>
+            new DyadPortsException(ErrorIds.AgentSocketUnsafe, FailureCategory.SecurityError, socketPath,
+                $"The agent will not listen at {socketPath}: {why}.", inner);
+    }
+}

@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using DyadPorts.Core.Engines;
+
+namespace DyadPorts.Core.Agent
+{
+    /// <summary>
+    /// The agent's protocol: one request and one answer per connection, each a frame (a 4-byte little-endian length,
+    /// then that many bytes) of fields written with <see cref="BinaryWriter"/>, led by a version byte. Pure: no socket,
+    /// no engine. Anything malformed (a wrong version, a length past <see cref="MaxFrame"/>, a frame cut short, counts
+    /// that do not fit) is <see cref="InvalidDataException"/>, which both ends turn into "no answer": the asker lists.
+    /// </summary>
+    public static class AgentWire
+    {
+        public const byte Version = 1;
+
+        /// <summary>The largest frame either end reads: a thousand containers with their labels take a few hundred KB.</summary>
+        public const int MaxFrame = 64 * 1024 * 1024;
+
+        public static byte[] Encode(AgentRequest request)
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            return Write(w =>
+            {
+                w.Write(request.Endpoint ?? throw new ArgumentException("A request names its endpoint.", nameof(request)));
+                w.Write((byte)request.Kind);
+                WriteOptional(w, request.TlsFolder);
+                WriteOptional(w, request.TlsSource);
+                w.Write(request.Changed.Count);
+                foreach (var change in request.Changed)
+                {
+                    w.Write(change.Key);
+                    w.Write(change.Value);
+                }
+            });
+        }
+
+        public static AgentRequest DecodeRequest(byte[] frame) => Read(frame, r =>
+        {
+            var endpoint = r.ReadString();
+            var kind = (EngineKind)r.ReadByte();
+            if (!Enum.IsDefined(kind)) throw new InvalidDataException($"Unknown engine kind {(int)kind}.");
+            var folder = ReadOptional(r);
+            var source = ReadOptional(r);
+            var count = Count(r, frame.Length);
+            var changed = new List<KeyValuePair<string, bool>>(count);
+            for (var i = 0; i < count; i++) changed.Add(new KeyValuePair<string, bool>(r.ReadString(), r.ReadBoolean()));
+            return new AgentRequest { Endpoint = endpoint, Kind = kind, TlsFolder = folder, TlsSource = source, Changed = changed };
+        });
+
+        public static byte[] Encode(AgentAnswer answer)
+        {
+            ArgumentNullException.ThrowIfNull(answer);
+            return Write(w =>
+            {
+                w.Write(answer.Containers != null);
+                if (answer.Containers == null)
+                {
+                    w.Write(answer.Reason ?? "");
+                    return;
+                }
+                w.Write(answer.Containers.Count);
+                foreach (var c in answer.Containers) WriteContainer(w, c);
+            });
+        }
+
+        public static AgentAnswer DecodeAnswer(byte[] frame) => Read(frame, r =>
+        {
+            if (!r.ReadBoolean()) return new AgentAnswer { Reason = r.ReadString() };
+            var containers = new ContainerSummary[Count(r, frame.Length)];
+            for (var i = 0; i < containers.Length; i++) containers[i] = ReadContainer(r, frame.Length);
+            return new AgentAnswer { Containers = containers };
+        });
+
+        /// <summary>Writes one frame: its length, then its bytes.</summary>
+        public static void WriteFrame(Stream stream, byte[] frame)
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            ArgumentNullException.ThrowIfNull(frame);
+            Span<byte> length = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, frame.Length);
+            stream.Write(length);
+            stream.Write(frame);
+            stream.Flush();
+        }
+
+        /// <summary>Reads one frame; <see cref="InvalidDataException"/> when it is longer than <see cref="MaxFrame"/> or cut short.</summary>
+        public static byte[] ReadFrame(Stream stream)
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            Span<byte> length = stackalloc byte[4];
+            ReadExactly(stream, length);
+            var size = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(length);
+            if (size < 1 || size > MaxFrame) throw new InvalidDataException($"A frame of {size} bytes.");
+            var frame = new byte[size];
+            ReadExactly(stream, frame);
+            return frame;
+        }
+
+        private static void ReadExactly(Stream stream, Span<byte> buffer)
+        {
+            try
+            {
+                stream.ReadExactly(buffer);
+            }
+            catch (EndOfStreamException e)
+            {
+                throw new InvalidDataException("The frame was cut short.", e);
+            }
+        }
+
+        private static void WriteContainer(BinaryWriter w, ContainerSummary c)
+        {
+            w.Write(c.Id ?? "");
+            WriteOptional(w, c.Name);
+            WriteOptional(w, c.State);
+            WriteOptional(w, c.Image);
+            w.Write(c.Labels.Count);
+            foreach (var label in c.Labels)
+            {
+                w.Write(label.Key);
+                w.Write(label.Value ?? "");
+            }
+            w.Write(c.Ports.Count);
+            foreach (var p in c.Ports)
+            {
+                w.Write(p.HostPort);
+                WriteOptional(w, p.HostIp);
+                w.Write(p.ContainerPort);
+                w.Write(p.Protocol);
+            }
+            w.Write(c.Created.HasValue);
+            if (c.Created is DateTimeOffset created) w.Write(created.UtcTicks);
+        }
+
+        private static ContainerSummary ReadContainer(BinaryReader r, int frameLength)
+        {
+            var c = new ContainerSummary { Id = r.ReadString(), Name = ReadOptional(r), State = ReadOptional(r), Image = ReadOptional(r) };
+            var labelCount = Count(r, frameLength);
+            var labels = new Dictionary<string, string>(labelCount, StringComparer.Ordinal);
+            for (var i = 0; i < labelCount; i++) labels[r.ReadString()] = r.ReadString();
+            c.Labels = labels;
+            var ports = new PublishedPort[Count(r, frameLength)];
+            for (var i = 0; i < ports.Length; i++) ports[i] = new PublishedPort(r.ReadInt32(), ReadOptional(r), r.ReadInt32(), r.ReadString());
+            c.Ports = ports;
+            if (r.ReadBoolean()) c.Created = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero);
+            return c;
+        }
+
+        private static void WriteOptional(BinaryWriter w, string value)
+        {
+            w.Write(value != null);
+            if (value != null) w.Write(value);
+        }
+
+        private static string ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+
+        /// <summary>A count, which cannot be more than the bytes left: a corrupt one fails here, not as a huge allocation.</summary>
+        private static int Count(BinaryReader r, int frameLength)
+        {
+            var count = r.ReadInt32();
+            if (count < 0 || count > frameLength) throw new InvalidDataException($"A count of {count} in a frame of {frameLength} bytes.");
+            return count;
+        }
+
+        private static byte[] Write(Action<BinaryWriter> body)
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+            {
+                w.Write(Version);
+                body(w);
+            }
+            return buffer.ToArray();
+        }
+
+        private static T Read<T>(byte[] frame, Func<BinaryReader, T> body)
+        {
+            ArgumentNullException.ThrowIfNull(frame);
+            using var r = new BinaryReader(new MemoryStream(frame, writable: false), Encoding.UTF8);
+            try
+            {
+                var version = r.ReadByte();
+                if (version != Version) throw new InvalidDataException($"Protocol version {version}; this DyadPorts speaks {Version}.");
+                var value = body(r);
+                if (r.BaseStream.Position != frame.Length) throw new InvalidDataException("The frame holds more than its fields.");
+                return value;
+            }
+            catch (EndOfStreamException e)
+            {
+                throw new InvalidDataException("A frame cut short.", e);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException("A string that is not UTF-8 or has a bad length.", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Threading;
+using DyadPorts.Core.Agent;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Infrastructure;
+
+namespace DyadPorts.Commands
+{
+    /// <summary>
+    /// Runs the DyadPorts agent in this process until stopped (Ctrl+C, or its process ended by its id): it keeps a live,
+    /// event-fed view of the engine and lends it over a unix socket to one-shot commands in other processes of this user,
+    /// which then read it instead of listing every container. Writes an AgentStatus once it listens and its view answers.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Start, "DyadPortAgent", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(AgentStatus))]
+    public sealed class StartDyadPortAgentCommand : EngineCmdlet
+    {
+        /// <summary>How long the agent waits for its first view to answer before it writes its status all the same.</summary>
+        private static readonly TimeSpan LiveWithin = TimeSpan.FromSeconds(30);
+
+        /// <summary>The socket to listen at. Default: DYAD_PORTS_AGENT, else the per-user default.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; }
+
+        protected override void End()
+        {
+            var path = Path != null
+                ? FileSystemPath(Path, e => new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, Path, $"-Path '{Path}' names no file-system path: {e.Message}", e))
+                : Settings.AgentPath ?? throw new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, AgentSocket.Variable,
+                    $"{AgentSocket.Variable} is off, so there is no default socket: give the agent one with -Path.");
+            var (client, kind) = Session.FollowedEngine(Engine, EngineEndpoint, CancellationToken);
+            if (!ShouldProcess(path, $"Listen for DyadPorts commands, and lend them a live view of the {kind} engine at {client.Endpoint}")) return;
+            using var agent = new EngineAgent(path);
+            agent.Listen();
+            agent.Follow(client.Endpoint, kind, client.Tls);
+            var serving = agent.RunAsync(CancellationToken);
+            var waited = Stopwatch.StartNew();
+            while (!agent.IsLive(client.Endpoint) && waited.Elapsed < LiveWithin && !serving.IsCompleted)
+            {
+                CancellationToken.WaitHandle.WaitOne(50);
+                CancellationToken.ThrowIfCancellationRequested();
+            }
+            var live = agent.IsLive(client.Endpoint);
+            Log.Verbose(live
+                ? $"The agent's view of {client.Endpoint} answers ({waited.ElapsedMilliseconds} ms)."
+                : $"The agent's view of {client.Endpoint} did not answer within {LiveWithin.TotalSeconds} s; commands list until it does.");
+            WriteObject(new AgentStatus(path, Environment.ProcessId, client.Endpoint, kind, live));
+            serving.GetAwaiter().GetResult();
+        }
+    }
+}

@@ -1,0 +1,243 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using DyadPorts.Core.Agent;
+using DyadPorts.Core.Allocation;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Core.Session;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Engines
+{
+    /// <summary>
+    /// The agent (issue 18: a one-shot start that does not pay for a list) on both real engines: a one-shot session reads
+    /// the agent's view with no engine call of its own, passes over a container another client created once
+    /// <see cref="ViewTiming.FreshnessBound"/> has passed, sees its own changes at once, and lists when no agent answers,
+    /// when the feed is off, or when DYAD_PORTS_AGENT is off. The agent refuses a path another agent holds and leaves
+    /// anything that is not its own socket alone. Each test's agent listens in its own temporary folder. Ports 27400-27449.
+    /// </summary>
+    [Collection(EngineCollection.Name)]
+    public sealed class AgentEngineTests : IDisposable
+    {
+        private static readonly TimeSpan LiveWithin = TimeSpan.FromSeconds(30);
+        private readonly TempState _temp = new TempState();
+        private readonly EngineFixture _engines;
+        private readonly List<IDisposable> _owned = new List<IDisposable>();
+
+        public AgentEngineTests(EngineFixture engines) => _engines = engines;
+
+        public void Dispose()
+        {
+            foreach (var owned in Enumerable.Reverse(_owned)) owned.Dispose();
+            _temp.Dispose();
+        }
+
+        private string SocketPath => Path.Combine(_temp.Directory, "agent.sock");
+
+        private static int Port(int offset) => 27400 + offset;
+        private static string Range(int from, int to) => string.Create(CultureInfo.InvariantCulture, $"{Port(from)}-{Port(to)}");
+
+        /// <summary>An agent at this test's socket, following the engine, live (bounded wait).</summary>
+        private EngineAgent LiveAgent(TestEngine engine)
+        {
+            var agent = new EngineAgent(SocketPath);
+            _owned.Add(agent);
+            agent.Listen();
+            agent.Follow(engine.Endpoint, engine.Kind, null);
+            _ = agent.RunAsync(CancellationToken.None);
+            var waited = Stopwatch.StartNew();
+            while (!agent.IsLive(engine.Endpoint) && waited.Elapsed < LiveWithin) Thread.Sleep(20);
+            Assert.True(agent.IsLive(engine.Endpoint), $"the agent's view of {engine.Endpoint} is not live after {LiveWithin.TotalSeconds} s");
+            return agent;
+        }
+
+        /// <summary>A new session, as a one-shot process has: no view of its own yet.</summary>
+        private DyadSession OneShot(string range, string agent = null, string feed = null)
+        {
+            var env = new Dictionary<string, string>
+            {
+                ["DYAD_PORTS_STATE"] = _temp.StatePath,
+                ["DYAD_PORT_RANGE"] = range,
+                ["HOME"] = _temp.Directory,
+                [AgentSocket.Variable] = agent ?? SocketPath,
+            };
+            if (feed != null) env[DyadSettings.EngineFeedVariable] = feed;
+            var session = new DyadSession(name => env.TryGetValue(name, out var v) ? v : null);
+            _owned.Add(session);
+            return session;
+        }
+
+        private static (PortAllocation Allocation, ContainerEngine Client, RecordingLog Log) Request(DyadSession session, TestEngine engine, string app)
+        {
+            var log = new RecordingLog();
+            var allocator = session.Allocator(engine.Kind, engine.Endpoint, log, CancellationToken.None);
+            var allocation = allocator.Request(TestRun.App(app), session.Settings().Range, false, log, CancellationToken.None);
+            return (allocation, allocator.Engine.Engine, log);
+        }
+
+        /// <summary>
+        /// A killed agent's socket: the file is there and nobody listens. (.NET removes the file a socket bound when it
+        /// disposes it, so the socket is bound elsewhere and its file moved to <paramref name="path"/> first.)
+        /// </summary>
+        private void DeadSocket(string path)
+        {
+            var bound = Path.Combine(_temp.Directory, "bound.sock");
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Bind(new UnixDomainSocketEndPoint(bound));
+            File.Move(bound, path);
+        }
+
+        private static bool FromAgent(RecordingLog log) => log.Verbose.Any(line => line.Contains("in the view of the DyadPorts agent", StringComparison.Ordinal));
+
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_one_shot_reads_the_agents_view_with_no_engine_call_and_passes_over_another_clients_container(string name)
+        {
+            var engine = _engines.Get(name);
+            var agent = LiveAgent(engine);
+            var id = engine.Run(TestRun.App("agent-other-" + name), Port(0), start: false);
+            try
+            {
+                Thread.Sleep(ViewTiming.FreshnessBound);
+                var (allocation, client, log) = Request(OneShot(Range(0, 4)), engine, "agent-one");
+                Assert.True(FromAgent(log), "the one-shot did not read the agent's view: " + string.Join(" | ", log.Verbose));
+                Assert.Equal(Port(1), allocation.Port);
+                Assert.Equal(0L, client.Calls);
+                Assert.Equal(1L, agent.Answered);
+            }
+            finally
+            {
+                engine.Remove(id);
+            }
+        }
+
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void The_containers_a_one_shot_changed_itself_are_in_the_agents_next_answer_at_once(string name)
+        {
+            var engine = _engines.Get(name);
+            var agent = LiveAgent(engine);
+            var session = OneShot(Range(5, 9));
+            var (first, client, _) = Request(session, engine, "agent-own");
+            Assert.Equal(Port(5), first.Port);
+            // The session's own client creates a container on the port its next candidate would be, and asks again at once:
+            // no wait for the engine's events, so only the change it tells the agent can make the agent's view hold it.
+            var id = client.Create(new Docker.DotNet.Models.CreateContainerParameters
+            {
+                Name = TestRun.App("agent-own-" + name),
+                Image = engine.Image,
+                Cmd = new List<string> { "sleep", "600" },
+                Labels = new Dictionary<string, string> { [TestRun.Label] = TestRun.Id },
+                ExposedPorts = new Dictionary<string, Docker.DotNet.Models.EmptyStruct> { ["80/tcp"] = default },
+                HostConfig = new Docker.DotNet.Models.HostConfig
+                {
+                    PortBindings = new Dictionary<string, IList<Docker.DotNet.Models.PortBinding>> { ["80/tcp"] = new List<Docker.DotNet.Models.PortBinding> { new Docker.DotNet.Models.PortBinding { HostPort = Port(6).ToString(CultureInfo.InvariantCulture) } } },
+                },
+            }, CancellationToken.None);
+            try
+            {
+                var log = new RecordingLog();
+                var allocator = session.Allocator(engine.Kind, engine.Endpoint, log, CancellationToken.None);
+                var status = allocator.Test(new[] { Port(6) }, log, CancellationToken.None).Single();
+                Assert.True(FromAgent(log), "the one-shot did not read the agent's view: " + string.Join(" | ", log.Verbose));
+                Assert.False(status.Available, $"port {Port(6)}, published by the container the session just created, reads as free in the agent's answer");
+                Assert.Contains(TestRun.App("agent-own-" + name), status.HeldBy, StringComparison.Ordinal);
+                Assert.True(agent.Answered >= 2);
+            }
+            finally
+            {
+                engine.Remove(id);
+            }
+        }
+
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void Without_an_agent_listening_with_the_feed_off_or_with_the_agent_off_a_one_shot_lists(string name)
+        {
+            var engine = _engines.Get(name);
+            DeadSocket(SocketPath);
+            var (allocation, client, log) = Request(OneShot(Range(10, 12)), engine, "agent-none");
+            Assert.Equal(Port(10), allocation.Port);
+            Assert.True(client.Calls > 0, "a one-shot with no agent made no engine call");
+            Assert.Contains(log.Verbose, line => line.Contains("No DyadPorts agent listens", StringComparison.Ordinal));
+
+            File.Delete(SocketPath);
+            var agent = LiveAgent(engine);
+            foreach (var (agentSetting, feed) in new[] { ((string)null, "off"), ("off", (string)null) })
+            {
+                var (again, listed, said) = Request(OneShot(Range(10, 12), agentSetting, feed), engine, "agent-none");
+                Assert.Equal(Port(10), again.Port);
+                Assert.True(listed.Calls > 0, $"a one-shot with DYAD_PORTS_AGENT={agentSetting ?? SocketPath} and the feed {feed ?? "on"} made no engine call");
+                Assert.False(FromAgent(said));
+            }
+            Assert.Equal(0L, agent.Answered);
+        }
+
+        [Fact]
+        public void A_second_agent_at_the_same_path_is_refused_and_a_dead_agents_socket_replaced()
+        {
+            var engine = _engines.Get("docker");
+            LiveAgent(engine);
+            using var second = new EngineAgent(SocketPath);
+            var refused = Assert.Throws<DyadPortsException>(second.Listen);
+            Assert.Equal(ErrorIds.AgentSocketInUse, refused.ErrorId);
+            Assert.Equal(SocketPath, refused.Target);
+            Assert.True(File.Exists(SocketPath), "the refused agent removed the live one's socket");
+
+            // The first agent gone without removing its socket (killed): the next one replaces it.
+            var deadPath = Path.Combine(_temp.Directory, "dead.sock");
+            DeadSocket(deadPath);
+            Assert.True(File.Exists(deadPath));
+            using var next = new EngineAgent(deadPath);
+            next.Listen();
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            probe.Connect(new UnixDomainSocketEndPoint(deadPath));
+        }
+
+        [Fact]
+        [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+        public void An_agent_leaves_a_file_that_is_not_a_socket_alone_and_refuses_a_folder_others_may_write()
+        {
+            var file = Path.Combine(_temp.Directory, "precious.sock");
+            File.WriteAllText(file, "precious");
+            using (var agent = new EngineAgent(file))
+            {
+                var refused = Assert.Throws<DyadPortsException>(agent.Listen);
+                Assert.Equal(ErrorIds.AgentSocketUnsafe, refused.ErrorId);
+                Assert.Equal(FailureCategory.SecurityError, refused.Category);
+            }
+            Assert.Equal("precious", File.ReadAllText(file));
+
+            var open = Path.Combine(_temp.Directory, "open");
+            Directory.CreateDirectory(open);
+            File.SetUnixFileMode(open, (UnixFileMode)Convert.ToInt32("777", 8));
+            using var inOpen = new EngineAgent(Path.Combine(open, "agent.sock"));
+            Assert.Equal(ErrorIds.AgentSocketUnsafe, Assert.Throws<DyadPortsException>(inOpen.Listen).ErrorId);
+            Assert.False(File.Exists(Path.Combine(open, "agent.sock")));
+        }
+
+        [Fact]
+        public async Task A_malformed_request_costs_only_its_own_connection()
+        {
+            var engine = _engines.Get("docker");
+            var agent = LiveAgent(engine);
+            using (var bad = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+            {
+                await bad.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath));
+                using var stream = new NetworkStream(bad);
+                AgentWire.WriteFrame(stream, new byte[] { 99, 1, 2 });
+                Assert.Equal(0, stream.Read(new byte[16], 0, 16)); // closed, unanswered
+            }
+            var (allocation, client, log) = Request(OneShot(Range(13, 15)), engine, "agent-after-bad");
+            Assert.True(FromAgent(log));
+            Assert.Equal(0L, client.Calls);
+            Assert.Equal(Port(13), allocation.Port);
+            Assert.Equal(1L, agent.Failed);
+        }
+    }
+}

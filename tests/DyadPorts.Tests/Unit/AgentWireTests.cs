@@ -1,0 +1,127 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using DyadPorts.Core.Agent;
+using DyadPorts.Core.Diagnostics;
+using DyadPorts.Core.Engines;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    /// <summary>The agent's protocol (<see cref="AgentWire"/>) and where its socket is (<see cref="AgentSocket"/>): pure, no socket.</summary>
+    public sealed class AgentWireTests
+    {
+        private static ContainerSummary Container(string id, string name, params PublishedPort[] ports) => new ContainerSummary
+        {
+            Id = id,
+            Name = name,
+            State = "created",
+            Image = "busybox",
+            Labels = new Dictionary<string, string> { [ContainerSummary.ManagedLabel] = "true", [ContainerSummary.AppIdLabel] = "56", ["empty"] = "" },
+            Ports = ports,
+            Created = new DateTimeOffset(2026, 12, 2, 5, 0, 0, TimeSpan.FromHours(2)),
+        };
+
+        [Fact]
+        public void A_request_round_trips_with_its_tls_folder_and_changes()
+        {
+            var request = new AgentRequest
+            {
+                Endpoint = "tcp://10.0.0.5:2376",
+                Kind = EngineKind.Podman,
+                TlsFolder = "/home/u/.docker",
+                TlsSource = "DOCKER_CERT_PATH",
+                Changed = new List<KeyValuePair<string, bool>> { new("abc", false), new("déf", true) },
+            };
+            var back = AgentWire.DecodeRequest(AgentWire.Encode(request));
+            Assert.Equal(request.Endpoint, back.Endpoint);
+            Assert.Equal(EngineKind.Podman, back.Kind);
+            Assert.Equal("/home/u/.docker", back.TlsFolder);
+            Assert.Equal("DOCKER_CERT_PATH", back.TlsSource);
+            Assert.Equal(request.Changed, back.Changed);
+
+            var plain = AgentWire.DecodeRequest(AgentWire.Encode(new AgentRequest { Endpoint = "unix:///run/docker.sock", Kind = EngineKind.Docker }));
+            Assert.Null(plain.TlsFolder);
+            Assert.Empty(plain.Changed);
+        }
+
+        [Fact]
+        public void An_answer_round_trips_every_field_a_snapshot_reads()
+        {
+            var containers = new[]
+            {
+                Container("a1", "dyad-app-56", new PublishedPort(32100, null, 32100, "tcp"), new PublishedPort(5353, "127.0.0.1", 53, "udp")),
+                new ContainerSummary { Id = "b2", Name = null, State = null, Image = null },
+            };
+            var back = AgentWire.DecodeAnswer(AgentWire.Encode(new AgentAnswer { Containers = containers }));
+            Assert.Equal(2, back.Containers.Count);
+            var a = back.Containers[0];
+            Assert.Equal(("a1", "dyad-app-56", "created", "busybox"), (a.Id, a.Name, a.State, a.Image));
+            Assert.Equal(containers[0].Labels.OrderBy(l => l.Key), a.Labels.OrderBy(l => l.Key));
+            Assert.Equal("56", a.AppId);
+            Assert.Equal(containers[0].Ports.Select(p => p.ToString()), a.Ports.Select(p => p.ToString()));
+            Assert.Equal(containers[0].Created, a.Created);
+            var b = back.Containers[1];
+            Assert.Equal(("b2", (string)null, (string)null, (string)null), (b.Id, b.Name, b.State, b.Image));
+            Assert.Empty(b.Ports);
+            Assert.Null(b.Created);
+            Assert.Equal(new[] { 32100 }, new EngineSnapshot(back.Containers).OnHostPort(32100).Select(c => c.TcpHostPorts.Single()));
+        }
+
+        [Fact]
+        public void A_declined_answer_keeps_its_reason_and_no_containers()
+        {
+            var back = AgentWire.DecodeAnswer(AgentWire.Encode(new AgentAnswer { Reason = "not live" }));
+            Assert.Null(back.Containers);
+            Assert.Equal("not live", back.Reason);
+        }
+
+        public static IEnumerable<object[]> Malformed()
+        {
+            var good = AgentWire.Encode(new AgentAnswer { Containers = new[] { Container("a1", "n", new PublishedPort(1, null, 1, "tcp")) } });
+            yield return new object[] { "another version", new byte[] { 2, 0 } };
+            yield return new object[] { "cut short", good.Take(good.Length - 3).ToArray() };
+            yield return new object[] { "more than its fields", good.Concat(new byte[] { 0 }).ToArray() };
+            var huge = (byte[])good.Clone();
+            BitConverter.GetBytes(int.MaxValue).CopyTo(huge, 2); // the count of containers
+            yield return new object[] { "a count past the frame", huge };
+        }
+
+        [Theory, MemberData(nameof(Malformed))]
+        public void A_malformed_answer_is_invalid_data(string what, byte[] frame)
+        {
+            Assert.NotNull(what);
+            Assert.Throws<InvalidDataException>(() => AgentWire.DecodeAnswer(frame));
+        }
+
+        [Fact]
+        public void A_frame_is_its_length_then_its_bytes_and_a_length_past_the_bound_is_refused()
+        {
+            using var stream = new MemoryStream();
+            AgentWire.WriteFrame(stream, new byte[] { 1, 2, 3 });
+            Assert.Equal(new byte[] { 3, 0, 0, 0, 1, 2, 3 }, stream.ToArray());
+            stream.Position = 0;
+            Assert.Equal(new byte[] { 1, 2, 3 }, AgentWire.ReadFrame(stream));
+            Assert.Throws<InvalidDataException>(() => AgentWire.ReadFrame(new MemoryStream(BitConverter.GetBytes(AgentWire.MaxFrame + 1))));
+            Assert.Throws<InvalidDataException>(() => AgentWire.ReadFrame(new MemoryStream(new byte[] { 9, 0, 0, 0, 1 })));
+        }
+
+        [UnixFact]
+        public void The_socket_is_the_variables_path_the_per_user_default_or_none()
+        {
+            string Resolve(string value, string runtime = null) =>
+                AgentSocket.Resolve(name => name == AgentSocket.Variable ? value : name == "XDG_RUNTIME_DIR" ? runtime : null);
+            Assert.Equal("/run/user/1000/dyadports/agent.sock", Resolve(null, "/run/user/1000"));
+            Assert.Equal("/srv/agent.sock", Resolve(" /srv/agent.sock "));
+            Assert.Null(Resolve("off"));
+            Assert.Null(Resolve("OFF"));
+            Assert.StartsWith(Path.Combine(Path.GetTempPath(), "dyadports-"), Resolve("", "relative/runtime"), StringComparison.Ordinal);
+            var invalid = Assert.Throws<DyadPortsException>(() => Resolve("agent.sock"));
+            Assert.Equal(ErrorIds.AgentSocketInvalid, invalid.ErrorId);
+            Assert.Equal("agent.sock", invalid.Target);
+            Assert.True(invalid.IsTerminating);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+# Start-DyadPortAgent against the built module (issue 18: a one-shot command that does not list every container): the
+# agent runs in a child pwsh this file starts, and stops by its pid; one-shot commands run in child pwsh processes of
+# their own. Each agent listens in a temporary folder of its own. Ports 27450-27499.
+BeforeDiscovery { . (Join-Path $PSScriptRoot 'Common.ps1') }
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $ModulePath -Force
+
+    function New-AgentFolder {
+        $folder = Join-Path ([IO.Path]::GetTempPath()) ('dyadports-agent-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
+        New-Item -ItemType Directory $folder | Out-Null
+        $folder
+    }
+}
+
+Describe 'Start-DyadPortAgent against <Engine>' -ForEach $Engines {
+    BeforeAll {
+        Assert-EngineAnswers $Endpoint
+        $folder = New-AgentFolder
+        $socket = Join-Path $folder 'agent.sock'
+        $out = Join-Path $folder 'agent.out'
+        $agent = Start-ChildPwsh "Start-DyadPortAgent -Path '$socket' -Engine $Engine -EngineEndpoint '$Endpoint' | ForEach-Object { 'pid={0} live={1} path={2}' -f `$_.ProcessId, `$_.Live, `$_.Path }" -StandardOutput $out -StandardError (Join-Path $folder 'agent.err')
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (-not ((Test-Path $out) -and (Select-String -Path $out -Pattern 'pid=' -Quiet)) -and -not $agent.HasExited -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 100
+        }
+    }
+    AfterAll {
+        # Only the process this file started, by its pid.
+        if ($agent -and -not $agent.HasExited) { Stop-Process -Id $agent.Id; $agent.WaitForExit(10000) | Out-Null }
+        Remove-Item -Recurse -Force $folder -ErrorAction SilentlyContinue
+        Remove-TestContainers $Engine $Endpoint
+    }
+
+    It 'writes its status once its view answers, naming the process it runs in and its socket' {
+        $agent.HasExited | Should -BeFalse -Because (Get-Content (Join-Path $folder 'agent.err') -Raw)
+        Get-Content $out -Raw | Should -Match ([regex]::Escape("pid=$($agent.Id) live=True path=$socket"))
+        (Get-Item $socket).UnixFileMode | Should -Be ([IO.UnixFileMode]'UserRead, UserWrite')
+    }
+
+    It 'lends its view to a one-shot command in another process' {
+        $said = Invoke-ChildPwsh "`$env:DYAD_PORTS_AGENT = '$socket'; `$env:DYAD_PORTS_STATE = '$folder/state.json'; `$a = Request-DyadPort '${Prefix}agent' -Engine $Engine -EngineEndpoint '$Endpoint' -PortRange 27450-27459 -Verbose 4>&1; `$a | ForEach-Object { if (`$_ -is [System.Management.Automation.VerboseRecord]) { 'verbose: ' + `$_.Message } else { 'port: ' + `$_.Port } }"
+        $said | Should -Contain 'port: 27450'
+        @($said | Where-Object { $_ -like "verbose: *in the view of the DyadPorts agent at $socket*" }).Count | Should -Be 1
+        @($said | Where-Object { $_ -like 'verbose: *container(s) listed*' }).Count | Should -Be 0
+    }
+
+    It 'is refused by a second agent at the same path, and the first keeps its socket' {
+        { Start-DyadPortAgent -Path $socket -Engine $Engine -EngineEndpoint $Endpoint } | Should -Throw -ExpectedMessage "*Another DyadPorts agent listens at $socket*"
+        try { Start-DyadPortAgent -Path $socket -Engine $Engine -EngineEndpoint $Endpoint } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'AgentSocketInUse,*'
+        $err.TargetObject | Should -Be $socket
+        Test-Path $socket | Should -BeTrue
+        $agent.HasExited | Should -BeFalse
+    }
+}
+
+Describe 'Start-DyadPortAgent refusals' {
+    BeforeAll { $folder = New-AgentFolder }
+    AfterAll { Remove-Item -Recurse -Force $folder -ErrorAction SilentlyContinue }
+
+    It 'needs a container engine: the process engine is AgentNeedsEngine' {
+        try { Start-DyadPortAgent -Engine Process -Path (Join-Path $folder 'p.sock') } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'AgentNeedsEngine,*'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Test-Path (Join-Path $folder 'p.sock') | Should -BeFalse
+    }
+
+    It 'listens nowhere under -WhatIf' {
+        $engine = $Engines[0]
+        Start-DyadPortAgent -Engine $engine.Engine -EngineEndpoint $engine.Endpoint -Path (Join-Path $folder 'w.sock') -WhatIf | Should -BeNullOrEmpty
+        Test-Path (Join-Path $folder 'w.sock') | Should -BeFalse
+    }
+
+    It 'takes DYAD_PORTS_AGENT as an absolute path only: a relative one fails the command with AgentSocketInvalid' {
+        $engine = $Engines[0]
+        $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_AGENT = 'agent.sock'; `$env:DYAD_PORTS_STATE = '$folder/state.json'; try { Request-DyadPort '${Prefix}agent-rel' -Engine $($engine.Engine) -EngineEndpoint '$($engine.Endpoint)' -PortRange 27460-27469 } catch { `$_.FullyQualifiedErrorId; `$_.TargetObject }"
+        $out[0] | Should -BeLike 'AgentSocketInvalid,*'
+        $out[1] | Should -Be 'agent.sock'
+    }
+}
