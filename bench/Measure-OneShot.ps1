@@ -18,6 +18,11 @@
     Request-DyadPort's parameters and ShouldProcess that does no work, and the same table view; no dependencies):
       floor-import    - 'Import-Module <FloorModule>'
       floor-request   - 'Import-Module <FloorModule>; Request-FloorPort …' (its object shown as a table)
+    With -AgentSocket, one more variant, for a host where the DyadPorts agent runs (Start-DyadPortAgent, started by the
+    caller at that socket):
+      agent-request   - the same as request, with DYAD_PORTS_AGENT set to that socket: the one-shot reads the agent's view
+                        instead of listing the engine's containers
+    Every other variant runs with DYAD_PORTS_AGENT=off, so that no agent at the per-user default socket answers them.
     With -InProcess, per build one more variant, 'first-request' ('before-first-request'): the same as request, with
     its output discarded, and the child times the first Request-DyadPort itself (a Stopwatch after the import); the
     median of those times and of their paired differences between the builds are printed too. Inside the process the
@@ -46,7 +51,8 @@ param(
     [string] $PortRange = '28600-28699',
     [string] $AppId = 'oneshot-bench',
     [switch] $Floor,
-    [switch] $InProcess
+    [switch] $InProcess,
+    [string] $AgentSocket
 )
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../tools/ChildPwsh.ps1')
@@ -70,6 +76,9 @@ foreach ($b in $builds.Keys) {
         $variants["${b}first-request"] = "Import-Module '$($builds[$b])'; `$sw = [Diagnostics.Stopwatch]::StartNew(); `$null = Request-DyadPort $AppId $target -PortRange $PortRange; 'first-request-ms ' + `$sw.Elapsed.TotalMilliseconds.ToString([cultureinfo]::InvariantCulture)"
     }
 }
+if ($AgentSocket) {
+    $variants['agent-request'] = "`$env:DYAD_PORTS_AGENT = '$AgentSocket'; Import-Module '$($builds[''])'; Request-DyadPort $AppId $target -PortRange $PortRange"
+}
 $floorModule = $null
 if ($Floor) {
     $floorModule = Join-Path ([IO.Path]::GetTempPath()) "dyadports-floor-$([guid]::NewGuid().ToString('N'))"
@@ -85,7 +94,9 @@ if ($Floor) {
 
 $state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-oneshot-$([guid]::NewGuid().ToString('N')).json"
 $savedState = $env:DYAD_PORTS_STATE
+$savedAgent = $env:DYAD_PORTS_AGENT
 $env:DYAD_PORTS_STATE = $state
+$env:DYAD_PORTS_AGENT = 'off'
 try {
     "# one-shot bench, $(Get-Date -Format o); K=$Containers containers (label); $target -PortRange $PortRange; pairs $Pairs"
     "# pwsh $($PSVersionTable.PSVersion); dotnet $([Environment]::Version); $([Environment]::ProcessorCount) cores; child: $ChildPwsh $($ChildPwshPrefix -join ' ')"
@@ -143,6 +154,7 @@ try {
 }
 finally {
     $env:DYAD_PORTS_STATE = $savedState
+    $env:DYAD_PORTS_AGENT = $savedAgent
     Remove-Item $state, "$state.*" -ErrorAction SilentlyContinue
     if ($floorModule) { Remove-Item -LiteralPath $floorModule -Recurse -Force -ErrorAction SilentlyContinue }
 }

@@ -10,6 +10,9 @@
 # Then the cold one-shot (Import-Module + one Request-DyadPort in a fresh pwsh) paired A B A B against a bare pwsh
 # (bench/Measure-OneShot.ps1), twice: on this pwsh (the dotnet tool, IL only) and on a copy of it compiled ReadyToRun
 # the way PowerShell's release packages are (bench/New-ReleasePwsh.ps1, built here into a temp folder and removed after).
+# With the DyadPorts agent (Start-DyadPortAgent, in a child pwsh this section starts per engine and stops by its pid)
+# following the engine, the one-shot rows add 'agent-request': the same one-shot, reading the agent's view instead of
+# listing. The bench's own session, and every other one-shot, run with DYAD_PORTS_AGENT=off.
 # Writes an SVG plot of cost against K next to the raw output.
 $ScaleK = @(60, 240, 1000)
 $ScaleFirst = 25300; $ScaleLast = 25399; $ScaleRange = "$ScaleFirst-$ScaleLast"
@@ -71,15 +74,46 @@ function Measure-ScaleAllocation([string] $AppId, [hashtable] $Target, $Client, 
     [pscustomobject]@{ Ms = $ms; Calls = $calls }
 }
 
+# The agent of one engine, in a child pwsh of the module: its process and socket, once its status says its view answers.
+function Start-BenchAgent([string] $Engine, [string] $Endpoint) {
+    $folder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-agent-$($TestEnv.RunId.Substring(0, 12))-$Engine"
+    New-Item -ItemType Directory -Force $folder | Out-Null
+    $socket = Join-Path $folder 'agent.sock'
+    $out = Join-Path $folder 'agent.out'
+    # A script file (-File): no quoting of a command line to get wrong.
+    $script = Join-Path $folder 'agent.ps1'
+    "`$ErrorActionPreference = 'Stop'; Import-Module '$ModulePath'; Start-DyadPortAgent -Path '$socket' -Engine $Engine -EngineEndpoint '$Endpoint' | ForEach-Object { 'live=' + `$_.Live }" | Set-Content -Path $script
+    $process = Start-Process -FilePath $ChildPwsh -ArgumentList (Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-File', $script) -PassThru -NoNewWindow -RedirectStandardOutput $out -RedirectStandardError (Join-Path $folder 'agent.err') -WorkingDirectory '/'
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    while (-not ((Test-Path $out) -and (Select-String -Path $out -Pattern 'live=True' -Quiet)) -and -not $process.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+    $agent = @{ Process = $process; Socket = $socket; Folder = $folder }
+    if ($process.HasExited -or -not (Select-String -Path $out -Pattern 'live=True' -Quiet)) {
+        Stop-BenchAgent $agent
+        throw "scale: the agent of $Endpoint did not answer within 60 s: $(Get-Content (Join-Path $folder 'agent.err') -Raw)"
+    }
+    $agent
+}
+
+# Stops the agent this section started, by its pid, and removes its folder.
+function Stop-BenchAgent([hashtable] $Agent) {
+    if (-not $Agent) { return }
+    if (-not $Agent.Process.HasExited) { Stop-Process -Id $Agent.Process.Id; $null = $Agent.Process.WaitForExit(10000) }
+    Remove-Item -Recurse -Force $Agent.Folder -ErrorAction SilentlyContinue
+}
+
 # The temp pwsh copy goes whatever ends the measurements.
+$savedAgentSetting = $env:DYAD_PORTS_AGENT
+$env:DYAD_PORTS_AGENT = 'off'
 try {
     foreach ($e in @(@{ Engine = 'Podman'; Endpoint = $TestEnv.Podman }, @{ Engine = 'Docker'; Endpoint = $TestEnv.Docker })) {
+        $agent = $null
         $client = [Docker.DotNet.DockerClientConfiguration]::new([uri]$e.Endpoint).CreateClient()
         $listParams = [Docker.DotNet.Models.ContainersListParameters]@{ All = $true }
         $target = @{ Engine = $e.Engine; EngineEndpoint = $e.Endpoint }
         $ours = Get-SessionClient $e.Engine $e.Endpoint
         try {
             $null = Remove-BenchContainersOfRun $client
+            $agent = Start-BenchAgent $e.Engine $e.Endpoint
             $have = 0
             foreach ($k in $ScaleK) {
                 Write-Host "== scale: $($e.Engine), K=$k created containers outside $ScaleRange"
@@ -122,7 +156,7 @@ try {
                 # two builds take turns at going first.
                 $builds = if ($scaleOneShot.Count % 4) { @($oneShotBuilds[1], $oneShotBuilds[0]) } else { $oneShotBuilds }
                 foreach ($build in $builds) {
-                    $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $OneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot" }
+                    $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $OneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot"; AgentSocket = $agent.Socket }
                     "# one-shot on the $($build.Pwsh) pwsh" | Out-Raw
                     $lines = @(& $build.Run $parameters)
                     $lines | Out-Raw
@@ -132,16 +166,24 @@ try {
                     if ($bareLine -notmatch 'wall\s+([\d,.]+) ms') { throw "scale: no bare median in the one-shot output at K=$k ($($build.Pwsh))" }
                     $bareMs = & $number $Matches[1]
                     if ($requestLine -notmatch 'request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no request median in the one-shot output at K=$k ($($build.Pwsh))" }
-                    $scaleOneShot.Add([pscustomobject]@{ Engine = $e.Engine; K = $k; Pwsh = $build.Pwsh; 'Bare pwsh ms' = $bareMs; 'Import+Request ms' = (& $number $Matches[1]); 'Overhead ms (paired, wall)' = (& $number $Matches[2]); 'Overhead ms (paired, CPU)' = (& $number $Matches[3]); 'One warm list ms' = $f.Median })
+                    $row = [ordered]@{ Engine = $e.Engine; K = $k; Pwsh = $build.Pwsh; 'Bare pwsh ms' = $bareMs; 'Import+Request ms' = (& $number $Matches[1]); 'Overhead ms (paired, wall)' = (& $number $Matches[2]); 'Overhead ms (paired, CPU)' = (& $number $Matches[3]); 'One warm list ms' = $f.Median }
+                    $agentLine = @($lines | Where-Object { $_ -like 'median K=* agent-request *' })[0]
+                    if ($agentLine -notmatch 'agent-request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no agent-request median in the one-shot output at K=$k ($($build.Pwsh))" }
+                    $row['Agent: Import+Request ms'] = & $number $Matches[1]
+                    $row['Agent overhead ms (paired, wall)'] = & $number $Matches[2]
+                    $row['Agent overhead ms (paired, CPU)'] = & $number $Matches[3]
+                    $scaleOneShot.Add([pscustomobject]$row)
                 }
             }
         } finally {
             $env:DYAD_PORTS_ENGINE_FEED = $null
+            Stop-BenchAgent $agent
             $null = Remove-BenchContainersOfRun $client
             $client.Dispose()
         }
     }
 } finally {
+    $env:DYAD_PORTS_AGENT = $savedAgentSetting
     Remove-Item -Recurse -Force $releasePwsh -ErrorAction SilentlyContinue
 }
 
