@@ -88,8 +88,9 @@ function Start-BenchAgent([string] $Engine, [string] $Endpoint) {
     while (-not ((Test-Path $out) -and (Select-String -Path $out -Pattern 'live=True' -Quiet)) -and -not $process.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
     $agent = @{ Process = $process; Socket = $socket; Folder = $folder }
     if ($process.HasExited -or -not (Select-String -Path $out -Pattern 'live=True' -Quiet)) {
+        $said = Get-Content (Join-Path $folder 'agent.err') -Raw -ErrorAction SilentlyContinue
         Stop-BenchAgent $agent
-        throw "scale: the agent of $Endpoint did not answer within 60 s: $(Get-Content (Join-Path $folder 'agent.err') -Raw)"
+        throw "scale: the agent of $Endpoint did not answer within 60 s: $said"
     }
     $agent
 }

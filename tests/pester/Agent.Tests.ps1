@@ -11,6 +11,18 @@ BeforeAll {
         New-Item -ItemType Directory $folder | Out-Null
         $folder
     }
+
+    # An agent in a child pwsh, its status in <folder>/agent.out; returns the process once the status is there (or it ended).
+    function Start-TestAgent([string] $Folder, [string] $Engine, [string] $Endpoint) {
+        $socket = Join-Path $Folder 'agent.sock'
+        $out = Join-Path $Folder 'agent.out'
+        $agent = Start-ChildPwsh "Start-DyadPortAgent -Path '$socket' -Engine $Engine -EngineEndpoint '$Endpoint' | ForEach-Object { 'pid={0} live={1} path={2}' -f `$_.ProcessId, `$_.Live, `$_.Path }" -StandardOutput $out -StandardError (Join-Path $Folder 'agent.err')
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (-not ((Test-Path $out) -and (Select-String -Path $out -Pattern 'pid=' -Quiet)) -and -not $agent.HasExited -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 100
+        }
+        $agent
+    }
 }
 
 Describe 'Start-DyadPortAgent against <Engine>' -ForEach $Engines {
@@ -19,11 +31,7 @@ Describe 'Start-DyadPortAgent against <Engine>' -ForEach $Engines {
         $folder = New-AgentFolder
         $socket = Join-Path $folder 'agent.sock'
         $out = Join-Path $folder 'agent.out'
-        $agent = Start-ChildPwsh "Start-DyadPortAgent -Path '$socket' -Engine $Engine -EngineEndpoint '$Endpoint' | ForEach-Object { 'pid={0} live={1} path={2}' -f `$_.ProcessId, `$_.Live, `$_.Path }" -StandardOutput $out -StandardError (Join-Path $folder 'agent.err')
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        while (-not ((Test-Path $out) -and (Select-String -Path $out -Pattern 'pid=' -Quiet)) -and -not $agent.HasExited -and [DateTime]::UtcNow -lt $deadline) {
-            Start-Sleep -Milliseconds 100
-        }
+        $agent = Start-TestAgent $folder $Engine $Endpoint
     }
     AfterAll {
         # Only the process this file started, by its pid.
@@ -46,12 +54,38 @@ Describe 'Start-DyadPortAgent against <Engine>' -ForEach $Engines {
     }
 
     It 'is refused by a second agent at the same path, and the first keeps its socket' {
-        { Start-DyadPortAgent -Path $socket -Engine $Engine -EngineEndpoint $Endpoint } | Should -Throw -ExpectedMessage "*Another DyadPorts agent listens at $socket*"
-        try { Start-DyadPortAgent -Path $socket -Engine $Engine -EngineEndpoint $Endpoint } catch { $err = $_ }
+        # In a runspace of this process, bounded: were the refusal broken, the second agent would serve until stopped.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$ModulePath'; try { Start-DyadPortAgent -Path '$socket' -Engine $Engine -EngineEndpoint '$Endpoint' } catch { `$_ }")
+            $handle = $ps.BeginInvoke()
+            if (-not $handle.AsyncWaitHandle.WaitOne(30000)) { $ps.Stop(); throw 'the second agent did not refuse within 30 s' }
+            $err = @($ps.EndInvoke($handle))[0]
+        } finally { $ps.Dispose() }
         $err.FullyQualifiedErrorId | Should -BeLike 'AgentSocketInUse,*'
         $err.TargetObject | Should -Be $socket
+        $err.Exception.Message | Should -BeLike "*Another DyadPorts agent listens at $socket*"
         Test-Path $socket | Should -BeTrue
         $agent.HasExited | Should -BeFalse
+    }
+}
+
+Describe 'Start-DyadPortAgent stopped by SIGTERM' {
+    BeforeAll { $folder = New-AgentFolder }
+    AfterAll {
+        if ($agent -and -not $agent.HasExited) { Stop-Process -Id $agent.Id }
+        Remove-Item -Recurse -Force $folder -ErrorAction SilentlyContinue
+    }
+
+    It 'ends normally (exit 0) and removes its socket, as a service manager''s stop expects' {
+        $engine = $Engines[0]
+        $agent = Start-TestAgent $folder $engine.Engine $engine.Endpoint
+        Get-Content (Join-Path $folder 'agent.out') -Raw | Should -Match 'live=True'
+        Test-Path (Join-Path $folder 'agent.sock') | Should -BeTrue
+        & kill -TERM $agent.Id   # the process this test started, by its pid
+        $agent.WaitForExit(20000) | Should -BeTrue
+        $agent.ExitCode | Should -Be 0 -Because (Get-Content (Join-Path $folder 'agent.err') -Raw)
+        Test-Path (Join-Path $folder 'agent.sock') | Should -BeFalse
     }
 }
 

@@ -13,7 +13,7 @@ Describe 'The built module' {
         $data.FormatsToProcess | Should -Be @('DyadPorts.Format.ps1xml')
     }
 
-    It 'exports exactly the ten cmdlets' {
+    It 'exports exactly the eleven cmdlets' {
         (Get-Command -Module DyadPorts).Name | Sort-Object | Should -Be @('Copy-DyadPortState', 'Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPortAgent', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
     }
 

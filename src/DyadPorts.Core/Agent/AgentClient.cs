@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 
@@ -11,17 +14,27 @@ namespace DyadPorts.Core.Agent
 {
     /// <summary>
     /// A session's way to the agent at one socket path (<see cref="EngineAgent"/>): asks for an endpoint's view where the
-    /// session has none live, with the containers the session changed since the agent last answered it. No socket there
-    /// costs a stat; an agent that does not answer within <see cref="AnswerTimeout"/>, answers another user's, or speaks
-    /// another protocol is not asked again by this session, and the caller lists, as without an agent.
+    /// session has none live, with the containers the session changed lately. No socket there costs a stat. An agent that
+    /// does not answer within <see cref="AnswerTimeout"/> (the whole exchange), runs as another user, or speaks another
+    /// protocol is not asked again for <see cref="QuietAfterFailure"/>, and the caller lists, as without an agent.
+    /// Thread-safe: the session, and so this, is shared by every runspace of the process.
     /// </summary>
     public sealed class AgentClient
     {
-        /// <summary>How long a session waits for the agent's answer before it lists instead.</summary>
+        /// <summary>How long a session waits for the agent's whole answer before it lists instead.</summary>
         public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(1);
 
+        /// <summary>How long a session leaves an agent that failed it alone (an agent restarting is asked again after it).</summary>
+        public static readonly TimeSpan QuietAfterFailure = TimeSpan.FromSeconds(30);
+
+        /// <summary>
+        /// How long a change of the session's own is sent along: past it, the agent's view has it from the engine's
+        /// events (<see cref="ViewTiming.FreshnessBound"/>), or listed it again.
+        /// </summary>
+        public static readonly TimeSpan ChangesKept = TimeSpan.FromTicks(ViewTiming.FreshnessBound.Ticks * 5);
+
         private readonly ConcurrentDictionary<ContainerEngine, Changes> _changes = new ConcurrentDictionary<ContainerEngine, Changes>();
-        private volatile string _silentBecause;
+        private long _quietUntil; // Stopwatch ticks; 0 for none
 
         public AgentClient(string socketPath)
         {
@@ -30,99 +43,117 @@ namespace DyadPorts.Core.Agent
 
         public string SocketPath { get; }
 
+        /// <summary>
+        /// Follows what the session's client of an endpoint changes, from now on: called when a command's snapshots are put
+        /// together, before the command can change anything. Once per client.
+        /// </summary>
+        public void Watch(ContainerEngine engine)
+        {
+            ArgumentNullException.ThrowIfNull(engine);
+            if (_changes.ContainsKey(engine)) return;
+            lock (_changes)
+            {
+                if (_changes.ContainsKey(engine)) return;
+                var changes = new Changes();
+                engine.ContainerChanged += changes.Add;
+                _changes[engine] = changes;
+            }
+        }
+
         /// <summary>The agent's view of <paramref name="engine"/>'s endpoint, or null (the caller lists).</summary>
-        public EngineSnapshot Read(ContainerEngine engine, EngineKind kind, IOperationLog log)
+        public EngineSnapshot Read(ContainerEngine engine, EngineKind kind, IOperationLog log, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(engine);
             ArgumentNullException.ThrowIfNull(log);
-            if (_silentBecause != null || !File.Exists(SocketPath)) return null;
-            var changes = _changes.GetOrAdd(engine, Watch);
-            var sent = changes.Take();
+            var quietUntil = Interlocked.Read(ref _quietUntil);
+            if (quietUntil != 0 && Stopwatch.GetTimestamp() < quietUntil) return null;
+            if (!File.Exists(SocketPath)) return null;
+            Watch(engine);
+            var changes = _changes[engine];
+            var sent = changes.Recent(ChangesKept, EngineAgent.MostChanges);
             AgentAnswer answer;
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(AnswerTimeout);
             try
             {
-                answer = Ask(new AgentRequest
+                answer = AskAsync(new AgentRequest
                 {
                     Endpoint = engine.Endpoint,
                     Kind = kind,
                     TlsFolder = engine.Tls == null ? null : Path.GetDirectoryName(engine.Tls.CaPath),
                     TlsSource = engine.Tls?.Source,
                     Changed = sent,
-                });
+                }, deadline.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
             {
-                changes.Return(sent);
                 log.Verbose($"No DyadPorts agent listens at {SocketPath} (a socket nobody answers at); listing.");
-                return null;
-            }
-            catch (Exception e) when (e is SocketException || e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
-            {
-                changes.Return(sent);
-                _silentBecause = e.Message;
-                log.Verbose($"The DyadPorts agent at {SocketPath} did not answer ({e.Message}); listing, and not asking it again in this session.");
                 return null;
             }
             catch (AgentRefusedException e)
             {
-                changes.Return(sent);
-                _silentBecause = e.Message;
-                log.Warning($"Not asking the process at {SocketPath}: {e.Message}");
+                Quiet();
+                log.Warning($"Not asking the process at {SocketPath} for engine views: {e.Message}");
+                return null;
+            }
+#pragma warning disable CA1031 // whatever went wrong with the agent (silent, cut, malformed, a bug), the command lists, as without one
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Quiet();
+                var why = e is OperationCanceledException ? $"no answer within {AnswerTimeout.TotalMilliseconds} ms" : e.Message;
+                log.Verbose($"The DyadPorts agent at {SocketPath} did not answer ({why}); listing, and not asking it again for {QuietAfterFailure.TotalSeconds} s.");
                 return null;
             }
             if (answer.Containers == null)
             {
-                changes.Return(sent);
                 log.Verbose($"The DyadPorts agent at {SocketPath} did not lend its view: {answer.Reason}; listing.");
                 return null;
             }
-            log.Verbose($"Engine {kind} at {engine.Endpoint}: {answer.Containers.Count} container(s) in the view of the DyadPorts agent at {SocketPath} (every event it heard applied within {ViewTiming.FreshnessBound.TotalMilliseconds} ms; {sent.Count} change(s) of this session's inspected first).");
+            log.Verbose($"Engine {kind} at {engine.Endpoint}: {answer.Containers.Count} container(s) in the view of the DyadPorts agent at {SocketPath} (every event it heard applied within {ViewTiming.FreshnessBound.TotalMilliseconds} ms; {sent.Count} recent change(s) of this session's inspected again).");
             return new EngineSnapshot(answer.Containers);
         }
 
-        private AgentAnswer Ask(AgentRequest request)
+        private void Quiet() => Interlocked.Exchange(ref _quietUntil, Stopwatch.GetTimestamp() + (long)(QuietAfterFailure.TotalSeconds * Stopwatch.Frequency));
+
+        private async Task<AgentAnswer> AskAsync(AgentRequest request, CancellationToken cancellationToken)
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.ReceiveTimeout = socket.SendTimeout = (int)AnswerTimeout.TotalMilliseconds;
-            socket.Connect(new UnixDomainSocketEndPoint(SocketPath));
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false);
             var peer = AgentSocket.PeerUserId(socket);
             if (peer != State.UnixFiles.EffectiveUserId) throw new AgentRefusedException($"it runs as user {peer}, not as this one ({State.UnixFiles.EffectiveUserId}).");
             using var stream = new NetworkStream(socket, ownsSocket: false);
-            AgentWire.WriteFrame(stream, AgentWire.Encode(request));
-            return AgentWire.DecodeAnswer(AgentWire.ReadFrame(stream));
+            await AgentWire.WriteFrameAsync(stream, AgentWire.Encode(request), cancellationToken).ConfigureAwait(false);
+            return AgentWire.DecodeAnswer(await AgentWire.ReadFrameAsync(stream, cancellationToken).ConfigureAwait(false));
         }
 
-        private static Changes Watch(ContainerEngine engine)
-        {
-            var changes = new Changes();
-            engine.ContainerChanged += changes.Add;
-            return changes;
-        }
-
-        /// <summary>The containers a session changed that the agent has not confirmed yet: the latest change of each.</summary>
+        /// <summary>The containers a session changed, each with the time of its latest change.</summary>
         private sealed class Changes
         {
-            private readonly ConcurrentDictionary<string, bool> _pending = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+            private readonly ConcurrentDictionary<string, (bool Removed, long At)> _changed = new ConcurrentDictionary<string, (bool, long)>(StringComparer.Ordinal);
 
             public void Add(string id, bool removed)
             {
-                if (!string.IsNullOrEmpty(id)) _pending[id] = removed;
+                if (string.IsNullOrEmpty(id)) return;
+                _changed[id] = (removed, Stopwatch.GetTimestamp());
+                // A warm session, whose own view answers, never reads the agent: its changes must not pile up meanwhile.
+                if (_changed.Count > 4 * EngineAgent.MostChanges) Recent(ChangesKept, 0);
             }
 
-            public List<KeyValuePair<string, bool>> Take()
+            /// <summary>The changes younger than <paramref name="kept"/>, the newest <paramref name="most"/>; older ones are forgotten.</summary>
+            public List<KeyValuePair<string, bool>> Recent(TimeSpan kept, int most)
             {
-                var taken = new List<KeyValuePair<string, bool>>();
-                foreach (var id in _pending.Keys.ToList())
+                var recent = new List<(string Id, bool Removed, long At)>();
+                foreach (var pair in _changed)
                 {
-                    if (_pending.TryRemove(id, out var removed)) taken.Add(new KeyValuePair<string, bool>(id, removed));
+                    if (Stopwatch.GetElapsedTime(pair.Value.At) > kept) _changed.TryRemove(pair);
+                    else recent.Add((pair.Key, pair.Value.Removed, pair.Value.At));
                 }
-                return taken;
-            }
-
-            /// <summary>Puts back what the agent did not confirm, unless the session changed the container again meanwhile.</summary>
-            public void Return(List<KeyValuePair<string, bool>> taken)
-            {
-                foreach (var change in taken) _pending.TryAdd(change.Key, change.Value);
+                return recent.OrderByDescending(c => c.At).Take(most).Select(c => new KeyValuePair<string, bool>(c.Id, c.Removed)).ToList();
             }
         }
 

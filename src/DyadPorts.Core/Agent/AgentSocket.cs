@@ -18,6 +18,9 @@ namespace DyadPorts.Core.Agent
         /// </summary>
         public const string Variable = "DYAD_PORTS_AGENT";
 
+        /// <summary>The longest path a unix socket address holds (sun_path, 108 bytes with its terminating zero).</summary>
+        public const int MostPathBytes = 107;
+
         private const int SolSocket = 1;
         private const int SoPeerCred = 17;
 
@@ -28,16 +31,22 @@ namespace DyadPorts.Core.Agent
                 System.Runtime.InteropServices.Architecture.X86 or System.Runtime.InteropServices.Architecture.Arm;
 
         /// <summary>
-        /// $XDG_RUNTIME_DIR/dyadports/agent.sock (the user's own runtime folder, 0700, gone at logout), else
+        /// $XDG_RUNTIME_DIR/dyadports/agent.sock (the user's own runtime folder, 0700, gone at logout); without
+        /// XDG_RUNTIME_DIR (cron, a service without a login session), the same folder as /run/user/&lt;uid&gt; when that is
+        /// this user's, so that a cron job finds the agent a login or user service started; else
         /// /tmp/dyadports-&lt;uid&gt;/agent.sock.
         /// </summary>
         public static string DefaultPath(Func<string, string> environment)
         {
             ArgumentNullException.ThrowIfNull(environment);
             var runtime = environment("XDG_RUNTIME_DIR");
-            var folder = !string.IsNullOrWhiteSpace(runtime) && Path.IsPathFullyQualified(runtime)
-                ? Path.Combine(runtime, "dyadports")
-                : Path.Combine(Path.GetTempPath(), "dyadports-" + UnixFiles.EffectiveUserId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var uid = UnixFiles.EffectiveUserId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (string.IsNullOrWhiteSpace(runtime) || !Path.IsPathFullyQualified(runtime))
+            {
+                var userRuntime = "/run/user/" + uid;
+                runtime = UnixFiles.Supported && UnixFiles.StatDirectory(userRuntime, out _) is UnixFileInfo owned && owned.OwnerId == UnixFiles.EffectiveUserId ? userRuntime : null;
+            }
+            var folder = runtime != null ? Path.Combine(runtime, "dyadports") : Path.Combine(Path.GetTempPath(), "dyadports-" + uid);
             return Path.Combine(folder, "agent.sock");
         }
 
@@ -56,8 +65,27 @@ namespace DyadPorts.Core.Agent
                     $"{Variable} is '{value}'; it takes an absolute path to the agent's socket, or off (no agent). Unset, it is {DefaultPath(environment)}.");
             }
             if (!Supported) return null;
-            return string.IsNullOrEmpty(value) ? DefaultPath(environment) : value;
+            if (string.IsNullOrEmpty(value))
+            {
+                // A default too long for a socket address: nothing can listen there, so there is no agent to ask.
+                var path = DefaultPath(environment);
+                return Fits(path) ? path : null;
+            }
+            if (!Fits(value)) throw TooLong(value, Variable);
+            return value;
         }
+
+        /// <summary>Whether a path fits a unix socket's address.</summary>
+        public static bool Fits(string path) => System.Text.Encoding.UTF8.GetByteCount(path) <= MostPathBytes;
+
+        internal static DyadPortsException TooLong(string path, string source) =>
+            new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, path,
+                $"{source} '{path}' is {System.Text.Encoding.UTF8.GetByteCount(path)} bytes long; a unix socket's path holds at most {MostPathBytes}.");
+
+        /// <summary>AgentUnsupported, for where the agent does not run (<see cref="Supported"/>).</summary>
+        public static DyadPortsException Unsupported(object target) =>
+            new DyadPortsException(ErrorIds.AgentUnsupported, FailureCategory.NotImplemented, target,
+                "The DyadPorts agent runs on Linux only (it checks who connects with SO_PEERCRED).");
 
         /// <summary>The effective user of the process at the other end of a connected unix socket.</summary>
         public static int PeerUserId(Socket socket)

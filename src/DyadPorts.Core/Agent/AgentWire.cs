@@ -17,7 +17,12 @@ namespace DyadPorts.Core.Agent
         public const byte Version = 1;
 
         /// <summary>The largest frame either end reads: a thousand containers with their labels take a few hundred KB.</summary>
-        public const int MaxFrame = 64 * 1024 * 1024;
+        public const int MaxFrame = 16 * 1024 * 1024;
+
+        // The fewest bytes one element takes, so that a count can be checked against the bytes left before anything is
+        // allocated for it: a change (an empty id, a flag), a label (two empty strings), a port (two ints, a flag, an empty
+        // string), a container (an empty id, three absent strings, two counts, no created time).
+        private const int ChangeBytes = 2, LabelBytes = 2, PortBytes = 10, ContainerBytes = 13;
 
         public static byte[] Encode(AgentRequest request)
         {
@@ -44,7 +49,7 @@ namespace DyadPorts.Core.Agent
             if (!Enum.IsDefined(kind)) throw new InvalidDataException($"Unknown engine kind {(int)kind}.");
             var folder = ReadOptional(r);
             var source = ReadOptional(r);
-            var count = Count(r, frame.Length);
+            var count = Count(r, ChangeBytes);
             var changed = new List<KeyValuePair<string, bool>>(count);
             for (var i = 0; i < count; i++) changed.Add(new KeyValuePair<string, bool>(r.ReadString(), r.ReadBoolean()));
             return new AgentRequest { Endpoint = endpoint, Kind = kind, TlsFolder = folder, TlsSource = source, Changed = changed };
@@ -69,41 +74,41 @@ namespace DyadPorts.Core.Agent
         public static AgentAnswer DecodeAnswer(byte[] frame) => Read(frame, r =>
         {
             if (!r.ReadBoolean()) return new AgentAnswer { Reason = r.ReadString() };
-            var containers = new ContainerSummary[Count(r, frame.Length)];
-            for (var i = 0; i < containers.Length; i++) containers[i] = ReadContainer(r, frame.Length);
+            var containers = new ContainerSummary[Count(r, ContainerBytes)];
+            for (var i = 0; i < containers.Length; i++) containers[i] = ReadContainer(r);
             return new AgentAnswer { Containers = containers };
         });
 
-        /// <summary>Writes one frame: its length, then its bytes.</summary>
-        public static void WriteFrame(Stream stream, byte[] frame)
+        /// <summary>Writes one frame: its length, then its bytes (cancellable: a whole exchange runs under one deadline).</summary>
+        public static async System.Threading.Tasks.Task WriteFrameAsync(Stream stream, byte[] frame, System.Threading.CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(stream);
             ArgumentNullException.ThrowIfNull(frame);
-            Span<byte> length = stackalloc byte[4];
+            var length = new byte[4];
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, frame.Length);
-            stream.Write(length);
-            stream.Write(frame);
-            stream.Flush();
+            await stream.WriteAsync(length, cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Reads one frame; <see cref="InvalidDataException"/> when it is longer than <see cref="MaxFrame"/> or cut short.</summary>
-        public static byte[] ReadFrame(Stream stream)
+        public static async System.Threading.Tasks.Task<byte[]> ReadFrameAsync(Stream stream, System.Threading.CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(stream);
-            Span<byte> length = stackalloc byte[4];
-            ReadExactly(stream, length);
+            var length = new byte[4];
+            await ReadExactlyAsync(stream, length, cancellationToken).ConfigureAwait(false);
             var size = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(length);
             if (size < 1 || size > MaxFrame) throw new InvalidDataException($"A frame of {size} bytes.");
             var frame = new byte[size];
-            ReadExactly(stream, frame);
+            await ReadExactlyAsync(stream, frame, cancellationToken).ConfigureAwait(false);
             return frame;
         }
 
-        private static void ReadExactly(Stream stream, Span<byte> buffer)
+        private static async System.Threading.Tasks.Task ReadExactlyAsync(Stream stream, byte[] buffer, System.Threading.CancellationToken cancellationToken)
         {
             try
             {
-                stream.ReadExactly(buffer);
+                await stream.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
             catch (EndOfStreamException e)
             {
@@ -135,14 +140,14 @@ namespace DyadPorts.Core.Agent
             if (c.Created is DateTimeOffset created) w.Write(created.UtcTicks);
         }
 
-        private static ContainerSummary ReadContainer(BinaryReader r, int frameLength)
+        private static ContainerSummary ReadContainer(BinaryReader r)
         {
             var c = new ContainerSummary { Id = r.ReadString(), Name = ReadOptional(r), State = ReadOptional(r), Image = ReadOptional(r) };
-            var labelCount = Count(r, frameLength);
+            var labelCount = Count(r, LabelBytes);
             var labels = new Dictionary<string, string>(labelCount, StringComparer.Ordinal);
             for (var i = 0; i < labelCount; i++) labels[r.ReadString()] = r.ReadString();
             c.Labels = labels;
-            var ports = new PublishedPort[Count(r, frameLength)];
+            var ports = new PublishedPort[Count(r, PortBytes)];
             for (var i = 0; i < ports.Length; i++) ports[i] = new PublishedPort(r.ReadInt32(), ReadOptional(r), r.ReadInt32(), r.ReadString());
             c.Ports = ports;
             if (r.ReadBoolean()) c.Created = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero);
@@ -157,11 +162,15 @@ namespace DyadPorts.Core.Agent
 
         private static string ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
 
-        /// <summary>A count, which cannot be more than the bytes left: a corrupt one fails here, not as a huge allocation.</summary>
-        private static int Count(BinaryReader r, int frameLength)
+        /// <summary>
+        /// A count of elements of at least <paramref name="elementBytes"/> each, which the bytes left must hold: a corrupt
+        /// count fails here, not as a huge allocation.
+        /// </summary>
+        private static int Count(BinaryReader r, int elementBytes)
         {
             var count = r.ReadInt32();
-            if (count < 0 || count > frameLength) throw new InvalidDataException($"A count of {count} in a frame of {frameLength} bytes.");
+            var left = r.BaseStream.Length - r.BaseStream.Position;
+            if (count < 0 || (long)count * elementBytes > left) throw new InvalidDataException($"A count of {count} with {left} bytes left.");
             return count;
         }
 
@@ -192,9 +201,10 @@ namespace DyadPorts.Core.Agent
             {
                 throw new InvalidDataException("A frame cut short.", e);
             }
-            catch (FormatException e)
+            catch (Exception e) when (e is FormatException || e is ArgumentException || e is OverflowException)
             {
-                throw new InvalidDataException("A string that is not UTF-8 or has a bad length.", e);
+                // A string of a bad length or encoding, a created time out of range, a duplicate label.
+                throw new InvalidDataException($"A malformed field ({e.Message}).", e);
             }
         }
     }

@@ -1,12 +1,15 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using DyadPorts.Core.State;
+using Microsoft.Win32.SafeHandles;
 
 namespace DyadPorts.Core.Agent
 {
@@ -14,77 +17,95 @@ namespace DyadPorts.Core.Agent
     /// A long-running process's engine views, lent to one-shot processes (issue 18): a process that makes one call has no
     /// view of its own, so it lists every container (half a second and more at K=1,000 on podman). With an agent, it asks
     /// over a unix socket instead and gets the agent's view, as fresh as a warm session's own
-    /// (<see cref="ViewTiming.FreshnessBound"/>), with the containers it changed itself inspected first. An agent that does
-    /// not answer, or whose view is not live, costs the asker its list, as before: never a staler answer.
+    /// (<see cref="ViewTiming.FreshnessBound"/>), with the containers it changed itself inspected again for the answer. An
+    /// agent that does not answer, or whose view is not live, costs the asker its list, as before: never a staler answer.
     /// </summary>
     public sealed class EngineAgent : IDisposable
     {
         /// <summary>How long a view goes unread before it ends (an endpoint no process asked about for that long).</summary>
         public static readonly TimeSpan RetireAfter = TimeSpan.FromHours(24);
 
-        /// <summary>How long one connection may take to send its request and take the answer.</summary>
-        public static readonly TimeSpan ConnectionTimeout = TimeSpan.FromSeconds(5);
+        /// <summary>How long one connection may take, request and answer; an asker gives up after <see cref="AgentClient.AnswerTimeout"/>.</summary>
+        public static readonly TimeSpan ConnectionTimeout = TimeSpan.FromSeconds(2);
 
         /// <summary>The most endpoints an agent follows; past them it answers that the asker should list.</summary>
         public const int MostEndpoints = 32;
 
+        /// <summary>The most containers one asker may say it changed; an asker sends only its recent changes.</summary>
+        public const int MostChanges = 64;
+
         private readonly EngineViews _views;
         private readonly ConcurrentDictionary<string, ContainerEngine> _clients = new ConcurrentDictionary<string, ContainerEngine>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<Task, byte> _serving = new ConcurrentDictionary<Task, byte>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private SafeFileHandle _lock;
         private Socket _listener;
-        private long _answered, _declined, _refused, _failed;
+        private long _answered, _declined, _refused, _failed, _changesInspected;
+        private int _disposed;
 
         /// <param name="socketPath">Where to listen (<see cref="AgentSocket.Resolve"/>).</param>
-        /// <param name="views">The views to lend; null for new ones that retire after <see cref="RetireAfter"/>.</param>
+        /// <param name="views">The views to lend; null for new ones, lent (<see cref="EngineView.AlwaysInUse"/>), that retire after <see cref="RetireAfter"/>.</param>
         public EngineAgent(string socketPath, EngineViews views = null)
         {
             SocketPath = socketPath ?? throw new ArgumentNullException(nameof(socketPath));
-            _views = views ?? new EngineViews(retireAfter: RetireAfter);
+            _views = views ?? new EngineViews(retireAfter: RetireAfter, lent: true);
         }
 
         public string SocketPath { get; }
 
+        /// <summary>The lock file beside the socket: whoever holds it owns the socket's path, to clear, bind and remove.</summary>
+        public string LockPath => SocketPath + ".lock";
+
         /// <summary>Requests answered with a view.</summary>
         public long Answered => Interlocked.Read(ref _answered);
-        /// <summary>Requests answered with "list it yourself" (the view not live, behind, or too many endpoints).</summary>
+        /// <summary>Requests answered with "list it yourself" (the view not live, behind, too many endpoints or changes).</summary>
         public long Declined => Interlocked.Read(ref _declined);
         /// <summary>Connections from another user, refused unread.</summary>
         public long Refused => Interlocked.Read(ref _refused);
         /// <summary>Connections that ended before a whole request and answer (cut, malformed, timed out).</summary>
         public long Failed => Interlocked.Read(ref _failed);
+        /// <summary>Containers an asker said it changed, inspected again for its answer.</summary>
+        public long ChangesInspected => Interlocked.Read(ref _changesInspected);
 
         /// <summary>Whether the view of an endpoint answers now.</summary>
         public bool IsLive(string endpoint) => _views.IsLive(endpoint);
 
         /// <summary>
-        /// Binds the socket (0600, in a 0700 folder of this user's). A socket there that answers is another agent's
-        /// (AgentSocketInUse); one that does not is a dead agent's, and is removed; anything else there is left alone and
-        /// refused (AgentSocketUnsafe).
+        /// Takes the path (its lock file, held for the agent's life: a second agent is AgentSocketInUse), then binds the
+        /// socket (0600, in a 0700 folder of this user's). A socket at the path is then a dead agent's, and is removed (one
+        /// that still answers is refused: AgentSocketInUse); anything else there is left alone (AgentSocketUnsafe).
         /// </summary>
         public void Listen()
         {
-            if (!OperatingSystem.IsLinux() || !AgentSocket.Supported)
-            {
-                throw new DyadPortsException(ErrorIds.AgentUnsupported, FailureCategory.NotImplemented, SocketPath,
-                    "The DyadPorts agent runs on Linux only (it checks who connects with SO_PEERCRED).");
-            }
+            if (!OperatingSystem.IsLinux() || !AgentSocket.Supported) throw AgentSocket.Unsupported(SocketPath);
+            if (!AgentSocket.Fits(SocketPath)) throw AgentSocket.TooLong(SocketPath, "The agent's socket");
             AgentSocket.PrepareFolder(SocketPath);
-            ClearDeadAgent();
-            var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            TakeLock();
             try
             {
-                listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
-                File.SetUnixFileMode(SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                listener.Listen(64);
+                ClearDeadAgent();
+                var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+                    File.SetUnixFileMode(SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    listener.Listen(64);
+                }
+                catch (Exception e) when (e is SocketException || e is IOException || e is UnauthorizedAccessException)
+                {
+                    listener.Dispose();
+                    if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }) throw InUse(e);
+                    throw new DyadPortsException(ErrorIds.AgentListenFailed, FailureCategory.ResourceUnavailable, SocketPath,
+                        $"The agent could not listen at {SocketPath}: {e.Message}", e);
+                }
+                _listener = listener;
             }
-            catch (Exception e) when (e is SocketException || e is IOException || e is UnauthorizedAccessException)
+            catch
             {
-                listener.Dispose();
-                if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }) throw InUse(e);
-                throw new DyadPortsException(ErrorIds.AgentListenFailed, FailureCategory.ResourceUnavailable, SocketPath,
-                    $"The agent could not listen at {SocketPath}: {e.Message}", e);
+                _lock.Dispose();
+                _lock = null;
+                throw;
             }
-            _listener = listener;
         }
 
         /// <summary>Starts following an endpoint now, before any process asks (a warm agent answers its first asker).</summary>
@@ -113,37 +134,59 @@ namespace DyadPorts.Core.Agent
                 catch (SocketException)
                 {
                     // Out of descriptors, or the like: the next accept may succeed; not a hot loop meanwhile.
-                    await Task.Delay(100, both.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                    await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
                     continue;
                 }
-                _ = Task.Run(() => Serve(connection), CancellationToken.None);
+                var serving = ServeAsync(connection);
+                _serving.TryAdd(serving, 0);
+                _ = serving.ContinueWith(done => _serving.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
             stop.ThrowIfCancellationRequested();
         }
 
-        /// <summary>Answers one request (the unit of <see cref="Serve"/>, without its socket).</summary>
+        /// <summary>
+        /// Answers one request (the unit of a connection, without its socket): the view's snapshot, with each container the
+        /// asker changed inspected again and put in as the engine has it now (or taken out, when it is gone or the asker
+        /// removed it). The asker's own changes are then in the answer whatever the view's stream has delivered, and
+        /// whatever another asker's read of the same view took meanwhile.
+        /// </summary>
         public AgentAnswer Answer(AgentRequest request, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(request);
+            if (Volatile.Read(ref _disposed) == 1) return Decline("it is stopping");
             if (request.Kind is not (EngineKind.Docker or EngineKind.Podman)) return Decline($"it follows Docker and Podman engines, not {request.Kind}");
+            if (request.Changed.Count > MostChanges) return Decline($"the asker changed {request.Changed.Count} containers, more than the {MostChanges} it inspects for one answer");
             var tls = request.TlsFolder == null ? null : new EngineTls(request.TlsFolder, request.TlsSource ?? "the asker");
             var key = Key(request.Endpoint, tls);
             if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) return Decline($"it follows {MostEndpoints} endpoints already");
             var client = Client(request.Endpoint, request.Kind, tls);
             _views.Follow(client, request.Kind);
             foreach (var change in request.Changed) _views.Touched(client, change.Key, change.Value);
-            EngineSnapshot snapshot;
             try
             {
-                snapshot = _views.Read(client, request.Kind, cancellationToken);
+                var snapshot = _views.Read(client, request.Kind, cancellationToken);
+                if (snapshot == null) return Decline($"its view of {request.Endpoint} is not live now (starting, reconnecting or catching up)");
+                var containers = request.Changed.Count == 0 ? snapshot.Containers : WithChanges(snapshot.Containers, request.Changed, client, cancellationToken);
+                Interlocked.Increment(ref _answered);
+                return new AgentAnswer { Containers = containers };
             }
             catch (DyadPortsException e)
             {
-                return Decline($"its view could not inspect a container the asker changed ({e.Message})");
+                return Decline($"it could not inspect a container the asker changed ({e.Message})");
             }
-            if (snapshot == null) return Decline($"its view of {request.Endpoint} is not live now (starting, reconnecting or catching up)");
-            Interlocked.Increment(ref _answered);
-            return new AgentAnswer { Containers = snapshot.Containers };
+        }
+
+        private List<ContainerSummary> WithChanges(IReadOnlyList<ContainerSummary> viewed, IReadOnlyList<KeyValuePair<string, bool>> changed, ContainerEngine client, CancellationToken cancellationToken)
+        {
+            var ids = new HashSet<string>(changed.Select(c => c.Key), StringComparer.Ordinal);
+            var containers = viewed.Where(c => !ids.Contains(c.Id)).ToList();
+            foreach (var change in changed.Where(c => !c.Value))
+            {
+                var now = client.Describe(change.Key, cancellationToken);
+                Interlocked.Increment(ref _changesInspected);
+                if (now != null) containers.Add(now);
+            }
+            return containers;
         }
 
         private AgentAnswer Decline(string reason)
@@ -152,8 +195,9 @@ namespace DyadPorts.Core.Agent
             return new AgentAnswer { Reason = reason };
         }
 
-        private void Serve(Socket connection)
+        private async Task ServeAsync(Socket connection)
         {
+            await Task.Yield(); // off the accept loop
             using (connection)
             {
                 try
@@ -165,10 +209,12 @@ namespace DyadPorts.Core.Agent
                     }
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                     timeout.CancelAfter(ConnectionTimeout);
-                    connection.ReceiveTimeout = connection.SendTimeout = (int)ConnectionTimeout.TotalMilliseconds;
                     using var stream = new NetworkStream(connection, ownsSocket: false);
-                    var request = AgentWire.DecodeRequest(AgentWire.ReadFrame(stream));
-                    AgentWire.WriteFrame(stream, AgentWire.Encode(Answer(request, timeout.Token)));
+                    var request = AgentWire.DecodeRequest(await AgentWire.ReadFrameAsync(stream, timeout.Token).ConfigureAwait(false));
+                    // The answer may inspect (the asker's changes): off the thread pool's async threads, so that a burst of
+                    // askers does not hold up the views' own streams.
+                    var answer = await Task.Factory.StartNew(() => Answer(request, timeout.Token), timeout.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                    await AgentWire.WriteFrameAsync(stream, AgentWire.Encode(answer), timeout.Token).ConfigureAwait(false);
                 }
 #pragma warning disable CA1031 // one connection's failure (cut, malformed, timed out, cancelled, a bug) is counted and ends that connection only
                 catch (Exception)
@@ -184,7 +230,30 @@ namespace DyadPorts.Core.Agent
 
         private static string Key(string endpoint, EngineTls tls) => tls == null ? endpoint : endpoint + "|" + tls.CaPath + "|" + tls.CertPath + "|" + tls.KeyPath;
 
-        /// <summary>Removes a dead agent's socket; refuses a live one, and anything that is not this user's socket.</summary>
+        /// <summary>The lock file beside the socket, held (flock) for the agent's life; another agent holding it is AgentSocketInUse.</summary>
+        private void TakeLock()
+        {
+            var handle = UnixFiles.Open(LockPath, UnixFiles.ReadWrite | UnixFiles.Create, Convert.ToInt32("600", 8), out var errno);
+            if (handle == null) throw AgentSocket.Unsafe(SocketPath, $"its lock file {LockPath} could not be opened ({UnixFiles.Describe(errno)}; a link there is refused)");
+            bool locked;
+            try
+            {
+                locked = UnixFiles.TryLock(handle);
+            }
+            catch (IOException e)
+            {
+                handle.Dispose();
+                throw AgentSocket.Unsafe(SocketPath, $"its lock file {LockPath} could not be locked ({e.Message})", e);
+            }
+            if (!locked)
+            {
+                handle.Dispose();
+                throw InUse(null);
+            }
+            _lock = handle;
+        }
+
+        /// <summary>Under the lock: removes a dead agent's socket; refuses one that answers, and anything that is not this user's socket.</summary>
         private void ClearDeadAgent()
         {
             var found = UnixFiles.StatEntry(SocketPath, out var errno);
@@ -200,28 +269,54 @@ namespace DyadPorts.Core.Agent
                 try
                 {
                     probe.Connect(new UnixDomainSocketEndPoint(SocketPath));
-                    throw InUse(null);
+                    throw InUse(null); // an agent of an older DyadPorts, which took no lock
                 }
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
                 {
                     // nobody listens: a dead agent's socket
                 }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+                {
+                    return; // gone meanwhile
+                }
+                catch (SocketException e)
+                {
+                    throw InUse(e); // it is there and did not refuse (a full backlog, say): not ours to remove
+                }
             }
-            File.Delete(SocketPath);
+            try
+            {
+                File.Delete(SocketPath);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw AgentSocket.Unsafe(SocketPath, $"a dead agent's socket there could not be removed ({e.Message})", e);
+            }
         }
 
         private DyadPortsException InUse(Exception inner) =>
             new DyadPortsException(ErrorIds.AgentSocketInUse, FailureCategory.ResourceExists, SocketPath,
                 $"Another DyadPorts agent listens at {SocketPath}. Stop it first, or give this one another path (-Path, or {AgentSocket.Variable}).", inner);
 
-        /// <summary>Stops serving, removes the socket it bound, and ends the views and their clients.</summary>
+        /// <summary>
+        /// Stops serving, waits a little for the connections under way, removes the socket it bound (the path is its own
+        /// while it holds the lock), releases the lock, and ends the views and their clients.
+        /// </summary>
         public void Dispose()
         {
-            if (_stop.IsCancellationRequested) return;
+            if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
             _stop.Cancel();
+            _listener?.Dispose(); // .NET removes the file the socket bound as well
+            try
+            {
+                Task.WaitAll(_serving.Keys.ToArray(), ConnectionTimeout);
+            }
+            catch (AggregateException)
+            {
+                // each connection counted its own failure
+            }
             if (_listener != null)
             {
-                _listener.Dispose();
                 try
                 {
                     File.Delete(SocketPath);
@@ -231,6 +326,7 @@ namespace DyadPorts.Core.Agent
                     // left for the next agent, which removes a socket nobody answers at
                 }
             }
+            _lock?.Dispose();
             _views.Dispose();
             foreach (var client in _clients.Values) client.Dispose();
             _stop.Dispose();

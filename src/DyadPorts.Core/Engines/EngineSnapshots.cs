@@ -65,7 +65,7 @@ namespace DyadPorts.Core.Engines
                 log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {viewed.Containers.Count} container(s) in the session's view (every event it heard applied within {ViewTiming.FreshnessBound.TotalMilliseconds} ms; one its stream missed, at its next catch-up).");
                 return Latest = viewed;
             }
-            var lent = _agent?.Read(Engine, Kind, log);
+            var lent = _agent?.Read(Engine, Kind, log, cancellationToken);
             if (lent != null) return Latest = lent;
             var snapshot = Engine.Snapshot(_configuredPorts, log, cancellationToken);
             log.Verbose($"Engine {Kind} at {Engine.Endpoint}: {snapshot.Containers.Count} container(s) listed.");

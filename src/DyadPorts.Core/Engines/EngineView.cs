@@ -61,6 +61,13 @@ namespace DyadPorts.Core.Engines
             _retired = retired;
         }
 
+        /// <summary>
+        /// Read by other processes at any time (the agent's views): its quiet catch-ups repeat as for a view just read
+        /// (<see cref="ViewTiming.ReadCatchUpRepeat"/>), whenever it was last read, so that a lone event the stream holds
+        /// back is in it within about a heartbeat for whoever asks next.
+        /// </summary>
+        public bool AlwaysInUse { get; init; }
+
         /// <summary>Whether the view ended itself for being unread (<see cref="ViewTiming.RetireAfter"/>): it never answers again.</summary>
         public bool IsRetired => Volatile.Read(ref _retiring) == 1;
 
@@ -320,7 +327,7 @@ namespace DyadPorts.Core.Engines
                 {
                     await Task.Delay(ViewTiming.HeartbeatInterval, connection.Token).ConfigureAwait(false);
                     await _client.PingAsync(connection.Token).ConfigureAwait(false);
-                    if (coverage.DueForCatchUp(ViewTiming.CatchUpRepeat(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
+                    if (coverage.DueForCatchUp(ViewTiming.CatchUpRepeat(AlwaysInUse ? TimeSpan.Zero : Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRead))), out var since))
                     {
                         var asked = coverage.Ask(since, clock.Now);
                         // Bounded like a ping: an engine that goes silent mid catch-up (the query sent, no answer, nothing

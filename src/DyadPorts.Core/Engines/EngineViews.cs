@@ -16,6 +16,7 @@ namespace DyadPorts.Core.Engines
         private readonly TimeProvider _time;
         private readonly TimeSpan? _retireAfter;
         private readonly int? _removalsKept;
+        private readonly bool _lent;
         private readonly ConcurrentDictionary<ContainerEngine, Entry> _entries = new ConcurrentDictionary<ContainerEngine, Entry>();
         private volatile bool _disposed;
 
@@ -26,8 +27,10 @@ namespace DyadPorts.Core.Engines
         /// <param name="time">This machine's clock, for the views (<see cref="EngineView"/>); null for the system's.</param>
         /// <param name="retireAfter">How long a view may go unread before it ends itself; null for <see cref="ViewTiming.RetireAfter"/>.</param>
         /// <param name="removalsKept">How many more numbers of removed containers a view keeps before it lets go of those it can; null for the default, 1,024 (<c>ViewMap.RemovalsKept</c>).</param>
-        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null, TimeSpan? retireAfter = null, int? removalsKept = null)
+        /// <param name="lent">The views are lent to other processes (the agent): each is <see cref="EngineView.AlwaysInUse"/>.</param>
+        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null, TimeSpan? retireAfter = null, int? removalsKept = null, bool lent = false)
         {
+            _lent = lent;
             _removalsKept = removalsKept;
             _clientFor = clientFor ?? ((engine, kind) => new ContainerEngine(engine.Endpoint, kind, engine.Tls));
             _time = time ?? TimeProvider.System;
@@ -99,7 +102,7 @@ namespace DyadPorts.Core.Engines
             lock (entry)
             {
                 if (entry.View != null || _disposed) return;
-                var view = new EngineView(_clientFor(engine, kind), _time, _retireAfter, retired => Retired(entry, engine, retired), _removalsKept);
+                var view = new EngineView(_clientFor(engine, kind), _time, _retireAfter, retired => Retired(entry, engine, retired), _removalsKept) { AlwaysInUse = _lent };
                 engine.ContainerChanged += view.Touched;
                 view.Start();
                 entry.View = view;

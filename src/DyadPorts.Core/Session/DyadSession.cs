@@ -76,6 +76,7 @@ namespace DyadPorts.Core.Session
             ArgumentNullException.ThrowIfNull(settings);
             var configuredPorts = client == null ? null : new ConfiguredPortsCache(settings.LocalFolder, client.Endpoint) { ReadOnly = settings.WritesNothing };
             var agent = client != null && settings.EngineFeed && settings.AgentPath is string path ? _agents.GetOrAdd(path, p => new Agent.AgentClient(p)) : null;
+            agent?.Watch(client); // before the command can change a container
             return new EngineSnapshots(client, kind, settings.EngineFeed ? Views : null, configuredPorts, agent);
         }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Management.Automation;
+using System.Runtime.InteropServices;
 using System.Threading;
 using DyadPorts.Core.Agent;
 using DyadPorts.Core.Diagnostics;
@@ -27,6 +28,7 @@ namespace DyadPorts.Commands
 
         protected override void End()
         {
+            if (!AgentSocket.Supported) throw AgentSocket.Unsupported(Path ?? AgentSocket.Variable);
             var path = Path != null
                 ? FileSystemPath(Path, e => new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, Path, $"-Path '{Path}' names no file-system path: {e.Message}", e))
                 : Settings.AgentPath ?? throw new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, AgentSocket.Variable,
@@ -35,20 +37,37 @@ namespace DyadPorts.Commands
             if (!ShouldProcess(path, $"Listen for DyadPorts commands, and lend them a live view of the {kind} engine at {client.Endpoint}")) return;
             using var agent = new EngineAgent(path);
             agent.Listen();
-            agent.Follow(client.Endpoint, kind, client.Tls);
-            var serving = agent.RunAsync(CancellationToken);
-            var waited = Stopwatch.StartNew();
-            while (!agent.IsLive(client.Endpoint) && waited.Elapsed < LiveWithin && !serving.IsCompleted)
+            // SIGTERM (systemd's stop, a plain kill) ends the agent as Ctrl+C does, and the command then ends normally: the
+            // socket is removed, and the process exits 0.
+            var terminated = 0;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(CancellationToken);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
             {
-                CancellationToken.WaitHandle.WaitOne(50);
-                CancellationToken.ThrowIfCancellationRequested();
+                context.Cancel = true;
+                Interlocked.Exchange(ref terminated, 1);
+                stop.Cancel();
+            });
+            try
+            {
+                agent.Follow(client.Endpoint, kind, client.Tls);
+                var serving = agent.RunAsync(stop.Token);
+                var waited = Stopwatch.StartNew();
+                while (!agent.IsLive(client.Endpoint) && waited.Elapsed < LiveWithin && !serving.IsCompleted)
+                {
+                    stop.Token.WaitHandle.WaitOne(50);
+                    stop.Token.ThrowIfCancellationRequested();
+                }
+                var live = agent.IsLive(client.Endpoint);
+                Log.Verbose(live
+                    ? $"The agent's view of {client.Endpoint} answers ({waited.ElapsedMilliseconds} ms)."
+                    : $"The agent's view of {client.Endpoint} did not answer within {LiveWithin.TotalSeconds} s; commands list until it does.");
+                WriteObject(new AgentStatus(path, Environment.ProcessId, client.Endpoint, kind, live));
+                serving.GetAwaiter().GetResult();
             }
-            var live = agent.IsLive(client.Endpoint);
-            Log.Verbose(live
-                ? $"The agent's view of {client.Endpoint} answers ({waited.ElapsedMilliseconds} ms)."
-                : $"The agent's view of {client.Endpoint} did not answer within {LiveWithin.TotalSeconds} s; commands list until it does.");
-            WriteObject(new AgentStatus(path, Environment.ProcessId, client.Endpoint, kind, live));
-            serving.GetAwaiter().GetResult();
+            catch (OperationCanceledException) when (Volatile.Read(ref terminated) == 1)
+            {
+                Log.Verbose($"The agent at {path} stopped on SIGTERM ({agent.Answered} answered, {agent.Declined} declined).");
+            }
         }
     }
 }

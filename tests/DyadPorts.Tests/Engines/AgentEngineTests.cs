@@ -149,6 +149,8 @@ namespace DyadPorts.Tests.Engines
                 Assert.False(status.Available, $"port {Port(6)}, published by the container the session just created, reads as free in the agent's answer");
                 Assert.Contains(TestRun.App("agent-own-" + name), status.HeldBy, StringComparison.Ordinal);
                 Assert.True(agent.Answered >= 2);
+                // Whatever the engine's events delivered meanwhile (dockerd's come within milliseconds), the agent was told.
+                Assert.True(agent.ChangesInspected >= 1, "the one-shot did not tell the agent of the container it created");
             }
             finally
             {
@@ -221,6 +223,84 @@ namespace DyadPorts.Tests.Engines
             Assert.False(File.Exists(Path.Combine(open, "agent.sock")));
         }
 
+        /// <summary>
+        /// A process at the socket that accepts and then answers with <paramref name="answer"/> (null: never answers);
+        /// counts the connections it accepted.
+        /// </summary>
+        private sealed class FakeAgent : IDisposable
+        {
+            private readonly Socket _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            private readonly List<Socket> _held = new List<Socket>();
+            private int _accepted;
+
+            public FakeAgent(string path, byte[] answer)
+            {
+                _listener.Bind(new UnixDomainSocketEndPoint(path));
+                _listener.Listen(8);
+                _ = Task.Run(async () =>
+                {
+                    while (true)
+                    {
+                        Socket connection;
+                        try { connection = await _listener.AcceptAsync(); }
+                        catch (Exception e) when (e is ObjectDisposedException || e is SocketException) { return; }
+                        Interlocked.Increment(ref _accepted);
+                        lock (_held) _held.Add(connection);
+                        if (answer == null) continue;
+                        using var stream = new NetworkStream(connection);
+                        try
+                        {
+                            await AgentWire.ReadFrameAsync(stream, default);
+                            await AgentWire.WriteFrameAsync(stream, answer, default);
+                        }
+                        catch (IOException)
+                        {
+                        }
+                    }
+                });
+            }
+
+            public int Accepted => Volatile.Read(ref _accepted);
+
+            public void Dispose()
+            {
+                _listener.Dispose();
+                lock (_held) foreach (var s in _held) s.Dispose();
+            }
+        }
+
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_silent_agent_costs_a_bounded_wait_once_then_the_session_lists_without_asking(string name)
+        {
+            var engine = _engines.Get(name);
+            using var silent = new FakeAgent(SocketPath, null);
+            var session = OneShot(Range(16, 18));
+            var started = Stopwatch.StartNew();
+            var (first, client, log) = Request(session, engine, "agent-silent");
+            var took = started.Elapsed;
+            Assert.Equal(Port(16), first.Port);
+            Assert.True(client.Calls > 0, "the session did not list after the agent stayed silent");
+            Assert.Contains(log.Verbose, line => line.Contains("did not answer (no answer within", StringComparison.Ordinal));
+            Assert.True(took < AgentClient.AnswerTimeout + TimeSpan.FromSeconds(5), $"a silent agent held the request for {took.TotalMilliseconds} ms");
+            var (second, _, _) = Request(session, engine, "agent-silent");
+            Assert.Equal(Port(16), second.Port);
+            Assert.Equal(1, silent.Accepted); // within AgentClient.QuietAfterFailure, not asked again
+        }
+
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_malformed_answer_makes_the_session_list(string name)
+        {
+            var engine = _engines.Get(name);
+            var created = AgentWire.Encode(new AgentAnswer { Containers = Array.Empty<ContainerSummary>() });
+            created[0] = 7; // another protocol's version
+            using var odd = new FakeAgent(SocketPath, created);
+            var (allocation, client, log) = Request(OneShot(Range(19, 21)), engine, "agent-odd");
+            Assert.Equal(Port(19), allocation.Port);
+            Assert.True(client.Calls > 0);
+            Assert.False(FromAgent(log));
+            Assert.Contains(log.Verbose, line => line.Contains("Protocol version 7", StringComparison.Ordinal));
+        }
+
         [Fact]
         public async Task A_malformed_request_costs_only_its_own_connection()
         {
@@ -230,7 +310,7 @@ namespace DyadPorts.Tests.Engines
             {
                 await bad.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath));
                 using var stream = new NetworkStream(bad);
-                AgentWire.WriteFrame(stream, new byte[] { 99, 1, 2 });
+                await AgentWire.WriteFrameAsync(stream, new byte[] { 99, 1, 2 }, default);
                 Assert.Equal(0, stream.Read(new byte[16], 0, 16)); // closed, unanswered
             }
             var (allocation, client, log) = Request(OneShot(Range(13, 15)), engine, "agent-after-bad");

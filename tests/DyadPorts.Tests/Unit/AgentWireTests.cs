@@ -87,6 +87,12 @@ namespace DyadPorts.Tests.Unit
             var huge = (byte[])good.Clone();
             BitConverter.GetBytes(int.MaxValue).CopyTo(huge, 2); // the count of containers
             yield return new object[] { "a count past the frame", huge };
+            var many = (byte[])good.Clone();
+            BitConverter.GetBytes(good.Length / 2).CopyTo(many, 2); // fewer than the frame's bytes, more than its containers can take
+            yield return new object[] { "a count the bytes left cannot hold", many };
+            var created = AgentWire.Encode(new AgentAnswer { Containers = new[] { Container("a1", "n") } });
+            BitConverter.GetBytes(long.MaxValue).CopyTo(created, created.Length - 8); // the created time, out of range
+            yield return new object[] { "a created time out of range", created };
         }
 
         [Theory, MemberData(nameof(Malformed))]
@@ -97,15 +103,15 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
-        public void A_frame_is_its_length_then_its_bytes_and_a_length_past_the_bound_is_refused()
+        public async System.Threading.Tasks.Task A_frame_is_its_length_then_its_bytes_and_a_length_past_the_bound_is_refused()
         {
             using var stream = new MemoryStream();
-            AgentWire.WriteFrame(stream, new byte[] { 1, 2, 3 });
+            await AgentWire.WriteFrameAsync(stream, new byte[] { 1, 2, 3 }, default);
             Assert.Equal(new byte[] { 3, 0, 0, 0, 1, 2, 3 }, stream.ToArray());
             stream.Position = 0;
-            Assert.Equal(new byte[] { 1, 2, 3 }, AgentWire.ReadFrame(stream));
-            Assert.Throws<InvalidDataException>(() => AgentWire.ReadFrame(new MemoryStream(BitConverter.GetBytes(AgentWire.MaxFrame + 1))));
-            Assert.Throws<InvalidDataException>(() => AgentWire.ReadFrame(new MemoryStream(new byte[] { 9, 0, 0, 0, 1 })));
+            Assert.Equal(new byte[] { 1, 2, 3 }, await AgentWire.ReadFrameAsync(stream, default));
+            await Assert.ThrowsAsync<InvalidDataException>(() => AgentWire.ReadFrameAsync(new MemoryStream(BitConverter.GetBytes(AgentWire.MaxFrame + 1)), default));
+            await Assert.ThrowsAsync<InvalidDataException>(() => AgentWire.ReadFrameAsync(new MemoryStream(new byte[] { 9, 0, 0, 0, 1 }), default));
         }
 
         [UnixFact]
@@ -118,6 +124,9 @@ namespace DyadPorts.Tests.Unit
             Assert.Null(Resolve("off"));
             Assert.Null(Resolve("OFF"));
             Assert.StartsWith(Path.Combine(Path.GetTempPath(), "dyadports-"), Resolve("", "relative/runtime"), StringComparison.Ordinal);
+            var tooLong = "/" + new string('a', AgentSocket.MostPathBytes);
+            Assert.Equal(ErrorIds.AgentSocketInvalid, Assert.Throws<DyadPortsException>(() => Resolve(tooLong)).ErrorId);
+            Assert.Null(Resolve(null, "/" + new string('r', AgentSocket.MostPathBytes))); // a default no socket fits: no agent
             var invalid = Assert.Throws<DyadPortsException>(() => Resolve("agent.sock"));
             Assert.Equal(ErrorIds.AgentSocketInvalid, invalid.ErrorId);
             Assert.Equal("agent.sock", invalid.Target);

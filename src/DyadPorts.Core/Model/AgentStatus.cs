@@ -1,6 +1,6 @@
 using DyadPorts.Core.Engines;
 
-namespace DyadPorts.Core.Agent
+namespace DyadPorts
 {
     /// <summary>What Start-DyadPortAgent writes once it listens: where, as which process, and which engine's view it keeps.</summary>
     public sealed class AgentStatus
