@@ -70,7 +70,13 @@ namespace DyadPorts.Core.Agent
             if (!File.Exists(SocketPath)) return null;
             Watch(engine);
             var changes = _changes[engine];
-            var sent = changes.Recent(ChangesKept, EngineAgent.MostChanges);
+            var sent = changes.Recent(ChangesKept, EngineAgent.MostChanges + 1);
+            if (sent.Count > EngineAgent.MostChanges)
+            {
+                // More than the agent inspects for one answer: leaving some out could hide a container this session made.
+                log.Verbose($"This session changed more than {EngineAgent.MostChanges} containers in the last {ChangesKept.TotalSeconds} s; listing instead of asking the DyadPorts agent.");
+                return null;
+            }
             AgentAnswer answer;
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(AnswerTimeout);

@@ -36,19 +36,27 @@ namespace DyadPorts.Core.Agent
         /// this user's, so that a cron job finds the agent a login or user service started; else
         /// /tmp/dyadports-&lt;uid&gt;/agent.sock.
         /// </summary>
-        public static string DefaultPath(Func<string, string> environment)
+        public static string DefaultPath(Func<string, string> environment) => DefaultPath(environment, IsOwnFolder);
+
+        /// <param name="isOwnFolder">Whether a folder exists and belongs to this user (<see cref="IsOwnFolder"/>).</param>
+        internal static string DefaultPath(Func<string, string> environment, Func<string, bool> isOwnFolder)
         {
             ArgumentNullException.ThrowIfNull(environment);
+            ArgumentNullException.ThrowIfNull(isOwnFolder);
             var runtime = environment("XDG_RUNTIME_DIR");
             var uid = UnixFiles.EffectiveUserId.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (string.IsNullOrWhiteSpace(runtime) || !Path.IsPathFullyQualified(runtime))
             {
                 var userRuntime = "/run/user/" + uid;
-                runtime = UnixFiles.Supported && UnixFiles.StatDirectory(userRuntime, out _) is UnixFileInfo owned && owned.OwnerId == UnixFiles.EffectiveUserId ? userRuntime : null;
+                runtime = isOwnFolder(userRuntime) ? userRuntime : null;
             }
             var folder = runtime != null ? Path.Combine(runtime, "dyadports") : Path.Combine(Path.GetTempPath(), "dyadports-" + uid);
             return Path.Combine(folder, "agent.sock");
         }
+
+        /// <summary>Whether a folder exists and this user owns it.</summary>
+        private static bool IsOwnFolder(string path) =>
+            UnixFiles.Supported && UnixFiles.StatDirectory(path, out _) is UnixFileInfo owned && owned.OwnerId == UnixFiles.EffectiveUserId;
 
         /// <summary>
         /// DYAD_PORTS_AGENT as a socket path, or null for off (and wherever the agent is not <see cref="Supported"/>).
@@ -78,7 +86,7 @@ namespace DyadPorts.Core.Agent
         /// <summary>Whether a path fits a unix socket's address.</summary>
         public static bool Fits(string path) => System.Text.Encoding.UTF8.GetByteCount(path) <= MostPathBytes;
 
-        internal static DyadPortsException TooLong(string path, string source) =>
+        public static DyadPortsException TooLong(string path, string source) =>
             new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, path,
                 $"{source} '{path}' is {System.Text.Encoding.UTF8.GetByteCount(path)} bytes long; a unix socket's path holds at most {MostPathBytes}.");
 
@@ -95,6 +103,39 @@ namespace DyadPorts.Core.Agent
             var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
             if (length < 12) throw new SocketException((int)SocketError.ProtocolOption);
             return System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials.Slice(4));
+        }
+
+        /// <summary>The process at the other end of a connected unix socket.</summary>
+        public static int PeerProcessId(Socket socket)
+        {
+            ArgumentNullException.ThrowIfNull(socket);
+            Span<byte> credentials = stackalloc byte[12];
+            var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
+            if (length < 12) throw new SocketException((int)SocketError.ProtocolOption);
+            return System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials);
+        }
+
+        /// <summary>
+        /// Whether process <paramref name="processId"/> sees the same network and mount namespaces as this one: an endpoint
+        /// (a socket path, tcp://localhost) names the same engine only there. False when either cannot be read.
+        /// </summary>
+        public static bool SharesNamespaces(int processId)
+        {
+            foreach (var kind in new[] { "net", "mnt" })
+            {
+                string mine, theirs;
+                try
+                {
+                    mine = new FileInfo($"/proc/self/ns/{kind}").LinkTarget;
+                    theirs = new FileInfo($"/proc/{processId.ToString(System.Globalization.CultureInfo.InvariantCulture)}/ns/{kind}").LinkTarget;
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    return false;
+                }
+                if (mine == null || !string.Equals(mine, theirs, StringComparison.Ordinal)) return false;
+            }
+            return true;
         }
 
         /// <summary>Whether the other end runs as this process's effective user.</summary>

@@ -34,10 +34,14 @@ namespace DyadPorts.Core.Agent
         /// <summary>The most containers one asker may say it changed; an asker sends only its recent changes.</summary>
         public const int MostChanges = 64;
 
+        /// <summary>The most requests answered at once; past them an asker is told to list (a burst of one-shots).</summary>
+        public const int MostAtOnce = 8;
+
         private readonly EngineViews _views;
         private readonly ConcurrentDictionary<string, ContainerEngine> _clients = new ConcurrentDictionary<string, ContainerEngine>(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<Task, byte> _serving = new ConcurrentDictionary<Task, byte>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly SemaphoreSlim _answering = new SemaphoreSlim(MostAtOnce, MostAtOnce);
         private SafeFileHandle _lock;
         private Socket _listener;
         private long _answered, _declined, _refused, _failed, _changesInspected;
@@ -160,8 +164,8 @@ namespace DyadPorts.Core.Agent
             var key = Key(request.Endpoint, tls);
             if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) return Decline($"it follows {MostEndpoints} endpoints already");
             var client = Client(request.Endpoint, request.Kind, tls);
+            if (Volatile.Read(ref _disposed) == 1) return Decline("it is stopping");
             _views.Follow(client, request.Kind);
-            foreach (var change in request.Changed) _views.Touched(client, change.Key, change.Value);
             try
             {
                 var snapshot = _views.Read(client, request.Kind, cancellationToken);
@@ -176,16 +180,26 @@ namespace DyadPorts.Core.Agent
             }
         }
 
+        /// <summary>
+        /// The view's containers with the asker's changes as the engine has them now: each it created, started or stopped
+        /// inspected again (together) and put in, each it removed, or that is gone, left out. This answer's only: the view
+        /// itself hears of them from the engine's events, as of any other client's.
+        /// </summary>
         private List<ContainerSummary> WithChanges(IReadOnlyList<ContainerSummary> viewed, IReadOnlyList<KeyValuePair<string, bool>> changed, ContainerEngine client, CancellationToken cancellationToken)
         {
             var ids = new HashSet<string>(changed.Select(c => c.Key), StringComparer.Ordinal);
             var containers = viewed.Where(c => !ids.Contains(c.Id)).ToList();
-            foreach (var change in changed.Where(c => !c.Value))
+            var inspects = changed.Where(c => !c.Value).Select(c => client.DescribeAsync(c.Key, queued: true, cancellationToken)).ToArray();
+            Interlocked.Add(ref _changesInspected, inspects.Length);
+            try
             {
-                var now = client.Describe(change.Key, cancellationToken);
-                Interlocked.Increment(ref _changesInspected);
-                if (now != null) containers.Add(now);
+                Task.WaitAll(inspects, cancellationToken);
             }
+            catch (AggregateException e) when (e.InnerExceptions.OfType<DyadPortsException>().FirstOrDefault() is DyadPortsException failed)
+            {
+                throw failed;
+            }
+            containers.AddRange(inspects.Select(i => i.Result).Where(now => now != null));
             return containers;
         }
 
@@ -211,10 +225,33 @@ namespace DyadPorts.Core.Agent
                     timeout.CancelAfter(ConnectionTimeout);
                     using var stream = new NetworkStream(connection, ownsSocket: false);
                     var request = AgentWire.DecodeRequest(await AgentWire.ReadFrameAsync(stream, timeout.Token).ConfigureAwait(false));
-                    // The answer may inspect (the asker's changes): off the thread pool's async threads, so that a burst of
-                    // askers does not hold up the views' own streams.
-                    var answer = await Task.Factory.StartNew(() => Answer(request, timeout.Token), timeout.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
-                    await AgentWire.WriteFrameAsync(stream, AgentWire.Encode(answer), timeout.Token).ConfigureAwait(false);
+                    byte[] frame;
+                    if (!AgentSocket.SharesNamespaces(AgentSocket.PeerProcessId(connection)))
+                    {
+                        // Another network or mount namespace (a toolbox, a container of the same user): its endpoint may
+                        // name another engine than this agent's of the same name.
+                        frame = AgentWire.Encode(Decline("the asker runs in another network or mount namespace"));
+                    }
+                    else if (!await _answering.WaitAsync(0, CancellationToken.None).ConfigureAwait(false))
+                    {
+                        frame = AgentWire.Encode(Decline($"it answers {MostAtOnce} askers already"));
+                    }
+                    else
+                    {
+                        try
+                        {
+                            // The answer may inspect (the asker's changes): on a thread of its own (at most MostAtOnce), not
+                            // the thread pool's, so that a burst of askers does not hold up the views' own streams.
+                            var answer = await Task.Factory.StartNew(() => Answer(request, timeout.Token), timeout.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                            frame = AgentWire.Encode(answer);
+                            if (frame.Length > AgentWire.MaxFrame) frame = AgentWire.Encode(Decline($"its answer would take {frame.Length} bytes, more than the {AgentWire.MaxFrame} an asker reads"));
+                        }
+                        finally
+                        {
+                            _answering.Release();
+                        }
+                    }
+                    await AgentWire.WriteFrameAsync(stream, frame, timeout.Token).ConfigureAwait(false);
                 }
 #pragma warning disable CA1031 // one connection's failure (cut, malformed, timed out, cancelled, a bug) is counted and ends that connection only
                 catch (Exception)
@@ -268,8 +305,13 @@ namespace DyadPorts.Core.Agent
             {
                 try
                 {
-                    probe.Connect(new UnixDomainSocketEndPoint(SocketPath));
+                    using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                    probe.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), bounded.Token).AsTask().GetAwaiter().GetResult();
                     throw InUse(null); // an agent of an older DyadPorts, which took no lock
+                }
+                catch (OperationCanceledException e)
+                {
+                    throw InUse(e); // it is there and neither answers nor refuses (a full backlog): not ours to remove
                 }
                 catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
                 {
@@ -330,6 +372,7 @@ namespace DyadPorts.Core.Agent
             _views.Dispose();
             foreach (var client in _clients.Values) client.Dispose();
             _stop.Dispose();
+            _answering.Dispose();
         }
     }
 }

@@ -72,16 +72,6 @@ namespace DyadPorts.Core.Engines
             Start(entry, engine, kind);
         }
 
-        /// <summary>
-        /// Another process changed a container through its own client of this endpoint (an agent's asker): the view
-        /// inspects it at its next read, or drops it at once when it was removed, as for this process's own changes.
-        /// </summary>
-        public void Touched(ContainerEngine engine, string id, bool removed)
-        {
-            ArgumentNullException.ThrowIfNull(engine);
-            if (_entries.TryGetValue(engine, out var entry)) entry.View?.Touched(id, removed);
-        }
-
         /// <summary>The views started so far.</summary>
         public IReadOnlyList<EngineView> Started => _entries.Values.Select(e => e.View).Where(v => v != null).ToList();
 

@@ -31,8 +31,7 @@ namespace DyadPorts.Commands
             if (!AgentSocket.Supported) throw AgentSocket.Unsupported(Path ?? AgentSocket.Variable);
             var path = Path != null
                 ? FileSystemPath(Path, e => new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, Path, $"-Path '{Path}' names no file-system path: {e.Message}", e))
-                : Settings.AgentPath ?? throw new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, AgentSocket.Variable,
-                    $"{AgentSocket.Variable} is off, so there is no default socket: give the agent one with -Path.");
+                : Settings.AgentPath ?? throw NoDefaultSocket();
             var (client, kind) = Session.FollowedEngine(Engine, EngineEndpoint, CancellationToken);
             if (!ShouldProcess(path, $"Listen for DyadPorts commands, and lend them a live view of the {kind} engine at {client.Endpoint}")) return;
             using var agent = new EngineAgent(path);
@@ -45,7 +44,14 @@ namespace DyadPorts.Commands
             {
                 context.Cancel = true;
                 Interlocked.Exchange(ref terminated, 1);
-                stop.Cancel();
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // the agent ended meanwhile: nothing left to stop
+                }
             });
             try
             {
@@ -68,6 +74,17 @@ namespace DyadPorts.Commands
             {
                 Log.Verbose($"The agent at {path} stopped on SIGTERM ({agent.Answered} answered, {agent.Declined} declined).");
             }
+        }
+
+        /// <summary>Why there is no default socket: DYAD_PORTS_AGENT is off, or the per-user default is too long for one.</summary>
+        private DyadPortsException NoDefaultSocket()
+        {
+            if (string.Equals(Settings.Environment(AgentSocket.Variable)?.Trim(), "off", StringComparison.OrdinalIgnoreCase))
+            {
+                return new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, AgentSocket.Variable,
+                    $"{AgentSocket.Variable} is off, so there is no default socket: give the agent one with -Path.");
+            }
+            return AgentSocket.TooLong(AgentSocket.DefaultPath(Settings.Environment), "The default socket");
         }
     }
 }

@@ -202,6 +202,20 @@ namespace DyadPorts.Tests.Engines
         }
 
         [Fact]
+        public void The_lock_alone_keeps_a_second_agent_off_the_path_and_its_socket_untouched()
+        {
+            // Another agent holds the path's lock (starting, say, before it has bound): a dead socket there is not the
+            // second agent's to remove, even though nobody answers at it.
+            DeadSocket(SocketPath);
+            using var held = Core.State.UnixFiles.Open(SocketPath + ".lock", Core.State.UnixFiles.ReadWrite | Core.State.UnixFiles.Create, Convert.ToInt32("600", 8), out _);
+            Assert.True(Core.State.UnixFiles.TryLock(held));
+            using var second = new EngineAgent(SocketPath);
+            var refused = Assert.Throws<DyadPortsException>(second.Listen);
+            Assert.Equal(ErrorIds.AgentSocketInUse, refused.ErrorId);
+            Assert.True(File.Exists(SocketPath), "the agent without the lock removed the socket at the path");
+        }
+
+        [Fact]
         [System.Runtime.Versioning.SupportedOSPlatform("linux")]
         public void An_agent_leaves_a_file_that_is_not_a_socket_alone_and_refuses_a_folder_others_may_write()
         {

@@ -123,7 +123,14 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal("/srv/agent.sock", Resolve(" /srv/agent.sock "));
             Assert.Null(Resolve("off"));
             Assert.Null(Resolve("OFF"));
-            Assert.StartsWith(Path.Combine(Path.GetTempPath(), "dyadports-"), Resolve("", "relative/runtime"), StringComparison.Ordinal);
+            // Without a usable XDG_RUNTIME_DIR (cron): the user's /run/user/<uid> when it is theirs, else a folder in /tmp.
+            string Default(string runtime, bool runUserIsOwn) =>
+                AgentSocket.DefaultPath(name => name == "XDG_RUNTIME_DIR" ? runtime : null, folder => runUserIsOwn && folder.StartsWith("/run/user/", StringComparison.Ordinal));
+            var uid = Core.State.UnixFiles.EffectiveUserId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal($"/run/user/{uid}/dyadports/agent.sock", Default(null, true));
+            Assert.Equal($"/run/user/{uid}/dyadports/agent.sock", Default("relative/runtime", true));
+            Assert.Equal(Path.Combine(Path.GetTempPath(), $"dyadports-{uid}", "agent.sock"), Default(null, false));
+            Assert.Equal("/run/user/1000/dyadports/agent.sock", Default("/run/user/1000", false));
             var tooLong = "/" + new string('a', AgentSocket.MostPathBytes);
             Assert.Equal(ErrorIds.AgentSocketInvalid, Assert.Throws<DyadPortsException>(() => Resolve(tooLong)).ErrorId);
             Assert.Null(Resolve(null, "/" + new string('r', AgentSocket.MostPathBytes))); // a default no socket fits: no agent
