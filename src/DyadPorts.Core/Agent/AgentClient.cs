@@ -130,7 +130,7 @@ namespace DyadPorts.Core.Agent
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false);
-            var peer = AgentSocket.PeerUserId(socket);
+            var peer = AgentSocket.PeerCredentials(socket).UserId;
             if (peer != State.UnixFiles.EffectiveUserId) throw new AgentRefusedException($"it runs as user {peer}, not as this one ({State.UnixFiles.EffectiveUserId}).");
             using var stream = new NetworkStream(socket, ownsSocket: false);
             await AgentWire.WriteFrameAsync(stream, AgentWire.Encode(request), cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Net.Sockets;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.State;
@@ -95,24 +96,15 @@ namespace DyadPorts.Core.Agent
             new DyadPortsException(ErrorIds.AgentUnsupported, FailureCategory.NotImplemented, target,
                 "The DyadPorts agent runs on Linux only (it checks who connects with SO_PEERCRED).");
 
-        /// <summary>The effective user of the process at the other end of a connected unix socket.</summary>
-        public static int PeerUserId(Socket socket)
+        /// <summary>The process at the other end of a connected unix socket, and its effective user (SO_PEERCRED).</summary>
+        public static (int ProcessId, int UserId) PeerCredentials(Socket socket)
         {
             ArgumentNullException.ThrowIfNull(socket);
             Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
             var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
             if (length < 12) throw new SocketException((int)SocketError.ProtocolOption);
-            return System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials.Slice(4));
-        }
-
-        /// <summary>The process at the other end of a connected unix socket.</summary>
-        public static int PeerProcessId(Socket socket)
-        {
-            ArgumentNullException.ThrowIfNull(socket);
-            Span<byte> credentials = stackalloc byte[12];
-            var length = socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials);
-            if (length < 12) throw new SocketException((int)SocketError.ProtocolOption);
-            return System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials);
+            return (System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials),
+                    System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials.Slice(4)));
         }
 
         /// <summary>
@@ -121,25 +113,27 @@ namespace DyadPorts.Core.Agent
         /// </summary>
         public static bool SharesNamespaces(int processId)
         {
-            foreach (var kind in new[] { "net", "mnt" })
-            {
-                string mine, theirs;
-                try
-                {
-                    mine = new FileInfo($"/proc/self/ns/{kind}").LinkTarget;
-                    theirs = new FileInfo($"/proc/{processId.ToString(System.Globalization.CultureInfo.InvariantCulture)}/ns/{kind}").LinkTarget;
-                }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-                {
-                    return false;
-                }
-                if (mine == null || !string.Equals(mine, theirs, StringComparison.Ordinal)) return false;
-            }
-            return true;
+            var mine = OwnNamespaces.Value;
+            var theirs = Namespaces(processId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return mine != null && theirs != null && mine.SequenceEqual(theirs);
         }
 
-        /// <summary>Whether the other end runs as this process's effective user.</summary>
-        public static bool PeerIsSelf(Socket socket) => PeerUserId(socket) == UnixFiles.EffectiveUserId;
+        private static readonly string[] NamespaceKinds = { "net", "mnt" };
+        private static readonly Lazy<string[]> OwnNamespaces = new Lazy<string[]>(() => Namespaces("self"));
+
+        /// <summary>The network and mount namespaces of /proc/<paramref name="process"/> ("net:[4026531840]", ...); null when unreadable.</summary>
+        private static string[] Namespaces(string process)
+        {
+            try
+            {
+                var links = NamespaceKinds.Select(kind => new FileInfo($"/proc/{process}/ns/{kind}").LinkTarget).ToArray();
+                return links.Any(link => link == null) ? null : links;
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
 
         /// <summary>
         /// Makes the socket's folder (0700) when it is missing, and refuses one another user owns or others may write to

@@ -9,7 +9,6 @@ using System.Threading.Tasks;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 using DyadPorts.Core.State;
-using Microsoft.Win32.SafeHandles;
 
 namespace DyadPorts.Core.Agent
 {
@@ -42,7 +41,7 @@ namespace DyadPorts.Core.Agent
         private readonly ConcurrentDictionary<Task, byte> _serving = new ConcurrentDictionary<Task, byte>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly SemaphoreSlim _answering = new SemaphoreSlim(MostAtOnce, MostAtOnce);
-        private SafeFileHandle _lock;
+        private CrossProcessLock _lock;
         private Socket _listener;
         private long _answered, _declined, _refused, _failed, _changesInspected;
         private int _disposed;
@@ -113,7 +112,7 @@ namespace DyadPorts.Core.Agent
         }
 
         /// <summary>Starts following an endpoint now, before any process asks (a warm agent answers its first asker).</summary>
-        public void Follow(string endpoint, EngineKind kind, EngineTls tls) => _views.Follow(Client(endpoint, kind, tls), kind);
+        public void Follow(string endpoint, EngineKind kind, EngineTls tls) => _views.Follow(Client(ContainerEngine.ClientKey(endpoint, tls), endpoint, kind, tls), kind);
 
         /// <summary>Serves connections until <paramref name="stop"/> (or <see cref="Dispose"/>); each on a task of its own.</summary>
         public async Task RunAsync(CancellationToken stop)
@@ -161,9 +160,9 @@ namespace DyadPorts.Core.Agent
             if (request.Kind is not (EngineKind.Docker or EngineKind.Podman)) return Decline($"it follows Docker and Podman engines, not {request.Kind}");
             if (request.Changed.Count > MostChanges) return Decline($"the asker changed {request.Changed.Count} containers, more than the {MostChanges} it inspects for one answer");
             var tls = request.TlsFolder == null ? null : new EngineTls(request.TlsFolder, request.TlsSource ?? "the asker");
-            var key = Key(request.Endpoint, tls);
+            var key = ContainerEngine.ClientKey(request.Endpoint, tls);
             if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) return Decline($"it follows {MostEndpoints} endpoints already");
-            var client = Client(request.Endpoint, request.Kind, tls);
+            var client = Client(key, request.Endpoint, request.Kind, tls);
             if (Volatile.Read(ref _disposed) == 1) return Decline("it is stopping");
             _views.Follow(client, request.Kind);
             try
@@ -216,7 +215,8 @@ namespace DyadPorts.Core.Agent
             {
                 try
                 {
-                    if (!AgentSocket.PeerIsSelf(connection))
+                    var peer = AgentSocket.PeerCredentials(connection);
+                    if (peer.UserId != UnixFiles.EffectiveUserId)
                     {
                         Interlocked.Increment(ref _refused);
                         return;
@@ -226,7 +226,7 @@ namespace DyadPorts.Core.Agent
                     using var stream = new NetworkStream(connection, ownsSocket: false);
                     var request = AgentWire.DecodeRequest(await AgentWire.ReadFrameAsync(stream, timeout.Token).ConfigureAwait(false));
                     byte[] frame;
-                    if (!AgentSocket.SharesNamespaces(AgentSocket.PeerProcessId(connection)))
+                    if (!AgentSocket.SharesNamespaces(peer.ProcessId))
                     {
                         // Another network or mount namespace (a toolbox, a container of the same user): its endpoint may
                         // name another engine than this agent's of the same name.
@@ -262,32 +262,23 @@ namespace DyadPorts.Core.Agent
             }
         }
 
-        private ContainerEngine Client(string endpoint, EngineKind kind, EngineTls tls) =>
-            _clients.GetOrAdd(Key(endpoint, tls), _ => new ContainerEngine(endpoint, kind, tls));
+        private ContainerEngine Client(string key, string endpoint, EngineKind kind, EngineTls tls) =>
+            _clients.GetOrAdd(key, _ => new ContainerEngine(endpoint, kind, tls));
 
-        private static string Key(string endpoint, EngineTls tls) => tls == null ? endpoint : endpoint + "|" + tls.CaPath + "|" + tls.CertPath + "|" + tls.KeyPath;
-
-        /// <summary>The lock file beside the socket, held (flock) for the agent's life; another agent holding it is AgentSocketInUse.</summary>
+        /// <summary>
+        /// The lock file beside the socket, held for the agent's life (<see cref="CrossProcessLock"/>: an flock on a file
+        /// of this user's, never through a link); held by another agent, in this process or another, is AgentSocketInUse.
+        /// </summary>
         private void TakeLock()
         {
-            var handle = UnixFiles.Open(LockPath, UnixFiles.ReadWrite | UnixFiles.Create, Convert.ToInt32("600", 8), out var errno);
-            if (handle == null) throw AgentSocket.Unsafe(SocketPath, $"its lock file {LockPath} could not be opened ({UnixFiles.Describe(errno)}; a link there is refused)");
-            bool locked;
             try
             {
-                locked = UnixFiles.TryLock(handle);
+                _lock = CrossProcessLock.Acquire(LockPath, TimeSpan.Zero, CancellationToken.None, (_, _) => InUse(null));
             }
-            catch (IOException e)
+            catch (DyadPortsException e) when (e.ErrorId != ErrorIds.AgentSocketInUse)
             {
-                handle.Dispose();
-                throw AgentSocket.Unsafe(SocketPath, $"its lock file {LockPath} could not be locked ({e.Message})", e);
+                throw AgentSocket.Unsafe(SocketPath, $"its lock file {LockPath} could not be taken ({e.Message})", e);
             }
-            if (!locked)
-            {
-                handle.Dispose();
-                throw InUse(null);
-            }
-            _lock = handle;
         }
 
         /// <summary>Under the lock: removes a dead agent's socket; refuses one that answers, and anything that is not this user's socket.</summary>

@@ -35,6 +35,9 @@ namespace DyadPorts.Core.Engines
 
         public string Endpoint => _connection.Endpoint;
 
+        /// <summary>What tells one client from another: its endpoint, and its TLS files when it has them.</summary>
+        public static string ClientKey(string endpoint, EngineTls tls) => tls == null ? endpoint : endpoint + "|" + tls.CaPath + "|" + tls.CertPath + "|" + tls.KeyPath;
+
         /// <summary>The TLS files this client uses; null for none.</summary>
         public EngineTls Tls => _connection.Tls;
 

@@ -254,9 +254,7 @@ namespace DyadPorts.Core.Session
         public ContainerEngine Engine(EngineTarget target) => Engine(target.Endpoint, target.Kind, target.Tls);
 
         private ContainerEngine Engine(string endpoint, EngineKind kind, EngineTls tls) =>
-            _engines.GetOrAdd(Key(endpoint, tls), _ => new Lazy<ContainerEngine>(() => new ContainerEngine(endpoint, kind, tls), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
-
-        private static string Key(string endpoint, EngineTls tls) => tls == null ? endpoint : endpoint + "|" + tls.CaPath + "|" + tls.CertPath + "|" + tls.KeyPath;
+            _engines.GetOrAdd(ContainerEngine.ClientKey(endpoint, tls), _ => new Lazy<ContainerEngine>(() => new ContainerEngine(endpoint, kind, tls), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 
         /// <summary>
         /// An endpoint stopped answering: its clients reconnect on their next call, and resolutions that chose it probe

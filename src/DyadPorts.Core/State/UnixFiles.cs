@@ -215,31 +215,21 @@ namespace DyadPorts.Core.State
         {
             var directory = IsMac ? 0x100000 : IsArm ? 0x4000 : 0x10000;
             var pathOnly = IsMac ? 0 : 0x200000; // O_PATH
-            while (true)
-            {
-                var fd = OpenRaw(path, directory | pathOnly | CloseOnExec, 0);
-                if (fd >= 0)
-                {
-                    errno = 0;
-                    using (var handle = new SafeFileHandle((IntPtr)fd, ownsHandle: true))
-                    {
-                        return Stat(handle);
-                    }
-                }
-                errno = Marshal.GetLastPInvokeError();
-                if (errno != ErrorInterrupted) return null;
-            }
+            return StatOpened(path, directory | pathOnly | CloseOnExec, out errno);
         }
 
         /// <summary>
         /// Stat of whatever a path names, not following a final symlink (Linux: O_PATH | O_NOFOLLOW, which opens a socket
         /// or a link as well as a file). Null when nothing is there or it cannot be opened; <paramref name="errno"/> says which.
         /// </summary>
-        public static UnixFileInfo? StatEntry(string path, out int errno)
+        public static UnixFileInfo? StatEntry(string path, out int errno) => StatOpened(path, 0x200000 | NoFollow | CloseOnExec, out errno);
+
+        /// <summary>Opens <paramref name="path"/> with <paramref name="flags"/> (again when interrupted), stats it, closes it.</summary>
+        private static UnixFileInfo? StatOpened(string path, int flags, out int errno)
         {
             while (true)
             {
-                var fd = OpenRaw(path, 0x200000 | NoFollow | CloseOnExec, 0);
+                var fd = OpenRaw(path, flags, 0);
                 if (fd >= 0)
                 {
                     errno = 0;
