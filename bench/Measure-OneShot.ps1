@@ -21,7 +21,7 @@
     With -AgentSocket, one more variant, for a host where the DyadPorts agent runs (Start-DyadPortAgent, started by the
     caller at that socket):
       agent-request   - the same as request, with DYAD_PORTS_AGENT set to that socket: the one-shot reads the agent's view
-                        instead of listing the engine's containers
+                        instead of listing the engine's containers (before-agent-request too, with -BaselineModulePath)
     Every other variant runs with DYAD_PORTS_AGENT=off, so that no agent at the per-user default socket answers them.
     With -InProcess, per build one more variant, 'first-request' ('before-first-request'): the same as request, with
     its output discarded, and the child times the first Request-DyadPort itself (a Stopwatch after the import); the
@@ -77,7 +77,9 @@ foreach ($b in $builds.Keys) {
     }
 }
 if ($AgentSocket) {
-    $variants['agent-request'] = "`$env:DYAD_PORTS_AGENT = '$AgentSocket'; Import-Module '$($builds[''])'; Request-DyadPort $AppId $target -PortRange $PortRange"
+    foreach ($b in $builds.Keys) {
+        $variants["${b}agent-request"] = "`$env:DYAD_PORTS_AGENT = '$AgentSocket'; Import-Module '$($builds[$b])'; Request-DyadPort $AppId $target -PortRange $PortRange"
+    }
 }
 $floorModule = $null
 if ($Floor) {
@@ -144,7 +146,7 @@ try {
         }
     }
     if ($BaselineModulePath) {
-        foreach ($k in 'import', 'request') {
+        foreach ($k in @('import', 'request') + @(if ($AgentSocket) { 'agent-request' })) {
             "paired K={0} {1} - before-{1}: median wall {2,7:N1} ms  cpu {3,7:N1} ms" -f $Containers, $k, (Get-PairedMedian $k "before-$k"), (Get-PairedMedian $k "before-$k" Cpu)
         }
         if ($InProcess) {

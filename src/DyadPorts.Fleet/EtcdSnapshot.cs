@@ -179,7 +179,7 @@ namespace DyadPorts.Fleet
         {
             Formatting = Formatting.None,
             DateParseHandling = DateParseHandling.DateTimeOffset,
-            Converters = { new Newtonsoft.Json.Converters.StringEnumConverter() },
+            Converters = { new Newtonsoft.Json.Converters.StringEnumConverter(), new StoredRecordConverter() },
             MissingMemberHandling = MissingMemberHandling.Ignore,
         };
 

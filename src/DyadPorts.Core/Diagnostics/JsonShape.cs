@@ -1,16 +1,18 @@
 using System;
-using Newtonsoft.Json;
 
 namespace DyadPorts.Core.Diagnostics
 {
     /// <summary>
-    /// What Newtonsoft.Json throws when a value has another shape or size than the reader expects: a string where an
-    /// object goes (InvalidOperationException from a token accessor), a null or fractional count, a number beyond a long.
-    /// One list for every reader of files written by others (the state file, the engines' CLI files).
+    /// What a JSON reader throws when a value has another shape or size than the reader expects: text that is not JSON
+    /// (System.Text.Json's JsonException), a string where an object goes (InvalidOperationException from an accessor), a
+    /// null, fractional or misspelt value (FormatException), a number beyond its type (OverflowException). One list for
+    /// every reader of files and values written by others (the state file, its history, the engines' CLI files, the records
+    /// inside an etcd state's values).
     /// </summary>
     internal static class JsonShape
     {
         public static bool IsMismatch(Exception e) =>
-            e is JsonException || e is InvalidOperationException || e is ArgumentException || e is InvalidCastException || e is FormatException || e is OverflowException;
+            e is System.Text.Json.JsonException || e is InvalidOperationException || e is ArgumentException ||
+            e is InvalidCastException || e is FormatException || e is OverflowException;
     }
 }

@@ -4,7 +4,6 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Text;
 using DyadPorts.Core.Diagnostics;
-using Newtonsoft.Json.Linq;
 
 namespace DyadPorts.Core.Engines
 {
@@ -33,8 +32,8 @@ namespace DyadPorts.Core.Engines
             var dir = Directory(environment);
             if (dir == null) return null;
             var config = Path.Combine(dir, "config.json");
-            var json = ReadJson(config);
-            var current = Shaped(config, "docker CLI", () => json?.Value<string>("currentContext"));
+            var json = CliJson.Read(config);
+            var current = Shaped(config, "docker CLI", () => CliJson.String(json, "currentContext"));
             if (string.IsNullOrWhiteSpace(current)) return null;
             rule = $"currentContext '{current}' in {config}";
             return current;
@@ -47,17 +46,17 @@ namespace DyadPorts.Core.Engines
             if (dir == null) return null;
             var id = Sha256(name);
             var path = Path.Combine(dir, "contexts", "meta", id, "meta.json");
-            var meta = ReadJson(path);
+            var meta = CliJson.Read(path);
             if (meta == null) return null;
             var tlsDir = Path.Combine(dir, "contexts", "tls", id, "docker");
             return Shaped(path, "docker CLI", () =>
             {
-                var docker = meta["Endpoints"]?["docker"];
+                var docker = CliJson.Member(CliJson.Member(meta, "Endpoints"), "docker");
                 return new DockerContext
                 {
-                    Name = meta.Value<string>("Name") ?? name,
-                    Host = docker?.Value<string>("Host"),
-                    SkipTlsVerify = docker?.Value<bool?>("SkipTLSVerify") ?? false,
+                    Name = CliJson.String(meta, "Name") ?? name,
+                    Host = CliJson.String(docker, "Host"),
+                    SkipTlsVerify = CliJson.Boolean(docker, "SkipTLSVerify") ?? false,
                     Tls = System.IO.Directory.Exists(tlsDir) ? new EngineTls(tlsDir, $"docker context {name}") : null,
                 };
             });
@@ -75,7 +74,7 @@ namespace DyadPorts.Core.Engines
                 try
                 {
                     var path = Path.Combine(folder, "meta.json");
-                    var name = Shaped(path, "docker CLI", () => ReadJson(path)?.Value<string>("Name"));
+                    var name = Shaped(path, "docker CLI", () => CliJson.String(CliJson.Read(path), "Name"));
                     context = name == null ? null : Find(name, environment);
                 }
                 catch (DyadPortsException e) when (e.ErrorId == ErrorIds.InvalidEngineEndpoint)
@@ -101,7 +100,7 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>
         /// Reads values out of a CLI file's JSON; a value of another shape than the CLI writes (a string where an object
-        /// goes) is InvalidEngineEndpoint naming the file, never Newtonsoft's own exception.
+        /// goes) is InvalidEngineEndpoint naming the file, never the reader's own exception.
         /// </summary>
         internal static T Shaped<T>(string path, string writer, Func<T> read)
         {
@@ -113,18 +112,6 @@ namespace DyadPorts.Core.Engines
             {
                 throw new DyadPortsException(ErrorIds.InvalidEngineEndpoint, FailureCategory.InvalidData, path,
                     $"'{path}' is not as the {writer} writes it ({e.Message}). Fix it or move it aside, or name the engine with DOCKER_HOST, CONTAINER_HOST or -EngineEndpoint.", e);
-            }
-        }
-
-        internal static JObject ReadJson(string path)
-        {
-            try
-            {
-                return File.Exists(path) ? JObject.Parse(File.ReadAllText(path)) : null;
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is Newtonsoft.Json.JsonException)
-            {
-                return null;
             }
         }
     }

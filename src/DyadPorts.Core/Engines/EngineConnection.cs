@@ -161,12 +161,11 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                if (!string.IsNullOrEmpty(e.ResponseBody) && Newtonsoft.Json.Linq.JToken.Parse(e.ResponseBody) is Newtonsoft.Json.Linq.JObject body &&
-                    body.Value<string>("message") is string message) return message;
+                if (!string.IsNullOrEmpty(e.ResponseBody) && CliJson.String(CliJson.Parse(e.ResponseBody, objectOnly: true), "message") is string message) return message;
             }
-            catch (Newtonsoft.Json.JsonException)
+            catch (FormatException)
             {
-                // not JSON: fall through to the raw body
+                // a message of another shape: fall through to the raw body
             }
             return string.IsNullOrEmpty(e.ResponseBody) ? e.Message : e.ResponseBody.Trim();
         }

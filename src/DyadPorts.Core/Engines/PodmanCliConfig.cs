@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Text.Json;
 using System.Runtime.InteropServices;
-using Newtonsoft.Json.Linq;
 
 namespace DyadPorts.Core.Engines
 {
@@ -38,19 +38,21 @@ namespace DyadPorts.Core.Engines
             defaultSource = null;
             foreach (var path in JsonFiles(environment))
             {
-                var json = DockerCliConfig.ReadJson(path);
+                var json = CliJson.Read(path);
                 if (json == null) continue;
-                var section = json["Connection"] as JObject;
-                var name = DockerCliConfig.Shaped(path, "podman CLI", () => section?.Value<string>("Default"));
+                // As before: a "Connection" or "Connections" that is no object is no connection at all.
+                var section = json.Value.TryGetProperty("Connection", out var c) && c.ValueKind == JsonValueKind.Object ? c : (JsonElement?)null;
+                var name = DockerCliConfig.Shaped(path, "podman CLI", () => CliJson.String(section, "Default"));
                 if (defaultName == null && !string.IsNullOrEmpty(name)) { defaultName = name; defaultSource = path; }
-                foreach (var property in (section?["Connections"] as JObject)?.Properties() ?? Enumerable.Empty<JProperty>())
+                if (section?.TryGetProperty("Connections", out var connections) != true || connections.ValueKind != JsonValueKind.Object) continue;
+                foreach (var property in connections.EnumerateObject())
                 {
                     found.Add(DockerCliConfig.Shaped(path, "podman CLI", () => new PodmanConnection
                     {
                         Name = property.Name,
-                        Uri = property.Value.Value<string>("URI"),
-                        Identity = property.Value.Value<string>("Identity"),
-                        IsMachine = property.Value.Value<bool?>("IsMachine") ?? false,
+                        Uri = CliJson.String(property.Value, "URI"),
+                        Identity = CliJson.String(property.Value, "Identity"),
+                        IsMachine = CliJson.Boolean(property.Value, "IsMachine") ?? false,
                         Source = path,
                     }));
                 }

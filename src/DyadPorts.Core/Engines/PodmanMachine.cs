@@ -3,8 +3,8 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Text.Json;
 using System.Runtime.InteropServices;
-using Newtonsoft.Json.Linq;
 
 namespace DyadPorts.Core.Engines
 {
@@ -86,14 +86,14 @@ namespace DyadPorts.Core.Engines
         {
             try
             {
-                var token = JToken.Parse(json);
-                var machine = token is JArray array ? array.FirstOrDefault() : token;
-                var info = machine?["ConnectionInfo"];
-                return info?["PodmanSocket"]?.Value<string>("Path") ?? info?["PodmanPipe"]?.Value<string>("Path");
+                var token = CliJson.Parse(json, objectOnly: false);
+                var machine = token is { ValueKind: JsonValueKind.Array } array ? (array.GetArrayLength() > 0 ? array[0] : (JsonElement?)null) : token;
+                var info = CliJson.Member(machine, "ConnectionInfo");
+                return CliJson.String(CliJson.Member(info, "PodmanSocket"), "Path") ?? CliJson.String(CliJson.Member(info, "PodmanPipe"), "Path");
             }
-            catch (Newtonsoft.Json.JsonException)
+            catch (FormatException)
             {
-                return null;
+                return null; // not as podman writes it: as if it named no socket
             }
         }
 

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using DyadPorts.Core.State;
-using Newtonsoft.Json;
 
 namespace DyadPorts.Core.Ledger
 {
@@ -21,7 +20,7 @@ namespace DyadPorts.Core.Ledger
 
         public static FileClaims Before(StateDocument state) => new FileClaims(state.Allocations.ToDictionary(
             a => a.Key,
-            a => (a.Value.Port, a.Value.EngineEndpoint, a.Value.Engine, a.Value.ClaimRevision, a.Value.ClaimRevision == null ? JsonConvert.SerializeObject(a.Value) : null),
+            a => (a.Value.Port, a.Value.EngineEndpoint, a.Value.Engine, a.Value.ClaimRevision, a.Value.ClaimRevision == null ? StateJson.Write(a.Value) : null),
             StringComparer.Ordinal));
 
         public void Stamp(StateDocument after)
@@ -37,7 +36,7 @@ namespace DyadPorts.Core.Ledger
                         continue;
                     }
                     record.ClaimRevision = null;
-                    if (had.Unnumbered == JsonConvert.SerializeObject(record)) continue; // untouched: as 0.3.0 wrote it
+                    if (had.Unnumbered == StateJson.Write(record)) continue; // untouched: as 0.3.0 wrote it
                 }
                 after.ClaimSequence = Math.Max(after.ClaimSequence, after.Allocations.Values.Max(r => r.ClaimRevision ?? 0)) + 1;
                 record.ClaimRevision = after.ClaimSequence;

@@ -1,11 +1,8 @@
 using System;
-using Newtonsoft.Json;
-using Newtonsoft.Json.Converters;
 
 namespace DyadPorts
 {
     /// <summary>What kind of decision a journal line records.</summary>
-    [JsonConverter(typeof(StringEnumConverter))]
     public enum PortEventKind
     {
         /// <summary>An app got a port it did not have.</summary>
@@ -31,7 +28,8 @@ namespace DyadPorts
 
     /// <summary>
     /// One journaled decision: when, which app, which port, where, and the fields of its kind. The history file's
-    /// lines are a separate on-disk type (DyadPorts.Core.State.JournalRecord), so this public type may grow freely.
+    /// lines are written and read by DyadPorts.Core.State.StateJson with the names and order 0.2.0 wrote, field by field,
+    /// so this public type may grow freely.
     /// </summary>
     public sealed class PortEvent
     {

@@ -5,9 +5,9 @@ using DyadPorts.Core.State;
 namespace DyadPorts.Core.Session
 {
     /// <summary>
-    /// A process's first command pays for compiling what reads and writes the state: the serializer's contracts and
-    /// dynamic methods for the state's types, about 25-35 ms of a one-shot's first request on a ReadyToRun pwsh
-    /// (docs/bench/oneshot-coldstart-2026-12-01.txt). Begun by the first command (before PowerShell binds its
+    /// A process's first command pays for compiling what reads and writes the state (<see cref="StateJson"/> and the
+    /// generic collections it fills): about 20 ms of one core on a ReadyToRun pwsh since 0.6.0, 80 ms with 0.5.0's
+    /// reflection serializer (docs/bench/oneshot-state-json-2026-12-02.txt). Begun by the first command (before PowerShell binds its
     /// parameters), on a thread-pool thread, that work runs on another core while the command resolves and lists its engine;
     /// the command's own read then finds it done, or waits only for what is left (the serializer's caches are
     /// thread-safe). In memory only: no file, no engine, no lock. Not on a single core, where it would only compete.

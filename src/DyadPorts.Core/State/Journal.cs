@@ -5,7 +5,6 @@ using System.Linq;
 using System.Text;
 using DyadPorts.Core.Diagnostics;
 using Microsoft.Win32.SafeHandles;
-using Newtonsoft.Json;
 
 namespace DyadPorts.Core.State
 {
@@ -18,12 +17,6 @@ namespace DyadPorts.Core.State
     public sealed class Journal
     {
         public const long RotateAtBytes = 4 * 1024 * 1024;
-        private static readonly JsonSerializerSettings Json = new JsonSerializerSettings
-        {
-            Formatting = Formatting.None,
-            DateParseHandling = DateParseHandling.DateTimeOffset,
-            NullValueHandling = NullValueHandling.Ignore,
-        };
 
         public Journal(string statePath)
         {
@@ -35,14 +28,14 @@ namespace DyadPorts.Core.State
 
         /// <summary>Writes one journal line in memory, so that the first real append finds its serializer compiled (<see cref="Session.ColdStart"/>).</summary>
         internal static string Warm() =>
-            JsonConvert.SerializeObject(JournalRecord.From(new PortEvent { Kind = PortEventKind.Allocated, AppId = "warm", Port = 1, Endpoint = "unix:///warm" }), Json);
+            StateJson.WriteLine(new PortEvent { Kind = PortEventKind.Allocated, AppId = "warm", Port = 1, Endpoint = "unix:///warm" });
 
         /// <summary>Appends the events; call under the state lock. A torn last line from a crash is cut off first.</summary>
         internal void Append(IReadOnlyList<PortEvent> events, long rotateAt = RotateAtBytes)
         {
             if (events.Count == 0) return;
             var text = new StringBuilder();
-            foreach (var e in events) text.Append(JsonConvert.SerializeObject(JournalRecord.From(e), Json)).Append('\n');
+            foreach (var e in events) text.Append(StateJson.WriteLine(e)).Append('\n');
             var bytes = new UTF8Encoding(false).GetBytes(text.ToString());
             try
             {
@@ -150,10 +143,10 @@ namespace DyadPorts.Core.State
                     if (line.Length == 0) continue;
                     try
                     {
-                        var record = JsonConvert.DeserializeObject<JournalRecord>(line, Json);
-                        if (record != null) events.Add(record.ToEvent());
+                        var e = StateJson.ReadLine(line);
+                        if (e != null) events.Add(e);
                     }
-                    catch (JsonException)
+                    catch (Exception x) when (JsonShape.IsMismatch(x))
                     {
                         var torn = i == lines.Length - 1;
                         warn(torn

@@ -1,41 +1,40 @@
 using System;
 using System.Collections.Generic;
-using Newtonsoft.Json;
 
 namespace DyadPorts.Core.State
 {
-    /// <summary>One app's allocation as stored on disk.</summary>
+    /// <summary>One app's allocation as stored on disk (its JSON: <see cref="StateJson"/>).</summary>
     public sealed class AllocationRecord
     {
-        [JsonProperty("appId")] public string AppId { get; set; }
-        [JsonProperty("port")] public int Port { get; set; }
-        [JsonProperty("engine")] public EngineKind Engine { get; set; }
-        [JsonProperty("endpoint", NullValueHandling = NullValueHandling.Ignore)] public string EngineEndpoint { get; set; }
-        [JsonProperty("allocatedAt")] public DateTimeOffset AllocatedAt { get; set; }
+        public string AppId { get; set; }
+        public int Port { get; set; }
+        public EngineKind Engine { get; set; }
+        public string EngineEndpoint { get; set; }
+        public DateTimeOffset AllocatedAt { get; set; }
         /// <summary>Set once a preview was started for the app: its absence later makes the allocation Stale.</summary>
-        [JsonProperty("containerId", NullValueHandling = NullValueHandling.Ignore)] public string ContainerId { get; set; }
-        [JsonProperty("processId", NullValueHandling = NullValueHandling.Ignore)] public int? ProcessId { get; set; }
+        public string ContainerId { get; set; }
+        public int? ProcessId { get; set; }
         /// <summary>With ProcessId, tells a live preview from a reused pid. Without it a pid is never provably ours.</summary>
-        [JsonProperty("processStartedAt", NullValueHandling = NullValueHandling.Ignore)] public DateTimeOffset? ProcessStartedAt { get; set; }
+        public DateTimeOffset? ProcessStartedAt { get; set; }
         /// <summary>
         /// The process's start in clock ticks since boot (/proc/&lt;pid&gt;/stat field 22), exact where ProcessStartedAt is a
         /// wall-clock reading; Linux only. Absent in 0.2.0's records, which are then matched on ProcessStartedAt with its
         /// old tolerance. 0.2.0 ignores the field (and drops it when it rewrites the file).
         /// </summary>
-        [JsonProperty("processStartTicks", NullValueHandling = NullValueHandling.Ignore)] public long? ProcessStartTicks { get; set; }
-        [JsonProperty("image", NullValueHandling = NullValueHandling.Ignore)] public string Image { get; set; }
+        public long? ProcessStartTicks { get; set; }
+        public string Image { get; set; }
         /// <summary>
         /// The fleet host whose port space the port is in (<see cref="Engines.MachineIdentity"/>): machine:&lt;machine id&gt; for
         /// a machine's local engine or process preview, else the remote engine's host. Absent in records of 0.3.0 and
         /// older, which are read as this machine's when their endpoint is local; older versions ignore the field.
         /// </summary>
-        [JsonProperty("host", NullValueHandling = NullValueHandling.Ignore)] public string Host { get; set; }
+        public string Host { get; set; }
         /// <summary>
         /// A start's reservation, not yet confirmed by a running preview: set by the reservation, cleared once the preview
         /// is recorded. On etcd such a record (and its port claim) lives under the operator's lease, so a start killed
         /// midway costs only the lease's life; a file state just keeps it. Written only when set; older versions ignore it.
         /// </summary>
-        [JsonProperty("provisional", DefaultValueHandling = DefaultValueHandling.Ignore)] public bool Provisional { get; set; }
+        public bool Provisional { get; set; }
 
         /// <summary>
         /// The identity of the app's claim on its (host, port): the ledger's, never the caller's. On etcd the revision at
@@ -45,7 +44,7 @@ namespace DyadPorts.Core.State
         /// carry it as the label dyadports.claim, which tells a stale claimant (<see cref="Engines.Ownership.IsStaleClaimant"/>).
         /// Absent in records of 0.3.0 and older until a new claim is made; older versions ignore the field.
         /// </summary>
-        [JsonProperty("claim", NullValueHandling = NullValueHandling.Ignore)] public long? ClaimRevision { get; set; }
+        public long? ClaimRevision { get; set; }
 
         public bool HasPreview => ContainerId != null || ProcessId.HasValue;
 
@@ -53,30 +52,26 @@ namespace DyadPorts.Core.State
         public AllocationRecord Copy() => (AllocationRecord)MemberwiseClone();
     }
 
-    /// <summary>The state file: its identity and every app's allocation, keyed by AppId.</summary>
+    /// <summary>The state file: its identity and every app's allocation, keyed by AppId (its JSON: <see cref="StateJson"/>).</summary>
     public sealed class StateDocument
     {
         /// <summary>2 added <see cref="StateId"/>; version 1 files migrate forward on their next write.</summary>
         public const int CurrentVersion = 2;
 
-        [JsonProperty("version")] public int Version { get; set; } = CurrentVersion;
+        public int Version { get; set; } = CurrentVersion;
 
         /// <summary>
         /// Which state this is. Every container DyadPorts creates carries it as the label dyadports.state, and
         /// AUTO_KILL_PORT and recovery act only on containers of their own state.
         /// </summary>
-        [JsonProperty("stateId")] public string StateId { get; set; }
+        public string StateId { get; set; }
 
         /// <summary>
         /// Other states' ids this state took over (Copy-DyadPortState): containers labelled with one of them are this
         /// state's own, as if labelled with <see cref="StateId"/>. New containers always carry <see cref="StateId"/>.
         /// Written only when not empty; 0.2.0 and 0.3.0 ignore the field (and drop it when they rewrite the file).
         /// </summary>
-        [JsonProperty("adoptedStateIds")]
         public SortedSet<string> AdoptedStateIds { get; set; } = new SortedSet<string>(StringComparer.Ordinal);
-
-        /// <summary>Keeps files without adopted ids exactly as 0.3.0 wrote them.</summary>
-        public bool ShouldSerializeAdoptedStateIds() => AdoptedStateIds?.Count > 0;
 
         /// <summary>Whether <paramref name="stateId"/> is this state's: its own id or one it adopted.</summary>
         public bool Owns(string stateId) =>
@@ -87,25 +82,20 @@ namespace DyadPorts.Core.State
         /// each new claim the next one). Written only once a claim was made, so 0.2.0's files rewrite unchanged; 0.2.0
         /// ignores it. An etcd state does not use it (its claims are etcd revisions).
         /// </summary>
-        [JsonProperty("claimSequence", DefaultValueHandling = DefaultValueHandling.Ignore)]
         public long ClaimSequence { get; set; }
 
-        [JsonProperty("allocations")]
         public SortedDictionary<string, AllocationRecord> Allocations { get; set; } = new SortedDictionary<string, AllocationRecord>(StringComparer.Ordinal);
 
         /// <summary>
         /// Journaled decisions by kind since this state began. Kept here, not recounted from the journal, so
         /// that rotating the journal never makes a counter go down (Prometheus rate() would spike).
         /// </summary>
-        [JsonProperty("counters")]
         public SortedDictionary<string, long> Counters { get; set; } = new SortedDictionary<string, long>(StringComparer.Ordinal);
 
         /// <summary>The idle reaper's evidence: per app, the first sample of its current run of unchanged traffic.</summary>
-        [JsonProperty("activity")]
         public SortedDictionary<string, ActivitySample> Activity { get; set; } = new SortedDictionary<string, ActivitySample>(StringComparer.Ordinal);
 
         /// <summary>Decisions made in this update, appended to the journal under the same lock once the state is written.</summary>
-        [JsonIgnore]
         internal List<PortEvent> Pending { get; } = new List<PortEvent>();
 
         /// <summary>Journals a decision of this update and counts it.</summary>
@@ -136,14 +126,14 @@ namespace DyadPorts.Core.State
         public const string ConnectionsSignal = "connections";
 
         /// <summary>When the current quiet run began: the first sample after the last sign of use.</summary>
-        [JsonProperty("at")] public DateTimeOffset At { get; set; }
+        public DateTimeOffset At { get; set; }
         /// <summary>Which preview was sampled: a new container or process starts a new series.</summary>
-        [JsonProperty("preview")] public string Preview { get; set; }
+        public string Preview { get; set; }
         /// <summary>The latest reading of <see cref="Signal"/>: accepted connections or transmitted bytes (containers), or the connections to the port (processes).</summary>
-        [JsonProperty("value")] public string Value { get; set; }
+        public string Value { get; set; }
         /// <summary>What <see cref="Value"/> measures; null in samples written by 0.2.0.</summary>
-        [JsonProperty("signal", NullValueHandling = NullValueHandling.Ignore)] public string Signal { get; set; }
+        public string Signal { get; set; }
         /// <summary>Established connections to the preview's port at the sample; null when unknown (bytes).</summary>
-        [JsonProperty("attached", NullValueHandling = NullValueHandling.Ignore)] public int? Attached { get; set; }
+        public int? Attached { get; set; }
     }
 }

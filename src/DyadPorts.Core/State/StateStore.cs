@@ -10,9 +10,7 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Ledger;
-using Newtonsoft.Json;
-using Newtonsoft.Json.Converters;
-using Newtonsoft.Json.Linq;
+using System.Text.Json;
 
 namespace DyadPorts.Core.State
 {
@@ -32,13 +30,6 @@ namespace DyadPorts.Core.State
         private static partial Regex SalvageAdopted { get; }
         [GeneratedRegex("\"([0-9a-f]{8,64})\"", RegexOptions.CultureInvariant)]
         private static partial Regex SalvageId { get; }
-        private static readonly JsonSerializerSettings Json = new JsonSerializerSettings
-        {
-            Formatting = Formatting.Indented,
-            DateParseHandling = DateParseHandling.DateTimeOffset,
-            Converters = { new StringEnumConverter() },
-            MissingMemberHandling = MissingMemberHandling.Ignore,
-        };
 
         public StateStore(string path)
         {
@@ -121,9 +112,9 @@ namespace DyadPorts.Core.State
             using (CrossProcessLock.Acquire(LockPath, LockTimeout, cancellationToken))
             {
                 var document = ReadOrRecover(rebuild, log, out var mustWrite);
-                var before = mustWrite ? null : JsonConvert.SerializeObject(document, Json);
+                var before = mustWrite ? null : StateJson.Write(document);
                 var result = change(document);
-                var after = JsonConvert.SerializeObject(document, Json);
+                var after = StateJson.Write(document);
                 if (mustWrite || !string.Equals(before, after, StringComparison.Ordinal)) WriteAtomically(after);
                 // Still under the lock: the journal's order is the state's order. The state is the truth: a history
                 // that cannot be written is warned about, and never turns a saved change into a failure.
@@ -185,7 +176,7 @@ namespace DyadPorts.Core.State
 
         /// <summary>
         /// Reads and writes a small state in memory, through the file format, so that what the first real read and write
-        /// need compiled (the serializer's contracts and dynamic methods for the state's types) is (<see cref="Session.ColdStart"/>).
+        /// need compiled (<see cref="StateJson"/>'s code and the collections it fills) is (<see cref="Session.ColdStart"/>).
         /// </summary>
         /// <returns>The state as read back.</returns>
         internal static StateDocument Warm()
@@ -198,7 +189,7 @@ namespace DyadPorts.Core.State
 
         /// <summary>A deep copy, through the file format itself.</summary>
         internal static StateDocument Clone(StateDocument document) =>
-            Parse(JsonConvert.SerializeObject(document, Json), out _, out _);
+            Parse(StateJson.Write(document), out _, out _);
 
         private StateDocument ReadOrRecover(Func<StateIdentity, StateDocument> rebuild, IOperationLog log, out bool mustWrite)
         {
@@ -377,27 +368,35 @@ namespace DyadPorts.Core.State
             problem = null;
             dropped = new List<string>();
             if (string.IsNullOrWhiteSpace(text)) { problem = "it is empty"; return null; }
-            JObject root;
+            JsonDocument parsed;
             try
             {
-                root = JsonConvert.DeserializeObject<JToken>(text, Json) as JObject;
+                parsed = JsonDocument.Parse(text, StateJson.Reading);
             }
             catch (JsonException e)
             {
                 problem = "it is not valid JSON: " + e.Message;
                 return null;
             }
-            if (root == null) { problem = "it is not a JSON object"; return null; }
-            var serializer = JsonSerializer.Create(Json);
+            using (parsed)
+            {
+                return Parse(parsed.RootElement, out problem, dropped);
+            }
+        }
+
+        private static StateDocument Parse(JsonElement root, out string problem, List<string> dropped)
+        {
+            problem = null;
+            if (root.ValueKind != JsonValueKind.Object) { problem = "it is not a JSON object"; return null; }
             var document = new StateDocument
             {
-                Version = root["version"]?.Type == JTokenType.Integer ? VersionOf(root["version"]) : 1,
-                StateId = root["stateId"]?.Type == JTokenType.String ? root.Value<string>("stateId") : null,
+                Version = root.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number ? VersionOf(version) : 1,
+                StateId = root.TryGetProperty("stateId", out var stateId) && stateId.ValueKind == JsonValueKind.String ? stateId.GetString() : null,
                 // The last claim given: without it, a claim made after the highest-numbered record was released would be given again.
-                ClaimSequence = root["claimSequence"] is JValue { Value: long claims } && claims > 0 ? claims : 0,
+                ClaimSequence = root.TryGetProperty("claimSequence", out var claims) && claims.ValueKind == JsonValueKind.Number && claims.TryGetInt64(out var last) && last > 0 ? last : 0,
             };
             if (document.Version > StateDocument.CurrentVersion) return document; // the caller refuses it, untouched
-            if (!(root["allocations"] is JObject allocations)) { problem = "it has no allocations object"; return null; }
+            if (!root.TryGetProperty("allocations", out var allocations) || allocations.ValueKind != JsonValueKind.Object) { problem = "it has no allocations object"; return null; }
             // Each section on its own: a malformed one is dropped (and named) without taking the others with it.
             static void Section(List<string> dropped, string name, Action read)
             {
@@ -410,21 +409,21 @@ namespace DyadPorts.Core.State
                     dropped.Add($"the {name} are malformed ({e.Message})");
                 }
             }
-            Section(dropped, "counters", () => { if (root["counters"] is JObject counters) document.Counters = counters.ToObject<SortedDictionary<string, long>>(serializer); });
-            Section(dropped, "activity samples", () => { if (root["activity"] is JObject activity) document.Activity = activity.ToObject<SortedDictionary<string, ActivitySample>>(serializer); });
-            if (root["adoptedStateIds"] is JArray adopted)
+            Section(dropped, "counters", () => { if (root.TryGetProperty("counters", out var counters) && counters.ValueKind == JsonValueKind.Object) document.Counters = StateJson.ReadCounters(counters); });
+            Section(dropped, "activity samples", () => { if (root.TryGetProperty("activity", out var activity) && activity.ValueKind == JsonValueKind.Object) document.Activity = StateJson.ReadActivity(activity); });
+            if (root.TryGetProperty("adoptedStateIds", out var adopted) && adopted.ValueKind == JsonValueKind.Array)
             {
-                foreach (var id in adopted)
+                foreach (var id in adopted.EnumerateArray())
                 {
-                    if (id.Type == JTokenType.String && !string.IsNullOrEmpty((string)id)) document.AdoptedStateIds.Add((string)id);
+                    if (id.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(id.GetString())) document.AdoptedStateIds.Add(id.GetString());
                 }
             }
-            foreach (var entry in allocations.Properties())
+            foreach (var entry in allocations.EnumerateObject())
             {
                 AllocationRecord record = null;
                 try
                 {
-                    record = entry.Value.Type == JTokenType.Object ? entry.Value.ToObject<AllocationRecord>(serializer) : null;
+                    record = entry.Value.ValueKind == JsonValueKind.Object ? StateJson.ReadRecord(entry.Value) : null;
                 }
                 catch (Exception e) when (JsonShape.IsMismatch(e))
                 {
@@ -432,7 +431,7 @@ namespace DyadPorts.Core.State
                 }
                 if (record == null || record.Port < 1 || record.Port > 65535 || !string.Equals(record.AppId, entry.Name, StringComparison.Ordinal))
                 {
-                    dropped.Add($"the allocation '{entry.Name}' is malformed ({Describe(entry.Value)})");
+                    dropped.Add($"the allocation '{entry.Name}' is malformed ({StateJson.Describe(entry.Value)})");
                     continue;
                 }
                 document.Allocations[entry.Name] = record;
@@ -440,24 +439,12 @@ namespace DyadPorts.Core.State
             return document;
         }
 
-        /// <summary>An integer version; one too large for an int is certainly newer than this module.</summary>
-        private static int VersionOf(JToken token)
+        /// <summary>An integer version; one too large for an int is certainly newer than this module, a fraction is no version (1).</summary>
+        private static int VersionOf(JsonElement number)
         {
-            try
-            {
-                var value = token.Value<long>();
-                return value > int.MaxValue ? int.MaxValue : value < 0 ? 0 : (int)value;
-            }
-            catch (Exception e) when (e is OverflowException || e is InvalidCastException || e is FormatException)
-            {
-                return int.MaxValue;
-            }
-        }
-
-        private static string Describe(JToken value)
-        {
-            var compact = value.ToString(Formatting.None);
-            return compact.Length > 120 ? string.Concat(compact.AsSpan(0, 117), "...") : compact;
+            if (number.TryGetInt64(out var value)) return value > int.MaxValue ? int.MaxValue : value < 0 ? 0 : (int)value;
+            var raw = number.GetRawText();
+            return raw.Contains('.', StringComparison.Ordinal) || raw.Contains('e', StringComparison.OrdinalIgnoreCase) ? 1 : int.MaxValue;
         }
 
         /// <summary>

@@ -250,6 +250,10 @@ namespace DyadPorts.Tests.Engines
                 ""Name"": ""podman-machine-default"", ""State"": ""running"" } ]";
             Assert.Equal("/var/folders/xy/T/podman/podman-machine-default-api.sock", PodmanMachine.SocketFromInspect(inspect));
             Assert.Null(PodmanMachine.SocketFromInspect("not json"));
+            Assert.Null(PodmanMachine.SocketFromInspect("[]"));
+            // Of another shape than podman writes (a string where the socket's object goes): no socket, never a raw exception.
+            Assert.Null(PodmanMachine.SocketFromInspect("[{\"ConnectionInfo\":{\"PodmanSocket\":\"/x.sock\"}}]"));
+            Assert.Equal("/p.sock", PodmanMachine.SocketFromInspect("{\"ConnectionInfo\":{\"PodmanSocket\":null,\"PodmanPipe\":{\"Path\":\"/p.sock\"}}}"));
         }
 
         [Fact]

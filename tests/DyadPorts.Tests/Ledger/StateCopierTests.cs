@@ -66,7 +66,7 @@ namespace DyadPorts.Tests.Ledger
             var copy = r.Copy();
             copy.Host = null;
             copy.ClaimRevision = null;
-            return Newtonsoft.Json.JsonConvert.SerializeObject(copy);
+            return StateJson.Write(copy);
         }
 
         [Fact]

@@ -1,7 +1,6 @@
 using System;
 using DyadPorts.Core.Previews;
 using DyadPorts.Core.State;
-using Newtonsoft.Json;
 using Xunit;
 
 namespace DyadPorts.Tests.Unit
@@ -154,7 +153,7 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal(("container a", "698", (string)null, (int?)null), (old.Preview, old.Value, old.Signal, old.Attached));
             Assert.Equal(IdleVerdict.Baseline, IdleJudge.Judge(old, At(600, "698"), TimeSpan.FromSeconds(4)).Verdict);
 
-            var written = JsonConvert.SerializeObject(At(0, "3", attached: 1));
+            var written = StateJson.Write(At(0, "3", attached: 1));
             Assert.Contains("\"at\":", written, StringComparison.Ordinal);
             Assert.Contains("\"preview\":\"container a\"", written, StringComparison.Ordinal);
             Assert.Contains("\"value\":\"3\"", written, StringComparison.Ordinal);

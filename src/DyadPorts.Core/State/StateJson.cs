@@ -1,0 +1,348 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace DyadPorts.Core.State
+{
+    /// <summary>
+    /// The one definition of how DyadPorts' own records look as JSON: the state file (<see cref="StateDocument"/> with its
+    /// <see cref="AllocationRecord"/>s and <see cref="ActivitySample"/>s), the history's lines (<see cref="PortEvent"/>), and
+    /// the records an etcd state stores inside its values. Written and read by hand with System.Text.Json's
+    /// <see cref="Utf8JsonWriter"/> and <see cref="JsonDocument"/>, which the shared framework carries precompiled: no
+    /// reflection, no serializer contracts and no dynamic methods, so a one-shot command's first read and write cost a few
+    /// milliseconds where a reflection serializer cost about 80 (docs/bench/oneshot-state-json-2026-12-02.txt).
+    /// </summary>
+    /// <remarks>
+    /// The text is exactly what 0.2.0-0.5.0 wrote with Newtonsoft.Json: the same names in the same order, two-space
+    /// indentation, a field left out where those versions left it out, enums by name, times in ISO 8601 with their
+    /// offset, and only the characters JSON requires escaped. One difference: a character beyond the Basic Multilingual
+    /// Plane (an emoji, say) is written as its \u pair where they wrote it raw, which every reader reads as the same
+    /// string. Reading is as tolerant as those versions were: names match without regard to case, unknown names are
+    /// skipped, a number in a string or a name in any case is accepted. A value of another shape throws
+    /// <see cref="FormatException"/> naming the field (<see cref="Diagnostics.JsonShape"/>); the caller decides what a
+    /// malformed record costs.
+    /// </remarks>
+    internal static class StateJson
+    {
+        private static readonly JsonWriterOptions Indented = new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        private static readonly JsonWriterOptions Compact = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+        /// <summary>Files written by others: no comments, no trailing commas, nesting within reason.</summary>
+        public static readonly JsonDocumentOptions Reading = new JsonDocumentOptions { MaxDepth = 64 };
+
+        // ---- writing ----
+
+        /// <summary>The state file's text, indented.</summary>
+        public static string Write(StateDocument document) => Text(Indented, w => WriteDocument(w, document));
+
+        /// <summary>One record on one line (a copy's or a claim's comparison, an etcd value's part).</summary>
+        public static string Write(AllocationRecord record) => Text(Compact, w => WriteRecord(w, record));
+
+        /// <summary>One sample on one line (an etcd value's part).</summary>
+        public static string Write(ActivitySample sample) => Text(Compact, w => WriteSample(w, sample));
+
+        /// <summary>One history line, without its newline.</summary>
+        public static string WriteLine(PortEvent e) => Text(Compact, w => WriteEvent(w, e));
+
+        private static string Text(JsonWriterOptions options, Action<Utf8JsonWriter> write)
+        {
+            var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer, options))
+            {
+                write(writer);
+            }
+            return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        }
+
+        private static void WriteDocument(Utf8JsonWriter w, StateDocument d)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("version", d.Version);
+            WriteString(w, "stateId", d.StateId);
+            if (d.AdoptedStateIds?.Count > 0)
+            {
+                // Only when not empty: a file without adopted ids stays exactly as 0.3.0 wrote it.
+                w.WriteStartArray("adoptedStateIds");
+                foreach (var id in d.AdoptedStateIds) w.WriteStringValue(id);
+                w.WriteEndArray();
+            }
+            if (d.ClaimSequence != 0) w.WriteNumber("claimSequence", d.ClaimSequence);
+            w.WritePropertyName("allocations");
+            WriteMap(w, d.Allocations, WriteRecord);
+            w.WritePropertyName("counters");
+            WriteMap(w, d.Counters, (writer, n) => writer.WriteNumberValue(n));
+            w.WritePropertyName("activity");
+            WriteMap(w, d.Activity, WriteSample);
+            w.WriteEndObject();
+        }
+
+        private static void WriteMap<T>(Utf8JsonWriter w, SortedDictionary<string, T> map, Action<Utf8JsonWriter, T> value)
+        {
+            if (map == null) { w.WriteNullValue(); return; }
+            w.WriteStartObject();
+            foreach (var (key, item) in map)
+            {
+                w.WritePropertyName(key);
+                value(w, item);
+            }
+            w.WriteEndObject();
+        }
+
+        /// <summary>An allocation: appId, port, engine, allocatedAt and HasPreview always; the rest only when set.</summary>
+        public static void WriteRecord(Utf8JsonWriter w, AllocationRecord r)
+        {
+            if (r == null) { w.WriteNullValue(); return; }
+            w.WriteStartObject();
+            WriteString(w, "appId", r.AppId);
+            w.WriteNumber("port", r.Port);
+            w.WriteString("engine", r.Engine.ToString());
+            if (r.EngineEndpoint != null) w.WriteString("endpoint", r.EngineEndpoint);
+            w.WriteString("allocatedAt", r.AllocatedAt);
+            if (r.ContainerId != null) w.WriteString("containerId", r.ContainerId);
+            if (r.ProcessId is int pid) w.WriteNumber("processId", pid);
+            if (r.ProcessStartedAt is DateTimeOffset started) w.WriteString("processStartedAt", started);
+            if (r.ProcessStartTicks is long ticks) w.WriteNumber("processStartTicks", ticks);
+            if (r.Image != null) w.WriteString("image", r.Image);
+            if (r.Host != null) w.WriteString("host", r.Host);
+            if (r.Provisional) w.WriteBoolean("provisional", true);
+            if (r.ClaimRevision is long claim) w.WriteNumber("claim", claim);
+            // Derived, and never read back: every version since 0.2.0 wrote it (a reflection serializer took every public
+            // property), so it stays, and a record reads and writes back byte for byte.
+            w.WriteBoolean("HasPreview", r.HasPreview);
+            w.WriteEndObject();
+        }
+
+        /// <summary>A reaper's sample: at, preview and value always; signal and attached only when known.</summary>
+        public static void WriteSample(Utf8JsonWriter w, ActivitySample s)
+        {
+            if (s == null) { w.WriteNullValue(); return; }
+            w.WriteStartObject();
+            w.WriteString("at", s.At);
+            WriteString(w, "preview", s.Preview);
+            WriteString(w, "value", s.Value);
+            if (s.Signal != null) w.WriteString("signal", s.Signal);
+            if (s.Attached is int attached) w.WriteNumber("attached", attached);
+            w.WriteEndObject();
+        }
+
+        /// <summary>A history line: time and kind always; every other field only when set (0.2.0's lines, byte for byte).</summary>
+        private static void WriteEvent(Utf8JsonWriter w, PortEvent e)
+        {
+            w.WriteStartObject();
+            w.WriteString("time", e.Time);
+            w.WriteString("kind", e.Kind.ToString());
+            if (e.AppId != null) w.WriteString("appId", e.AppId);
+            if (e.Port is int port) w.WriteNumber("port", port);
+            if (e.Endpoint != null) w.WriteString("endpoint", e.Endpoint);
+            if (e.PreviousPort is int previous) w.WriteNumber("previousPort", previous);
+            if (e.HeldBy != null) w.WriteString("heldBy", e.HeldBy);
+            if (e.ContainerId != null) w.WriteString("containerId", e.ContainerId);
+            if (e.ProcessId is int pid) w.WriteNumber("processId", pid);
+            if (e.Reason != null) w.WriteString("reason", e.Reason);
+            if (e.Operator != null) w.WriteString("operator", e.Operator);
+            w.WriteEndObject();
+        }
+
+        private static void WriteString(Utf8JsonWriter w, string name, string value)
+        {
+            if (value == null) w.WriteNull(name);
+            else w.WriteString(name, value);
+        }
+
+        // ---- reading ----
+
+        /// <summary>An allocation from its object; <see cref="FormatException"/> when a field has another shape.</summary>
+        public static AllocationRecord ReadRecord(JsonElement e)
+        {
+            var r = new AllocationRecord();
+            foreach (var p in Object(e, "allocation"))
+            {
+                var v = p.Value;
+                switch (Key(p.Name))
+                {
+                    case "appid": r.AppId = String(v, p.Name); break;
+                    case "port": r.Port = Int32(v, p.Name) ?? throw Null(p.Name); break;
+                    case "engine": r.Engine = Enum<EngineKind>(v, p.Name) ?? throw Null(p.Name); break;
+                    case "endpoint": r.EngineEndpoint = String(v, p.Name); break;
+                    case "allocatedat": r.AllocatedAt = Time(v, p.Name) ?? throw Null(p.Name); break;
+                    case "containerid": r.ContainerId = String(v, p.Name); break;
+                    case "processid": r.ProcessId = Int32(v, p.Name); break;
+                    case "processstartedat": r.ProcessStartedAt = Time(v, p.Name); break;
+                    case "processstartticks": r.ProcessStartTicks = Int64(v, p.Name); break;
+                    case "image": r.Image = String(v, p.Name); break;
+                    case "host": r.Host = String(v, p.Name); break;
+                    case "provisional": r.Provisional = Boolean(v, p.Name) ?? throw Null(p.Name); break;
+                    case "claim": r.ClaimRevision = Int64(v, p.Name); break;
+                }
+            }
+            return r;
+        }
+
+        /// <summary>One record from its one-line text (<see cref="Write(AllocationRecord)"/>); null for JSON null.</summary>
+        public static AllocationRecord ReadRecord(string text)
+        {
+            using (var document = JsonDocument.Parse(text, Reading))
+            {
+                return document.RootElement.ValueKind == JsonValueKind.Null ? null : ReadRecord(document.RootElement);
+            }
+        }
+
+        /// <summary>A reaper's sample from its object; <see cref="FormatException"/> when a field has another shape.</summary>
+        public static ActivitySample ReadSample(JsonElement e)
+        {
+            var s = new ActivitySample();
+            foreach (var p in Object(e, "activity sample"))
+            {
+                var v = p.Value;
+                switch (Key(p.Name))
+                {
+                    case "at": s.At = Time(v, p.Name) ?? throw Null(p.Name); break;
+                    case "preview": s.Preview = String(v, p.Name); break;
+                    case "value": s.Value = String(v, p.Name); break;
+                    case "signal": s.Signal = String(v, p.Name); break;
+                    case "attached": s.Attached = Int32(v, p.Name); break;
+                }
+            }
+            return s;
+        }
+
+        /// <summary>
+        /// A history line, or null for a line that is JSON null; <see cref="JsonException"/> for a line that is not JSON
+        /// (a torn last line), <see cref="FormatException"/> for one of another shape.
+        /// </summary>
+        public static PortEvent ReadLine(string line)
+        {
+            using (var document = JsonDocument.Parse(line, Reading))
+            {
+                var root = document.RootElement;
+                if (root.ValueKind == JsonValueKind.Null) return null;
+                var e = new PortEvent();
+                foreach (var p in Object(root, "history line"))
+                {
+                    var v = p.Value;
+                    switch (Key(p.Name))
+                    {
+                        case "time": e.Time = Time(v, p.Name) ?? throw Null(p.Name); break;
+                        case "kind": e.Kind = Enum<PortEventKind>(v, p.Name) ?? throw Null(p.Name); break;
+                        case "appid": e.AppId = String(v, p.Name); break;
+                        case "port": e.Port = Int32(v, p.Name); break;
+                        case "endpoint": e.Endpoint = String(v, p.Name); break;
+                        case "previousport": e.PreviousPort = Int32(v, p.Name); break;
+                        case "heldby": e.HeldBy = String(v, p.Name); break;
+                        case "containerid": e.ContainerId = String(v, p.Name); break;
+                        case "processid": e.ProcessId = Int32(v, p.Name); break;
+                        case "reason": e.Reason = String(v, p.Name); break;
+                        case "operator": e.Operator = String(v, p.Name); break;
+                    }
+                }
+                return e;
+            }
+        }
+
+        /// <summary>A map of numbers by name (the state's counters).</summary>
+        public static SortedDictionary<string, long> ReadCounters(JsonElement e)
+        {
+            var counters = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            foreach (var p in Object(e, "counters")) counters[p.Name] = Int64(p.Value, p.Name) ?? throw Null(p.Name);
+            return counters;
+        }
+
+        /// <summary>A map of samples by app (the state's activity).</summary>
+        public static SortedDictionary<string, ActivitySample> ReadActivity(JsonElement e)
+        {
+            var activity = new SortedDictionary<string, ActivitySample>(StringComparer.Ordinal);
+            foreach (var p in Object(e, "activity")) activity[p.Name] = p.Value.ValueKind == JsonValueKind.Null ? null : ReadSample(p.Value);
+            return activity;
+        }
+
+        /// <summary>The value as one line of JSON, cut to <paramref name="max"/> characters: how a malformed record is named.</summary>
+        public static string Describe(JsonElement value, int max = 120)
+        {
+            var compact = Text(Compact, value.WriteTo);
+            return compact.Length > max ? string.Concat(compact.AsSpan(0, max - 3), "...") : compact;
+        }
+
+        /// <summary>A property name as the switches above spell it: names match without regard to case, as they always did.</summary>
+        private static string Key(string name) => name.ToLowerInvariant();
+
+        private static JsonElement.ObjectEnumerator Object(JsonElement e, string what) =>
+            e.ValueKind == JsonValueKind.Object ? e.EnumerateObject() : throw new FormatException($"the {what} is a JSON {Kind(e)}, not an object");
+
+        private static FormatException Null(string name) => new FormatException($"'{name}' is null");
+
+        private static FormatException Shape(string name, JsonElement v, string expected) =>
+            new FormatException($"'{name}' is a JSON {Kind(v)}, not {expected}");
+
+        private static string Kind(JsonElement v) => v.ValueKind.ToString().ToLowerInvariant();
+
+        private static string String(JsonElement v, string name) => v.ValueKind switch
+        {
+            JsonValueKind.Null => null,
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
+            _ => throw Shape(name, v, "a string"),
+        };
+
+        private static int? Int32(JsonElement v, string name) =>
+            Int64(v, name) is long n ? (n >= int.MinValue && n <= int.MaxValue ? (int)n : throw new FormatException($"'{name}' is {n}, out of range")) : null;
+
+        private static long? Int64(JsonElement v, string name)
+        {
+            switch (v.ValueKind)
+            {
+                case JsonValueKind.Null: return null;
+                case JsonValueKind.Number:
+                    if (v.TryGetInt64(out var n)) return n;
+                    if (v.TryGetDecimal(out var d) && decimal.Truncate(d) == d && d >= long.MinValue && d <= long.MaxValue) return (long)d; // 12.0
+                    throw new FormatException($"'{name}' is {v.GetRawText()}, not a whole number in range");
+                case JsonValueKind.String:
+                    if (long.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)) return parsed;
+                    throw new FormatException($"'{name}' is \"{v.GetString()}\", not a whole number");
+                default: throw Shape(name, v, "a number");
+            }
+        }
+
+        private static bool? Boolean(JsonElement v, string name) => v.ValueKind switch
+        {
+            JsonValueKind.Null => null,
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String when bool.TryParse(v.GetString(), out var b) => b,
+            _ => throw Shape(name, v, "true or false"),
+        };
+
+        private static DateTimeOffset? Time(JsonElement v, string name)
+        {
+            switch (v.ValueKind)
+            {
+                case JsonValueKind.Null: return null;
+                case JsonValueKind.String:
+                    if (v.TryGetDateTimeOffset(out var t)) return t;
+                    if (DateTimeOffset.TryParse(v.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out t)) return t;
+                    throw new FormatException($"'{name}' is \"{v.GetString()}\", not a time");
+                default: throw Shape(name, v, "a time");
+            }
+        }
+
+        private static T? Enum<T>(JsonElement v, string name) where T : struct, Enum
+        {
+            switch (v.ValueKind)
+            {
+                case JsonValueKind.Null: return null;
+                case JsonValueKind.String:
+                    var text = v.GetString();
+                    // By name, in any case, as Newtonsoft's StringEnumConverter read it; a number in a string is no name.
+                    if (text.Length > 0 && !char.IsDigit(text[0]) && text[0] != '-' && System.Enum.TryParse<T>(text, ignoreCase: true, out var named) && System.Enum.IsDefined(named)) return named;
+                    throw new FormatException($"'{name}' is \"{text}\", not one of {string.Join(", ", System.Enum.GetNames<T>())}");
+                case JsonValueKind.Number:
+                    if (v.TryGetInt32(out var n) && System.Enum.IsDefined(typeof(T), n)) return (T)(object)n;
+                    throw new FormatException($"'{name}' is {v.GetRawText()}, not one of {string.Join(", ", System.Enum.GetNames<T>())}");
+                default: throw Shape(name, v, "a name");
+            }
+        }
+    }
+}
