@@ -26,8 +26,20 @@ namespace DyadPorts.Fleet
 
         public override object ReadJson(JsonReader reader, Type objectType, object existingValue, JsonSerializer serializer)
         {
-            var token = JToken.Load(reader);
-            if (token.Type == JTokenType.Null) return null;
+            // The record's text as stored: a date-like string (an image named like a time) stays the string it was.
+            var dates = reader.DateParseHandling;
+            reader.DateParseHandling = DateParseHandling.None;
+            JToken token;
+            try
+            {
+                token = JToken.Load(reader);
+            }
+            finally
+            {
+                reader.DateParseHandling = dates;
+            }
+            // Null, or an empty string, as Newtonsoft.Json read either for an object: no record (the value is then another tool's).
+            if (token.Type == JTokenType.Null || token.Type == JTokenType.String && string.IsNullOrEmpty((string)token)) return null;
             try
             {
                 using (var document = System.Text.Json.JsonDocument.Parse(token.ToString(Formatting.None), StateJson.Reading))

@@ -61,12 +61,13 @@ namespace DyadPorts.Core.Engines
             JsonElement other => throw new FormatException($"'{name}' is a JSON {Kind(other)}, not a string"),
         };
 
-        /// <summary>A boolean member; "true" or "false" in a string too.</summary>
+        /// <summary>A boolean member; "true" or "false" in a string too, a number true unless 0.</summary>
         public static bool? Boolean(JsonElement? value, string name) => Member(value, name) switch
         {
             null => null,
             JsonElement { ValueKind: JsonValueKind.True } => true,
             JsonElement { ValueKind: JsonValueKind.False } => false,
+            JsonElement { ValueKind: JsonValueKind.Number } n => n.GetDouble() != 0,
             JsonElement { ValueKind: JsonValueKind.String } s when bool.TryParse(s.GetString(), out var b) => b,
             JsonElement other => throw new FormatException($"'{name}' is a JSON {Kind(other)}, not true or false"),
         };

@@ -163,7 +163,7 @@ namespace DyadPorts.Core.Engines
             {
                 if (!string.IsNullOrEmpty(e.ResponseBody) && CliJson.String(CliJson.Parse(e.ResponseBody, objectOnly: true), "message") is string message) return message;
             }
-            catch (FormatException)
+            catch (Exception x) when (Diagnostics.JsonShape.IsMismatch(x))
             {
                 // a message of another shape: fall through to the raw body
             }

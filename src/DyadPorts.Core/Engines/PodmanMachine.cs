@@ -91,7 +91,7 @@ namespace DyadPorts.Core.Engines
                 var info = CliJson.Member(machine, "ConnectionInfo");
                 return CliJson.String(CliJson.Member(info, "PodmanSocket"), "Path") ?? CliJson.String(CliJson.Member(info, "PodmanPipe"), "Path");
             }
-            catch (FormatException)
+            catch (Exception e) when (Diagnostics.JsonShape.IsMismatch(e))
             {
                 return null; // not as podman writes it: as if it named no socket
             }

@@ -9,8 +9,8 @@ namespace DyadPorts.Core.Session
     /// generic collections it fills): about 20 ms of one core on a ReadyToRun pwsh since 0.6.0, 80 ms with 0.5.0's
     /// reflection serializer (docs/bench/oneshot-state-json-2026-12-02.txt). Begun by the first command (before PowerShell binds its
     /// parameters), on a thread-pool thread, that work runs on another core while the command resolves and lists its engine;
-    /// the command's own read then finds it done, or waits only for what is left (the serializer's caches are
-    /// thread-safe). In memory only: no file, no engine, no lock. Not on a single core, where it would only compete.
+    /// the command's own read then finds its code compiled, or compiles what is left itself (nothing is shared
+    /// but the runtime's compiled code). In memory only: no file, no engine, no lock. Not on a single core, where it would only compete.
     /// </summary>
     public static class ColdStart
     {

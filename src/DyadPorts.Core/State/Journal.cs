@@ -140,7 +140,7 @@ namespace DyadPorts.Core.State
                 for (var i = 0; i < lines.Length; i++)
                 {
                     var line = lines[i];
-                    if (line.Length == 0) continue;
+                    if (string.IsNullOrWhiteSpace(line)) continue;
                     try
                     {
                         var e = StateJson.ReadLine(line);

@@ -19,10 +19,12 @@ namespace DyadPorts.Core.State
     /// <remarks>
     /// The text is exactly what 0.2.0-0.5.0 wrote with Newtonsoft.Json: the same names in the same order, two-space
     /// indentation, a field left out where those versions left it out, enums by name, times in ISO 8601 with their
-    /// offset, and only the characters JSON requires escaped. One difference: a character beyond the Basic Multilingual
-    /// Plane (an emoji, say) is written as its \u pair where they wrote it raw, which every reader reads as the same
-    /// string. Reading is as tolerant as those versions were: names match without regard to case, unknown names are
-    /// skipped, a number in a string or a name in any case is accepted. A value of another shape throws
+    /// offset, strings escaped as Newtonsoft escaped them (<see cref="Quote"/>). One difference: the counters and samples
+    /// are written in ordinal order of their names, as a new state always had them, where 0.5.0 re-sorted those it had
+    /// read by the culture's rules. Reading is as tolerant as those versions were: names match without regard to case, a
+    /// name given twice counts once with its last value, unknown names, comments and trailing commas are skipped, a number
+    /// in a string, a fraction (rounded), a number for a boolean, an enum's name in any case or its number, and "" for
+    /// null are accepted. A value of another shape throws
     /// <see cref="FormatException"/> naming the field (<see cref="Diagnostics.JsonShape"/>); the caller decides what a
     /// malformed record costs.
     /// </remarks>
@@ -31,8 +33,11 @@ namespace DyadPorts.Core.State
         private static readonly JsonWriterOptions Indented = new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         private static readonly JsonWriterOptions Compact = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-        /// <summary>Files written by others: no comments, no trailing commas, nesting within reason.</summary>
-        public static readonly JsonDocumentOptions Reading = new JsonDocumentOptions { MaxDepth = 64 };
+        /// <summary>
+        /// Files written by others, read as Newtonsoft.Json read them: comments skipped, trailing commas allowed, nesting to
+        /// 64 levels.
+        /// </summary>
+        public static readonly JsonDocumentOptions Reading = new JsonDocumentOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
         // ---- writing ----
 
@@ -99,15 +104,15 @@ namespace DyadPorts.Core.State
             w.WriteStartObject();
             WriteString(w, "appId", r.AppId);
             w.WriteNumber("port", r.Port);
-            w.WriteString("engine", r.Engine.ToString());
-            if (r.EngineEndpoint != null) w.WriteString("endpoint", r.EngineEndpoint);
+            WriteEnum(w, "engine", r.Engine);
+            if (r.EngineEndpoint != null) WriteString(w, "endpoint", r.EngineEndpoint);
             w.WriteString("allocatedAt", r.AllocatedAt);
-            if (r.ContainerId != null) w.WriteString("containerId", r.ContainerId);
+            if (r.ContainerId != null) WriteString(w, "containerId", r.ContainerId);
             if (r.ProcessId is int pid) w.WriteNumber("processId", pid);
             if (r.ProcessStartedAt is DateTimeOffset started) w.WriteString("processStartedAt", started);
             if (r.ProcessStartTicks is long ticks) w.WriteNumber("processStartTicks", ticks);
-            if (r.Image != null) w.WriteString("image", r.Image);
-            if (r.Host != null) w.WriteString("host", r.Host);
+            if (r.Image != null) WriteString(w, "image", r.Image);
+            if (r.Host != null) WriteString(w, "host", r.Host);
             if (r.Provisional) w.WriteBoolean("provisional", true);
             if (r.ClaimRevision is long claim) w.WriteNumber("claim", claim);
             // Derived, and never read back: every version since 0.2.0 wrote it (a reflection serializer took every public
@@ -124,7 +129,7 @@ namespace DyadPorts.Core.State
             w.WriteString("at", s.At);
             WriteString(w, "preview", s.Preview);
             WriteString(w, "value", s.Value);
-            if (s.Signal != null) w.WriteString("signal", s.Signal);
+            if (s.Signal != null) WriteString(w, "signal", s.Signal);
             if (s.Attached is int attached) w.WriteNumber("attached", attached);
             w.WriteEndObject();
         }
@@ -134,23 +139,71 @@ namespace DyadPorts.Core.State
         {
             w.WriteStartObject();
             w.WriteString("time", e.Time);
-            w.WriteString("kind", e.Kind.ToString());
-            if (e.AppId != null) w.WriteString("appId", e.AppId);
+            WriteEnum(w, "kind", e.Kind);
+            if (e.AppId != null) WriteString(w, "appId", e.AppId);
             if (e.Port is int port) w.WriteNumber("port", port);
-            if (e.Endpoint != null) w.WriteString("endpoint", e.Endpoint);
+            if (e.Endpoint != null) WriteString(w, "endpoint", e.Endpoint);
             if (e.PreviousPort is int previous) w.WriteNumber("previousPort", previous);
-            if (e.HeldBy != null) w.WriteString("heldBy", e.HeldBy);
-            if (e.ContainerId != null) w.WriteString("containerId", e.ContainerId);
+            if (e.HeldBy != null) WriteString(w, "heldBy", e.HeldBy);
+            if (e.ContainerId != null) WriteString(w, "containerId", e.ContainerId);
             if (e.ProcessId is int pid) w.WriteNumber("processId", pid);
-            if (e.Reason != null) w.WriteString("reason", e.Reason);
-            if (e.Operator != null) w.WriteString("operator", e.Operator);
+            if (e.Reason != null) WriteString(w, "reason", e.Reason);
+            if (e.Operator != null) WriteString(w, "operator", e.Operator);
             w.WriteEndObject();
         }
 
+        /// <summary>
+        /// A string as Newtonsoft.Json escaped it: only the characters below U+0020 (as \b, \t, \n, \f, \r or \u00xx in
+        /// lower case), the quote, the backslash, U+0085, U+2028 and U+2029; everything else as it is, in UTF-8 (a lone
+        /// surrogate as U+FFFD).
+        /// System.Text.Json's own encoders escape more (U+007F, U+00A0, private use, characters beyond the BMP).
+        /// </summary>
         private static void WriteString(Utf8JsonWriter w, string name, string value)
         {
-            if (value == null) w.WriteNull(name);
-            else w.WriteString(name, value);
+            w.WritePropertyName(name);
+            if (value == null) w.WriteNullValue();
+            else w.WriteRawValue(Quote(value), skipInputValidation: true);
+        }
+
+        internal static string Quote(string value)
+        {
+            StringBuilder quoted = null;
+            var start = 0;
+            for (var i = 0; i < value.Length; i++)
+            {
+                var c = value[i];
+                if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+                {
+                    i++; // a pair: one character beyond the BMP, written as it is
+                    continue;
+                }
+                string escaped = c switch
+                {
+                    '"' => "\\\"",
+                    '\\' => "\\\\",
+                    '\b' => "\\b",
+                    '\t' => "\\t",
+                    '\n' => "\\n",
+                    '\f' => "\\f",
+                    '\r' => "\\r",
+                    < ' ' or '\u0085' or '\u2028' or '\u2029' => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
+                    // A lone surrogate is no character: U+FFFD, the bytes 0.5.0's UTF-8 encoding of the same text wrote.
+                    _ when char.IsSurrogate(c) => "\uFFFD",
+                    _ => null,
+                };
+                if (escaped == null) continue;
+                quoted ??= new StringBuilder(value.Length + 8).Append('"');
+                quoted.Append(value, start, i - start).Append(escaped);
+                start = i + 1;
+            }
+            return quoted == null ? "\"" + value + "\"" : quoted.Append(value, start, value.Length - start).Append('"').ToString();
+        }
+
+        /// <summary>An enum by its name; a value without one by its number, as Newtonsoft's StringEnumConverter wrote it.</summary>
+        private static void WriteEnum<T>(Utf8JsonWriter w, string name, T value) where T : struct, System.Enum
+        {
+            if (System.Enum.IsDefined(value)) w.WriteString(name, value.ToString());
+            else w.WriteNumber(name, Convert.ToInt64(value, CultureInfo.InvariantCulture));
         }
 
         // ---- reading ----
@@ -180,15 +233,6 @@ namespace DyadPorts.Core.State
                 }
             }
             return r;
-        }
-
-        /// <summary>One record from its one-line text (<see cref="Write(AllocationRecord)"/>); null for JSON null.</summary>
-        public static AllocationRecord ReadRecord(string text)
-        {
-            using (var document = JsonDocument.Parse(text, Reading))
-            {
-                return document.RootElement.ValueKind == JsonValueKind.Null ? null : ReadRecord(document.RootElement);
-            }
         }
 
         /// <summary>A reaper's sample from its object; <see cref="FormatException"/> when a field has another shape.</summary>
@@ -269,8 +313,34 @@ namespace DyadPorts.Core.State
         /// <summary>A property name as the switches above spell it: names match without regard to case, as they always did.</summary>
         private static string Key(string name) => name.ToLowerInvariant();
 
-        private static JsonElement.ObjectEnumerator Object(JsonElement e, string what) =>
-            e.ValueKind == JsonValueKind.Object ? e.EnumerateObject() : throw new FormatException($"the {what} is a JSON {Kind(e)}, not an object");
+        private static IEnumerable<JsonProperty> Object(JsonElement e, string what) =>
+            e.ValueKind == JsonValueKind.Object ? Members(e) : throw new FormatException($"the {what} is a JSON {Kind(e)}, not an object");
+
+        /// <summary>
+        /// An object's members, a name given twice only once with its last value, as Newtonsoft.Json's JObject kept it (so a
+        /// malformed first value that a later one replaced costs nothing). Names are compared exactly.
+        /// </summary>
+        public static IReadOnlyList<JsonProperty> Members(JsonElement e)
+        {
+            var all = new List<JsonProperty>();
+            HashSet<string> names = null;
+            var repeated = false;
+            foreach (var p in e.EnumerateObject())
+            {
+                all.Add(p);
+                names ??= new HashSet<string>(StringComparer.Ordinal);
+                repeated |= !names.Add(p.Name);
+            }
+            if (!repeated) return all;
+            var last = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < all.Count; i++) last[all[i].Name] = i;
+            var kept = new List<JsonProperty>(last.Count);
+            for (var i = 0; i < all.Count; i++)
+            {
+                if (last[all[i].Name] == i) kept.Add(all[i]);
+            }
+            return kept;
+        }
 
         private static FormatException Null(string name) => new FormatException($"'{name}' is null");
 
@@ -297,11 +367,14 @@ namespace DyadPorts.Core.State
                 case JsonValueKind.Null: return null;
                 case JsonValueKind.Number:
                     if (v.TryGetInt64(out var n)) return n;
-                    if (v.TryGetDecimal(out var d) && decimal.Truncate(d) == d && d >= long.MinValue && d <= long.MaxValue) return (long)d; // 12.0
+                    // A fraction rounds to the nearest whole number (half to even), as Newtonsoft.Json converted it.
+                    if (v.TryGetDouble(out var d) && d >= long.MinValue && d <= long.MaxValue) return Convert.ToInt64(d, CultureInfo.InvariantCulture);
                     throw new FormatException($"'{name}' is {v.GetRawText()}, not a whole number in range");
                 case JsonValueKind.String:
-                    if (long.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)) return parsed;
-                    throw new FormatException($"'{name}' is \"{v.GetString()}\", not a whole number");
+                    var text = v.GetString();
+                    if (text.Length == 0) return null; // "" is null, as it always was
+                    if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)) return parsed;
+                    throw new FormatException($"'{name}' is \"{text}\", not a whole number");
                 default: throw Shape(name, v, "a number");
             }
         }
@@ -311,6 +384,8 @@ namespace DyadPorts.Core.State
             JsonValueKind.Null => null,
             JsonValueKind.True => true,
             JsonValueKind.False => false,
+            JsonValueKind.Number => v.GetDouble() != 0, // as Newtonsoft.Json converted a number
+            JsonValueKind.String when v.GetString().Length == 0 => null,
             JsonValueKind.String when bool.TryParse(v.GetString(), out var b) => b,
             _ => throw Shape(name, v, "true or false"),
         };
@@ -322,24 +397,30 @@ namespace DyadPorts.Core.State
                 case JsonValueKind.Null: return null;
                 case JsonValueKind.String:
                     if (v.TryGetDateTimeOffset(out var t)) return t;
+                    if (v.GetString().Length == 0) return null;
                     if (DateTimeOffset.TryParse(v.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out t)) return t;
                     throw new FormatException($"'{name}' is \"{v.GetString()}\", not a time");
                 default: throw Shape(name, v, "a time");
             }
         }
 
-        private static T? Enum<T>(JsonElement v, string name) where T : struct, Enum
+        /// <summary>
+        /// An enum as Newtonsoft's StringEnumConverter read it: a name in any case, or a whole number (in a string too),
+        /// named or not.
+        /// </summary>
+        private static T? Enum<T>(JsonElement v, string name) where T : struct, System.Enum
         {
             switch (v.ValueKind)
             {
                 case JsonValueKind.Null: return null;
                 case JsonValueKind.String:
-                    var text = v.GetString();
-                    // By name, in any case, as Newtonsoft's StringEnumConverter read it; a number in a string is no name.
-                    if (text.Length > 0 && !char.IsDigit(text[0]) && text[0] != '-' && System.Enum.TryParse<T>(text, ignoreCase: true, out var named) && System.Enum.IsDefined(named)) return named;
+                    var text = v.GetString().Trim();
+                    if (text.Length == 0) return null;
+                    if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)) return (T)System.Enum.ToObject(typeof(T), number);
+                    if (System.Enum.TryParse<T>(text, ignoreCase: true, out var named) && System.Enum.IsDefined(named)) return named;
                     throw new FormatException($"'{name}' is \"{text}\", not one of {string.Join(", ", System.Enum.GetNames<T>())}");
                 case JsonValueKind.Number:
-                    if (v.TryGetInt32(out var n) && System.Enum.IsDefined(typeof(T), n)) return (T)(object)n;
+                    if (v.TryGetInt32(out var n)) return (T)System.Enum.ToObject(typeof(T), n);
                     throw new FormatException($"'{name}' is {v.GetRawText()}, not one of {string.Join(", ", System.Enum.GetNames<T>())}");
                 default: throw Shape(name, v, "a name");
             }

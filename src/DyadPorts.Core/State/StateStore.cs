@@ -380,7 +380,17 @@ namespace DyadPorts.Core.State
             }
             using (parsed)
             {
-                return Parse(parsed.RootElement, out problem, dropped);
+                try
+                {
+                    return Parse(parsed.RootElement, out problem, dropped);
+                }
+                catch (Exception e) when (JsonShape.IsMismatch(e))
+                {
+                    // What no record's own reading covers: a name or the state id that is no text (an escaped lone surrogate).
+                    problem = "it cannot be read: " + e.Message;
+                    dropped.Clear();
+                    return null;
+                }
             }
         }
 
@@ -388,15 +398,23 @@ namespace DyadPorts.Core.State
         {
             problem = null;
             if (root.ValueKind != JsonValueKind.Object) { problem = "it is not a JSON object"; return null; }
+            // A name given twice counts once, with its last value, as it always did.
+            var members = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var member in StateJson.Members(root)) members[member.Name] = member.Value;
+            JsonElement Member(string name) => members.TryGetValue(name, out var value) ? value : default;
+            var version = Member("version");
+            var stateId = Member("stateId");
+            var claims = Member("claimSequence");
             var document = new StateDocument
             {
-                Version = root.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number ? VersionOf(version) : 1,
-                StateId = root.TryGetProperty("stateId", out var stateId) && stateId.ValueKind == JsonValueKind.String ? stateId.GetString() : null,
+                Version = version.ValueKind == JsonValueKind.Number ? VersionOf(version) : 1,
+                StateId = stateId.ValueKind == JsonValueKind.String ? stateId.GetString() : null,
                 // The last claim given: without it, a claim made after the highest-numbered record was released would be given again.
-                ClaimSequence = root.TryGetProperty("claimSequence", out var claims) && claims.ValueKind == JsonValueKind.Number && claims.TryGetInt64(out var last) && last > 0 ? last : 0,
+                ClaimSequence = claims.ValueKind == JsonValueKind.Number && claims.TryGetInt64(out var last) && last > 0 ? last : 0,
             };
             if (document.Version > StateDocument.CurrentVersion) return document; // the caller refuses it, untouched
-            if (!root.TryGetProperty("allocations", out var allocations) || allocations.ValueKind != JsonValueKind.Object) { problem = "it has no allocations object"; return null; }
+            var allocations = Member("allocations");
+            if (allocations.ValueKind != JsonValueKind.Object) { problem = "it has no allocations object"; return null; }
             // Each section on its own: a malformed one is dropped (and named) without taking the others with it.
             static void Section(List<string> dropped, string name, Action read)
             {
@@ -409,16 +427,19 @@ namespace DyadPorts.Core.State
                     dropped.Add($"the {name} are malformed ({e.Message})");
                 }
             }
-            Section(dropped, "counters", () => { if (root.TryGetProperty("counters", out var counters) && counters.ValueKind == JsonValueKind.Object) document.Counters = StateJson.ReadCounters(counters); });
-            Section(dropped, "activity samples", () => { if (root.TryGetProperty("activity", out var activity) && activity.ValueKind == JsonValueKind.Object) document.Activity = StateJson.ReadActivity(activity); });
-            if (root.TryGetProperty("adoptedStateIds", out var adopted) && adopted.ValueKind == JsonValueKind.Array)
+            var counters = Member("counters");
+            var activity = Member("activity");
+            Section(dropped, "counters", () => { if (counters.ValueKind == JsonValueKind.Object) document.Counters = StateJson.ReadCounters(counters); });
+            Section(dropped, "activity samples", () => { if (activity.ValueKind == JsonValueKind.Object) document.Activity = StateJson.ReadActivity(activity); });
+            var adopted = Member("adoptedStateIds");
+            if (adopted.ValueKind == JsonValueKind.Array)
             {
                 foreach (var id in adopted.EnumerateArray())
                 {
                     if (id.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(id.GetString())) document.AdoptedStateIds.Add(id.GetString());
                 }
             }
-            foreach (var entry in allocations.EnumerateObject())
+            foreach (var entry in StateJson.Members(allocations))
             {
                 AllocationRecord record = null;
                 try

@@ -19,7 +19,7 @@ namespace DyadPorts.Tests.State
 
         private static AllocationRecord Record(string json)
         {
-            using var document = JsonDocument.Parse(json);
+            using var document = JsonDocument.Parse(json, StateJson.Reading);
             return StateJson.ReadRecord(document.RootElement);
         }
 
@@ -65,10 +65,13 @@ namespace DyadPorts.Tests.State
         [InlineData("{\"AppId\":\"a\",\"PORT\":21000,\"Engine\":\"docker\",\"AllocatedAt\":\"2026-12-02T07:25:14+00:00\"}")] // any case, as before
         [InlineData("{\"appId\":\"a\",\"port\":\"21000\",\"engine\":\"Docker\",\"allocatedAt\":\"2026-12-02T07:25:14+00:00\"}")] // a number in a string
         [InlineData("{\"appId\":\"a\",\"port\":21000.0,\"engine\":1,\"allocatedAt\":\"2026-12-02T07:25:14+00:00\",\"later\":{\"x\":[1]}}")] // 21000.0, an enum's number, an unknown field
+        [InlineData("{\"appId\":\"a\",\"port\":21000.4,\"engine\":\"1\",\"allocatedAt\":\"2026-12-02T07:25:14+00:00\",\"processId\":\"\",\"claim\":\"\",\"processStartedAt\":\"\"}")] // a fraction rounds, a number in a string for an enum, "" is null
+        [InlineData("{\"appId\":\"a\",\"port\":\"x\",\"port\":21000,\"engine\":\"Docker\",\"allocatedAt\":\"2026-12-02T07:25:14+00:00\",\"provisional\":0}")] // a name given twice: the last value; a number for a boolean
+        [InlineData("{/* by hand */\"appId\":\"a\",\"port\":21000,\"engine\":\"Docker\",\"allocatedAt\":\"2026-12-02T07:25:14+00:00\",}")] // a comment, a trailing comma
         public void Reading_is_as_tolerant_as_the_reflection_serializer_was(string json)
         {
             var record = Record(json);
-            Assert.Equal(("a", 21000, EngineKind.Docker), (record.AppId, record.Port, record.Engine));
+            Assert.Equal(("a", 21000, EngineKind.Docker, (int?)null, (long?)null, false), (record.AppId, record.Port, record.Engine, record.ProcessId, record.ClaimRevision, record.Provisional));
             Assert.Equal(new DateTimeOffset(2026, 12, 2, 7, 25, 14, TimeSpan.Zero), record.AllocatedAt);
         }
 
@@ -76,11 +79,10 @@ namespace DyadPorts.Tests.State
         [InlineData("{\"appId\":\"a\",\"port\":\"abc\"}", "'port'")]
         [InlineData("{\"appId\":\"a\",\"port\":null}", "'port' is null")]
         [InlineData("{\"appId\":\"a\",\"port\":4294967296}", "'port' is 4294967296, out of range")]
-        [InlineData("{\"appId\":\"a\",\"port\":1.5}", "'port' is 1.5")]
         [InlineData("{\"appId\":{\"x\":1}}", "'appId' is a JSON object, not a string")]
         [InlineData("{\"engine\":\"Kubernetes\"}", "'engine' is \"Kubernetes\", not one of")]
-        [InlineData("{\"engine\":\"1\"}", "'engine' is \"1\"")]
-        [InlineData("{\"engine\":7}", "'engine' is 7")]
+        [InlineData("{\"engine\":1.5}", "'engine' is 1.5")]
+        [InlineData("{\"port\":1e30}", "'port' is 1e30, not a whole number in range")]
         [InlineData("{\"allocatedAt\":\"yesterday\"}", "'allocatedAt' is \"yesterday\", not a time")]
         [InlineData("{\"allocatedAt\":12}", "'allocatedAt' is a JSON number, not a time")]
         [InlineData("{\"provisional\":\"maybe\"}", "'provisional' is a JSON string, not true or false")]
@@ -125,14 +127,47 @@ namespace DyadPorts.Tests.State
             Assert.Equal(expected, StateStore.Parse(text, out _, out _).Version);
 
         [Fact]
+        public void Strings_are_escaped_exactly_as_0_5_0s_serializer_escaped_them()
+        {
+            // Every character of the BMP up to U+3000 and the special ones beyond, one string each, against Newtonsoft.Json itself.
+            var specials = new[] { "\u007f", "\u00a0", "\u0085", "\u2028", "\u2029", "\u202f", "\ue000", "\ufeff", "\uffff", "😀", "a\"b\\c'<&>+" };
+            var all = Enumerable.Range(0, 0x3000).Where(c => c < 0xD800).Select(c => ((char)c).ToString()).Concat(specials);
+            foreach (var text in all)
+            {
+                Assert.Equal(Newtonsoft.Json.JsonConvert.SerializeObject(text), StateJson.Quote(text));
+            }
+            // A lone surrogate: U+FFFD, which is what 0.5.0's UTF-8 encoding of its text wrote.
+            Assert.Equal("\"a\uFFFDb\"", StateJson.Quote("a\ud800b"));
+        }
+
+        [Fact]
+        public void An_enum_value_without_a_name_is_written_as_its_number_and_read_back()
+        {
+            var line = StateJson.WriteLine(new PortEvent { Time = DateTimeOffset.UnixEpoch, Kind = (PortEventKind)77 });
+            Assert.Contains("\"kind\":77", line, StringComparison.Ordinal);
+            Assert.Equal((PortEventKind)77, StateJson.ReadLine(line).Kind);
+        }
+
+        [Fact]
+        public void A_name_given_twice_counts_once_with_its_last_value_and_an_unreadable_name_is_an_unreadable_file()
+        {
+            var good = "{\"appId\":\"web\",\"port\":21000,\"engine\":\"Docker\",\"allocatedAt\":\"2026-12-02T07:25:14+00:00\"}";
+            var document = StateStore.Parse("{\"version\":2,\"stateId\":\"x\",\"stateId\":\"s\",\"allocations\":{\"web\":{\"port\":\"bad\"},\"web\":" + good + "}}", out var problem, out var dropped);
+            Assert.Null(problem);
+            Assert.Empty(dropped);
+            Assert.Equal(("s", 21000), (document.StateId, document.Allocations["web"].Port));
+
+            Assert.Null(StateStore.Parse("{\"version\":2,\"stateId\":\"\\udead\",\"allocations\":{}}", out problem, out _));
+            Assert.StartsWith("it cannot be read: ", problem, StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void Every_character_a_string_may_hold_writes_back_as_read()
         {
             var reason = "quote \" backslash \\ newline \n tab \t nul \0 bell \u0007 e-acute é cjk 港 emoji 😀 plus + lt < amp &";
             var line = StateJson.WriteLine(new PortEvent { Time = DateTimeOffset.UnixEpoch, Kind = PortEventKind.Released, Reason = reason });
             Assert.DoesNotContain('\n', line);
-            // Only what JSON requires is escaped, and characters beyond the Basic Multilingual Plane (as \u pairs, where
-            // 0.5.0 wrote them raw: the same string to any reader).
-            Assert.Contains("é cjk 港 emoji \\uD83D\\uDE00 plus + lt < amp &", line, StringComparison.Ordinal);
+            Assert.Contains("é cjk 港 emoji 😀 plus + lt < amp &", line, StringComparison.Ordinal); // only what JSON requires is escaped
             Assert.Equal(reason, StateJson.ReadLine(line).Reason);
         }
     }
