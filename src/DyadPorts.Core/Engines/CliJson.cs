@@ -48,20 +48,17 @@ namespace DyadPorts.Core.Engines
         public static JsonElement? Member(JsonElement? value, string name)
         {
             if (value is not JsonElement o) return null;
-            if (o.ValueKind != JsonValueKind.Object) throw new FormatException($"a JSON {Kind(o)} where an object with '{name}' goes");
+            if (o.ValueKind != JsonValueKind.Object) throw new FormatException($"a JSON {StateJson.Kind(o)} where an object with '{name}' goes");
             return o.TryGetProperty(name, out var found) && found.ValueKind != JsonValueKind.Null ? found : null;
         }
 
-        /// <summary>A string member; a number or boolean is its text.</summary>
-        public static string String(JsonElement? value, string name) => Member(value, name) switch
-        {
-            null => null,
-            JsonElement { ValueKind: JsonValueKind.String } s => s.GetString(),
-            JsonElement { ValueKind: JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False } n => n.GetRawText(),
-            JsonElement other => throw new FormatException($"'{name}' is a JSON {Kind(other)}, not a string"),
-        };
+        /// <summary>A string member; a number or boolean is its text (<see cref="StateJson.String"/>).</summary>
+        public static string String(JsonElement? value, string name) => Member(value, name) is JsonElement v ? StateJson.String(v, name) : null;
 
-        /// <summary>A boolean member; "true" or "false" in a string too, a number true unless 0.</summary>
+        /// <summary>
+        /// A boolean member; "true" or "false" in a string too, a number true unless 0. Not the state's reader: there "" is
+        /// null, as Newtonsoft's serializer read it, where the CLI files' "" was an error, as JObject's conversion made it.
+        /// </summary>
         public static bool? Boolean(JsonElement? value, string name) => Member(value, name) switch
         {
             null => null,
@@ -69,9 +66,7 @@ namespace DyadPorts.Core.Engines
             JsonElement { ValueKind: JsonValueKind.False } => false,
             JsonElement { ValueKind: JsonValueKind.Number } n => n.GetDouble() != 0,
             JsonElement { ValueKind: JsonValueKind.String } s when bool.TryParse(s.GetString(), out var b) => b,
-            JsonElement other => throw new FormatException($"'{name}' is a JSON {Kind(other)}, not true or false"),
+            JsonElement other => throw new FormatException($"'{name}' is a JSON {StateJson.Kind(other)}, not true or false"),
         };
-
-        private static string Kind(JsonElement v) => v.ValueKind.ToString().ToLowerInvariant();
     }
 }

@@ -347,9 +347,11 @@ namespace DyadPorts.Core.State
         private static FormatException Shape(string name, JsonElement v, string expected) =>
             new FormatException($"'{name}' is a JSON {Kind(v)}, not {expected}");
 
-        private static string Kind(JsonElement v) => v.ValueKind.ToString().ToLowerInvariant();
+        /// <summary>A value's kind as a message names it ("object", "string", ...).</summary>
+        internal static string Kind(JsonElement v) => v.ValueKind.ToString().ToLowerInvariant();
 
-        private static string String(JsonElement v, string name) => v.ValueKind switch
+        /// <summary>A string value (null for JSON null); a number or boolean is its text; anything else a mismatch naming <paramref name="name"/>.</summary>
+        internal static string String(JsonElement v, string name) => v.ValueKind switch
         {
             JsonValueKind.Null => null,
             JsonValueKind.String => v.GetString(),
