@@ -8,6 +8,8 @@
     (System.Runtime.JitInfo), and the assemblies that were loaded in it, with their load context.
     With -JitByAssembly a second set of processes runs with an in-process EventListener on the runtime's JIT events
     and counts the methods jitted per namespace (slower: read only the counts from those).
+    With -JitMethods a last process with the same listener prints every method jitted in each of the import, request
+    and format phases, by name (namespace, method, signature), sorted.
     With -Floor each run also starts a fresh pwsh without the module that makes and formats one [pscustomobject] of
     four properties (a table): what PowerShell itself costs any one-shot that shows an object.
     With -Strace the child runs under 'strace -f -e trace=execve' and prints every process it started.
@@ -23,6 +25,7 @@ param(
     [string] $PortRange = '28600-28699',
     [int] $Runs = 5,
     [switch] $JitByAssembly,
+    [switch] $JitMethods,
     [switch] $Floor,
     [switch] $Strace
 )
@@ -84,6 +87,8 @@ using System; using System.Collections.Concurrent; using System.Diagnostics.Trac
 public sealed class JitCounter : EventListener {
     public static readonly ConcurrentDictionary<string, int> ByNamespace = new ConcurrentDictionary<string, int>();
     public static volatile bool On;
+    public static readonly ConcurrentQueue<string> Names = new ConcurrentQueue<string>();
+    public static volatile string Phase = "";
     protected override void OnEventSourceCreated(EventSource s) {
         if (s.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(s, EventLevel.Verbose, (EventKeywords)0x10);
     }
@@ -93,18 +98,22 @@ public sealed class JitCounter : EventListener {
         var parts = ns.Split('.'); var key = parts.Length > 2 ? parts[0] + "." + parts[1] : ns;
         if (key.StartsWith("DyadPorts", StringComparison.Ordinal)) key = ns.Split('+')[0];
         ByNamespace.AddOrUpdate(key, 1, (k, v) => v + 1);
+        Names.Enqueue(Phase + " " + ns + "::" + e.Payload[e.PayloadNames.IndexOf("MethodName")] + " " + e.Payload[e.PayloadNames.IndexOf("MethodSignature")]);
     }
 }
 "@
 $l = [JitCounter]::new(); Start-Sleep -Milliseconds 200
-[JitCounter]::On = $true
+[JitCounter]::Phase = 'import'; [JitCounter]::On = $true
 Import-Module '__MODULE__'
+[JitCounter]::Phase = 'request'
 $r = Request-DyadPort oneshot-trace __TARGET__ -PortRange __RANGE__
+[JitCounter]::Phase = 'format'
 $null = $r | Out-String
 [JitCounter]::On = $false; Start-Sleep -Milliseconds 500
 $total = 0; foreach ($v in [JitCounter]::ByNamespace.Values) { $total += $v }
 "jitted during import+request+format (events): $total"
 [JitCounter]::ByNamespace.GetEnumerator() | Sort-Object Value -Descending | Select-Object -First 40 | ForEach-Object { "  {0,5} {1}" -f $_.Value, $_.Key }
+if (__METHODS__) { [JitCounter]::Names.ToArray() | Sort-Object | ForEach-Object { "  $_" } }
 '@
 function Expand([string] $text) { $text.Replace('__BODY__', $moduleBody).Replace('__MODULE__', $ModulePath).Replace('__TARGET__', $target).Replace('__RANGE__', $PortRange) }
 
@@ -129,9 +138,10 @@ try {
             & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-Command', $child.Replace('__BODY__', $floorBody))
         }
     }
-    if ($JitByAssembly) {
+    if ($JitByAssembly -or $JitMethods) {
         "## JIT by namespace (EventListener on; timings of these runs not comparable)"
-        & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-Command', (Expand $listener))
+        $body = (Expand $listener).Replace('__METHODS__', $(if ($JitMethods) { '$true' } else { '$false' }))
+        & $ChildPwsh @(Get-ChildPwshArgument '-NoProfile', '-NonInteractive', '-Command', $body)
     }
 }
 finally {

@@ -3,10 +3,8 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
-using System.Linq;
 using System.Net.Sockets;
 using System.Threading;
-using System.Threading.Tasks;
 using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Engines;
 
@@ -78,18 +76,16 @@ namespace DyadPorts.Core.Agent
                 return null;
             }
             AgentAnswer answer;
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(AnswerTimeout);
             try
             {
-                answer = AskAsync(new AgentRequest
+                answer = Ask(new AgentRequest
                 {
                     Endpoint = engine.Endpoint,
                     Kind = kind,
                     TlsFolder = engine.Tls == null ? null : Path.GetDirectoryName(engine.Tls.CaPath),
                     TlsSource = engine.Tls?.Source,
                     Changed = sent,
-                }, deadline.Token).GetAwaiter().GetResult();
+                }, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -126,40 +122,93 @@ namespace DyadPorts.Core.Agent
 
         private void Quiet() => Interlocked.Exchange(ref _quietUntil, Stopwatch.GetTimestamp() + (long)(QuietAfterFailure.TotalSeconds * Stopwatch.Frequency));
 
-        private async Task<AgentAnswer> AskAsync(AgentRequest request, CancellationToken cancellationToken)
+        /// <summary>
+        /// One exchange on a blocking socket, bounded by closing it: at <see cref="AnswerTimeout"/> after the start, or when
+        /// the command is stopped. Blocking calls, not tasks: a one-shot process starts no socket event thread and compiles
+        /// no async state machine at run time for its one question (issue 18).
+        /// </summary>
+        private AgentAnswer Ask(AgentRequest request, CancellationToken cancellationToken)
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false);
-            var peer = AgentSocket.PeerCredentials(socket).UserId;
-            if (peer != State.UnixFiles.EffectiveUserId) throw new AgentRefusedException($"it runs as user {peer}, not as this one ({State.UnixFiles.EffectiveUserId}).");
-            using var stream = new NetworkStream(socket, ownsSocket: false);
-            await AgentWire.WriteFrameAsync(stream, AgentWire.Encode(request), cancellationToken).ConfigureAwait(false);
-            return AgentWire.DecodeAnswer(await AgentWire.ReadFrameAsync(stream, cancellationToken).ConfigureAwait(false));
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(AnswerTimeout);
+            using var close = deadline.Token.Register(static s => ((Socket)s).Dispose(), socket);
+            try
+            {
+                socket.Connect(new UnixDomainSocketEndPoint(SocketPath));
+                var peer = AgentSocket.PeerCredentials(socket).UserId;
+                if (peer != State.UnixFiles.EffectiveUserId) throw new AgentRefusedException($"it runs as user {peer}, not as this one ({State.UnixFiles.EffectiveUserId}).");
+                using var stream = new NetworkStream(socket, ownsSocket: false);
+                AgentWire.WriteFrame(stream, AgentWire.Encode(request));
+                return AgentWire.DecodeAnswer(AgentWire.ReadFrame(stream));
+            }
+            catch (Exception e) when (deadline.IsCancellationRequested && e is SocketException or ObjectDisposedException or IOException)
+            {
+                // The socket was closed under the exchange: the command was stopped, or the agent took too long.
+                throw new OperationCanceledException(e.Message, e, deadline.Token);
+            }
         }
 
-        /// <summary>The containers a session changed, each with the time of its latest change.</summary>
+        /// <summary>
+        /// The containers a session changed, each with the time of its latest change. Its own lock and a class per change,
+        /// no tuples or LINQ over them: framework code over such value types is compiled at run time in a one-shot process.
+        /// </summary>
         private sealed class Changes
         {
-            private readonly ConcurrentDictionary<string, (bool Removed, long At)> _changed = new ConcurrentDictionary<string, (bool, long)>(StringComparer.Ordinal);
+            private readonly Dictionary<string, Change> _changed = new Dictionary<string, Change>(StringComparer.Ordinal);
 
             public void Add(string id, bool removed)
             {
                 if (string.IsNullOrEmpty(id)) return;
-                _changed[id] = (removed, Stopwatch.GetTimestamp());
-                // A warm session, whose own view answers, never reads the agent: its changes must not pile up meanwhile.
-                if (_changed.Count > 4 * EngineAgent.MostChanges) Recent(ChangesKept, 0);
+                lock (_changed)
+                {
+                    _changed[id] = new Change(id, removed, Stopwatch.GetTimestamp());
+                    // A warm session, whose own view answers, never reads the agent: its changes must not pile up meanwhile.
+                    if (_changed.Count > 4 * EngineAgent.MostChanges) Forget(ChangesKept);
+                }
             }
 
             /// <summary>The changes younger than <paramref name="kept"/>, the newest <paramref name="most"/>; older ones are forgotten.</summary>
             public List<KeyValuePair<string, bool>> Recent(TimeSpan kept, int most)
             {
-                var recent = new List<(string Id, bool Removed, long At)>();
-                foreach (var pair in _changed)
+                Change[] recent;
+                lock (_changed)
                 {
-                    if (Stopwatch.GetElapsedTime(pair.Value.At) > kept) _changed.TryRemove(pair);
-                    else recent.Add((pair.Key, pair.Value.Removed, pair.Value.At));
+                    Forget(kept);
+                    recent = new Change[_changed.Count];
+                    _changed.Values.CopyTo(recent, 0);
                 }
-                return recent.OrderByDescending(c => c.At).Take(most).Select(c => new KeyValuePair<string, bool>(c.Id, c.Removed)).ToList();
+                Array.Sort(recent, NewestFirst);
+                var sent = new List<KeyValuePair<string, bool>>(Math.Min(most, recent.Length));
+                for (var i = 0; i < recent.Length && i < most; i++) sent.Add(new KeyValuePair<string, bool>(recent[i].Id, recent[i].Removed));
+                return sent;
+            }
+
+            private static int NewestFirst(Change a, Change b) => b.At.CompareTo(a.At);
+
+            private void Forget(TimeSpan kept)
+            {
+                List<string> old = null;
+                foreach (var change in _changed.Values)
+                {
+                    if (Stopwatch.GetElapsedTime(change.At) > kept) (old ??= new List<string>()).Add(change.Id);
+                }
+                if (old == null) return;
+                foreach (var id in old) _changed.Remove(id);
+            }
+
+            private sealed class Change
+            {
+                public Change(string id, bool removed, long at)
+                {
+                    Id = id;
+                    Removed = removed;
+                    At = at;
+                }
+
+                public string Id { get; }
+                public bool Removed { get; }
+                public long At { get; }
             }
         }
 

@@ -83,12 +83,21 @@ namespace DyadPorts.Core.Agent
         public static async System.Threading.Tasks.Task WriteFrameAsync(Stream stream, byte[] frame, System.Threading.CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(stream);
-            ArgumentNullException.ThrowIfNull(frame);
-            var length = new byte[4];
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, frame.Length);
-            await stream.WriteAsync(length, cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(Length(frame), cancellationToken).ConfigureAwait(false);
             await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Writes one frame and blocks until it is written: the session's side (<see cref="AgentClient"/>), which bounds the
+        /// exchange by closing the socket. No task, no state machine: a one-shot process compiles none at run time (issue 18).
+        /// </summary>
+        public static void WriteFrame(Stream stream, byte[] frame)
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            stream.Write(Length(frame));
+            stream.Write(frame);
+            stream.Flush();
         }
 
         /// <summary>Reads one frame; <see cref="InvalidDataException"/> when it is longer than <see cref="MaxFrame"/> or cut short.</summary>
@@ -97,11 +106,37 @@ namespace DyadPorts.Core.Agent
             ArgumentNullException.ThrowIfNull(stream);
             var length = new byte[4];
             await ReadExactlyAsync(stream, length, cancellationToken).ConfigureAwait(false);
-            var size = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(length);
-            if (size < 1 || size > MaxFrame) throw new InvalidDataException($"A frame of {size} bytes.");
-            var frame = new byte[size];
+            var frame = Frame(length);
             await ReadExactlyAsync(stream, frame, cancellationToken).ConfigureAwait(false);
             return frame;
+        }
+
+        /// <summary>Reads one frame, blocking (<see cref="WriteFrame"/>), with the same checks as <see cref="ReadFrameAsync"/>.</summary>
+        public static byte[] ReadFrame(Stream stream)
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            var length = new byte[4];
+            ReadExactly(stream, length);
+            var frame = Frame(length);
+            ReadExactly(stream, frame);
+            return frame;
+        }
+
+        /// <summary>A frame's 4-byte little-endian length.</summary>
+        private static byte[] Length(byte[] frame)
+        {
+            ArgumentNullException.ThrowIfNull(frame);
+            var length = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, frame.Length);
+            return length;
+        }
+
+        /// <summary>The buffer for a frame of the length read, which must be 1 to <see cref="MaxFrame"/> bytes.</summary>
+        private static byte[] Frame(byte[] length)
+        {
+            var size = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(length);
+            if (size < 1 || size > MaxFrame) throw new InvalidDataException($"A frame of {size} bytes.");
+            return new byte[size];
         }
 
         private static async System.Threading.Tasks.Task ReadExactlyAsync(Stream stream, byte[] buffer, System.Threading.CancellationToken cancellationToken)
@@ -112,9 +147,23 @@ namespace DyadPorts.Core.Agent
             }
             catch (EndOfStreamException e)
             {
-                throw new InvalidDataException("The frame was cut short.", e);
+                throw CutShort(e);
             }
         }
+
+        private static void ReadExactly(Stream stream, byte[] buffer)
+        {
+            try
+            {
+                stream.ReadExactly(buffer);
+            }
+            catch (EndOfStreamException e)
+            {
+                throw CutShort(e);
+            }
+        }
+
+        private static InvalidDataException CutShort(EndOfStreamException e) => new InvalidDataException("The frame was cut short.", e);
 
         private static void WriteContainer(BinaryWriter w, ContainerSummary c)
         {

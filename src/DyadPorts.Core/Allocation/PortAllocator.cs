@@ -277,7 +277,7 @@ namespace DyadPorts.Core.Allocation
             {
                 RecordAll(state, alsoRecord);
                 state.Allocations.TryGetValue(appId, out var record);
-                var port = running.TcpHostPorts.Contains(record?.Port ?? 0) ? record.Port : running.TcpHostPorts.First();
+                var port = running.TcpHostPorts.Contains(record?.Port ?? 0) ? record.Port : running.TcpHostPorts[0];
                 if (record == null || record.Port != port)
                 {
                     record = new AllocationRecord { AppId = appId, Port = port, AllocatedAt = DateTimeOffset.UtcNow };

@@ -43,7 +43,7 @@ namespace DyadPorts.Core.Availability
         public PortHolder HolderOf(int port, string appId, Func<ContainerSummary, bool> ignore)
         {
             var containers = Engine.OnHostPort(port).Where(c => ignore == null || !ignore(c)).ToList();
-            var foreign = containers.Where(c => !Ownership.IsAppsOwn(c, appId, _state)).OrderByDescending(c => c.IsRunning).FirstOrDefault();
+            var foreign = EngineSnapshot.RunningFirst(containers.Where(c => !Ownership.IsAppsOwn(c, appId, _state))).FirstOrDefault();
             if (foreign != null) return PortHolder.ForContainer(foreign);
 
             // The same port may belong to another app on another host, never on this one.
@@ -60,7 +60,11 @@ namespace DyadPorts.Core.Availability
         /// <summary>A host port the app's own running container publishes, if any.</summary>
         public int? OwnContainerPort(string appId, Predicate<int> prefer = null)
         {
-            var running = Engine.ForApp(appId, _state).Where(c => c.IsRunning).SelectMany(c => c.TcpHostPorts).ToList();
+            var running = new List<int>();
+            foreach (var c in Engine.ForApp(appId, _state))
+            {
+                if (c.IsRunning) running.AddRange(c.TcpHostPorts);
+            }
             if (running.Count == 0) return null;
             return prefer == null ? running[0] : running.Cast<int?>().FirstOrDefault(p => prefer(p.Value)) ?? running[0];
         }

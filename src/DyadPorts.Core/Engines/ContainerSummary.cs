@@ -72,7 +72,22 @@ namespace DyadPorts.Core.Engines
                                                    State.Equals("stopped", StringComparison.OrdinalIgnoreCase) ||
                                                    State.Equals("configured", StringComparison.OrdinalIgnoreCase));
 
-        public IEnumerable<int> TcpHostPorts => Ports.Where(p => p.IsTcp && p.HostPort > 0).Select(p => p.HostPort).Distinct();
+        /// <summary>
+        /// The host ports it publishes over TCP, each once, in the order of <see cref="Ports"/>. A loop, not LINQ: LINQ
+        /// over <see cref="PublishedPort"/>, a struct of the module's, is compiled at run time in a one-shot process.
+        /// </summary>
+        public IReadOnlyList<int> TcpHostPorts
+        {
+            get
+            {
+                var ports = new List<int>(Ports.Count);
+                foreach (var p in Ports)
+                {
+                    if (p.IsTcp && p.HostPort > 0 && !ports.Contains(p.HostPort)) ports.Add(p.HostPort);
+                }
+                return ports;
+            }
+        }
 
         /// <summary>"container dyad-app-56" or "container dyad-app-56 (exited)".</summary>
         public string Describe() => IsRunning ? $"container {Name}" : $"container {Name} ({State})";

@@ -49,10 +49,29 @@ namespace DyadPorts.Core.Engines
 
         /// <summary>The app's own containers in <paramref name="state"/>, running ones first (see <see cref="Ownership"/>).</summary>
         public IEnumerable<ContainerSummary> ForApp(string appId, State.StateDocument state) =>
-            LabelledFor(appId).Where(c => Ownership.IsAppsOwn(c, appId, state)).OrderByDescending(c => c.IsRunning);
+            RunningFirst(LabelledFor(appId).Where(c => Ownership.IsAppsOwn(c, appId, state)));
 
         /// <summary>The app's containers in <paramref name="state"/> of any claim: its own and its stale claimants, running ones first.</summary>
         public IEnumerable<ContainerSummary> ForAppAnyClaim(string appId, State.StateDocument state) =>
-            LabelledFor(appId).Where(c => Ownership.IsAppsOfAnyClaim(c, appId, state)).OrderByDescending(c => c.IsRunning);
+            RunningFirst(LabelledFor(appId).Where(c => Ownership.IsAppsOfAnyClaim(c, appId, state)));
+
+        /// <summary>
+        /// <paramref name="containers"/> with the running ones first, each group in its order (a stable sort on running, as
+        /// OrderByDescending(c =&gt; c.IsRunning) was: LINQ keyed on a bool is framework code compiled at run time in a
+        /// one-shot process, issue 18).
+        /// </summary>
+        public static List<ContainerSummary> RunningFirst(IEnumerable<ContainerSummary> containers)
+        {
+            ArgumentNullException.ThrowIfNull(containers);
+            var running = new List<ContainerSummary>();
+            List<ContainerSummary> rest = null;
+            foreach (var c in containers)
+            {
+                if (c.IsRunning) running.Add(c);
+                else (rest ??= new List<ContainerSummary>()).Add(c);
+            }
+            if (rest != null) running.AddRange(rest);
+            return running;
+        }
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using DyadPorts.Core.State;
 
 namespace DyadPorts.Core.Ledger
@@ -14,14 +13,16 @@ namespace DyadPorts.Core.Ledger
     /// </summary>
     internal sealed class FileClaims
     {
-        private readonly Dictionary<string, (int Port, string Endpoint, EngineKind Engine, long? Claim, string Unnumbered)> _before;
+        private readonly Dictionary<string, Claim> _before;
 
-        private FileClaims(Dictionary<string, (int, string, EngineKind, long?, string)> before) => _before = before;
+        private FileClaims(Dictionary<string, Claim> before) => _before = before;
 
-        public static FileClaims Before(StateDocument state) => new FileClaims(state.Allocations.ToDictionary(
-            a => a.Key,
-            a => (a.Value.Port, a.Value.EngineEndpoint, a.Value.Engine, a.Value.ClaimRevision, a.Value.ClaimRevision == null ? StateJson.Write(a.Value) : null),
-            StringComparer.Ordinal));
+        public static FileClaims Before(StateDocument state)
+        {
+            var before = new Dictionary<string, Claim>(state.Allocations.Count, StringComparer.Ordinal);
+            foreach (var (appId, record) in state.Allocations) before[appId] = new Claim(record);
+            return new FileClaims(before);
+        }
 
         public void Stamp(StateDocument after)
         {
@@ -30,17 +31,41 @@ namespace DyadPorts.Core.Ledger
                 if (_before.TryGetValue(appId, out var had) && had.Port == record.Port && had.Engine == record.Engine &&
                     string.Equals(had.Endpoint, record.EngineEndpoint, StringComparison.Ordinal))
                 {
-                    if (had.Claim != null)
+                    if (had.Number != null)
                     {
-                        record.ClaimRevision = had.Claim; // the same claim
+                        record.ClaimRevision = had.Number; // the same claim
                         continue;
                     }
                     record.ClaimRevision = null;
                     if (had.Unnumbered == StateJson.Write(record)) continue; // untouched: as 0.3.0 wrote it
                 }
-                after.ClaimSequence = Math.Max(after.ClaimSequence, after.Allocations.Values.Max(r => r.ClaimRevision ?? 0)) + 1;
+                var highest = after.ClaimSequence;
+                foreach (var other in after.Allocations.Values) highest = Math.Max(highest, other.ClaimRevision ?? 0);
+                after.ClaimSequence = highest + 1;
                 record.ClaimRevision = after.ClaimSequence;
             }
+        }
+
+        /// <summary>
+        /// A record's claim before the transaction: where it was, its number, and for a record without one its text (a
+        /// class, not a tuple of the module's enum: framework code over such a tuple is compiled at run time, issue 18).
+        /// </summary>
+        private sealed class Claim
+        {
+            public Claim(AllocationRecord record)
+            {
+                Port = record.Port;
+                Endpoint = record.EngineEndpoint;
+                Engine = record.Engine;
+                Number = record.ClaimRevision;
+                Unnumbered = record.ClaimRevision == null ? StateJson.Write(record) : null;
+            }
+
+            public int Port { get; }
+            public string Endpoint { get; }
+            public EngineKind Engine { get; }
+            public long? Number { get; }
+            public string Unnumbered { get; }
         }
     }
 }

@@ -56,7 +56,7 @@ namespace DyadPorts.Core.Ledger
         {
             var document = new StateDocument();
             identity.Stamp(document);
-            foreach (var container in snapshot.Containers.Where(c => c.AppId != null && document.Owns(c.StateId)).OrderByDescending(c => c.IsRunning))
+            foreach (var container in EngineSnapshot.RunningFirst(snapshot.Containers.Where(c => c.AppId != null && document.Owns(c.StateId))))
             {
                 var port = container.TcpHostPorts.Cast<int?>().FirstOrDefault();
                 if (port == null || document.Allocations.ContainsKey(container.AppId) || AppIds.Problem(container.AppId) != null) continue;

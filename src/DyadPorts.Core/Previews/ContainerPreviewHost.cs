@@ -46,7 +46,7 @@ namespace DyadPorts.Core.Previews
                 var inspected = _engine.InspectOrNull(running.Id, ct);
                 if (inspected?.State?.Health?.Status != "unhealthy")
                 {
-                    return Preview(appId, running.TcpHostPorts.First(), running.Id, running.Name, running.Image, inspected);
+                    return Preview(appId, running.TcpHostPorts[0], running.Id, running.Name, running.Image, inspected);
                 }
                 log.Verbose($"App {appId}: {running.Describe()} is unhealthy; replacing it.");
             }
@@ -188,7 +188,7 @@ namespace DyadPorts.Core.Previews
         {
             var ours = snapshot.ForApp(appId, state).ToList();
             if (ours.Count == 0) return null;
-            var result = new Preview { AppId = appId, Port = record?.Port ?? ours[0].TcpHostPorts.FirstOrDefault(), Engine = Kind, EngineEndpoint = _engine.Endpoint, State = "stopped" };
+            var result = new Preview { AppId = appId, Port = record?.Port ?? (ours[0].TcpHostPorts is { Count: > 0 } ports ? ports[0] : 0), Engine = Kind, EngineEndpoint = _engine.Endpoint, State = "stopped" };
             foreach (var container in ours)
             {
                 result.ContainerId = container.Id;

@@ -84,16 +84,16 @@ namespace DyadPorts.Core.State
         /// </summary>
         public long ClaimSequence { get; set; }
 
-        public SortedDictionary<string, AllocationRecord> Allocations { get; set; } = new SortedDictionary<string, AllocationRecord>(StringComparer.Ordinal);
+        public OrdinalDictionary<AllocationRecord> Allocations { get; set; } = new OrdinalDictionary<AllocationRecord>();
 
         /// <summary>
         /// Journaled decisions by kind since this state began. Kept here, not recounted from the journal, so
         /// that rotating the journal never makes a counter go down (Prometheus rate() would spike).
         /// </summary>
-        public SortedDictionary<string, long> Counters { get; set; } = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        public OrdinalDictionary<long> Counters { get; set; } = new OrdinalDictionary<long>();
 
         /// <summary>The idle reaper's evidence: per app, the first sample of its current run of unchanged traffic.</summary>
-        public SortedDictionary<string, ActivitySample> Activity { get; set; } = new SortedDictionary<string, ActivitySample>(StringComparer.Ordinal);
+        public OrdinalDictionary<ActivitySample> Activity { get; set; } = new OrdinalDictionary<ActivitySample>();
 
         /// <summary>Decisions made in this update, appended to the journal under the same lock once the state is written.</summary>
         internal List<PortEvent> Pending { get; } = new List<PortEvent>();

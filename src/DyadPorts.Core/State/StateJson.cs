@@ -85,7 +85,7 @@ namespace DyadPorts.Core.State
             w.WriteEndObject();
         }
 
-        private static void WriteMap<T>(Utf8JsonWriter w, SortedDictionary<string, T> map, Action<Utf8JsonWriter, T> value)
+        private static void WriteMap<T>(Utf8JsonWriter w, OrdinalDictionary<T> map, Action<Utf8JsonWriter, T> value)
         {
             if (map == null) { w.WriteNullValue(); return; }
             w.WriteStartObject();
@@ -288,17 +288,17 @@ namespace DyadPorts.Core.State
         }
 
         /// <summary>A map of numbers by name (the state's counters).</summary>
-        public static SortedDictionary<string, long> ReadCounters(JsonElement e)
+        public static OrdinalDictionary<long> ReadCounters(JsonElement e)
         {
-            var counters = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            var counters = new OrdinalDictionary<long>();
             foreach (var p in Object(e, "counters")) counters[p.Name] = Int64(p.Value, p.Name) ?? throw Null(p.Name);
             return counters;
         }
 
         /// <summary>A map of samples by app (the state's activity).</summary>
-        public static SortedDictionary<string, ActivitySample> ReadActivity(JsonElement e)
+        public static OrdinalDictionary<ActivitySample> ReadActivity(JsonElement e)
         {
-            var activity = new SortedDictionary<string, ActivitySample>(StringComparer.Ordinal);
+            var activity = new OrdinalDictionary<ActivitySample>();
             foreach (var p in Object(e, "activity")) activity[p.Name] = p.Value.ValueKind == JsonValueKind.Null ? null : ReadSample(p.Value);
             return activity;
         }
@@ -313,33 +313,48 @@ namespace DyadPorts.Core.State
         /// <summary>A property name as the switches above spell it: names match without regard to case, as they always did.</summary>
         private static string Key(string name) => name.ToLowerInvariant();
 
-        private static IEnumerable<JsonProperty> Object(JsonElement e, string what) =>
+        private static JsonProperty[] Object(JsonElement e, string what) =>
             e.ValueKind == JsonValueKind.Object ? Members(e) : throw new FormatException($"the {what} is a JSON {Kind(e)}, not an object");
 
         /// <summary>
-        /// An object's members, a name given twice only once with its last value, as Newtonsoft.Json's JObject kept it (so a
-        /// malformed first value that a later one replaced costs nothing). Names are compared exactly.
+        /// An object's members in their order, a name given twice only once with its last value, as Newtonsoft.Json's
+        /// JObject kept it (so a malformed first value that a later one replaced costs nothing). Names are compared exactly.
+        /// An array, walked by index: a list or an enumerator of <see cref="JsonProperty"/> is framework code over
+        /// System.Text.Json's struct, which a one-shot process would compile at run time (issue 18).
         /// </summary>
-        public static IReadOnlyList<JsonProperty> Members(JsonElement e)
+        public static JsonProperty[] Members(JsonElement e)
         {
-            var all = new List<JsonProperty>();
+            var all = new JsonProperty[e.GetPropertyCount()];
+            var n = 0;
             HashSet<string> names = null;
             var repeated = false;
             foreach (var p in e.EnumerateObject())
             {
-                all.Add(p);
+                all[n++] = p;
                 names ??= new HashSet<string>(StringComparer.Ordinal);
                 repeated |= !names.Add(p.Name);
             }
             if (!repeated) return all;
             var last = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (var i = 0; i < all.Count; i++) last[all[i].Name] = i;
-            var kept = new List<JsonProperty>(last.Count);
-            for (var i = 0; i < all.Count; i++)
+            for (var i = 0; i < all.Length; i++) last[all[i].Name] = i;
+            var kept = new JsonProperty[last.Count];
+            n = 0;
+            for (var i = 0; i < all.Length; i++)
             {
-                if (last[all[i].Name] == i) kept.Add(all[i]);
+                if (last[all[i].Name] == i) kept[n++] = all[i];
             }
             return kept;
+        }
+
+        /// <summary>The value of the member named exactly <paramref name="name"/> in <paramref name="members"/>, or an undefined value.</summary>
+        public static JsonElement Member(JsonProperty[] members, string name)
+        {
+            ArgumentNullException.ThrowIfNull(members);
+            for (var i = 0; i < members.Length; i++)
+            {
+                if (members[i].NameEquals(name)) return members[i].Value;
+            }
+            return default;
         }
 
         private static FormatException Null(string name) => new FormatException($"'{name}' is null");

@@ -399,9 +399,8 @@ namespace DyadPorts.Core.State
             problem = null;
             if (root.ValueKind != JsonValueKind.Object) { problem = "it is not a JSON object"; return null; }
             // A name given twice counts once, with its last value, as it always did.
-            var members = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            foreach (var member in StateJson.Members(root)) members[member.Name] = member.Value;
-            JsonElement Member(string name) => members.TryGetValue(name, out var value) ? value : default;
+            var members = StateJson.Members(root);
+            JsonElement Member(string name) => StateJson.Member(members, name);
             var version = Member("version");
             var stateId = Member("stateId");
             var claims = Member("claimSequence");

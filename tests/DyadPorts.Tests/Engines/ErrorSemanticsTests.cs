@@ -101,7 +101,7 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(proxy.Endpoint, refused.TargetObject);
             Assert.Contains("HTTP 403", refused.Exception.Message, StringComparison.Ordinal);
             Assert.Single(proxy.Requests, r => r.Contains("/containers/json", StringComparison.Ordinal));
-            Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+            Assert.Empty(_state.Peek()?.Allocations ?? new OrdinalDictionary<AllocationRecord>());
         }
 
         [Fact]
@@ -117,7 +117,7 @@ namespace DyadPorts.Tests.Engines
             Assert.Contains("HTTP 403", refused.Exception.Message, StringComparison.Ordinal);
             Assert.Contains("-Engine", refused.Exception.Message, StringComparison.Ordinal);
             Assert.Single(proxy.Requests, r => r.Contains("/version", StringComparison.Ordinal));
-            Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+            Assert.Empty(_state.Peek()?.Allocations ?? new OrdinalDictionary<AllocationRecord>());
 
             // Named, the family needs no question: the same proxy serves all three (the feed off: no view of the proxy outlives the test).
             var named = WithFeedOff($"'a','b','c' | Request-DyadPort -Engine Docker -EngineEndpoint '{proxy.Endpoint}' -PortRange 21611-21619");
@@ -148,7 +148,7 @@ namespace DyadPorts.Tests.Engines
             Assert.Equal(proxy.Endpoint, refused.TargetObject);
             Assert.Contains($"refused to inspect container {id}", refused.Exception.Message, StringComparison.Ordinal);
             Assert.Single(proxy.Requests, r => r.Contains($"/containers/{id}/json", StringComparison.Ordinal));
-            Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+            Assert.Empty(_state.Peek()?.Allocations ?? new OrdinalDictionary<AllocationRecord>());
         }
 
         [Fact]
@@ -193,7 +193,7 @@ namespace DyadPorts.Tests.Engines
             Assert.StartsWith("ImageNotFound,", missing.FullyQualifiedErrorId, StringComparison.Ordinal);
             Assert.Equal("localhost:1/dyadports/no-such-image:1", missing.TargetObject);
             Assert.Single(proxy.Requests, r => r.StartsWith("POST ", StringComparison.Ordinal) && r.Contains("/images/create", StringComparison.Ordinal));
-            Assert.Empty(_state.Peek()?.Allocations ?? new SortedDictionary<string, AllocationRecord>());
+            Assert.Empty(_state.Peek()?.Allocations ?? new OrdinalDictionary<AllocationRecord>());
         }
 
         [Theory]

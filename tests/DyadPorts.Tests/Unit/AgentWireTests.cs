@@ -114,6 +114,22 @@ namespace DyadPorts.Tests.Unit
             await Assert.ThrowsAsync<InvalidDataException>(() => AgentWire.ReadFrameAsync(new MemoryStream(new byte[] { 9, 0, 0, 0, 1 }), default));
         }
 
+        [Fact]
+        public void The_blocking_frame_calls_write_and_read_the_same_bytes_with_the_same_checks()
+        {
+            using var stream = new MemoryStream();
+            AgentWire.WriteFrame(stream, new byte[] { 1, 2, 3 });
+            AgentWire.WriteFrame(stream, new byte[] { 4 });
+            Assert.Equal(new byte[] { 3, 0, 0, 0, 1, 2, 3, 1, 0, 0, 0, 4 }, stream.ToArray());
+            stream.Position = 0;
+            Assert.Equal(new byte[] { 1, 2, 3 }, AgentWire.ReadFrame(stream));
+            Assert.Equal(new byte[] { 4 }, AgentWire.ReadFrame(stream));
+            Assert.Throws<InvalidDataException>(() => AgentWire.ReadFrame(stream)); // nothing left: the length is cut short
+            Assert.Throws<InvalidDataException>(() => AgentWire.ReadFrame(new MemoryStream(BitConverter.GetBytes(AgentWire.MaxFrame + 1))));
+            Assert.Throws<InvalidDataException>(() => AgentWire.ReadFrame(new MemoryStream(BitConverter.GetBytes(0))));
+            Assert.Throws<InvalidDataException>(() => AgentWire.ReadFrame(new MemoryStream(new byte[] { 9, 0, 0, 0, 1 })));
+        }
+
         [UnixFact]
         public void The_socket_is_the_variables_path_the_per_user_default_or_none()
         {
