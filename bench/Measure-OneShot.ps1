@@ -102,7 +102,8 @@ $env:DYAD_PORTS_AGENT = 'off'
 try {
     "# one-shot bench, $(Get-Date -Format o); K=$Containers containers (label); $target -PortRange $PortRange; pairs $Pairs"
     "# pwsh $($PSVersionTable.PSVersion); dotnet $([Environment]::Version); $([Environment]::ProcessorCount) cores; child: $ChildPwsh $($ChildPwshPrefix -join ' ')"
-    foreach ($b in $builds.Keys) { "# module ${b}: $($builds[$b]); commit $(& git -C $PSScriptRoot rev-parse --short HEAD 2>$null)" }
+    # Each build's own commit: the work tree its module folder lies in (with -dirty for uncommitted changes there).
+    foreach ($b in $builds.Keys) { "# module ${b}: $($builds[$b]); commit $(& git -C $builds[$b] describe --always --dirty --abbrev=7 2>$null)" }
     "# load before: $((Get-Content /proc/loadavg -Raw).Trim())"
     $rows = [System.Collections.Generic.List[object]]::new()
     foreach ($round in 0..$Pairs) {

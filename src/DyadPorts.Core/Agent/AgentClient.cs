@@ -125,11 +125,14 @@ namespace DyadPorts.Core.Agent
         /// <summary>
         /// One exchange on a blocking socket, bounded by closing it: at <see cref="AnswerTimeout"/> after the start, or when
         /// the command is stopped. Blocking calls, not tasks: a one-shot process starts no socket event thread and compiles
-        /// no async state machine at run time for its one question (issue 18).
+        /// no async state machine at run time for its one question (issue 18). The connect is bounded on its own
+        /// (<see cref="AgentSocket.LimitConnectWait"/>): closing the socket does not end a connect waiting for room in a
+        /// stopped agent's queue.
         /// </summary>
         private AgentAnswer Ask(AgentRequest request, CancellationToken cancellationToken)
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            AgentSocket.LimitConnectWait(socket, AnswerTimeout);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(AnswerTimeout);
             using var close = deadline.Token.Register(static s => ((Socket)s).Dispose(), socket);

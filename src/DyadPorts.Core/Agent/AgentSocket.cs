@@ -24,6 +24,7 @@ namespace DyadPorts.Core.Agent
 
         private const int SolSocket = 1;
         private const int SoPeerCred = 17;
+        private const int SoSndTimeo = 21; // SO_SNDTIMEO(_OLD): a struct timeval of two native longs on these architectures
 
         /// <summary>Linux on the architectures whose SO_PEERCRED is 17 (x64, Arm64, x86, Arm).</summary>
         public static bool Supported =>
@@ -105,6 +106,32 @@ namespace DyadPorts.Core.Agent
             if (length < 12) throw new SocketException((int)SocketError.ProtocolOption);
             return (System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials),
                     System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(credentials.Slice(4)));
+        }
+
+        /// <summary>
+        /// Bounds how long a blocking connect waits for room in the listener's queue. Linux makes a connect to a unix socket
+        /// whose queue is full (an agent stopped with Ctrl+Z, paused, in a debugger) wait until the listener accepts, for
+        /// as long as the socket's send timeout (SO_SNDTIMEO), then fail with EAGAIN; closing the socket does not end that
+        /// wait. Set as a raw option, so that .NET leaves the socket blocking.
+        /// </summary>
+        public static void LimitConnectWait(Socket socket, TimeSpan limit)
+        {
+            ArgumentNullException.ThrowIfNull(socket);
+            if (limit <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(limit), limit, "A wait of no time is no bound: SO_SNDTIMEO 0 waits for ever.");
+            var seconds = (long)limit.TotalSeconds;
+            var microseconds = (long)(limit - TimeSpan.FromSeconds(seconds)).TotalMicroseconds;
+            Span<byte> timeval = stackalloc byte[2 * IntPtr.Size]; // struct timeval { long tv_sec; long tv_usec; }, little-endian here
+            if (IntPtr.Size == 8)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(timeval, seconds);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(timeval.Slice(8), microseconds);
+            }
+            else
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(timeval, (int)Math.Min(seconds, int.MaxValue));
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(timeval.Slice(4), (int)microseconds);
+            }
+            socket.SetRawSocketOption(SolSocket, SoSndTimeo, timeval);
         }
 
         /// <summary>

@@ -24,6 +24,8 @@ namespace DyadPorts.Core.State
         private TValue[] _values;
         private int _count;
         private int _version;
+        private View<string> _keyView;
+        private View<TValue> _valueView;
 
         public OrdinalDictionary()
         {
@@ -43,19 +45,19 @@ namespace DyadPorts.Core.State
 
         bool ICollection<KeyValuePair<string, TValue>>.IsReadOnly => false;
 
-        /// <summary>The names in ordinal order: a copy, which a later change of the map leaves as it was.</summary>
-        public IReadOnlyList<string> Keys => Copy(_keys);
+        /// <summary>The names in ordinal order: a view of the map, as SortedDictionary's was (a change fails a walk of it).</summary>
+        public IReadOnlyList<string> Keys => _keyView ??= new View<string>(this, (map, i) => map._keys[i]);
 
-        /// <summary>The values in the order of their names: a copy, which a later change of the map leaves as it was.</summary>
-        public IReadOnlyList<TValue> Values => Copy(_values);
+        /// <summary>The values in the order of their names: a view of the map, as SortedDictionary's was.</summary>
+        public IReadOnlyList<TValue> Values => _valueView ??= new View<TValue>(this, (map, i) => map._values[i]);
 
-        ICollection<string> IDictionary<string, TValue>.Keys => Copy(_keys);
+        ICollection<string> IDictionary<string, TValue>.Keys => (View<string>)Keys;
 
-        ICollection<TValue> IDictionary<string, TValue>.Values => Copy(_values);
+        ICollection<TValue> IDictionary<string, TValue>.Values => (View<TValue>)Values;
 
-        IEnumerable<string> IReadOnlyDictionary<string, TValue>.Keys => Copy(_keys);
+        IEnumerable<string> IReadOnlyDictionary<string, TValue>.Keys => Keys;
 
-        IEnumerable<TValue> IReadOnlyDictionary<string, TValue>.Values => Copy(_values);
+        IEnumerable<TValue> IReadOnlyDictionary<string, TValue>.Values => Values;
 
         public TValue this[string key]
         {
@@ -185,11 +187,60 @@ namespace DyadPorts.Core.State
             _version++;
         }
 
-        private T[] Copy<T>(T[] items)
+        /// <summary>The names or the values of a map, read through it: read-only, and a walk fails when the map changes.</summary>
+        private sealed class View<T> : IReadOnlyList<T>, ICollection<T>
         {
-            var copy = new T[_count];
-            Array.Copy(items, copy, _count);
-            return copy;
+            private readonly OrdinalDictionary<TValue> _map;
+            private readonly Func<OrdinalDictionary<TValue>, int, T> _at;
+
+            public View(OrdinalDictionary<TValue> map, Func<OrdinalDictionary<TValue>, int, T> at)
+            {
+                _map = map;
+                _at = at;
+            }
+
+            public int Count => _map._count;
+
+            public bool IsReadOnly => true;
+
+            public T this[int index] => (uint)index < (uint)_map._count ? _at(_map, index) : throw new ArgumentOutOfRangeException(nameof(index));
+
+            public IEnumerator<T> GetEnumerator()
+            {
+                var version = _map._version;
+                for (var i = 0; ; i++)
+                {
+                    if (version != _map._version) throw new InvalidOperationException("Collection was modified; enumeration operation may not execute.");
+                    if (i >= _map._count) yield break;
+                    yield return _at(_map, i);
+                }
+            }
+
+            IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+            public bool Contains(T item)
+            {
+                for (var i = 0; i < _map._count; i++)
+                {
+                    if (EqualityComparer<T>.Default.Equals(_at(_map, i), item)) return true;
+                }
+                return false;
+            }
+
+            public void CopyTo(T[] array, int arrayIndex)
+            {
+                ArgumentNullException.ThrowIfNull(array);
+                if (arrayIndex < 0 || array.Length - arrayIndex < _map._count) throw new ArgumentException("The array is too small.", nameof(array));
+                for (var i = 0; i < _map._count; i++) array[arrayIndex + i] = _at(_map, i);
+            }
+
+            public void Add(T item) => throw ReadOnly();
+
+            public bool Remove(T item) => throw ReadOnly();
+
+            public void Clear() => throw ReadOnly();
+
+            private static NotSupportedException ReadOnly() => new NotSupportedException("The names and values of a map are read through it: change the map.");
         }
 
         /// <summary>Walks the map in ordinal order of its names; a change of the map meanwhile fails the walk, as it did.</summary>

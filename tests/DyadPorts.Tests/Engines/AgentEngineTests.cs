@@ -75,11 +75,12 @@ namespace DyadPorts.Tests.Engines
             return session;
         }
 
-        private static (PortAllocation Allocation, ContainerEngine Client, RecordingLog Log) Request(DyadSession session, TestEngine engine, string app)
+        private static (PortAllocation Allocation, ContainerEngine Client, RecordingLog Log) Request(DyadSession session, TestEngine engine, string app,
+            CancellationToken cancellationToken = default)
         {
             var log = new RecordingLog();
-            var allocator = session.Allocator(engine.Kind, engine.Endpoint, log, CancellationToken.None);
-            var allocation = allocator.Request(TestRun.App(app), session.Settings().Range, false, log, CancellationToken.None);
+            var allocator = session.Allocator(engine.Kind, engine.Endpoint, log, cancellationToken);
+            var allocation = allocator.Request(TestRun.App(app), session.Settings().Range, false, log, cancellationToken);
             return (allocation, allocator.Engine.Engine, log);
         }
 
@@ -299,6 +300,57 @@ namespace DyadPorts.Tests.Engines
             var (second, _, _) = Request(session, engine, "agent-silent");
             Assert.Equal(Port(16), second.Port);
             Assert.Equal(1, silent.Accepted); // within AgentClient.QuietAfterFailure, not asked again
+        }
+
+        /// <summary>
+        /// An agent stopped with Ctrl+Z (or paused, or in a debugger) accepts nobody, so its queue fills; Linux then makes a
+        /// blocking connect wait until it accepts. The one-shot's connect is bounded on its own (closing the socket does not
+        /// end that wait): the request lists after the bounded wait, and the session does not ask again.
+        /// </summary>
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public async Task A_stopped_agent_whose_queue_is_full_costs_a_bounded_wait_then_the_session_lists(string name)
+        {
+            var engine = _engines.Get(name);
+            using var stopped = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            stopped.Bind(new UnixDomainSocketEndPoint(SocketPath));
+            stopped.Listen(0); // room for one waiting connection, never accepted
+            using var filler = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            filler.Connect(new UnixDomainSocketEndPoint(SocketPath));
+            var session = OneShot(Range(22, 24));
+            // On a task of its own: a connect that waits for ever fails the test here, and closing the listener at the
+            // end (using) releases it.
+            var request = Task.Run(() => Request(session, engine, "agent-stopped"));
+            var bound = Task.Delay(AgentClient.AnswerTimeout + TimeSpan.FromSeconds(5));
+            Assert.True(await Task.WhenAny(request, bound) == request, "a full queue held the request past its bound");
+            var (first, client, log) = await request;
+            Assert.Equal(Port(22), first.Port);
+            Assert.True(client.Calls > 0, "the session did not list when the agent's queue was full");
+            Assert.False(FromAgent(log));
+            Assert.Contains(log.Verbose, line => line.Contains("did not answer", StringComparison.Ordinal));
+            var (second, _, secondLog) = Request(session, engine, "agent-stopped");
+            Assert.Equal(Port(22), second.Port);
+            Assert.DoesNotContain(secondLog.Verbose, line => line.Contains("did not answer", StringComparison.Ordinal)); // quiet: not asked again
+        }
+
+        /// <summary>
+        /// A command stopped while it waits for the agent (Ctrl+C) ends as cancelled, and that is not the agent's failure:
+        /// the session's next command asks the agent again.
+        /// </summary>
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_command_stopped_while_the_agent_is_silent_is_cancelled_and_the_agent_is_asked_again(string name)
+        {
+            var engine = _engines.Get(name);
+            using var silent = new FakeAgent(SocketPath, null);
+            var session = OneShot(Range(25, 27));
+            using var stop = new CancellationTokenSource();
+            stop.CancelAfter(TimeSpan.FromMilliseconds(300));
+            Assert.ThrowsAny<OperationCanceledException>(() => Request(session, engine, "agent-stopped-cmd", stop.Token));
+            Assert.Equal(1, silent.Accepted);
+            var (allocation, client, log) = Request(session, engine, "agent-stopped-cmd");
+            Assert.Equal(Port(25), allocation.Port);
+            Assert.True(client.Calls > 0);
+            Assert.Contains(log.Verbose, line => line.Contains("did not answer (no answer within", StringComparison.Ordinal));
+            Assert.Equal(2, silent.Accepted); // asked again: the stop was not counted against the agent
         }
 
         [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]

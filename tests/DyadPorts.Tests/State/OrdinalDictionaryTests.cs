@@ -54,23 +54,69 @@ namespace DyadPorts.Tests.State
             Assert.Throws<KeyNotFoundException>(() => map["absent"]);
         }
 
-        [Fact]
-        public void A_change_during_a_walk_fails_the_walk_and_the_copies_of_names_and_values_stay_as_they_were()
+        public static TheoryData<string> Changes => new TheoryData<string> { "remove", "set an existing name", "set a new name", "add", "clear" };
+
+        private static void Change(OrdinalDictionary<string> map, string change)
         {
-            var map = new OrdinalDictionary<string> { ["b"] = "2", ["a"] = "1", ["c"] = "3" };
+            switch (change)
+            {
+                case "remove": map.Remove("a"); break;
+                case "set an existing name": map["b"] = "changed"; break;
+                case "set a new name": map["d"] = "4"; break;
+                case "add": map.Add("e", "5"); break;
+                case "clear": map.Clear(); break;
+                default: throw new ArgumentOutOfRangeException(nameof(change));
+            }
+        }
+
+        /// <summary>As SortedDictionary: a walk of the map, of its names or of its values fails once the map changed.</summary>
+        [Theory, MemberData(nameof(Changes))]
+        public void A_change_during_a_walk_of_the_map_its_names_or_its_values_fails_the_walk(string change)
+        {
+            foreach (var walk in new Func<OrdinalDictionary<string>, System.Collections.IEnumerable>[] { m => m, m => m.Keys, m => m.Values })
+            {
+                var map = new OrdinalDictionary<string> { ["b"] = "2", ["a"] = "1", ["c"] = "3" };
+                var steps = 0;
+                Assert.Throws<InvalidOperationException>(() =>
+                {
+                    foreach (var item in walk(map))
+                    {
+                        steps++;
+                        Change(map, change);
+                    }
+                });
+                Assert.Equal(1, steps);
+            }
+        }
+
+        [Fact]
+        public void Its_names_and_values_are_read_only_views_that_follow_the_map()
+        {
+            var map = new OrdinalDictionary<string>();
+            Assert.Empty(map);
+            Assert.Empty(map.Keys);
+            Assert.Empty(map.Values);
             var keys = map.Keys;
             var values = map.Values;
-            Assert.Throws<InvalidOperationException>(() =>
-            {
-                foreach (var pair in map) map.Remove(pair.Key);
-            });
-            Assert.Equal(new[] { "b", "c" }, map.Keys); // the first removal happened, then the walk failed
-            Assert.Equal(new[] { "a", "b", "c" }, keys);
-            Assert.Equal(new[] { "1", "2", "3" }, values);
-            foreach (var name in keys) map.Remove(name); // a copy: removing while walking it is fine
+            map["b"] = "2";
+            map["a"] = "1";
+            Assert.Equal(new[] { "a", "b" }, keys);
+            Assert.Equal(new[] { "1", "2" }, values);
+            Assert.Equal("b", keys[1]);
+            Assert.Throws<ArgumentOutOfRangeException>(() => values[2]);
+            var collection = (ICollection<string>)values;
+            Assert.True(collection.IsReadOnly);
+            Assert.True(collection.Contains("2"));
+            Assert.False(collection.Contains("3"));
+            Assert.Throws<NotSupportedException>(() => collection.Add("3"));
+            Assert.Throws<NotSupportedException>(() => collection.Remove("2"));
+            Assert.Throws<NotSupportedException>(() => ((ICollection<string>)keys).Clear());
+            var copy = new string[3];
+            collection.CopyTo(copy, 1);
+            Assert.Equal(new[] { null, "1", "2" }, copy);
+            foreach (var name in keys.ToList()) map.Remove(name); // a copy of the view: removing while walking it is fine
             Assert.Empty(map);
-            map.Clear();
-            Assert.Empty(map);
+            Assert.Empty(keys);
         }
 
         [Fact]
