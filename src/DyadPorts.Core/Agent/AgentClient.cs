@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Net.Sockets;
 using System.Threading;
@@ -32,11 +31,14 @@ namespace DyadPorts.Core.Agent
         public static readonly TimeSpan ChangesKept = TimeSpan.FromTicks(ViewTiming.FreshnessBound.Ticks * 5);
 
         private readonly ConcurrentDictionary<ContainerEngine, Changes> _changes = new ConcurrentDictionary<ContainerEngine, Changes>();
-        private long _quietUntil; // Stopwatch ticks; 0 for none
+        private readonly TimeProvider _time;
+        private long _quietUntil; // timestamps of _time; 0 for none
 
-        public AgentClient(string socketPath)
+        /// <param name="time">The clock of <see cref="QuietAfterFailure"/> and <see cref="ChangesKept"/>; null for the system's.</param>
+        public AgentClient(string socketPath, TimeProvider time = null)
         {
             SocketPath = socketPath ?? throw new ArgumentNullException(nameof(socketPath));
+            _time = time ?? TimeProvider.System;
         }
 
         public string SocketPath { get; }
@@ -52,7 +54,7 @@ namespace DyadPorts.Core.Agent
             lock (_changes)
             {
                 if (_changes.ContainsKey(engine)) return;
-                var changes = new Changes();
+                var changes = new Changes(_time);
                 engine.ContainerChanged += changes.Add;
                 _changes[engine] = changes;
             }
@@ -64,7 +66,7 @@ namespace DyadPorts.Core.Agent
             ArgumentNullException.ThrowIfNull(engine);
             ArgumentNullException.ThrowIfNull(log);
             var quietUntil = Interlocked.Read(ref _quietUntil);
-            if (quietUntil != 0 && Stopwatch.GetTimestamp() < quietUntil) return null;
+            if (quietUntil != 0 && _time.GetTimestamp() < quietUntil) return null;
             if (!File.Exists(SocketPath)) return null;
             Watch(engine);
             var changes = _changes[engine];
@@ -120,7 +122,7 @@ namespace DyadPorts.Core.Agent
             return new EngineSnapshot(answer.Containers);
         }
 
-        private void Quiet() => Interlocked.Exchange(ref _quietUntil, Stopwatch.GetTimestamp() + (long)(QuietAfterFailure.TotalSeconds * Stopwatch.Frequency));
+        private void Quiet() => Interlocked.Exchange(ref _quietUntil, _time.GetTimestamp() + (long)(QuietAfterFailure.TotalSeconds * _time.TimestampFrequency));
 
         /// <summary>
         /// One exchange on a blocking socket, bounded by closing it: at <see cref="AnswerTimeout"/> after the start, or when
@@ -159,13 +161,16 @@ namespace DyadPorts.Core.Agent
         private sealed class Changes
         {
             private readonly Dictionary<string, Change> _changed = new Dictionary<string, Change>(StringComparer.Ordinal);
+            private readonly TimeProvider _time;
+
+            public Changes(TimeProvider time) => _time = time;
 
             public void Add(string id, bool removed)
             {
                 if (string.IsNullOrEmpty(id)) return;
                 lock (_changed)
                 {
-                    _changed[id] = new Change(id, removed, Stopwatch.GetTimestamp());
+                    _changed[id] = new Change(id, removed, _time.GetTimestamp());
                     // A warm session, whose own view answers, never reads the agent: its changes must not pile up meanwhile.
                     if (_changed.Count > 4 * EngineAgent.MostChanges) Forget(ChangesKept);
                 }
@@ -194,7 +199,7 @@ namespace DyadPorts.Core.Agent
                 List<string> old = null;
                 foreach (var change in _changed.Values)
                 {
-                    if (Stopwatch.GetElapsedTime(change.At) > kept) (old ??= new List<string>()).Add(change.Id);
+                    if (_time.GetElapsedTime(change.At) > kept) (old ??= new List<string>()).Add(change.Id);
                 }
                 if (old == null) return;
                 foreach (var id in old) _changed.Remove(id);

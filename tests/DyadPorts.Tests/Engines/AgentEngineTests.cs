@@ -238,52 +238,6 @@ namespace DyadPorts.Tests.Engines
             Assert.False(File.Exists(Path.Combine(open, "agent.sock")));
         }
 
-        /// <summary>
-        /// A process at the socket that accepts and then answers with <paramref name="answer"/> (null: never answers);
-        /// counts the connections it accepted.
-        /// </summary>
-        private sealed class FakeAgent : IDisposable
-        {
-            private readonly Socket _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            private readonly List<Socket> _held = new List<Socket>();
-            private int _accepted;
-
-            public FakeAgent(string path, byte[] answer)
-            {
-                _listener.Bind(new UnixDomainSocketEndPoint(path));
-                _listener.Listen(8);
-                _ = Task.Run(async () =>
-                {
-                    while (true)
-                    {
-                        Socket connection;
-                        try { connection = await _listener.AcceptAsync(); }
-                        catch (Exception e) when (e is ObjectDisposedException || e is SocketException) { return; }
-                        Interlocked.Increment(ref _accepted);
-                        lock (_held) _held.Add(connection);
-                        if (answer == null) continue;
-                        using var stream = new NetworkStream(connection);
-                        try
-                        {
-                            await AgentWire.ReadFrameAsync(stream, default);
-                            await AgentWire.WriteFrameAsync(stream, answer, default);
-                        }
-                        catch (IOException)
-                        {
-                        }
-                    }
-                });
-            }
-
-            public int Accepted => Volatile.Read(ref _accepted);
-
-            public void Dispose()
-            {
-                _listener.Dispose();
-                lock (_held) foreach (var s in _held) s.Dispose();
-            }
-        }
-
         [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_silent_agent_costs_a_bounded_wait_once_then_the_session_lists_without_asking(string name)
         {
