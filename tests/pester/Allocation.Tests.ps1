@@ -234,3 +234,33 @@ Describe 'Specific errors for bad input' {
         $err.Exception.Message | Should -BeLike '*unix:///tmp/dyadports-nothing.sock*'
     }
 }
+
+# A command fed by a pipeline that brings no AppId (a filter upstream that matched nothing) acts on no app, as a cmdlet
+# whose ProcessRecord never ran writes nothing: never on every app, as the same command alone does.
+Describe 'A pipeline that brings no AppId' {
+    BeforeAll {
+        $null = New-TestState
+        Request-DyadPort "${Prefix}np" -Engine Process -PortRange 26620-26629 | Out-Null   # one allocation, one event
+        $script:Nowhere = 'unix:///nonexistent/dyadports-empty-pipeline.sock'
+    }
+
+    It 'lists no allocation, where the command alone lists every one' {
+        @(Get-DyadPortAllocation -Engine Process).AppId | Should -Contain "${Prefix}np"
+        @(@() | Get-DyadPortAllocation -Engine Process) | Should -BeNullOrEmpty
+        @(Get-DyadPortAllocation -Engine Process | Where-Object AppId -eq 'no-such-app' | Get-DyadPortAllocation -Engine Process) | Should -BeNullOrEmpty
+    }
+
+    It 'reads no history, where the command alone reads every app''s' {
+        @(Get-DyadPortHistory).AppId | Should -Contain "${Prefix}np"
+        @(@() | Get-DyadPortHistory) | Should -BeNullOrEmpty
+        @(Get-DyadPortAllocation -Engine Process | Where-Object Status -eq Conflict | Get-DyadPortHistory -Last 5) | Should -BeNullOrEmpty
+    }
+
+    It 'makes the idle reaper look at no preview and ask no engine, where the command alone asks the engine' {
+        $err = { Stop-DyadPreview -IdleFor 00:10:00 -Engine Docker -EngineEndpoint $Nowhere } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'EngineUnreachable,*'
+        $said = @() | Stop-DyadPreview -IdleFor 00:10:00 -Remove -Engine Docker -EngineEndpoint $Nowhere -Verbose 4>&1 | ForEach-Object { "$_" }
+        $said | Should -Contain 'No AppId came down the pipeline: no preview was looked at.'
+        (Read-TestState).Keys | Should -Contain "${Prefix}np"
+    }
+}

@@ -30,7 +30,7 @@ namespace DyadPorts.Commands
         // Gathered first so that many piped ids cost one engine snapshot.
         protected override void End()
         {
-            var patterns = AppIdPatterns.Of(_appIds, WriteError);
+            var patterns = AppIdPatterns.Of(_appIds, MyInvocation.ExpectingInput, WriteError);
             if (!patterns.CanMatch) return;
             // Another host that cannot be reached: its records come back Unknown, with one non-terminating error for that host.
             var found = Allocator.Get(patterns.Matches, Log, WriteError, CancellationToken);

@@ -42,7 +42,7 @@ namespace DyadPorts.Commands
 
         protected override void End()
         {
-            var patterns = AppIdPatterns.Of(_appIds, WriteError);
+            var patterns = AppIdPatterns.Of(_appIds, MyInvocation.ExpectingInput, WriteError);
             if (!patterns.CanMatch) return;
             var since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? new DateTimeOffset(Since.ToUniversalTime()) : (DateTimeOffset?)null;
             var events = Session.History(Settings, Log, CancellationToken)

@@ -68,10 +68,17 @@ namespace DyadPorts.Commands
             {
                 throw new DyadPortsException(ErrorIds.InvalidIdleFor, FailureCategory.InvalidArgument, IdleFor, $"-IdleFor {IdleFor} is negative; give how long a preview must have served nothing, for example 00:10:00.");
             }
+            // Fed by a pipeline that brought no AppId (a filter that matched nothing): no app, never every app.
+            var everyApp = _idleApps.Count == 0;
+            if (everyApp && MyInvocation.ExpectingInput)
+            {
+                WriteVerbose("No AppId came down the pipeline: no preview was looked at.");
+                return;
+            }
             // Under -WhatIf the command's ledger writes nothing (Settings.WritesNothing): the reaper then records no sample
             // either (and no cache file is written), so nothing at all changes.
             var reaper = new IdleReaper(Allocator);
-            var stopped = reaper.Reap(IdleFor, id => _idleApps.Count == 0 || _idleApps.Contains(id), (appId, action) => ShouldProcess($"app {appId}", action),
+            var stopped = reaper.Reap(IdleFor, id => everyApp || _idleApps.Contains(id), (appId, action) => ShouldProcess($"app {appId}", action),
                 Remove, KeepAllocation, Log, CancellationToken, WriteError);
             if (PassThru) foreach (var preview in stopped) WriteObject(preview);
         }

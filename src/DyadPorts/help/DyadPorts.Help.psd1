@@ -48,7 +48,7 @@
         Synopsis    = 'Lists port allocations, each reconciled with what runs now.'
         Description = 'Get-DyadPortAllocation reads the state file and the engine once, and reports each allocation with a Status: Active (the app''s container or process runs on the port), Reserved (allocated, no preview yet, nothing else holds it), Stale (the app''s preview is gone or stopped) Conflict (something else now holds the port; HeldBy says what) or Unknown (the allocation''s engine host could not be asked, with one non-terminating error for that host, or it is another machine''s local engine or processes, which HeldBy names). An AppId without wildcards that has no allocation is a non-terminating AppIdNotFound error. A corrupt state file is rebuilt from this state''s DyadPorts-labelled containers, then backed up, with a StateFileCorrupt warning; a file of a newer version is refused (StateFileNewerVersion) and left as it is.'
         Parameters  = @{
-            AppId = 'The apps to show; wildcards are allowed. All apps when omitted. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have).'
+            AppId = 'The apps to show; wildcards are allowed. All apps when omitted; none when a pipeline feeds the command and brings no AppId (a filter that matched nothing). Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have).'
         }
         Examples    = @(
             @{ Code = 'Get-DyadPortAllocation'; Remarks = 'Lists every allocation with its reconciled status.' }
@@ -102,7 +102,7 @@
         Synopsis    = 'Stops an app''s preview and releases its port.'
         Description = 'Stop-DyadPreview stops the app''s DyadPorts container (or removes it with -Remove) or its preview process, then releases its allocation unless -KeepAllocation is given. Only the app''s own containers (labelled dyadports.managed=true and dyadports.state of this state) are touched, and a preview process is killed, with its process tree, only when its pid and recorded start time match; otherwise a warning says it was left alone. A tree that cannot all be killed (another user''s process in it, say) is a non-terminating PreviewStopFailed, and the app keeps its allocation. An app with neither a preview nor an allocation is a non-terminating AppIdNotFound error.'
         Parameters  = @{
-            AppId          = 'The apps whose previews to stop. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have).'
+            AppId          = 'The apps whose previews to stop. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have). With -IdleFor it is optional: the reaper looks at every app when it is omitted, and at none when a pipeline feeds the command and brings no AppId (a filter that matched nothing).'
             Remove         = 'Removes the container instead of only stopping it.'
             KeepAllocation = 'Keeps the port allocated to the app; Get-DyadPortAllocation then shows it as Stale, and the next Start-DyadPreview of the app starts on that same port while it is free.'
             PassThru       = 'Writes what was stopped to the pipeline.'
@@ -121,7 +121,7 @@
         Synopsis    = 'Reads the journal of DyadPorts'' decisions.'
         Description = 'Every decision DyadPorts makes is journaled as one JSON line beside the state file (state.json.history.jsonl, 0600, rotated at 4 MB with one old file kept): an app Allocated, Reused, Moved (with the holder that forced the move and the previous port), Released; a RaceLost at start; an OrphanRemoved by AUTO_KILL_PORT; a PreviewStarted, PreviewReplaced, PreviewStopped or PreviewFailed; a StateRecovered. Get-DyadPortHistory emits them oldest first as DyadPorts.PortEvent objects. A line torn by a crash is skipped with a warning.'
         Parameters  = @{
-            AppId = 'Only events of these apps. Wildcards are allowed.'
+            AppId = 'Only events of these apps. Wildcards are allowed. All apps when omitted; none when a pipeline feeds the command and brings no AppId (a filter that matched nothing). Accepted from the pipeline by value and by property name.'
             Since = 'Only events at or after this time.'
             Kind  = 'Only events of these kinds: Allocated, Reused, Moved, Released, RaceLost, OrphanRemoved, PreviewStarted, PreviewReplaced, PreviewStopped, PreviewFailed, StateRecovered.'
             Last  = 'Only the newest N events, still written oldest first.'
