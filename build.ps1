@@ -177,11 +177,22 @@ function Invoke-RecordedRun {
     $runs = Join-Path $Root 'tools/test-runs.sh'
     & bash $runs reap
     $record = "$($Kind.ToLowerInvariant())-$($TestEnv.RunId)"
-    Invoke-Native bash @($runs, 'begin', $record, $PID, "label=$($TestEnv.RunId)", "prefix=$($TestEnv.Prefix)")
+    Invoke-Native bash @($runs, 'begin', $record, $PID, "label=$($TestEnv.RunId)", "prefix=$($TestEnv.Prefix)", "tmp=$($TestEnv.TempRoot)")
     # Ended only when the body returned: a run stopped by Ctrl+C (PowerShell runs finally blocks then) or that threw
-    # may have left containers its children never removed, so its record stays for the next run's reap.
-    & $Body
-    & bash $runs end $record
+    # may have left containers its children never removed, so its record stays for the next run's reap. The run's
+    # temporary folder (TempRoot: its tests' states, child scripts and sockets) goes whatever ended the body. A command
+    # that falls back to the per-user state folder (an etcd state keeps its preview logs and engine-ports cache there)
+    # finds it in TempRoot too ($XDG_STATE_HOME for the run and its children), never in the user's own.
+    $savedStateHome = $env:XDG_STATE_HOME
+    $env:XDG_STATE_HOME = Join-Path $TestEnv.TempRoot 'xdg-state'
+    try {
+        & $Body
+        & bash $runs end $record
+    }
+    finally {
+        $env:XDG_STATE_HOME = $savedStateHome
+        Remove-Item -LiteralPath $TestEnv.TempRoot -Recurse -Force -ErrorAction SilentlyContinue
+    }
 }
 
 function Invoke-Test {

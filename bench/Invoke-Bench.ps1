@@ -44,7 +44,18 @@ function Get-Stats([double[]] $ms) {
     [pscustomobject]@{ Median = [math]::Round((Get-Median $ms), 2); P95 = [math]::Round($sorted[[int][math]::Ceiling(0.95 * $sorted.Count) - 1], 2); N = $sorted.Count }
 }
 function Measure-Ms([scriptblock] $Block) { $sw = [Diagnostics.Stopwatch]::StartNew(); & $Block | Out-Null; $sw.Elapsed.TotalMilliseconds }
-function New-BenchState { $env:DYAD_PORTS_STATE = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-$([guid]::NewGuid().ToString('N')).json" }
+# Each state in a folder of its own: what the module writes beside a state (its history, its lock files, the engine-ports
+# cache of its local folder) goes with it. Remove-BenchState removes one; the end of the run removes any left.
+$benchStates = [System.Collections.Generic.List[string]]::new()
+function New-BenchState {
+    $folder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-$([guid]::NewGuid().ToString('N'))"
+    $null = New-Item -ItemType Directory -Path $folder
+    $benchStates.Add($folder)
+    $env:DYAD_PORTS_STATE = Join-Path $folder 'state.json'
+}
+function Remove-BenchState([string] $State = $env:DYAD_PORTS_STATE) {
+    if ($State -and $benchStates.Contains((Split-Path $State))) { Remove-Item -LiteralPath (Split-Path $State) -Recurse -Force -ErrorAction SilentlyContinue }
+}
 function Remove-BenchContainers([string] $Engine) {
     $ids = @(Invoke-EngineCli $Engine ps -aq --filter "label=$runLabel")
     if ($ids) { Invoke-EngineCli $Engine rm -f @ids | Out-Null }
@@ -161,7 +172,7 @@ foreach ($e in $modes) {
             'Ours / floor' = [math]::Round($o.Median / [math]::Max($f.Median, 0.001), 2)
             'Seed / ours' = [math]::Round($s.Median / $o.Median, 1)
         })
-        Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
+        Remove-BenchState
     }
     Remove-BenchContainers $e.Engine
     $client.Dispose()
@@ -187,7 +198,7 @@ foreach ($c in $autoCases) {
         }
         $o = Get-Stats $allocations.Ms
         $autoResults.Add([pscustomobject]@{ Case = $c.Case; Endpoint = $c.Endpoint; 'Median ms' = $o.Median; 'p95 ms' = $o.P95; 'Engine calls' = (@($allocations.Calls | Sort-Object -Unique) -join '/') })
-        Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
+        Remove-BenchState
     } finally {
         foreach ($v in $c.Vars.Keys) { Remove-Item "Env:$v" -ErrorAction SilentlyContinue }
     }
@@ -326,7 +337,7 @@ try {
             'Etcd / file' = [math]::Round($es.Median / $fs.Median, 2); 'Etcd - file ms' = [math]::Round($es.Median - $fs.Median, 2); 'Engine calls (file/etcd)' = "$(($callsByLedger.File | Sort-Object -Unique) -join ',')/$(($callsByLedger.Etcd | Sort-Object -Unique) -join ',')" })
     }
     $env:DYAD_PORTS_ENGINE_FEED = $null
-    Remove-Item $fileState -ErrorAction SilentlyContinue
+    Remove-BenchState $fileState
     Remove-BenchContainers Docker
 
     # Throughput on etcd: 8 pwsh processes x 25 allocations for distinct apps, one shared etcd state.
@@ -359,6 +370,9 @@ $total = Measure-ParallelRequests 't'
 $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable
 $allocated = $state.allocations.Count
 $distinct = ($state.allocations.Values.port | Sort-Object -Unique).Count
+Remove-BenchState
+$env:DYAD_PORTS_STATE = $null
+foreach ($folder in $benchStates) { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction SilentlyContinue }
 Remove-Item $site -Recurse -Force -ErrorAction SilentlyContinue
 
 '' | Out-Raw

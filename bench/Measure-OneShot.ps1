@@ -94,7 +94,10 @@ if ($Floor) {
     $variants['request-port'] = "Import-Module '$($builds[''])'; (Request-DyadPort $AppId $target -PortRange $PortRange).Port"
 }
 
-$state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-oneshot-$([guid]::NewGuid().ToString('N')).json"
+# The state in a folder of its own: the module writes its history, its locks and the engine-ports cache beside it.
+$stateFolder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-oneshot-$([guid]::NewGuid().ToString('N'))"
+$null = New-Item -ItemType Directory -Path $stateFolder
+$state = Join-Path $stateFolder 'state.json'
 $savedState = $env:DYAD_PORTS_STATE
 $savedAgent = $env:DYAD_PORTS_AGENT
 $env:DYAD_PORTS_STATE = $state
@@ -158,6 +161,6 @@ try {
 finally {
     $env:DYAD_PORTS_STATE = $savedState
     $env:DYAD_PORTS_AGENT = $savedAgent
-    Remove-Item $state, "$state.*" -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $stateFolder -Recurse -Force -ErrorAction SilentlyContinue
     if ($floorModule) { Remove-Item -LiteralPath $floorModule -Recurse -Force -ErrorAction SilentlyContinue }
 }

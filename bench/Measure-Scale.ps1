@@ -150,7 +150,7 @@ try {
                     'Catch-up ms' = $cu.Median
                     'Off / list' = [math]::Round($so.Median / [math]::Max($f.Median, 0.001), 2)
                 })
-                Remove-Item $env:DYAD_PORTS_STATE -ErrorAction SilentlyContinue
+                Remove-BenchState
 
                 # The cold one-shot at this K: a fresh pwsh imports the module and makes one allocation (no feed), paired
                 # A B A B against a bare pwsh of the same build (bench/Measure-OneShot.ps1 keeps a state of its own); the

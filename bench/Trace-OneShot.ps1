@@ -32,7 +32,10 @@ param(
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../tools/ChildPwsh.ps1')
 $ModulePath = (Resolve-Path $ModulePath).Path
-$state = Join-Path ([IO.Path]::GetTempPath()) "dyadports-trace-$([guid]::NewGuid().ToString('N')).json"
+# The state in a folder of its own: the module writes its history, its locks and the engine-ports cache beside it.
+$stateFolder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-trace-$([guid]::NewGuid().ToString('N'))"
+$null = New-Item -ItemType Directory -Path $stateFolder
+$state = Join-Path $stateFolder 'state.json'
 $target = "-Engine $Engine" + $(if ($EngineEndpoint) { " -EngineEndpoint '$EngineEndpoint'" } else { '' })
 
 $child = @'
@@ -145,6 +148,6 @@ try {
     }
 }
 finally {
-    Remove-Item $state, "$state.*" -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $stateFolder -Recurse -Force -ErrorAction SilentlyContinue
     Remove-Item Env:DYAD_PORTS_STATE
 }

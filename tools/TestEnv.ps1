@@ -40,6 +40,8 @@ $script:TestEnv = & {
         ContainersConf = Join-Path $state 'containers.conf'
         Image = $image
         RunId = $runId
+        # Every temporary file and folder of this run's tests (tests/DyadPorts.Tests/Support/TestRun.cs: TempRoot).
+        TempRoot = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'dyadports-tests', $runId)
         Prefix = Get-TestRunPrefix $runId
         RunLabel = 'dyadports.test-run'
         Etcd = $t['DYADPORTS_TEST_ETCD']

@@ -7,14 +7,15 @@
 # creates anything, what identifies its containers and the process that owns them; a record is reaped only when that
 # very process is gone (another boot, no such pid, or a pid of another start time), and only the containers it names.
 #
-#   test-runs.sh begin NAME PID [label=RUNID] [prefix=APPID-PREFIX] [name=CONTAINER]...
+#   test-runs.sh begin NAME PID [label=RUNID] [prefix=APPID-PREFIX] [name=CONTAINER]... [tmp=FOLDER]
 #       records that process PID owns the containers labelled dyadports.test-run=RUNID (32 hex digits, a run id), the
 #       DyadPorts previews (dyadports.managed=true) whose dyadports.app-id starts with APPID-PREFIX (a run's prefix,
-#       't' + 6 hex + '-', and more), and the containers named CONTAINER (a CI sentinel, or a name with a run's prefix).
-#       Nothing broader is accepted: a record can name only what the project's runs create.
+#       't' + 6 hex + '-', and more), the containers named CONTAINER (a CI sentinel, or a name with a run's prefix),
+#       and the run's temporary folder FOLDER (an absolute path ending in dyadports-tests/RUNID, tools/TestEnv.ps1's
+#       TempRoot). Nothing broader is accepted: a record can name only what the project's runs create.
 #   test-runs.sh end NAME       the run ended and removed its own: its record goes.
-#   test-runs.sh reap           for each record whose process is gone: removes its containers from both test engines,
-#                               then the record. A record is kept when an engine could not be asked, when it cannot
+#   test-runs.sh reap           for each record whose process is gone: removes its containers from both test engines
+#                               and its temporary folder (a real folder of this user's, never a link), then the record. A record is kept when an engine could not be asked, when it cannot
 #                               be read back whole, or when its process ran in another pid namespace (not judged here).
 #
 # Records live in $DYADPORTS_TEST_RUNS (default $DYADPORTS_TEST_STATE/runs). Engines: the one table.
@@ -34,7 +35,22 @@ start_ticks() {
 }
 valid_name() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ && $1 != *.tmp ]]; }
 # Only what the project's runs create: a run id, a run's AppId prefix (and more after it), a sentinel or prefixed name.
-valid_selector() { [[ $1 =~ ^(label=[0-9a-f]{32}|prefix=t[0-9a-f]{6}-[A-Za-z0-9._-]*|name=(dyad-app-sentinel-[0-9a-f]{6}|t[0-9a-f]{6}-[A-Za-z0-9._-]+))$ ]]; }
+valid_selector() {
+  [[ $1 =~ ^(label=[0-9a-f]{32}|prefix=t[0-9a-f]{6}-[A-Za-z0-9._-]*|name=(dyad-app-sentinel-[0-9a-f]{6}|t[0-9a-f]{6}-[A-Za-z0-9._-]+))$ ]] && return 0
+  # A run's temporary folder: absolute, no '.' or '..' step, ending in dyadports-tests/<run id>.
+  [[ $1 =~ ^tmp=(/[A-Za-z0-9._-]+)*/dyadports-tests/[0-9a-f]{32}$ && ! $1 =~ /\.\.?(/|$) ]]
+}
+# Removes a dead run's temporary folder: only a real folder (not a link, nor under one) that this user owns.
+remove_tmp() {
+  local folder=$1
+  [ -e "$folder" ] || return 0
+  if [ -L "$folder" ] || [ -L "$(dirname "$folder")" ] || [ ! -d "$folder" ] || [ ! -O "$folder" ]; then
+    echo "test-runs: $folder is not a folder of this user's; left as it is"
+    return 1
+  fi
+  echo "test-runs: removing the temporary folder $folder of a run that is gone"
+  rm -rf --one-file-system -- "$folder"
+}
 pid_ns() { readlink "/proc/$1/ns/pid" 2>/dev/null; }
 
 begin() {
@@ -125,6 +141,10 @@ reap() {
       echo "test-runs: run $(basename "$record") (pid $pid) is gone; removing what it left in ${cli%_cli}: $(cut -d' ' -f2 <<< "$owned" | paste -sd' ')"
       $cli rm -f $(cut -d' ' -f1 <<< "$owned") >/dev/null || complete=false
     done
+    local tmp
+    while IFS= read -r line; do
+      case $line in tmp=*) tmp=${line#tmp=}; remove_tmp "$tmp" || complete=false ;; esac
+    done < "$record"
     if $complete; then rm -f "$record"; else kept=$((kept + 1)); fi
   done
   [ "$kept" = 0 ]

@@ -35,7 +35,7 @@ Describe 'Start-DyadPortAgent against <Engine>' -ForEach $Engines {
     }
     AfterAll {
         # Only the process this file started, by its pid.
-        if ($agent -and -not $agent.HasExited) { Stop-Process -Id $agent.Id; $agent.WaitForExit(10000) | Out-Null }
+        if ($agent) { $null = Stop-ChildPwsh $agent -Signal TERM }
         Remove-Item -Recurse -Force $folder -ErrorAction SilentlyContinue
         Remove-TestContainers $Engine $Endpoint
     }
@@ -73,7 +73,7 @@ Describe 'Start-DyadPortAgent against <Engine>' -ForEach $Engines {
 Describe 'Start-DyadPortAgent stopped by SIGTERM' {
     BeforeAll { $folder = New-AgentFolder }
     AfterAll {
-        if ($agent -and -not $agent.HasExited) { Stop-Process -Id $agent.Id }
+        if ($agent) { $null = Stop-ChildPwsh $agent -Signal TERM }
         Remove-Item -Recurse -Force $folder -ErrorAction SilentlyContinue
     }
 
@@ -82,8 +82,7 @@ Describe 'Start-DyadPortAgent stopped by SIGTERM' {
         $agent = Start-TestAgent $folder $engine.Engine $engine.Endpoint
         Get-Content (Join-Path $folder 'agent.out') -Raw | Should -Match 'live=True'
         Test-Path (Join-Path $folder 'agent.sock') | Should -BeTrue
-        & kill -TERM $agent.Id   # the process this test started, by its pid
-        $agent.WaitForExit(20000) | Should -BeTrue
+        Stop-ChildPwsh $agent -Signal TERM | Should -BeTrue   # the process this test started, by its pid
         $agent.ExitCode | Should -Be 0 -Because (Get-Content (Join-Path $folder 'agent.err') -Raw)
         Test-Path (Join-Path $folder 'agent.sock') | Should -BeFalse
     }

@@ -9,9 +9,14 @@ $script:Prefix = $TestEnv.Prefix
 $script:RunLabel = "$($TestEnv.RunLabel)=$($TestEnv.RunId)"
 $script:Engines = $TestEngines
 
+# A new folder in this run's temporary folder ($TestEnv.TempRoot, which build.ps1 removes when the run ends and the
+# next run's reap when it was killed): <kind>-<16 hex digits>.
+function New-TestFolder([string] $Kind) {
+    (New-Item -ItemType Directory -Path (Join-Path $TestEnv.TempRoot ("$Kind-" + [guid]::NewGuid().ToString('N').Substring(0, 16)))).FullName
+}
+
 function New-TestState {
-    $dir = Join-Path ([IO.Path]::GetTempPath()) ("dyadports-pester-" + [guid]::NewGuid().ToString('N'))
-    New-Item -ItemType Directory -Path $dir | Out-Null
+    $dir = New-TestFolder 'pester'
     $env:DYAD_PORTS_STATE = Join-Path $dir 'state.json'
     $env:DYAD_PORTS_STATE
 }
@@ -30,7 +35,8 @@ function Invoke-ChildPwsh {
 # A script file that imports the built module first: -File avoids every quoting pitfall of -Command.
 function New-ChildScript {
     param([string] $Script)
-    $path = Join-Path ([IO.Path]::GetTempPath()) ("dyadports-child-" + [guid]::NewGuid().ToString('N') + '.ps1')
+    $null = New-Item -ItemType Directory -Force -Path $TestEnv.TempRoot
+    $path = Join-Path $TestEnv.TempRoot ("child-" + [guid]::NewGuid().ToString('N') + '.ps1')
     "`$ErrorActionPreference = 'Stop'`nImport-Module '$script:ModulePath'`n$Script" | Set-Content -Path $path
     $path
 }
@@ -41,7 +47,38 @@ function Start-ChildPwsh {
     $redirect = @{}
     if ($StandardOutput) { $redirect.RedirectStandardOutput = $StandardOutput }
     if ($StandardError) { $redirect.RedirectStandardError = $StandardError }
-    Start-Process -FilePath $ChildPwsh -ArgumentList $arguments -PassThru -NoNewWindow @redirect
+    $child = Start-Process -FilePath $ChildPwsh -ArgumentList $arguments -PassThru -NoNewWindow @redirect
+    $child | Add-Member -NotePropertyName StartTicks -NotePropertyValue (Get-ProcessStartTicks $child.Id) -PassThru
+}
+
+# The start time of a running process in clock ticks since boot (field 22 of /proc/PID/stat); $null when there is none.
+function Get-ProcessStartTicks([int] $Id) {
+    $stat = Get-Content -LiteralPath "/proc/$Id/stat" -Raw -ErrorAction SilentlyContinue
+    if (-not $stat) { return $null }
+    $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')   # after the name, which may hold spaces
+    if ($fields.Count -gt 19) { $fields[19] }
+}
+
+# What a .NET process keeps in the temporary folder while it runs, which only a normal exit removes: the debugger's
+# pipes, the diagnostics socket and PowerShell's host pipe. Removed for a child this run stopped with a signal, by its
+# pid and start time, once no process has that pid (tests/DyadPorts.Tests/Support/ProcessLeftovers.cs, for xunit).
+function Remove-ProcessLeftovers([int] $Id, [string] $StartTicks) {
+    if (-not $StartTicks -or (Test-Path -LiteralPath "/proc/$Id")) { return }
+    $temp = [IO.Path]::GetTempPath()
+    foreach ($name in "clr-debug-pipe-$Id-$StartTicks-in", "clr-debug-pipe-$Id-$StartTicks-out", "dotnet-diagnostic-$Id-$StartTicks-socket") {
+        Remove-Item -LiteralPath (Join-Path $temp $name) -Force -ErrorAction SilentlyContinue
+    }
+    Get-ChildItem -LiteralPath $temp -Filter "CoreFxPipe_PSHost.*.$Id.None.*" -ErrorAction SilentlyContinue | Remove-Item -Force -ErrorAction SilentlyContinue
+}
+
+# Stops a child of Start-ChildPwsh (this test's own, by its pid) with a signal, waits for it, and removes what it left
+# (Remove-ProcessLeftovers). True when it ended within the wait.
+function Stop-ChildPwsh($Child, [ValidateSet('KILL', 'TERM')] [string] $Signal = 'KILL', [int] $WaitSeconds = 20) {
+    if (-not $Child.HasExited) { & kill "-$Signal" $Child.Id }
+    if (-not $Child.WaitForExit($WaitSeconds * 1000)) { return $false }
+    $Child.WaitForExit()   # the redirected output is drained
+    Remove-ProcessLeftovers $Child.Id $Child.StartTicks
+    $true
 }
 
 function Assert-EngineAnswers {

@@ -57,8 +57,7 @@ Describe 'Crash safety: kill -9 in the middle of allocating' -Skip:(-not $IsLinu
             }
             $child.HasExited | Should -BeFalse -Because "the child of round $round must be allocating when it is killed"
             Start-Sleep -Milliseconds ($rng.Next(1200))
-            & kill -9 $child.Id
-            $child.WaitForExit()
+            Stop-ChildPwsh $child | Should -BeTrue   # kill -9, by its pid
 
             $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable   # parses, or throws
             $acks = if (Test-Path $ackFile) { Get-Content $ackFile } else { @() }

@@ -33,8 +33,7 @@ Describe 'The history' {
             $deadline = (Get-Date).AddSeconds(60)
             while (((-not (Test-Path $journal)) -or (Get-Item $journal).Length -le $seen) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 50 }
             Start-Sleep -Milliseconds (100 + $rng.Next(700))
-            & kill -9 $child.Id
-            $child.WaitForExit()
+            Stop-ChildPwsh $child | Should -BeTrue   # kill -9, by its pid
             $events = @(Get-DyadPortHistory -WarningVariable torn -WarningAction SilentlyContinue)
             @($torn).Count | Should -BeLessOrEqual 1 -Because 'a crash leaves at most one torn last line'
             $events.Count | Should -BeGreaterThan 0

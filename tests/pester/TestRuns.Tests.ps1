@@ -33,12 +33,22 @@ BeforeAll {
     $script:Alive = Start-Process sleep 600 -PassThru
 
     $dead = [guid]::NewGuid().ToString('N')   # a run id of its own
-    Invoke-TestRuns begin gone $Gone.Id "label=$dead" "name=${Prefix}reap-named" | Should -BeNullOrEmpty
-    Invoke-TestRuns begin otherboot $Alive.Id "prefix=${Prefix}reap-boot-" | Should -BeNullOrEmpty
+    # Temporary folders as runs leave them (tools/TestEnv.ps1's TempRoot), in this test's own folder: the dead run's,
+    # a live run's, and one of a dead run that is a link to a folder that must survive.
+    $script:Temps = New-TestFolder 'runs-temps'
+    $script:DeadTemp = Join-Path $Temps "dead/dyadports-tests/$dead"
+    $script:LiveTemp = Join-Path $Temps "live/dyadports-tests/$([guid]::NewGuid().ToString('N'))"
+    $script:LinkedTemp = Join-Path $Temps "linked/dyadports-tests/$([guid]::NewGuid().ToString('N'))"
+    $script:Precious = Join-Path $Temps 'precious'
+    foreach ($f in $DeadTemp, $LiveTemp, $Precious) { New-Item -ItemType Directory -Force (Join-Path $f 'state-1') | Out-Null; 'x' | Set-Content (Join-Path $f 'state-1/state.json') }
+    New-Item -ItemType Directory -Force (Split-Path $LinkedTemp) | Out-Null
+    New-Item -ItemType SymbolicLink -Path $LinkedTemp -Target $Precious | Out-Null
+    Invoke-TestRuns begin gone $Gone.Id "label=$dead" "name=${Prefix}reap-named" "tmp=$DeadTemp" | Should -BeNullOrEmpty
+    Invoke-TestRuns begin otherboot $Alive.Id "prefix=${Prefix}reap-boot-" "tmp=$LinkedTemp" | Should -BeNullOrEmpty
     Set-RecordLine otherboot boot '00000000-0000-0000-0000-000000000000'
     Invoke-TestRuns begin reused $Alive.Id "prefix=${Prefix}reap-reused-" | Should -BeNullOrEmpty
     Set-RecordLine reused start 1
-    Invoke-TestRuns begin alive $Alive.Id "prefix=${Prefix}reap-alive-" | Should -BeNullOrEmpty
+    Invoke-TestRuns begin alive $Alive.Id "prefix=${Prefix}reap-alive-" "tmp=$LiveTemp" | Should -BeNullOrEmpty
 
     New-Preview Docker "${Prefix}reap-labelled" "dyadports.test-run=$dead"
     New-Preview Podman "${Prefix}reap-named"
@@ -63,6 +73,7 @@ AfterAll {
     if ($Gone -and -not $Gone.HasExited) { $Gone.Kill(); $Gone.WaitForExit() }
     foreach ($e in $Engines) { Remove-TestContainers $e.Engine $e.Endpoint }
     if ($Runs) { Remove-Item $Runs -Recurse -Force -ErrorAction SilentlyContinue }
+    if ($Temps) { Remove-Item $Temps -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
 Describe 'The records of test runs (tools/test-runs.sh)' {
@@ -101,8 +112,19 @@ Describe 'The records of test runs (tools/test-runs.sh)' {
         } finally { Remove-Item $cut -ErrorAction SilentlyContinue }
     }
 
+    It 'removes the temporary folder of a run that is gone, keeps a live run''s, and follows no link' {
+        Test-Path $DeadTemp | Should -BeFalse
+        $Said | Should -Contain "test-runs: removing the temporary folder $DeadTemp of a run that is gone"
+        Test-Path (Join-Path $LiveTemp 'state-1/state.json') | Should -BeTrue
+        Test-Path (Join-Path $Precious 'state-1/state.json') | Should -BeTrue -Because 'a link is not a run''s folder'
+        $Said | Should -Contain "test-runs: $LinkedTemp is not a folder of this user's; left as it is"
+        Remove-Item -LiteralPath $LinkedTemp -Force   # the link alone: the dead run's record can go now
+        Invoke-TestRuns reap | Should -BeNullOrEmpty
+        Test-Path (Join-Path $Runs 'otherboot') | Should -BeFalse
+    }
+
     It 'keeps only the live run''s record, and ends it on request' {
-        $Exit | Should -Be 0
+        $Exit | Should -Be 1 -Because 'the record whose folder was a link was kept'
         @(Get-ChildItem $Runs -Name) | Should -Be @('alive')
         Invoke-TestRuns end alive | Should -BeNullOrEmpty
         @(Get-ChildItem $Runs -Name) | Should -BeNullOrEmpty
@@ -130,6 +152,10 @@ Describe 'The records of test runs (tools/test-runs.sh)' {
         @{ Name = 'bad'; Owner = 'alive'; Selector = @('prefix='); Says = '*bad selector*' }
         @{ Name = 'bad'; Owner = 'alive'; Selector = @('prefix=t'); Says = '*bad selector*' }
         @{ Name = 'bad'; Owner = 'alive'; Selector = @('name=my-app'); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('tmp=/home/me'); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('tmp=dyadports-tests/0123456789abcdef0123456789abcdef'); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('tmp=/tmp/../home/dyadports-tests/0123456789abcdef0123456789abcdef'); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('tmp=/tmp/dyadports-tests/0123456789abcdef0123456789abcdef/..'); Says = '*bad selector*' }
     ) {
         $id = if ($Owner -eq 'alive') { $Alive.Id } else { $Owner }
         $before = @(Get-ChildItem $Runs -Name)

@@ -12,7 +12,8 @@ namespace DyadPorts.Tests.Support
     /// (.config/dotnet-tools.json) run with 'dotnet exec', so the pid held here is pwsh itself (no muxer child) and a
     /// kill -9 of it (<see cref="Kill"/>) is the kill of the operator. The script imports the DyadPorts the tests were
     /// built with (<see cref="ModulePath"/>); values reach it as environment variables, never spliced into its text. Its
-    /// output and errors are kept; Dispose kills it by pid if it still runs and deletes the script.
+    /// output and errors are kept; Dispose kills it by pid if it still runs and deletes the script. The script is a file
+    /// in the run's temporary folder (<see cref="TestRun.TempRoot"/>).
     /// </summary>
     public sealed class ChildPwsh : IDisposable
     {
@@ -20,11 +21,14 @@ namespace DyadPorts.Tests.Support
         private readonly StringBuilder _output = new StringBuilder();
         private readonly StringBuilder _error = new StringBuilder();
         private readonly string _scriptFile;
+        private readonly string _tempFolder;
+        private string _startTicks;
 
-        private ChildPwsh(Process process, string scriptFile)
+        private ChildPwsh(Process process, string scriptFile, string tempFolder)
         {
             _process = process;
             _scriptFile = scriptFile;
+            _tempFolder = tempFolder;
         }
 
         /// <summary>The module the child imports: DyadPorts.dll beside the test binaries.</summary>
@@ -47,7 +51,8 @@ namespace DyadPorts.Tests.Support
         public static ChildPwsh Start(string script, IDictionary<string, string> environment)
         {
             ArgumentNullException.ThrowIfNull(script);
-            var file = Path.Combine(Path.GetTempPath(), $"dyadports-child-{Guid.NewGuid():N}.ps1");
+            Directory.CreateDirectory(TestRun.TempRoot);
+            var file = Path.Combine(TestRun.TempRoot, $"child-{Guid.NewGuid():N}.ps1");
             File.WriteAllText(file, script);
             var start = new ProcessStartInfo(DotnetHost())
             {
@@ -64,20 +69,26 @@ namespace DyadPorts.Tests.Support
                 else start.Environment[kv.Key] = kv.Value;
             }
             var process = new Process { StartInfo = start };
-            var child = new ChildPwsh(process, file);
+            var temp = environment != null && environment.TryGetValue("TMPDIR", out var tmpdir) && !string.IsNullOrEmpty(tmpdir) ? tmpdir : Path.GetTempPath();
+            var child = new ChildPwsh(process, file, temp);
             process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (child._output) child._output.AppendLine(e.Data); };
             process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (child._error) child._error.AppendLine(e.Data); };
             process.Start();
+            child._startTicks = ProcessLeftovers.StartTicks(process.Id);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             return child;
         }
 
-        /// <summary>kill -9 (SIGKILL on Unix) of this child by its pid, then waits for it to be gone.</summary>
+        /// <summary>
+        /// kill -9 (SIGKILL on Unix) of this child by its pid, then waits for it to be gone and removes what only a normal
+        /// exit removes (<see cref="ProcessLeftovers"/>).
+        /// </summary>
         public void Kill()
         {
             _process.Kill(entireProcessTree: false);
             _process.WaitForExit();
+            ProcessLeftovers.Remove(_process.Id, _startTicks, _tempFolder);
         }
 
         /// <summary>Waits for the child to end; false when it still runs after <paramref name="timeout"/>.</summary>

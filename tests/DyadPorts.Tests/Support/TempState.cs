@@ -4,13 +4,12 @@ using DyadPorts.Core.State;
 
 namespace DyadPorts.Tests.Support
 {
-    /// <summary>A private state file for one test.</summary>
+    /// <summary>A private state file for one test, in a folder of its own in the run's temporary folder (<see cref="TestRun.TempRoot"/>).</summary>
     public sealed class TempState : IDisposable
     {
         public TempState()
         {
-            Directory = Path.Combine(Path.GetTempPath(), "dyadports-tests", Guid.NewGuid().ToString("N"));
-            System.IO.Directory.CreateDirectory(Directory);
+            Directory = TestRun.NewTempFolder("state");
             StatePath = Path.Combine(Directory, "state.json");
             Store = new StateStore(StatePath);
         }
