@@ -105,6 +105,14 @@ Describe 'Start-DyadPortAgent refusals' {
         Test-Path (Join-Path $folder 'w.sock') | Should -BeFalse
     }
 
+    It 'asks no engine under -WhatIf: an endpoint nothing answers at still gives the What if line, and no error' {
+        # In a child pwsh, whose host writes the What if line to its output (ErrorActionPreference Stop: an error ends it before 'done').
+        $out = @(Invoke-ChildPwsh "Start-DyadPortAgent -Engine Docker -EngineEndpoint 'unix:///nonexistent/dyadports-whatif.sock' -Path '$(Join-Path $folder 'n.sock')' -WhatIf; 'done'")
+        @($out | Where-Object { "$_" -like 'What if:*lend them a live view of the engine at unix:///nonexistent/dyadports-whatif.sock*' }).Count | Should -Be 1 -Because ($out -join "`n")
+        $out[-1] | Should -Be 'done'
+        Test-Path (Join-Path $folder 'n.sock') | Should -BeFalse
+    }
+
     It 'takes DYAD_PORTS_AGENT as an absolute path only: a relative one fails the command with AgentSocketInvalid' {
         $engine = $Engines[0]
         $out = Invoke-ChildPwsh "`$env:DYAD_PORTS_AGENT = 'agent.sock'; `$env:DYAD_PORTS_STATE = '$folder/state.json'; try { Request-DyadPort '${Prefix}agent-rel' -Engine $($engine.Engine) -EngineEndpoint '$($engine.Endpoint)' -PortRange 27460-27469 } catch { `$_.FullyQualifiedErrorId; `$_.TargetObject }"

@@ -264,3 +264,26 @@ Describe 'A pipeline that brings no AppId' {
         (Read-TestState).Keys | Should -Contain "${Prefix}np"
     }
 }
+
+Describe 'Export-DyadPortMetrics' {
+    BeforeAll { $null = New-TestState }
+
+    It 'writes the .prom file, and with -PassThru the file as Get-Item gives it, which pipes on to Get-Content (the help''s example)' {
+        $path = Join-Path (Split-Path $env:DYAD_PORTS_STATE) 'dyadports.prom'
+        Request-DyadPort "${Prefix}m" -Engine Process -PortRange 26630-26639 | Out-Null
+        $file = Export-DyadPortMetrics -Path $path -Engine Process -PortRange 26630-26639 -PassThru
+        $file.FullName | Should -Be $path
+        $file.PSPath | Should -BeLike 'Microsoft.PowerShell.Core\FileSystem::*'
+        $free = Export-DyadPortMetrics -Path $path -Engine Process -PortRange 26630-26639 -PassThru | Get-Content | Select-String '^dyadports_ports_free'
+        @($free).Count | Should -Be 1
+    }
+
+    It 'refuses a path of another provider with MetricsWriteFailed, and writes nothing' {
+        $err = { Export-DyadPortMetrics -Path 'Env:/dyadports.prom' -Engine Process -PortRange 26630-26639 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'MetricsWriteFailed,*'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be 'Env:/dyadports.prom'
+        $err.Exception.Message | Should -BeLike '*Environment provider*'
+        Test-Path -LiteralPath (Join-Path ([Environment]::CurrentDirectory) 'dyadports.prom') | Should -BeFalse
+    }
+}

@@ -25,10 +25,15 @@ namespace DyadPorts.Core.Agent
         public static readonly TimeSpan QuietAfterFailure = TimeSpan.FromSeconds(30);
 
         /// <summary>
-        /// How long a change of the session's own is sent along: past it, the agent's view has it from the engine's
-        /// events (<see cref="ViewTiming.FreshnessBound"/>), or listed it again.
+        /// How long a change of the session's own is sent along: past it, the agent's view has it even when its stream
+        /// dropped the event. A dropped event is in the view at the view's next catch-up, which comes within
+        /// <see cref="ViewTiming.BusyCatchUpRepeat"/> on a stream that is never quiet (<see cref="ViewTiming.QuietCatchUpRepeat"/>
+        /// on an unread one), at a heartbeat, and brings it within <see cref="ViewTiming.CatchUpWindow"/>, inspected within
+        /// <see cref="ViewTiming.FreshnessBound"/>: 12.25 s. A warm session's own view keeps its changes until its next read.
         /// </summary>
-        public static readonly TimeSpan ChangesKept = TimeSpan.FromTicks(ViewTiming.FreshnessBound.Ticks * 5);
+        public static readonly TimeSpan ChangesKept =
+            (ViewTiming.BusyCatchUpRepeat > ViewTiming.QuietCatchUpRepeat ? ViewTiming.BusyCatchUpRepeat : ViewTiming.QuietCatchUpRepeat)
+            + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow + ViewTiming.FreshnessBound;
 
         private readonly ConcurrentDictionary<ContainerEngine, Changes> _changes = new ConcurrentDictionary<ContainerEngine, Changes>();
         private readonly TimeProvider _time;

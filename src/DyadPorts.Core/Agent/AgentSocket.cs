@@ -164,7 +164,9 @@ namespace DyadPorts.Core.Agent
 
         /// <summary>
         /// Makes the socket's folder (0700) when it is missing, and refuses one another user owns or others may write to
-        /// (AgentSocketUnsafe): whoever can write there could put their own socket in the agent's place.
+        /// (AgentSocketUnsafe): whoever can write there could put their own socket in the agent's place. In a place others
+        /// may write to (the /tmp fallback of <see cref="DefaultPath(Func{string, string})"/>) the folder itself must be no
+        /// link: another user could have put one there, to a folder of this user's, and point it elsewhere at any time.
         /// </summary>
         [System.Runtime.Versioning.SupportedOSPlatform("linux")]
         public static void PrepareFolder(string socketPath)
@@ -183,6 +185,12 @@ namespace DyadPorts.Core.Agent
             if (info is not UnixFileInfo stat) throw Unsafe(socketPath, $"its folder {folder} could not be checked ({UnixFiles.Describe(errno)})");
             if (stat.OwnerId != UnixFiles.EffectiveUserId) throw Unsafe(socketPath, $"its folder {folder} belongs to user {stat.OwnerId}, not to this one ({UnixFiles.EffectiveUserId})");
             if (stat.OthersCanWrite) throw Unsafe(socketPath, $"its folder {folder} is writable by others (mode {stat.Octal})");
+            var parent = Path.GetDirectoryName(folder);
+            if (parent != null && UnixFiles.StatDirectory(parent, out _) is UnixFileInfo above && above.OthersCanWrite
+                && (UnixFiles.StatEntry(folder, out _) is not UnixFileInfo itself || !itself.IsDirectory))
+            {
+                throw Unsafe(socketPath, $"its folder {folder} is a link in {parent}, which others may write to");
+            }
         }
 
         internal static DyadPortsException Unsafe(string socketPath, string why, Exception inner = null) =>

@@ -19,6 +19,12 @@ namespace DyadPorts.Core.Agent
         /// <summary>The largest frame either end reads: a thousand containers with their labels take a few hundred KB.</summary>
         public const int MaxFrame = 16 * 1024 * 1024;
 
+        /// <summary>
+        /// The longest request an agent reads: an endpoint, a TLS folder and at most <see cref="EngineAgent.MostChanges"/>
+        /// container ids take a few kilobytes, so a peer that announces more is refused before anything is allocated for it.
+        /// </summary>
+        public const int MaxRequestFrame = 64 * 1024;
+
         // The fewest bytes one element takes, so that a count can be checked against the bytes left before anything is
         // allocated for it: a change (an empty id, a flag), a label (two empty strings), a port (two ints, a flag, an empty
         // string), a container (an empty id, three absent strings, two counts, no created time).
@@ -101,12 +107,16 @@ namespace DyadPorts.Core.Agent
         }
 
         /// <summary>Reads one frame; <see cref="InvalidDataException"/> when it is longer than <see cref="MaxFrame"/> or cut short.</summary>
-        public static async System.Threading.Tasks.Task<byte[]> ReadFrameAsync(Stream stream, System.Threading.CancellationToken cancellationToken)
+        public static System.Threading.Tasks.Task<byte[]> ReadFrameAsync(Stream stream, System.Threading.CancellationToken cancellationToken) =>
+            ReadFrameAsync(stream, MaxFrame, cancellationToken);
+
+        /// <summary>Reads one frame of at most <paramref name="most"/> bytes (<see cref="MaxRequestFrame"/> for a request).</summary>
+        public static async System.Threading.Tasks.Task<byte[]> ReadFrameAsync(Stream stream, int most, System.Threading.CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(stream);
             var length = new byte[4];
             await ReadExactlyAsync(stream, length, cancellationToken).ConfigureAwait(false);
-            var frame = Frame(length);
+            var frame = Frame(length, most);
             await ReadExactlyAsync(stream, frame, cancellationToken).ConfigureAwait(false);
             return frame;
         }
@@ -117,7 +127,7 @@ namespace DyadPorts.Core.Agent
             ArgumentNullException.ThrowIfNull(stream);
             var length = new byte[4];
             ReadExactly(stream, length);
-            var frame = Frame(length);
+            var frame = Frame(length, MaxFrame);
             ReadExactly(stream, frame);
             return frame;
         }
@@ -131,11 +141,11 @@ namespace DyadPorts.Core.Agent
             return length;
         }
 
-        /// <summary>The buffer for a frame of the length read, which must be 1 to <see cref="MaxFrame"/> bytes.</summary>
-        private static byte[] Frame(byte[] length)
+        /// <summary>The buffer for a frame of the length read, which must be 1 to <paramref name="most"/> bytes.</summary>
+        private static byte[] Frame(byte[] length, int most)
         {
             var size = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(length);
-            if (size < 1 || size > MaxFrame) throw new InvalidDataException($"A frame of {size} bytes.");
+            if (size < 1 || size > most) throw new InvalidDataException($"A frame of {size} bytes, more than the {most} read.");
             return new byte[size];
         }
 

@@ -27,7 +27,10 @@ namespace DyadPorts.Core.Agent
         /// <summary>How long one connection may take, request and answer; an asker gives up after <see cref="AgentClient.AnswerTimeout"/>.</summary>
         public static readonly TimeSpan ConnectionTimeout = TimeSpan.FromSeconds(2);
 
-        /// <summary>The most endpoints an agent follows; past them it answers that the asker should list.</summary>
+        /// <summary>
+        /// The most endpoints an agent follows at once; past them it answers that the asker should list. An endpoint whose
+        /// view retired (unread for its bound) no longer counts: its client is let go when the slot is needed.
+        /// </summary>
         public const int MostEndpoints = 32;
 
         /// <summary>The most containers one asker may say it changed; an asker sends only its recent changes.</summary>
@@ -36,11 +39,20 @@ namespace DyadPorts.Core.Agent
         /// <summary>The most requests answered at once; past them an asker is told to list (a burst of one-shots).</summary>
         public const int MostAtOnce = 8;
 
+        /// <summary>
+        /// The most connections served at once, answered or not (each holds a socket and at most
+        /// <see cref="AgentWire.MaxRequestFrame"/> bytes for <see cref="ConnectionTimeout"/>); one past them is closed at once,
+        /// and its asker lists.
+        /// </summary>
+        public const int MostConnections = 64;
+
         private readonly EngineViews _views;
         private readonly ConcurrentDictionary<string, ContainerEngine> _clients = new ConcurrentDictionary<string, ContainerEngine>(StringComparer.Ordinal);
+        private readonly object _clientsGate = new object(); // a client is taken and followed, or let go, under it
         private readonly ConcurrentDictionary<Task, byte> _serving = new ConcurrentDictionary<Task, byte>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly SemaphoreSlim _answering = new SemaphoreSlim(MostAtOnce, MostAtOnce);
+        private readonly SemaphoreSlim _connections = new SemaphoreSlim(MostConnections, MostConnections);
         private CrossProcessLock _lock;
         private Socket _listener;
         private long _answered, _declined, _refused, _failed, _changesInspected;
@@ -140,6 +152,22 @@ namespace DyadPorts.Core.Agent
                     await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
                     continue;
                 }
+                bool admitted;
+                try
+                {
+                    admitted = _connections.Wait(0, CancellationToken.None);
+                }
+                catch (ObjectDisposedException)
+                {
+                    connection.Dispose(); // the agent is stopping
+                    break;
+                }
+                if (!admitted)
+                {
+                    Interlocked.Increment(ref _failed);
+                    connection.Dispose();
+                    continue;
+                }
                 var serving = ServeAsync(connection);
                 _serving.TryAdd(serving, 0);
                 _ = serving.ContinueWith(done => _serving.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -161,10 +189,18 @@ namespace DyadPorts.Core.Agent
             if (request.Changed.Count > MostChanges) return Decline($"the asker changed {request.Changed.Count} containers, more than the {MostChanges} it inspects for one answer");
             var tls = request.TlsFolder == null ? null : new EngineTls(request.TlsFolder, request.TlsSource ?? "the asker");
             var key = ContainerEngine.ClientKey(request.Endpoint, tls);
-            if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) return Decline($"it follows {MostEndpoints} endpoints already");
-            var client = Client(key, request.Endpoint, request.Kind, tls);
-            if (Volatile.Read(ref _disposed) == 1) return Decline("it is stopping");
-            _views.Follow(client, request.Kind);
+            ContainerEngine client;
+            lock (_clientsGate)
+            {
+                if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) LetGoOfRetired();
+                if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) return Decline($"it follows {MostEndpoints} endpoints already");
+                client = Client(key, request.Endpoint, request.Kind, tls);
+                if (Volatile.Read(ref _disposed) == 1) return Decline("it is stopping");
+                // The kind decides what the view trusts (a catch-up's count limit is dockerd's, not podman's): one asker's
+                // word for an endpoint is not taken for another's that says otherwise.
+                if (client.KnownKind != request.Kind) return Decline($"it follows {request.Endpoint} as a {client.KnownKind} engine, and this asker says {request.Kind}");
+                _views.Follow(client, request.Kind);
+            }
             try
             {
                 var snapshot = _views.Read(client, request.Kind, cancellationToken);
@@ -176,6 +212,17 @@ namespace DyadPorts.Core.Agent
             catch (DyadPortsException e)
             {
                 return Decline($"it could not inspect a container the asker changed ({e.Message})");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw; // the connection's time is up: nothing to answer
+            }
+#pragma warning disable CA1031 // an inspect that failed otherwise (a socket, an HTTP or a timeout error under the client) is a decline too: the asker lists now
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                var failed = e is AggregateException a && a.InnerExceptions.Count > 0 ? a.InnerExceptions[0] : e;
+                return Decline($"it could not inspect a container the asker changed ({failed.GetType().Name}: {failed.Message})");
             }
         }
 
@@ -224,7 +271,7 @@ namespace DyadPorts.Core.Agent
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                     timeout.CancelAfter(ConnectionTimeout);
                     using var stream = new NetworkStream(connection, ownsSocket: false);
-                    var request = AgentWire.DecodeRequest(await AgentWire.ReadFrameAsync(stream, timeout.Token).ConfigureAwait(false));
+                    var request = AgentWire.DecodeRequest(await AgentWire.ReadFrameAsync(stream, AgentWire.MaxRequestFrame, timeout.Token).ConfigureAwait(false));
                     byte[] frame;
                     if (!AgentSocket.SharesNamespaces(peer.ProcessId))
                     {
@@ -259,11 +306,38 @@ namespace DyadPorts.Core.Agent
                     Interlocked.Increment(ref _failed);
                 }
 #pragma warning restore CA1031
+                finally
+                {
+                    ReleaseConnection();
+                }
+            }
+        }
+
+        private void ReleaseConnection()
+        {
+            try
+            {
+                _connections.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // the agent was disposed while this connection ended
             }
         }
 
         private ContainerEngine Client(string key, string endpoint, EngineKind kind, EngineTls tls) =>
             _clients.GetOrAdd(key, _ => new ContainerEngine(endpoint, kind, tls));
+
+        /// <summary>Under the clients' gate: lets go of every client whose view retired (an endpoint nobody asked about for its bound).</summary>
+        private void LetGoOfRetired()
+        {
+            foreach (var pair in _clients)
+            {
+                if (_views.Follows(pair.Value) || !_clients.TryRemove(pair.Key, out var client)) continue;
+                _views.Drop(client);
+                client.Dispose();
+            }
+        }
 
         /// <summary>
         /// The lock file beside the socket, held for the agent's life (<see cref="CrossProcessLock"/>: an flock on a file
@@ -364,6 +438,7 @@ namespace DyadPorts.Core.Agent
             foreach (var client in _clients.Values) client.Dispose();
             _stop.Dispose();
             _answering.Dispose();
+            _connections.Dispose();
         }
     }
 }

@@ -383,14 +383,17 @@ namespace DyadPorts.Core.Engines
         /// <summary>
         /// Applies every event waiting, coalesced per container (<see cref="EngineEventApplier.Coalesce"/>: a burst costs at
         /// most one inspect per container, none for one created and removed within it), then takes their arrivals off the
-        /// queue of unapplied ones.
+        /// queue of unapplied ones. A look this starts is due since the oldest of those arrivals, not since now: events
+        /// that waited for a list (seconds, at a thousand containers on podman) already count against the freshness
+        /// bound, and the view is behind (<see cref="IsBehind"/>) until their looks are in.
         /// </summary>
         private void ApplyWaiting(Channel<ContainerEvent> events, ConcurrentQueue<long> unapplied, CancellationToken connection)
         {
+            var oldest = unapplied.TryPeek(out var arrived) ? arrived : Stopwatch.GetTimestamp();
             var batch = new List<ContainerEvent>();
             while (events.Reader.TryRead(out var e)) batch.Add(e);
             if (batch.Count == 0) return;
-            foreach (var e in EngineEventApplier.Coalesce(batch)) Apply(e, events.Writer, connection);
+            foreach (var e in EngineEventApplier.Coalesce(batch)) Apply(e, oldest, events.Writer, connection);
             for (var i = 0; i < batch.Count; i++) unapplied.TryDequeue(out _);
         }
 
@@ -399,7 +402,7 @@ namespace DyadPorts.Core.Engines
         /// look of its container is under way, else starts an inspect (<see cref="Look"/>) and goes on. Inspects answer in
         /// any order: what the view holds of a container is always what the latest-started of them said (<see cref="ViewMap.Take"/>).
         /// </summary>
-        private void Apply(ContainerEvent e, ChannelWriter<ContainerEvent> events, CancellationToken connection)
+        private void Apply(ContainerEvent e, long arrived, ChannelWriter<ContainerEvent> events, CancellationToken connection)
         {
             long order;
             lock (_gate)
@@ -409,7 +412,7 @@ namespace DyadPorts.Core.Engines
                     if (changed && _snapshot != null) Publish();
                     return;
                 }
-                order = _map.BeginLook(e); // the view is behind on this container since its oldest look due
+                order = _map.BeginLook(e, arrived); // the view is behind on this container since its oldest event due
             }
             _ = Look(e, order, events, connection);
         }

@@ -72,6 +72,28 @@ namespace DyadPorts.Core.Engines
             Start(entry, engine, kind);
         }
 
+        /// <summary>Whether a view of <paramref name="engine"/>'s endpoint is started and has not retired.</summary>
+        public bool Follows(ContainerEngine engine) =>
+            engine != null && _entries.TryGetValue(engine, out var entry) && entry.View is EngineView view && !view.IsRetired;
+
+        /// <summary>
+        /// Lets go of a client for good: its entry goes, and a view it still has ends. For a long-lived process (the agent)
+        /// that met many endpoints, so that the gone ones cost nothing; the client is the caller's to dispose.
+        /// </summary>
+        public void Drop(ContainerEngine engine)
+        {
+            if (engine == null || !_entries.TryRemove(engine, out var entry)) return;
+            EngineView view;
+            lock (entry)
+            {
+                view = entry.View;
+                entry.View = null;
+            }
+            if (view == null) return;
+            engine.ContainerChanged -= view.Touched;
+            view.Dispose();
+        }
+
         /// <summary>The views started so far.</summary>
         public IReadOnlyList<EngineView> Started => _entries.Values.Select(e => e.View).Where(v => v != null).ToList();
 

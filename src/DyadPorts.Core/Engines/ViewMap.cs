@@ -121,12 +121,17 @@ namespace DyadPorts.Core.Engines
             return true;
         }
 
-        /// <summary>Numbers a look of the event's container, which is due from now on (or since its oldest look still due).</summary>
-        public long BeginLook(ContainerEvent e)
+        /// <summary>
+        /// Numbers a look of the event's container, which is due since <paramref name="dueSince"/> (a Stopwatch timestamp:
+        /// when the event arrived, which may be long before a list that held it up ended; now when null), or since its
+        /// oldest look still due.
+        /// </summary>
+        public long BeginLook(ContainerEvent e, long? dueSince = null)
         {
             var order = Begin();
             var binds = EngineEventApplier.MayBind(e.Action);
-            _looks[e.Id] = _looks.TryGetValue(e.Id, out var due) ? (due.Since, order, due.Binds || binds) : (Stopwatch.GetTimestamp(), order, binds);
+            var since = dueSince ?? Stopwatch.GetTimestamp();
+            _looks[e.Id] = _looks.TryGetValue(e.Id, out var due) ? (Math.Min(due.Since, since), order, due.Binds || binds) : (since, order, binds);
             return order;
         }
 

@@ -1,5 +1,6 @@
 using System.IO;
 using System.Management.Automation;
+using DyadPorts.Core.Diagnostics;
 using DyadPorts.Core.Insights;
 using DyadPorts.Infrastructure;
 
@@ -18,19 +19,19 @@ namespace DyadPorts.Commands
         [Parameter]
         public string PortRange { get; set; }
 
-        /// <summary>Write the file's FileInfo to the pipeline.</summary>
+        /// <summary>Write the file to the pipeline, as Get-Item gives it (so it pipes on to Get-Content).</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
         protected override void End()
         {
-            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+            var path = FileSystemPath(Path, e => new DyadPortsException(ErrorIds.MetricsWriteFailed, FailureCategory.InvalidArgument, Path, $"-Path '{Path}' names no file-system path: {e.Message}", e));
             var range = Settings.RangeOr(PortRange);
             if (!ShouldProcess(path, $"Write DyadPorts metrics for {range}")) return;
             var usage = Allocator.Usage(range, Log, CancellationToken);
             PrometheusText.WriteAtomically(path, PrometheusText.Build(usage));
             WriteVerbose($"Wrote {path}: {usage.Free} of {usage.Total} ports free.");
-            if (PassThru) WriteObject(new FileInfo(path));
+            if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { path }, false, true), true);
         }
     }
 }

@@ -32,8 +32,10 @@ namespace DyadPorts.Commands
             var path = Path != null
                 ? FileSystemPath(Path, e => new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, Path, $"-Path '{Path}' names no file-system path: {e.Message}", e))
                 : Settings.AgentPath ?? throw NoDefaultSocket();
+            // Asked before the engine is resolved: -WhatIf and a declined -Confirm reach no engine (no ping, no /version).
+            var engine = EngineEndpoint != null ? $"the engine at {EngineEndpoint}" : Engine == EngineKind.Auto ? "the engine this session's environment names" : $"the {Engine} engine";
+            if (!ShouldProcess(path, $"Listen for DyadPorts commands, and lend them a live view of {engine}")) return;
             var (client, kind) = Session.FollowedEngine(Engine, EngineEndpoint, CancellationToken);
-            if (!ShouldProcess(path, $"Listen for DyadPorts commands, and lend them a live view of the {kind} engine at {client.Endpoint}")) return;
             using var agent = new EngineAgent(path);
             agent.Listen();
             // SIGTERM (systemd's stop, a plain kill) ends the agent as Ctrl+C does, and the command then ends normally: the

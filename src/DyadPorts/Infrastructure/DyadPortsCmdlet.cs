@@ -122,14 +122,23 @@ namespace DyadPorts.Infrastructure
         /// </summary>
         protected string FileSystemPath(string path, Func<Exception, DyadPortsException> notAPath)
         {
+            string resolved;
+            ProviderInfo provider;
             try
             {
-                return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
             }
             catch (Exception e) when (e is RuntimeException || e is NotSupportedException || e is ArgumentException)
             {
                 throw notAPath(e);
             }
+            // Env:, Variable:, HKLM: ... give a provider path that is no file's: .NET would take it relative to the
+            // process's folder, not PowerShell's location.
+            if (provider.ImplementingType != typeof(Microsoft.PowerShell.Commands.FileSystemProvider))
+            {
+                throw notAPath(new ArgumentException($"'{path}' is an item of the {provider.Name} provider, not a file-system path."));
+            }
+            return resolved;
         }
 
         protected static ErrorRecord ToErrorRecord(DyadPortsException e)

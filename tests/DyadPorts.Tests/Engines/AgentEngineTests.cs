@@ -238,6 +238,36 @@ namespace DyadPorts.Tests.Engines
             Assert.False(File.Exists(Path.Combine(open, "agent.sock")));
         }
 
+        /// <summary>
+        /// In a folder others may write to (as /tmp, where the default path falls back without XDG_RUNTIME_DIR), the
+        /// agent's folder must be no link: another user could link it to a folder of this user's and repoint it later.
+        /// A real folder of this user's there is fine.
+        /// </summary>
+        [Fact]
+        [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+        public void An_agent_refuses_a_folder_that_is_a_link_in_a_place_others_may_write_to()
+        {
+            // Short names: a unix socket's path holds at most 108 bytes.
+            var shared = Path.Combine(_temp.Directory, "s");
+            Directory.CreateDirectory(shared);
+            File.SetUnixFileMode(shared, (UnixFileMode)Convert.ToInt32("1777", 8));
+            var own = Directory.CreateDirectory(Path.Combine(_temp.Directory, "o"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
+            var link = Path.Combine(shared, "l");
+            File.CreateSymbolicLink(link, own);
+            using (var linked = new EngineAgent(Path.Combine(link, "agent.sock")))
+            {
+                var refused = Assert.Throws<DyadPortsException>(linked.Listen);
+                Assert.Equal(ErrorIds.AgentSocketUnsafe, refused.ErrorId);
+                Assert.Contains("is a link in", refused.Message, StringComparison.Ordinal);
+            }
+            Assert.Empty(Directory.GetFileSystemEntries(own));
+
+            var real = Directory.CreateDirectory(Path.Combine(shared, "r"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
+            using var agent = new EngineAgent(Path.Combine(real, "agent.sock"));
+            agent.Listen();
+            Assert.True(File.Exists(Path.Combine(real, "agent.sock")));
+        }
+
         [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
         public void A_silent_agent_costs_a_bounded_wait_once_then_the_session_lists_without_asking(string name)
         {

@@ -115,6 +115,35 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
+        public async System.Threading.Tasks.Task A_request_is_read_within_its_own_small_bound_and_the_largest_one_an_asker_sends_fits()
+        {
+            // The length alone is refused: nothing is allocated for a peer that announces more.
+            await Assert.ThrowsAsync<InvalidDataException>(() => AgentWire.ReadFrameAsync(new MemoryStream(BitConverter.GetBytes(AgentWire.MaxRequestFrame + 1)), AgentWire.MaxRequestFrame, default));
+            // The most an asker sends: every change it may send, ids as long as an engine makes them, a long TLS folder.
+            var changed = new System.Collections.Generic.List<System.Collections.Generic.KeyValuePair<string, bool>>();
+            for (var i = 0; i < EngineAgent.MostChanges; i++) changed.Add(new System.Collections.Generic.KeyValuePair<string, bool>(new string('a', 63) + (i % 10), i % 2 == 0));
+            var largest = AgentWire.Encode(new AgentRequest { Endpoint = "tcp://" + new string('h', 253) + ":2376", Kind = EngineKind.Docker, TlsFolder = "/" + new string('f', 1000), TlsSource = new string('s', 1000), Changed = changed });
+            Assert.True(largest.Length < AgentWire.MaxRequestFrame / 4, $"the largest request takes {largest.Length} bytes");
+            using var stream = new MemoryStream();
+            await AgentWire.WriteFrameAsync(stream, largest, default);
+            stream.Position = 0;
+            Assert.Equal(largest, await AgentWire.ReadFrameAsync(stream, AgentWire.MaxRequestFrame, default));
+        }
+
+        /// <summary>
+        /// A change of the session's own is sent along until the agent's view has it even when the view's stream dropped its
+        /// event: that takes the view's next catch-up (every BusyCatchUpRepeat on a stream that is never quiet, every
+        /// QuietCatchUpRepeat on an unread one), at a heartbeat, with its window, and the inspect within the freshness bound.
+        /// </summary>
+        [Fact]
+        public void The_changes_a_session_sends_along_outlive_the_catch_up_that_recovers_a_dropped_event()
+        {
+            var recovered = (ViewTiming.BusyCatchUpRepeat > ViewTiming.QuietCatchUpRepeat ? ViewTiming.BusyCatchUpRepeat : ViewTiming.QuietCatchUpRepeat)
+                + ViewTiming.HeartbeatInterval + ViewTiming.CatchUpWindow + ViewTiming.FreshnessBound;
+            Assert.True(AgentClient.ChangesKept >= recovered, $"changes are sent for {AgentClient.ChangesKept}, a dropped event is recovered within {recovered}");
+        }
+
+        [Fact]
         public void The_blocking_frame_calls_write_and_read_the_same_bytes_with_the_same_checks()
         {
             using var stream = new MemoryStream();

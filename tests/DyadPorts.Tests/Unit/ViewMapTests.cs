@@ -33,6 +33,29 @@ namespace DyadPorts.Tests.Unit
             Assert.Equal(1, map.UnderWay); // the look of 'old' (ended by its caller once it answers)
         }
 
+        /// <summary>
+        /// A look is due since its event arrived, not since it began: events that waited for a list (seconds, with a thousand
+        /// containers on podman) count against the freshness bound from their arrival, and a later event of the same
+        /// container keeps the older due time (found by an independent review: the view had answered without such a container).
+        /// </summary>
+        [Fact]
+        public void A_look_is_due_since_its_event_arrived_and_a_later_event_keeps_the_older_time()
+        {
+            var bound = System.TimeSpan.FromSeconds(1);
+            var waited = new ViewMap(ViewMap.RemovalsKept);
+            waited.Listed(waited.Begin(), new[] { Container("a") });
+            var arrived = System.Diagnostics.Stopwatch.GetTimestamp() - 2 * System.Diagnostics.Stopwatch.Frequency; // 2 s ago, held up by a list
+            waited.BeginLook(new ContainerEvent("new", "create", "new"), arrived);
+            Assert.True(waited.LookOverdue(bound), "a create that waited 2 s for a list is past a 1 s bound at once");
+            waited.BeginLook(new ContainerEvent("new", "start", "new"), System.Diagnostics.Stopwatch.GetTimestamp());
+            Assert.True(waited.LookOverdue(bound), "a later event of the container keeps its oldest due time");
+
+            var fresh = new ViewMap(ViewMap.RemovalsKept);
+            fresh.Listed(fresh.Begin(), new[] { Container("a") });
+            fresh.BeginLook(new ContainerEvent("new", "create", "new"));
+            Assert.False(fresh.LookOverdue(bound), "a look begun as its event arrives is due from now");
+        }
+
         [Fact]
         public void Of_two_inspects_that_answer_out_of_order_the_later_started_wins()
         {

@@ -1,0 +1,73 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading;
+using DyadPorts.Core.Agent;
+using DyadPorts.Core.Engines;
+using DyadPorts.Tests.Support;
+using Xunit;
+
+namespace DyadPorts.Tests.Unit
+{
+    /// <summary>
+    /// The agent's endpoint slots (<see cref="EngineAgent.MostEndpoints"/>): a long-lived agent asked about an endpoint once
+    /// (a typo, a host gone) does not keep its slot past its view's retirement, so it does not end up declining every new
+    /// endpoint until it restarts. Endpoints here are sockets nobody listens at: no engine is asked, their views never go
+    /// live, and they retire after the short bound the test gives.
+    /// </summary>
+    public sealed class AgentEndpointsTests : IDisposable
+    {
+        private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(400);
+        private readonly TempState _temp = new TempState();
+
+        public void Dispose() => _temp.Dispose();
+
+        private static AgentRequest Ask(int n) => new AgentRequest
+        {
+            Endpoint = "unix:///nonexistent/dyadports-slot-" + n.ToString(CultureInfo.InvariantCulture) + ".sock",
+            Kind = EngineKind.Docker,
+        };
+
+        [Fact]
+        public void A_retired_endpoints_slot_is_given_to_a_new_endpoint_and_a_live_one_keeps_its_own()
+        {
+            using var views = new EngineViews(retireAfter: Bound, lent: true);
+            using var agent = new EngineAgent(System.IO.Path.Combine(_temp.Directory, "agent.sock"), views);
+            for (var n = 0; n < EngineAgent.MostEndpoints; n++)
+            {
+                Assert.Contains("is not live now", agent.Answer(Ask(n), CancellationToken.None).Reason, StringComparison.Ordinal);
+            }
+            // Every slot taken by a view that has not retired yet: a new endpoint is declined, an old one is not.
+            Assert.Contains($"it follows {EngineAgent.MostEndpoints} endpoints already", agent.Answer(Ask(EngineAgent.MostEndpoints), CancellationToken.None).Reason, StringComparison.Ordinal);
+            Assert.Contains("is not live now", agent.Answer(Ask(0), CancellationToken.None).Reason, StringComparison.Ordinal);
+
+            // Once they retired (unread for the bound), their slots go to new endpoints.
+            var waited = Stopwatch.StartNew();
+            while (!AllRetired(views) && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(100);
+            Assert.True(AllRetired(views), "the views did not retire within 30 s of a 400 ms bound");
+            Assert.Contains("is not live now", agent.Answer(Ask(EngineAgent.MostEndpoints), CancellationToken.None).Reason, StringComparison.Ordinal);
+            Assert.Single(views.Started); // the gone ones were let go, the new one follows
+        }
+
+        [Fact]
+        public void An_endpoint_followed_as_one_kind_is_declined_to_an_asker_that_says_another()
+        {
+            using var views = new EngineViews(retireAfter: Bound, lent: true);
+            using var agent = new EngineAgent(System.IO.Path.Combine(_temp.Directory, "agent.sock"), views);
+            Assert.Contains("is not live now", agent.Answer(Ask(1), CancellationToken.None).Reason, StringComparison.Ordinal);
+            var podman = new AgentRequest { Endpoint = Ask(1).Endpoint, Kind = EngineKind.Podman };
+            var declined = agent.Answer(podman, CancellationToken.None);
+            Assert.Null(declined.Containers);
+            Assert.Contains("as a Docker engine, and this asker says Podman", declined.Reason, StringComparison.Ordinal);
+        }
+
+        private static bool AllRetired(EngineViews views)
+        {
+            foreach (var view in views.Started)
+            {
+                if (!view.IsRetired) return false;
+            }
+            return true;
+        }
+    }
+}
