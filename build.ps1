@@ -192,6 +192,9 @@ function Invoke-RecordedRun {
     finally {
         $env:XDG_STATE_HOME = $savedStateHome
         Remove-Item -LiteralPath $TestEnv.TempRoot -Recurse -Force -ErrorAction SilentlyContinue
+        # The runs' shared parent too, once no run has a folder in it: a fresh machine ends as it began.
+        $parent = Split-Path $TestEnv.TempRoot
+        if ((Test-Path -LiteralPath $parent) -and -not (Get-ChildItem -LiteralPath $parent -Force)) { Remove-Item -LiteralPath $parent -ErrorAction SilentlyContinue }
     }
 }
 

@@ -49,7 +49,9 @@ remove_tmp() {
     return 1
   fi
   echo "test-runs: removing the temporary folder $folder of a run that is gone"
-  rm -rf --one-file-system -- "$folder"
+  rm -rf --one-file-system -- "$folder" || return 1
+  rmdir -- "$(dirname "$folder")" 2>/dev/null   # the runs' shared parent (dyadports-tests), once no run has a folder in it
+  return 0
 }
 pid_ns() { readlink "/proc/$1/ns/pid" 2>/dev/null; }
 

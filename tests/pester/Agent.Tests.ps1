@@ -7,9 +7,7 @@ BeforeAll {
     Import-Module $ModulePath -Force
 
     function New-AgentFolder {
-        $folder = Join-Path ([IO.Path]::GetTempPath()) ('dyadports-agent-' + [guid]::NewGuid().ToString('N').Substring(0, 12))
-        New-Item -ItemType Directory $folder | Out-Null
-        $folder
+        New-TestFolder 'agent'
     }
 
     # An agent in a child pwsh, its status in <folder>/agent.out; returns the process once the status is there (or it ended).

@@ -6,7 +6,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     foreach ($e in $Engines) { Assert-EngineAnswers $e.Endpoint; Remove-TestContainers $e.Engine $e.Endpoint }
-    $script:Runs = Join-Path ([IO.Path]::GetTempPath()) ("dyadports-runs-" + [guid]::NewGuid().ToString('N'))
+    $script:Runs = Join-Path $TestEnv.TempRoot ("runs-" + [guid]::NewGuid().ToString('N').Substring(0, 16))
     $script:Script = Join-Path $PSScriptRoot '../../tools/test-runs.sh'
 
     function Invoke-TestRuns {

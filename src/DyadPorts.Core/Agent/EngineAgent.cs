@@ -49,6 +49,7 @@ namespace DyadPorts.Core.Agent
         private readonly EngineViews _views;
         private readonly ConcurrentDictionary<string, ContainerEngine> _clients = new ConcurrentDictionary<string, ContainerEngine>(StringComparer.Ordinal);
         private readonly object _clientsGate = new object(); // a client is taken and followed, or let go, under it
+        private readonly Dictionary<ContainerEngine, int> _inUse = new Dictionary<ContainerEngine, int>(); // answers reading each client; under _clientsGate
         private readonly ConcurrentDictionary<Task, byte> _serving = new ConcurrentDictionary<Task, byte>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly SemaphoreSlim _answering = new SemaphoreSlim(MostAtOnce, MostAtOnce);
@@ -189,18 +190,9 @@ namespace DyadPorts.Core.Agent
             if (request.Changed.Count > MostChanges) return Decline($"the asker changed {request.Changed.Count} containers, more than the {MostChanges} it inspects for one answer");
             var tls = request.TlsFolder == null ? null : new EngineTls(request.TlsFolder, request.TlsSource ?? "the asker");
             var key = ContainerEngine.ClientKey(request.Endpoint, tls);
-            ContainerEngine client;
-            lock (_clientsGate)
-            {
-                if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) LetGoOfRetired();
-                if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) return Decline($"it follows {MostEndpoints} endpoints already");
-                client = Client(key, request.Endpoint, request.Kind, tls);
-                if (Volatile.Read(ref _disposed) == 1) return Decline("it is stopping");
-                // The kind decides what the view trusts (a catch-up's count limit is dockerd's, not podman's): one asker's
-                // word for an endpoint is not taken for another's that says otherwise.
-                if (client.KnownKind != request.Kind) return Decline($"it follows {request.Endpoint} as a {client.KnownKind} engine, and this asker says {request.Kind}");
-                _views.Follow(client, request.Kind);
-            }
+            var (client, letGo, declined) = TakeClient(key, request, tls);
+            LetGo(letGo); // views ended and clients disposed off the gate: an ending view may take seconds
+            if (declined != null) return Decline(declined);
             try
             {
                 var snapshot = _views.Read(client, request.Kind, cancellationToken);
@@ -223,6 +215,13 @@ namespace DyadPorts.Core.Agent
             {
                 var failed = e is AggregateException a && a.InnerExceptions.Count > 0 ? a.InnerExceptions[0] : e;
                 return Decline($"it could not inspect a container the asker changed ({failed.GetType().Name}: {failed.Message})");
+            }
+            finally
+            {
+                lock (_clientsGate)
+                {
+                    if (--_inUse[client] == 0) _inUse.Remove(client);
+                }
             }
         }
 
@@ -328,12 +327,55 @@ namespace DyadPorts.Core.Agent
         private ContainerEngine Client(string key, string endpoint, EngineKind kind, EngineTls tls) =>
             _clients.GetOrAdd(key, _ => new ContainerEngine(endpoint, kind, tls));
 
-        /// <summary>Under the clients' gate: lets go of every client whose view retired (an endpoint nobody asked about for its bound).</summary>
-        private void LetGoOfRetired()
+        /// <summary>
+        /// The endpoint's client, followed and counted as read by one more answer (until it ends), or why not; and the
+        /// clients taken out meanwhile, for the caller to let go of off the gate. At most <see cref="MostEndpoints"/>
+        /// whose views follow (a retired one's slot is given to a new endpoint). The kind decides what a view trusts (a
+        /// catch-up's count limit is dockerd's, not podman's): one asker's word for an endpoint is not taken for another's
+        /// that says otherwise while the view follows it; once it retired, the endpoint is followed anew as asked.
+        /// </summary>
+        private (ContainerEngine Client, List<ContainerEngine> LetGo, string Declined) TakeClient(string key, AgentRequest request, EngineTls tls)
         {
+            lock (_clientsGate)
+            {
+                List<ContainerEngine> letGo = null;
+                if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) letGo = LetGoOfRetired();
+                if (_clients.TryGetValue(key, out var known) && known.KnownKind != request.Kind && !_views.Follows(known) && !_inUse.ContainsKey(known)
+                    && _clients.TryRemove(key, out _))
+                {
+                    (letGo ??= new List<ContainerEngine>()).Add(known);
+                }
+                if (!_clients.ContainsKey(key) && _clients.Count >= MostEndpoints) return (null, letGo, $"it follows {MostEndpoints} endpoints already");
+                var client = Client(key, request.Endpoint, request.Kind, tls);
+                if (Volatile.Read(ref _disposed) == 1) return (null, letGo, "it is stopping");
+                if (client.KnownKind != request.Kind) return (null, letGo, $"it follows {request.Endpoint} as a {client.KnownKind} engine, and this asker says {request.Kind}");
+                _views.Follow(client, request.Kind);
+                _inUse[client] = _inUse.TryGetValue(client, out var readers) ? readers + 1 : 1;
+                return (client, letGo, null);
+            }
+        }
+
+        /// <summary>
+        /// Under the clients' gate: takes out every client whose view retired (an endpoint nobody asked about for its
+        /// bound) and that no answer reads now; the caller lets go of them (<see cref="LetGo"/>) off the gate.
+        /// </summary>
+        private List<ContainerEngine> LetGoOfRetired()
+        {
+            var gone = new List<ContainerEngine>();
             foreach (var pair in _clients)
             {
-                if (_views.Follows(pair.Value) || !_clients.TryRemove(pair.Key, out var client)) continue;
+                if (_views.Follows(pair.Value) || _inUse.ContainsKey(pair.Value) || !_clients.TryRemove(pair.Key, out var client)) continue;
+                gone.Add(client);
+            }
+            return gone;
+        }
+
+        /// <summary>Ends the views of clients taken out, and disposes them.</summary>
+        private void LetGo(List<ContainerEngine> clients)
+        {
+            if (clients == null) return;
+            foreach (var client in clients)
+            {
                 _views.Drop(client);
                 client.Dispose();
             }

@@ -17,7 +17,8 @@ namespace DyadPorts.Tests.Unit
     /// </summary>
     public sealed class AgentEndpointsTests : IDisposable
     {
-        private static readonly TimeSpan Bound = TimeSpan.FromMilliseconds(400);
+        // Long enough that the 33 answers before the first wait end well inside it on a loaded machine.
+        private static readonly TimeSpan Bound = TimeSpan.FromSeconds(3);
         private readonly TempState _temp = new TempState();
 
         public void Dispose() => _temp.Dispose();
@@ -44,7 +45,7 @@ namespace DyadPorts.Tests.Unit
             // Once they retired (unread for the bound), their slots go to new endpoints.
             var waited = Stopwatch.StartNew();
             while (!AllRetired(views) && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(100);
-            Assert.True(AllRetired(views), "the views did not retire within 30 s of a 400 ms bound");
+            Assert.True(AllRetired(views), $"the views did not retire within 30 s of a {Bound.TotalSeconds} s bound");
             Assert.Contains("is not live now", agent.Answer(Ask(EngineAgent.MostEndpoints), CancellationToken.None).Reason, StringComparison.Ordinal);
             Assert.Single(views.Started); // the gone ones were let go, the new one follows
         }
@@ -59,6 +60,13 @@ namespace DyadPorts.Tests.Unit
             var declined = agent.Answer(podman, CancellationToken.None);
             Assert.Null(declined.Containers);
             Assert.Contains("as a Docker engine, and this asker says Podman", declined.Reason, StringComparison.Ordinal);
+
+            // Once that view retired, the endpoint is followed anew, as the next asker says.
+            var waited = Stopwatch.StartNew();
+            while (!AllRetired(views) && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(100);
+            Assert.True(AllRetired(views));
+            Assert.Contains("is not live now", agent.Answer(podman, CancellationToken.None).Reason, StringComparison.Ordinal);
+            Assert.Contains("as a Podman engine, and this asker says Docker", agent.Answer(Ask(1), CancellationToken.None).Reason, StringComparison.Ordinal);
         }
 
         private static bool AllRetired(EngineViews views)
