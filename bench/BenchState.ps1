@@ -1,4 +1,4 @@
-# Dot-sourced by the docker probes of bench section 7 (through bench/DockerFloor.ps1) and bench/Compare-FeedOffBuilds.ps1:
+# Dot-sourced by bench/Invoke-Bench.ps1 (each of its states), bench/Measure-OneShot.ps1, bench/Trace-OneShot.ps1, the docker probes of bench section 7 (through bench/DockerFloor.ps1) and bench/Compare-FeedOffBuilds.ps1:
 # a run's own DYAD_PORTS_STATE, in a folder of its own named before anything can fail. Exit-BenchState removes that folder
 # (the state, its history and the engine-ports cache beside it), nothing a caller's DYAD_PORTS_STATE names, and gives that back.
 

@@ -44,15 +44,12 @@ function Get-Stats([double[]] $ms) {
     [pscustomobject]@{ Median = [math]::Round((Get-Median $ms), 2); P95 = [math]::Round($sorted[[int][math]::Ceiling(0.95 * $sorted.Count) - 1], 2); N = $sorted.Count }
 }
 function Measure-Ms([scriptblock] $Block) { $sw = [Diagnostics.Stopwatch]::StartNew(); & $Block | Out-Null; $sw.Elapsed.TotalMilliseconds }
-# Each state in a folder of its own: what the module writes beside a state (its history, its lock files, the engine-ports
-# cache of its local folder) goes with it. Remove-BenchState removes one; the end of the run removes any left.
+# Each state in a folder of its own (bench/BenchState.ps1): what the module writes beside a state (its history, its lock
+# files, the engine-ports cache of its local folder) goes with it. Remove-BenchState removes one; the end of the run
+# removes any left.
+. (Join-Path $PSScriptRoot 'BenchState.ps1')
 $benchStates = [System.Collections.Generic.List[string]]::new()
-function New-BenchState {
-    $folder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-bench-$([guid]::NewGuid().ToString('N'))"
-    $null = New-Item -ItemType Directory -Path $folder
-    $benchStates.Add($folder)
-    $env:DYAD_PORTS_STATE = Join-Path $folder 'state.json'
-}
+function New-BenchState { $benchStates.Add((Enter-BenchState 'bench').Folder) }
 function Remove-BenchState([string] $State = $env:DYAD_PORTS_STATE) {
     if ($State -and $benchStates.Contains((Split-Path $State))) { Remove-Item -LiteralPath (Split-Path $State) -Recurse -Force -ErrorAction SilentlyContinue }
 }

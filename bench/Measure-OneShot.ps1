@@ -27,7 +27,7 @@
     its output discarded, and the child times the first Request-DyadPort itself (a Stopwatch after the import); the
     median of those times and of their paired differences between the builds are printed too. Inside the process the
     noise of process start and exit is left out, so a change of 20-30 ms shows that the wall times above cannot.
-    One warm-up round is not counted. The state is a temp file of its own, removed after; the app keeps its port from
+    One warm-up round is not counted. The state is in a temp folder of its own (bench/BenchState.ps1), removed after; the app keeps its port from
     the warm-up on, so every counted request is the common one-shot case: an app asking again for its port.
     Prints one raw line per process, then per variant the median wall time and the median of its per-round difference
     to bare (the overhead), then the paired differences between the builds. -Containers is only a label for the
@@ -94,13 +94,10 @@ if ($Floor) {
     $variants['request-port'] = "Import-Module '$($builds[''])'; (Request-DyadPort $AppId $target -PortRange $PortRange).Port"
 }
 
-# The state in a folder of its own: the module writes its history, its locks and the engine-ports cache beside it.
-$stateFolder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-oneshot-$([guid]::NewGuid().ToString('N'))"
-$null = New-Item -ItemType Directory -Path $stateFolder
-$state = Join-Path $stateFolder 'state.json'
-$savedState = $env:DYAD_PORTS_STATE
+# The state in a folder of its own (bench/BenchState.ps1): the module writes its history, its locks and the engine-ports cache beside it.
+. (Join-Path $PSScriptRoot 'BenchState.ps1')
 $savedAgent = $env:DYAD_PORTS_AGENT
-$env:DYAD_PORTS_STATE = $state
+$benchState = Enter-BenchState 'oneshot'
 $env:DYAD_PORTS_AGENT = 'off'
 try {
     "# one-shot bench, $(Get-Date -Format o); K=$Containers containers (label); $target -PortRange $PortRange; pairs $Pairs"
@@ -159,8 +156,7 @@ try {
     }
 }
 finally {
-    $env:DYAD_PORTS_STATE = $savedState
     $env:DYAD_PORTS_AGENT = $savedAgent
-    Remove-Item -LiteralPath $stateFolder -Recurse -Force -ErrorAction SilentlyContinue
+    Exit-BenchState $benchState
     if ($floorModule) { Remove-Item -LiteralPath $floorModule -Recurse -Force -ErrorAction SilentlyContinue }
 }

@@ -13,7 +13,7 @@
     With -Floor each run also starts a fresh pwsh without the module that makes and formats one [pscustomobject] of
     four properties (a table): what PowerShell itself costs any one-shot that shows an object.
     With -Strace the child runs under 'strace -f -e trace=execve' and prints every process it started.
-    The engine is Docker on its default socket unless -Engine/-EngineEndpoint say otherwise; the state is a temp file,
+    The engine is Docker on its default socket unless -Engine/-EngineEndpoint say otherwise; the state is in a temp folder of its own (bench/BenchState.ps1),
     removed after.
 .EXAMPLE
     dotnet pwsh -NoProfile -File bench/Trace-OneShot.ps1 -ModulePath ./out/DyadPorts -Runs 5
@@ -32,10 +32,8 @@ param(
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../tools/ChildPwsh.ps1')
 $ModulePath = (Resolve-Path $ModulePath).Path
-# The state in a folder of its own: the module writes its history, its locks and the engine-ports cache beside it.
-$stateFolder = Join-Path ([IO.Path]::GetTempPath()) "dyadports-trace-$([guid]::NewGuid().ToString('N'))"
-$null = New-Item -ItemType Directory -Path $stateFolder
-$state = Join-Path $stateFolder 'state.json'
+# The state in a folder of its own (bench/BenchState.ps1): the module writes its history, its locks and the engine-ports cache beside it.
+. (Join-Path $PSScriptRoot 'BenchState.ps1')
 $target = "-Engine $Engine" + $(if ($EngineEndpoint) { " -EngineEndpoint '$EngineEndpoint'" } else { '' })
 
 $child = @'
@@ -121,9 +119,9 @@ if (__METHODS__) { [JitCounter]::Names.ToArray() | Sort-Object | ForEach-Object 
 function Expand([string] $text) { $text.Replace('__BODY__', $moduleBody).Replace('__MODULE__', $ModulePath).Replace('__TARGET__', $target).Replace('__RANGE__', $PortRange) }
 
 try {
-    $env:DYAD_PORTS_STATE = $state
+    $benchState = Enter-BenchState 'trace'
     "# $(Get-Date -Format o); pwsh $($PSVersionTable.PSVersion); dotnet $([Environment]::Version); $([Environment]::ProcessorCount) cores; load $((Get-Content /proc/loadavg -Raw).Trim())"
-    "# module $ModulePath; $target -PortRange $PortRange; state $state"
+    "# module $ModulePath; $target -PortRange $PortRange; state $env:DYAD_PORTS_STATE"
     "# DOTNET_TieredPGO=$env:DOTNET_TieredPGO DOTNET_TieredCompilation=$env:DOTNET_TieredCompilation DOTNET_ReadyToRun=$env:DOTNET_ReadyToRun"
     foreach ($run in 1..$Runs) {
         "## run $run"
@@ -148,6 +146,5 @@ try {
     }
 }
 finally {
-    Remove-Item -LiteralPath $stateFolder -Recurse -Force -ErrorAction SilentlyContinue
-    Remove-Item Env:DYAD_PORTS_STATE
+    if ($benchState) { Exit-BenchState $benchState }
 }

@@ -82,7 +82,12 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         public void Drop(ContainerEngine engine)
         {
-            if (engine == null || !_entries.TryRemove(engine, out var entry)) return;
+            if (engine != null && _entries.TryRemove(engine, out var entry)) End(engine, entry);
+        }
+
+        /// <summary>Ends the view an entry holds, if any: the entry holds none after, and the client no longer touches it.</summary>
+        private static void End(ContainerEngine engine, Entry entry)
+        {
             EngineView view;
             lock (entry)
             {
@@ -140,18 +145,7 @@ namespace DyadPorts.Core.Engines
         public void Dispose()
         {
             _disposed = true;
-            foreach (var pair in _entries)
-            {
-                EngineView view;
-                lock (pair.Value)
-                {
-                    view = pair.Value.View;
-                    pair.Value.View = null;
-                }
-                if (view == null) continue;
-                pair.Key.ContainerChanged -= view.Touched;
-                view.Dispose();
-            }
+            foreach (var pair in _entries) End(pair.Key, pair.Value);
         }
 
         private sealed class Entry
