@@ -193,6 +193,31 @@ Describe 'Specific errors for bad input' {
         Test-Path $env:DYAD_PORTS_STATE | Should -BeFalse
     }
 
+    It 'releases an allocation whose AppId fails the rule for new apps (another tool wrote it), and says AppIdNotFound for one the state lacks' {
+        Request-DyadPort 'rule-ok' -Engine Process -PortRange 26630-26635 | Out-Null
+        $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable
+        $odd = $state.allocations['rule-ok'].Clone(); $odd.appId = 'odd id!'; $odd.port = 26631
+        $state.allocations['odd id!'] = $odd
+        $state | ConvertTo-Json -Depth 5 | Set-Content $env:DYAD_PORTS_STATE
+        { Request-DyadPort 'odd id!' -Engine Process } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        (Test-DyadPortAvailable 26631 -Engine Process) | Should -BeFalse
+
+        $removed = Remove-DyadPortAllocation 'odd id!' -PassThru
+        $removed.AppId | Should -Be 'odd id!'
+        $removed.Port | Should -Be 26631
+        $removed.Status | Should -Be 'Released'
+        @((Read-TestState).Keys) | Should -Be @('rule-ok')
+        (Test-DyadPortAvailable 26631 -Engine Process) | Should -BeTrue
+
+        $out = 'odd id!', 'rule-ok' | Remove-DyadPortAllocation -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out.AppId | Should -Be 'rule-ok'
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'AppIdNotFound,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errs[0].TargetObject | Should -Be 'odd id!'
+        { Remove-DyadPortAllocation '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+
     It 'refuses a piped AppId that could not name a container alone, and handles the next one' {
         $out = 'pipe-ok1', 'bad id', 'pipe-ok2' | Request-DyadPort -Engine Process -PortRange 26620-26625 -ErrorVariable errs -ErrorAction SilentlyContinue
         $out.AppId | Should -Be @('pipe-ok1', 'pipe-ok2')

@@ -63,7 +63,7 @@
         Synopsis    = 'Releases apps'' port allocations.'
         Description = 'Remove-DyadPortAllocation deletes apps'' allocations from the state file, under its lock, so their ports can be given to other apps. It does not touch containers: Stop-DyadPreview stops or removes those. It needs no engine. An AppId with no allocation is a non-terminating AppIdNotFound error (ObjectNotFound). On a fleet state, an allocation of another machine''s local engine or processes is that machine''s: it is refused with a non-terminating RecordOnOtherMachine error naming the machine, unless -Force.'
         Parameters  = @{
-            AppId    = 'The apps whose allocations to release. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have), so allocations pipe straight in.'
+            AppId    = 'The apps whose allocations to release: any AppId the state holds, also one that fails the rule for new apps (a record another tool or a hand edit wrote), so that it never holds its port for good. Accepted from the pipeline by value and by property name (AppId, or its alias Name, which folders from Get-ChildItem -Directory have), so allocations pipe straight in.'
             PassThru = 'Writes each released allocation, with Status Released, to the pipeline.'
             Force    = 'Releases an allocation of another machine''s local engine or processes (a fleet state) too, with a warning. Without -Force that is a non-terminating RecordOnOtherMachine error naming the machine, and the allocation stays. Whatever runs the app on that machine is left alone and no longer tracked.'
         }
