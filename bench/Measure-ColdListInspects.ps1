@@ -36,9 +36,10 @@ $child = @'
 param($module, $endpoint, $lists)
 Import-Module $module
 $none = [Threading.CancellationToken]::None
-$null = [DyadPorts.Core.Engines.ContainerEngine]::new($endpoint, 'Docker', $null).Snapshot($none)
+$engineType = [DyadPorts.PortAllocation].Assembly.GetType('DyadPorts.Core.Engines.ContainerEngine', $true)
+$null = $engineType::new($endpoint, 'Docker', $null).Snapshot($none)
 $times = for ($i = 0; $i -lt $lists; $i++) {
-    $engine = [DyadPorts.Core.Engines.ContainerEngine]::new($endpoint, 'Docker', $null)
+    $engine = $engineType::new($endpoint, 'Docker', $null)
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $snapshot = $engine.Snapshot($none)
     $sw.Stop()

@@ -33,8 +33,9 @@ function Get-CpuSeconds([int] $ProcessId) {
     $fields = ((Get-Content "/proc/$ProcessId/stat" -Raw) -replace '^.*\) ', '') -split ' '
     ([double]$fields[11] + [double]$fields[12]) / $hz # utime, stime: fields 14 and 15 of stat
 }
-$readRecently = [DyadPorts.Core.Engines.ViewTiming]::ReadRecently
-"# engine views in the background, $(Get-Date -Format o); commit $(git rev-parse --short HEAD); window $Seconds s; ReadRecently $($readRecently.TotalSeconds) s; ReadCatchUpRepeat $([DyadPorts.Core.Engines.ViewTiming]::ReadCatchUpRepeat.TotalSeconds) s; QuietCatchUpRepeat $([DyadPorts.Core.Engines.ViewTiming]::QuietCatchUpRepeat.TotalSeconds) s; load $((Get-Content /proc/loadavg -Raw).Trim())"
+$timing = [DyadPorts.PortAllocation].Assembly.GetType('DyadPorts.Core.Engines.ViewTiming', $true)
+$readRecently = $timing::ReadRecently
+"# engine views in the background, $(Get-Date -Format o); commit $(git rev-parse --short HEAD); window $Seconds s; ReadRecently $($readRecently.TotalSeconds) s; ReadCatchUpRepeat $($timing::ReadCatchUpRepeat.TotalSeconds) s; QuietCatchUpRepeat $($timing::QuietCatchUpRepeat.TotalSeconds) s; load $((Get-Content /proc/loadavg -Raw).Trim())"
 $events = '/run/libpod/events/events.log'
 if (Test-Path $events) { "# podman events file $events : $((Get-Item $events).Length) bytes" }
 $state = Enter-BenchState viewbg

@@ -5,10 +5,13 @@ using System.Reflection;
 namespace DyadPorts.Loader
 {
     /// <summary>
-    /// Makes the public types of DyadPorts.Core nameable in scripts again ([DyadPorts.PortAllocation],
-    /// -is, casts). PowerShell resolves a type name only in assemblies of the default load context, so a type that
-    /// lives in the module's context is found through a type accelerator under its full name, the way about_Classes
-    /// exports a module's types. The accelerator names the very type the cmdlets return: one type, not a copy.
+    /// Makes the types a script names nameable again ([DyadPorts.PortAllocation], -is, casts, catch): those
+    /// DyadPorts.Core lists in DyadPorts.Core.ScriptTypes. PowerShell resolves a type name only in assemblies of the
+    /// default load context, so a type that lives in the module's context is found through a type accelerator under its
+    /// full name, the way about_Classes exports a module's types. The accelerator names the very type the cmdlets return:
+    /// one type, not a copy. The other public types of DyadPorts.Core are not published: loading them all cost every
+    /// import about 13 ms (docs/BENCHMARKS.md); a script that must reach one takes it from the assembly
+    /// ([DyadPorts.PortAllocation].Assembly.GetType(name)).
     /// </summary>
     internal static class TypeNames
     {
@@ -20,7 +23,7 @@ namespace DyadPorts.Loader
         private static bool _published;
 
         /// <summary>
-        /// Adds one accelerator per public type, once per process: the accelerator table is process-wide and not safe
+        /// Adds one accelerator per script type, once per process: the accelerator table is process-wide and not safe
         /// for concurrent writers (runspaces may import the module at the same time). They stay after Remove-Module:
         /// the types stay loaded, other runspaces may still use them, and a new import would add the same ones.
         /// </summary>
@@ -33,7 +36,8 @@ namespace DyadPorts.Loader
             lock (Gate)
             {
                 if (_published) { return; }
-                foreach (Type type in assembly.GetExportedTypes())
+                var list = assembly.GetType("DyadPorts.Core.ScriptTypes", throwOnError: true).GetProperty("All", BindingFlags.Public | BindingFlags.Static);
+                foreach (Type type in (Type[])list.GetValue(null))
                 {
                     Add.Invoke(null, new object[] { type.FullName, type });
                 }

@@ -31,7 +31,7 @@ BeforeAll {
         $link.Endpoint | Should -BeLike 'unix://*' -Because 'the default sockets are unix sockets'
         New-Item -ItemType SymbolicLink -Path $link.Path -Target ($link.Endpoint -replace '^unix://', '') | Out-Null
         foreach ($system in $link.System | Where-Object { Test-Path $_ }) {
-            [DyadPorts.Core.Engines.EngineHost]::SameEngine("unix://$system", $link.Endpoint) |
+            (Get-CoreType 'DyadPorts.Core.Engines.EngineHost')::SameEngine("unix://$system", $link.Endpoint) |
                 Should -BeTrue -Because "the system socket $system is probed first, so it must be the test engine $($link.Endpoint)"
         }
     }

@@ -112,13 +112,17 @@ function New-TestContainer {
 # bound. A test that changed containers that way waits here until the view shows this run's containers as the CLI
 # lists them, and fails if it still answers otherwise 3x that bound after the change: the freshness the view promises,
 # checked after each change (a view that does not answer by then, being behind, passes: its callers list).
+# A public type of DyadPorts.Core that is not one a script names (DyadPorts.Core.ScriptTypes): the loader publishes no
+# accelerator for it, so it is taken from the module's own assembly, as a script would.
+function Get-CoreType([string] $Name) { [DyadPorts.PortAllocation].Assembly.GetType($Name, $true) }
+
 function Wait-EngineView {
     param([string] $Engine)
     $session = ('DyadPorts.Infrastructure.ModuleSession' -as [type])
     if (-not $session -or $env:DYAD_PORTS_ENGINE_FEED -eq 'off') { return }
     $view = $session::Current.Views.For($TestEnv.$Engine)
     if (-not $view -or -not $view.IsLive) { return }
-    $bound = [TimeSpan]::FromTicks([DyadPorts.Core.Engines.ViewTiming]::FreshnessBound.Ticks * 3)
+    $bound = [TimeSpan]::FromTicks((Get-CoreType 'DyadPorts.Core.Engines.ViewTiming')::FreshnessBound.Ticks * 3)
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $truth = $null; $seen = $null
     while ($true) {

@@ -84,7 +84,7 @@ Describe 'The engine view of a private <Engine> engine restarted in the middle o
         $private.Pid | Should -Not -Be $firstPid
         $created.Add((New-RawContainer $client "${Prefix}feed-after-restart-$Engine" ($Port + 1)))
         # The view may have reconnected before the create: its event is then in within the stated bound.
-        Start-Sleep -Milliseconds ([DyadPorts.Core.Engines.ViewTiming]::FreshnessBound.TotalMilliseconds)
+        Start-Sleep -Milliseconds ((Get-CoreType 'DyadPorts.Core.Engines.ViewTiming')::FreshnessBound.TotalMilliseconds)
 
         $allocation = Request-DyadPort "${Prefix}feed-next-$Engine" -Engine $Engine -EngineEndpoint $private.Endpoint -PortRange $range
         $allocation.Port | Should -Be ($Port + 2)
@@ -140,7 +140,7 @@ Describe 'The engine view of a private podman that truncates its events file in 
 
         $created.Add((New-RawContainer $client "${Prefix}feed-after-trunc" ($Port + 1)))
         # The view may have listed again before the create: its event is then in within the stated bound.
-        Start-Sleep -Milliseconds ([DyadPorts.Core.Engines.ViewTiming]::FreshnessBound.TotalMilliseconds)
+        Start-Sleep -Milliseconds ((Get-CoreType 'DyadPorts.Core.Engines.ViewTiming')::FreshnessBound.TotalMilliseconds)
 
         (Request-DyadPort "${Prefix}feed-trunc-next" -Engine Podman -EngineEndpoint $private.Endpoint -PortRange $range).Port | Should -Be ($Port + 2)
         # Podman ended the view's stream at the truncation: once live again, the view has listed again.

@@ -125,7 +125,7 @@ $null = Get-Command -Module DyadPorts
 $session = [DyadPorts.Infrastructure.ModuleSession]::Current
 $endpoints = @($env:DOCKER_HOST, $env:CONTAINER_HOST, 'unix:///run/docker.sock', 'unix:///run/podman/podman.sock', 'unix:///var/run/docker.sock') | Sort-Object -Unique
 $calls = 0
-foreach ($e in $endpoints) { $calls += $session.Engine([DyadPorts.Core.Engines.EngineTarget]::new('Auto', $e, $false, 'test')).Calls }
+foreach ($e in $endpoints) { $calls += $session.Engine([DyadPorts.PortAllocation].Assembly.GetType('DyadPorts.Core.Engines.EngineTarget', $true)::new('Auto', $e, $false, 'test')).Calls }
 "calls=$calls"
 '@
         }
