@@ -6,7 +6,7 @@
     First runs bench/Measure-FeedOffParts.ps1 (medians of the floor list, the module's list and a feed-off request,
     interleaved, untraced). Then runs bench/FeedOffLoop.ps1 under strace, tracing only openat, fsync and rename
     (--seccomp-bpf: no other system call stops), and, for the requests of its timed window (after it writes its ready
-    file), prints the medians of what strace -T saw each take: the fsync of the state's temporary file, its rename over
+    file, until it writes its done file), prints the medians of what strace -T saw each take: the fsync of the state's temporary file, its rename over
     the state, the fsync of the history's append, and their sum per request. Each traced call carries a few tens of
     microseconds of tracing. Removes the trace; the loops remove their containers by their run's label.
 .EXAMPLE
@@ -20,15 +20,16 @@ $work = Join-Path ([IO.Path]::GetTempPath()) "dyadports-feed-off-writes-$([guid]
 $null = New-Item -ItemType Directory -Path $work
 try {
     "# feed-off durable writes, $(Get-Date -Format o); commit $(git rev-parse --short HEAD); $([Environment]::ProcessorCount) cores; K=$K; load $((Get-Content /proc/loadavg -Raw).Trim())"
-    "# filesystem of the state's folder: $((& stat -f -c '%T' ([IO.Path]::GetTempPath())))"
+    "# filesystem of the state's folder: $((& findmnt -no FSTYPE -T ([IO.Path]::GetTempPath())))"
     "## untraced: bench/Measure-FeedOffParts.ps1 -K $K -Runs $Runs"
     & dotnet pwsh -NoProfile -File bench/Measure-FeedOffParts.ps1 -K $K -Runs $Runs
     if ($LASTEXITCODE -ne 0) { throw "Measure-FeedOffParts exited with $LASTEXITCODE" }
 
     $ready = Join-Path $work 'ready'
+    $done = Join-Path $work 'done'
     $trace = Join-Path $work 'strace.txt'
-    "## traced: strace -f -y --seccomp-bpf -T -e trace=openat,fsync,rename, bench/FeedOffLoop.ps1 -K $K -Seconds $Seconds"
-    & strace -f -y --seccomp-bpf -T -e trace=openat,fsync,rename -o $trace dotnet pwsh -NoProfile -File bench/FeedOffLoop.ps1 -K $K -Seconds $Seconds -Ready $ready
+    "## traced: strace -f -y --seccomp-bpf -T -e trace=openat,fsync,rename,renameat,renameat2 bench/FeedOffLoop.ps1 -K $K -Seconds $Seconds"
+    & strace -f -y --seccomp-bpf -T -e trace=openat,fsync,rename,renameat,renameat2 -o $trace dotnet pwsh -NoProfile -File bench/FeedOffLoop.ps1 -K $K -Seconds $Seconds -Ready $ready -Done $done
     if ($LASTEXITCODE -ne 0) { throw "FeedOffLoop exited with $LASTEXITCODE" }
 
     # strace -y names each descriptor's file: fsync(7</path/.state.json.x.tmp>). A call another thread interrupted is
@@ -40,12 +41,16 @@ try {
         $line = $raw
         if ($line -match '^(\d+)\s+(.*) <unfinished \.\.\.>$') { $pending[$Matches[1]] = $Matches[2]; continue }
         if ($line -match '^(\d+)\s+<\.\.\. \w+ resumed>(.*)$') { $line = "$($Matches[1]) $($pending[$Matches[1]])$($Matches[2])" }
-        if ($line -notmatch '^\d+\s+(openat|fsync|rename)\((.*)\)\s+=\s+(-?\d+).*<([\d.]+)>$') { continue }
+        if ($line -notmatch '^\d+\s+(openat|fsync|rename|renameat2?)\((.*)\)\s+=\s+(-?\d+).*<([\d.]+)>$') { continue }
         $call, $arguments, $took = $Matches[1], $Matches[2], ([double]$Matches[4] * 1000)
-        if ($call -eq 'openat') { if ($arguments.Contains("`"$ready`"")) { $inWindow = $true }; continue }
+        if ($call -eq 'openat') {
+            if ($arguments.Contains("`"$ready`"")) { $inWindow = $true }
+            if ($arguments.Contains("`"$done`"")) { break }
+            continue
+        }
         if (-not $inWindow) { continue }
-        if ($call -eq 'rename') { if ($arguments -match 'state\.json"$') { $renames.Add($took); $current += $took }; continue }
-        if ($arguments -like '*.tmp>') { $stateFsync.Add($took); $current += $took }
+        if ($call -like 'rename*') { if ($arguments -match 'state\.json"$') { $renames.Add($took); $current += $took }; continue }
+        if ($arguments -like '*/.state.json.*.tmp>') { $stateFsync.Add($took); $current += $took }
         elseif ($arguments -like '*.history.jsonl>') { $historyFsync.Add($took); $perRequest.Add($current + $took); $current = 0.0 }
     }
     "requests traced in the window: $($perRequest.Count) (state fsyncs $($stateFsync.Count), renames $($renames.Count), history fsyncs $($historyFsync.Count))"

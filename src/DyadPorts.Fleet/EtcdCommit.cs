@@ -53,17 +53,18 @@ namespace DyadPorts.Fleet
                     leases[appId] = stored.Lease; // untouched: as it is
                     continue;
                 }
-                RefuseForeign(keys.App(appId), appId, seen, "its record");
+                var appKey = stored?.Key ?? keys.App(appId);
+                RefuseForeign(appKey, appId, seen, "its record");
                 var lease = LeaseOf(record, stored, sessionLease);
                 leases[appId] = lease;
                 var value = new StoredApp { Host = host, Operator = who.Operator, Nonce = who.Nonce, Record = Stored(record) };
-                commit.Put(keys.App(appId), EtcdJson.Write(value), stored?.ModRevision, lease);
+                commit.Put(appKey, EtcdJson.Write(value), stored?.ModRevision, lease);
                 changed = true;
             }
             foreach (var appId in before.Allocations.Keys.Where(id => !after.Allocations.ContainsKey(id)))
             {
                 if (!seen.Apps.TryGetValue(appId, out var stored)) continue; // recovered, never stored
-                commit.Delete(keys.App(appId), stored.ModRevision);
+                commit.Delete(stored.Key, stored.ModRevision);
                 changed = true;
             }
 
@@ -90,16 +91,17 @@ namespace DyadPorts.Fleet
             {
                 seen.Activity.TryGetValue(appId, out var stored);
                 if (stored != null && EtcdJson.Write(stored.Value.Sample) == EtcdJson.Write(sample)) continue;
-                RefuseForeign(keys.ActivityOf(appId), appId, seen, "its idle reaper's sample");
-                commit.Put(keys.ActivityOf(appId), EtcdJson.Write(new StoredActivity { Nonce = who.Nonce, Sample = sample }), stored?.ModRevision);
+                var sampleKey = stored?.Key ?? keys.ActivityOf(appId);
+                RefuseForeign(sampleKey, appId, seen, "its idle reaper's sample");
+                commit.Put(sampleKey, EtcdJson.Write(new StoredActivity { Nonce = who.Nonce, Sample = sample }), stored?.ModRevision);
                 // A sample belongs to its app: if another operator removed the app meanwhile, this commit must not land
                 // (it would leave a sample nothing ever deletes), so the app's key must still be as it was read.
-                if (seen.Apps.TryGetValue(appId, out var app)) commit.Requires(keys.App(appId), app.ModRevision);
+                if (seen.Apps.TryGetValue(appId, out var app)) commit.Requires(app.Key, app.ModRevision);
                 changed = true;
             }
             foreach (var (appId, stored) in seen.Activity.Where(a => !after.Activity.ContainsKey(a.Key)))
             {
-                commit.Delete(keys.ActivityOf(appId), stored.ModRevision);
+                commit.Delete(stored.Key, stored.ModRevision);
                 changed = true;
             }
 

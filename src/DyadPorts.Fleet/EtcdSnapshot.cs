@@ -58,7 +58,7 @@ namespace DyadPorts.Fleet
                     snapshot.Foreign.Add(kv.Key.ToStringUtf8()); // not ours to read: left alone
                     continue;
                 }
-                snapshot.Apps[app.Record.AppId] = new Seen<StoredApp>(app, kv.ModRevision, kv.Lease);
+                snapshot.Apps[app.Record.AppId] = new Seen<StoredApp>(app, kv.ModRevision, kv.Lease) { Key = kv.Key.ToStringUtf8() };
             }
             foreach (var kv in ranges[2].Kvs)
             {
@@ -74,7 +74,7 @@ namespace DyadPorts.Fleet
                     snapshot.Foreign.Add(kv.Key.ToStringUtf8());
                     continue;
                 }
-                snapshot.Activity[Uri.UnescapeDataString(kv.Key.ToStringUtf8().AsSpan(keys.Activity.Length))] = new Seen<StoredActivity>(activity, kv.ModRevision);
+                snapshot.Activity[Uri.UnescapeDataString(kv.Key.ToStringUtf8().AsSpan(keys.Activity.Length))] = new Seen<StoredActivity>(activity, kv.ModRevision) { Key = kv.Key.ToStringUtf8() };
             }
             foreach (var kv in ranges[4].Kvs)
             {
@@ -167,6 +167,12 @@ namespace DyadPorts.Fleet
 
         /// <summary>The revision at which the key was created (a claim's identity).</summary>
         public long CreateRevision { get; }
+
+        /// <summary>
+        /// The key it was read from (apps and samples). A commit changes or deletes a value there, never at the key its id
+        /// would have now: a record written by hand under an unescaped key (P/apps/my app) is its own key's.
+        /// </summary>
+        public string Key { get; init; }
 
         public T Value { get; }
         public long ModRevision { get; }

@@ -10,7 +10,7 @@ namespace DyadPorts.Loader
     /// default load context, so a type that lives in the module's context is found through a type accelerator under its
     /// full name, the way about_Classes exports a module's types. The accelerator names the very type the cmdlets return:
     /// one type, not a copy. The other public types of DyadPorts.Core are not published: loading them all cost every
-    /// import about 13 ms (docs/BENCHMARKS.md); a script that must reach one takes it from the assembly
+    /// import 3.7-7.1 ms (docs/BENCHMARKS.md, 0.6.3); a script that must reach one takes it from the assembly
     /// ([DyadPorts.PortAllocation].Assembly.GetType(name)).
     /// </summary>
     internal static class TypeNames

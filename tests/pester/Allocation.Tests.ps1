@@ -193,21 +193,21 @@ Describe 'Specific errors for bad input' {
         Test-Path $env:DYAD_PORTS_STATE | Should -BeFalse
     }
 
-    It 'releases an allocation whose AppId fails the rule for new apps (another tool wrote it), and says AppIdNotFound for one the state lacks' {
+    It 'releases allocations whose AppId fails the rule for new apps or is empty (another tool wrote them), and says AppIdNotFound for one the state lacks' {
         Request-DyadPort 'rule-ok' -Engine Process -PortRange 26630-26635 | Out-Null
         $state = Get-Content $env:DYAD_PORTS_STATE -Raw | ConvertFrom-Json -AsHashtable
-        $odd = $state.allocations['rule-ok'].Clone(); $odd.appId = 'odd id!'; $odd.port = 26631
-        $state.allocations['odd id!'] = $odd
+        $taken = $state.allocations['rule-ok'].port
+        foreach ($id in 'odd id!', '') { $odd = $state.allocations['rule-ok'].Clone(); $odd.appId = $id; $odd.port = $taken + 1 + [int]($id -eq ''); $state.allocations[$id] = $odd }
         $state | ConvertTo-Json -Depth 5 | Set-Content $env:DYAD_PORTS_STATE
         { Request-DyadPort 'odd id!' -Engine Process } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
-        (Test-DyadPortAvailable 26631 -Engine Process) | Should -BeFalse
+        (Test-DyadPortAvailable ($taken + 1), ($taken + 2) -Engine Process) | Should -Be @($false, $false)
 
-        $removed = Remove-DyadPortAllocation 'odd id!' -PassThru
-        $removed.AppId | Should -Be 'odd id!'
-        $removed.Port | Should -Be 26631
-        $removed.Status | Should -Be 'Released'
+        $removed = Remove-DyadPortAllocation 'odd id!', '' -PassThru
+        $removed.AppId | Should -Be @('odd id!', '')
+        $removed.Port | Should -Be @(($taken + 1), ($taken + 2))
+        $removed.Status | Should -Be @('Released', 'Released')
         @((Read-TestState).Keys) | Should -Be @('rule-ok')
-        (Test-DyadPortAvailable 26631 -Engine Process) | Should -BeTrue
+        (Test-DyadPortAvailable ($taken + 1), ($taken + 2) -Engine Process) | Should -Be @($true, $true)
 
         $out = 'odd id!', 'rule-ok' | Remove-DyadPortAllocation -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
         $out.AppId | Should -Be 'rule-ok'
@@ -215,7 +215,6 @@ Describe 'Specific errors for bad input' {
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'AppIdNotFound,*'
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $errs[0].TargetObject | Should -Be 'odd id!'
-        { Remove-DyadPortAllocation '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
     }
 
     It 'refuses a piped AppId that could not name a container alone, and handles the next one' {

@@ -107,15 +107,15 @@ function New-TestContainer {
     $id
 }
 
+# A public type of DyadPorts.Core that is not one a script names (DyadPorts.Core.ScriptTypes): the loader publishes no
+# accelerator for it, so it is taken from the module's own assembly, as a script would.
+function Get-CoreType([string] $Name) { [DyadPorts.PortAllocation].Assembly.GetType($Name, $true) }
+
 # With the engine feed on (DYAD_PORTS_ENGINE_FEED, on by default), this session's live view of the engine's endpoint
 # learns of a change another client made (the CLI here, a child pwsh) from the engine's events, within its freshness
 # bound. A test that changed containers that way waits here until the view shows this run's containers as the CLI
 # lists them, and fails if it still answers otherwise 3x that bound after the change: the freshness the view promises,
 # checked after each change (a view that does not answer by then, being behind, passes: its callers list).
-# A public type of DyadPorts.Core that is not one a script names (DyadPorts.Core.ScriptTypes): the loader publishes no
-# accelerator for it, so it is taken from the module's own assembly, as a script would.
-function Get-CoreType([string] $Name) { [DyadPorts.PortAllocation].Assembly.GetType($Name, $true) }
-
 function Wait-EngineView {
     param([string] $Engine)
     $session = ('DyadPorts.Infrastructure.ModuleSession' -as [type])

@@ -11,12 +11,12 @@ namespace DyadPorts.Commands
     public sealed class RemoveDyadPortAllocationCommand : EngineCmdlet
     {
         /// <summary>
-        /// Any AppId the state holds, also one that fails the rule for new apps (<see cref="ValidateAppIdAttribute"/>): a
-        /// record another tool or a hand edit wrote must not hold its port for good. One the state does not hold is
-        /// AppIdNotFound.
+        /// Any AppId the state holds, also one that fails the rule for new apps (<see cref="ValidateAppIdAttribute"/>), an
+        /// empty one included: a record another tool or a hand edit wrote must not hold its port for good. One the state
+        /// does not hold is AppIdNotFound.
         /// </summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [ValidateNotNullOrEmpty]
+        [AllowEmptyString]
         [ArgumentCompleter(typeof(AppIdCompleter))]
         [Alias("Name")]
         public string[] AppId { get; set; }

@@ -252,6 +252,29 @@ namespace DyadPorts.Tests.Ledger
         }
 
         /// <summary>
+        /// A record of DyadPorts' own shape written by hand under its id unescaped (P/apps/odd id, where DyadPorts writes
+        /// P/apps/odd%20id) is read and holds its port, and a release deletes it at the key it was read from. Before, the
+        /// delete compared the escaped key, which does not exist, in every round, and ended StateStoreBusy.
+        /// </summary>
+        [Fact]
+        public void A_record_written_by_hand_under_an_unescaped_key_is_released_at_that_key()
+        {
+            var raw = Raw();
+            Assert.Equal(21811, Open().Transact((s, _) => Allocate(s, "odd-src", 21811, 21819), NullOperationLog.Instance, default));
+            var copied = TestEtcd.Dump(raw, _prefix).Single(kv => kv.Key == _prefix + "/apps/odd-src").Value.Replace("\"odd-src\"", "\"odd id\"", StringComparison.Ordinal);
+            Open().Transact((s, _) => s.Allocations.Remove("odd-src"), NullOperationLog.Instance, default);
+            var key = _prefix + "/apps/odd id";
+            raw.Retrying((c, d, t) => c.Put(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(copied) }, null, d, t), raw.NewDeadline(), default);
+
+            Assert.Equal(21811, Open().Read(NullOperationLog.Instance, default).Allocations["odd id"].Port);
+            Assert.Equal(21812, Open().Transact((s, _) => Allocate(s, "next", 21811, 21819), NullOperationLog.Instance, default));
+            Assert.True(Open().Transact((s, _) => s.Allocations.Remove("odd id"), NullOperationLog.Instance, default));
+
+            Assert.DoesNotContain(TestEtcd.Dump(raw, _prefix), kv => kv.Key == key);
+            Assert.Equal(new[] { "next" }, Open().Read(NullOperationLog.Instance, default).Allocations.Keys);
+        }
+
+        /// <summary>
         /// A record of DyadPorts' own shape that this version cannot read (an engine it does not know, as a newer DyadPorts
         /// could write) is not another tool's value: hiding it would let another app take its port. The read ends with a
         /// terminating StateFileCorrupt, as before, and nothing is written.
