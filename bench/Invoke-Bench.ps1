@@ -187,7 +187,7 @@ foreach ($c in $autoCases) {
     try {
         New-BenchState
         Request-DyadPort "$($TestEnv.Prefix)auto-warm" -PortRange $Range | Out-Null
-        $client = $session.Engine([DyadPorts.PortAllocation].Assembly.GetType('DyadPorts.Core.Engines.EngineTarget', $true)::new('Auto', $c.Endpoint, $false, 'bench'))   # the session's client for that endpoint
+        $client = $session.Engine((Get-CoreType 'DyadPorts.Core.Engines.EngineTarget')::new('Auto', $c.Endpoint, $false, 'bench'))   # the session's client for that endpoint
         $allocations = 1..$Runs | ForEach-Object {
             $id = "$($TestEnv.Prefix)a-$_"
             Measure-Allocation $id @{} $client
@@ -263,7 +263,7 @@ public static class DyadBenchRawEngine
         client.DeleteAsync("containers/" + id + "?force=true").GetAwaiter().GetResult();
 }
 '@
-$lockType = [DyadPorts.PortAllocation].Assembly.GetType('DyadPorts.Core.Ledger.FileLedger', $true)
+$lockType = Get-CoreType 'DyadPorts.Core.Ledger.FileLedger'
 $overheads = [System.Collections.Generic.List[object]]::new()
 foreach ($e in $modes | Where-Object Mode -eq 'created') {
     New-BenchState

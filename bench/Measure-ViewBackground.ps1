@@ -33,7 +33,7 @@ function Get-CpuSeconds([int] $ProcessId) {
     $fields = ((Get-Content "/proc/$ProcessId/stat" -Raw) -replace '^.*\) ', '') -split ' '
     ([double]$fields[11] + [double]$fields[12]) / $hz # utime, stime: fields 14 and 15 of stat
 }
-$timing = [DyadPorts.PortAllocation].Assembly.GetType('DyadPorts.Core.Engines.ViewTiming', $true)
+$timing = Get-CoreType 'DyadPorts.Core.Engines.ViewTiming'
 $readRecently = $timing::ReadRecently
 "# engine views in the background, $(Get-Date -Format o); commit $(git rev-parse --short HEAD); window $Seconds s; ReadRecently $($readRecently.TotalSeconds) s; ReadCatchUpRepeat $($timing::ReadCatchUpRepeat.TotalSeconds) s; QuietCatchUpRepeat $($timing::QuietCatchUpRepeat.TotalSeconds) s; load $((Get-Content /proc/loadavg -Raw).Trim())"
 $events = '/run/libpod/events/events.log'

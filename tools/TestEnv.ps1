@@ -6,6 +6,7 @@
 #   Invoke-EngineCli Docker|Podman <args>  - the engine's CLI: docker -H <test endpoint>; podman as a local client
 #                   (CONTAINER_HOST unset for the call) with the project's CONTAINERS_CONF, so the containers it
 #                   creates run whatever /etc/containers/containers.conf says or lacks
+#   Get-CoreType <full name> - a DyadPorts.Core type no accelerator names, from the imported module's assembly
 
 $script:TestCliConf = $null   # set by tests that use a temporary CLI configuration (tests/pester/Common.ps1)
 
@@ -67,6 +68,10 @@ function Set-TestEnvironment {
     $env:DYADPORTS_TEST_ETCD_BIN = $TestEnv.EtcdBin
     if ($TestEnv.Image) { $env:DYADPORTS_TEST_IMAGE = $TestEnv.Image }
 }
+
+# A public type of DyadPorts.Core that is not one a script names (DyadPorts.Core.ScriptTypes): the loader publishes no
+# accelerator for it, so it is taken from the module's own assembly, as a script would.
+function Get-CoreType([string] $Name) { [DyadPorts.PortAllocation].Assembly.GetType($Name, $true) }
 
 # A simple function (no param block), so that '-aq', '--filter' and the like pass through as the CLI's arguments.
 function Invoke-EngineCli {

@@ -52,13 +52,14 @@ namespace DyadPorts.Fleet
             if (stateId != null && !stateId.Value.IsEmpty) snapshot.StateId = stateId.Value.ToStringUtf8();
             foreach (var kv in ranges[1].Kvs)
             {
+                var key = kv.Key.ToStringUtf8();
                 var app = Parsed<StoredApp>(kv, "record");
                 if (app?.Record?.AppId == null)
                 {
-                    snapshot.Foreign.Add(kv.Key.ToStringUtf8()); // not ours to read: left alone
+                    snapshot.Foreign.Add(key); // not ours to read: left alone
                     continue;
                 }
-                snapshot.Apps[app.Record.AppId] = new Seen<StoredApp>(app, kv.ModRevision, kv.Lease) { Key = kv.Key.ToStringUtf8() };
+                snapshot.Apps[app.Record.AppId] = new Seen<StoredApp>(app, kv.ModRevision, kv.Lease) { Key = key };
             }
             foreach (var kv in ranges[2].Kvs)
             {
@@ -68,13 +69,14 @@ namespace DyadPorts.Fleet
             }
             foreach (var kv in ranges[3].Kvs)
             {
+                var key = kv.Key.ToStringUtf8();
                 var activity = Parsed<StoredActivity>(kv, "sample");
                 if (activity?.Sample == null)
                 {
-                    snapshot.Foreign.Add(kv.Key.ToStringUtf8());
+                    snapshot.Foreign.Add(key);
                     continue;
                 }
-                snapshot.Activity[Uri.UnescapeDataString(kv.Key.ToStringUtf8().AsSpan(keys.Activity.Length))] = new Seen<StoredActivity>(activity, kv.ModRevision) { Key = kv.Key.ToStringUtf8() };
+                snapshot.Activity[Uri.UnescapeDataString(key.AsSpan(keys.Activity.Length))] = new Seen<StoredActivity>(activity, kv.ModRevision) { Key = key };
             }
             foreach (var kv in ranges[4].Kvs)
             {

@@ -107,10 +107,6 @@ function New-TestContainer {
     $id
 }
 
-# A public type of DyadPorts.Core that is not one a script names (DyadPorts.Core.ScriptTypes): the loader publishes no
-# accelerator for it, so it is taken from the module's own assembly, as a script would.
-function Get-CoreType([string] $Name) { [DyadPorts.PortAllocation].Assembly.GetType($Name, $true) }
-
 # With the engine feed on (DYAD_PORTS_ENGINE_FEED, on by default), this session's live view of the engine's endpoint
 # learns of a change another client made (the CLI here, a child pwsh) from the engine's events, within its freshness
 # bound. A test that changed containers that way waits here until the view shows this run's containers as the CLI
