@@ -149,7 +149,15 @@ namespace DyadPorts.Core.Agent
                 var peer = AgentSocket.PeerCredentials(socket).UserId;
                 if (peer != State.UnixFiles.EffectiveUserId) throw new AgentRefusedException($"it runs as user {peer}, not as this one ({State.UnixFiles.EffectiveUserId}).");
                 using var stream = new NetworkStream(socket, ownsSocket: false);
-                AgentWire.WriteFrame(stream, AgentWire.Encode(request));
+                try
+                {
+                    AgentWire.WriteFrame(stream, AgentWire.Encode(request));
+                }
+                catch (IOException) when (!deadline.IsCancellationRequested)
+                {
+                    // The agent closed without reading: over its connection limit it answers unread (a decline) and closes.
+                    // That answer is still there to read; without one, the read below fails as any broken exchange does.
+                }
                 return AgentWire.DecodeAnswer(AgentWire.ReadFrame(stream));
             }
             catch (Exception e) when (deadline.IsCancellationRequested && e is SocketException or ObjectDisposedException or IOException)

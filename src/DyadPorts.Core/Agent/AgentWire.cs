@@ -106,6 +106,16 @@ namespace DyadPorts.Core.Agent
             stream.Flush();
         }
 
+        /// <summary>One frame as the bytes on the wire, its length first: for a socket written once, without a stream.</summary>
+        public static byte[] Framed(byte[] frame)
+        {
+            ArgumentNullException.ThrowIfNull(frame);
+            var wire = new byte[4 + frame.Length];
+            Length(frame).CopyTo(wire, 0);
+            frame.CopyTo(wire, 4);
+            return wire;
+        }
+
         /// <summary>Reads one frame; <see cref="InvalidDataException"/> when it is longer than <see cref="MaxFrame"/> or cut short.</summary>
         public static System.Threading.Tasks.Task<byte[]> ReadFrameAsync(Stream stream, System.Threading.CancellationToken cancellationToken) =>
             ReadFrameAsync(stream, MaxFrame, cancellationToken);

@@ -41,8 +41,8 @@ namespace DyadPorts.Core.Agent
 
         /// <summary>
         /// The most connections served at once, answered or not (each holds a socket and at most
-        /// <see cref="AgentWire.MaxRequestFrame"/> bytes for <see cref="ConnectionTimeout"/>); one past them is closed at once,
-        /// and its asker lists.
+        /// <see cref="AgentWire.MaxRequestFrame"/> bytes for <see cref="ConnectionTimeout"/>); one past them is told to list,
+        /// unread, and closed at once (<see cref="DeclineUnread"/>).
         /// </summary>
         public const int MostConnections = 64;
 
@@ -74,7 +74,7 @@ namespace DyadPorts.Core.Agent
 
         /// <summary>Requests answered with a view.</summary>
         public long Answered => Interlocked.Read(ref _answered);
-        /// <summary>Requests answered with "list it yourself" (the view not live, behind, too many endpoints or changes).</summary>
+        /// <summary>Requests answered with "list it yourself" (the view not live, behind, too many endpoints, changes, askers or connections).</summary>
         public long Declined => Interlocked.Read(ref _declined);
         /// <summary>Connections from another user, refused unread.</summary>
         public long Refused => Interlocked.Read(ref _refused);
@@ -165,8 +165,7 @@ namespace DyadPorts.Core.Agent
                 }
                 if (!admitted)
                 {
-                    Interlocked.Increment(ref _failed);
-                    connection.Dispose();
+                    DeclineUnread(connection);
                     continue;
                 }
                 var serving = ServeAsync(connection);
@@ -252,6 +251,36 @@ namespace DyadPorts.Core.Agent
         {
             Interlocked.Increment(ref _declined);
             return new AgentAnswer { Reason = reason };
+        }
+
+        /// <summary>
+        /// A connection past <see cref="MostConnections"/>: its asker (this user's) is told to list, unread, and the
+        /// connection closed. The answer is one small frame sent without waiting (a new socket's buffer takes it), so
+        /// the accept loop never blocks on it; the asker reads it although its request was not read, and lists now
+        /// instead of taking the closed connection for a failed agent and leaving it alone for
+        /// <see cref="AgentClient.QuietAfterFailure"/>. Another user's connection is closed unanswered, as always.
+        /// </summary>
+        private void DeclineUnread(Socket connection)
+        {
+            using (connection)
+            {
+                try
+                {
+                    if (AgentSocket.PeerCredentials(connection).UserId != UnixFiles.EffectiveUserId)
+                    {
+                        Interlocked.Increment(ref _refused);
+                        return;
+                    }
+                    connection.Blocking = false;
+                    connection.Send(AgentWire.Framed(AgentWire.Encode(Decline($"it serves {MostConnections} connections already"))), SocketFlags.None, out _);
+                }
+#pragma warning disable CA1031 // a connection that could not be told is closed all the same, and counted
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref _failed);
+                }
+#pragma warning restore CA1031
+            }
         }
 
         private async Task ServeAsync(Socket connection)

@@ -351,6 +351,47 @@ namespace DyadPorts.Tests.Engines
             Assert.Contains(log.Verbose, line => line.Contains("Protocol version 7", StringComparison.Ordinal));
         }
 
+        /// <summary>
+        /// A burst past the agent's connection limit: the connection one past <see cref="EngineAgent.MostConnections"/> is
+        /// told to list, unread, so its asker lists now and asks again next time. Before, it was closed unanswered, and its
+        /// asker took that for a failed agent and left it alone for <see cref="AgentClient.QuietAfterFailure"/>.
+        /// </summary>
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_connection_past_the_agents_limit_is_told_to_list_and_the_next_request_asks_again(string name)
+        {
+            var engine = _engines.Get(name);
+            var agent = LiveAgent(engine);
+            var session = OneShot(Range(28, 30));
+            var held = new List<Socket>();
+            try
+            {
+                // Connections that send nothing hold their slots until EngineAgent.ConnectionTimeout.
+                for (var i = 0; i < EngineAgent.MostConnections; i++)
+                {
+                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    held.Add(socket);
+                    socket.Connect(new UnixDomainSocketEndPoint(SocketPath));
+                }
+                var (first, client, log) = Request(session, engine, "agent-burst");
+                Assert.Equal(Port(28), first.Port);
+                Assert.True(client.Calls > 0, "the session did not list when the agent had no connection left");
+                Assert.True(log.Verbose.Any(line => line.Contains($"did not lend its view: it serves {EngineAgent.MostConnections} connections already", StringComparison.Ordinal)),
+                    "the agent did not tell the session to list: " + string.Join(" | ", log.Verbose));
+                Assert.Equal(1L, agent.Declined);
+            }
+            finally
+            {
+                foreach (var socket in held) socket.Dispose();
+            }
+            var waited = Stopwatch.StartNew();
+            while (agent.Failed < EngineAgent.MostConnections && waited.Elapsed < LiveWithin) Thread.Sleep(20); // each closed one ends its task
+            Assert.Equal(EngineAgent.MostConnections, agent.Failed);
+            var (second, _, secondLog) = Request(session, engine, "agent-burst");
+            Assert.True(FromAgent(secondLog), "the session did not ask the agent again: " + string.Join(" | ", secondLog.Verbose));
+            Assert.Equal(Port(28), second.Port);
+            Assert.Equal(1L, agent.Answered);
+        }
+
         [Fact]
         public async Task A_malformed_request_costs_only_its_own_connection()
         {
