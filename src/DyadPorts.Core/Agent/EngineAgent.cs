@@ -60,11 +60,14 @@ namespace DyadPorts.Core.Agent
         private int _disposed;
 
         /// <param name="socketPath">Where to listen (<see cref="AgentSocket.Resolve"/>).</param>
-        /// <param name="views">The views to lend; null for new ones, lent (<see cref="EngineView.AlwaysInUse"/>), that retire after <see cref="RetireAfter"/>.</param>
+        /// <param name="views">
+        /// The views to lend; null for new ones, lent (<see cref="EngineView.AlwaysInUse"/>), that retire after <see cref="RetireAfter"/>
+        /// unread, or after a session view's <see cref="ViewTiming.RetireAfter"/> when they never answered (an endpoint mistyped, a host gone).
+        /// </param>
         public EngineAgent(string socketPath, EngineViews views = null)
         {
             SocketPath = socketPath ?? throw new ArgumentNullException(nameof(socketPath));
-            _views = views ?? new EngineViews(retireAfter: RetireAfter, lent: true);
+            _views = views ?? new EngineViews(retireAfter: RetireAfter, lent: true, retireNeverLiveAfter: ViewTiming.RetireAfter);
         }
 
         public string SocketPath { get; }

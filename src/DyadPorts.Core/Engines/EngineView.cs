@@ -42,8 +42,10 @@ namespace DyadPorts.Core.Engines
         // When the view was made or last read (Stopwatch ticks): unused for _retireAfter, it ends itself.
         private long _lastUse = Stopwatch.GetTimestamp();
         private readonly TimeSpan _retireAfter;
+        private readonly TimeSpan _retireNeverLiveAfter;
         private readonly Action<EngineView> _retired;
         private int _retiring;
+        private int _wasLive; // 1 once the view first answered
         private Timer _idleCheck;
 
         /// <param name="client">The view's own client (not a runspace's): the view disposes it.</param>
@@ -51,13 +53,21 @@ namespace DyadPorts.Core.Engines
         /// <param name="retireAfter">How long the view may go unread before it ends itself; null for <see cref="ViewTiming.RetireAfter"/>.</param>
         /// <param name="retired">Told once the view ended itself for being unread (its loop ended and its client is disposed), on the view's task, with no lock held.</param>
         /// <param name="removalsKept">How many more numbers of removed containers the view keeps before it lets go of those it can; null for the default, 1,024 (<c>ViewMap.RemovalsKept</c>).</param>
-        public EngineView(ContainerEngine client, TimeProvider time = null, TimeSpan? retireAfter = null, Action<EngineView> retired = null, int? removalsKept = null)
+        /// <param name="retireNeverLiveAfter">
+        /// How long the view may go unread before it ends itself while it has never answered (an endpoint mistyped, or a host
+        /// gone), when that is shorter than <paramref name="retireAfter"/>; null for <paramref name="retireAfter"/>. The
+        /// agent's views, kept a day for askers to come, give up an endpoint that never answered as a session's do.
+        /// </param>
+        public EngineView(ContainerEngine client, TimeProvider time = null, TimeSpan? retireAfter = null, Action<EngineView> retired = null, int? removalsKept = null,
+            TimeSpan? retireNeverLiveAfter = null)
         {
             _map = new ViewMap(removalsKept ?? ViewMap.RemovalsKept);
             _client = client ?? throw new ArgumentNullException(nameof(client));
             _time = time ?? TimeProvider.System;
             _retireAfter = retireAfter ?? ViewTiming.RetireAfter;
             if (_retireAfter <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(retireAfter), _retireAfter, "A view's idle bound must be positive.");
+            _retireNeverLiveAfter = retireNeverLiveAfter is TimeSpan neverLive && neverLive < _retireAfter ? neverLive : _retireAfter;
+            if (_retireNeverLiveAfter <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(retireNeverLiveAfter), _retireNeverLiveAfter, "A view's idle bound must be positive.");
             _retired = retired;
         }
 
@@ -103,7 +113,7 @@ namespace DyadPorts.Core.Engines
             {
                 if (_loop != null) return;
                 _loop = Task.Run(() => Follow(_stop.Token));
-                var every = ViewTiming.IdleCheckEvery(_retireAfter);
+                var every = ViewTiming.IdleCheckEvery(_retireNeverLiveAfter); // the shorter bound
                 _idleCheck = new Timer(_ => RetireIfIdle(), null, every, every);
             }
         }
@@ -292,7 +302,8 @@ namespace DyadPorts.Core.Engines
         /// </summary>
         private bool RetireIfIdle()
         {
-            if (!ViewTiming.IsIdle(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastUse)), _retireAfter)) return false;
+            var bound = Volatile.Read(ref _wasLive) == 1 ? _retireAfter : _retireNeverLiveAfter;
+            if (!ViewTiming.IsIdle(Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastUse)), bound)) return false;
             lock (_gate)
             {
                 if (_stop.IsCancellationRequested) return false; // disposed
@@ -470,7 +481,11 @@ namespace DyadPorts.Core.Engines
         }
 
         /// <summary>A new snapshot for the next readers; one already handed out never changes. Under the lock.</summary>
-        private void Publish() => _snapshot = _map.ToSnapshot();
+        private void Publish()
+        {
+            _snapshot = _map.ToSnapshot();
+            Volatile.Write(ref _wasLive, 1);
+        }
 
         /// <summary>Ends the stream and the background task (waits for it a little), then the client.</summary>
         public void Dispose()

@@ -15,6 +15,7 @@ namespace DyadPorts.Core.Engines
         private readonly Func<ContainerEngine, EngineKind, ContainerEngine> _clientFor;
         private readonly TimeProvider _time;
         private readonly TimeSpan? _retireAfter;
+        private readonly TimeSpan? _retireNeverLiveAfter;
         private readonly int? _removalsKept;
         private readonly bool _lent;
         private readonly ConcurrentDictionary<ContainerEngine, Entry> _entries = new ConcurrentDictionary<ContainerEngine, Entry>();
@@ -28,8 +29,11 @@ namespace DyadPorts.Core.Engines
         /// <param name="retireAfter">How long a view may go unread before it ends itself; null for <see cref="ViewTiming.RetireAfter"/>.</param>
         /// <param name="removalsKept">How many more numbers of removed containers a view keeps before it lets go of those it can; null for the default, 1,024 (<c>ViewMap.RemovalsKept</c>).</param>
         /// <param name="lent">The views are lent to other processes (the agent): each is <see cref="EngineView.AlwaysInUse"/>.</param>
-        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null, TimeSpan? retireAfter = null, int? removalsKept = null, bool lent = false)
+        /// <param name="retireNeverLiveAfter">How long a view that never answered may go unread before it ends itself, when shorter than <paramref name="retireAfter"/>; null for the same.</param>
+        public EngineViews(Func<ContainerEngine, EngineKind, ContainerEngine> clientFor = null, TimeProvider time = null, TimeSpan? retireAfter = null, int? removalsKept = null, bool lent = false,
+            TimeSpan? retireNeverLiveAfter = null)
         {
+            _retireNeverLiveAfter = retireNeverLiveAfter;
             _lent = lent;
             _removalsKept = removalsKept;
             _clientFor = clientFor ?? ((engine, kind) => new ContainerEngine(engine.Endpoint, kind, engine.Tls));
@@ -119,7 +123,7 @@ namespace DyadPorts.Core.Engines
             lock (entry)
             {
                 if (entry.View != null || _disposed) return;
-                var view = new EngineView(_clientFor(engine, kind), _time, _retireAfter, retired => Retired(entry, engine, retired), _removalsKept) { AlwaysInUse = _lent };
+                var view = new EngineView(_clientFor(engine, kind), _time, _retireAfter, retired => Retired(entry, engine, retired), _removalsKept, _retireNeverLiveAfter) { AlwaysInUse = _lent };
                 engine.ContainerChanged += view.Touched;
                 view.Start();
                 entry.View = view;

@@ -187,6 +187,27 @@ namespace DyadPorts.Tests.Engines
             Assert.Null(through.Views.For(through.Proxy.Endpoint)); // its loop ended: what it waited on was cancelled
         }
 
+        /// <summary>
+        /// The shorter bound of a view that never answered (the agent's, EngineAgent) is not one that answered:
+        /// a live view unread for longer than it keeps following, until its own bound.
+        /// </summary>
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void A_view_that_answered_keeps_its_own_bound_past_the_never_live_one(string name)
+        {
+            var engine = _engines.Get(name);
+            var neverLive = TimeSpan.FromMilliseconds(500);
+            using var views = new EngineViews(retireAfter: TimeSpan.FromHours(1), retireNeverLiveAfter: neverLive);
+            using var client = new ContainerEngine(engine.Endpoint, engine.Kind);
+            views.Follow(client, engine.Kind);
+            var view = views.For(client.Endpoint);
+            var waited = Stopwatch.StartNew();
+            while (!view.IsLive && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
+            Assert.True(view.IsLive, $"the view of {engine.Endpoint} is not live after 30 s");
+            Thread.Sleep(neverLive + ViewTiming.IdleCheckEvery(neverLive) * 4);
+            Assert.False(view.IsRetired, "a view that answered retired at the bound of one that never did");
+            Assert.True(view.IsLive);
+        }
+
         [Fact]
         public void A_view_whose_engine_cannot_be_reached_stops_trying_once_unread_for_its_bound()
         {

@@ -69,6 +69,22 @@ namespace DyadPorts.Tests.Unit
             Assert.Contains("as a Podman engine, and this asker says Docker", agent.Answer(Ask(1), CancellationToken.None).Reason, StringComparison.Ordinal);
         }
 
+        /// <summary>
+        /// The agent keeps a view a day for askers to come, but one that never answered (an endpoint mistyped, a host gone)
+        /// stops reconnecting once unread for its shorter bound, as a session's view does.
+        /// </summary>
+        [Fact]
+        public void A_view_that_never_answered_retires_at_its_shorter_bound()
+        {
+            using var views = new EngineViews(retireAfter: TimeSpan.FromHours(1), lent: true, retireNeverLiveAfter: Bound);
+            using var agent = new EngineAgent(System.IO.Path.Combine(_temp.Directory, "agent.sock"), views);
+            Assert.Contains("is not live now", agent.Answer(Ask(2), CancellationToken.None).Reason, StringComparison.Ordinal);
+            var waited = Stopwatch.StartNew();
+            while (!AllRetired(views) && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(100);
+            Assert.True(AllRetired(views), $"a view that never answered did not retire within 30 s of its {Bound.TotalSeconds} s bound (its other bound is 1 h)");
+            Assert.True(waited.Elapsed >= Bound - TimeSpan.FromMilliseconds(100), $"it retired {waited.Elapsed.TotalSeconds:0.00} s after it started, before its bound");
+        }
+
         private static bool AllRetired(EngineViews views)
         {
             foreach (var view in views.Started)
