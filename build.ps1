@@ -177,7 +177,7 @@ function Invoke-RecordedRun {
     $runs = Join-Path $Root 'tools/test-runs.sh'
     & bash $runs reap
     $record = "$($Kind.ToLowerInvariant())-$($TestEnv.RunId)"
-    Invoke-Native bash @($runs, 'begin', $record, $PID, "label=$($TestEnv.RunId)", "prefix=$($TestEnv.Prefix)", "tmp=$($TestEnv.TempRoot)")
+    Invoke-Native bash @($runs, 'begin', $record, $PID, "label=$($TestEnv.RunId)", "prefix=$($TestEnv.Prefix)", "tmp=$($TestEnv.TempRoot)", "etcd=$($TestEnv.RunId)")
     # Ended only when the body returned: a run stopped by Ctrl+C (PowerShell runs finally blocks then) or that threw
     # may have left containers its children never removed, so its record stays for the next run's reap. The run's
     # temporary folder (TempRoot: its tests' states, child scripts and sockets) goes whatever ended the body. A command

@@ -7,16 +7,19 @@
 # creates anything, what identifies its containers and the process that owns them; a record is reaped only when that
 # very process is gone (another boot, no such pid, or a pid of another start time), and only the containers it names.
 #
-#   test-runs.sh begin NAME PID [label=RUNID] [prefix=APPID-PREFIX] [name=CONTAINER]... [tmp=FOLDER]
+#   test-runs.sh begin NAME PID [label=RUNID] [prefix=APPID-PREFIX] [name=CONTAINER]... [tmp=FOLDER] [etcd=RUNID]
 #       records that process PID owns the containers labelled dyadports.test-run=RUNID (32 hex digits, a run id), the
 #       DyadPorts previews (dyadports.managed=true) whose dyadports.app-id starts with APPID-PREFIX (a run's prefix,
 #       't' + 6 hex + '-', and more), the containers named CONTAINER (a CI sentinel, or a name with a run's prefix),
-#       and the run's temporary folder FOLDER (an absolute path ending in dyadports-tests/RUNID, tools/TestEnv.ps1's
-#       TempRoot). Nothing broader is accepted: a record can name only what the project's runs create.
+#       the run's temporary folder FOLDER (an absolute path ending in dyadports-tests/RUNID, tools/TestEnv.ps1's
+#       TempRoot), and the keys run RUNID writes in the test etcd members (the run's prefixes, etcd_prefixes below).
+#       Nothing broader is accepted: a record can name only what the project's runs create.
 #   test-runs.sh end NAME       the run ended and removed its own: its record goes.
 #   test-runs.sh reap           for each record whose process is gone: removes its containers from both test engines
-#                               and its temporary folder (a real folder of this user's, never a link), then the record. A record is kept when an engine could not be asked, when it cannot
-#                               be read back whole, or when its process ran in another pid namespace (not judged here).
+#                               and its temporary folder (a real folder of this user's, never a link), and its etcd keys,
+#                               then the record. A record is kept when an engine or an etcd member could not be asked,
+#                               when it cannot be read back whole, or when its process ran in another pid namespace (not
+#                               judged here).
 #
 # Records live in $DYADPORTS_TEST_RUNS (default $DYADPORTS_TEST_STATE/runs). Engines: the one table.
 set -uo pipefail
@@ -36,7 +39,7 @@ start_ticks() {
 valid_name() { [[ $1 =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ && $1 != *.tmp ]]; }
 # Only what the project's runs create: a run id, a run's AppId prefix (and more after it), a sentinel or prefixed name.
 valid_selector() {
-  [[ $1 =~ ^(label=[0-9a-f]{32}|prefix=t[0-9a-f]{6}-[A-Za-z0-9._-]*|name=(dyad-app-sentinel-[0-9a-f]{6}|t[0-9a-f]{6}-[A-Za-z0-9._-]+))$ ]] && return 0
+  [[ $1 =~ ^((label|etcd)=[0-9a-f]{32}|prefix=t[0-9a-f]{6}-[A-Za-z0-9._-]*|name=(dyad-app-sentinel-[0-9a-f]{6}|t[0-9a-f]{6}-[A-Za-z0-9._-]+))$ ]] && return 0
   # A run's temporary folder: absolute, no '.' or '..' step, ending in dyadports-tests/<run id>.
   [[ $1 =~ ^tmp=(/[A-Za-z0-9._-]+)*/dyadports-tests/[0-9a-f]{32}$ && ! $1 =~ /\.\.?(/|$) ]]
 }
@@ -54,6 +57,45 @@ remove_tmp() {
   return 0
 }
 pid_ns() { readlink "/proc/$1/ns/pid" 2>/dev/null; }
+
+# The test etcd members (tools/test-engines.env), as etcdctl connects to each: the shared cluster, the TLS member with the
+# client certificate, the auth member as root. Where run RUNID writes on each (tests/DyadPorts.Tests TestEtcd.NewPrefix,
+# tests/pester Fleet.Tests.ps1 New-FleetPrefix, bench/Invoke-Bench.ps1): /dyadports-test/RUNID/ on the shared and TLS
+# members, and /dyadports-bench/RUNID/ on the shared one; on the auth member, whose user dyad may write under /dyadports/
+# only, /dyadports/dyadports-test/RUNID/ and /dyadports/test-RUNID/.
+etcd_members() { printf '%s\n' shared tls auth; }
+etcd_prefixes() {
+  case $1 in
+    shared) printf '%s\n' "/dyadports-test/$2/" "/dyadports-bench/$2/" ;;
+    tls) printf '%s\n' "/dyadports-test/$2/" ;;
+    auth) printf '%s\n' "/dyadports/dyadports-test/$2/" "/dyadports/test-$2/" ;;
+  esac
+}
+etcd_cli() {
+  local member=$1 tls=$DYADPORTS_TEST_STATE/etcd/tls password
+  shift
+  case $member in
+    shared) set -- --endpoints "$DYADPORTS_TEST_ETCD" "$@" ;;
+    tls) set -- --endpoints "https://$DYADPORTS_TEST_ETCD_TLS" --cacert "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client-key.pem" "$@" ;;
+    auth) password=$(cat "$DYADPORTS_TEST_STATE/etcd/auth/root.password" 2>/dev/null) || return 1
+          set -- --endpoints "$DYADPORTS_TEST_ETCD_AUTH" --user "root:$password" "$@" ;;
+  esac
+  ETCDCTL_API=3 "$DYADPORTS_TEST_ETCD_BIN/etcdctl" --command-timeout=5s "$@"
+}
+# Deletes run RUNID's keys from every member; false (and says which) when a member could not be asked.
+remove_etcd() {
+  local run=$1 member prefix deleted ok=0
+  for member in $(etcd_members); do
+    for prefix in $(etcd_prefixes "$member" "$run"); do
+      if ! deleted=$(etcd_cli "$member" del --prefix "$prefix" 2>/dev/null) || [[ ! $deleted =~ ^[0-9]+$ ]]; then
+        echo "test-runs: the etcd member $member did not answer; the keys of dead run $run there are kept"
+        ok=1; continue 2
+      fi
+      [ "$deleted" = 0 ] || echo "test-runs: removing $deleted etcd key(s) run $run left under $prefix on the $member member"
+    done
+  done
+  return $ok
+}
 
 begin() {
   local name=$1 pid=$2 ticks boot ns
@@ -145,7 +187,10 @@ reap() {
     done
     local tmp
     while IFS= read -r line; do
-      case $line in tmp=*) tmp=${line#tmp=}; remove_tmp "$tmp" || complete=false ;; esac
+      case $line in
+        tmp=*) tmp=${line#tmp=}; remove_tmp "$tmp" || complete=false ;;
+        etcd=*) remove_etcd "${line#etcd=}" || complete=false ;;
+      esac
     done < "$record"
     if $complete; then rm -f "$record"; else kept=$((kept + 1)); fi
   done

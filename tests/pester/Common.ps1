@@ -167,3 +167,17 @@ function Invoke-WithTempCliConfig {
         Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
     }
 }
+
+# etcdctl against one of the test etcd members (v3 API): the shared cluster, the TLS member with the client certificate,
+# the auth member as root (tools/test-engines.env; material in $TestEnv.State/etcd).
+function Invoke-Etcdctl {
+    param([ValidateSet('Shared', 'Tls', 'Auth')] [string] $Member, [string[]] $Arguments)
+    $tls = Join-Path $TestEnv.State 'etcd/tls'
+    $connection = switch ($Member) {
+        'Shared' { @('--endpoints', $TestEnv.Etcd) }
+        'Tls' { @('--endpoints', "https://$($TestEnv.EtcdTls)", '--cacert', "$tls/ca.pem", '--cert', "$tls/client.pem", '--key', "$tls/client-key.pem") }
+        'Auth' { @('--endpoints', $TestEnv.EtcdAuth, '--user', "root:$((Get-Content (Join-Path $TestEnv.State 'etcd/auth/root.password') -Raw).Trim())") }
+    }
+    $env:ETCDCTL_API = '3'
+    & (Join-Path $TestEnv.EtcdBin 'etcdctl') @connection @Arguments
+}

@@ -16,18 +16,6 @@ BeforeAll {
     $script:Saved = @{}
     foreach ($v in $Variables) { $Saved[$v] = [Environment]::GetEnvironmentVariable($v) }
 
-    # etcdctl against one of the test members (v3 API); the TLS member with the client certificate, the auth member as root.
-    function Invoke-Etcdctl {
-        param([ValidateSet('Shared', 'Tls', 'Auth')] [string] $Member, [string[]] $Arguments)
-        $connection = switch ($Member) {
-            'Shared' { @('--endpoints', $TestEnv.Etcd) }
-            'Tls' { @('--endpoints', "https://$($TestEnv.EtcdTls)", '--cacert', "$Tls/ca.pem", '--cert', "$Tls/client.pem", '--key', "$Tls/client-key.pem") }
-            'Auth' { @('--endpoints', $TestEnv.EtcdAuth, '--user', "root:$((Get-Content "$Auth/root.password" -Raw).Trim())") }
-        }
-        $env:ETCDCTL_API = '3'
-        & $Etcdctl @connection @Arguments
-    }
-
     # A prefix of this run's own on a member; Remove-FleetPrefixes deletes exactly the ones made here.
     $script:Made = [System.Collections.Generic.List[object]]::new()
     function New-FleetPrefix {

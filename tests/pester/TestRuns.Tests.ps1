@@ -3,6 +3,7 @@
 # The next run removes them, and only them: what a record names, when the record's process is provably gone.
 # Every container here is a preview of this run (dyadports.managed=true, an AppId with this run's prefix) or carries
 # this run's label, so Remove-TestContainers takes whatever a failed assertion leaves. The records live in a private folder.
+# The etcd keys are under run ids of this test's own, and it deletes each by its key after.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     foreach ($e in $Engines) { Assert-EngineAnswers $e.Endpoint; Remove-TestContainers $e.Engine $e.Endpoint }
@@ -43,12 +44,31 @@ BeforeAll {
     foreach ($f in $DeadTemp, $LiveTemp, $Precious) { New-Item -ItemType Directory -Force (Join-Path $f 'state-1') | Out-Null; 'x' | Set-Content (Join-Path $f 'state-1/state.json') }
     New-Item -ItemType Directory -Force (Split-Path $LinkedTemp) | Out-Null
     New-Item -ItemType SymbolicLink -Path $LinkedTemp -Target $Precious | Out-Null
-    Invoke-TestRuns begin gone $Gone.Id "label=$dead" "name=${Prefix}reap-named" "tmp=$DeadTemp" | Should -BeNullOrEmpty
+    # Keys in the test etcd members as runs leave them: the dead run's under each of its prefixes, a live run's, and a
+    # near miss (a run id that only starts like the dead one's).
+    $script:DeadRun = $dead
+    $script:LiveRun = [guid]::NewGuid().ToString('N')
+    $script:DeadKeys = @(
+        @{ Member = 'Shared'; Key = "/dyadports-test/$dead/k"; Prefix = "/dyadports-test/$dead/"; Name = 'shared' }
+        @{ Member = 'Shared'; Key = "/dyadports-bench/$dead/k"; Prefix = "/dyadports-bench/$dead/"; Name = 'shared' }
+        @{ Member = 'Tls'; Key = "/dyadports-test/$dead/k"; Prefix = "/dyadports-test/$dead/"; Name = 'tls' }
+        @{ Member = 'Auth'; Key = "/dyadports/dyadports-test/$dead/k"; Prefix = "/dyadports/dyadports-test/$dead/"; Name = 'auth' }
+        @{ Member = 'Auth'; Key = "/dyadports/test-$dead/k"; Prefix = "/dyadports/test-$dead/"; Name = 'auth' }
+    )
+    $script:KeptKeys = @(
+        @{ Member = 'Shared'; Key = "/dyadports-test/$LiveRun/k" }
+        @{ Member = 'Auth'; Key = "/dyadports/test-$LiveRun/k" }
+        @{ Member = 'Shared'; Key = "/dyadports-test/${dead}0/k" }
+    )
+    foreach ($k in $DeadKeys + $KeptKeys) { Invoke-Etcdctl $k.Member @('put', $k.Key, 'x') | Should -Be 'OK' }
+    function Test-EtcdKey($k) { [bool](Invoke-Etcdctl $k.Member @('get', '--keys-only', $k.Key) | Where-Object { $_ }) }
+
+    Invoke-TestRuns begin gone $Gone.Id "label=$dead" "name=${Prefix}reap-named" "tmp=$DeadTemp" "etcd=$dead" | Should -BeNullOrEmpty
     Invoke-TestRuns begin otherboot $Alive.Id "prefix=${Prefix}reap-boot-" "tmp=$LinkedTemp" | Should -BeNullOrEmpty
     Set-RecordLine otherboot boot '00000000-0000-0000-0000-000000000000'
     Invoke-TestRuns begin reused $Alive.Id "prefix=${Prefix}reap-reused-" | Should -BeNullOrEmpty
     Set-RecordLine reused start 1
-    Invoke-TestRuns begin alive $Alive.Id "prefix=${Prefix}reap-alive-" "tmp=$LiveTemp" | Should -BeNullOrEmpty
+    Invoke-TestRuns begin alive $Alive.Id "prefix=${Prefix}reap-alive-" "tmp=$LiveTemp" "etcd=$LiveRun" | Should -BeNullOrEmpty
 
     New-Preview Docker "${Prefix}reap-labelled" "dyadports.test-run=$dead"
     New-Preview Podman "${Prefix}reap-named"
@@ -72,6 +92,7 @@ AfterAll {
     if ($Alive -and -not $Alive.HasExited) { $Alive.Kill(); $Alive.WaitForExit() }
     if ($Gone -and -not $Gone.HasExited) { $Gone.Kill(); $Gone.WaitForExit() }
     foreach ($e in $Engines) { Remove-TestContainers $e.Engine $e.Endpoint }
+    foreach ($k in @($DeadKeys) + @($KeptKeys) | Where-Object { $_ }) { Invoke-Etcdctl $k.Member @('del', $k.Key) | Out-Null }
     if ($Runs) { Remove-Item $Runs -Recurse -Force -ErrorAction SilentlyContinue }
     if ($Temps) { Remove-Item $Temps -Recurse -Force -ErrorAction SilentlyContinue }
 }
@@ -98,6 +119,14 @@ Describe 'The records of test runs (tools/test-runs.sh)' {
         Get-Names Podman | Should -Contain "${Prefix}reap-named-2"
         Get-Names Docker | Should -Contain "${Prefix}reap-xboot"
         Get-Names Docker | Should -Contain "${Prefix}reap-unmanaged"
+    }
+
+    It 'removes the keys a run that is gone left in each test etcd member, and only those' {
+        foreach ($k in $DeadKeys) {
+            Test-EtcdKey $k | Should -BeFalse -Because "$($k.Key) on the $($k.Name) member is the dead run's"
+            $Said | Should -Contain "test-runs: removing 1 etcd key(s) run $DeadRun left under $($k.Prefix) on the $($k.Name) member"
+        }
+        foreach ($k in $KeptKeys) { Test-EtcdKey $k | Should -BeTrue -Because "$($k.Key) is a live run's, or another run id's" }
     }
 
     It 'keeps a record it cannot read back whole, and removes nothing it names' {
@@ -130,17 +159,23 @@ Describe 'The records of test runs (tools/test-runs.sh)' {
         @(Get-ChildItem $Runs -Name) | Should -BeNullOrEmpty
     }
 
-    It 'keeps the record of a run that is gone while an engine cannot be asked, and says so' {
-        Invoke-TestRuns begin unasked $Alive.Id "prefix=${Prefix}reap-unasked-" | Should -BeNullOrEmpty
-        Set-RecordLine unasked start 1
-        $saved = $env:DYADPORTS_TEST_DOCKER
-        $env:DYADPORTS_TEST_DOCKER = 'unix:///nonexistent/docker.sock'
-        try { $said = Invoke-TestRuns reap; $exit = $LASTEXITCODE } finally { $env:DYADPORTS_TEST_DOCKER = $saved }
-        $said | Should -Contain 'test-runs: docker did not answer; the record of dead run unasked is kept'
+    It 'keeps the record of a run that is gone while <What> cannot be asked, and says so' -ForEach @(
+        @{ What = 'an engine'; Variable = 'DYADPORTS_TEST_DOCKER'; Unreachable = 'unix:///nonexistent/docker.sock'; Record = 'unasked' }
+        @{ What = 'an etcd member'; Variable = 'DYADPORTS_TEST_ETCD_AUTH'; Unreachable = '127.0.0.1:9'; Record = 'etcdless' }   # nothing listens there
+    ) {
+        $run = [guid]::NewGuid().ToString('N')
+        $selector, $says = if ($Record -eq 'unasked') { "prefix=${Prefix}reap-unasked-", 'test-runs: docker did not answer; the record of dead run unasked is kept' }
+                           else { "etcd=$run", "test-runs: the etcd member auth did not answer; the keys of dead run $run there are kept" }
+        Invoke-TestRuns begin $Record $Alive.Id $selector | Should -BeNullOrEmpty
+        Set-RecordLine $Record start 1
+        $saved = [Environment]::GetEnvironmentVariable($Variable)
+        [Environment]::SetEnvironmentVariable($Variable, $Unreachable)
+        try { $said = Invoke-TestRuns reap; $exit = $LASTEXITCODE } finally { [Environment]::SetEnvironmentVariable($Variable, $saved) }
+        $said | Should -Contain $says
         $exit | Should -Be 1
-        Test-Path (Join-Path $Runs 'unasked') | Should -BeTrue
+        Test-Path (Join-Path $Runs $Record) | Should -BeTrue
         Invoke-TestRuns reap | Should -BeNullOrEmpty
-        Test-Path (Join-Path $Runs 'unasked') | Should -BeFalse -Because 'with both engines answering, and nothing of it left, the record goes'
+        Test-Path (Join-Path $Runs $Record) | Should -BeFalse -Because 'with everything answering, and nothing of it left, the record goes'
     }
 
     It 'refuses a record name, a pid or a selector broader than what a run makes' -ForEach @(
@@ -156,6 +191,9 @@ Describe 'The records of test runs (tools/test-runs.sh)' {
         @{ Name = 'bad'; Owner = 'alive'; Selector = @('tmp=dyadports-tests/0123456789abcdef0123456789abcdef'); Says = '*bad selector*' }
         @{ Name = 'bad'; Owner = 'alive'; Selector = @('tmp=/tmp/../home/dyadports-tests/0123456789abcdef0123456789abcdef'); Says = '*bad selector*' }
         @{ Name = 'bad'; Owner = 'alive'; Selector = @('tmp=/tmp/dyadports-tests/0123456789abcdef0123456789abcdef/..'); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('etcd='); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('etcd=/dyadports-test/'); Says = '*bad selector*' }
+        @{ Name = 'bad'; Owner = 'alive'; Selector = @('etcd=0123456789abcdef0123456789abcdef/..'); Says = '*bad selector*' }
     ) {
         $id = if ($Owner -eq 'alive') { $Alive.Id } else { $Owner }
         $before = @(Get-ChildItem $Runs -Name)
