@@ -91,9 +91,19 @@ namespace DyadPorts.Infrastructure
         /// </summary>
         protected void Report(DyadPortsException e)
         {
+            if (!e.IsTerminating)
+            {
+                WriteError(e);
+                return;
+            }
+            ForgetIfUnreachable(e);
+            ThrowTerminatingError(ToErrorRecord(e));
+        }
+
+        /// <summary>An engine that did not answer: the session's clients of it reconnect, and its resolutions probe again, next time.</summary>
+        private static void ForgetIfUnreachable(DyadPortsException e)
+        {
             if (e.ErrorId == ErrorIds.EngineUnreachable) Session.Forget(e.Target as string);
-            if (e.IsTerminating) ThrowTerminatingError(ToErrorRecord(e));
-            WriteError(ToErrorRecord(e));
         }
 
         /// <summary>Runs <paramref name="action"/> for each input; one input's failure is reported and the others go on.</summary>
@@ -113,7 +123,12 @@ namespace DyadPorts.Infrastructure
         }
 
         /// <summary>Reports a failure for one input and goes on with the next.</summary>
-        protected void WriteError(DyadPortsException e) => WriteError(ToErrorRecord(e));
+        /// <summary>A non-terminating error; an engine that did not answer is forgotten first, as <see cref="Report"/> does (another host's, in a listing).</summary>
+        protected void WriteError(DyadPortsException e)
+        {
+            ForgetIfUnreachable(e);
+            WriteError(ToErrorRecord(e));
+        }
 
         /// <summary>
         /// A file-system path against PowerShell's current location (a relative path, ~, a PowerShell drive). A path that
