@@ -16,6 +16,7 @@
     CmdletsToExport      = @(
         'Copy-DyadPortState'
         'Export-DyadPortMetrics'
+        'Get-DyadPortAgent'
         'Get-DyadPortAllocation'
         'Get-DyadPortHistory'
         'Get-DyadPortUsage'

@@ -71,23 +71,31 @@ etcd_prefixes() {
     auth) printf '%s\n' "/dyadports/dyadports-test/$2/" "/dyadports/test-$2/" ;;
   esac
 }
+# The root password goes in etcdctl's environment (ETCDCTL_USER), never on a command line that ps shows.
 etcd_cli() {
-  local member=$1 tls=$DYADPORTS_TEST_STATE/etcd/tls password
+  local member=$1 tls=$DYADPORTS_TEST_STATE/etcd/tls user=
   shift
   case $member in
     shared) set -- --endpoints "$DYADPORTS_TEST_ETCD" "$@" ;;
     tls) set -- --endpoints "https://$DYADPORTS_TEST_ETCD_TLS" --cacert "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client-key.pem" "$@" ;;
-    auth) password=$(cat "$DYADPORTS_TEST_STATE/etcd/auth/root.password" 2>/dev/null) || return 1
-          set -- --endpoints "$DYADPORTS_TEST_ETCD_AUTH" --user "root:$password" "$@" ;;
+    auth) user="root:$(cat "$DYADPORTS_TEST_STATE/etcd/auth/root.password" 2>/dev/null)" || return 1
+          set -- --endpoints "$DYADPORTS_TEST_ETCD_AUTH" "$@" ;;
   esac
-  ETCDCTL_API=3 "$DYADPORTS_TEST_ETCD_BIN/etcdctl" --command-timeout=5s "$@"
+  if [ -n "$user" ]; then
+    ETCDCTL_API=3 ETCDCTL_USER=$user "$DYADPORTS_TEST_ETCD_BIN/etcdctl" --command-timeout=5s "$@" < /dev/null
+  else
+    ETCDCTL_API=3 "$DYADPORTS_TEST_ETCD_BIN/etcdctl" --command-timeout=5s "$@" < /dev/null
+  fi
 }
+# Members that did not answer in this reap: not asked again for the next dead run.
+declare -A etcd_down=()
 # Deletes run RUNID's keys from every member; false (and says which) when a member could not be asked.
 remove_etcd() {
   local run=$1 member prefix deleted ok=0
   for member in $(etcd_members); do
     for prefix in $(etcd_prefixes "$member" "$run"); do
-      if ! deleted=$(etcd_cli "$member" del --prefix "$prefix" 2>/dev/null) || [[ ! $deleted =~ ^[0-9]+$ ]]; then
+      if [ -n "${etcd_down[$member]:-}" ] || ! deleted=$(etcd_cli "$member" del --prefix "$prefix" 2>/dev/null) || [[ ! $deleted =~ ^[0-9]+$ ]]; then
+        etcd_down[$member]=1
         echo "test-runs: the etcd member $member did not answer; the keys of dead run $run there are kept"
         ok=1; continue 2
       fi

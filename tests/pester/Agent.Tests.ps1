@@ -51,6 +51,22 @@ Describe 'Start-DyadPortAgent against <Engine>' -ForEach $Engines {
         @($said | Where-Object { $_ -like 'verbose: *container(s) listed*' }).Count | Should -Be 0
     }
 
+    It 'is reported by Get-DyadPortAgent: its process, its live view, and the one-shot it answered' {
+        $info = Get-DyadPortAgent -Path $socket
+        $info | Should -BeOfType ([DyadPorts.AgentInfo])
+        $info.ProcessId | Should -Be $agent.Id
+        $info.Path | Should -Be $socket
+        $info.Answered | Should -Be 1 -Because 'the one-shot before this test read its view'
+        $info.Endpoints.Endpoint | Should -Be @($Endpoint)
+        $info.Endpoints[0].Engine | Should -Be $Engine
+        $info.Endpoints[0].Live | Should -BeTrue
+        # The socket from DYAD_PORTS_AGENT when no -Path is given, and from the pipeline by property name (an AgentStatus's Path).
+        $saved = $env:DYAD_PORTS_AGENT
+        $env:DYAD_PORTS_AGENT = $socket
+        try { (Get-DyadPortAgent).ProcessId | Should -Be $agent.Id } finally { $env:DYAD_PORTS_AGENT = $saved }
+        ([pscustomobject]@{ Path = $socket } | Get-DyadPortAgent).ProcessId | Should -Be $agent.Id
+    }
+
     It 'is refused by a second agent at the same path, and the first keeps its socket' {
         # In a runspace of this process, bounded: were the refusal broken, the second agent would serve until stopped.
         $ps = [powershell]::Create()
@@ -109,6 +125,26 @@ Describe 'Start-DyadPortAgent refusals' {
         @($out | Where-Object { "$_" -like 'What if:*lend them a live view of the engine at unix:///nonexistent/dyadports-whatif.sock*' }).Count | Should -Be 1 -Because ($out -join "`n")
         $out[-1] | Should -Be 'done'
         Test-Path (Join-Path $folder 'n.sock') | Should -BeFalse
+    }
+
+    It 'Get-DyadPortAgent writes a non-terminating AgentNotRunning for a socket with no agent, and goes on to the next' {
+        $none = Join-Path $folder 'none.sock'
+        $other = Join-Path $folder 'other.sock'
+        $result = @(Get-DyadPortAgent -Path $none, $other -ErrorVariable errs -ErrorAction SilentlyContinue)
+        $result | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 2
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'AgentNotRunning,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errs[0].TargetObject | Should -Be $none
+        $errs[1].TargetObject | Should -Be $other
+    }
+
+    It 'Get-DyadPortAgent with DYAD_PORTS_AGENT off and no -Path is AgentSocketInvalid' {
+        $saved = $env:DYAD_PORTS_AGENT
+        $env:DYAD_PORTS_AGENT = 'off'
+        try { Get-DyadPortAgent } catch { $err = $_ } finally { $env:DYAD_PORTS_AGENT = $saved }
+        $err.FullyQualifiedErrorId | Should -BeLike 'AgentSocketInvalid,*'
+        $err.TargetObject | Should -Be 'DYAD_PORTS_AGENT'
     }
 
     It 'takes DYAD_PORTS_AGENT as an absolute path only: a relative one fails the command with AgentSocketInvalid' {

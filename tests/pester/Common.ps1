@@ -169,15 +169,18 @@ function Invoke-WithTempCliConfig {
 }
 
 # etcdctl against one of the test etcd members (v3 API): the shared cluster, the TLS member with the client certificate,
-# the auth member as root (tools/test-engines.env; material in $TestEnv.State/etcd).
+# the auth member as root (tools/test-engines.env; material in $TestEnv.State/etcd). The root password goes in etcdctl's
+# environment (ETCDCTL_USER) for the one call, never on its command line, which ps shows.
 function Invoke-Etcdctl {
     param([ValidateSet('Shared', 'Tls', 'Auth')] [string] $Member, [string[]] $Arguments)
     $tls = Join-Path $TestEnv.State 'etcd/tls'
     $connection = switch ($Member) {
         'Shared' { @('--endpoints', $TestEnv.Etcd) }
         'Tls' { @('--endpoints', "https://$($TestEnv.EtcdTls)", '--cacert', "$tls/ca.pem", '--cert', "$tls/client.pem", '--key', "$tls/client-key.pem") }
-        'Auth' { @('--endpoints', $TestEnv.EtcdAuth, '--user', "root:$((Get-Content (Join-Path $TestEnv.State 'etcd/auth/root.password') -Raw).Trim())") }
+        'Auth' { @('--endpoints', $TestEnv.EtcdAuth) }
     }
     $env:ETCDCTL_API = '3'
-    & (Join-Path $TestEnv.EtcdBin 'etcdctl') @connection @Arguments
+    if ($Member -eq 'Auth') { $env:ETCDCTL_USER = "root:$((Get-Content (Join-Path $TestEnv.State 'etcd/auth/root.password') -Raw).Trim())" }
+    try { & (Join-Path $TestEnv.EtcdBin 'etcdctl') @connection @Arguments }
+    finally { Remove-Item Env:ETCDCTL_USER -ErrorAction SilentlyContinue }
 }

@@ -6,7 +6,7 @@ BeforeAll {
 Describe 'The built module' {
     It 'passes Test-ModuleManifest with explicit exports, editions and formats' {
         $manifest = Test-ModuleManifest (Join-Path $ModulePath 'DyadPorts.psd1')
-        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Copy-DyadPortState', 'Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPortAgent', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
+        $manifest.ExportedCmdlets.Keys | Sort-Object | Should -Be @('Copy-DyadPortState', 'Export-DyadPortMetrics', 'Get-DyadPortAgent', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPortAgent', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
         $manifest.CompatiblePSEditions | Should -Be @('Core')
         $manifest.PowerShellVersion | Should -Be ([version]'7.6')
         $data = Import-PowerShellDataFile (Join-Path $ModulePath 'DyadPorts.psd1')
@@ -14,7 +14,7 @@ Describe 'The built module' {
     }
 
     It 'exports exactly the eleven cmdlets' {
-        (Get-Command -Module DyadPorts).Name | Sort-Object | Should -Be @('Copy-DyadPortState', 'Export-DyadPortMetrics', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPortAgent', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
+        (Get-Command -Module DyadPorts).Name | Sort-Object | Should -Be @('Copy-DyadPortState', 'Export-DyadPortMetrics', 'Get-DyadPortAgent', 'Get-DyadPortAllocation', 'Get-DyadPortHistory', 'Get-DyadPortUsage', 'Remove-DyadPortAllocation', 'Request-DyadPort', 'Start-DyadPortAgent', 'Start-DyadPreview', 'Stop-DyadPreview', 'Test-DyadPortAvailable')
     }
 
     It 'never ships System.Management.Automation or other PowerShell assemblies' {
@@ -182,7 +182,7 @@ Describe 'Help for <Name>' -ForEach @(
     @{ Name = 'Get-DyadPortAllocation' }, @{ Name = 'Request-DyadPort' }, @{ Name = 'Remove-DyadPortAllocation' },
     @{ Name = 'Start-DyadPreview' }, @{ Name = 'Stop-DyadPreview' }, @{ Name = 'Test-DyadPortAvailable' },
     @{ Name = 'Get-DyadPortHistory' }, @{ Name = 'Get-DyadPortUsage' }, @{ Name = 'Export-DyadPortMetrics' },
-    @{ Name = 'Copy-DyadPortState' }, @{ Name = 'Start-DyadPortAgent' }
+    @{ Name = 'Copy-DyadPortState' }, @{ Name = 'Start-DyadPortAgent' }, @{ Name = 'Get-DyadPortAgent' }
 ) {
     BeforeAll {
         $help = Get-Help $Name -Full

@@ -55,11 +55,17 @@ BeforeAll {
         @{ Member = 'Auth'; Key = "/dyadports/dyadports-test/$dead/k"; Prefix = "/dyadports/dyadports-test/$dead/"; Name = 'auth' }
         @{ Member = 'Auth'; Key = "/dyadports/test-$dead/k"; Prefix = "/dyadports/test-$dead/"; Name = 'auth' }
     )
+    # Kept: the live run's under each prefix, and beside each of the dead run's a near miss (its run id and one more
+    # character: only a prefix that ends in its slash leaves it).
     $script:KeptKeys = @(
         @{ Member = 'Shared'; Key = "/dyadports-test/$LiveRun/k" }
+        @{ Member = 'Tls'; Key = "/dyadports-test/$LiveRun/k" }
         @{ Member = 'Auth'; Key = "/dyadports/test-$LiveRun/k" }
-        @{ Member = 'Shared'; Key = "/dyadports-test/${dead}0/k" }
-    )
+    ) + @($DeadKeys | ForEach-Object { @{ Member = $_.Member; Key = $_.Key -replace "/$dead/", "/${dead}0/" -replace "test-$dead/", "test-${dead}0/" } })
+    # Recorded for real (the runs' own folder, this process the owner) before they are made: were this file's process
+    # killed, the next run's reap would remove them (all but the near misses, which no run id names).
+    $script:KeysRecord = "testruns-keys-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+    & bash $Script begin $KeysRecord $PID "etcd=$dead" "etcd=$LiveRun" | Should -BeNullOrEmpty
     foreach ($k in $DeadKeys + $KeptKeys) { Invoke-Etcdctl $k.Member @('put', $k.Key, 'x') | Should -Be 'OK' }
     function Test-EtcdKey($k) { [bool](Invoke-Etcdctl $k.Member @('get', '--keys-only', $k.Key) | Where-Object { $_ }) }
 
@@ -93,6 +99,7 @@ AfterAll {
     if ($Gone -and -not $Gone.HasExited) { $Gone.Kill(); $Gone.WaitForExit() }
     foreach ($e in $Engines) { Remove-TestContainers $e.Engine $e.Endpoint }
     foreach ($k in @($DeadKeys) + @($KeptKeys) | Where-Object { $_ }) { Invoke-Etcdctl $k.Member @('del', $k.Key) | Out-Null }
+    if ($KeysRecord) { & bash $Script end $KeysRecord }
     if ($Runs) { Remove-Item $Runs -Recurse -Force -ErrorAction SilentlyContinue }
     if ($Temps) { Remove-Item $Temps -Recurse -Force -ErrorAction SilentlyContinue }
 }

@@ -85,7 +85,7 @@ namespace DyadPorts.Core.Agent
             AgentAnswer answer;
             try
             {
-                answer = Ask(new AgentRequest
+                answer = Ask(SocketPath, new AgentRequest
                 {
                     Endpoint = engine.Endpoint,
                     Kind = kind,
@@ -129,43 +129,9 @@ namespace DyadPorts.Core.Agent
 
         private void Quiet() => Interlocked.Exchange(ref _quietUntil, _time.GetTimestamp() + (long)(QuietAfterFailure.TotalSeconds * _time.TimestampFrequency));
 
-        /// <summary>
-        /// One exchange on a blocking socket, bounded by closing it: at <see cref="AnswerTimeout"/> after the start, or when
-        /// the command is stopped. Blocking calls, not tasks: a one-shot process starts no socket event thread and compiles
-        /// no async state machine at run time for its one question (issue 18). The connect is bounded on its own
-        /// (<see cref="AgentSocket.LimitConnectWait"/>): closing the socket does not end a connect waiting for room in a
-        /// stopped agent's queue.
-        /// </summary>
-        private AgentAnswer Ask(AgentRequest request, CancellationToken cancellationToken)
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            AgentSocket.LimitConnectWait(socket, AnswerTimeout);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(AnswerTimeout);
-            using var close = deadline.Token.Register(static s => ((Socket)s).Dispose(), socket);
-            try
-            {
-                socket.Connect(new UnixDomainSocketEndPoint(SocketPath));
-                var peer = AgentSocket.PeerCredentials(socket).UserId;
-                if (peer != State.UnixFiles.EffectiveUserId) throw new AgentRefusedException($"it runs as user {peer}, not as this one ({State.UnixFiles.EffectiveUserId}).");
-                using var stream = new NetworkStream(socket, ownsSocket: false);
-                try
-                {
-                    AgentWire.WriteFrame(stream, AgentWire.Encode(request));
-                }
-                catch (IOException) when (!deadline.IsCancellationRequested)
-                {
-                    // The agent closed without reading: over its connection limit it answers unread (a decline) and closes.
-                    // That answer is still there to read; without one, the read below fails as any broken exchange does.
-                }
-                return AgentWire.DecodeAnswer(AgentWire.ReadFrame(stream));
-            }
-            catch (Exception e) when (deadline.IsCancellationRequested && e is SocketException or ObjectDisposedException or IOException)
-            {
-                // The socket was closed under the exchange: the command was stopped, or the agent took too long.
-                throw new OperationCanceledException(e.Message, e, deadline.Token);
-            }
-        }
+        /// <summary>One exchange (<see cref="AgentExchange"/>), bounded by <see cref="AnswerTimeout"/> and the command's stop.</summary>
+        private static AgentAnswer Ask(string socketPath, AgentRequest request, CancellationToken cancellationToken) =>
+            AgentWire.DecodeAnswer(AgentExchange.Run(socketPath, AgentWire.Encode(request), AnswerTimeout, cancellationToken, out _));
 
         /// <summary>
         /// The containers a session changed, each with the time of its latest change. Its own lock and a class per change,
@@ -230,13 +196,6 @@ namespace DyadPorts.Core.Agent
                 public string Id { get; }
                 public bool Removed { get; }
                 public long At { get; }
-            }
-        }
-
-        private sealed class AgentRefusedException : Exception
-        {
-            public AgentRefusedException(string message) : base(message)
-            {
             }
         }
     }

@@ -88,6 +88,18 @@ namespace DyadPorts.Core.Agent
         /// <summary>Whether a path fits a unix socket's address.</summary>
         public static bool Fits(string path) => System.Text.Encoding.UTF8.GetByteCount(path) <= MostPathBytes;
 
+        /// <summary>Why there is no default socket: DYAD_PORTS_AGENT is off, or the per-user default is too long for one.</summary>
+        public static DyadPortsException NoDefault(Func<string, string> environment)
+        {
+            ArgumentNullException.ThrowIfNull(environment);
+            if (string.Equals(environment(Variable)?.Trim(), "off", StringComparison.OrdinalIgnoreCase))
+            {
+                return new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, Variable,
+                    $"{Variable} is off, so there is no default socket: name the agent's with -Path.");
+            }
+            return TooLong(DefaultPath(environment), "The default socket");
+        }
+
         public static DyadPortsException TooLong(string path, string source) =>
             new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, path,
                 $"{source} '{path}' is {System.Text.Encoding.UTF8.GetByteCount(path)} bytes long; a unix socket's path holds at most {MostPathBytes}.");

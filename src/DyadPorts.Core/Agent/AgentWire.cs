@@ -16,6 +16,12 @@ namespace DyadPorts.Core.Agent
     {
         public const byte Version = 1;
 
+        /// <summary>
+        /// A status request (Get-DyadPortAgent) is this one byte alone, and its answer is led by it: an agent of 0.6.3 or
+        /// older reads it as a protocol version it does not speak and closes the connection, and the asker says so.
+        /// </summary>
+        public const byte StatusVersion = 2;
+
         /// <summary>The largest frame either end reads: a thousand containers with their labels take a few hundred KB.</summary>
         public const int MaxFrame = 16 * 1024 * 1024;
 
@@ -28,7 +34,7 @@ namespace DyadPorts.Core.Agent
         // The fewest bytes one element takes, so that a count can be checked against the bytes left before anything is
         // allocated for it: a change (an empty id, a flag), a label (two empty strings), a port (two ints, a flag, an empty
         // string), a container (an empty id, three absent strings, two counts, no created time).
-        private const int ChangeBytes = 2, LabelBytes = 2, PortBytes = 10, ContainerBytes = 13;
+        private const int ChangeBytes = 2, LabelBytes = 2, PortBytes = 10, ContainerBytes = 13, EndpointBytes = 19;
 
         public static byte[] Encode(AgentRequest request)
         {
@@ -83,6 +89,57 @@ namespace DyadPorts.Core.Agent
             var containers = new ContainerSummary[Count(r, ContainerBytes)];
             for (var i = 0; i < containers.Length; i++) containers[i] = ReadContainer(r);
             return new AgentAnswer { Containers = containers };
+        });
+
+        /// <summary>The status request: <see cref="StatusVersion"/> alone.</summary>
+        public static byte[] StatusRequest() => new[] { StatusVersion };
+
+        /// <summary>Whether a request frame is the status request.</summary>
+        public static bool IsStatusRequest(byte[] frame) => frame is { Length: 1 } && frame[0] == StatusVersion;
+
+        /// <summary>An agent's status, as its own frame (<see cref="StatusVersion"/>); the asker sets the path it asked at.</summary>
+        public static byte[] Encode(AgentInfo status)
+        {
+            ArgumentNullException.ThrowIfNull(status);
+            return Write(StatusVersion, w =>
+            {
+                w.Write(status.ProcessId);
+                w.Write(status.StartedAt.UtcTicks);
+                w.Write(status.Answered);
+                w.Write(status.Declined);
+                w.Write(status.Refused);
+                w.Write(status.Failed);
+                w.Write(status.ChangesInspected);
+                w.Write(status.Endpoints.Count);
+                foreach (var e in status.Endpoints)
+                {
+                    w.Write(e.Endpoint ?? "");
+                    w.Write((byte)e.Engine);
+                    w.Write(e.Live);
+                    w.Write(e.Lists);
+                    w.Write(e.EngineCalls);
+                }
+            });
+        }
+
+        public static AgentInfo DecodeStatus(byte[] frame, string path) => Read(frame, StatusVersion, r =>
+        {
+            var processId = r.ReadInt32();
+            var startedAt = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero);
+            long answered = r.ReadInt64(), declined = r.ReadInt64(), refused = r.ReadInt64(), failed = r.ReadInt64(), inspected = r.ReadInt64();
+            var endpoints = new AgentEndpointInfo[Count(r, EndpointBytes)];
+            for (var i = 0; i < endpoints.Length; i++)
+            {
+                var endpoint = r.ReadString();
+                var kind = (EngineKind)r.ReadByte();
+                if (!Enum.IsDefined(kind)) throw new InvalidDataException($"Unknown engine kind {(int)kind}.");
+                endpoints[i] = new AgentEndpointInfo { Endpoint = endpoint, Engine = kind, Live = r.ReadBoolean(), Lists = r.ReadInt64(), EngineCalls = r.ReadInt64() };
+            }
+            return new AgentInfo
+            {
+                Path = path, ProcessId = processId, StartedAt = startedAt, Answered = answered, Declined = declined, Refused = refused,
+                Failed = failed, ChangesInspected = inspected, Endpoints = endpoints,
+            };
         });
 
         /// <summary>Writes one frame: its length, then its bytes (cancellable: a whole exchange runs under one deadline).</summary>
@@ -243,25 +300,29 @@ namespace DyadPorts.Core.Agent
             return count;
         }
 
-        private static byte[] Write(Action<BinaryWriter> body)
+        private static byte[] Write(Action<BinaryWriter> body) => Write(Version, body);
+
+        private static byte[] Write(byte version, Action<BinaryWriter> body)
         {
             using var buffer = new MemoryStream();
             using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
             {
-                w.Write(Version);
+                w.Write(version);
                 body(w);
             }
             return buffer.ToArray();
         }
 
-        private static T Read<T>(byte[] frame, Func<BinaryReader, T> body)
+        private static T Read<T>(byte[] frame, Func<BinaryReader, T> body) => Read(frame, Version, body);
+
+        private static T Read<T>(byte[] frame, byte expected, Func<BinaryReader, T> body)
         {
             ArgumentNullException.ThrowIfNull(frame);
             using var r = new BinaryReader(new MemoryStream(frame, writable: false), Encoding.UTF8);
             try
             {
                 var version = r.ReadByte();
-                if (version != Version) throw new InvalidDataException($"Protocol version {version}; this DyadPorts speaks {Version}.");
+                if (version != expected) throw new InvalidDataException($"Protocol version {version}; this DyadPorts speaks {expected} here.");
                 var value = body(r);
                 if (r.BaseStream.Position != frame.Length) throw new InvalidDataException("The frame holds more than its fields.");
                 return value;

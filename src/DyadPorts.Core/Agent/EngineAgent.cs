@@ -54,6 +54,7 @@ namespace DyadPorts.Core.Agent
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly SemaphoreSlim _answering = new SemaphoreSlim(MostAtOnce, MostAtOnce);
         private readonly SemaphoreSlim _connections = new SemaphoreSlim(MostConnections, MostConnections);
+        private readonly TimeSpan _connectionTimeout;
         private CrossProcessLock _lock;
         private Socket _listener;
         private long _answered, _declined, _refused, _failed, _changesInspected;
@@ -64,10 +65,13 @@ namespace DyadPorts.Core.Agent
         /// The views to lend; null for new ones, lent (<see cref="EngineView.AlwaysInUse"/>), that retire after <see cref="RetireAfter"/>
         /// unread, or after a session view's <see cref="ViewTiming.RetireAfter"/> when they never answered (an endpoint mistyped, a host gone).
         /// </param>
-        public EngineAgent(string socketPath, EngineViews views = null)
+        /// <param name="connectionTimeout">How long one connection may take, request and answer; null for <see cref="ConnectionTimeout"/>.</param>
+        public EngineAgent(string socketPath, EngineViews views = null, TimeSpan? connectionTimeout = null)
         {
             SocketPath = socketPath ?? throw new ArgumentNullException(nameof(socketPath));
             _views = views ?? new EngineViews(retireAfter: RetireAfter, lent: true, retireNeverLiveAfter: ViewTiming.RetireAfter);
+            _connectionTimeout = connectionTimeout ?? ConnectionTimeout;
+            if (_connectionTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(connectionTimeout), _connectionTimeout, "A connection's bound must be positive.");
         }
 
         public string SocketPath { get; }
@@ -89,6 +93,28 @@ namespace DyadPorts.Core.Agent
         /// <summary>Whether the view of an endpoint answers now.</summary>
         public bool IsLive(string endpoint) => _views.IsLive(endpoint);
 
+        /// <summary>When <see cref="Listen"/> began to listen; default before.</summary>
+        public DateTimeOffset StartedAt { get; private set; }
+
+        /// <summary>
+        /// What Get-DyadPortAgent reports (a status request, <see cref="AgentWire.StatusVersion"/>): this process, when it
+        /// began to listen, its counters, and each endpoint whose view has not retired, with whether that view answers now.
+        /// </summary>
+        public AgentInfo Status() => new AgentInfo
+        {
+            Path = SocketPath,
+            ProcessId = Environment.ProcessId,
+            StartedAt = StartedAt,
+            Answered = Answered,
+            Declined = Declined,
+            Refused = Refused,
+            Failed = Failed,
+            ChangesInspected = ChangesInspected,
+            Endpoints = _views.Started.Where(v => !v.IsRetired)
+                .Select(v => new AgentEndpointInfo { Endpoint = v.Endpoint, Engine = v.Kind, Live = v.IsLive && !v.IsBehind, Lists = v.Lists, EngineCalls = v.Calls })
+                .OrderBy(e => e.Endpoint, StringComparer.Ordinal).ToList(),
+        };
+
         /// <summary>
         /// Takes the path (its lock file, held for the agent's life: a second agent is AgentSocketInUse), then binds the
         /// socket (0600, in a 0700 folder of this user's). A socket at the path is then a dead agent's, and is removed (one
@@ -109,6 +135,7 @@ namespace DyadPorts.Core.Agent
                     listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
                     File.SetUnixFileMode(SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                     listener.Listen(64);
+                    StartedAt = DateTimeOffset.UtcNow;
                 }
                 catch (Exception e) when (e is SocketException || e is IOException || e is UnauthorizedAccessException)
                 {
@@ -275,7 +302,9 @@ namespace DyadPorts.Core.Agent
                         return;
                     }
                     connection.Blocking = false;
-                    connection.Send(AgentWire.Framed(AgentWire.Encode(Decline($"it serves {MostConnections} connections already"))), SocketFlags.None, out _);
+                    var wire = AgentWire.Framed(AgentWire.Encode(new AgentAnswer { Reason = $"it serves {MostConnections} connections already" }));
+                    var sent = connection.Send(wire, SocketFlags.None, out var error);
+                    Interlocked.Increment(ref error == SocketError.Success && sent == wire.Length ? ref _declined : ref _failed);
                 }
 #pragma warning disable CA1031 // a connection that could not be told is closed all the same, and counted
                 catch (Exception)
@@ -300,9 +329,15 @@ namespace DyadPorts.Core.Agent
                         return;
                     }
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                    timeout.CancelAfter(ConnectionTimeout);
+                    timeout.CancelAfter(_connectionTimeout);
                     using var stream = new NetworkStream(connection, ownsSocket: false);
-                    var request = AgentWire.DecodeRequest(await AgentWire.ReadFrameAsync(stream, AgentWire.MaxRequestFrame, timeout.Token).ConfigureAwait(false));
+                    var received = await AgentWire.ReadFrameAsync(stream, AgentWire.MaxRequestFrame, timeout.Token).ConfigureAwait(false);
+                    if (AgentWire.IsStatusRequest(received))
+                    {
+                        await AgentWire.WriteFrameAsync(stream, AgentWire.Encode(Status()), timeout.Token).ConfigureAwait(false);
+                        return;
+                    }
+                    var request = AgentWire.DecodeRequest(received);
                     byte[] frame;
                     if (!AgentSocket.SharesNamespaces(peer.ProcessId))
                     {
@@ -490,7 +525,7 @@ namespace DyadPorts.Core.Agent
             _listener?.Dispose(); // .NET removes the file the socket bound as well
             try
             {
-                Task.WaitAll(_serving.Keys.ToArray(), ConnectionTimeout);
+                Task.WaitAll(_serving.Keys.ToArray(), _connectionTimeout);
             }
             catch (AggregateException)
             {

@@ -143,6 +143,9 @@ namespace DyadPorts.Core.Diagnostics
         public const string AgentListenFailed = nameof(AgentListenFailed);
         public const string AgentUnsupported = nameof(AgentUnsupported); // Start-DyadPortAgent off Linux
         public const string AgentNeedsEngine = nameof(AgentNeedsEngine); // Start-DyadPortAgent: the resolved engine is the process engine
+        public const string AgentNotRunning = nameof(AgentNotRunning); // Get-DyadPortAgent: nothing at the path, or a socket nobody listens at
+        public const string AgentNotAnswering = nameof(AgentNotAnswering); // Get-DyadPortAgent: no status within the bound, or not one this module reads
+        public const string AgentNotOwned = nameof(AgentNotOwned); // Get-DyadPortAgent: the process at the socket runs as another user
 
         private static readonly HashSet<string> Terminating = new HashSet<string>(StringComparer.Ordinal)
         {

@@ -83,6 +83,9 @@ namespace DyadPorts.Core.Engines
 
         public string Endpoint => _client.Endpoint;
 
+        /// <summary>The engine family the view follows the endpoint as (Auto until its client asked, for a view made without one).</summary>
+        public EngineKind Kind => _client.KnownKind;
+
         /// <summary>Engine calls the view made (its stream, its lists, its inspects).</summary>
         public long Calls => _client.Calls;
 

@@ -14,7 +14,7 @@ namespace DyadPorts.Core
     {
         public static Type[] All { get; } =
         {
-            typeof(AgentStatus), typeof(AllocationStatus), typeof(AppMoves), typeof(EngineKind), typeof(PortAllocation),
+            typeof(AgentEndpointInfo), typeof(AgentInfo), typeof(AgentStatus), typeof(AllocationStatus), typeof(AppMoves), typeof(EngineKind), typeof(PortAllocation),
             typeof(PortEvent), typeof(PortEventKind), typeof(PortHolderSource), typeof(PortStatus), typeof(PortUsage),
             typeof(Preview), typeof(StateCopyResult),
             typeof(DyadPortsException), typeof(EngineRefusedException), typeof(FailureCategory), typeof(ErrorIds),

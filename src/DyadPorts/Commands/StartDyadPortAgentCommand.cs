@@ -31,7 +31,7 @@ namespace DyadPorts.Commands
             if (!AgentSocket.Supported) throw AgentSocket.Unsupported(Path ?? AgentSocket.Variable);
             var path = Path != null
                 ? FileSystemPath(Path, e => new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, Path, $"-Path '{Path}' names no file-system path: {e.Message}", e))
-                : Settings.AgentPath ?? throw NoDefaultSocket();
+                : Settings.AgentPath ?? throw AgentSocket.NoDefault(Settings.Environment);
             // Asked before the engine is resolved: -WhatIf and a declined -Confirm reach no engine (no ping, no /version).
             var engine = EngineEndpoint != null ? $"the engine at {EngineEndpoint}" : Engine == EngineKind.Auto ? "the engine this session's environment names" : $"the {Engine} engine";
             if (!ShouldProcess(path, $"Listen for DyadPorts commands, and lend them a live view of {engine}")) return;
@@ -76,17 +76,6 @@ namespace DyadPorts.Commands
             {
                 Log.Verbose($"The agent at {path} stopped on SIGTERM ({agent.Answered} answered, {agent.Declined} declined).");
             }
-        }
-
-        /// <summary>Why there is no default socket: DYAD_PORTS_AGENT is off, or the per-user default is too long for one.</summary>
-        private DyadPortsException NoDefaultSocket()
-        {
-            if (string.Equals(Settings.Environment(AgentSocket.Variable)?.Trim(), "off", StringComparison.OrdinalIgnoreCase))
-            {
-                return new DyadPortsException(ErrorIds.AgentSocketInvalid, FailureCategory.InvalidArgument, AgentSocket.Variable,
-                    $"{AgentSocket.Variable} is off, so there is no default socket: give the agent one with -Path.");
-            }
-            return AgentSocket.TooLong(AgentSocket.DefaultPath(Settings.Environment), "The default socket");
         }
     }
 }

@@ -122,8 +122,10 @@ namespace DyadPorts.Infrastructure
             }
         }
 
-        /// <summary>Reports a failure for one input and goes on with the next.</summary>
-        /// <summary>A non-terminating error; an engine that did not answer is forgotten first, as <see cref="Report"/> does (another host's, in a listing).</summary>
+        /// <summary>
+        /// Reports a failure for one input, non-terminating, and goes on with the next; an engine that did not answer is
+        /// forgotten first, as <see cref="Report"/> does (another host's, in a listing).
+        /// </summary>
         protected void WriteError(DyadPortsException e)
         {
             ForgetIfUnreachable(e);

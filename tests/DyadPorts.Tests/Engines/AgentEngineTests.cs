@@ -46,9 +46,9 @@ namespace DyadPorts.Tests.Engines
         private static string Range(int from, int to) => string.Create(CultureInfo.InvariantCulture, $"{Port(from)}-{Port(to)}");
 
         /// <summary>An agent at this test's socket, following the engine, live (bounded wait).</summary>
-        private EngineAgent LiveAgent(TestEngine engine)
+        private EngineAgent LiveAgent(TestEngine engine, TimeSpan? connectionTimeout = null)
         {
-            var agent = new EngineAgent(SocketPath);
+            var agent = new EngineAgent(SocketPath, connectionTimeout: connectionTimeout);
             _owned.Add(agent);
             agent.Listen();
             agent.Follow(engine.Endpoint, engine.Kind, null);
@@ -360,12 +360,12 @@ namespace DyadPorts.Tests.Engines
         public void A_connection_past_the_agents_limit_is_told_to_list_and_the_next_request_asks_again(string name)
         {
             var engine = _engines.Get(name);
-            var agent = LiveAgent(engine);
+            var agent = LiveAgent(engine, connectionTimeout: TimeSpan.FromMinutes(2)); // the held connections keep their slots until closed
             var session = OneShot(Range(28, 30));
             var held = new List<Socket>();
             try
             {
-                // Connections that send nothing hold their slots until EngineAgent.ConnectionTimeout.
+                // Connections that send nothing hold their slots until the agent's connection bound, or until they close.
                 for (var i = 0; i < EngineAgent.MostConnections; i++)
                 {
                     var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -390,6 +390,74 @@ namespace DyadPorts.Tests.Engines
             Assert.True(FromAgent(secondLog), "the session did not ask the agent again: " + string.Join(" | ", secondLog.Verbose));
             Assert.Equal(Port(28), second.Port);
             Assert.Equal(1L, agent.Answered);
+        }
+
+        /// <summary>
+        /// Get-DyadPortAgent's question (<see cref="AgentStatusQuery"/>): the agent reports its own process, its live view
+        /// and what it answered; the status exchange itself is not counted as an answer.
+        /// </summary>
+        [Theory, MemberData(nameof(TestEngine.Both), MemberType = typeof(TestEngine))]
+        public void The_agent_reports_its_process_its_live_views_and_what_it_answered(string name)
+        {
+            var engine = _engines.Get(name);
+            var agent = LiveAgent(engine);
+            var before = AgentStatusQuery.Ask(SocketPath, CancellationToken.None);
+            Assert.Equal(Environment.ProcessId, before.ProcessId);
+            Assert.Equal(SocketPath, before.Path);
+            Assert.Equal(agent.StartedAt, before.StartedAt);
+            var followed = Assert.Single(before.Endpoints);
+            Assert.Equal((engine.Endpoint, engine.Kind, true), (followed.Endpoint, followed.Engine, followed.Live));
+            Assert.True(followed.Lists >= 1 && followed.EngineCalls >= followed.Lists, $"lists {followed.Lists}, calls {followed.EngineCalls}");
+            Assert.Equal(0L, before.Answered);
+
+            var (_, _, log) = Request(OneShot(Range(31, 33)), engine, "agent-status");
+            Assert.True(FromAgent(log));
+            var after = AgentStatusQuery.Ask(SocketPath, CancellationToken.None);
+            Assert.Equal(1L, after.Answered);
+            Assert.Equal(agent.Answered, after.Answered);
+            Assert.Equal(0L, after.Declined);
+        }
+
+        /// <summary>Each reason there is no status is its own error, for that socket: no agent, a killed one's socket, a silent or an older one.</summary>
+        [Fact]
+        public void Without_an_agent_to_report_the_status_query_says_why_for_that_socket()
+        {
+            var missing = Assert.Throws<DyadPortsException>(() => AgentStatusQuery.Ask(SocketPath, CancellationToken.None));
+            Assert.Equal((ErrorIds.AgentNotRunning, FailureCategory.ObjectNotFound, (object)SocketPath, false), (missing.ErrorId, missing.Category, missing.Target, missing.IsTerminating));
+            Assert.Contains("there is nothing at that path", missing.Message, StringComparison.Ordinal);
+
+            DeadSocket(SocketPath);
+            var dead = Assert.Throws<DyadPortsException>(() => AgentStatusQuery.Ask(SocketPath, CancellationToken.None));
+            Assert.Equal((ErrorIds.AgentNotRunning, (object)SocketPath), (dead.ErrorId, dead.Target));
+            Assert.Contains("nothing listens at the socket there", dead.Message, StringComparison.Ordinal);
+            File.Delete(SocketPath);
+
+            using (var silent = new FakeAgent(SocketPath, null))
+            {
+                var started = Stopwatch.StartNew();
+                var timedOut = Assert.Throws<DyadPortsException>(() => AgentStatusQuery.Ask(SocketPath, CancellationToken.None));
+                Assert.Equal((ErrorIds.AgentNotAnswering, FailureCategory.OperationTimeout, false), (timedOut.ErrorId, timedOut.Category, timedOut.IsTerminating));
+                Assert.True(started.Elapsed < AgentStatusQuery.AnswerTimeout + TimeSpan.FromSeconds(5), $"a silent agent held the query for {started.Elapsed.TotalMilliseconds} ms");
+            }
+            File.Delete(SocketPath);
+
+            // A process that answers nothing this module reads (an agent of 0.6.3 closes a connection whose protocol version
+            // it does not speak; this one answers an empty frame).
+            using (var older = new FakeAgent(SocketPath, Array.Empty<byte>()))
+            {
+                var unread = Assert.Throws<DyadPortsException>(() => AgentStatusQuery.Ask(SocketPath, CancellationToken.None));
+                Assert.Equal((ErrorIds.AgentNotAnswering, FailureCategory.InvalidData, (object)SocketPath), (unread.ErrorId, unread.Category, unread.Target));
+                Assert.Contains("answered no status this module reads", unread.Message, StringComparison.Ordinal);
+            }
+            File.Delete(SocketPath);
+
+            // An agent past its connection limit tells every asker to list, unread: busy, not old.
+            using (var busy = new FakeAgent(SocketPath, AgentWire.Encode(new AgentAnswer { Reason = "it serves 64 connections already" })))
+            {
+                var declined = Assert.Throws<DyadPortsException>(() => AgentStatusQuery.Ask(SocketPath, CancellationToken.None));
+                Assert.Equal((ErrorIds.AgentNotAnswering, FailureCategory.ResourceBusy, (object)SocketPath), (declined.ErrorId, declined.Category, declined.Target));
+                Assert.Contains("too busy to report its status: it serves 64 connections already", declined.Message, StringComparison.Ordinal);
+            }
         }
 
         [Fact]

@@ -201,11 +201,11 @@ namespace DyadPorts.Tests.Engines
             views.Follow(client, engine.Kind);
             var view = views.For(client.Endpoint);
             var waited = Stopwatch.StartNew();
-            while (!view.IsLive && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
+            // Read while it goes live (each read is a use): a slow first list must not retire it at the short bound first.
+            while (views.Read(client, engine.Kind, default) == null && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
             Assert.True(view.IsLive, $"the view of {engine.Endpoint} is not live after 30 s");
-            Thread.Sleep(neverLive + ViewTiming.IdleCheckEvery(neverLive) * 4);
+            Thread.Sleep(neverLive + ViewTiming.IdleCheckEvery(neverLive) * 4); // unread, past the short bound and its checks
             Assert.False(view.IsRetired, "a view that answered retired at the bound of one that never did");
-            Assert.True(view.IsLive);
         }
 
         [Fact]

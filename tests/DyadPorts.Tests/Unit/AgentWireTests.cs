@@ -71,6 +71,36 @@ namespace DyadPorts.Tests.Unit
         }
 
         [Fact]
+        public void A_status_round_trips_and_is_told_from_a_view_request()
+        {
+            var status = new AgentInfo
+            {
+                Path = "/run/user/1000/dyadports/agent.sock",
+                ProcessId = 4242,
+                StartedAt = new DateTimeOffset(2026, 12, 3, 4, 0, 0, TimeSpan.Zero),
+                Answered = 7, Declined = 3, Refused = 2, Failed = 1, ChangesInspected = 5,
+                Endpoints = new[]
+                {
+                    new AgentEndpointInfo { Endpoint = "unix:///run/docker.sock", Engine = EngineKind.Docker, Live = true, Lists = 2, EngineCalls = 40 },
+                    new AgentEndpointInfo { Endpoint = "unix:///run/podman/podman.sock", Engine = EngineKind.Podman, Live = false, Lists = 0, EngineCalls = 3 },
+                },
+            };
+            var back = AgentWire.DecodeStatus(AgentWire.Encode(status), "/asked/here.sock");
+            Assert.Equal("/asked/here.sock", back.Path); // the asker's path, not the agent's word for it
+            Assert.Equal((4242, status.StartedAt, 7L, 3L, 2L, 1L, 5L), (back.ProcessId, back.StartedAt, back.Answered, back.Declined, back.Refused, back.Failed, back.ChangesInspected));
+            Assert.Equal(
+                status.Endpoints.Select(e => (e.Endpoint, e.Engine, e.Live, e.Lists, e.EngineCalls)),
+                back.Endpoints.Select(e => (e.Endpoint, e.Engine, e.Live, e.Lists, e.EngineCalls)));
+
+            Assert.True(AgentWire.IsStatusRequest(AgentWire.StatusRequest()));
+            Assert.False(AgentWire.IsStatusRequest(AgentWire.Encode(new AgentRequest { Endpoint = "unix:///x", Kind = EngineKind.Docker })));
+            // An agent of 0.6.3 reads a status request as a protocol version it does not speak, and a status is no view's answer.
+            Assert.Throws<InvalidDataException>(() => AgentWire.DecodeRequest(AgentWire.StatusRequest()));
+            Assert.Throws<InvalidDataException>(() => AgentWire.DecodeAnswer(AgentWire.Encode(status)));
+            Assert.Throws<InvalidDataException>(() => AgentWire.DecodeStatus(FakeAgent.Empty, "/x"));
+        }
+
+        [Fact]
         public void A_declined_answer_keeps_its_reason_and_no_containers()
         {
             var back = AgentWire.DecodeAnswer(AgentWire.Encode(new AgentAnswer { Reason = "not live" }));
