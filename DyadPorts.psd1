@@ -4,7 +4,7 @@
     RootModule           = 'DyadPorts.dll'
     # Imported before RootModule: puts the module's dependencies (deps/) in their own AssemblyLoadContext.
     NestedModules        = @('DyadPorts.Loader.dll')
-    ModuleVersion        = '0.6.3'
+    ModuleVersion        = '0.7.0'
     GUID                 = '6f93cf89-0989-4853-8088-8fe53b66c738'
     Author               = 'DyadPorts contributors'
     CompanyName          = 'DyadPorts'
