@@ -71,22 +71,20 @@ etcd_prefixes() {
     auth) printf '%s\n' "/dyadports/dyadports-test/$2/" "/dyadports/test-$2/" ;;
   esac
 }
-# The root password goes in etcdctl's environment (ETCDCTL_USER), never on a command line that ps shows.
-etcd_cli() {
-  local member=$1 tls=$DYADPORTS_TEST_STATE/etcd/tls user=
+# In a subshell: the root password goes in etcdctl's environment (ETCDCTL_USER, exported there only), never on a command
+# line that ps shows.
+etcd_cli() (
+  member=$1 tls=$DYADPORTS_TEST_STATE/etcd/tls
   shift
   case $member in
     shared) set -- --endpoints "$DYADPORTS_TEST_ETCD" "$@" ;;
     tls) set -- --endpoints "https://$DYADPORTS_TEST_ETCD_TLS" --cacert "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client-key.pem" "$@" ;;
-    auth) user="root:$(cat "$DYADPORTS_TEST_STATE/etcd/auth/root.password" 2>/dev/null)" || return 1
+    auth) ETCDCTL_USER="root:$(cat "$DYADPORTS_TEST_STATE/etcd/auth/root.password" 2>/dev/null)" || exit 1
+          export ETCDCTL_USER
           set -- --endpoints "$DYADPORTS_TEST_ETCD_AUTH" "$@" ;;
   esac
-  if [ -n "$user" ]; then
-    ETCDCTL_API=3 ETCDCTL_USER=$user "$DYADPORTS_TEST_ETCD_BIN/etcdctl" --command-timeout=5s "$@" < /dev/null
-  else
-    ETCDCTL_API=3 "$DYADPORTS_TEST_ETCD_BIN/etcdctl" --command-timeout=5s "$@" < /dev/null
-  fi
-}
+  ETCDCTL_API=3 exec "$DYADPORTS_TEST_ETCD_BIN/etcdctl" --command-timeout=5s "$@" < /dev/null
+)
 # Members that did not answer in this reap: not asked again for the next dead run.
 declare -A etcd_down=()
 # Deletes run RUNID's keys from every member; false (and says which) when a member could not be asked.

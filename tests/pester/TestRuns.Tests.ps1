@@ -48,12 +48,13 @@ BeforeAll {
     # near miss (a run id that only starts like the dead one's).
     $script:DeadRun = $dead
     $script:LiveRun = [guid]::NewGuid().ToString('N')
+    # Each key is its prefix and 'k'.
     $script:DeadKeys = @(
-        @{ Member = 'Shared'; Key = "/dyadports-test/$dead/k"; Prefix = "/dyadports-test/$dead/"; Name = 'shared' }
-        @{ Member = 'Shared'; Key = "/dyadports-bench/$dead/k"; Prefix = "/dyadports-bench/$dead/"; Name = 'shared' }
-        @{ Member = 'Tls'; Key = "/dyadports-test/$dead/k"; Prefix = "/dyadports-test/$dead/"; Name = 'tls' }
-        @{ Member = 'Auth'; Key = "/dyadports/dyadports-test/$dead/k"; Prefix = "/dyadports/dyadports-test/$dead/"; Name = 'auth' }
-        @{ Member = 'Auth'; Key = "/dyadports/test-$dead/k"; Prefix = "/dyadports/test-$dead/"; Name = 'auth' }
+        @{ Member = 'Shared'; Key = "/dyadports-test/$dead/k" }
+        @{ Member = 'Shared'; Key = "/dyadports-bench/$dead/k" }
+        @{ Member = 'Tls'; Key = "/dyadports-test/$dead/k" }
+        @{ Member = 'Auth'; Key = "/dyadports/dyadports-test/$dead/k" }
+        @{ Member = 'Auth'; Key = "/dyadports/test-$dead/k" }
     )
     # Kept: the live run's under each prefix, and beside each of the dead run's a near miss (its run id and one more
     # character: only a prefix that ends in its slash leaves it).
@@ -130,8 +131,9 @@ Describe 'The records of test runs (tools/test-runs.sh)' {
 
     It 'removes the keys a run that is gone left in each test etcd member, and only those' {
         foreach ($k in $DeadKeys) {
-            Test-EtcdKey $k | Should -BeFalse -Because "$($k.Key) on the $($k.Name) member is the dead run's"
-            $Said | Should -Contain "test-runs: removing 1 etcd key(s) run $DeadRun left under $($k.Prefix) on the $($k.Name) member"
+            $member = $k.Member.ToLowerInvariant()
+            Test-EtcdKey $k | Should -BeFalse -Because "$($k.Key) on the $member member is the dead run's"
+            $Said | Should -Contain "test-runs: removing 1 etcd key(s) run $DeadRun left under $($k.Key.TrimEnd('k')) on the $member member"
         }
         foreach ($k in $KeptKeys) { Test-EtcdKey $k | Should -BeTrue -Because "$($k.Key) is a live run's, or another run id's" }
     }

@@ -111,7 +111,7 @@ namespace DyadPorts.Core.Agent
             Failed = Failed,
             ChangesInspected = ChangesInspected,
             Endpoints = _views.Started.Where(v => !v.IsRetired)
-                .Select(v => new AgentEndpointInfo { Endpoint = v.Endpoint, Engine = v.Kind, Live = v.IsLive && !v.IsBehind, Lists = v.Lists, EngineCalls = v.Calls })
+                .Select(v => new AgentEndpointInfo { Endpoint = v.Endpoint, Engine = v.Kind, Live = v.Answers, Lists = v.Lists, EngineCalls = v.Calls })
                 .OrderBy(e => e.Endpoint, StringComparer.Ordinal).ToList(),
         };
 

@@ -95,6 +95,9 @@ namespace DyadPorts.Core.Engines
         /// <summary>Whether the stream is live and the view answers.</summary>
         public bool IsLive => _snapshot != null;
 
+        /// <summary>Whether a read gets the view's snapshot now: live, and not behind (<see cref="TryRead"/>).</summary>
+        public bool Answers => IsLive && !IsBehind;
+
         /// <summary>
         /// Whether an event arrived more than <see cref="ViewTiming.FreshnessBound"/> ago and is not applied yet, or a container the view
         /// does not have yet (a create), or one that started (<see cref="EngineEventApplier.MayBind"/>), has waited that long
@@ -131,7 +134,7 @@ namespace DyadPorts.Core.Engines
             var readAt = Stopwatch.GetTimestamp();
             Interlocked.Exchange(ref _lastRead, readAt);
             Interlocked.Exchange(ref _lastUse, readAt);
-            if (_snapshot == null || IsBehind) return null;
+            if (!Answers) return null;
             foreach (var id in _touched.Keys.ToList())
             {
                 if (!_touched.TryRemove(id, out var stamp)) continue;
