@@ -23,6 +23,9 @@
       agent-request   - the same as request, with DYAD_PORTS_AGENT set to that socket: the one-shot reads the agent's view
                         instead of listing the engine's containers (before-agent-request too, with -BaselineModulePath)
     Every other variant runs with DYAD_PORTS_AGENT=off, so that no agent at the per-user default socket answers them.
+    With -AgentOnly (and -AgentSocket), the variants are bare, import and agent-request only: the agent one-shot is then
+    measured apart from the listing one, whose minute of listing a thousand containers would sit between its pairs and
+    load the engine and the machine they run on.
     With -InProcess, per build one more variant, 'first-request' ('before-first-request'): the same as request, with
     its output discarded, and the child times the first Request-DyadPort itself (a Stopwatch after the import); the
     median of those times and of their paired differences between the builds are printed too. Inside the process the
@@ -52,7 +55,8 @@ param(
     [string] $AppId = 'oneshot-bench',
     [switch] $Floor,
     [switch] $InProcess,
-    [string] $AgentSocket
+    [string] $AgentSocket,
+    [switch] $AgentOnly
 )
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../tools/ChildPwsh.ps1')
@@ -75,6 +79,11 @@ foreach ($b in $builds.Keys) {
     if ($InProcess) {
         $variants["${b}first-request"] = "Import-Module '$($builds[$b])'; `$sw = [Diagnostics.Stopwatch]::StartNew(); `$null = Request-DyadPort $AppId $target -PortRange $PortRange; 'first-request-ms ' + `$sw.Elapsed.TotalMilliseconds.ToString([cultureinfo]::InvariantCulture)"
     }
+}
+if ($AgentOnly) {
+    if (-not $AgentSocket) { throw '-AgentOnly measures the agent one-shot: give -AgentSocket.' }
+    if ($InProcess) { throw '-InProcess times the listing request: not with -AgentOnly.' }
+    foreach ($b in $builds.Keys) { $variants.Remove("${b}request"); $variants.Remove("${b}first-request") }
 }
 if ($AgentSocket) {
     foreach ($b in $builds.Keys) {
@@ -147,7 +156,7 @@ try {
         }
     }
     if ($BaselineModulePath) {
-        foreach ($k in @('import', 'request') + @(if ($AgentSocket) { 'agent-request' })) {
+        foreach ($k in @('import') + @(if (-not $AgentOnly) { 'request' }) + @(if ($AgentSocket) { 'agent-request' })) {
             "paired K={0} {1} - before-{1}: median wall {2,7:N1} ms  cpu {3,7:N1} ms" -f $Containers, $k, (Get-PairedMedian $k "before-$k"), (Get-PairedMedian $k "before-$k" Cpu)
         }
         if ($InProcess) {

@@ -14,7 +14,7 @@
 # following the engine, the one-shot rows add 'agent-request': the same one-shot, reading the agent's view instead of
 # listing. The bench's own session, and every other one-shot, run with DYAD_PORTS_AGENT=off.
 # Writes an SVG plot of cost against K next to the raw output.
-$ScaleK = @(60, 240, 1000)
+if (-not $ScaleK) { $ScaleK = @(60, 240, 1000) }   # the issue's K; Invoke-Bench -ScaleK only to try this section out
 $ScaleFirst = 25300; $ScaleLast = 25399; $ScaleRange = "$ScaleFirst-$ScaleLast"
 $ScaleBasePort = 26000
 $scale = [System.Collections.Generic.List[object]]::new()
@@ -134,7 +134,7 @@ try {
 
                 $floor = [System.Collections.Generic.List[double]]::new(); $catchUp = [System.Collections.Generic.List[double]]::new()
                 $off = [System.Collections.Generic.List[object]]::new(); $on = [System.Collections.Generic.List[object]]::new()
-                for ($r = 1; $r -le $Runs; $r++) {
+                for ($r = 1; $r -le $ScaleRuns; $r++) {
                     $floor.Add((Measure-Ms { $client.Containers.ListContainersAsync($listParams).GetAwaiter().GetResult() }))
                     $off.Add((Measure-ScaleAllocation "$($TestEnv.Prefix)s$k-off-$r" $target $ours 'off'))
                     $on.Add((Measure-ScaleAllocation "$($TestEnv.Prefix)s$k-on-$r" $target $ours 'on'))
@@ -154,26 +154,39 @@ try {
 
                 # The cold one-shot at this K: a fresh pwsh imports the module and makes one allocation (no feed), paired
                 # A B A B against a bare pwsh of the same build (bench/Measure-OneShot.ps1 keeps a state of its own); the
-                # two builds take turns at going first.
+                # two builds take turns at going first. First through the agent (bare, import, agent-request: pairs of their
+                # own), then listing (bare, import, request), so that no agent pair sits between two listing one-shots,
+                # each of which lists all K containers (at podman K=1000, seconds of the engine's CPU).
                 $builds = if ($scaleOneShot.Count % 4) { @($oneShotBuilds[1], $oneShotBuilds[0]) } else { $oneShotBuilds }
+                $number = { param($text) [double]($text -replace ',', '') }
+                $medianOf = {
+                    param([string[]] $Lines, [string] $Variant, [string] $Pwsh)
+                    $line = @($Lines | Where-Object { $_ -like "median K=* $Variant *" })[0]
+                    if ($line -notmatch "$Variant\s+wall\s+([\d,.]+) ms(.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms)?") { throw "scale: no $Variant median in the one-shot output at K=$k ($Pwsh)" }
+                    @{ Wall = (& $number $Matches[1]); Overhead = $(if ($Matches[3]) { & $number $Matches[3] }); OverheadCpu = $(if ($Matches[4]) { & $number $Matches[4] }) }
+                }
+                $agentRows = @{}
                 foreach ($build in $builds) {
-                    $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $OneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot"; AgentSocket = $agent.Socket }
-                    "# one-shot on the $($build.Pwsh) pwsh" | Out-Raw
+                    $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $AgentOneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot"; AgentSocket = $agent.Socket; AgentOnly = $true }
+                    "# one-shot through the agent on the $($build.Pwsh) pwsh" | Out-Raw
                     $lines = @(& $build.Run $parameters)
                     $lines | Out-Raw
-                    $number = { param($text) [double]($text -replace ',', '') }
-                    $bareLine = @($lines | Where-Object { $_ -like 'median K=* bare *' })[0]
-                    $requestLine = @($lines | Where-Object { $_ -like 'median K=* request *' })[0]
-                    if ($bareLine -notmatch 'wall\s+([\d,.]+) ms') { throw "scale: no bare median in the one-shot output at K=$k ($($build.Pwsh))" }
-                    $bareMs = & $number $Matches[1]
-                    if ($requestLine -notmatch 'request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no request median in the one-shot output at K=$k ($($build.Pwsh))" }
-                    $row = [ordered]@{ Engine = $e.Engine; K = $k; Pwsh = $build.Pwsh; 'Bare pwsh ms' = $bareMs; 'Import+Request ms' = (& $number $Matches[1]); 'Overhead ms (paired, wall)' = (& $number $Matches[2]); 'Overhead ms (paired, CPU)' = (& $number $Matches[3]); 'One warm list ms' = $f.Median }
-                    $agentLine = @($lines | Where-Object { $_ -like 'median K=* agent-request *' })[0]
-                    if ($agentLine -notmatch 'agent-request\s+wall\s+([\d,.]+) ms.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms') { throw "scale: no agent-request median in the one-shot output at K=$k ($($build.Pwsh))" }
-                    $row['Agent: Import+Request ms'] = & $number $Matches[1]
-                    $row['Agent overhead ms (paired, wall)'] = & $number $Matches[2]
-                    $row['Agent overhead ms (paired, CPU)'] = & $number $Matches[3]
-                    $scaleOneShot.Add([pscustomobject]$row)
+                    $agentRows[$build.Pwsh] = @{ Bare = (& $medianOf $lines 'bare' $build.Pwsh); Request = (& $medianOf $lines 'agent-request' $build.Pwsh) }
+                }
+                foreach ($build in $builds) {
+                    $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $OneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot" }
+                    "# one-shot listing on the $($build.Pwsh) pwsh" | Out-Raw
+                    $lines = @(& $build.Run $parameters)
+                    $lines | Out-Raw
+                    $bare = & $medianOf $lines 'bare' $build.Pwsh
+                    $request = & $medianOf $lines 'request' $build.Pwsh
+                    $viaAgent = $agentRows[$build.Pwsh]
+                    $scaleOneShot.Add([pscustomobject][ordered]@{
+                            Engine = $e.Engine; K = $k; Pwsh = $build.Pwsh; 'Bare pwsh ms' = $bare.Wall; 'Import+Request ms' = $request.Wall
+                            'Overhead ms (paired, wall)' = $request.Overhead; 'Overhead ms (paired, CPU)' = $request.OverheadCpu; 'One warm list ms' = $f.Median
+                            'Agent: bare pwsh ms' = $viaAgent.Bare.Wall; 'Agent: Import+Request ms' = $viaAgent.Request.Wall
+                            'Agent overhead ms (paired, wall)' = $viaAgent.Request.Overhead; 'Agent overhead ms (paired, CPU)' = $viaAgent.Request.OverheadCpu
+                        })
                 }
             }
         } finally {
