@@ -20,7 +20,7 @@ param(
     [int] $AgentOneShotRuns = 15,
     # Only section 7 (cost against the number of containers): for working on it; the documented run is the whole bench.
     [switch] $ScaleOnly,
-    # Section 7's K (at least two): the issue's 60, 240 and 1,000 unless given, to try the section out on a small K.
+    # Section 7's K (at least two, rising, at most 1,000): the issue's 60, 240 and 1,000 unless given, to try the section out on a small K.
     [int[]] $ScaleK,
     [string] $RawDirectory = (Join-Path $PSScriptRoot '../docs/bench')
 )

@@ -82,7 +82,7 @@ foreach ($b in $builds.Keys) {
 }
 if ($AgentOnly) {
     if (-not $AgentSocket) { throw '-AgentOnly measures the agent one-shot: give -AgentSocket.' }
-    if ($InProcess) { throw '-InProcess times the listing request: not with -AgentOnly.' }
+    if ($InProcess -or $Floor) { throw '-InProcess and -Floor compare with the listing request: not with -AgentOnly.' }
     foreach ($b in $builds.Keys) { $variants.Remove("${b}request"); $variants.Remove("${b}first-request") }
 }
 if ($AgentSocket) {

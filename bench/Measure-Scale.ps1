@@ -1,5 +1,5 @@
-# Section 7 of bench/Invoke-Bench.ps1, dot-sourced from it (it uses its $session, $TestEnv, $runLabel, $Runs,
-# Get-Stats, Measure-Ms, New-BenchState, Out-Raw): allocation cost against the number of containers on the host
+# Section 7 of bench/Invoke-Bench.ps1, dot-sourced from it (it uses its $session, $TestEnv, $runLabel, $ScaleRuns,
+# $OneShotRuns, $AgentOneShotRuns, $ScaleK, Get-Stats, Measure-Ms, New-BenchState, Out-Raw): allocation cost against the number of containers on the host
 # (issue 18). K created containers OUTSIDE the allocations' range (ports 26000.., never started, so never bound),
 # made over the API and grown 60 -> 240 -> 1000 on each engine. At each K, interleaved:
 #   - one bare ListContainers(All=true) call (Docker.DotNet in this process's default context): the floor;
@@ -11,10 +11,17 @@
 # (bench/Measure-OneShot.ps1), twice: on this pwsh (the dotnet tool, IL only) and on a copy of it compiled ReadyToRun
 # the way PowerShell's release packages are (bench/New-ReleasePwsh.ps1, built here into a temp folder and removed after).
 # With the DyadPorts agent (Start-DyadPortAgent, in a child pwsh this section starts per engine and stops by its pid)
-# following the engine, the one-shot rows add 'agent-request': the same one-shot, reading the agent's view instead of
-# listing. The bench's own session, and every other one-shot, run with DYAD_PORTS_AGENT=off.
+# following the engine, each K first measures 'agent-request' in pairs of its own (bare, import, agent-request): the
+# same one-shot, reading the agent's view instead of listing. Then the listing one-shots (bare, import, request), so that
+# no agent pair sits between two of them. A row of the one-shot table puts the two groups side by side; each is paired
+# with its own bare pwsh, and the two are not paired with each other. The bench's own session, and every other
+# one-shot, run with DYAD_PORTS_AGENT=off.
 # Writes an SVG plot of cost against K next to the raw output.
 if (-not $ScaleK) { $ScaleK = @(60, 240, 1000) }   # the issue's K; Invoke-Bench -ScaleK only to try this section out
+# The plot's axis needs two K; the containers grow from one K to the next; their ports stay in 26000-26999.
+if ($ScaleK.Count -lt 2 -or $ScaleK[-1] -gt 1000 -or @(for ($i = 1; $i -lt $ScaleK.Count; $i++) { if ($ScaleK[$i] -le $ScaleK[$i - 1]) { $i } }).Count) {
+    throw "scale: -ScaleK takes at least two K, rising, at most 1000 (was $($ScaleK -join ', '))."
+}
 $ScaleFirst = 25300; $ScaleLast = 25399; $ScaleRange = "$ScaleFirst-$ScaleLast"
 $ScaleBasePort = 26000
 $scale = [System.Collections.Generic.List[object]]::new()
@@ -159,11 +166,13 @@ try {
                 # each of which lists all K containers (at podman K=1000, seconds of the engine's CPU).
                 $builds = if ($scaleOneShot.Count % 4) { @($oneShotBuilds[1], $oneShotBuilds[0]) } else { $oneShotBuilds }
                 $number = { param($text) [double]($text -replace ',', '') }
+                # One variant's median line: its wall time and, past bare, its paired overhead over bare, which must be there.
                 $medianOf = {
                     param([string[]] $Lines, [string] $Variant, [string] $Pwsh)
-                    $line = @($Lines | Where-Object { $_ -like "median K=* $Variant *" })[0]
-                    if ($line -notmatch "$Variant\s+wall\s+([\d,.]+) ms(.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms)?") { throw "scale: no $Variant median in the one-shot output at K=$k ($Pwsh)" }
-                    @{ Wall = (& $number $Matches[1]); Overhead = $(if ($Matches[3]) { & $number $Matches[3] }); OverheadCpu = $(if ($Matches[4]) { & $number $Matches[4] }) }
+                    $pattern = "^median K=\S+ $([regex]::Escape($Variant))\s+wall\s+([\d,.]+) ms(?:.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms)?"
+                    $line = @($Lines | Where-Object { $_ -match $pattern })[0]
+                    if (-not $line -or $line -notmatch $pattern -or ($Variant -ne 'bare' -and -not $Matches[2])) { throw "scale: no $Variant median (with its overhead over bare) in the one-shot output at K=$k ($Pwsh)" }
+                    @{ Wall = (& $number $Matches[1]); Overhead = $(if ($Matches[2]) { & $number $Matches[2] }); OverheadCpu = $(if ($Matches[3]) { & $number $Matches[3] }) }
                 }
                 $agentRows = @{}
                 foreach ($build in $builds) {
