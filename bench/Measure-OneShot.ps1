@@ -69,21 +69,20 @@ function Get-ChildCpuMs {
 }
 . (Join-Path $PSScriptRoot 'Median.ps1')
 
+if ($AgentOnly) {
+    if (-not $AgentSocket) { throw '-AgentOnly measures the agent one-shot: give -AgentSocket.' }
+    if ($InProcess -or $Floor) { throw '-InProcess and -Floor compare with the listing request: not with -AgentOnly.' }
+}
 $target = "-Engine $Engine" + $(if ($EngineEndpoint) { " -EngineEndpoint '$EngineEndpoint'" } else { '' })
 $variants = [ordered]@{ bare = '1' }
 $builds = [ordered]@{ '' = (Resolve-Path $ModulePath).Path }
 if ($BaselineModulePath) { $builds['before-'] = (Resolve-Path $BaselineModulePath).Path }
 foreach ($b in $builds.Keys) {
     $variants["${b}import"] = "Import-Module '$($builds[$b])'"
-    $variants["${b}request"] = "Import-Module '$($builds[$b])'; Request-DyadPort $AppId $target -PortRange $PortRange"
+    if (-not $AgentOnly) { $variants["${b}request"] = "Import-Module '$($builds[$b])'; Request-DyadPort $AppId $target -PortRange $PortRange" }
     if ($InProcess) {
         $variants["${b}first-request"] = "Import-Module '$($builds[$b])'; `$sw = [Diagnostics.Stopwatch]::StartNew(); `$null = Request-DyadPort $AppId $target -PortRange $PortRange; 'first-request-ms ' + `$sw.Elapsed.TotalMilliseconds.ToString([cultureinfo]::InvariantCulture)"
     }
-}
-if ($AgentOnly) {
-    if (-not $AgentSocket) { throw '-AgentOnly measures the agent one-shot: give -AgentSocket.' }
-    if ($InProcess -or $Floor) { throw '-InProcess and -Floor compare with the listing request: not with -AgentOnly.' }
-    foreach ($b in $builds.Keys) { $variants.Remove("${b}request"); $variants.Remove("${b}first-request") }
 }
 if ($AgentSocket) {
     foreach ($b in $builds.Keys) {

@@ -53,6 +53,16 @@ $oneShotBuilds = @(
     } }
 )
 
+# One variant's median line of bench/Measure-OneShot.ps1's output: its wall time and, past bare, its paired overhead
+# over bare, which must be there.
+function Get-OneShotMedian([string[]] $Lines, [string] $Variant, [int] $K, [string] $Pwsh) {
+    $number = { param($text) [double]($text -replace ',', '') }
+    $pattern = "^median K=\S+ $([regex]::Escape($Variant))\s+wall\s+([\d,.]+) ms(?:.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms)?"
+    $line = @($Lines | Where-Object { $_ -match $pattern })[0]
+    if (-not $line -or $line -notmatch $pattern -or ($Variant -ne 'bare' -and -not $Matches[2])) { throw "scale: no $Variant median (with its overhead over bare) in the one-shot output at K=$K ($Pwsh)" }
+    @{ Wall = (& $number $Matches[1]); Overhead = $(if ($Matches[2]) { & $number $Matches[2] }); OverheadCpu = $(if ($Matches[3]) { & $number $Matches[3] }) }
+}
+
 # K created, never started, containers [From, To): each publishes its own port outside the range.
 function New-ScaleContainers($Client, [int] $From, [int] $To) {
     New-BenchContainers $Client @(for ($j = $From; $j -lt $To; $j++) { @{ Name = "$($TestEnv.Prefix)scale-$($ScaleBasePort + $j)"; Port = $ScaleBasePort + $j } })
@@ -165,30 +175,21 @@ try {
                 # own), then listing (bare, import, request), so that no agent pair sits between two listing one-shots,
                 # each of which lists all K containers (at podman K=1000, seconds of the engine's CPU).
                 $builds = if ($scaleOneShot.Count % 4) { @($oneShotBuilds[1], $oneShotBuilds[0]) } else { $oneShotBuilds }
-                $number = { param($text) [double]($text -replace ',', '') }
-                # One variant's median line: its wall time and, past bare, its paired overhead over bare, which must be there.
-                $medianOf = {
-                    param([string[]] $Lines, [string] $Variant, [string] $Pwsh)
-                    $pattern = "^median K=\S+ $([regex]::Escape($Variant))\s+wall\s+([\d,.]+) ms(?:.*overhead over bare.*wall\s+(-?[\d,.]+) ms\s+cpu\s+(-?[\d,.]+) ms)?"
-                    $line = @($Lines | Where-Object { $_ -match $pattern })[0]
-                    if (-not $line -or $line -notmatch $pattern -or ($Variant -ne 'bare' -and -not $Matches[2])) { throw "scale: no $Variant median (with its overhead over bare) in the one-shot output at K=$k ($Pwsh)" }
-                    @{ Wall = (& $number $Matches[1]); Overhead = $(if ($Matches[2]) { & $number $Matches[2] }); OverheadCpu = $(if ($Matches[3]) { & $number $Matches[3] }) }
-                }
                 $agentRows = @{}
                 foreach ($build in $builds) {
                     $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $AgentOneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot"; AgentSocket = $agent.Socket; AgentOnly = $true }
                     "# one-shot through the agent on the $($build.Pwsh) pwsh" | Out-Raw
                     $lines = @(& $build.Run $parameters)
                     $lines | Out-Raw
-                    $agentRows[$build.Pwsh] = @{ Bare = (& $medianOf $lines 'bare' $build.Pwsh); Request = (& $medianOf $lines 'agent-request' $build.Pwsh) }
+                    $agentRows[$build.Pwsh] = @{ Bare = (Get-OneShotMedian $lines 'bare' $k $build.Pwsh); Request = (Get-OneShotMedian $lines 'agent-request' $k $build.Pwsh) }
                 }
                 foreach ($build in $builds) {
                     $parameters = @{ ModulePath = $ModulePath; Engine = $e.Engine; EngineEndpoint = $e.Endpoint; Containers = $k; Pairs = $OneShotRuns; PortRange = $ScaleRange; AppId = "$($TestEnv.Prefix)oneshot" }
                     "# one-shot listing on the $($build.Pwsh) pwsh" | Out-Raw
                     $lines = @(& $build.Run $parameters)
                     $lines | Out-Raw
-                    $bare = & $medianOf $lines 'bare' $build.Pwsh
-                    $request = & $medianOf $lines 'request' $build.Pwsh
+                    $bare = Get-OneShotMedian $lines 'bare' $k $build.Pwsh
+                    $request = Get-OneShotMedian $lines 'request' $k $build.Pwsh
                     $viaAgent = $agentRows[$build.Pwsh]
                     $scaleOneShot.Add([pscustomobject][ordered]@{
                             Engine = $e.Engine; K = $k; Pwsh = $build.Pwsh; 'Bare pwsh ms' = $bare.Wall; 'Import+Request ms' = $request.Wall

@@ -281,9 +281,9 @@ namespace DyadPorts.Tests.Ledger
             }
             using (waiter.LockApp("app", TimeSpan.FromSeconds(30), LockWaits.TimedOut, default))
             {
-                var waited = (asked.Elapsed, died.Elapsed);
+                var free = (asked.Elapsed, died.Elapsed);
                 killer.Wait();
-                return waited;
+                return free;
             }
         }
 
