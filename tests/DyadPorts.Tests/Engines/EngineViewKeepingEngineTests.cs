@@ -36,6 +36,17 @@ namespace DyadPorts.Tests.Engines
         public void A_burst_of_new_containers_is_inspected_a_few_at_a_time(string name)
         {
             var engine = _engines.Get(name);
+            ProxiedView.TriedAgainIfTheEngineEndedTheStream(attempt => InspectsABurstAFewAtATime(engine, attempt));
+        }
+
+        /// <returns>
+        /// False when the engine ended the view's stream meanwhile: the view then rightly lists again, and that list's
+        /// inspects, held too, count on top of the ones its ended connection gave up. A full CI run failed so (podman
+        /// rewrote its events file inside the burst); filling that file to just under its limit before the test gave 16
+        /// held with the stream ended once, and the second try 8.
+        /// </returns>
+        private static bool InspectsABurstAFewAtATime(TestEngine engine, int attempt)
+        {
             var made = new List<string>();
             try
             {
@@ -44,20 +55,24 @@ namespace DyadPorts.Tests.Engines
                 through.Proxy.DelayAnswers(EngineRequestLines.Inspect.IsMatch);
                 through.Proxy.ResetPeak();
                 var idle = through.Proxy.OpenConnections; // the stream, and what the heartbeat has open
-                for (var i = 0; i < 3 * ContainerListing.InspectsAtOnce; i++) made.Add(engine.Run(TestRun.App($"view-burst-{i}"), 23046, start: false, networkMode: "none"));
+                for (var i = 0; i < 3 * ContainerListing.InspectsAtOnce; i++) made.Add(engine.Run(TestRun.App($"view-burst-{attempt}-{i}"), 23046, start: false, networkMode: "none"));
                 var clock = Stopwatch.StartNew();
                 while (through.Proxy.DelayedAnswers < ContainerListing.InspectsAtOnce && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
                 Thread.Sleep(ViewTiming.HeartbeatInterval); // room for more to pile up, if anything let them
-                Assert.Equal(ContainerListing.InspectsAtOnce, through.Proxy.DelayedAnswers);
+                var held = through.Proxy.DelayedAnswers;
+                var peak = through.Proxy.PeakOpenConnections;
+                if (through.EngineEndedStream) return false;
+                Assert.True(held == ContainerListing.InspectsAtOnce, $"{held} inspects began for {made.Count} new containers, not {ContainerListing.InspectsAtOnce} at a time");
                 // The inspects, and at most a ping and a catch-up of the heartbeat's beside the stream.
-                Assert.True(through.Proxy.PeakOpenConnections <= idle + ContainerListing.InspectsAtOnce + 2,
-                    $"{through.Proxy.PeakOpenConnections} connections open at once for {made.Count} new containers ({idle} before them)");
+                Assert.True(peak <= idle + ContainerListing.InspectsAtOnce + 2,
+                    $"{peak} connections open at once for {made.Count} new containers ({idle} before them)");
 
                 through.Proxy.ReleaseAnswers();
                 through.WaitFor(ViewTiming.FreshnessBound * 20, s => made.All(id => s.Containers.Any(c => c.Id == id)));
                 var read = through.View.TryRead(default);
                 Assert.NotNull(read);
                 Assert.All(made, id => Assert.Contains(read.Containers, c => c.Id == id));
+                return true;
             }
             finally
             {
