@@ -46,7 +46,7 @@ namespace DyadPorts.Tests.Engines
             string id = null;
             try
             {
-                using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers(), new ShiftedTime(TimeSpan.FromMinutes(1)));
+                using var through = new ProxiedView(engine, time: new ShiftedTime(TimeSpan.FromMinutes(1)));
                 var since = through.Proxy.Requests.Select(r => StreamSince.Match(r)).First(m => m.Success).Groups[1].Value;
                 var sent = DateTimeOffset.FromUnixTimeSeconds(long.Parse(since, CultureInfo.InvariantCulture));
                 Assert.InRange(sent, DateTimeOffset.UtcNow - TimeSpan.FromSeconds(30), DateTimeOffset.UtcNow);
@@ -97,7 +97,6 @@ namespace DyadPorts.Tests.Engines
             {
                 using var through = new ProxiedView(engine, proxy =>
                 {
-                    proxy.FrameAnswers();
                     if (info == "held") proxy.Hold(InfoRequest.IsMatch);
                     else proxy.Refuse(InfoRequest.IsMatch);
                 }, new ShiftedTime(TimeSpan.FromMinutes(-1))); // this machine a minute behind: every event would look ahead of a clock taken as known

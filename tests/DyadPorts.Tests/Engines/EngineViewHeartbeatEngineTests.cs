@@ -38,7 +38,7 @@ namespace DyadPorts.Tests.Engines
         /// <returns>False when the engine ended the view's stream before it went silent: the view was relisting, not live.</returns>
         private static bool StopsAnsweringWhenItsEngineGoesSilent(TestEngine engine)
         {
-            using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers());
+            using var through = new ProxiedView(engine);
 
             // Silent from here: the ping every HeartbeatInterval goes unanswered, and its 3 s timeout ends the view's
             // connection. A generous margin for a loaded machine; without the heartbeat the view stays live for good.
@@ -65,7 +65,7 @@ namespace DyadPorts.Tests.Engines
         /// <returns>False when the engine ended the view's stream before it went silent: the view was relisting, not live.</returns>
         private static bool StopsAnsweringWhenItsEngineGoesSilentDuringACatchUp(TestEngine engine)
         {
-            using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers());
+            using var through = new ProxiedView(engine);
 
             // The quiet spell's catch-up (GET /events?...until=) goes unanswered, then everything does: a host powered off
             // right after the heartbeat sent it. The catch-up is bounded like a ping; unbounded, the heartbeat waits on it
@@ -100,7 +100,6 @@ namespace DyadPorts.Tests.Engines
                 // Its events never reach the view's stream: only the process's own word (Touched) can bring it in at once.
                 using var through = new ProxiedView(engine, proxy =>
                 {
-                    proxy.FrameAnswers();
                     proxy.DropFromEventStreams(line => line.Contains(made, StringComparison.Ordinal));
                 });
                 // No catch-up is answered either: only the process's touch can bring the container in.
@@ -156,7 +155,7 @@ namespace DyadPorts.Tests.Engines
             var ids = new List<string>();
             try
             {
-                using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers());
+                using var through = new ProxiedView(engine);
                 for (var i = 0; i < 3; i++) ids.Add(engine.Run(TestRun.App($"view-described-{attempt}-{i}"), 23016 + i, start: false));
                 through.WaitFor(ViewTiming.FreshnessBound * 10, s => ids.All(id => s.Containers.Any(c => c.Id == id && c.Ports.Any(p => p.HostPort == 23016 + ids.IndexOf(id)))));
                 var described = through.Proxy.Requests.Count(line => EngineRequestLines.Inspect.IsMatch(line) && ids.Any(id => line.Contains(id, StringComparison.Ordinal)));
@@ -198,7 +197,7 @@ namespace DyadPorts.Tests.Engines
         /// </returns>
         private static bool StopsAnsweringBehindAnUnansweredInspect(TestEngine engine, int attempt)
         {
-            using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers());
+            using var through = new ProxiedView(engine);
 
             // From here the engine answers pings, lists and the stream, but never an inspect: the create event of a
             // container another client makes arrives, and the view's loop waits on its inspect.

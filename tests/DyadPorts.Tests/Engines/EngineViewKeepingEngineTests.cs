@@ -50,7 +50,7 @@ namespace DyadPorts.Tests.Engines
             var made = new List<string>();
             try
             {
-                using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers());
+                using var through = new ProxiedView(engine);
                 // Every inspect is held once the engine has answered it, so that they pile up as on a slow engine.
                 through.Proxy.DelayAnswers(EngineRequestLines.Inspect.IsMatch);
                 through.Proxy.ResetPeak();
@@ -98,7 +98,7 @@ namespace DyadPorts.Tests.Engines
             try
             {
                 // Keeps none past what a look under way needs: what the stream's since= replays of earlier tests' removals is let go too.
-                using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers(), removalsKept: 0);
+                using var through = new ProxiedView(engine, removalsKept: 0);
                 var bound = ViewTiming.FreshnessBound * 10;
                 for (var i = 0; i < 5; i++) made.Add(engine.Run(TestRun.App($"view-kept-{attempt}-{i}"), 23040 + i, start: false));
                 var early = made.Take(3).ToList();
@@ -164,7 +164,7 @@ namespace DyadPorts.Tests.Engines
         /// <returns>False when the engine ended a stream of the view's while it was read: it was relisting then, not live.</returns>
         private static bool EndsUnreadAndStartsOver(TestEngine engine)
         {
-            using var through = new ProxiedView(engine, proxy => proxy.FrameAnswers(), retireAfter: Idle);
+            using var through = new ProxiedView(engine, retireAfter: Idle);
 
             // Read for longer than the bound: the view keeps going.
             through.WaitFor(Idle + TimeSpan.FromSeconds(2), _ => false);

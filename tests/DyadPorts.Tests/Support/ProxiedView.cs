@@ -8,8 +8,9 @@ using Xunit;
 namespace DyadPorts.Tests.Support
 {
     /// <summary>
-    /// A live engine view of a test engine, reached through a <see cref="HoldingEngineProxy"/> (set up by <c>before</c>
-    /// first), on this machine's clock or on <c>time</c>.
+    /// A live engine view of a test engine, reached through a <see cref="HoldingEngineProxy"/> that frames its answers
+    /// (so that <see cref="EngineEndedStream"/> counts, and answers can be held) and is set up by <c>before</c> first, on
+    /// this machine's clock or on <c>time</c>.
     /// </summary>
     public sealed class ProxiedView : IDisposable
     {
@@ -26,6 +27,7 @@ namespace DyadPorts.Tests.Support
             _client = new ContainerEngine(Proxy.Endpoint, engine.Kind);
             try
             {
+                Proxy.FrameAnswers(); // before the client's first call opens a connection
                 before?.Invoke(Proxy);
                 ViewSettler.MakeLive(_views, _client, engine.Kind);
                 View = _views.For(Proxy.Endpoint);
@@ -48,8 +50,8 @@ namespace DyadPorts.Tests.Support
 
         /// <summary>
         /// Whether the engine itself ended one of the view's event streams: podman 4.3 truncates its events file to its newer
-        /// half at its size limit (1,000,000 bytes by default) and ends every stream then, and the view rightly lists again. Counted only on connections whose answers
-        /// the proxy frames (<see cref="HoldingEngineProxy.FrameAnswers"/>, <see cref="HoldingEngineProxy.DropFromEventStreams"/>).
+        /// half at its size limit (1,000,000 bytes by default) and ends every stream then, and the view rightly lists again. The
+        /// proxy counts it on every connection of the view's: their answers are framed.
         /// </summary>
         public bool EngineEndedStream => Proxy.EventStreamsEndedByEngine > 0;
 
